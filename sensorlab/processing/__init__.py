@@ -1,0 +1,1 @@
+"""Pure computation on arrays: no file, Bluetooth, GUI or event-loop code in here."""

@@ -1,0 +1,357 @@
+"""Typed records shared by every stage: samples in, results out.
+
+Units are in the field names or docstrings. Inside sensorlab accelerations are m/s^2 and
+angular rates rad/s (:mod:`sensorlab.units`); angles that people read are in degrees.
+A whole recording is simply one :class:`ImuChunk` per sensor, so batch analysis and
+streaming share the same records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImuChunk:
+    """A block of consecutive samples from one sensor.
+
+    Attributes
+    ----------
+    placement : str
+        Placement name (``pelvis``, ``left_thigh``, ``right_thigh`` or another).
+    t_s : ndarray, shape (n,)
+        Sample times in seconds since session start, on the host clock after alignment.
+    acc_m_s2 : ndarray, shape (n, 3)
+        Specific force in the sensor frame, m/s^2 (at rest the up axis reads about +9.81).
+    gyr_rad_s : ndarray, shape (n, 3)
+        Angular rate in the sensor frame, rad/s, right-handed.
+    seq : ndarray of int64, shape (n,), optional
+        Device sample or packet counter, for loss accounting.
+    device_t_s : ndarray, shape (n,), optional
+        The device's own clock, seconds.
+    extra : dict of str to ndarray
+        Other columns (``mag_x``, ``quat_w``, vendor fields), kept for round trips and
+        ignored by the metrics.
+    """
+
+    placement: str
+    t_s: np.ndarray
+    acc_m_s2: np.ndarray
+    gyr_rad_s: np.ndarray
+    seq: np.ndarray | None = None
+    device_t_s: np.ndarray | None = None
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+@dataclass(frozen=True)
+class SensorInfo:
+    """What the sidecar says about one sensor.
+
+    Attributes
+    ----------
+    placement : str
+        Placement name.
+    model, address : str or None
+        Device model and Bluetooth address, where known.
+    rate_hz : float or None
+        Nominal sampling rate in Hz.
+    mount : dict of str to str, or None
+        Nominal mounting: the anatomical direction of each sensor axis in the standing
+        pose (see :func:`sensorlab.frames.mount_matrix`). ``None`` when not given.
+    extra : dict
+        Other sidecar fields for this sensor, kept as they are.
+    """
+
+    placement: str
+    model: str | None = None
+    address: str | None = None
+    rate_hz: float | None = None
+    mount: dict[str, str] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    """The recording sidecar (``NAME.json``), or what is known without one.
+
+    Attributes
+    ----------
+    activity : str or None
+        ``step_up``, ``walk``, ... or ``None`` when not stated.
+    sensors : dict of str to SensorInfo
+        Per placement.
+    calibration_span_s : tuple of float, or None
+        ``(static_start_s, static_end_s)`` of the quiet-standing pose, when given.
+    started_at, subject, notes : str or None
+        As in the sidecar.
+    extra : dict
+        Other top-level sidecar fields, kept as they are.
+    """
+
+    activity: str | None = None
+    sensors: dict[str, SensorInfo] = field(default_factory=dict)
+    calibration_span_s: tuple[float, float] | None = None
+    started_at: str | None = None
+    subject: str | None = None
+    notes: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording read from disk: per-sensor samples plus the sidecar.
+
+    Attributes
+    ----------
+    source : str
+        File name the recording came from (for messages and the summary).
+    meta : SessionMeta
+        Sidecar contents.
+    chunks : dict of str to ImuChunk
+        All samples of each sensor as one chunk, in file order.
+    warnings : list of str
+        Problems found while reading that left the data usable (a truncated last line,
+        a unit converted), each naming the file and line.
+    """
+
+    source: str
+    meta: SessionMeta
+    chunks: dict[str, ImuChunk]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the first to the last sample over all sensors, in seconds."""
+        starts = [c.t_s[0] for c in self.chunks.values() if len(c)]
+        ends = [c.t_s[-1] for c in self.chunks.values() if len(c)]
+        return float(max(ends) - min(starts)) if starts else 0.0
+
+
+@dataclass(frozen=True)
+class SensorCalibration:
+    """Result of calibrating one sensor to its segment.
+
+    Attributes
+    ----------
+    placement : str
+        Placement name.
+    static_span_s : tuple of float
+        Quiet-standing span used, seconds since session start.
+    gyro_bias_dps : ndarray, shape (3,)
+        Gyroscope bias removed, deg/s in the sensor frame.
+    sensor_to_segment : ndarray, shape (3, 3)
+        Rotation from the sensor frame to the segment frame actually used.
+    mount_correction_deg : float or None
+        Angle between the nominal mount and ``sensor_to_segment``, degrees; ``None``
+        when there was no nominal mount.
+    quality : float
+        0 (unusable) to 1 (excellent): how still the standing pose was and how clearly the
+        movement defined the remaining axis.
+    notes : tuple of str
+        Plain-language remarks (what was estimated from the data, what was assumed).
+    """
+
+    placement: str
+    static_span_s: tuple[float, float]
+    gyro_bias_dps: np.ndarray
+    sensor_to_segment: np.ndarray
+    mount_correction_deg: float | None
+    quality: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SensorQuality:
+    """Data-quality account of one sensor.
+
+    Attributes
+    ----------
+    placement : str
+        Placement name.
+    samples : int
+        Samples kept.
+    lost : int
+        Samples missing according to ``seq`` gaps (0 without ``seq``).
+    dropped : int
+        Duplicate or out-of-order samples removed.
+    rate_hz : float
+        Measured median sampling rate, Hz.
+    nominal_rate_hz : float or None
+        The sidecar's rate, Hz.
+    """
+
+    placement: str
+    samples: int
+    lost: int
+    dropped: int
+    rate_hz: float
+    nominal_rate_hz: float | None = None
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Segment angles on the common analysis time base.
+
+    All arrays have shape (n,) and share ``t_s``. Angles in degrees, conventions in
+    :mod:`sensorlab.processing.angles`. A thigh that was not recorded has all-NaN arrays.
+    """
+
+    t_s: np.ndarray
+    pelvis_tilt_deg: np.ndarray
+    pelvis_obliquity_deg: np.ndarray
+    pelvis_rotation_deg: np.ndarray
+    left_thigh_sagittal_deg: np.ndarray
+    right_thigh_sagittal_deg: np.ndarray
+    left_thigh_adduction_deg: np.ndarray
+    right_thigh_adduction_deg: np.ndarray
+
+    def thigh_sagittal_deg(self, side: str) -> np.ndarray:
+        """The sagittal angle of the ``"left"`` or ``"right"`` thigh."""
+        return self.left_thigh_sagittal_deg if side == "left" else self.right_thigh_sagittal_deg
+
+    def thigh_adduction_deg(self, side: str) -> np.ndarray:
+        """The adduction angle of the ``"left"`` or ``"right"`` thigh."""
+        return self.left_thigh_adduction_deg if side == "left" else self.right_thigh_adduction_deg
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """One repetition and its metrics (the contract's per-rep fields plus extensions).
+
+    Attributes
+    ----------
+    index : int
+        0-based order in the session.
+    set_index : int
+        0-based set: consecutive reps with the same working side and no long pause.
+    side : str
+        Working (lead) leg, ``"left"`` or ``"right"``.
+    t_start, t_end : float
+        Seconds since session start.
+    thigh_rom_deg : float
+        Range of the working thigh's sagittal angle during the rep.
+    pelvic_drop_deg : float
+        Largest drop of the pelvis on the side opposite the working leg while it bears
+        the load, relative to standing (positive = Trendelenburg direction).
+    pelvic_tilt_range_deg : float
+        Range of pelvic tilt during the rep (low-back compensation proxy).
+    peak_thigh_velocity_dps : float
+        Peak sagittal angular velocity of the working thigh, deg/s.
+    up_duration_s, down_duration_s : float
+        Tempo: from start to standing tall on the box, and from there to the end.
+    thigh_adduction_excursion_deg : float
+        Largest adduction of the working thigh under load, relative to standing: a
+        *dynamic valgus tendency* proxy, not a knee angle.
+    pelvic_rate_rms_dps : float
+        RMS of the pelvis angular rate while the working leg bears the load, deg/s
+        (single-leg stability: lower is steadier).
+    """
+
+    index: int
+    set_index: int
+    side: str
+    t_start: float
+    t_end: float
+    thigh_rom_deg: float
+    pelvic_drop_deg: float
+    pelvic_tilt_range_deg: float
+    peak_thigh_velocity_dps: float
+    up_duration_s: float
+    down_duration_s: float
+    thigh_adduction_excursion_deg: float
+    pelvic_rate_rms_dps: float
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One gait step: an initial contact and the stance that follows.
+
+    Attributes
+    ----------
+    side : str
+        The foot that makes initial contact.
+    t : float
+        Initial-contact time, seconds since session start.
+    pelvic_drop_deg : float
+        Largest contralateral pelvic drop over the stance of this leg, degrees.
+    step_time_s : float or None
+        Interval from the previous (other foot's) initial contact, seconds; ``None`` for
+        the first step of a walking bout.
+    """
+
+    side: str
+    t: float
+    pelvic_drop_deg: float
+    step_time_s: float | None = None
+
+
+@dataclass(frozen=True)
+class GaitResult:
+    """Session-level gait measures.
+
+    Attributes
+    ----------
+    steps_per_side : dict of str to int
+        Step counts.
+    cadence_spm : float
+        Steps per minute while walking.
+    step_time_s : dict of str to float
+        Mean step time per side (the step that this foot ends), seconds.
+    step_regularity, stride_regularity : float
+        Unbiased autocorrelation of the vertical sacrum acceleration at the step and
+        stride lag (Moe-Nilssen & Helbostad 2004); 1 is perfectly regular.
+    walking_s : float
+        Time spent walking, seconds.
+    """
+
+    steps_per_side: dict[str, int]
+    cadence_spm: float
+    step_time_s: dict[str, float]
+    step_regularity: float
+    stride_regularity: float
+    walking_s: float
+
+
+@dataclass(frozen=True)
+class SessionAnalysis:
+    """Everything the analysis found in one session; the summary and report are views of it.
+
+    Attributes
+    ----------
+    source : str
+        Recording file name.
+    activity : str
+        Activity analysed.
+    duration_s : float
+        Session duration, seconds.
+    kinematics : Kinematics
+        Angles on the common time base.
+    reps : list of RepResult
+        Repetitions in time order (empty for walks).
+    steps : list of StepResult
+        Gait steps in time order (empty for step-ups).
+    gait : GaitResult or None
+        Gait measures, for walks.
+    calibration : dict of str to SensorCalibration
+        Per placement.
+    quality : dict of str to SensorQuality
+        Per placement.
+    warnings : list of str
+        Everything a reader should know about the data and the analysis.
+    """
+
+    source: str
+    activity: str
+    duration_s: float
+    kinematics: Kinematics
+    reps: list[RepResult]
+    steps: list[StepResult]
+    gait: GaitResult | None
+    calibration: dict[str, SensorCalibration]
+    quality: dict[str, SensorQuality]
+    warnings: list[str] = field(default_factory=list)
