@@ -1,0 +1,678 @@
+"""Read and write recordings: ``NAME.csv`` plus the optional sidecar ``NAME.json``.
+
+The format is the contract in ``docs/formats.md``: long-format CSV, one row per sample per
+sensor, acc in m/s^2 and gyro in deg/s. Inside sensorlab gyro rates are rad/s, so the reader
+converts once on the way in and the writer once on the way out.
+
+Bad input is handled here, once, for every caller:
+
+- mistakes that leave nothing sensible to read (no file, no header, missing columns, an
+  invalid sidecar) raise :class:`~sensorlab.errors.InputError` with a complete message
+  (what, ``file:line`` or column or sensor, and the fix);
+- problems that leave the data usable (bad rows, a cut-off last line, timestamps out of
+  order, unknown sensor names, a unit that had to be converted) are repaired or kept, and
+  reported in :attr:`Recording.warnings`, each naming the file and line.
+
+The reader keeps each sensor's samples in file order; sorting and de-duplication are the
+job of :class:`sensorlab.processing.cleaning.SampleCleaner`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sensorlab.errors import InputError
+from sensorlab.frames import PLACEMENTS
+from sensorlab.io.csv_table import CsvTable, parse_table, raw_lines, read_header, split_fields
+from sensorlab.io.csv_table import tail as file_tail
+from sensorlab.io.naming import canonical_column, suggest_column, suggest_placement
+from sensorlab.io.sidecar import read_sidecar, sidecar_dict
+from sensorlab.io.unit_check import acc_unit, gyro_scale, gyro_unit, quiet_acc
+from sensorlab.records import ImuChunk, Recording, SessionMeta
+from sensorlab.units import DEG_PER_RAD, GRAVITY_M_S2
+
+ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
+GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
+REQUIRED_COLUMNS = ("t", "sensor", *ACC_COLUMNS, *GYR_COLUMNS)
+"""Columns every recording has (in any order)."""
+NUMERIC_REQUIRED = ("t", *ACC_COLUMNS, *GYR_COLUMNS)
+OPTIONAL_COLUMNS = ("seq", "device_t")
+"""Contract columns with a field of their own in :class:`~sensorlab.records.ImuChunk`."""
+NUMERIC_EXTRAS = re.compile(r"^(mag_[xyz]|quat_[wxyz])$")
+"""Contract extras that are numbers (kept in ``ImuChunk.extra``)."""
+
+STANDARD_GRAVITY_M_S2 = 9.80665
+"""One g in m/s^2 (the definition of the unit), used to convert acc given in g."""
+MAX_LISTED = 5
+"""How many examples (lines, cells) a warning lists."""
+
+T_DECIMALS = 6
+ACC_DECIMALS = 5
+GYR_DECIMALS = 4
+"""Decimals the writer uses: t to 1 us, acc to 1e-5 m/s^2, gyro to 1e-4 deg/s."""
+
+
+# --------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------
+
+
+def read_recording(
+    csv_path: str | os.PathLike, sidecar_path: str | os.PathLike | None = None
+) -> Recording:
+    """Read a recording CSV and its sidecar.
+
+    Parameters
+    ----------
+    csv_path : path-like
+        The recording, ``NAME.csv`` (UTF-8 with or without BOM, LF or CRLF).
+    sidecar_path : path-like, optional
+        The sidecar. Defaults to ``NAME.json`` next to the CSV, which may be absent.
+
+    Returns
+    -------
+    Recording
+        One :class:`~sensorlab.records.ImuChunk` per sensor in order of first appearance,
+        samples in file order; acc in m/s^2, gyro in rad/s; unknown columns in
+        ``ImuChunk.extra``; problems that left the data usable in ``warnings``.
+
+    Raises
+    ------
+    InputError
+        When nothing sensible can be read: no file, an empty file or a header without
+        rows, missing required columns (with the closest existing name), no usable row, or
+        an invalid sidecar (bad JSON, a wrong type, a left-handed or malformed mount).
+    """
+    path = Path(csv_path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; check the path and the file name")
+    meta, warnings = _read_meta(path, sidecar_path)
+    header = read_header(path)
+    names = _check_header(path, header, warnings)
+    table = parse_table(path, names, NUMERIC_REQUIRED)
+    if len(table.frame) == 0 and not table.long_lines:
+        raise InputError(
+            f"{path}: the header is there but there are no data rows; the recording is empty "
+            "(was the export or the recording interrupted?); record or export it again"
+        )
+    columns = _Columns(table)
+    keep = _select_rows(path, table, columns, warnings)
+    chunks, first_lines = _build_chunks(path, table, columns, keep, warnings)
+    _check_names(path, chunks, first_lines, meta, warnings)
+    return Recording(source=path.name, meta=meta, chunks=chunks, warnings=warnings)
+
+
+def _read_meta(path: Path, sidecar_path: str | os.PathLike | None) -> tuple[SessionMeta, list[str]]:
+    if sidecar_path is None:
+        candidate = path.with_suffix(".json")
+        if not candidate.is_file():
+            return SessionMeta(), []
+    else:
+        candidate = Path(sidecar_path)
+        if not candidate.is_file():
+            raise InputError(
+                f"{candidate}: sidecar not found; check the path, or leave the sidecar out "
+                "(it is optional)"
+            )
+    return read_sidecar(candidate)
+
+
+def _check_header(path: Path, header: list[str], warnings: list[str]) -> list[str]:
+    """Check the header and return the column names to parse with."""
+    names = []
+    for index, name in enumerate(header, start=1):
+        if name:
+            names.append(name)
+            continue
+        names.append(f"__unnamed_{index}")
+        warnings.append(
+            f"{path}:1: column {index} has no name in the header; its values are ignored; "
+            "give it a name in the header to keep it (or remove the trailing comma)"
+        )
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names, start=1):
+        if name in seen:
+            raise InputError(
+                f"{path}:1: column {name!r} appears twice in the header (columns "
+                f"{seen[name]} and {index}); rename or remove one of them"
+            )
+        seen[name] = index
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    others = [n for n in names if n not in REQUIRED_COLUMNS and n not in OPTIONAL_COLUMNS]
+    if missing:
+        problems = []
+        for name in missing:
+            guess = suggest_column(name, others)
+            if guess is not None:
+                problems.append(
+                    f"{name!r} is missing; column {seen[guess]} is named {guess!r}: rename it "
+                    f"to {name!r}"
+                )
+            else:
+                problems.append(f"{name!r} is missing")
+        raise InputError(
+            f"{path}:1 (header): required column(s) not found: " + "; ".join(problems) + ". "
+            f"A recording needs the columns {', '.join(REQUIRED_COLUMNS)} (any order; acc in "
+            f"m/s^2, gyr in deg/s); fix the header line"
+        )
+    for name in others:
+        meant = canonical_column(name)
+        if meant in OPTIONAL_COLUMNS and meant not in seen:
+            warnings.append(
+                f"{path}:1: column {seen[name]} {name!r} looks like {meant!r}; it is kept as "
+                f"an extra column and not used as {meant!r}; rename it to {meant!r} to use it"
+            )
+    return names
+
+
+class _Columns:
+    """Required columns as arrays, sensor names stripped and re-coded."""
+
+    def __init__(self, table: CsvTable) -> None:
+        frame = table.frame
+        self.t = frame["t"].to_numpy(dtype=np.float64)
+        self.acc = [frame[c].to_numpy(dtype=np.float64) for c in ACC_COLUMNS]
+        self.gyr = [frame[c].to_numpy(dtype=np.float64) for c in GYR_COLUMNS]
+        sensor = frame["sensor"]
+        if not isinstance(sensor.dtype, pd.CategoricalDtype):
+            sensor = sensor.astype("category")
+        raw_names = [str(c) for c in sensor.cat.categories]
+        stripped = [n.strip() for n in raw_names]
+        self.names = list(dict.fromkeys(n for n in stripped if n))
+        lookup = np.array([self.names.index(n) if n else -1 for n in stripped] + [-1])
+        self.codes = lookup[sensor.cat.codes.to_numpy()]
+
+
+def _select_rows(path: Path, table: CsvTable, cols: _Columns, warnings: list[str]) -> np.ndarray:
+    """Which rows to keep: drop blank lines, a cut-off last line and rows with bad cells."""
+    n_rows = len(table.frame)
+    finite = np.isfinite(cols.t)
+    for column in (*cols.acc, *cols.gyr):
+        finite &= np.isfinite(column)
+    bad = ~finite | (cols.codes < 0)
+    suspects = np.flatnonzero(bad)
+    blank = np.zeros(n_rows, dtype=bool)
+    if suspects.size:
+        blank[suspects] = table.frame.iloc[suspects].isna().all(axis=1).to_numpy()
+    keep = ~bad
+    content = np.flatnonzero(~blank)
+    if content.size:
+        last = int(content[-1])
+        note = _truncation(path, table, int(table.row_lines[last]))
+        if note is not None:
+            keep[last] = False
+            bad[last] = False
+            warnings.append(note)
+    dropped = np.flatnonzero(bad & ~blank)
+    n_long = len(table.long_lines)
+    if dropped.size or n_long:
+        examples = _describe_rows(path, table, dropped[:MAX_LISTED])
+        count = int(dropped.size) + n_long
+        summary = f"{count} row(s) with missing, non-numeric or extra values in required columns"
+        if not keep.any():
+            raise InputError(
+                f"{path}: no usable row: all {count} data row(s) are bad: "
+                + "; ".join(examples)
+                + ". Each row needs a number in t, acc_x..z and gyr_x..z and a sensor name; "
+                "fix these cells (or the export)"
+            )
+        warnings.append(
+            f"{path}: dropped {summary} ({int(keep.sum())} good rows kept); first: "
+            + "; ".join(examples)
+            + ". Fix or delete these rows in the file to silence this"
+        )
+    elif not keep.any():
+        raise InputError(
+            f"{path}: no usable data row (only blank or cut-off lines); record or export the "
+            "session again"
+        )
+    return keep
+
+
+def _describe_rows(path: Path, table: CsvTable, rows: np.ndarray) -> list[str]:
+    """``file:line:column 'value'`` for the first bad rows (and lines with extra fields)."""
+    items: list[tuple[int, str]] = [
+        (line, f"{path}:{line}: {fields} fields, the header has {len(table.frame.columns)}")
+        for line, fields in table.long_lines[:MAX_LISTED]
+    ]
+    wanted = {int(table.row_lines[r]) for r in rows}
+    texts = raw_lines(path, wanted)
+    names = list(table.frame.columns)
+    for line in sorted(wanted):
+        fields = split_fields(texts.get(line, ""))
+        if len(fields) < len(names):
+            items.append((line, f"{path}:{line}: only {len(fields)} of {len(names)} fields"))
+            continue
+        cells = []
+        for column in REQUIRED_COLUMNS:
+            value = fields[names.index(column)]
+            ok = bool(value.strip()) if column == "sensor" else _is_finite_number(value)
+            if not ok:
+                shown = f"{value!r} (empty)" if not value.strip() else repr(value)
+                cells.append(f"{path}:{line}:{column} {shown}")
+        items.append((line, ", ".join(cells) or f"{path}:{line}: unreadable row"))
+    items.sort()
+    return [text for _, text in items[:MAX_LISTED]]
+
+
+def _is_finite_number(text: str) -> bool:
+    try:
+        return bool(np.isfinite(float(text)))
+    except ValueError:
+        return False
+
+
+def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
+    """A warning if ``line``, the last line with content, was cut off, else ``None``."""
+    lines, ends_with_newline = file_tail(path)
+    last_line = max([int(table.row_lines[-1])] + [n for n, _ in table.long_lines])
+    after = last_line - line  # blank lines after it
+    if after + 1 >= len(lines):
+        return None
+    text = lines[-1 - after]
+    names = list(table.frame.columns)
+    fields = split_fields(text)
+    if len(fields) < len(names):
+        return (
+            f"{path}:{line}: the last line is cut short ({len(fields)} of {len(names)} fields), "
+            "as when a recording stops in mid-write; dropped it. Nothing to fix unless you need "
+            "that sample (then export the file again)"
+        )
+    if ends_with_newline or after or len(fields) != len(names):
+        return None
+    previous = [split_fields(p) for p in lines[-51:-1] if p.strip()]
+    previous = [p[-1] for p in previous if len(p) == len(names)]
+    if _looks_partial(fields[-1], previous, names[-1] in NUMERIC_REQUIRED):
+        return (
+            f"{path}:{line}:{names[-1]}: the file ends in the middle of the last line "
+            f"({names[-1]} is {fields[-1]!r}, shorter than in the lines above, with no line end "
+            "after it), as when a recording stops in mid-write; dropped that line. Nothing to "
+            "fix unless you need that sample"
+        )
+    return None
+
+
+def _looks_partial(value: str, previous: list[str], numeric: bool) -> bool:
+    """Whether a last field without a line end looks cut off, judged by the fields above it."""
+    value = value.strip()
+    if not value:
+        return True
+    if not previous:
+        return False
+    if not numeric or not _is_finite_number(value):
+        if numeric:
+            return True
+        return any(p.strip().startswith(value) and p.strip() != value for p in previous)
+    decimals = {_decimals(p) for p in previous}
+    if len(decimals) == 1 and None not in decimals:
+        expected = decimals.pop()
+        return expected > 0 and (_decimals(value) or 0) < expected
+    return False
+
+
+def _decimals(text: str) -> int | None:
+    text = text.strip()
+    if "e" in text.lower():
+        return None
+    return len(text) - text.index(".") - 1 if "." in text else 0
+
+
+def _build_chunks(
+    path: Path, table: CsvTable, cols: _Columns, keep: np.ndarray, warnings: list[str]
+) -> tuple[dict[str, ImuChunk], dict[str, int]]:
+    """One chunk per sensor (file order within each), and each sensor's first line."""
+    rows = np.flatnonzero(keep)
+    codes = cols.codes[rows]
+    groups = []
+    for code, name in enumerate(cols.names):
+        index = rows[codes == code]
+        if index.size:
+            groups.append((int(index[0]), name, index))
+    optional = _OptionalColumns(path, table, warnings)
+    chunks, first_lines = {}, {}
+    for first, name, index in sorted(groups, key=lambda group: group[0]):
+        lines = table.row_lines[index]
+        first_lines[name] = int(table.row_lines[first])
+        t_s = cols.t[index]
+        _check_time_order(path, name, t_s, lines, warnings)
+        acc = _acc_to_m_s2(path, name, t_s, _gather(cols.acc, index), warnings)
+        gyr = _gyr_to_rad_s(path, name, t_s, acc, _gather(cols.gyr, index), warnings)
+        chunks[name] = ImuChunk(
+            placement=name,
+            t_s=t_s,
+            acc_m_s2=acc,
+            gyr_rad_s=gyr,
+            seq=optional.seq(name, index, lines),
+            device_t_s=optional.device_t(index),
+            extra=optional.extra(index),
+        )
+    return chunks, first_lines
+
+
+def _gather(columns: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of three 1-D columns as one (n, 3) array."""
+    out = np.empty((index.size, len(columns)))
+    for j, column in enumerate(columns):
+        out[:, j] = column[index]
+    return out
+
+
+class _OptionalColumns:
+    """``seq``, ``device_t`` and the extra columns, checked once per file."""
+
+    def __init__(self, path: Path, table: CsvTable, warnings: list[str]) -> None:
+        self.path = path
+        self.table = table
+        self.warnings = warnings
+        frame = table.frame
+        self.columns: dict[str, np.ndarray] = {}
+        self.text_bad: dict[str, np.ndarray] = {}
+        for name in frame.columns:
+            if name in REQUIRED_COLUMNS or name.startswith("__unnamed_"):
+                continue
+            series = frame[name]
+            wants_number = name in OPTIONAL_COLUMNS or NUMERIC_EXTRAS.match(name)
+            if wants_number and not pd.api.types.is_numeric_dtype(series.dtype):
+                numbers = pd.to_numeric(series, errors="coerce")
+                self.text_bad[name] = (numbers.isna() & series.notna()).to_numpy()
+                series = numbers
+            if pd.api.types.is_numeric_dtype(series.dtype):
+                self.columns[name] = series.to_numpy()
+            else:
+                values = series.to_numpy(dtype=object)
+                values[pd.isna(values)] = ""
+                self.columns[name] = values
+        for name, mask in self.text_bad.items():
+            if name != "seq" and mask.any():
+                self._warn_text(name, mask, "read as missing (NaN)")
+
+    def _warn_text(self, name: str, mask: np.ndarray, consequence: str) -> None:
+        rows = np.flatnonzero(mask)
+        lines = self.table.row_lines[rows[:MAX_LISTED]]
+        texts = raw_lines(self.path, {int(x) for x in lines})
+        position = list(self.table.frame.columns).index(name)
+        shown = []
+        for line in lines:
+            fields = split_fields(texts.get(int(line), ""))
+            value = fields[position] if position < len(fields) else ""
+            shown.append(f"{self.path}:{line}:{name} {value!r}")
+        self.warnings.append(
+            f"{self.path}: column {name}: {rows.size} non-numeric cell(s), {consequence}; "
+            f"first: {', '.join(shown)}; write numbers there (or leave the cell empty)"
+        )
+
+    def seq(self, sensor: str, index: np.ndarray, lines: np.ndarray) -> np.ndarray | None:
+        values = self.columns.get("seq")
+        if values is None:
+            return None
+        values = np.asarray(values[index], dtype=np.float64)
+        missing = ~np.isfinite(values)
+        if missing.all():
+            return None
+        fractional = ~missing & (values != np.round(values))
+        bad = missing | fractional
+        if bad.any():
+            first = lines[np.flatnonzero(bad)[:MAX_LISTED]]
+            self.warnings.append(
+                f"{self.path}: sensor {sensor!r}: column seq has {int(bad.sum())} empty or "
+                f"non-integer value(s) (first at lines {', '.join(map(str, first))}), so loss "
+                "accounting from seq is off for this sensor; make seq a whole number in every "
+                "row of the sensor, or leave it empty in all of them"
+            )
+            return None
+        return values.astype(np.int64)
+
+    def device_t(self, index: np.ndarray) -> np.ndarray | None:
+        values = self.columns.get("device_t")
+        if values is None:
+            return None
+        values = np.asarray(values[index], dtype=np.float64)
+        return None if np.isnan(values).all() else values
+
+    def extra(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            name: values[index]
+            for name, values in self.columns.items()
+            if name not in OPTIONAL_COLUMNS
+        }
+
+
+def _lines_text(lines: Iterable[int]) -> str:
+    return ", ".join(str(int(x)) for x in lines)
+
+
+def _check_time_order(
+    path: Path, sensor: str, t_s: np.ndarray, lines: np.ndarray, warnings: list[str]
+) -> None:
+    steps = np.diff(t_s)
+    not_later = np.flatnonzero(steps <= 0) + 1
+    if not not_later.size:
+        return
+    backward = int(np.sum(steps < 0))
+    repeated = int(np.sum(steps == 0))
+    warnings.append(
+        f"{path}: sensor {sensor!r}: {not_later.size} sample(s) are not later than the sample "
+        f"before them ({backward} go back in time, {repeated} repeat a time), first at lines "
+        f"{_lines_text(lines[not_later[:MAX_LISTED]])}; kept in file order; the sample cleaner "
+        "(sensorlab.processing.cleaning) sorts each sensor by time and drops repeats. If there "
+        "are many, check the recorder's clock alignment"
+    )
+
+
+def _acc_to_m_s2(
+    path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, warnings: list[str]
+) -> np.ndarray:
+    quiet = quiet_acc(t_s, acc)
+    unit = acc_unit(quiet)
+    if unit == "g":
+        warnings.append(
+            f"{path}: sensor {sensor!r}: acc_x..acc_z look like g, not m/s^2 (median |acc| "
+            f"{quiet.magnitude:.3f} in the quietest second, t = {quiet.t_start_s:.1f} to "
+            f"{quiet.t_end_s:.1f} s; at rest it is about {GRAVITY_M_S2} in m/s^2); converted "
+            f"to m/s^2 (x {STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to "
+            "silence this"
+        )
+        acc *= STANDARD_GRAVITY_M_S2  # acc is this reader's own copy
+        return acc
+    if unit is None and quiet is not None:
+        warnings.append(
+            f"{path}: sensor {sensor!r}: the median |acc| in the quietest second (t = "
+            f"{quiet.t_start_s:.1f} to {quiet.t_end_s:.1f} s) is {quiet.magnitude:.3g}, but at "
+            f"rest it should be about {GRAVITY_M_S2} m/s^2; kept as it is; check that "
+            "acc_x..acc_z are the accelerometer in m/s^2 and the sensor works"
+        )
+    return acc
+
+
+def _gyr_to_rad_s(
+    path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, warnings
+) -> np.ndarray:
+    fit = gyro_scale(t_s, acc, gyr)
+    if gyro_unit(fit) == "rad/s":
+        warnings.append(
+            f"{path}: sensor {sensor!r}: gyr_x..gyr_z look like rad/s, not deg/s (while the "
+            f"sensor turns, they are {abs(fit.scale):.2f} times the turn rate of gravity's direction "
+            f"in rad/s; in deg/s that ratio is {DEG_PER_RAD:.1f}); read them as rad/s. Write "
+            "the gyroscope in deg/s to silence this"
+        )
+        return gyr
+    return np.deg2rad(gyr, out=gyr)  # gyr is this reader's own copy
+
+
+def _check_names(
+    path: Path,
+    chunks: dict[str, ImuChunk],
+    first_lines: dict[str, int],
+    meta: SessionMeta,
+    warnings: list[str],
+) -> None:
+    """Warn about sensor names that are unknown or that the CSV and sidecar disagree on."""
+    declared = list(meta.sensors)
+    known = list(dict.fromkeys([*PLACEMENTS, *declared]))
+    for name, chunk in chunks.items():
+        where = f"{path}:{first_lines[name]}"
+        if name in known and (not declared or name in declared):
+            continue
+        if name not in known:
+            guess = _guess(name, known, chunks)
+            hint = f"; did you mean {guess!r}?" if guess else "."
+            warnings.append(
+                f"{where}: sensor {name!r} ({len(chunk)} rows, first on this line) is not a "
+                f"known placement ({', '.join(PLACEMENTS)}){hint} Its rows are kept under "
+                f"{name!r}; the metrics ignore it unless you rename it in the sensor column "
+                "(and in the sidecar)"
+            )
+        else:
+            guess = _guess(name, declared, chunks)
+            hint = f"; did you mean {guess!r}?" if guess else "."
+            warnings.append(
+                f"{where}: sensor {name!r} is in the CSV but not among the sidecar's sensors "
+                f"({', '.join(declared)}){hint} It gets no nominal mount or rate; add it to "
+                "the sidecar or fix the name"
+            )
+    absent = [name for name in declared if name not in chunks]
+    if absent:
+        warnings.append(
+            f"{path}: the sidecar lists sensor(s) {', '.join(map(repr, absent))} but the CSV has "
+            f"no rows for them (it has {', '.join(map(repr, chunks))}); make the sensor names in "
+            "the CSV and the sidecar match"
+        )
+
+
+def _guess(name: str, candidates: list[str], present: Iterable[str]) -> str | None:
+    """A close candidate, preferring names that have no rows of their own."""
+    unused = [c for c in candidates if c not in present]
+    return suggest_placement(name, unused) or suggest_placement(name, candidates)
+
+
+# --------------------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------------------
+
+
+def write_recording(recording: Recording, csv_path: str | os.PathLike) -> None:
+    """Write a recording as contract CSV plus its sidecar (``NAME.json`` next to it).
+
+    Rows are interleaved by time across sensors (stable: each sensor keeps its own order,
+    and at equal times sensors follow ``recording.chunks``). Columns: the required ones,
+    then ``seq`` and ``device_t`` if any sensor has them, then the extras. Numbers carry
+    enough decimals to round-trip what the reader needs: t to 1 us, acc to 1e-5 m/s^2,
+    gyro to 1e-4 deg/s (converted from rad/s); extras are written exactly. Both files are
+    written to a temporary file first and renamed into place, so a reader never sees a
+    half-written file.
+
+    Parameters
+    ----------
+    recording : Recording
+        What to write; ``recording.meta`` becomes the sidecar.
+    csv_path : path-like
+        Destination ``NAME.csv``; the sidecar goes to ``NAME.json``.
+    """
+    path = Path(csv_path)
+    chunks = list(recording.chunks.values())
+    header, formats, columns = _write_columns(chunks)
+    order = _interleave(chunks)
+    template = ",".join(formats) + "\n"
+    values = [np.asarray(col)[order].tolist() for col in columns]
+
+    def write_csv(handle) -> None:
+        handle.write(",".join(header) + "\n")
+        step = 200_000
+        for start in range(0, len(order), step):
+            rows = zip(*(v[start : start + step] for v in values), strict=True)
+            handle.write("".join([template % row for row in rows]))
+
+    sidecar = json.dumps(sidecar_dict(recording.meta), indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(path.with_suffix(".json"), lambda handle: handle.write(sidecar))
+    _write_atomically(path, write_csv)
+
+
+def _interleave(chunks: list[ImuChunk]) -> np.ndarray:
+    """Row order: by time, keeping each sensor's own order (merge on its running max)."""
+    keys = [np.maximum.accumulate(c.t_s) if len(c) else c.t_s for c in chunks]
+    if not keys:
+        return np.zeros(0, dtype=np.int64)
+    return np.argsort(np.concatenate(keys), kind="stable")
+
+
+def _write_columns(chunks: list[ImuChunk]) -> tuple[list[str], list[str], list]:
+    """Header names, %-formats and per-row value arrays (all sensors concatenated)."""
+    header = ["t", "sensor", *ACC_COLUMNS, *GYR_COLUMNS]
+    formats = [f"%.{T_DECIMALS}f", "%s"] + [f"%.{ACC_DECIMALS}f"] * 3 + [f"%.{GYR_DECIMALS}f"] * 3
+    t = _concat([c.t_s for c in chunks])
+    names = _concat([np.full(len(c), _format_extra(c.placement), dtype=object) for c in chunks])
+    acc = _concat([c.acc_m_s2.reshape(-1, 3) for c in chunks]).reshape(-1, 3)
+    gyr = np.rad2deg(_concat([c.gyr_rad_s.reshape(-1, 3) for c in chunks]).reshape(-1, 3))
+    columns: list = [t, names, *acc.T, *gyr.T]
+    if any(c.seq is not None for c in chunks):
+        header.append("seq")
+        formats.append("%s")
+        columns.append(_text_column(chunks, lambda c: c.seq, str))
+    if any(c.device_t_s is not None for c in chunks):
+        header.append("device_t")
+        formats.append("%s")
+        columns.append(_text_column(chunks, lambda c: c.device_t_s, f"{{:.{T_DECIMALS}f}}".format))
+    extra_names = list(dict.fromkeys(name for c in chunks for name in c.extra))
+    for name in extra_names:
+        header.append(name)
+        formats.append("%s")
+        columns.append(_text_column(chunks, lambda c, n=name: c.extra.get(n), _format_extra))
+    return header, formats, columns
+
+
+def _concat(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0)
+
+
+def _text_column(
+    chunks: list[ImuChunk], get: Callable[[ImuChunk], np.ndarray | None], fmt: Callable
+) -> np.ndarray:
+    parts = []
+    for chunk in chunks:
+        values = get(chunk)
+        if values is None:
+            parts.append(np.full(len(chunk), "", dtype=object))
+            continue
+        parts.append(np.array([_cell(v, fmt) for v in np.asarray(values).tolist()], dtype=object))
+    return _concat(parts)
+
+
+def _cell(value, fmt: Callable) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "" if value is None or np.isnan(value) else repr(value)
+    return fmt(value)
+
+
+def _format_extra(value) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    text = str(value)
+    if any(ch in text for ch in ',"\r\n') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _write_atomically(path: Path, write: Callable) -> None:
+    """Write through a temporary file in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,329 @@
+"""Sensor-to-segment calibration: gyroscope bias, vertical, and heading of each segment.
+
+Method, per sensor (functional calibration in the spirit of Seel, Raisch & Schauer 2014,
+"IMU-based joint angle measurement for gait analysis", and of the static-plus-functional
+protocols reviewed by Picerno 2017):
+
+1. **Quiet standing** gives the gyroscope bias (mean rate) and the segment's vertical: the
+   mean specific force points up in the sensor frame. This fixes two of the three
+   mounting angles, whatever the nominal mount says.
+2. **Movement** gives the third (the heading of the segment about the vertical):
+   - a thigh's medio-lateral axis is the dominant rotation axis of its gyroscope
+     (flexion-extension dominates step-ups and walking), made orthogonal to the vertical;
+   - the pelvis's antero-posterior axis is the dominant direction of its horizontal
+     acceleration at the movement's own frequency (body progression in walking, the
+     forward travel onto the box in step-ups), which leaves out the medio-lateral sway
+     that walking has at half that frequency.
+3. The nominal ``mount`` picks the signs (which end of an axis is left or forward) and is
+   the fallback when the movement says too little; without a mount, signs come from the
+   data (a thigh flexes further than it extends; the pelvis rises as it travels forward
+   in a step-up).
+
+The result is ``sensor_to_segment``, a rotation with ``v_segment = R @ v_sensor``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from sensorlab.records import SensorCalibration
+
+
+@dataclass(frozen=True)
+class StaticPose:
+    """What quiet standing says about one sensor.
+
+    Attributes
+    ----------
+    span_s : tuple of float
+        The quiet span used, seconds.
+    gyro_bias_rad_s : ndarray, shape (3,)
+        Mean angular rate during the span, rad/s, sensor frame.
+    up_sensor : ndarray, shape (3,)
+        Unit vector pointing up, in the sensor frame.
+    acc_norm_std_m_s2 : float
+        Standard deviation of the specific-force norm during the span, m/s^2.
+    """
+
+    span_s: tuple[float, float]
+    gyro_bias_rad_s: np.ndarray
+    up_sensor: np.ndarray
+    acc_norm_std_m_s2: float
+
+
+def static_pose(
+    t_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, span_s: tuple[float, float]
+) -> StaticPose:
+    """Gyroscope bias and vertical from the samples inside a quiet span.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times, seconds.
+    acc_m_s2 : ndarray, shape (n, 3)
+        Specific force, m/s^2, sensor frame.
+    gyr_rad_s : ndarray, shape (n, 3)
+        Angular rate, rad/s, sensor frame.
+    span_s : tuple of float
+        Quiet span ``(start, end)``, seconds.
+
+    Raises
+    ------
+    ValueError
+        If the span holds fewer than 10 samples.
+    """
+    inside = (t_s >= span_s[0]) & (t_s <= span_s[1])
+    if np.count_nonzero(inside) < 10:
+        raise ValueError(f"only {np.count_nonzero(inside)} samples in the quiet span {span_s}")
+    mean_acc = acc_m_s2[inside].mean(axis=0)
+    return StaticPose(
+        span_s=(float(span_s[0]), float(span_s[1])),
+        gyro_bias_rad_s=gyr_rad_s[inside].mean(axis=0),
+        up_sensor=mean_acc / np.linalg.norm(mean_acc),
+        acc_norm_std_m_s2=float(np.linalg.norm(acc_m_s2[inside], axis=1).std()),
+    )
+
+
+@dataclass(frozen=True)
+class AlignmentSettings:
+    """Settings of the movement-based heading refinement.
+
+    Attributes
+    ----------
+    moving_rate_dps : float
+        Thigh samples faster than this take part in the rotation-axis fit, deg/s.
+    max_correction_deg : float
+        A data-driven heading further than this from the nominal mount is distrusted:
+        the nominal heading is kept and a note says so.
+    min_axis_quality : float
+        Below this axis quality (0..1) the nominal heading is kept.
+    static_noise_m_s2 : float
+        Specific-force norm SD at which the standing pose counts as not quiet at all.
+    """
+
+    moving_rate_dps: float = 30.0
+    max_correction_deg: float = 40.0
+    min_axis_quality: float = 0.3
+    static_noise_m_s2: float = 0.15
+
+
+DEFAULT_ALIGNMENT = AlignmentSettings()
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _horizontal(v: np.ndarray, up: np.ndarray) -> np.ndarray:
+    return v - np.outer(v @ up, up) if v.ndim == 2 else v - (v @ up) * up
+
+
+def _principal_axis(samples: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, float]:
+    """Dominant horizontal direction of ``samples`` and its planarity-based quality."""
+    flat = _horizontal(samples, up)
+    eigenvalues, eigenvectors = np.linalg.eigh(flat.T @ flat)
+    # The smallest eigenvalue belongs to ``up`` (projected out); compare the other two.
+    second, first = eigenvalues[1], eigenvalues[2]
+    if first <= 0:
+        return eigenvectors[:, 2], 0.0
+    dominance = first / (first + second)  # 0.5 (no preferred axis) .. 1 (one axis)
+    return eigenvectors[:, 2], float(np.clip((dominance - 0.5) / 0.45, 0.0, 1.0))
+
+
+def _rotation_angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    cos_angle = (np.trace(a @ b.T) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(np.clip(cos_angle, -1.0, 1.0))))
+
+
+def _frame(forward: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Rows forward, left, up (segment axes in sensor coordinates), orthonormal."""
+    up = _unit(up)
+    forward = _unit(_horizontal(forward, up))
+    return np.vstack([forward, np.cross(up, forward), up])
+
+
+@dataclass(frozen=True)
+class HeadingEvidence:
+    """Movement data for the heading refinement of one sensor.
+
+    Attributes
+    ----------
+    gyr_rad_s : ndarray, shape (n, 3)
+        Bias-corrected angular rate during movement (thighs), rad/s.
+    linear_acc_m_s2 : ndarray, shape (n, 3)
+        Specific force minus gravity, in the sensor frame, during movement (pelvis), m/s^2.
+    rate_hz : float
+        Sampling rate of the arrays, Hz.
+    """
+
+    gyr_rad_s: np.ndarray
+    linear_acc_m_s2: np.ndarray
+    rate_hz: float
+
+
+def _thigh_forward(
+    static: StaticPose, evidence: HeadingEvidence, settings: AlignmentSettings
+) -> tuple[np.ndarray | None, float, str | None]:
+    """Forward axis of a thigh (sensor frame) from its flexion axis, sign still open."""
+    rate_dps = np.degrees(np.linalg.norm(evidence.gyr_rad_s, axis=1))
+    moving = evidence.gyr_rad_s[rate_dps > settings.moving_rate_dps]
+    if moving.shape[0] < 10:
+        return None, 0.0, "too little thigh rotation to find its flexion axis"
+    left, quality = _principal_axis(moving, static.up_sensor)
+    return np.cross(left, static.up_sensor), quality, None
+
+
+def _flexion_sign(static: StaticPose, forward: np.ndarray, evidence: HeadingEvidence) -> float:
+    """+1 if ``forward`` makes flexion (knee forward) the larger excursion, else -1.
+
+    Integrates the rotation about the candidate medio-lateral axis: flexion about the
+    left axis is negative (right-hand rule), and a thigh flexes further than it extends.
+    """
+    left = np.cross(static.up_sensor, forward)
+    angle = np.cumsum(evidence.gyr_rad_s @ left) / evidence.rate_hz
+    flexion = -angle
+    return 1.0 if flexion.max() >= -flexion.min() else -1.0
+
+
+def _pelvis_forward(
+    static: StaticPose, evidence: HeadingEvidence
+) -> tuple[np.ndarray | None, float, str | None]:
+    """Antero-posterior axis of the pelvis (sensor frame), sign still open."""
+    acc = evidence.linear_acc_m_s2
+    rate_hz = evidence.rate_hz
+    if acc.shape[0] < int(4 * rate_hz):
+        return None, 0.0, "too little pelvis movement to find its forward direction"
+    vertical = acc @ static.up_sensor
+    freqs, power = signal.welch(
+        vertical - vertical.mean(), fs=rate_hz, nperseg=min(acc.shape[0], int(8 * rate_hz))
+    )
+    band = (freqs >= 0.2) & (freqs <= 3.0)
+    if not np.any(band) or power[band].max() <= 0:
+        return None, 0.0, "no movement rhythm in the pelvis acceleration"
+    f0 = float(freqs[band][np.argmax(power[band])])
+    sos = signal.butter(
+        2, [0.7 * f0, min(1.4 * f0, 0.45 * rate_hz)], btype="bandpass", fs=rate_hz, output="sos"
+    )
+    filtered = signal.sosfiltfilt(sos, acc, axis=0)
+    axis, quality = _principal_axis(filtered, static.up_sensor)
+    return axis, quality, None
+
+
+def _rising_forward_sign(
+    static: StaticPose, forward: np.ndarray, evidence: HeadingEvidence
+) -> float:
+    """+1 when travel along ``forward`` goes with rising (as onto a box), else -1."""
+    acc = evidence.linear_acc_m_s2
+    return 1.0 if float(np.dot(acc @ forward, acc @ static.up_sensor)) >= 0 else -1.0
+
+
+def calibrate_sensor(
+    placement: str,
+    static: StaticPose,
+    evidence: HeadingEvidence | None,
+    nominal_mount: np.ndarray | None,
+    settings: AlignmentSettings = DEFAULT_ALIGNMENT,
+) -> SensorCalibration:
+    """Sensor-to-segment rotation for one sensor, with its quality and notes.
+
+    Parameters
+    ----------
+    placement : str
+        ``pelvis``, ``left_thigh`` or ``right_thigh``.
+    static : StaticPose
+        From quiet standing.
+    evidence : HeadingEvidence or None
+        Movement data; ``None`` when there was none.
+    nominal_mount : ndarray, shape (3, 3), or None
+        :func:`sensorlab.frames.mount_matrix` of the sidecar's mount.
+    settings : AlignmentSettings
+        Refinement settings.
+
+    Returns
+    -------
+    SensorCalibration
+
+    Raises
+    ------
+    ValueError
+        With a plain message when neither a mount nor the movement defines the heading.
+    """
+    notes: list[str] = []
+    up = static.up_sensor
+    static_quality = float(
+        np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
+    )
+    forward, axis_quality, problem = (None, 0.0, "no movement data")
+    if evidence is not None:
+        if placement == "pelvis":
+            forward, axis_quality, problem = _pelvis_forward(static, evidence)
+        else:
+            forward, axis_quality, problem = _thigh_forward(static, evidence, settings)
+    if forward is not None and axis_quality < settings.min_axis_quality:
+        problem = f"the movement defines the heading poorly (axis quality {axis_quality:.2f})"
+        forward = None
+
+    nominal_forward = None
+    if nominal_mount is not None:
+        nominal_forward = _horizontal(nominal_mount[0], up)
+        if np.linalg.norm(nominal_forward) < 0.3:
+            notes.append(
+                "the nominal mount's forward axis is nearly vertical in standing; check the mount"
+            )
+            nominal_forward = None
+        else:
+            nominal_forward = _unit(nominal_forward)
+
+    if forward is not None:
+        forward = _unit(_horizontal(forward, up))
+        if nominal_forward is not None:
+            forward = forward if forward @ nominal_forward >= 0 else -forward
+            heading_change = float(np.degrees(np.arccos(np.clip(forward @ nominal_forward, -1, 1))))
+            if heading_change > settings.max_correction_deg:
+                notes.append(
+                    f"movement suggests the heading is {heading_change:.0f} deg off the nominal "
+                    "mount; kept the nominal heading (check how the sensor was strapped)"
+                )
+                forward, axis_quality = nominal_forward, 0.0
+        elif evidence is not None:
+            sign = (
+                _rising_forward_sign(static, forward, evidence)
+                if placement == "pelvis"
+                else _flexion_sign(static, forward, evidence)
+            )
+            forward = sign * forward
+            notes.append("no mount given: axes and their signs estimated from the movement")
+    elif nominal_forward is not None:
+        notes.append(f"heading from the nominal mount only: {problem}")
+        forward = nominal_forward
+        axis_quality = 0.0
+    else:
+        raise ValueError(
+            f"{placement}: the sidecar gives no mount and {problem}; add the sensor's "
+            "'mount' to the sidecar (which anatomical direction each axis points to)"
+        )
+
+    alignment = _frame(forward, up)
+    correction = None if nominal_mount is None else _rotation_angle_deg(alignment, nominal_mount)
+    if nominal_mount is not None:
+        notes.append(
+            "vertical from quiet standing"
+            + ("" if axis_quality == 0 else ", heading from movement")
+        )
+    quality = (
+        static_quality
+        if axis_quality == 0 and nominal_mount is not None
+        else min(static_quality, axis_quality)
+    )
+    return SensorCalibration(
+        placement=placement,
+        static_span_s=static.span_s,
+        gyro_bias_dps=np.degrees(static.gyro_bias_rad_s),
+        sensor_to_segment=alignment,
+        mount_correction_deg=correction,
+        quality=round(float(quality), 3),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,225 @@
+"""Per-sensor sample cleaning: time order, duplicates, and losses from ``seq`` gaps.
+
+:class:`SampleCleaner` is a stateful streaming step (``update(chunk) -> chunk``): it sorts
+each chunk by time (stable), drops samples whose time is not later than the last one it
+emitted (duplicates and late arrivals, also across chunk boundaries), and counts samples
+missing according to gaps in the device counter ``seq``. Batch cleaning is one update
+with the whole recording (:func:`clean_chunk`).
+
+Batch versus streaming
+----------------------
+Feeding a recording in chunks gives exactly the batch result (samples and counts) when no
+sample arrives after a later one in an earlier chunk. A sample that is earlier than
+something already emitted can only be dropped, since what was emitted cannot be re-sorted:
+in batch it is sorted into place, in streaming it counts as ``dropped_``. Repeated times
+behave the same either way (the first in arrival order is kept).
+
+Counter wrap
+------------
+Many devices count ``seq`` in 16 bits. While every ``seq`` seen so far lies within
+``0 .. seq_modulus - 1`` the counter is taken as wrapping at ``seq_modulus`` (65535 -> 0 is
+a step of one). A forward step larger than ``max_seq_step`` (or, once values beyond the
+modulus have been seen, any backward step) is taken as a counter reset, not a loss, and is
+counted in ``seq_resets_``. Between two samples whose seq steps by ``d``, ``d - 1`` samples
+are missing; for a packet counter shared by several samples, read losses as packets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensorlab.records import ImuChunk, SensorQuality
+
+
+@dataclass(frozen=True)
+class CleanerSettings:
+    """Settings of :class:`SampleCleaner`.
+
+    Attributes
+    ----------
+    seq_modulus : int
+        Counter range: ``seq`` wraps from ``seq_modulus - 1`` to 0 while every value seen is
+        below it (65536 for a 16-bit counter).
+    max_seq_step : int
+        Largest forward ``seq`` step (in counts) taken as a loss of ``step - 1`` samples;
+        larger steps are counter resets.
+    """
+
+    seq_modulus: int = 65536
+    max_seq_step: int = 32768
+
+
+DEFAULT_CLEANER_SETTINGS = CleanerSettings()
+
+
+class SampleCleaner:
+    """Sort, de-duplicate and account losses for one sensor, chunk by chunk.
+
+    Parameters
+    ----------
+    settings : CleanerSettings
+        Counter handling; the defaults suit a 16-bit counter.
+
+    Attributes
+    ----------
+    placement_ : str or None
+        The sensor seen (every chunk must come from the same one).
+    samples_ : int
+        Samples emitted so far.
+    dropped_ : int
+        Samples removed because their time was not later than the last emitted one
+        (duplicates or out of order), or not a number.
+    lost_ : int
+        Samples missing according to ``seq`` gaps between emitted samples.
+    seq_resets_ : int
+        ``seq`` steps taken as counter resets rather than losses.
+    last_t_s_ : float
+        Time of the last emitted sample, seconds (``-inf`` before any).
+    rate_hz_ : float
+        Measured median sampling rate of the emitted samples, Hz (NaN before two samples).
+    """
+
+    def __init__(self, settings: CleanerSettings = DEFAULT_CLEANER_SETTINGS) -> None:
+        self.settings = settings
+        self.placement_: str | None = None
+        self.samples_ = 0
+        self.dropped_ = 0
+        self.lost_ = 0
+        self.seq_resets_ = 0
+        self.last_t_s_ = -np.inf
+        self._last_seq: int | None = None
+        self._seq_wide = False
+        self._periods_s: list[np.ndarray] = []
+
+    @property
+    def rate_hz_(self) -> float:
+        """Median sampling rate of what was emitted, Hz (NaN with fewer than two samples)."""
+        if len(self._periods_s) > 1:
+            self._periods_s = [np.concatenate(self._periods_s)]
+        if not self._periods_s or self._periods_s[0].size == 0:
+            return float("nan")
+        return float(1.0 / np.median(self._periods_s[0]))
+
+    def update(self, chunk: ImuChunk) -> ImuChunk:
+        """Clean the next chunk of samples.
+
+        Parameters
+        ----------
+        chunk : ImuChunk
+            The next samples of the sensor, in arrival order.
+
+        Returns
+        -------
+        ImuChunk
+            The samples kept, in time order, strictly later than everything emitted before.
+
+        Raises
+        ------
+        ValueError
+            If the chunk comes from another sensor than the earlier ones.
+        """
+        if self.placement_ is None:
+            self.placement_ = chunk.placement
+        elif chunk.placement != self.placement_:
+            raise ValueError(
+                f"SampleCleaner cleans one sensor ({self.placement_!r}); got a chunk of "
+                f"{chunk.placement!r}: use one cleaner per sensor"
+            )
+        t_s = np.asarray(chunk.t_s, dtype=np.float64)
+        order = np.argsort(t_s, kind="stable")
+        t_sorted = t_s[order]
+        previous = np.concatenate([[self.last_t_s_], t_sorted[:-1]])
+        keep = t_sorted > previous
+        keep[1:] &= t_sorted[1:] > self.last_t_s_
+        index = order[keep]
+        emitted = t_s[index]
+        self.dropped_ += int(t_s.size - index.size)
+        if emitted.size:
+            joined = emitted
+            if np.isfinite(self.last_t_s_):
+                joined = np.concatenate([[self.last_t_s_], emitted])
+            self._periods_s.append(np.diff(joined))
+            self.last_t_s_ = float(emitted[-1])
+        self.samples_ += int(index.size)
+        seq = None if chunk.seq is None else np.asarray(chunk.seq, dtype=np.int64)[index]
+        if seq is None and index.size:
+            self._last_seq = None  # samples without a counter break the chain
+        elif seq is not None:
+            self._account_seq(seq)
+        return ImuChunk(
+            placement=chunk.placement,
+            t_s=emitted,
+            acc_m_s2=np.asarray(chunk.acc_m_s2)[index],
+            gyr_rad_s=np.asarray(chunk.gyr_rad_s)[index],
+            seq=seq,
+            device_t_s=None if chunk.device_t_s is None else np.asarray(chunk.device_t_s)[index],
+            extra={name: np.asarray(values)[index] for name, values in chunk.extra.items()},
+        )
+
+    def _account_seq(self, seq: np.ndarray) -> None:
+        if seq.size == 0:
+            return
+        values = seq if self._last_seq is None else np.concatenate([[self._last_seq], seq])
+        modulus = self.settings.seq_modulus
+        out_of_range = (values < 0) | (values >= modulus)
+        # A wide counter from the first value outside 0 .. modulus - 1 on: no more wraps.
+        wide = np.logical_or.accumulate(out_of_range) | self._seq_wide
+        step = np.diff(values)
+        wraps = ~wide[1:] & (step < 0)
+        step = np.where(wraps, step + modulus, step)
+        forward = (step > 0) & (step <= self.settings.max_seq_step)
+        self.lost_ += int(np.sum(step[forward] - 1))
+        self.seq_resets_ += int(np.sum((step < 0) | (step > self.settings.max_seq_step)))
+        self._last_seq = int(seq[-1])
+        self._seq_wide = bool(wide[-1])
+
+    def quality(self, nominal_rate_hz: float | None = None) -> SensorQuality:
+        """The data-quality account so far.
+
+        Parameters
+        ----------
+        nominal_rate_hz : float, optional
+            The sidecar's rate, Hz, reported alongside the measured one.
+
+        Returns
+        -------
+        SensorQuality
+        """
+        return SensorQuality(
+            placement=self.placement_ or "",
+            samples=self.samples_,
+            lost=self.lost_,
+            dropped=self.dropped_,
+            rate_hz=self.rate_hz_,
+            nominal_rate_hz=nominal_rate_hz,
+        )
+
+
+def clean_chunk(
+    chunk: ImuChunk,
+    nominal_rate_hz: float | None = None,
+    settings: CleanerSettings = DEFAULT_CLEANER_SETTINGS,
+) -> tuple[ImuChunk, SensorQuality]:
+    """Clean all samples of one sensor at once (one :meth:`SampleCleaner.update`).
+
+    Parameters
+    ----------
+    chunk : ImuChunk
+        All samples of the sensor, e.g. ``recording.chunks["pelvis"]``.
+    nominal_rate_hz : float, optional
+        The sidecar's rate, Hz, for the quality account.
+    settings : CleanerSettings
+        Counter handling.
+
+    Returns
+    -------
+    cleaned : ImuChunk
+        Sorted by time, duplicates removed.
+    quality : SensorQuality
+        Samples kept, dropped and lost, and the measured median rate.
+    """
+    cleaner = SampleCleaner(settings)
+    cleaned = cleaner.update(chunk)
+    return cleaned, cleaner.quality(nominal_rate_hz)

@@ -1,0 +1,244 @@
+"""Gait steps from the sacrum and the thighs: initial contacts, sides, and gait measures.
+
+Timing follows McCamley et al. 2012 ("An enhanced estimate of initial contact and final
+contact instants of time using lower trunk inertial sensor data", Gait & Posture 36):
+they integrate the vertical acceleration of a lower-trunk sensor and differentiate it with
+a Gaussian continuous wavelet; initial contacts are the extrema of the result. Integrating
+then Gaussian-differentiating is Gaussian smoothing of the acceleration itself, so here an
+initial contact is a peak of the Gaussian-smoothed vertical (world-frame, gravity removed)
+acceleration of the sacrum, which is how the loading of each heel strike shows at the
+pelvis. Peaks count only while both thighs swing (walking), at least ``min_step_s`` apart.
+
+The side comes from the thighs: at initial contact the leg reaching forward is the more
+flexed one.
+
+Step and stride regularity follow Moe-Nilssen & Helbostad 2004 ("Estimation of gait
+cycle characteristics by trunk accelerometry", J Biomech 37): the unbiased autocorrelation
+of the vertical trunk acceleration at the step lag and at the stride lag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing.columns import Columns
+from sensorlab.records import GaitResult, StepResult
+
+
+@dataclass(frozen=True)
+class GaitSettings:
+    """Settings of the initial-contact detector and the gait measures.
+
+    Attributes
+    ----------
+    smoothing_s : float
+        Standard deviation of the Gaussian smoothing, seconds.
+    min_step_s : float
+        Shortest time between two initial contacts, seconds.
+    max_step_s : float
+        A longer interval ends a walking bout (no step time for the next step), seconds.
+    min_peak_m_s2 : float
+        Smallest smoothed vertical acceleration peak that counts, m/s^2.
+    swing_range_deg : float
+        Each thigh's sagittal range around a contact must exceed this (walking), degrees.
+    swing_window_s : float
+        Window centred on the contact for that range, seconds.
+    """
+
+    smoothing_s: float = 0.03
+    min_step_s: float = 0.3
+    max_step_s: float = 1.5
+    min_peak_m_s2: float = 0.8
+    swing_range_deg: float = 15.0
+    swing_window_s: float = 2.0
+
+
+DEFAULT_GAIT = GaitSettings()
+
+
+@dataclass
+class InitialContactDetector:
+    """Find initial contacts in growing kinematics columns, block by block.
+
+    Parameters
+    ----------
+    rate_hz : float
+        Grid rate, Hz.
+    settings : GaitSettings
+        Detector settings.
+    """
+
+    rate_hz: float
+    settings: GaitSettings = DEFAULT_GAIT
+    _smoothed: Columns = field(default_factory=lambda: Columns(["value"]))
+    _cursor: int = 0
+
+    def _kernel(self) -> np.ndarray:
+        sigma = self.settings.smoothing_s * self.rate_hz
+        half = int(np.ceil(4 * sigma))
+        x = np.arange(-half, half + 1)
+        kernel = np.exp(-0.5 * (x / sigma) ** 2)
+        return kernel / kernel.sum()
+
+    def update(
+        self, columns: Columns, first_valid: int, final: bool = False
+    ) -> list[tuple[float, str]]:
+        """Advance over new rows; returns contacts as ``(fractional row, side)``."""
+        s = self.settings
+        kernel = self._kernel()
+        half = kernel.size // 2
+        acc = columns["pelvis_vertical_acc_m_s2"]
+        n = columns.size
+        if self._smoothed.size < first_valid:
+            self._smoothed.append(value=np.full(first_valid - self._smoothed.size, np.nan))
+        start = self._smoothed.size
+        stop = n if final else n - half
+        if stop > start:
+            lo, hi = max(start - half, first_valid), min(stop + half, n)
+            padded = np.nan_to_num(acc[lo:hi])
+            padded = np.pad(padded, (half - (start - lo), half - (hi - stop)), mode="edge")
+            self._smoothed.append(value=np.convolve(padded, kernel, mode="valid"))
+        smoothed = self._smoothed["value"]
+
+        gap = max(1, round(s.min_step_s * self.rate_hz / 2))
+        swing = round(s.swing_window_s * self.rate_hz / 2)
+        left = columns["left_thigh_sagittal_deg"]
+        right = columns["right_thigh_sagittal_deg"]
+        last = smoothed.size if final else min(smoothed.size - gap, n - swing)
+        contacts = []
+        i = max(self._cursor, first_valid + 1)
+        while i < last - 1:
+            window = smoothed[max(i - gap, first_valid) : i + gap + 1]
+            value = smoothed[i]
+            if value >= s.min_peak_m_s2 and value == np.nanmax(window) and value > smoothed[i - 1]:
+                lo, hi = max(i - swing, first_valid), min(i + swing + 1, n)
+                left_range = np.nanmax(left[lo:hi]) - np.nanmin(left[lo:hi])
+                right_range = np.nanmax(right[lo:hi]) - np.nanmin(right[lo:hi])
+                if min(left_range, right_range) > s.swing_range_deg:
+                    # Parabolic interpolation of the peak between grid points.
+                    y0, y1, y2 = smoothed[i - 1], value, smoothed[i + 1]
+                    curvature = y0 - 2 * y1 + y2
+                    offset = 0.5 * (y0 - y2) / curvature if curvature < 0 else 0.0
+                    side = "left" if left[i] >= right[i] else "right"
+                    contacts.append((i + offset, side))
+                    i += gap
+                    continue
+            i += 1
+        self._cursor = max(i, self._cursor)
+        return contacts
+
+
+def step_result(
+    columns: Columns,
+    contact: tuple[float, str],
+    next_row: float | None,
+    previous_t: float | None,
+    rate_hz: float,
+    settings: GaitSettings = DEFAULT_GAIT,
+) -> StepResult:
+    """A step's record: its time, the contralateral drop over the stance that follows.
+
+    The stance window runs from this contact to the next (the other foot's) contact, or
+    for the last step of a bout, one typical step time.
+    """
+    row, side = contact
+    t0 = float(columns["t_s"][0])
+    t = t0 + row / rate_hz
+    end = next_row if next_row is not None else row + settings.max_step_s * rate_hz / 2
+    lo, hi = round(row), min(round(end) + 1, columns.size)
+    side_sign = 1.0 if side == "left" else -1.0
+    drop = side_sign * columns["pelvis_obliquity_deg"][lo:hi]
+    step_time = None
+    if previous_t is not None and t - previous_t <= settings.max_step_s:
+        step_time = t - previous_t
+    return StepResult(
+        side=side,
+        t=round(t, 4),
+        pelvic_drop_deg=float(np.nanmax(drop)) if np.any(np.isfinite(drop)) else float("nan"),
+        step_time_s=step_time,
+    )
+
+
+def _unbiased_autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
+    x = x - x.mean()
+    n = x.size
+    spectrum = np.fft.rfft(x, 2 * n)
+    raw = np.fft.irfft(spectrum * np.conj(spectrum))[: max_lag + 1]
+    unbiased = raw / (n - np.arange(max_lag + 1))
+    return unbiased / unbiased[0]
+
+
+def regularity(
+    vertical_acc_m_s2: np.ndarray, step_time_s: float, rate_hz: float
+) -> tuple[float, float]:
+    """Step and stride regularity (Moe-Nilssen & Helbostad 2004), each in [-1, 1].
+
+    Parameters
+    ----------
+    vertical_acc_m_s2 : ndarray, shape (n,)
+        Vertical trunk acceleration during steady walking, m/s^2.
+    step_time_s : float
+        Typical step time, seconds: the peaks are searched within +-25% of it and of
+        twice it.
+    rate_hz : float
+        Sampling rate, Hz.
+    """
+    x = vertical_acc_m_s2[np.isfinite(vertical_acc_m_s2)]
+    step_lag = step_time_s * rate_hz
+    max_lag = int(2.5 * step_lag)
+    if x.size < 2 * max_lag or step_lag < 2:
+        return float("nan"), float("nan")
+    ac = _unbiased_autocorrelation(x, max_lag)
+
+    def peak_near(lag: float) -> float:
+        lo, hi = int(0.75 * lag), min(int(1.25 * lag) + 1, ac.size)
+        return float(ac[lo:hi].max())
+
+    return peak_near(step_lag), peak_near(2 * step_lag)
+
+
+def gait_result(
+    steps: list[StepResult], t_s: np.ndarray, vertical_acc_m_s2: np.ndarray, rate_hz: float
+) -> GaitResult:
+    """Session gait measures from the steps and the vertical sacrum acceleration.
+
+    Parameters
+    ----------
+    steps : list of StepResult
+        In time order.
+    t_s, vertical_acc_m_s2 : ndarray, shape (n,)
+        Grid times (s) and the vertical sacrum acceleration (m/s^2) on them.
+    rate_hz : float
+        Grid rate, Hz.
+    """
+    counts = {side: sum(1 for s in steps if s.side == side) for side in ("left", "right")}
+    timed = [s for s in steps if s.step_time_s is not None]
+    step_times = {
+        side: float(np.mean([s.step_time_s for s in timed if s.side == side]))
+        if any(s.side == side for s in timed)
+        else float("nan")
+        for side in ("left", "right")
+    }
+    if not timed:
+        return GaitResult(counts, float("nan"), step_times, float("nan"), float("nan"), 0.0)
+    mean_step = float(np.mean([s.step_time_s for s in timed]))
+    # Regularity over the longest stretch of consecutive timed steps (one walking bout).
+    bouts: list[list[StepResult]] = []
+    for step in steps:
+        if step.step_time_s is None or not bouts:
+            bouts.append([step])
+        else:
+            bouts[-1].append(step)
+    longest = max(bouts, key=len)
+    lo, hi = np.searchsorted(t_s, [longest[0].t, longest[-1].t])
+    step_reg, stride_reg = regularity(vertical_acc_m_s2[lo:hi], mean_step, rate_hz)
+    return GaitResult(
+        steps_per_side=counts,
+        cadence_spm=60.0 / mean_step,
+        step_time_s=step_times,
+        step_regularity=step_reg,
+        stride_regularity=stride_reg,
+        walking_s=float(sum(s.step_time_s for s in timed)),
+    )

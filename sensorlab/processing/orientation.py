@@ -1,0 +1,188 @@
+"""Orientation of each sensor from its accelerometer and gyroscope (6-axis AHRS).
+
+sensorlab uses x-io's Fusion AHRS (``imufusion``, MIT): Madgwick's revised complementary
+filter (Madgwick 2014, PhD thesis ch. 7) with acceleration rejection, which ignores the
+accelerometer while the body accelerates hard (the drive onto a box) and trusts the
+gyroscope then. ``benchmarks/compare_orientation.py`` measures it against a hand-written
+complementary filter on simulated ground truth; see the README for the figures.
+
+Without a magnetometer the heading is only relative: each sensor's world frame has its
+own arbitrary heading, fixed at the start. Everything clinical here (segment angles to
+gravity) needs only the vertical; pelvic rotation is the pelvis heading relative to its
+own heading in quiet standing.
+
+Quaternions are ``(w, x, y, z)`` and rotate sensor-frame vectors into the world frame
+(X, Y horizontal, Z up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import imufusion
+import numpy as np
+
+from sensorlab.units import GRAVITY_M_S2
+
+
+@dataclass(frozen=True)
+class OrientationSettings:
+    """Settings of the Fusion AHRS (``imufusion.AhrsSettings``).
+
+    Attributes
+    ----------
+    gain : float
+        Accelerometer feedback gain (Fusion's default 0.5).
+    acceleration_rejection_deg : float
+        The accelerometer is ignored while its direction disagrees with the estimate by
+        more than this, degrees.
+    rejection_timeout_s : float
+        After this long of rejection the filter re-trusts the accelerometer, seconds.
+    gyroscope_range_dps : float
+        Gyroscope full scale, deg/s (Fusion recovers after over-range).
+    max_gap_s : float
+        A pause in the data longer than this is integrated as if it lasted this long;
+        the accelerometer then pulls the estimate back.
+    bias_stationary_dps, bias_stationary_s : float
+        Fusion's gyroscope bias tracker (``imufusion.Bias``) re-estimates the bias
+        whenever the rate stays below this (deg/s) for this long (s), e.g. standing
+        between sets, so a drifting bias does not tilt the estimate.
+
+    The defaults (gain 0.1, rejection 20 deg) were chosen on simulated ground truth:
+    Fusion's default gain 0.5 lets the swing accelerations of a thigh in walking pull
+    its tilt by 5-7 deg (``benchmarks/compare_orientation.py``).
+    """
+
+    gain: float = 0.1
+    acceleration_rejection_deg: float = 20.0
+    rejection_timeout_s: float = 5.0
+    gyroscope_range_dps: float = 2000.0
+    max_gap_s: float = 0.05
+    bias_stationary_dps: float = 3.0
+    bias_stationary_s: float = 3.0
+
+
+DEFAULT_ORIENTATION = OrientationSettings()
+
+
+def quaternion_between(up_sensor: np.ndarray) -> np.ndarray:
+    """Smallest rotation (w, x, y, z) taking the sensor-frame vector ``up_sensor`` to +Z."""
+    up = up_sensor / np.linalg.norm(up_sensor)
+    axis = np.cross(up, [0.0, 0.0, 1.0])
+    sin_angle = np.linalg.norm(axis)
+    cos_angle = float(up[2])
+    if sin_angle < 1e-9:
+        return np.array([1.0, 0.0, 0.0, 0.0]) if cos_angle > 0 else np.array([0.0, 1.0, 0.0, 0.0])
+    half = np.arctan2(sin_angle, cos_angle) / 2.0
+    return np.concatenate([[np.cos(half)], np.sin(half) * axis / sin_angle])
+
+
+class OrientationEstimator:
+    """Fusion AHRS over blocks of samples of one sensor, state carried between blocks.
+
+    Parameters
+    ----------
+    up_sensor : ndarray, shape (3,)
+        Up direction in the sensor frame from quiet standing; the filter starts there.
+    gyro_bias_rad_s : ndarray, shape (3,)
+        Gyroscope bias from quiet standing, rad/s: the bias tracker's starting value.
+    rate_hz : float
+        Nominal sampling rate, Hz (for the filter's timeouts).
+    settings : OrientationSettings
+        Filter settings.
+    """
+
+    def __init__(
+        self,
+        up_sensor: np.ndarray,
+        gyro_bias_rad_s: np.ndarray,
+        rate_hz: float,
+        settings: OrientationSettings = DEFAULT_ORIENTATION,
+    ) -> None:
+        self.settings = settings
+        self.gyro_bias_rad_s = np.asarray(gyro_bias_rad_s, dtype=float)
+        self.rate_hz = float(rate_hz)
+        self._ahrs = imufusion.Ahrs()
+        self._ahrs.set_settings(
+            imufusion.AhrsSettings(
+                sample_rate=self.rate_hz,
+                convention=imufusion.CONVENTION_NWU,
+                gain=settings.gain,
+                gyroscope_range=settings.gyroscope_range_dps,
+                acceleration_rejection=settings.acceleration_rejection_deg,
+                magnetic_rejection=0.0,
+                rejection_timeout=settings.rejection_timeout_s,
+            )
+        )
+        self._bias = imufusion.Bias()
+        self._bias.set_settings(
+            imufusion.BiasSettings(
+                sample_rate=self.rate_hz,
+                stationary_threshold=settings.bias_stationary_dps,
+                stationary_period=settings.bias_stationary_s,
+            )
+        )
+        self._bias.set_offset(np.degrees(self.gyro_bias_rad_s))
+        self._ahrs.set_quaternion(quaternion_between(up_sensor))
+        # The start pose is already known from quiet standing: no high-gain start-up.
+        self._ahrs.skip_startup()
+        self._last_t_s: float | None = None
+
+    def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray:
+        """Feed a block of samples; returns their quaternions, shape (n, 4), (w, x, y, z).
+
+        Parameters
+        ----------
+        t_s : ndarray, shape (n,)
+            Sample times, seconds, increasing (also across blocks).
+        acc_m_s2 : ndarray, shape (n, 3)
+            Specific force, m/s^2.
+        gyr_rad_s : ndarray, shape (n, 3)
+            Angular rate, rad/s (bias not yet removed).
+        """
+        n = t_s.size
+        if n == 0:
+            return np.empty((0, 4))
+        previous = t_s[0] - 1.0 / self.rate_hz if self._last_t_s is None else self._last_t_s
+        periods = np.diff(t_s, prepend=previous)
+        np.clip(periods, 1e-6, self.settings.max_gap_s, out=periods)
+        gyr_dps = np.degrees(gyr_rad_s)
+        acc_g = acc_m_s2 / GRAVITY_M_S2
+        ahrs = self._ahrs
+        set_period, update, get_quaternion = (
+            ahrs.set_sample_period,
+            ahrs.update_no_magnetometer,
+            ahrs.get_quaternion,
+        )
+        unbias = self._bias.update
+        quaternions = []
+        append = quaternions.append
+        current_period = -1.0
+        for period, gyr, acc in zip(periods.tolist(), gyr_dps, acc_g, strict=True):
+            if period != current_period:
+                set_period(period)
+                current_period = period
+            update(unbias(gyr), acc)
+            append(get_quaternion())
+        self._last_t_s = float(t_s[-1])
+        return np.asarray(quaternions)
+
+
+def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:
+    """World up (+Z) in the sensor frame: the last row of the rotation matrix, shape (n, 3)."""
+    w, x, y, z = quaternions.T
+    return np.column_stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
+
+
+def rotate_to_world(quaternions: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Rotate sensor-frame vectors (n, 3) or one vector (3,) into the world frame, (n, 3)."""
+    w, x, y, z = quaternions.T
+    v = np.broadcast_to(vectors, (quaternions.shape[0], 3))
+    vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
+    return np.column_stack(
+        [
+            (1 - 2 * (y * y + z * z)) * vx + 2 * (x * y - w * z) * vy + 2 * (x * z + w * y) * vz,
+            2 * (x * y + w * z) * vx + (1 - 2 * (x * x + z * z)) * vy + 2 * (y * z - w * x) * vz,
+            2 * (x * z - w * y) * vx + 2 * (y * z + w * x) * vy + (1 - 2 * (x * x + y * y)) * vz,
+        ]
+    )

@@ -1,0 +1,594 @@
+"""The analysis pipeline: samples in, calibrated angles, reps, steps and metrics out.
+
+One :class:`SessionAnalyzer` serves both uses: batch analysis feeds a whole recording as
+one block per sensor, streaming feeds blocks as they arrive; every stage carries its state
+(cleaning, resampling, orientation filters, segmentation state machines), so both give
+the same result. The stages, in order:
+
+1. per sensor: sort, drop duplicates, account losses (:mod:`.cleaning`);
+2. per sensor: onto the common 100 Hz grid (:mod:`.timebase`);
+3. quiet standing (sidecar span or :mod:`.stillness`) -> gyroscope bias and vertical;
+4. per sensor: Fusion AHRS on the grid (:mod:`.orientation`);
+5. after enough movement (or at most ``max_refine_wait_s``): heading of each segment,
+   hence sensor-to-segment alignment (:mod:`.calibration`); until then samples wait, so
+   the first events of a live session come once calibration is done;
+6. segment angles (:mod:`.angles`), then reps (:mod:`.reps`) or steps (:mod:`.gait`),
+   each reported as soon as it can be judged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.errors import InputError
+from sensorlab.frames import mount_matrix
+from sensorlab.processing import angles
+from sensorlab.processing.calibration import (
+    DEFAULT_ALIGNMENT,
+    AlignmentSettings,
+    HeadingEvidence,
+    StaticPose,
+    calibrate_sensor,
+    static_pose,
+)
+from sensorlab.processing.cleaning import SampleCleaner
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.gait import (
+    DEFAULT_GAIT,
+    GaitSettings,
+    InitialContactDetector,
+    gait_result,
+    step_result,
+)
+from sensorlab.processing.orientation import (
+    DEFAULT_ORIENTATION,
+    OrientationEstimator,
+    OrientationSettings,
+    rotate_to_world,
+    up_in_sensor,
+)
+from sensorlab.processing.reps import DEFAULT_STEP_UP, StepUpSegmenter, StepUpSettings, rep_metrics
+from sensorlab.processing.stillness import (
+    DEFAULT_STILLNESS,
+    StillnessSettings,
+    first_still_span,
+    still_mask,
+)
+from sensorlab.processing.timebase import DEFAULT_TIMEBASE, GridResampler, TimebaseSettings
+from sensorlab.records import (
+    ImuChunk,
+    Kinematics,
+    RepResult,
+    SensorCalibration,
+    SessionAnalysis,
+    SessionMeta,
+    StepResult,
+)
+from sensorlab.units import GRAVITY_M_S2
+
+REQUIRED_PLACEMENTS = ("pelvis", "left_thigh", "right_thigh")
+ACTIVITIES = ("step_up", "walk")
+KINEMATICS_COLUMNS = (
+    "t_s",
+    "pelvis_tilt_deg",
+    "pelvis_obliquity_deg",
+    "pelvis_rotation_deg",
+    "left_thigh_sagittal_deg",
+    "right_thigh_sagittal_deg",
+    "left_thigh_adduction_deg",
+    "right_thigh_adduction_deg",
+    "pelvis_rate_dps",
+    "pelvis_vertical_acc_m_s2",
+)
+_RAW = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """All settings of the pipeline, one frozen record per stage.
+
+    Attributes
+    ----------
+    refine_rotation_deg : float
+        Rotation each thigh must have made after quiet standing before the headings are
+        refined, degrees (about two step-ups or five strides).
+    max_refine_wait_s : float
+        Refine with what there is after this long, seconds.
+    calibration_search_s : float
+        Quiet standing must start within this long of the session start, seconds.
+    """
+
+    timebase: TimebaseSettings = DEFAULT_TIMEBASE
+    stillness: StillnessSettings = DEFAULT_STILLNESS
+    orientation: OrientationSettings = DEFAULT_ORIENTATION
+    alignment: AlignmentSettings = DEFAULT_ALIGNMENT
+    step_up: StepUpSettings = DEFAULT_STEP_UP
+    gait: GaitSettings = DEFAULT_GAIT
+    refine_rotation_deg: float = 360.0
+    max_refine_wait_s: float = 60.0
+    calibration_search_s: float = 60.0
+
+
+DEFAULT_ANALYSIS = AnalysisSettings()
+
+
+@dataclass(frozen=True)
+class CalibrationDone:
+    """Event: calibration finished; angles and events follow from here."""
+
+    t_s: float
+    calibration: dict[str, SensorCalibration]
+
+
+@dataclass(frozen=True)
+class RepFinished:
+    """Event: a repetition was judged, with its metrics."""
+
+    rep: RepResult
+
+
+@dataclass(frozen=True)
+class StepDetected:
+    """Event: a gait step (its stance is over, so its pelvic drop is known)."""
+
+    step: StepResult
+
+
+@dataclass
+class _SensorGrid:
+    """One sensor's values on the grid, from grid index ``k0``."""
+
+    cleaner: SampleCleaner = field(default_factory=SampleCleaner)
+    resampler: GridResampler | None = None
+    pending: list[ImuChunk] = field(default_factory=list)
+    values: Columns = field(default_factory=lambda: Columns(_RAW))
+    k0: int | None = None
+
+
+class SessionAnalyzer:
+    """Incremental analysis of one session.
+
+    Parameters
+    ----------
+    meta : SessionMeta
+        Sidecar (mounts, rates, calibration span, activity).
+    activity : str, optional
+        ``step_up`` or ``walk``; defaults to the sidecar's, else detected at the end.
+    settings : AnalysisSettings
+        Pipeline settings.
+    source : str
+        Recording name for the summary.
+    """
+
+    def __init__(
+        self,
+        meta: SessionMeta,
+        activity: str | None = None,
+        settings: AnalysisSettings = DEFAULT_ANALYSIS,
+        source: str = "",
+    ) -> None:
+        self.meta = meta
+        self.settings = settings
+        self.source = source
+        self.activity = activity or meta.activity
+        if self.activity is not None and self.activity not in ACTIVITIES:
+            raise InputError(
+                f"activity {self.activity!r} is not analysed yet; use --activity "
+                f"{' or '.join(ACTIVITIES)}"
+            )
+        self.rate_hz = settings.timebase.rate_hz
+        self.warnings: list[str] = []
+        self._sensors = {p: _SensorGrid() for p in REQUIRED_PLACEMENTS}
+        self._k0: int | None = None
+        self._static: dict[str, StaticPose] | None = None
+        self._static_rows: tuple[int, int] | None = None
+        self._estimators: dict[str, OrientationEstimator] = {}
+        self._pending_quaternions: dict[str, list[np.ndarray]] = {
+            p: [] for p in REQUIRED_PLACEMENTS
+        }
+        self._ahrs_rows = 0
+        self._calibration: dict[str, SensorCalibration] | None = None
+        self._pelvis_heading0_deg = 0.0
+        self.kinematics = Columns(KINEMATICS_COLUMNS)
+        self._step_up = StepUpSegmenter(self.rate_hz, settings.step_up)
+        self._contacts = InitialContactDetector(self.rate_hz, settings.gait)
+        self._last_contact: tuple[float, str] | None = None
+        self._last_step_t: float | None = None
+        self.reps: list[RepResult] = []
+        self.steps: list[StepResult] = []
+        self.timings_s: dict[str, float] = defaultdict(float)
+        """Seconds spent per stage so far (for benchmarks and profiling)."""
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings_s[stage] += time.perf_counter() - started
+
+    # ------------------------------------------------------------------ input
+    def update(self, chunks: Iterable[ImuChunk]) -> list:
+        """Feed blocks of samples (any sensors, any sizes); returns the new events."""
+        with self._timed("clean+timebase"):
+            for chunk in chunks:
+                sensor = self._sensors.get(chunk.placement)
+                if sensor is None or len(chunk) == 0:
+                    continue
+                cleaned = sensor.cleaner.update(chunk)
+                if len(cleaned):
+                    self._resample(chunk.placement, sensor, [cleaned])
+        return self._advance(final=False)
+
+    def _resample(self, placement: str, sensor: _SensorGrid, chunks: list[ImuChunk]) -> None:
+        if sensor.resampler is None:
+            sensor.pending.extend(chunks)
+            if sum(len(c) for c in sensor.pending) < 20:
+                return
+            chunks, sensor.pending = sensor.pending, []
+            info = self.meta.sensors.get(placement)
+            rate_hz = info.rate_hz if info is not None and info.rate_hz else None
+            if rate_hz is None:
+                t = np.concatenate([c.t_s for c in chunks])
+                rate_hz = 1.0 / float(np.median(np.diff(t)))
+            sensor.resampler = GridResampler(
+                self.settings.timebase,
+                averaging=GridResampler.averaging_for(rate_hz, self.settings.timebase),
+            )
+        for chunk in chunks:
+            block = sensor.resampler.update(chunk.t_s, np.hstack([chunk.acc_m_s2, chunk.gyr_rad_s]))
+            self._store(sensor, block)
+
+    @staticmethod
+    def _store(sensor: _SensorGrid, block) -> None:
+        if block.values.shape[0] == 0:
+            return
+        if sensor.k0 is None:
+            sensor.k0 = block.k0
+        sensor.values.append(**{name: block.values[:, i] for i, name in enumerate(_RAW)})
+
+    # ------------------------------------------------------------- the stages
+    def _rows_available(self) -> int:
+        if any(s.k0 is None for s in self._sensors.values()):
+            return 0
+        if self._k0 is None:
+            self._k0 = max(s.k0 for s in self._sensors.values())
+        return max(0, min(s.k0 + s.values.size for s in self._sensors.values()) - self._k0)
+
+    def _raw(self, placement: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        sensor = self._sensors[placement]
+        offset = self._k0 - sensor.k0
+        acc = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[:3]])
+        gyr = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[3:]])
+        return acc, gyr
+
+    def _grid_t(self, lo: int, hi: int) -> np.ndarray:
+        return (self._k0 + np.arange(lo, hi)) / self.rate_hz
+
+    def _advance(self, final: bool) -> list:
+        rows = self._rows_available()
+        events: list = []
+        if rows == 0:
+            return events
+        if self._static is None:
+            with self._timed("calibration"):
+                if not self._find_static(rows, final):
+                    return events
+        with self._timed("orientation"):
+            lo, blocks = self._run_orientation(rows)
+        if self._calibration is not None:
+            with self._timed("angles"):
+                self._append_kinematics(lo, rows, blocks)
+        else:
+            with self._timed("calibration"):
+                if not self._ready_to_refine(rows, final):
+                    return events
+                self._refine(rows)
+            events.append(
+                CalibrationDone(float(self._grid_t(rows - 1, rows)[0]), self._calibration)
+            )
+        with self._timed("segmentation+metrics"):
+            events.extend(self._segment(final))
+        return events
+
+    def _find_static(self, rows: int, final: bool) -> bool:
+        span = self.meta.calibration_span_s
+        t = self._grid_t(0, rows)
+        if span is not None:
+            if t[-1] < span[1] and not final:
+                return False
+        else:
+            search = t <= t[0] + self.settings.calibration_search_s
+            masks = []
+            for placement in REQUIRED_PLACEMENTS:
+                acc, gyr = self._raw(placement, 0, int(search.sum()))
+                valid = np.isfinite(acc).all(axis=1)
+                masks.append(
+                    (
+                        t[: acc.shape[0]][valid],
+                        still_mask(
+                            t[: acc.shape[0]][valid],
+                            acc[valid],
+                            gyr[valid],
+                            self.settings.stillness,
+                        ),
+                    )
+                )
+            found = first_still_span(masks, self.settings.stillness)
+            if found is None or (not found.complete and not final):
+                return False
+            span = (found.start_s, found.end_s)
+        lo, hi = np.searchsorted(t, span[0]), np.searchsorted(t, span[1], side="right")
+        try:
+            poses = {}
+            for placement in REQUIRED_PLACEMENTS:
+                acc, gyr = self._raw(placement, lo, hi)
+                valid = np.isfinite(acc).all(axis=1)
+                poses[placement] = static_pose(t[lo:hi][valid], acc[valid], gyr[valid], span)
+        except ValueError as error:
+            raise InputError(
+                f"{self.source or 'session'}: the calibration span {span[0]:.2f}-{span[1]:.2f} s "
+                f"holds too few samples ({error}); give a span of quiet standing of at least 2 s"
+            ) from None
+        self._static = poses
+        self._static_rows = (int(lo), int(hi))
+        self._ahrs_rows = int(lo)
+        for placement, pose in poses.items():
+            self._estimators[placement] = OrientationEstimator(
+                pose.up_sensor, pose.gyro_bias_rad_s, self.rate_hz, self.settings.orientation
+            )
+        return True
+
+    def _run_orientation(self, rows: int) -> tuple[int, dict[str, np.ndarray]]:
+        """Run the AHRS over new rows; returns their first row and quaternions per sensor.
+
+        Before calibration is complete the quaternions are also kept for the refinement.
+        """
+        lo, hi = self._ahrs_rows, rows
+        if hi <= lo:
+            return lo, {p: np.empty((0, 4)) for p in REQUIRED_PLACEMENTS}
+        t = self._grid_t(lo, hi)
+        blocks = {}
+        for placement, estimator in self._estimators.items():
+            acc, gyr = self._raw(placement, lo, hi)
+            quaternions = np.full((hi - lo, 4), np.nan)
+            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+            quaternions[valid] = estimator.update(t[valid], acc[valid], gyr[valid])
+            blocks[placement] = quaternions
+        self._ahrs_rows = hi
+        if self._calibration is None:
+            for placement, quaternions in blocks.items():
+                self._pending_quaternions[placement].append(quaternions)
+        return lo, blocks
+
+    def _quaternions(self, placement: str) -> np.ndarray:
+        return np.concatenate(self._pending_quaternions[placement])
+
+    def _ready_to_refine(self, rows: int, final: bool) -> bool:
+        if final:
+            return True
+        assert self._static_rows is not None
+        static_end = self._static_rows[1]
+        if rows <= static_end:
+            return False
+        if (rows - static_end) / self.rate_hz >= self.settings.max_refine_wait_s:
+            return True
+        threshold = self.settings.alignment.moving_rate_dps
+        for placement in ("left_thigh", "right_thigh"):
+            _, gyr = self._raw(placement, static_end, rows)
+            rate_dps = np.degrees(
+                np.linalg.norm(gyr - self._static[placement].gyro_bias_rad_s, axis=1)
+            )
+            turned = np.nansum(np.where(rate_dps > threshold, rate_dps, 0.0)) / self.rate_hz
+            if turned < self.settings.refine_rotation_deg:
+                return False
+        return True
+
+    def _refine(self, rows: int) -> None:
+        assert self._static is not None and self._static_rows is not None
+        static_lo, static_end = self._static_rows
+        calibration = {}
+        for placement in REQUIRED_PLACEMENTS:
+            pose = self._static[placement]
+            quaternions = self._quaternions(placement)[static_end - static_lo :]
+            acc, gyr = self._raw(placement, static_end, rows)
+            valid = np.isfinite(quaternions).all(axis=1) & np.isfinite(acc).all(axis=1)
+            evidence = None
+            if np.count_nonzero(valid) > 10:
+                linear = acc[valid] - GRAVITY_M_S2 * up_in_sensor(quaternions[valid])
+                evidence = HeadingEvidence(gyr[valid] - pose.gyro_bias_rad_s, linear, self.rate_hz)
+            info = self.meta.sensors.get(placement)
+            nominal = mount_matrix(info.mount) if info is not None and info.mount else None
+            try:
+                calibration[placement] = calibrate_sensor(
+                    placement, pose, evidence, nominal, self.settings.alignment
+                )
+            except ValueError as error:
+                raise InputError(f"{self.source or 'session'}: {error}") from None
+        self._calibration = calibration
+        pelvis_q = self._quaternions("pelvis")[: static_end - static_lo]
+        forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
+        self._pelvis_heading0_deg = float(
+            np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
+        )
+        self.kinematics.append(**{name: np.full(static_lo, np.nan) for name in KINEMATICS_COLUMNS})
+        self._append_kinematics(
+            static_lo, self._ahrs_rows, {p: self._quaternions(p) for p in REQUIRED_PLACEMENTS}
+        )
+        self._pending_quaternions = {p: [] for p in REQUIRED_PLACEMENTS}
+
+    def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
+        assert self._calibration is not None and self._static is not None
+        columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
+        up = {
+            p: up_in_sensor(quaternions[p]) @ self._calibration[p].sensor_to_segment.T
+            for p in REQUIRED_PLACEMENTS
+        }
+        columns["pelvis_tilt_deg"] = angles.pelvis_tilt_deg(up["pelvis"])
+        columns["pelvis_obliquity_deg"] = angles.pelvis_obliquity_deg(up["pelvis"])
+        forward = rotate_to_world(
+            quaternions["pelvis"], self._calibration["pelvis"].sensor_to_segment[0]
+        )
+        heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
+        columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
+        for side in ("left", "right"):
+            columns[f"{side}_thigh_sagittal_deg"] = angles.thigh_sagittal_deg(up[f"{side}_thigh"])
+            columns[f"{side}_thigh_adduction_deg"] = angles.thigh_adduction_deg(
+                up[f"{side}_thigh"], side
+            )
+        acc, gyr = self._raw("pelvis", lo, hi)
+        bias = self._static["pelvis"].gyro_bias_rad_s
+        columns["pelvis_rate_dps"] = np.degrees(np.linalg.norm(gyr - bias, axis=1))
+        columns["pelvis_vertical_acc_m_s2"] = (
+            rotate_to_world(quaternions["pelvis"], acc)[:, 2] - GRAVITY_M_S2
+        )
+        self.kinematics.append(**columns)
+
+    def _segment(self, final: bool) -> list:
+        assert self._static_rows is not None
+        first = self._static_rows[0]
+        events: list = []
+        if self.activity in (None, "step_up"):
+            for bounds in self._step_up.update(self.kinematics, first):
+                index = len(self.reps)
+                previous = self.reps[-1] if self.reps else None
+                set_index = 0
+                if previous is not None:
+                    same_set = previous.side == bounds[4] and (
+                        self.kinematics["t_s"][bounds[0]] - previous.t_end
+                        <= self.settings.step_up.set_gap_s
+                    )
+                    set_index = previous.set_index + (0 if same_set else 1)
+                rep = rep_metrics(self.kinematics, bounds, self.rate_hz, index, set_index)
+                self.reps.append(rep)
+                events.append(RepFinished(rep))
+        if self.activity in (None, "walk"):
+            for contact in self._contacts.update(self.kinematics, first, final):
+                if self._last_contact is not None:
+                    events.append(self._finish_step(contact[0]))
+                self._last_contact = contact
+            if final and self._last_contact is not None:
+                events.append(self._finish_step(None))
+                self._last_contact = None
+        return events
+
+    def _finish_step(self, next_row: float | None) -> StepDetected:
+        assert self._last_contact is not None
+        step = step_result(
+            self.kinematics,
+            self._last_contact,
+            next_row,
+            self._last_step_t,
+            self.rate_hz,
+            self.settings.gait,
+        )
+        self._last_step_t = step.t
+        self.steps.append(step)
+        return StepDetected(step)
+
+    # ----------------------------------------------------------------- output
+    def finish(self) -> SessionAnalysis:
+        """End of stream: flush every stage and return the whole analysis."""
+        missing = [p for p, s in self._sensors.items() if s.cleaner.samples_ == 0 and not s.pending]
+        if missing:
+            raise InputError(
+                f"{self.source or 'session'}: no samples from {', '.join(missing)}; "
+                f"the analysis needs {', '.join(REQUIRED_PLACEMENTS)} "
+                "(check the 'sensor' column names)"
+            )
+        for placement, sensor in self._sensors.items():
+            if sensor.resampler is None and sensor.pending:
+                info = self.meta.sensors.get(placement)
+                sensor.resampler = GridResampler(
+                    self.settings.timebase,
+                    averaging=GridResampler.averaging_for(
+                        info.rate_hz if info and info.rate_hz else 100.0
+                    ),
+                )
+                chunks, sensor.pending = sensor.pending, []
+                self._resample(placement, sensor, chunks)
+            if sensor.resampler is not None:
+                self._store(sensor, sensor.resampler.flush())
+        self._advance(final=True)
+        if self._calibration is None:
+            raise InputError(
+                f"{self.source or 'session'}: no quiet standing of at least "
+                f"{self.settings.stillness.min_duration_s:g} s found with all three sensors still "
+                f"(searched the first {self.settings.calibration_search_s:g} s); start the session "
+                "standing still for 3 s, or give the quiet span in the sidecar's "
+                "'calibration' field"
+            )
+        activity = self.activity or self._detect_activity()
+        return self._analysis(activity)
+
+    def _detect_activity(self) -> str:
+        if len(self.reps) >= 2:
+            detected = "step_up"
+        elif len(self.steps) >= 6:
+            detected = "walk"
+        else:
+            detected = "step_up"
+        self.warnings.append(f"activity not given: analysed as {detected} (set it with --activity)")
+        return detected
+
+    def _analysis(self, activity: str) -> SessionAnalysis:
+        assert self._static_rows is not None and self._calibration is not None
+        first = self._static_rows[0]
+        k = self.kinematics
+        kinematics = Kinematics(**{name: k[name][first:].copy() for name in KINEMATICS_COLUMNS[:8]})
+        reps = self.reps if activity == "step_up" else []
+        steps = self.steps if activity == "walk" else []
+        gait = (
+            gait_result(steps, k["t_s"], k["pelvis_vertical_acc_m_s2"], self.rate_hz)
+            if activity == "walk"
+            else None
+        )
+        if activity == "step_up" and not reps:
+            self.warnings.append("no step-up repetitions found")
+        if activity == "walk" and not steps:
+            self.warnings.append("no gait steps found")
+        if self._step_up.aborted_ and activity == "step_up":
+            self.warnings.append(
+                f"{self._step_up.aborted_} lift(s) came back down without a rep "
+                "and were not counted"
+            )
+        quality = {}
+        for placement, sensor in self._sensors.items():
+            info = self.meta.sensors.get(placement)
+            quality[placement] = sensor.cleaner.quality(info.rate_hz if info else None)
+        for cal in self._calibration.values():
+            self.warnings.extend(
+                f"{cal.placement}: {note}"
+                for note in cal.notes
+                if "kept the nominal" in note or "check" in note
+            )
+        t = k["t_s"]
+        duration = float(t[-1] - t[0] + 1.0 / self.rate_hz) if k.size else 0.0
+        return SessionAnalysis(
+            source=self.source,
+            activity=activity,
+            duration_s=duration,
+            kinematics=kinematics,
+            reps=list(reps),
+            steps=list(steps),
+            gait=gait,
+            calibration=dict(self._calibration),
+            quality=quality,
+            warnings=list(self.warnings),
+        )
+
+
+def analyze(
+    recording, activity: str | None = None, settings: AnalysisSettings = DEFAULT_ANALYSIS
+) -> SessionAnalysis:
+    """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor)."""
+    analyzer = SessionAnalyzer(recording.meta, activity, settings, source=recording.source)
+    analyzer.warnings.extend(recording.warnings)
+    analyzer.update(recording.chunks.values())
+    return analyzer.finish()

@@ -1,0 +1,133 @@
+"""Named, seeded sessions for tests, demos and benchmarks.
+
+Each preset is a function of the seed (and of the length or rate where that makes sense)
+returning a :class:`~sensorlab.simulate.session.SimulatedSession`. Sensors use
+:data:`~sensorlab.simulate.imu.DEFAULT_SENSOR_SETTINGS` except where a preset says
+otherwise; all presets draw each strap error uniformly up to 20 deg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from sensorlab.simulate.imu import DEFAULT_SENSOR_SETTINGS, SensorSettings
+from sensorlab.simulate.session import SimulatedSession
+from sensorlab.simulate.step_up import SideSettings, StepUpSettings, simulate_step_ups
+from sensorlab.simulate.walk import WalkSettings, simulate_walk
+
+PRESET_MOUNT_ERROR_DEG = 20.0
+"""Largest strap error in the presets, degrees (each sensor's is uniform up to this)."""
+
+
+def _sensors(rate_hz: float, **changes) -> SensorSettings:
+    return replace(
+        DEFAULT_SENSOR_SETTINGS,
+        rate_hz=rate_hz,
+        mount_error_deg=PRESET_MOUNT_ERROR_DEG,
+        mount_error_uniform=True,
+        **changes,
+    )
+
+
+def _reps_for(settings: StepUpSettings, duration_s: float | None, reps_per_side: int) -> int:
+    """Reps per side that fill about ``duration_s`` (two sides, mean pauses)."""
+    if duration_s is None:
+        return reps_per_side
+    overhead_s = settings.standing_start_s + settings.standing_end_s + settings.set_pause_s
+    per_rep_s = settings.rep_duration_s + 0.5 * sum(settings.pause_range_s)
+    return max(1, round((duration_s - overhead_s) / (2.0 * per_rep_s)))
+
+
+ASYMMETRIC_STEP_UPS = StepUpSettings(
+    pattern="sets",
+    right=SideSettings(pelvic_drop_deg=6.0, peak_flexion_deg=68.0, adduction_excursion_deg=6.0),
+    left=SideSettings(pelvic_drop_deg=3.0, peak_flexion_deg=64.0, adduction_excursion_deg=3.0),
+)
+"""Two sets, right first; the right working leg drops the pelvis 6 deg, the left 3 deg."""
+
+
+def step_up_asymmetric(
+    seed: int = 0,
+    *,
+    reps_per_side: int = 8,
+    duration_s: float | None = None,
+    rate_hz: float = 100.0,
+) -> SimulatedSession:
+    """Step-ups in two sets with a weaker right side (drop 6 vs 3 deg).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    reps_per_side : int
+        Completed reps per side (ignored when ``duration_s`` is given).
+    duration_s : float, optional
+        Approximate session length, s: sets ``reps_per_side`` to fill it.
+    rate_hz : float
+        Sampling rate of every sensor, Hz.
+    """
+    settings = replace(
+        ASYMMETRIC_STEP_UPS, reps_per_side=_reps_for(ASYMMETRIC_STEP_UPS, duration_s, reps_per_side)
+    )
+    return simulate_step_ups(settings, _sensors(rate_hz), seed)
+
+
+def step_up_alternating(
+    seed: int = 0, *, reps_per_side: int = 8, rate_hz: float = 100.0
+) -> SimulatedSession:
+    """Alternating lead legs, right first, symmetric 4 deg drops."""
+    settings = StepUpSettings(pattern="alternating", reps_per_side=reps_per_side)
+    return simulate_step_ups(settings, _sensors(rate_hz), seed)
+
+
+def step_up_messy(
+    seed: int = 0, *, reps_per_side: int = 6, rate_hz: float = 100.0
+) -> SimulatedSession:
+    """Asymmetric sets with distractors: two aborted attempts, fidgets in most pauses,
+    1% random sample loss, two 25-sample loss bursts per sensor, 2 ms host-time error."""
+    settings = replace(
+        ASYMMETRIC_STEP_UPS,
+        reps_per_side=reps_per_side,
+        aborted_reps=(1, reps_per_side + 2),
+        fidget_probability=0.7,
+    )
+    sensors = _sensors(
+        rate_hz,
+        drop_fraction=0.01,
+        burst_count=2,
+        burst_length_samples=25,
+        host_time_error_s=0.002,
+    )
+    return simulate_step_ups(settings, sensors, seed)
+
+
+def walk_symmetric(
+    seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0
+) -> SimulatedSession:
+    """Steady walking at 108 steps/min, symmetric 4 deg drops."""
+    return simulate_walk(WalkSettings(duration_s=duration_s), _sensors(rate_hz), seed)
+
+
+def walk_asymmetric(
+    seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0
+) -> SimulatedSession:
+    """Walking with right step time 1.1 x the left one and drops of 5 (right stance) vs
+    2.5 deg (left stance)."""
+    settings = WalkSettings(
+        duration_s=duration_s,
+        step_time_ratio=1.1,
+        right_pelvic_drop_deg=5.0,
+        left_pelvic_drop_deg=2.5,
+    )
+    return simulate_walk(settings, _sensors(rate_hz), seed)
+
+
+SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
+    "step_up_asymmetric": step_up_asymmetric,
+    "step_up_alternating": step_up_alternating,
+    "step_up_messy": step_up_messy,
+    "walk_symmetric": walk_symmetric,
+    "walk_asymmetric": walk_asymmetric,
+}
+"""Every preset by name; each takes ``seed`` first."""

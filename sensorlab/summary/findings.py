@@ -1,0 +1,386 @@
+"""Plain-language findings from a session summary: observations, never diagnoses.
+
+Each per-side metric of ``summary["symmetry"]`` is graded by its Robinson symmetry index
+(positive = right larger):
+
+- ``balanced``: ``|SI| < 10 %``, or the two sides differ by less than the metric's
+  smallest meaningful difference (:data:`MIN_DIFFERENCE`, about the measurement noise:
+  a 0.6 deg gap between 0.8 deg and 1.4 deg of drop is not a finding, whatever its SI);
+- ``borderline``: ``10 % <= |SI| <= 15 %``;
+- ``notable``: ``|SI| > 15 %``;
+- ``unavailable``: a side has no value.
+
+A finding is one observation sentence with the numbers, then one sentence on what the
+pattern is *consistent with*. Only borderline and notable metrics are stated; when every
+compared metric is balanced a single overall line says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sensorlab.summary.metrics import REP_METRICS, STEP_METRICS, metric_info
+
+NEUTRAL_SI_PCT = 10.0
+"""Below this ``|SI|`` (percent) a metric is balanced."""
+
+NOTABLE_SI_PCT = 15.0
+"""Above this ``|SI|`` (percent) a metric is notable; in between it is borderline."""
+
+MIN_DIFFERENCE: dict[str, float] = {
+    "pelvic_drop_deg": 1.0,
+    "thigh_rom_deg": 3.0,
+    "pelvic_tilt_range_deg": 1.0,
+    "thigh_adduction_excursion_deg": 1.0,
+    "up_duration_s": 0.1,
+    "down_duration_s": 0.1,
+    "peak_thigh_velocity_dps": 10.0,
+    "pelvic_rate_rms_dps": 1.0,
+    "step_time_s": 0.02,
+}
+"""Smallest left-right difference (in the metric's unit) that can count as a finding."""
+
+LEVELS = ("notable", "borderline", "balanced", "unavailable")
+
+_SENTENCE_DECIMALS = {"°": 1, "s": 2, "°/s": 1}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One graded left-right comparison.
+
+    Attributes
+    ----------
+    metric : str
+        Metric key (``pelvic_drop_deg``...).
+    level : str
+        ``notable``, ``borderline``, ``balanced`` or ``unavailable``.
+    left, right : float or None
+        Per-side means, in the metric's unit.
+    si_pct : float or None
+        Robinson symmetry index, percent, positive = right larger.
+    observation : str
+        What was measured, with the numbers ("When the right leg works, ...").
+    interpretation : str
+        What the pattern is consistent with; empty for balanced or unavailable.
+    """
+
+    metric: str
+    level: str
+    left: float | None
+    right: float | None
+    si_pct: float | None
+    observation: str
+    interpretation: str = ""
+
+    @property
+    def text(self) -> str:
+        """Observation and interpretation as one paragraph."""
+        return f"{self.observation} {self.interpretation}".strip()
+
+
+def classify_si(
+    si_pct: float | None,
+    *,
+    neutral_si_pct: float = NEUTRAL_SI_PCT,
+    notable_si_pct: float = NOTABLE_SI_PCT,
+) -> str:
+    """Grade a symmetry index: ``balanced``, ``borderline``, ``notable`` or ``unavailable``.
+
+    Parameters
+    ----------
+    si_pct : float or None
+        Robinson symmetry index in percent.
+    neutral_si_pct, notable_si_pct : float
+        ``|SI| < neutral`` is balanced, ``|SI| > notable`` notable, borderline between.
+    """
+    if si_pct is None or not math.isfinite(si_pct):
+        return "unavailable"
+    size = abs(si_pct)
+    if size < neutral_si_pct:
+        return "balanced"
+    if size <= notable_si_pct:
+        return "borderline"
+    return "notable"
+
+
+def grade(metric: str, left: float | None, right: float | None, si_pct: float | None) -> str:
+    """Level of one metric's asymmetry, with the smallest meaningful difference applied.
+
+    Parameters
+    ----------
+    metric : str
+        Metric key, for :data:`MIN_DIFFERENCE`.
+    left, right : float or None
+        Per-side means.
+    si_pct : float or None
+        Their Robinson symmetry index, percent.
+    """
+    if left is None or right is None:
+        return "unavailable"
+    diff = abs(right - left)
+    floor = MIN_DIFFERENCE.get(metric, 0.0)
+    if diff < floor or diff == 0:
+        return "balanced"
+    if si_pct is None:
+        # Values of opposite sign that nearly cancel: the SI is undefined, the gap is not.
+        return "notable" if diff >= 2 * floor else "borderline"
+    return classify_si(si_pct)
+
+
+def _other(side: str) -> str:
+    return "left" if side == "right" else "right"
+
+
+def _v(metric: str, value: float) -> str:
+    unit = metric_info(metric).unit if _known(metric) else ""
+    decimals = _SENTENCE_DECIMALS.get(unit, 1)
+    sep = "" if unit == "°" else " "
+    return f"{value:.{decimals}f}{sep}{unit}"
+
+
+def _si(si_pct: float | None) -> str:
+    return "SI not defined: values of opposite sign" if si_pct is None else f"SI {si_pct:+.0f}%"
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """What a sentence writer needs: the side with the larger mean (``big``) and the other."""
+
+    big: str
+    small: str
+    big_value: float
+    small_value: float
+    bv: str
+    sv: str
+    si: str
+    activity: str | None = None
+
+
+_Writer = Callable[[_Pair], tuple[str, str]]
+"""Returns (observation, what the pattern is consistent with)."""
+
+
+def _rep_pelvic_drop(p: _Pair) -> tuple[str, str]:
+    against = f"{p.sv} the other way"
+    if p.small_value <= 0:
+        against = f"no drop the other way ({p.sv})"
+    return (
+        f"When the {p.big} leg works, the pelvis drops {p.bv} on the {_other(p.big)}, "
+        f"against {against} ({p.si}).",
+        f"less hip-abductor (gluteus medius) control on the {p.big}",
+    )
+
+
+def _rep_rom(p: _Pair) -> tuple[str, str]:
+    return (
+        f"The {p.small} thigh works through less range: {p.sv} against {p.bv} "
+        f"on the {p.big} ({p.si}).",
+        f"the {p.small} leg working less deep (avoiding deep loading on that side)",
+    )
+
+
+def _rep_tilt(p: _Pair) -> tuple[str, str]:
+    return (
+        f"The pelvis tilts through {p.bv} when the {p.big} leg works, "
+        f"against {p.sv} with the {p.small} ({p.si}).",
+        f"the low back taking over some of the work when the {p.big} leg works",
+    )
+
+
+def _rep_adduction(p: _Pair) -> tuple[str, str]:
+    return (
+        f"Under load the {p.big} thigh moves {p.bv} toward the midline, "
+        f"against {p.sv} on the {p.small} ({p.si}).",
+        f"a dynamic valgus tendency (knee drifting inward) on the {p.big}; "
+        "this is a thigh-angle proxy, not a knee angle",
+    )
+
+
+def _rep_up(p: _Pair) -> tuple[str, str]:
+    rise = "Stepping up" if p.activity == "step_up" else "The rising phase"
+    return (
+        f"{rise} takes {p.bv} when the {p.big} leg works, "
+        f"against {p.sv} with the {p.small} ({p.si}).",
+        f"the rise being harder for the {p.big} leg (less strength or confidence on that side)",
+    )
+
+
+def _rep_down(p: _Pair) -> tuple[str, str]:
+    return (
+        f"Lowering is quicker when the {p.small} leg works: {p.sv} against {p.bv} "
+        f"on the {p.big} ({p.si}).",
+        f"less eccentric (lowering) control on the {p.small}",
+    )
+
+
+def _rep_velocity(p: _Pair) -> tuple[str, str]:
+    return (
+        f"The {p.small} thigh moves more slowly at its peak: {p.sv} against {p.bv} "
+        f"on the {p.big} ({p.si}).",
+        f"a more guarded or less powerful {p.small} side",
+    )
+
+
+def _rep_sway(p: _Pair) -> tuple[str, str]:
+    return (
+        f"The pelvis is less steady when the {p.big} leg bears the load: sway {p.bv} "
+        f"against {p.sv} on the {p.small} ({p.si}).",
+        f"less single-leg stability on the {p.big}",
+    )
+
+
+_REP_WRITERS: dict[str, _Writer] = {
+    "pelvic_drop_deg": _rep_pelvic_drop,
+    "thigh_rom_deg": _rep_rom,
+    "pelvic_tilt_range_deg": _rep_tilt,
+    "thigh_adduction_excursion_deg": _rep_adduction,
+    "up_duration_s": _rep_up,
+    "down_duration_s": _rep_down,
+    "peak_thigh_velocity_dps": _rep_velocity,
+    "pelvic_rate_rms_dps": _rep_sway,
+}
+
+
+def _walk_pelvic_drop(p: _Pair) -> tuple[str, str]:
+    against = f"{p.sv} during {p.small} stance"
+    if p.small_value <= 0:
+        against = f"no drop during {p.small} stance ({p.sv})"
+    return (
+        f"During stance on the {p.big} leg, the pelvis drops {p.bv} on the {_other(p.big)}, "
+        f"against {against} ({p.si}).",
+        f"less hip-abductor (gluteus medius) control on the {p.big}",
+    )
+
+
+def _walk_step_time(p: _Pair) -> tuple[str, str]:
+    return (
+        f"Steps ending on the {p.big} foot take {p.bv}, against {p.sv} for the {p.small} ({p.si}).",
+        f"an uneven rhythm with less time spent standing on the {p.big} leg (as when sparing it)",
+    )
+
+
+_WALK_WRITERS: dict[str, _Writer] = {
+    "pelvic_drop_deg": _walk_pelvic_drop,
+    "step_time_s": _walk_step_time,
+}
+
+
+def _finding(
+    metric: str, entry: dict[str, Any], writer: _Writer, activity: str | None = None
+) -> Finding:
+    left, right, si_pct = entry.get("left"), entry.get("right"), entry.get("si_pct")
+    level = grade(metric, left, right, si_pct)
+    if level == "unavailable":
+        return Finding(metric, level, left, right, si_pct, "")
+    label = metric_info(metric).label
+    if level == "balanced":
+        obs = (
+            f"{label}: balanced ({_v(metric, left)} left, {_v(metric, right)} right, "
+            f"{_si(si_pct)})."
+        )
+        return Finding(metric, level, left, right, si_pct, obs)
+    big, small = ("right", "left") if right > left else ("left", "right")
+    big_value, small_value = (right, left) if big == "right" else (left, right)
+    pair = _Pair(
+        big,
+        small,
+        big_value,
+        small_value,
+        _v(metric, big_value),
+        _v(metric, small_value),
+        _si(si_pct),
+        activity,
+    )
+    observation, hint = writer(pair)
+    if level == "notable":
+        interpretation = f"This is consistent with {hint}."
+    else:
+        interpretation = (
+            f"A borderline difference; if it persists it would be consistent with {hint}."
+        )
+    return Finding(metric, level, left, right, si_pct, observation, interpretation)
+
+
+def session_findings(summary: dict) -> list[Finding]:
+    """Grade every per-side metric of ``summary["symmetry"]``.
+
+    Parameters
+    ----------
+    summary : dict
+        As built by :func:`sensorlab.summary.summary.build_summary`.
+
+    Returns
+    -------
+    list of Finding
+        Notable first, then borderline, balanced and unavailable; within a level in the
+        catalogue's order (pelvic drop first).
+    """
+    walk = summary.get("gait") is not None or summary.get("activity") == "walk"
+    writers = _WALK_WRITERS if walk else _REP_WRITERS
+    order = [m.key for m in (STEP_METRICS if walk else REP_METRICS)]
+    symmetry = summary.get("symmetry") or {}
+    keys = [k for k in order if k in symmetry] + [k for k in symmetry if k not in order]
+    found = [
+        _finding(
+            key, symmetry[key], writers.get(key, _generic_writer(key)), summary.get("activity")
+        )
+        for key in keys
+        if isinstance(symmetry[key], dict)
+    ]
+    return sorted(found, key=lambda f: LEVELS.index(f.level))
+
+
+def _generic_writer(metric: str) -> _Writer:
+    label = metric_info(metric).label if _known(metric) else metric
+
+    def write(p: _Pair) -> tuple[str, str]:
+        return (
+            f"{label} is larger on the {p.big}: {p.bv} against {p.sv} on the {p.small} ({p.si}).",
+            "a left-right difference in this measure",
+        )
+
+    return write
+
+
+def _known(metric: str) -> bool:
+    try:
+        metric_info(metric)
+    except KeyError:
+        return False
+    return True
+
+
+def finding_sentences(summary: dict) -> list[str]:
+    """The findings to show: each borderline or notable one, or one overall line.
+
+    Parameters
+    ----------
+    summary : dict
+        As built by :func:`sensorlab.summary.summary.build_summary`.
+
+    Returns
+    -------
+    list of str
+        Plain-language paragraphs, most notable first. When nothing is borderline or
+        notable, a single line saying the sides are balanced (or could not be compared).
+    """
+    graded = session_findings(summary)
+    flagged = [f.text for f in graded if f.level in ("notable", "borderline")]
+    if flagged:
+        return flagged
+    unit = "steps" if summary.get("gait") is not None else "reps"
+    if any(f.level == "balanced" for f in graded):
+        return [
+            "Left and right are balanced on every measure compared "
+            f"(all |SI| below {NEUTRAL_SI_PCT:.0f}% or differences within measurement noise)."
+        ]
+    return [f"Left and right could not be compared: that needs {unit} on both sides."]
+
+
+def main_finding(summary: dict) -> str:
+    """The single most important finding sentence (the first of :func:`finding_sentences`)."""
+    return finding_sentences(summary)[0]

@@ -1,0 +1,191 @@
+"""The catalogue of per-side metrics: keys, labels, units and rounding, shared by every view.
+
+The summary, the CSV table, the terminal text, the findings and the report all name and
+round metrics from here, so a number reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """How one per-side metric is named, shown and rounded.
+
+    Attributes
+    ----------
+    key : str
+        Field name in ``summary.json`` and :class:`sensorlab.records.RepResult` /
+        :class:`~sensorlab.records.StepResult`; the unit is its suffix.
+    label : str
+        Short human name ("Pelvic drop").
+    unit : str
+        Unit symbol for display ("°", "s", "°/s").
+    decimals : int
+        Decimal places kept in the summary and shown in tables.
+    help : str
+        One-line explanation for tables and the report's legend.
+    short : str
+        Column heading for narrow tables ("drop").
+    """
+
+    key: str
+    label: str
+    unit: str
+    decimals: int
+    help: str
+    short: str = ""
+
+    def fmt(self, value: float | None, *, signed: bool = False) -> str:
+        """``value`` with this metric's decimals and unit, or an em dash when missing."""
+        if value is None or not math.isfinite(value):
+            return "—"
+        sign = "+" if signed else ""
+        sep = "" if self.unit == "°" else " "
+        return f"{value:{sign}.{self.decimals}f}{sep}{self.unit}"
+
+
+ANGLE_DECIMALS = 1
+TIME_DECIMALS = 3
+RATE_DECIMALS = 1
+PCT_DECIMALS = 1
+
+REP_METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo(
+        "pelvic_drop_deg",
+        "Pelvic drop",
+        "°",
+        ANGLE_DECIMALS,
+        "largest drop of the pelvis on the side opposite the working leg, vs standing",
+        short="pelvic drop",
+    ),
+    MetricInfo(
+        "thigh_rom_deg",
+        "Thigh range (depth)",
+        "°",
+        ANGLE_DECIMALS,
+        "range of the working thigh's sagittal angle during the rep",
+        short="thigh range",
+    ),
+    MetricInfo(
+        "pelvic_tilt_range_deg",
+        "Pelvic tilt excursion",
+        "°",
+        ANGLE_DECIMALS,
+        "range of pelvic tilt during the rep (low-back compensation proxy)",
+        short="tilt excursion",
+    ),
+    MetricInfo(
+        "thigh_adduction_excursion_deg",
+        "Thigh adduction under load",
+        "°",
+        ANGLE_DECIMALS,
+        "largest move of the working thigh toward the midline under load "
+        "(dynamic valgus proxy, not a knee angle)",
+        short="adduction",
+    ),
+    MetricInfo(
+        "up_duration_s",
+        "Time up",
+        "s",
+        TIME_DECIMALS,
+        "from the start of the rep to standing tall on the box",
+        short="time up",
+    ),
+    MetricInfo(
+        "down_duration_s",
+        "Time down",
+        "s",
+        TIME_DECIMALS,
+        "from standing tall on the box to the end of the rep",
+        short="time down",
+    ),
+    MetricInfo(
+        "peak_thigh_velocity_dps",
+        "Peak thigh speed",
+        "°/s",
+        RATE_DECIMALS,
+        "peak sagittal angular velocity of the working thigh",
+        short="peak speed",
+    ),
+    MetricInfo(
+        "pelvic_rate_rms_dps",
+        "Pelvic sway (RMS rate)",
+        "°/s",
+        RATE_DECIMALS,
+        "RMS pelvis angular rate while the working leg bears the load (lower = steadier)",
+        short="sway",
+    ),
+)
+"""Per-rep metrics, in the order the report shows them (pelvic drop first)."""
+
+STEP_METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo(
+        "pelvic_drop_deg",
+        "Pelvic drop",
+        "°",
+        ANGLE_DECIMALS,
+        "largest drop of the pelvis on the swing side during this leg's stance",
+        short="pelvic drop",
+    ),
+    MetricInfo(
+        "step_time_s",
+        "Step time",
+        "s",
+        TIME_DECIMALS,
+        "from the other foot's initial contact to this foot's initial contact",
+        short="step time",
+    ),
+)
+"""Per-step metrics of a walk, by the side of the foot that makes contact (stance side)."""
+
+SIDES: tuple[str, str] = ("left", "right")
+
+
+def metric_info(key: str) -> MetricInfo:
+    """The :class:`MetricInfo` of ``key`` (rep metrics first, then step metrics)."""
+    for info in (*REP_METRICS, *STEP_METRICS):
+        if info.key == key:
+            return info
+    raise KeyError(f"unknown metric {key!r}")
+
+
+def round_or_none(value: float | None, decimals: int) -> float | None:
+    """``value`` rounded to ``decimals`` places as a plain float; ``None`` for None/NaN/inf."""
+    if value is None:
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    rounded = round(value, decimals)
+    return 0.0 if rounded == 0 else rounded  # no "-0.0" in the JSON
+
+
+def format_duration(duration_s: float | None) -> str:
+    """A duration for people: ``"48.2 s"``, ``"3 min 02 s"`` or ``"1 h 05 min"``."""
+    if duration_s is None or not math.isfinite(duration_s):
+        return "—"
+    if duration_s < 60:
+        return f"{duration_s:.1f} s"
+    total_s = round(duration_s)
+    if total_s < 3600:
+        return f"{total_s // 60} min {total_s % 60:02d} s"
+    return f"{total_s // 3600} h {total_s % 3600 // 60:02d} min"
+
+
+ACTIVITY_NAMES: dict[str, str] = {
+    "step_up": "Step-up",
+    "walk": "Walk",
+    "split_squat": "Split squat",
+    "single_leg_rdl": "Single-leg RDL",
+    "squat": "Squat",
+}
+
+
+def activity_name(activity: str | None) -> str:
+    """Human name of an activity code (``step_up`` -> ``Step-up``)."""
+    if not activity:
+        return "Unknown activity"
+    return ACTIVITY_NAMES.get(activity, activity.replace("_", " ").capitalize())

@@ -1,0 +1,60 @@
+"""Write every session output into one folder: summary.json, reps.csv and report.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sensorlab.records import SessionAnalysis
+from sensorlab.summary.report import write_report
+from sensorlab.summary.summary import build_summary, write_summary
+from sensorlab.summary.table import write_reps_csv
+
+SUMMARY_NAME = "summary.json"
+TABLE_NAME = "reps.csv"
+REPORT_NAME = "report.html"
+
+
+@dataclass(frozen=True)
+class SessionOutputs:
+    """What :func:`write_outputs` wrote.
+
+    Attributes
+    ----------
+    summary : dict
+        The summary written to ``summary_path`` (as from
+        :func:`~sensorlab.summary.summary.build_summary`).
+    summary_path, table_path, report_path : Path
+        ``summary.json``, ``reps.csv`` and ``report.html`` in the output folder.
+    """
+
+    summary: dict
+    summary_path: Path
+    table_path: Path
+    report_path: Path
+
+
+def write_outputs(
+    analysis: SessionAnalysis, out_dir: str | Path, *, started_at: str | None = None
+) -> SessionOutputs:
+    """Build the summary and write summary.json, reps.csv and report.html into ``out_dir``.
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The analysed session.
+    out_dir : str or Path
+        Output folder, created if needed; existing files of the same names are replaced.
+    started_at : str, optional
+        ISO 8601 session start from the sidecar (``SessionMeta.started_at``), shown in the
+        report and written as ``started_at`` in the summary.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = build_summary(analysis, started_at=started_at)
+    return SessionOutputs(
+        summary=summary,
+        summary_path=write_summary(summary, out / SUMMARY_NAME),
+        table_path=write_reps_csv(analysis, out / TABLE_NAME),
+        report_path=write_report(analysis, summary, out / REPORT_NAME),
+    )

@@ -1,0 +1,633 @@
+"""``report.html``: the one-page session report a physiotherapist reads in a minute.
+
+One self-contained file: inline CSS, figures as base64 PNG (matplotlib Agg) and small
+inline SVG gauges; no external assets, no JavaScript. Top to bottom: header, at a glance
+(counts, findings, left-right comparison with symmetry-index gauges), the session over
+time, the rep (or step) table, per-side charts, data quality, and how to read it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sensorlab import __version__
+from sensorlab.records import SessionAnalysis
+from sensorlab.summary.figures import (
+    average_shape_figure,
+    figure_to_data_uri,
+    per_side_figure,
+    time_series_figure,
+)
+from sensorlab.summary.findings import (
+    MIN_DIFFERENCE,
+    NEUTRAL_SI_PCT,
+    NOTABLE_SI_PCT,
+    Finding,
+    finding_sentences,
+    session_findings,
+)
+from sensorlab.summary.metrics import (
+    REP_METRICS,
+    SIDES,
+    STEP_METRICS,
+    activity_name,
+    format_duration,
+    metric_info,
+)
+from sensorlab.summary.report_css import report_css
+from sensorlab.summary.summary import is_gait_session
+from sensorlab.summary.svg import SI_BAR_LIMIT_PCT, si_bar_svg
+
+TABLE_OPEN_MAX_ROWS = 40
+"""Tables longer than this are collapsed into a ``<details>`` element."""
+
+TABLE_MAX_ROWS = 2000
+"""Rows written into the HTML at most; the full table is in ``reps.csv``."""
+
+CALIBRATION_GOOD = 0.8
+CALIBRATION_FAIR = 0.5
+LOST_PCT_WARN = 2.0
+
+STRIP_REP_METRICS = (
+    "pelvic_drop_deg",
+    "thigh_rom_deg",
+    "pelvic_tilt_range_deg",
+    "thigh_adduction_excursion_deg",
+)
+"""Rep metrics drawn as per-side dot charts."""
+
+_E = html.escape
+
+
+def _fmt(value: float | None, decimals: int, unit: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    sep = "" if unit in ("", "°", "%") else " "
+    return f"{value:.{decimals}f}{sep}{unit}"
+
+
+def _side_tag(side: str) -> str:
+    return f'<span class="side"><span class="dot {_E(side)}"></span>{_E(side)}</span>'
+
+
+def _pretty_date(started_at: str | None) -> str | None:
+    if not started_at:
+        return None
+    try:
+        when = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    return when.strftime("%d %b %Y, %H:%M")
+
+
+# --------------------------------------------------------------------------- header
+
+
+def _header(summary: dict, gait_session: bool) -> str:
+    meta = []
+    date = _pretty_date(summary.get("started_at"))
+    if date:
+        meta.append(("Date", date))
+    meta.append(("Duration", format_duration(summary.get("duration_s"))))
+    sensors = [p.replace("_", " ") for p in summary.get("quality", {})]
+    if sensors:
+        meta.append(("Sensors", ", ".join(sensors)))
+    items = "".join(f"<div><dt>{_E(k)}</dt><dd>{_E(v)}</dd></div>" for k, v in meta)
+    kind = "Walk" if gait_session else activity_name(summary.get("activity"))
+    return (
+        '<header class="top"><div class="kicker">sensorlab · session report</div>'
+        f'<h1>{_E(kind)} <span class="src">· {_E(str(summary.get("source", "")))}</span></h1>'
+        f'<dl class="meta">{items}</dl></header>'
+    )
+
+
+# --------------------------------------------------------------------- at a glance
+
+
+def _card(value: str, label: str, cls: str = "") -> str:
+    return (
+        f'<div class="card {cls}"><div class="value">{value}</div>'
+        f'<div class="label">{_E(label)}</div></div>'
+    )
+
+
+def _cards(summary: dict, gait_session: bool) -> str:
+    sides = summary.get("sides", {})
+    if gait_session:
+        gait = summary.get("gait") or {}
+        steps = gait.get("steps", {})
+        walking = gait.get("walking_s")
+        regularity = gait.get("stride_regularity")
+        cards = [
+            _card(str(steps.get("left", 0)), "left steps", "left"),
+            _card(str(steps.get("right", 0)), "right steps", "right"),
+            _card(_fmt(gait.get("cadence_spm"), 1), "cadence (steps/min)"),
+            _card(_E(format_duration(walking)), "walking time"),
+            _card(
+                f"{_fmt(gait.get('step_regularity'), 2)} / {_fmt(regularity, 2)}",
+                "step / stride regularity (1 = perfectly regular)",
+            ),
+        ]
+    else:
+        n_sets = len({r.get("set") for r in summary.get("reps", [])})
+        cards = [
+            _card(str(sides.get("left", {}).get("reps", 0)), "reps led by the left leg", "left"),
+            _card(str(sides.get("right", {}).get("reps", 0)), "reps led by the right leg", "right"),
+            _card(str(n_sets), "sets"),
+        ]
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _findings_list(summary: dict, graded: Sequence[Finding]) -> str:
+    flagged = [f for f in graded if f.level in ("notable", "borderline")]
+    if flagged:
+        items = [
+            f'<li class="{f.level}"><span class="badge {f.level}">{f.level}</span>'
+            f'<p><span class="obs">{_E(f.observation)}</span> {_E(f.interpretation)}</p></li>'
+            for f in flagged
+        ]
+    else:
+        level = "balanced" if any(f.level == "balanced" for f in graded) else "unavailable"
+        text = finding_sentences(summary)[0]
+        items = [
+            f'<li class="{level}"><span class="badge {level}">{level}</span><p>{_E(text)}</p></li>'
+        ]
+    return f'<ul class="findings">{"".join(items)}</ul>'
+
+
+def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool) -> str:
+    by_metric = {f.metric: f for f in graded}
+    catalogue = STEP_METRICS if gait_session else REP_METRICS
+    sides = summary.get("sides", {})
+    rows = []
+    for info in catalogue:
+        f = by_metric.get(info.key)
+        if f is None:
+            continue
+        cells = []
+        for side, cls in (("left", "l"), ("right", "r")):
+            stats = sides.get(side, {}).get(info.key, {})
+            sd = stats.get("sd")
+            sd_text = f" <small>± {_fmt(sd, info.decimals)}</small>" if sd is not None else ""
+            cells.append(f'<td class="num {cls}">{_E(info.fmt(stats.get("mean")))}{sd_text}</td>')
+        si_text = "—" if f.si_pct is None else f"{f.si_pct:+.1f}%"
+        badge = f'<span class="badge {f.level}">{f.level}</span>'
+        rows.append(
+            f'<tr><td class="metric">{_E(info.label)} <small>({_E(info.unit)})</small>'
+            f'<span class="help">{_E(info.help)}</span></td>{"".join(cells)}'
+            f'<td class="num si">{si_text}</td>'
+            f'<td class="bar">{si_bar_svg(f.si_pct, f.level)}</td><td>{badge}</td></tr>'
+        )
+    head = (
+        '<tr><th>Measure</th><th class="num l">Left<br><small>mean ± SD</small></th>'
+        '<th class="num r">Right<br><small>mean ± SD</small></th><th class="num">SI</th>'
+        '<th class="bar"><span class="lside">◀ left larger</span>'
+        '<span class="rside">right larger ▶</span></th><th></th></tr>'
+    )
+    return (
+        '<div class="table-wrap"><table class="compare">'
+        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _glance(summary: dict, gait_session: bool) -> str:
+    graded = session_findings(summary)
+    side_word = "stance leg" if gait_session else "working (lead) leg"
+    return (
+        '<section id="glance"><h2>At a glance</h2>'
+        f'<p class="lede">Sides are named by the {side_word}. '
+        f"SI: Robinson symmetry index, positive when the right side is larger; "
+        f"|SI| under {NEUTRAL_SI_PCT:.0f}% is balanced (green band), "
+        f"{NEUTRAL_SI_PCT:.0f}–{NOTABLE_SI_PCT:.0f}% borderline, "
+        f"above {NOTABLE_SI_PCT:.0f}% notable. The gauges span ±{SI_BAR_LIMIT_PCT:.0f}%; "
+        "an arrow means the value lies beyond.</p>"
+        f"{_cards(summary, gait_session)}"
+        f"<h3>What stands out</h3>{_findings_list(summary, graded)}"
+        f"<h3>Left–right comparison</h3>{_compare_table(summary, graded, gait_session)}"
+        "</section>"
+    )
+
+
+# ------------------------------------------------------------------------- figures
+
+
+def _figure(uri: str, alt: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{uri}" alt="{_E(alt)}"><figcaption>{_E(caption)}</figcaption></figure>'
+    )
+
+
+ZOOM_WALK_S = 8.0
+"""Length of the closer look at a walk, seconds."""
+
+ZOOM_REPS_AFTER_S = 180.0
+"""Rep sessions longer than this also get a closer look at their first set."""
+
+ZOOM_MAX_S = 60.0
+
+
+def zoom_window(analysis: SessionAnalysis) -> tuple[float, float] | None:
+    """The span worth a closer look, seconds, or ``None`` when the whole view suffices.
+
+    For walks: :data:`ZOOM_WALK_S` around the middle step. For rep sessions longer
+    than :data:`ZOOM_REPS_AFTER_S`: the first set (at most :data:`ZOOM_MAX_S`).
+    """
+    if is_gait_session(analysis):
+        if len(analysis.steps) < 4:
+            return None
+        mid = analysis.steps[len(analysis.steps) // 2].t
+        return (mid - ZOOM_WALK_S / 2, mid + ZOOM_WALK_S / 2)
+    if not analysis.reps or analysis.duration_s <= ZOOM_REPS_AFTER_S:
+        return None
+    first_set = [r for r in analysis.reps if r.set_index == analysis.reps[0].set_index]
+    t0 = first_set[0].t_start - 2.0
+    t1 = min(first_set[-1].t_end + 2.0, t0 + ZOOM_MAX_S)
+    return (t0, t1)
+
+
+def _time_section(analysis: SessionAnalysis, gait_session: bool) -> str:
+    fig = time_series_figure(analysis.kinematics, analysis.reps, analysis.steps)
+    if gait_session:
+        caption = (
+            "Pelvic obliquity (+ = right side lower) and tilt (+ = anterior); both thighs' "
+            "angle to vertical (flexion +). The bottom strip marks each initial contact by foot."
+        )
+    else:
+        caption = (
+            "Pelvic obliquity (+ = right side lower) and tilt (+ = anterior); both thighs' "
+            "angle to vertical (flexion +). Shading marks each rep in the colour of its "
+            "working leg."
+        )
+    parts = [
+        '<section id="time"><h2>The session over time</h2>',
+        _figure(figure_to_data_uri(fig), "Pelvis and thigh angles over time", caption),
+    ]
+    window = zoom_window(analysis)
+    if window is not None:
+        zoom = time_series_figure(
+            analysis.kinematics, analysis.reps, analysis.steps, window_s=window
+        )
+        what = "in the middle of the walk" if gait_session else "of the first set"
+        parts += [
+            f"<h3>A closer look: {window[1] - window[0]:.0f} s {what}</h3>",
+            _figure(
+                figure_to_data_uri(zoom),
+                f"Pelvis and thigh angles, {window[0]:.0f}–{window[1]:.0f} s",
+                f"{window[0]:.1f}–{window[1]:.1f} s; same traces and colours as above.",
+            ),
+        ]
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
+    if gait_session:
+        events: Sequence = analysis.steps
+        metrics = [metric_info("pelvic_drop_deg"), metric_info("step_time_s")]
+        unit = "step"
+        shape_caption = (
+            "Mean ± 1 SD, time-normalised. Left: each thigh over its stride, from its own "
+            "initial contact. Right: pelvic drop toward the swing side (+) from a foot's "
+            "contact to the next contact, by stance leg."
+        )
+    else:
+        events = analysis.reps
+        metrics = [metric_info(k) for k in STRIP_REP_METRICS]
+        unit = "rep"
+        shape_caption = (
+            "Mean ± 1 SD over the reps of each working leg, time-normalised from start to end "
+            "of the rep. Right: pelvic obliquity signed so that + is a drop on the side "
+            "opposite the working leg (the Trendelenburg direction)."
+        )
+    if not events:
+        return (
+            '<section id="sides"><h2>By side</h2>'
+            f'<p class="empty">No {unit}s to compare.</p></section>'
+        )
+    strip = per_side_figure(events, metrics)
+    shape = average_shape_figure(analysis.kinematics, analysis.reps, analysis.steps)
+    return (
+        '<section id="sides"><h2>By side</h2>'
+        + _figure(
+            figure_to_data_uri(strip),
+            f"Per-{unit} values by side",
+            f"Every {unit} as a dot in its side's colour; the black bar and the number are "
+            "the side's mean.",
+        )
+        + f"<h3>Average {unit}, by side</h3>"
+        + _figure(figure_to_data_uri(shape), f"Average {unit} by side", shape_caption)
+        + "</section>"
+    )
+
+
+# -------------------------------------------------------------------------- tables
+
+
+def _collapsible(table: str, n_rows: int, what: str, n_total: int) -> str:
+    note = ""
+    if n_total > n_rows:
+        note = (
+            f'<p class="note">Showing the first {n_rows} of {n_total} {what}; '
+            "all of them are in reps.csv.</p>"
+        )
+    if n_total <= TABLE_OPEN_MAX_ROWS:
+        return f'<div class="table-wrap">{table}</div>{note}'
+    return (
+        f"<details><summary>Show all {n_total} {what}</summary>"
+        f'<div class="table-wrap">{table}</div>{note}</details>'
+    )
+
+
+def _rep_table(summary: dict) -> str:
+    reps = summary.get("reps", [])
+    if not reps:
+        return '<p class="empty">No repetitions were detected.</p>'
+    cols = [
+        ("#", "", True),
+        ("set", "", True),
+        ("side", "", False),
+        ("start", "s", True),
+        *((m.short or m.label, m.unit, True) for m in REP_METRICS),
+    ]
+    head = "".join(
+        f'<th class="{"num" if num else ""}">{_E(label)}'
+        + (f"<br><small>({_E(unit)})</small>" if unit else "")
+        + "</th>"
+        for label, unit, num in cols
+    )
+    body = []
+    previous_set = None
+    for rep in reps[:TABLE_MAX_ROWS]:
+        cls = (
+            ' class="set-start"' if previous_set is not None and rep["set"] != previous_set else ""
+        )
+        previous_set = rep["set"]
+        cells = [
+            f'<td class="num">{rep["index"] + 1}</td>',
+            f'<td class="num">{rep["set"] + 1}</td>',
+            f"<td>{_side_tag(rep['side'])}</td>",
+            f'<td class="num">{_fmt(rep.get("t_start"), 1)}</td>',
+            *(
+                f'<td class="num">{_fmt(rep.get(m.key), min(m.decimals, 2))}</td>'
+                for m in REP_METRICS
+            ),
+        ]
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    table = (
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
+    return _collapsible(table, min(len(reps), TABLE_MAX_ROWS), "reps", len(reps))
+
+
+def _step_tables(summary: dict) -> str:
+    steps = summary.get("steps", [])
+    if not steps:
+        return '<p class="empty">No steps were detected.</p>'
+    sides = summary.get("sides", {})
+    rows = []
+    for info in STEP_METRICS:
+        cells = []
+        for side in SIDES:
+            s = sides.get(side, {}).get(info.key, {})
+            cells.append(
+                f'<td class="num">{s.get("n", 0)}</td>'
+                f'<td class="num">{_E(info.fmt(s.get("mean")))}</td>'
+                f'<td class="num">{_E(info.fmt(s.get("sd")))}</td>'
+                f'<td class="num">{_fmt(s.get("cv_pct"), 1, "%")}</td>'
+            )
+        rows.append(f"<tr><td>{_E(info.label)}</td>{''.join(cells)}</tr>")
+    side_head = "".join(
+        f'<th class="num {side[0]}">{side} n</th><th class="num {side[0]}">mean</th>'
+        f'<th class="num {side[0]}">SD</th><th class="num {side[0]}">CV</th>'
+        for side in SIDES
+    )
+    per_side = (
+        '<div class="table-wrap"><table class="data"><thead><tr><th>Measure '
+        f"(by stance side)</th>{side_head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table></div>"
+    )
+    body = [
+        f'<tr><td class="num">{i + 1}</td><td>{_side_tag(s["side"])}</td>'
+        f'<td class="num">{_fmt(s.get("t"), 2)}</td>'
+        f'<td class="num">{_fmt(s.get("step_time_s"), 3)}</td>'
+        f'<td class="num">{_fmt(s.get("pelvic_drop_deg"), 1)}</td></tr>'
+        for i, s in enumerate(steps[:TABLE_MAX_ROWS])
+    ]
+    table = (
+        '<table class="data"><thead><tr><th class="num">#</th><th>foot</th>'
+        '<th class="num">contact (s)</th><th class="num">step time (s)</th>'
+        '<th class="num">pelvic drop (°)</th></tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+    return per_side + _collapsible(table, min(len(steps), TABLE_MAX_ROWS), "steps", len(steps))
+
+
+def _table_section(summary: dict, gait_session: bool) -> str:
+    if gait_session:
+        return f'<section id="table"><h2>Steps</h2>{_step_tables(summary)}</section>'
+    return (
+        '<section id="table"><h2>Repetitions</h2>'
+        '<p class="lede">One row per rep; a thicker line starts a new set. '
+        "The same table is in reps.csv.</p>"
+        f"{_rep_table(summary)}</section>"
+    )
+
+
+# ----------------------------------------------------------------------- quality
+
+
+def _quality_cell(q: float | None) -> str:
+    if q is None:
+        return "—"
+    cls, word = (
+        ("q-good", "good")
+        if q >= CALIBRATION_GOOD
+        else ("q-fair", "fair")
+        if q >= CALIBRATION_FAIR
+        else ("q-poor", "poor")
+    )
+    colour = {"q-good": "var(--ok)", "q-fair": "var(--border)", "q-poor": "var(--warn)"}[cls]
+    return (
+        f'<span class="qbar"><i style="width:{max(0.0, min(1.0, q)) * 100:.0f}%;'
+        f'background:{colour}"></i></span><span class="{cls}">{q:.2f} {word}</span>'
+    )
+
+
+def _quality_section(summary: dict) -> str:
+    rows = []
+    notes: list[tuple[str, str]] = []
+    for placement, q in summary.get("quality", {}).items():
+        lost_pct = q.get("lost_pct")
+        lost_cls = ' class="num q-poor"' if (lost_pct or 0) > LOST_PCT_WARN else ' class="num"'
+        lost = "—" if q.get("lost") is None else f"{q['lost']:,} ({_fmt(lost_pct, 2, '%')})"
+        rate = _fmt(q.get("rate_hz"), 1)
+        if q.get("nominal_rate_hz") is not None:
+            rate += f" / {_fmt(q.get('nominal_rate_hz'), 0)}"
+        samples = "—" if q.get("samples") is None else f"{q['samples']:,}"
+        notes.extend((placement, n) for n in q.get("notes", []))
+        rows.append(
+            f"<tr><td><b>{_E(placement.replace('_', ' '))}</b></td>"
+            f"<td>{_quality_cell(q.get('calibration_quality'))}</td>"
+            f'<td class="num">{_fmt(q.get("mount_correction_deg"), 1, "°")}</td>'
+            f'<td class="num">{samples}</td><td{lost_cls}>{lost}</td>'
+            f'<td class="num">{q.get("dropped", "—")}</td><td class="num">{rate}</td></tr>'
+        )
+    table = (
+        '<div class="table-wrap"><table class="data"><thead><tr><th>Sensor</th>'
+        "<th>Calibration<br><small>quality, 0–1</small></th>"
+        '<th class="num">Mount correction<br><small>(°)</small></th>'
+        '<th class="num">Samples</th><th class="num">Lost<br><small>count (%)</small></th>'
+        '<th class="num">Dropped<br><small>duplicates</small></th>'
+        '<th class="num">Rate<br><small>measured / nominal (Hz)</small></th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        if rows
+        else '<p class="empty">No data-quality information.</p>'
+    )
+    if notes:
+        table += (
+            '<ul class="cal-notes">'
+            + "".join(f"<li><b>{_E(p.replace('_', ' '))}:</b> {_E(n)}</li>" for p, n in notes)
+            + "</ul>"
+        )
+    warnings = summary.get("warnings", [])
+    warn_html = (
+        f'<h3>Warnings ({len(warnings)})</h3><ul class="warnings">'
+        + "".join(f"<li>{_E(w)}</li>" for w in warnings)
+        + "</ul>"
+        if warnings
+        else '<h3>Warnings</h3><p class="note">None.</p>'
+    )
+    return (
+        '<section id="quality"><h2>Data quality</h2>'
+        '<p class="lede">Calibration quality: how still the standing pose was and how '
+        f"clearly the movement defined each sensor's axes (good ≥ {CALIBRATION_GOOD}, "
+        f"poor &lt; {CALIBRATION_FAIR}). Mount correction: the angle between the strap "
+        "position stated in the recording and the one found in the data. Lost: samples "
+        "missing from the device counter.</p>"
+        f"{table}{warn_html}</section>"
+    )
+
+
+# ------------------------------------------------------------------------ footer
+
+
+def _footer(gait_session: bool, activity: str | None) -> str:
+    catalogue = STEP_METRICS if gait_session else REP_METRICS
+    floors = ", ".join(
+        f"{m.label[0].lower()}{m.label[1:]} {MIN_DIFFERENCE[m.key]:g}"
+        f"{'' if m.unit == '°' else ' '}{m.unit}"
+        for m in catalogue
+        if m.key in MIN_DIFFERENCE
+    )
+    side_def = (
+        "the stance leg: each step is named by the foot that makes initial contact, and its "
+        "pelvic drop is measured over that foot's stance"
+        if gait_session
+        else "the working leg: the lead leg that steps onto the box and drives the body up"
+        if activity == "step_up"
+        else "the working leg: the standing leg that carries the load"
+    )
+    items = [
+        ("Side", side_def + "."),
+        (
+            "Pelvic drop",
+            "largest drop of the pelvis on the side opposite the working (stance) leg, "
+            "relative to the standing calibration pose; positive = that side is lower "
+            "(the Trendelenburg direction).",
+        ),
+        ("Pelvic obliquity", "positive when the right side of the pelvis is lower."),
+        (
+            "Pelvic tilt",
+            "anterior tilt positive."
+            if gait_session
+            else "anterior tilt positive; the excursion is its range within a rep.",
+        ),
+        (
+            "Thigh angle",
+            "the thigh's angle to vertical in its sagittal plane, flexion (knee forward) "
+            "positive: a segment angle relative to gravity, not hip flexion.",
+        ),
+        (
+            "Symmetry index",
+            "Robinson SI = 100 × (right − left) / (0.5 × (right + left)), from the side "
+            "means; positive = right larger. "
+            f"|SI| < {NEUTRAL_SI_PCT:.0f}% balanced, {NEUTRAL_SI_PCT:.0f}–"
+            f"{NOTABLE_SI_PCT:.0f}% borderline, > {NOTABLE_SI_PCT:.0f}% notable; differences "
+            f"smaller than {floors} are treated as balanced (measurement noise).",
+        ),
+        ("Units", "angles in degrees (°), times in seconds (s), angular rates in °/s."),
+    ]
+    if not gait_session:
+        items.insert(
+            5,
+            (
+                "Thigh adduction",
+                "movement of the thigh toward the midline under load, relative to standing: "
+                "a dynamic valgus proxy, not a knee angle.",
+            ),
+        )
+    dl = "".join(f"<dt>{_E(k)}</dt><dd>{_E(v)}</dd>" for k, v in items)
+    return (
+        f"<footer><h2>How to read this report</h2><dl>{dl}</dl>"
+        '<p class="disclaimer">The findings are observations from body-worn sensors, not '
+        "diagnoses: they describe how this session's movement differed between sides and "
+        "are meant to be read alongside a clinical examination.</p>"
+        f"<p>Made by sensorlab {_E(__version__)}.</p></footer>"
+    )
+
+
+# -------------------------------------------------------------------------- page
+
+
+def render_report(analysis: SessionAnalysis, summary: dict) -> str:
+    """The report as one HTML document (a string).
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The analysed session (kinematics for the figures).
+    summary : dict
+        Its summary, from :func:`sensorlab.summary.summary.build_summary`; every number
+        in the report's text and tables comes from here.
+    """
+    gait_session = is_gait_session(analysis)
+    title = f"{activity_name(summary.get('activity'))} · {summary.get('source', '')}"
+    body = "".join(
+        [
+            _header(summary, gait_session),
+            _glance(summary, gait_session),
+            _time_section(analysis, gait_session),
+            _table_section(summary, gait_session),
+            _per_side_section(analysis, gait_session),
+            _quality_section(summary),
+        ]
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_E(title)} — sensorlab report</title>"
+        f"<style>{report_css()}</style></head>"
+        f"<body><main>{body}{_footer(gait_session, summary.get('activity'))}</main></body></html>\n"
+    )
+
+
+def write_report(analysis: SessionAnalysis, summary: dict, path: str | Path) -> Path:
+    """Write the self-contained HTML report and return its path.
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The analysed session.
+    summary : dict
+        Its summary, from :func:`sensorlab.summary.summary.build_summary`.
+    path : str or Path
+        Output file (usually ``report.html``); parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(analysis, summary), encoding="utf-8")
+    return path

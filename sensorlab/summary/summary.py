@@ -1,0 +1,291 @@
+"""``summary.json``: the session summary contract (``/work/shared/spec/formats.md``, v1).
+
+:func:`build_summary` turns a :class:`~sensorlab.records.SessionAnalysis` into a plain,
+JSON-ready dict; :func:`write_summary` writes it. Contract fields keep their names and
+meanings; sensorlab's additions (extensions) are listed in :func:`build_summary`.
+
+Rounding: angles 0.1 deg, times 0.001 s, angular rates 0.1 deg/s, percentages 0.1 %.
+``si_pct`` is computed from the *rounded* per-side means written beside it, so the file
+is self-consistent (as in the contract's example). Missing or undefined numbers are
+``null``, never NaN.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sensorlab.processing.symmetry import robinson_si_pct, side_stats
+from sensorlab.records import RepResult, SessionAnalysis, StepResult
+from sensorlab.summary.metrics import (
+    ANGLE_DECIMALS,
+    PCT_DECIMALS,
+    REP_METRICS,
+    SIDES,
+    STEP_METRICS,
+    TIME_DECIMALS,
+    MetricInfo,
+    round_or_none,
+)
+
+SUMMARY_FORMAT = "sensorlab-summary"
+SUMMARY_VERSION = 1
+PLACEMENT_ORDER = ("pelvis", "left_thigh", "right_thigh")
+REGULARITY_DECIMALS = 3
+
+
+def is_gait_session(analysis: SessionAnalysis) -> bool:
+    """True for walks: activity ``walk``, or steps and no reps."""
+    return analysis.activity == "walk" or (not analysis.reps and bool(analysis.steps))
+
+
+def _rep_dict(rep: RepResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "index": int(rep.index),
+        "set": int(rep.set_index),
+        "side": rep.side,
+        "t_start": round_or_none(rep.t_start, TIME_DECIMALS),
+        "t_end": round_or_none(rep.t_end, TIME_DECIMALS),
+    }
+    for info in REP_METRICS:
+        out[info.key] = round_or_none(getattr(rep, info.key), info.decimals)
+    return out
+
+
+def _step_dict(step: StepResult) -> dict[str, Any]:
+    return {
+        "side": step.side,
+        "t": round_or_none(step.t, TIME_DECIMALS),
+        "pelvic_drop_deg": round_or_none(step.pelvic_drop_deg, ANGLE_DECIMALS),
+        "step_time_s": round_or_none(step.step_time_s, TIME_DECIMALS),
+    }
+
+
+def _stats_dict(values: Iterable[float | None], info: MetricInfo) -> dict[str, Any]:
+    stats = side_stats(values)
+    return {
+        "mean": round_or_none(stats.mean, info.decimals),
+        "sd": round_or_none(stats.sd, info.decimals),
+        "cv_pct": round_or_none(stats.cv_pct, PCT_DECIMALS),
+        "n": stats.n,
+    }
+
+
+def _symmetry_entry(left: float | None, right: float | None) -> dict[str, Any]:
+    return {
+        "left": left,
+        "right": right,
+        "si_pct": round_or_none(robinson_si_pct(left, right), PCT_DECIMALS),
+    }
+
+
+def _per_side(
+    events: Sequence[RepResult] | Sequence[StepResult], metrics: Sequence[MetricInfo]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Per-side stats of each metric, and the symmetry entry built from their means."""
+    sides: dict[str, dict[str, Any]] = {side: {} for side in SIDES}
+    symmetry: dict[str, dict[str, Any]] = {}
+    for info in metrics:
+        for side in SIDES:
+            values = [getattr(e, info.key) for e in events if e.side == side]
+            sides[side][info.key] = _stats_dict(values, info)
+        symmetry[info.key] = _symmetry_entry(
+            sides["left"][info.key]["mean"], sides["right"][info.key]["mean"]
+        )
+    return sides, symmetry
+
+
+def _gait_dict(analysis: SessionAnalysis, step_sides: dict[str, dict[str, Any]]) -> dict:
+    gait = analysis.gait
+    if gait is None:
+        # A walk without gait measures (e.g. no steps found): counts from the step list.
+        counts = {side: sum(s.side == side for s in analysis.steps) for side in SIDES}
+        step_time = {side: step_sides[side]["step_time_s"]["mean"] for side in SIDES}
+        return {
+            "steps": counts,
+            "cadence_spm": None,
+            "step_time_s": {**step_time, "si_pct": _symmetry_entry(**step_time)["si_pct"]},
+            "step_regularity": None,
+            "stride_regularity": None,
+            "walking_s": None,
+        }
+    step_time = {side: round_or_none(gait.step_time_s.get(side), TIME_DECIMALS) for side in SIDES}
+    return {
+        "steps": {side: int(gait.steps_per_side.get(side, 0)) for side in SIDES},
+        "cadence_spm": round_or_none(gait.cadence_spm, 1),
+        "step_time_s": {**step_time, "si_pct": _symmetry_entry(**step_time)["si_pct"]},
+        "step_regularity": round_or_none(gait.step_regularity, REGULARITY_DECIMALS),
+        "stride_regularity": round_or_none(gait.stride_regularity, REGULARITY_DECIMALS),
+        "walking_s": round_or_none(gait.walking_s, TIME_DECIMALS),
+    }
+
+
+def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
+    names = set(analysis.quality) | set(analysis.calibration)
+    ordered = [p for p in PLACEMENT_ORDER if p in names] + sorted(names - set(PLACEMENT_ORDER))
+    out: dict[str, dict[str, Any]] = {}
+    for placement in ordered:
+        q = analysis.quality.get(placement)
+        c = analysis.calibration.get(placement)
+        entry: dict[str, Any] = {
+            "samples": None,
+            "lost": None,
+            "lost_pct": None,
+            "dropped": None,
+            "rate_hz": None,
+            "nominal_rate_hz": None,
+        }
+        if q is not None:
+            expected = q.samples + q.lost
+            entry.update(
+                samples=int(q.samples),
+                lost=int(q.lost),
+                lost_pct=round_or_none(100.0 * q.lost / expected, 2) if expected else None,
+                dropped=int(q.dropped),
+                rate_hz=round_or_none(q.rate_hz, 2),
+                nominal_rate_hz=round_or_none(q.nominal_rate_hz, 2),
+            )
+        entry["calibration_quality"] = round_or_none(c.quality, 2) if c is not None else None
+        entry["mount_correction_deg"] = (
+            round_or_none(c.mount_correction_deg, ANGLE_DECIMALS) if c is not None else None
+        )
+        entry["notes"] = list(c.notes) if c is not None else []
+        out[placement] = entry
+    return out
+
+
+def _count_warnings(gait_session: bool, counts: dict[str, int]) -> list[str]:
+    unit = "steps" if gait_session else "repetitions"
+    if not any(counts.values()):
+        return [f"No {unit} were detected, so there are no metrics or symmetry to report."]
+    missing = [side for side in SIDES if counts[side] == 0]
+    if missing:
+        return [f"No {unit} on the {missing[0]} side: left-right symmetry cannot be computed."]
+    return []
+
+
+def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -> dict:
+    """The ``summary.json`` contents of one analysed session.
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The analysis of one session.
+    started_at : str, optional
+        ISO 8601 start time from the recording's sidecar, if known (the analysis record
+        does not carry it); written as the ``started_at`` extension.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``format``, ``version``, ``source``, ``activity``, ``duration_s``,
+        ``reps``, ``sides``, ``symmetry``, ``steps`` and ``gait`` as in the contract, plus
+        these extensions:
+
+        - ``reps[i]``: ``index``, ``set``, ``up_duration_s``, ``down_duration_s``,
+          ``thigh_adduction_excursion_deg``, ``pelvic_rate_rms_dps``;
+        - ``sides[side]``: ``steps`` (walks), and per metric ``{mean, sd, cv_pct, n}``
+          (sample SD; CV in percent of ``|mean|``);
+        - ``symmetry``: every per-side metric (step-ups: all rep metrics; walks:
+          ``step_time_s`` and ``pelvic_drop_deg`` by stance side); for walks
+          ``step_time_s`` repeats ``gait.step_time_s``;
+        - ``steps[i].step_time_s``; ``gait``: ``step_regularity``,
+          ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
+        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``,
+          ``rate_hz``, ``nominal_rate_hz``, ``calibration_quality`` (0..1),
+          ``mount_correction_deg``, ``notes``;
+        - ``warnings``: the analysis's warnings, then the summary's own (no reps or
+          steps, a side without any);
+        - ``started_at`` when given.
+    """
+    gait_session = is_gait_session(analysis)
+    summary: dict[str, Any] = {
+        "format": SUMMARY_FORMAT,
+        "version": SUMMARY_VERSION,
+        "source": analysis.source,
+        "activity": analysis.activity,
+        "duration_s": round_or_none(analysis.duration_s, TIME_DECIMALS),
+    }
+    if started_at:
+        summary["started_at"] = started_at
+
+    rep_counts = {side: sum(r.side == side for r in analysis.reps) for side in SIDES}
+    step_counts = {side: sum(s.side == side for s in analysis.steps) for side in SIDES}
+    if gait_session:
+        metric_sides, symmetry = _per_side(analysis.steps, STEP_METRICS)
+    else:
+        metric_sides, symmetry = _per_side(analysis.reps, REP_METRICS)
+
+    sides: dict[str, dict[str, Any]] = {}
+    for side in SIDES:
+        sides[side] = {"reps": rep_counts[side]}
+        if gait_session:
+            sides[side]["steps"] = step_counts[side]
+        sides[side].update(metric_sides[side])
+
+    gait = _gait_dict(analysis, metric_sides) if gait_session else None
+    if gait is not None:
+        symmetry["step_time_s"] = {
+            key: gait["step_time_s"][key] for key in ("left", "right", "si_pct")
+        }
+
+    summary.update(
+        reps=[_rep_dict(r) for r in analysis.reps],
+        sides=sides,
+        symmetry=symmetry,
+        steps=[_step_dict(s) for s in analysis.steps],
+        gait=gait,
+        quality=_quality_dict(analysis),
+        warnings=[
+            *analysis.warnings,
+            *_count_warnings(gait_session, step_counts if gait_session else rep_counts),
+        ],
+    )
+    return summary
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace non-finite floats by ``None`` and numpy scalars by Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summary_to_json(summary: dict) -> str:
+    """``summary`` as strict JSON text (NaN and infinities become ``null``)."""
+    return json.dumps(_json_safe(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_summary(summary: dict, path: str | Path) -> Path:
+    """Write ``summary`` to ``path`` as UTF-8 JSON and return the path.
+
+    Parameters
+    ----------
+    summary : dict
+        As returned by :func:`build_summary`.
+    path : str or Path
+        Output file (usually ``summary.json``); parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(summary_to_json(summary), encoding="utf-8")
+    return path
+
+
+__all__ = [
+    "SUMMARY_FORMAT",
+    "SUMMARY_VERSION",
+    "build_summary",
+    "is_gait_session",
+    "summary_to_json",
+    "write_summary",
+]

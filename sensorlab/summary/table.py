@@ -1,0 +1,96 @@
+"""``reps.csv``: one row per repetition (or per gait step for walks), for spreadsheets.
+
+Column names carry their units (``_s``, ``_deg``, ``_dps``); numbers are rounded as in
+``summary.json``; a missing value is an empty cell.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sensorlab.records import SessionAnalysis
+from sensorlab.summary.metrics import (
+    ANGLE_DECIMALS,
+    REP_METRICS,
+    TIME_DECIMALS,
+    round_or_none,
+)
+from sensorlab.summary.summary import is_gait_session
+
+REP_COLUMNS: tuple[str, ...] = (
+    "rep",
+    "set",
+    "side",
+    "t_start_s",
+    "t_end_s",
+    "duration_s",
+    *(m.key for m in REP_METRICS),
+)
+"""Columns of a rep table: ``rep`` and ``set`` are 1-based, as people count them."""
+
+STEP_COLUMNS: tuple[str, ...] = ("step", "side", "t_s", "step_time_s", "pelvic_drop_deg")
+"""Columns of a walk's step table: ``side`` is the foot making contact (the stance side)."""
+
+
+def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[object]]]:
+    """Header and rows of the session's table (reps, or steps for walks).
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The analysed session.
+
+    Returns
+    -------
+    columns : tuple of str
+        :data:`REP_COLUMNS` or :data:`STEP_COLUMNS`.
+    rows : list of list
+        One per rep or step; rounded floats, ``None`` for missing values.
+    """
+    if is_gait_session(analysis):
+        rows = [
+            [
+                i + 1,
+                s.side,
+                round_or_none(s.t, TIME_DECIMALS),
+                round_or_none(s.step_time_s, TIME_DECIMALS),
+                round_or_none(s.pelvic_drop_deg, ANGLE_DECIMALS),
+            ]
+            for i, s in enumerate(analysis.steps)
+        ]
+        return STEP_COLUMNS, rows
+    rows = [
+        [
+            r.index + 1,
+            r.set_index + 1,
+            r.side,
+            round_or_none(r.t_start, TIME_DECIMALS),
+            round_or_none(r.t_end, TIME_DECIMALS),
+            round_or_none(r.t_end - r.t_start, TIME_DECIMALS),
+            *(round_or_none(getattr(r, m.key), m.decimals) for m in REP_METRICS),
+        ]
+        for r in analysis.reps
+    ]
+    return REP_COLUMNS, rows
+
+
+def write_reps_csv(analysis: SessionAnalysis, path: str | Path) -> Path:
+    """Write the rep (or step) table as UTF-8 CSV with a header row, and return the path.
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The analysed session.
+    path : str or Path
+        Output file (usually ``reps.csv``); parent folders are created. A session
+        without reps or steps gives a header-only file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns, rows = table_rows(analysis)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return path

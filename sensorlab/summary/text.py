@@ -1,0 +1,90 @@
+"""The short terminal summary printed after ``sensorlab analyze``.
+
+A handful of lines from ``summary.json``: counts per side, the key metrics per side with
+their symmetry index, the main finding and how many warnings there are. The CLI adds where
+the files were written.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from sensorlab.summary.findings import main_finding, session_findings
+from sensorlab.summary.metrics import activity_name, format_duration, metric_info
+
+KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
+"""Rep metrics always shown; the others appear when borderline or notable."""
+
+KEY_STEP_METRICS = ("step_time_s", "pelvic_drop_deg")
+
+WIDTH = 78
+
+
+def _si_text(si_pct: float | None) -> str:
+    return "—" if si_pct is None else f"{si_pct:+.1f}%"
+
+
+def format_text_summary(summary: dict) -> str:
+    """A few plain-text lines summarising the session.
+
+    Parameters
+    ----------
+    summary : dict
+        As built by :func:`sensorlab.summary.summary.build_summary`.
+
+    Returns
+    -------
+    str
+        Lines separated by newlines, at most :data:`WIDTH` characters wide, no trailing
+        newline.
+    """
+    walk = summary.get("gait") is not None
+    sides = summary.get("sides", {})
+    lines = [
+        f"{activity_name(summary.get('activity'))} · {summary.get('source', '?')} · "
+        f"{format_duration(summary.get('duration_s'))}"
+    ]
+    if walk:
+        gait = summary["gait"]
+        cadence = gait.get("cadence_spm")
+        cadence_text = "—" if cadence is None else f"{cadence:.1f} steps/min"
+        lines.append(
+            f"Steps: left {gait['steps'].get('left', 0)}, right {gait['steps'].get('right', 0)}"
+            f"  ·  cadence {cadence_text}"
+        )
+    else:
+        lines.append(
+            f"Reps: left {sides.get('left', {}).get('reps', 0)}, "
+            f"right {sides.get('right', {}).get('reps', 0)}"
+        )
+
+    graded = {f.metric: f for f in session_findings(summary)}
+    key = KEY_STEP_METRICS if walk else KEY_REP_METRICS
+    shown = [m for m in key if m in graded] + [
+        m for m, f in graded.items() if m not in key and f.level in ("notable", "borderline")
+    ]
+    if shown and any(graded[m].level != "unavailable" for m in shown):
+        lines.append(f"  {'':<28}{'left':>10}{'right':>10}{'SI':>9}")
+        for metric in shown:
+            f = graded[metric]
+            info = metric_info(metric)
+            flag = "" if f.level in ("balanced", "unavailable") else f"  {f.level}"
+            lines.append(
+                f"  {info.label:<28}{info.fmt(f.left):>10}{info.fmt(f.right):>10}"
+                f"{_si_text(f.si_pct):>9}{flag}"
+            )
+    lines.extend(
+        textwrap.wrap(
+            main_finding(summary),
+            WIDTH,
+            initial_indent="Finding: ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
+        )
+    )
+    n_warn = len(summary.get("warnings", []))
+    if n_warn:
+        lines.append(f"{n_warn} warning{'s' if n_warn != 1 else ''} (listed in the report).")
+    else:
+        lines.append("No warnings.")
+    return "\n".join(lines)
