@@ -250,6 +250,9 @@ class RepResult:
     pelvic_rate_rms_dps : float
         RMS of the pelvis angular rate while the working leg bears the load, deg/s
         (single-leg stability: lower is steadier).
+    data_gap_s : float
+        Time within the rep during which some sensor's data was lost and bridged or
+        missing, seconds; when above zero the rep's metrics are partly estimates.
     """
 
     index: int
@@ -265,6 +268,7 @@ class RepResult:
     down_duration_s: float
     thigh_adduction_excursion_deg: float
     pelvic_rate_rms_dps: float
+    data_gap_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,26 @@ def test_every_motion_profile_derivative_matches_finite_differences(
         )
 
 
+def test_motion_is_c2_across_every_joint_of_its_pieces(exact_step_ups, exact_walk):
+    eps = 1e-9
+    # Step-ups: every degree of freedom is a keyframe path; check at every keyframe.
+    for name in BodyMotion.__dataclass_fields__:
+        path = getattr(exact_step_ups.motion, name)
+        assert isinstance(path, MinJerkPath)
+        left, right = path(path.times_s - eps), path(path.times_s + eps)
+        np.testing.assert_allclose(left.dx, right.dx, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(left.ddx, right.ddx, atol=1e-4, err_msg=name)
+    # Walk: bumps start and end at contacts; the envelope starts after quiet standing.
+    joints = np.concatenate(
+        [[SHORT_WALK.standing_start_s], [st.t for st in exact_walk.truth.steps]]
+    )
+    for name in BodyMotion.__dataclass_fields__:
+        profile = getattr(exact_walk.motion, name)
+        left, right = profile(joints - eps), profile(joints + eps)
+        np.testing.assert_allclose(left.dx, right.dx, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(left.ddx, right.ddx, atol=1e-3, err_msg=name)
+
+
 # --- physics --------------------------------------------------------------------------
 
 
@@ -193,7 +213,7 @@ def test_specific_force_equals_second_derivative_of_sensor_position(
 # --- angle conventions ----------------------------------------------------------------
 
 POSES = [
-    # (profile name, angle in deg, angle read back from the sensor, physical check)
+    # (profile name, angle in deg, which angle to read back)
     ("pelvis_tilt", 12.0, "tilt"),
     ("pelvis_obliquity", -7.0, "obliquity"),
     ("pelvis_rotation", 20.0, "rotation"),
@@ -508,12 +528,13 @@ def test_walk_drops_and_heel_strikes_are_where_the_truth_says(exact_walk):
         # The stance side's thigh is near its flexion peak at contact.
         at_contact = np.argmin(np.abs(kin.t_s - step.t))
         assert kin.thigh_sagittal_deg(step.side)[at_contact] > 20.0
-    # Heel strikes: the vertical specific force of the sacrum peaks at each contact.
+    # Heel strikes: the vertical specific force of the sacrum peaks at every contact,
+    # including those of gait initiation and termination.
     ideal = replace(IDEAL_SENSOR_SETTINGS, rate_hz=500.0)
     session = simulate_walk(SHORT_WALK, ideal, seed=0)
     chunk = session.recording.chunks["pelvis"]
     vertical = chunk.acc_m_s2[:, 0]  # nominal mount: the pelvis sensor's x points up
-    for step in steady:
+    for step in truth.steps:
         near = np.abs(chunk.t_s - step.t) < 0.15
         assert chunk.t_s[near][np.argmax(vertical[near])] == pytest.approx(step.t, abs=0.004)
         assert vertical[near].max() - GRAVITY_M_S2 > 4.0

@@ -10,8 +10,10 @@ at ``file:line:column``. Deciding what is bad, and saying so, is the reader's jo
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,43 +125,104 @@ def parse_table(path: Path, names: list[str], numeric: tuple[str, ...]) -> CsvTa
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             frame = pd.read_csv(path, dtype=dtype, **options)
-        return CsvTable(frame, np.arange(len(frame), dtype=np.int64) + 2)
     except UnicodeDecodeError as exc:
         raise encoding_error(path, exc) from None
-    except (ValueError, Warning):
-        pass
-    return _parse_diagnostic(path, names, numeric, options)
+    except (ValueError, Warning) as exc:
+        return _parse_diagnostic(path, names, numeric, dtype, options, exc)
+    texts = [n for n in frame.columns if n != "sensor" and frame[n].dtype.kind not in "biuf"]
+    if texts and len(frame) != _count_lines(path.read_bytes()) - 1:
+        # a quoted text cell spans lines, so rows and lines differ: the general parser knows
+        return _parse_quoted(path, path.read_bytes(), names, numeric)
+    return CsvTable(frame, np.arange(len(frame), dtype=np.int64) + 2)
 
 
-def _parse_diagnostic(path: Path, names: list[str], numeric: tuple[str, ...], options) -> CsvTable:
+_BAD_FLOAT = re.compile(r"could not convert string to float: (?P<token>'.*'|\".*\")$")
+MAX_BAD_TOKENS = 20
+"""Distinct non-numeric cell texts learnt one parse at a time before switching parsers."""
+
+
+def _count_lines(data: bytes) -> int:
+    """Physical lines in a file (a last line without a line end counts)."""
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _parse_diagnostic(
+    path: Path,
+    names: list[str],
+    numeric: tuple[str, ...],
+    dtype: dict[str, str],
+    options: dict,
+    error: BaseException,
+) -> CsvTable:
+    """Parse a file that the fast path refused, keeping every row's line number.
+
+    Lines with more fields than the header are found by a byte scan and skipped. Cells
+    that are not numbers are learnt from the parser's error, one distinct text at a time,
+    and read as missing, so the typed C parser still does the work; with many distinct bad
+    texts, or quoted fields in a structurally broken file, a slower parser takes over.
+    """
     data = path.read_bytes()
-    if b'"' in data:
+    skip: set[int] = set()
+    long_lines: list[tuple[int, int]] = []
+    if isinstance(error, pd.errors.ParserError | pd.errors.ParserWarning):
+        if b'"' in data:
+            return _parse_quoted(path, data, names, numeric)
+        skip, long_lines = _long_lines(data, len(names))
+    frame = None
+    tokens: list[str] = []
+    for _ in range(MAX_BAD_TOKENS):
+        try:
+            frame = _read_bytes(data, dtype, options, skip, {c: tokens for c in numeric})
+            break
+        except UnicodeDecodeError as exc:
+            raise encoding_error(path, exc) from None
+        except pd.errors.ParserError:
+            return _parse_quoted(path, data, names, numeric)
+        except ValueError as exc:
+            match = _BAD_FLOAT.search(str(exc))
+            token = ast.literal_eval(match["token"]) if match else None
+            if token is None or token in tokens:
+                break
+            tokens.append(token)
+    if frame is None:
+        try:
+            frame = _read_bytes(data, {"sensor": "category"}, options, skip, None)
+        except ValueError:
+            return _parse_quoted(path, data, names, numeric)
+        _coerce(frame, numeric)
+    skipped = np.array(sorted(skip), dtype=np.int64) + 1
+    lines = np.setdiff1d(np.arange(2, _count_lines(data) + 1, dtype=np.int64), skipped)
+    if lines.size != len(frame):  # a quoted cell spans lines: the general parser knows
         return _parse_quoted(path, data, names, numeric)
-    body = data[len(BOM) :] if data.startswith(BOM) else data
-    raw = np.frombuffer(body, dtype=np.uint8)
+    return CsvTable(frame, lines, long_lines, diagnostic=True)
+
+
+def _read_bytes(data: bytes, dtype, options, skip: set[int], na_values) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.read_csv(
+            io.BytesIO(data),
+            dtype=dtype,
+            low_memory=False,
+            skiprows=skip or None,
+            na_values=na_values,
+            **options,
+        )
+
+
+def _long_lines(data: bytes, width: int) -> tuple[set[int], list[tuple[int, int]]]:
+    """0-based indices of lines with more than ``width`` fields, and ``(line, fields)``."""
+    raw = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(raw == ord("\n"))
-    ends = newlines if body.endswith(b"\n") else np.append(newlines, raw.size)
+    ends = newlines if data.endswith(b"\n") else np.append(newlines, raw.size)
     starts = np.concatenate([[0], newlines + 1])[: ends.size]
     commas = np.flatnonzero(raw == ord(","))
     fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
-    line_index = np.arange(ends.size)
-    too_long = (fields > len(names)) & (line_index > 0)
-    skipped = line_index[too_long]
-    long_lines = [(int(i) + 1, int(fields[i])) for i in skipped]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            dtype={"sensor": "category"},
-            low_memory=False,
-            skiprows=set(skipped.tolist()),
-            **options,
-        )
-    kept = line_index[(~too_long) & (line_index > 0)]
-    if kept.size != len(frame):  # quoted or otherwise unusual: the general parser knows
-        return _parse_quoted(path, data, names, numeric)
-    _coerce(frame, numeric)
-    return CsvTable(frame, kept.astype(np.int64) + 1, long_lines, diagnostic=True)
+    index = np.flatnonzero(fields > width)
+    index = index[index > 0]
+    return set(index.tolist()), [(int(i) + 1, int(fields[i])) for i in index]
 
 
 def _parse_quoted(path: Path, data: bytes, names: list[str], numeric: tuple[str, ...]) -> CsvTable:
@@ -205,16 +268,17 @@ def _coerce(frame: pd.DataFrame, numeric: tuple[str, ...]) -> None:
 
 def raw_lines(path: Path, wanted: set[int]) -> dict[int, str]:
     """The text of some 1-based physical lines, without their line ending."""
-    out: dict[int, str] = {}
     if not wanted:
-        return out
-    last = max(wanted)
-    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if number in wanted:
-                out[number] = line.rstrip("\r\n")
-            if number >= last:
-                break
+        return {}
+    data = path.read_bytes()
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    out = {}
+    for number in wanted:
+        start = 0 if number == 1 else int(newlines[number - 2]) + 1
+        end = int(newlines[number - 1]) if number - 1 < newlines.size else len(data)
+        if number >= 1 and start <= len(data):
+            text = data[start:end].decode("utf-8", errors="replace")
+            out[number] = text.removeprefix("\ufeff").removesuffix("\r")
     return out
 
 

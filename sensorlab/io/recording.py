@@ -387,7 +387,7 @@ class _OptionalColumns:
             if pd.api.types.is_numeric_dtype(series.dtype):
                 self.columns[name] = series.to_numpy()
             else:
-                values = series.to_numpy(dtype=object)
+                values = series.to_numpy(dtype=object, copy=True)
                 values[pd.isna(values)] = ""
                 self.columns[name] = values
         for name, mask in self.text_bad.items():
@@ -499,8 +499,9 @@ def _gyr_to_rad_s(
     if gyro_unit(fit) == "rad/s":
         warnings.append(
             f"{path}: sensor {sensor!r}: gyr_x..gyr_z look like rad/s, not deg/s (while the "
-            f"sensor turns, they are {abs(fit.scale):.2f} times the turn rate of gravity's direction "
-            f"in rad/s; in deg/s that ratio is {DEG_PER_RAD:.1f}); read them as rad/s. Write "
+            f"sensor turns, they are {abs(fit.scale):.2f} times the turn rate of gravity's "
+            f"direction in rad/s; in deg/s that ratio is {DEG_PER_RAD:.1f}); read them as rad/s. "
+            "Write "
             "the gyroscope in deg/s to silence this"
         )
         return gyr

@@ -19,9 +19,10 @@ of the vertical trunk acceleration at the step lag and at the stride lag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 from sensorlab.processing.columns import Columns
 from sensorlab.records import GaitResult, StepResult
@@ -47,7 +48,7 @@ class GaitSettings:
         Window centred on the contact for that range, seconds.
     """
 
-    smoothing_s: float = 0.03
+    smoothing_s: float = 0.01
     min_step_s: float = 0.3
     max_step_s: float = 1.5
     min_peak_m_s2: float = 0.8
@@ -58,9 +59,90 @@ class GaitSettings:
 DEFAULT_GAIT = GaitSettings()
 
 
-@dataclass
+class PeakPicker:
+    """Peaks of a Gaussian-smoothed signal, found block by block.
+
+    A peak is a sample of the smoothed signal that is the largest within
+    ``min_separation_s / 2`` on either side, rises from the sample before, and reaches
+    ``min_height``; its time is refined by a parabola through it and its neighbours.
+    Each peak is reported once the samples that decide it have arrived, so blocks of any
+    size give the peaks of the whole signal.
+
+    Parameters
+    ----------
+    rate_hz : float
+        Sampling rate, Hz.
+    smoothing_s : float
+        Standard deviation of the Gaussian smoothing, seconds.
+    min_separation_s : float
+        Shortest time between two peaks, seconds.
+    min_height : float
+        Smallest smoothed value that counts, in the signal's unit.
+    """
+
+    def __init__(
+        self, rate_hz: float, smoothing_s: float, min_separation_s: float, min_height: float
+    ) -> None:
+        self.rate_hz = rate_hz
+        self.min_height = min_height
+        sigma = smoothing_s * rate_hz
+        half = int(np.ceil(4 * sigma))
+        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+        self._kernel = kernel / kernel.sum()
+        self._half = half
+        self._gap = max(1, round(min_separation_s * rate_hz / 2))
+        self._raw = Columns(["value"])
+        self._smoothed = Columns(["value"])
+        self._cursor = 1
+        self._last_peak = -np.inf
+
+    def update(self, block: np.ndarray, final: bool = False) -> list[tuple[float, float]]:
+        """Add samples (NaN counts as 0); returns new peaks as ``(fractional index, value)``.
+
+        Indices count samples from the first one ever given.
+        """
+        if block.size:
+            self._raw.append(value=np.nan_to_num(block))
+        raw = self._raw["value"]
+        n, half = raw.size, self._half
+        start = self._smoothed.size
+        stop = n if final else n - half
+        if stop > start:
+            lo, hi = max(start - half, 0), min(stop + half, n)
+            padded = np.pad(raw[lo:hi], (half - (start - lo), half - (hi - stop)), mode="edge")
+            self._smoothed.append(value=np.convolve(padded, self._kernel, mode="valid"))
+        smoothed = self._smoothed["value"]
+        last = smoothed.size - 1 if final else smoothed.size - self._gap
+        if last <= self._cursor:
+            return []
+        lo = max(self._cursor - self._gap, 0)
+        window = smoothed[lo : min(last + self._gap, smoothed.size)]
+        local_max = maximum_filter1d(window, size=2 * self._gap + 1, mode="nearest")
+        index = np.arange(self._cursor, last)
+        value = smoothed[index]
+        candidates = index[
+            (value >= self.min_height)
+            & (value == local_max[index - lo])
+            & (value > smoothed[index - 1])
+        ]
+        self._cursor = last
+        peaks = []
+        for i in candidates.tolist():
+            if i - self._last_peak < 2 * self._gap:
+                continue
+            y0, y1, y2 = smoothed[i - 1], smoothed[i], smoothed[min(i + 1, smoothed.size - 1)]
+            curvature = y0 - 2 * y1 + y2
+            offset = 0.5 * (y0 - y2) / curvature if curvature < 0 else 0.0
+            peaks.append((i + offset, float(y1)))
+            self._last_peak = i
+        return peaks
+
+
 class InitialContactDetector:
-    """Find initial contacts in growing kinematics columns, block by block.
+    """Initial contacts from the kinematics columns, block by block.
+
+    Peaks of the sacrum's vertical acceleration (:class:`PeakPicker`) count while both
+    thighs swing; the more flexed thigh at the peak names the side.
 
     Parameters
     ----------
@@ -70,63 +152,39 @@ class InitialContactDetector:
         Detector settings.
     """
 
-    rate_hz: float
-    settings: GaitSettings = DEFAULT_GAIT
-    _smoothed: Columns = field(default_factory=lambda: Columns(["value"]))
-    _cursor: int = 0
-
-    def _kernel(self) -> np.ndarray:
-        sigma = self.settings.smoothing_s * self.rate_hz
-        half = int(np.ceil(4 * sigma))
-        x = np.arange(-half, half + 1)
-        kernel = np.exp(-0.5 * (x / sigma) ** 2)
-        return kernel / kernel.sum()
+    def __init__(self, rate_hz: float, settings: GaitSettings = DEFAULT_GAIT) -> None:
+        self.rate_hz = rate_hz
+        self.settings = settings
+        self._peaks = PeakPicker(
+            rate_hz, settings.smoothing_s, settings.min_step_s, settings.min_peak_m_s2
+        )
+        self._first_row: int | None = None
+        self._fed = 0
+        self._pending: list[float] = []
 
     def update(
         self, columns: Columns, first_valid: int, final: bool = False
     ) -> list[tuple[float, str]]:
         """Advance over new rows; returns contacts as ``(fractional row, side)``."""
-        s = self.settings
-        kernel = self._kernel()
-        half = kernel.size // 2
+        if self._first_row is None:
+            self._first_row = self._fed = first_valid
         acc = columns["pelvis_vertical_acc_m_s2"]
         n = columns.size
-        if self._smoothed.size < first_valid:
-            self._smoothed.append(value=np.full(first_valid - self._smoothed.size, np.nan))
-        start = self._smoothed.size
-        stop = n if final else n - half
-        if stop > start:
-            lo, hi = max(start - half, first_valid), min(stop + half, n)
-            padded = np.nan_to_num(acc[lo:hi])
-            padded = np.pad(padded, (half - (start - lo), half - (hi - stop)), mode="edge")
-            self._smoothed.append(value=np.convolve(padded, kernel, mode="valid"))
-        smoothed = self._smoothed["value"]
-
-        gap = max(1, round(s.min_step_s * self.rate_hz / 2))
-        swing = round(s.swing_window_s * self.rate_hz / 2)
+        peaks = self._peaks.update(acc[self._fed : n], final)
+        self._fed = n
+        self._pending.extend(self._first_row + index for index, _ in peaks)
+        swing = round(self.settings.swing_window_s * self.rate_hz / 2)
         left = columns["left_thigh_sagittal_deg"]
         right = columns["right_thigh_sagittal_deg"]
-        last = smoothed.size if final else min(smoothed.size - gap, n - swing)
         contacts = []
-        i = max(self._cursor, first_valid + 1)
-        while i < last - 1:
-            window = smoothed[max(i - gap, first_valid) : i + gap + 1]
-            value = smoothed[i]
-            if value >= s.min_peak_m_s2 and value == np.nanmax(window) and value > smoothed[i - 1]:
-                lo, hi = max(i - swing, first_valid), min(i + swing + 1, n)
-                left_range = np.nanmax(left[lo:hi]) - np.nanmin(left[lo:hi])
-                right_range = np.nanmax(right[lo:hi]) - np.nanmin(right[lo:hi])
-                if min(left_range, right_range) > s.swing_range_deg:
-                    # Parabolic interpolation of the peak between grid points.
-                    y0, y1, y2 = smoothed[i - 1], value, smoothed[i + 1]
-                    curvature = y0 - 2 * y1 + y2
-                    offset = 0.5 * (y0 - y2) / curvature if curvature < 0 else 0.0
-                    side = "left" if left[i] >= right[i] else "right"
-                    contacts.append((i + offset, side))
-                    i += gap
-                    continue
-            i += 1
-        self._cursor = max(i, self._cursor)
+        while self._pending and (final or round(self._pending[0]) + swing < n):
+            row = self._pending.pop(0)
+            i = round(row)
+            lo, hi = max(i - swing, self._first_row), min(i + swing + 1, n)
+            left_range = np.nanmax(left[lo:hi]) - np.nanmin(left[lo:hi])
+            right_range = np.nanmax(right[lo:hi]) - np.nanmin(right[lo:hi])
+            if min(left_range, right_range) > self.settings.swing_range_deg:
+                contacts.append((row, "left" if left[i] >= right[i] else "right"))
         return contacts
 
 

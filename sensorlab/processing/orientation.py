@@ -41,8 +41,13 @@ class OrientationSettings:
     gyroscope_range_dps : float
         Gyroscope full scale, deg/s (Fusion recovers after over-range).
     max_gap_s : float
-        A pause in the data longer than this is integrated as if it lasted this long;
-        the accelerometer then pulls the estimate back.
+        After a gap in the data longer than this the orientation is uncertain (the
+        gyroscope did not see the motion): at the next moment the sensor is still
+        (``still_dps``, ``still_s``, specific force within 3 % of 1 g) its tilt is reset
+        to the accelerometer's, keeping its heading. A low-gain filter would otherwise
+        take tens of seconds to recover.
+    still_dps, still_s : float
+        Stillness for that reset: rate below ``still_dps`` deg/s for ``still_s`` s.
     bias_stationary_dps, bias_stationary_s : float
         Fusion's gyroscope bias tracker (``imufusion.Bias``) re-estimates the bias
         whenever the rate stays below this (deg/s) for this long (s), e.g. standing
@@ -58,6 +63,8 @@ class OrientationSettings:
     rejection_timeout_s: float = 5.0
     gyroscope_range_dps: float = 2000.0
     max_gap_s: float = 0.05
+    still_dps: float = 5.0
+    still_s: float = 0.2
     bias_stationary_dps: float = 3.0
     bias_stationary_s: float = 3.0
 
@@ -65,16 +72,38 @@ class OrientationSettings:
 DEFAULT_ORIENTATION = OrientationSettings()
 
 
-def quaternion_between(up_sensor: np.ndarray) -> np.ndarray:
-    """Smallest rotation (w, x, y, z) taking the sensor-frame vector ``up_sensor`` to +Z."""
-    up = up_sensor / np.linalg.norm(up_sensor)
-    axis = np.cross(up, [0.0, 0.0, 1.0])
+def quaternion_from_to(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotation (w, x, y, z) taking unit vector ``a`` onto unit vector ``b``."""
+    axis = np.cross(a, b)
     sin_angle = np.linalg.norm(axis)
-    cos_angle = float(up[2])
+    cos_angle = float(np.dot(a, b))
     if sin_angle < 1e-9:
-        return np.array([1.0, 0.0, 0.0, 0.0]) if cos_angle > 0 else np.array([0.0, 1.0, 0.0, 0.0])
+        if cos_angle > 0:
+            return np.array([1.0, 0.0, 0.0, 0.0])
+        # Half turn about any axis perpendicular to a.
+        perpendicular = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
+        return np.concatenate([[0.0], perpendicular / np.linalg.norm(perpendicular)])
     half = np.arctan2(sin_angle, cos_angle) / 2.0
     return np.concatenate([[np.cos(half)], np.sin(half) * axis / sin_angle])
+
+
+def quaternion_between(up_sensor: np.ndarray) -> np.ndarray:
+    """Smallest rotation (w, x, y, z) taking the sensor-frame vector ``up_sensor`` to +Z."""
+    return quaternion_from_to(up_sensor / np.linalg.norm(up_sensor), np.array([0.0, 0.0, 1.0]))
+
+
+def quaternion_multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product ``p * q`` of quaternions (w, x, y, z)."""
+    pw, px, py, pz = p
+    qw, qx, qy, qz = q
+    return np.array(
+        [
+            pw * qw - px * qx - py * qy - pz * qz,
+            pw * qx + px * qw + py * qz - pz * qy,
+            pw * qy - px * qz + py * qw + pz * qx,
+            pw * qz + px * qy - py * qx + pz * qw,
+        ]
+    )
 
 
 class OrientationEstimator:
@@ -127,9 +156,24 @@ class OrientationEstimator:
         # The start pose is already known from quiet standing: no high-gain start-up.
         self._ahrs.skip_startup()
         self._last_t_s: float | None = None
+        self._uncertain = False
+        self._still_run = 0
 
-    def update(self, t_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray:
-        """Feed a block of samples; returns their quaternions, shape (n, 4), (w, x, y, z).
+    def update(
+        self,
+        t_s: np.ndarray,
+        acc_m_s2: np.ndarray,
+        gyr_rad_s: np.ndarray,
+        bridged: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Feed a block of samples; returns their quaternions and an uncertainty flag.
+
+        Returns
+        -------
+        quaternions : ndarray, shape (n, 4)
+            Orientation (w, x, y, z), sensor to world, after each sample.
+        uncertain : ndarray of bool, shape (n,)
+            True from a gap until the tilt was reset at the next still moment.
 
         Parameters
         ----------
@@ -139,13 +183,20 @@ class OrientationEstimator:
             Specific force, m/s^2.
         gyr_rad_s : ndarray, shape (n, 3)
             Angular rate, rad/s (bias not yet removed).
+        bridged : ndarray of bool, shape (n,), optional
+            Samples that were estimated across a gap in the data: treated like a gap.
         """
         n = t_s.size
         if n == 0:
-            return np.empty((0, 4))
+            return np.empty((0, 4)), np.empty(0, dtype=bool)
         previous = t_s[0] - 1.0 / self.rate_hz if self._last_t_s is None else self._last_t_s
         periods = np.diff(t_s, prepend=previous)
-        np.clip(periods, 1e-6, self.settings.max_gap_s, out=periods)
+        uncertain = periods > self.settings.max_gap_s
+        if bridged is not None:
+            uncertain |= bridged
+        gaps = set(np.flatnonzero(uncertain).tolist())
+        np.clip(periods, 1e-6, 1.0 / self.rate_hz, out=periods)
+        still_needed = max(1, round(self.settings.still_s * self.rate_hz))
         gyr_dps = np.degrees(gyr_rad_s)
         acc_g = acc_m_s2 / GRAVITY_M_S2
         ahrs = self._ahrs
@@ -157,15 +208,38 @@ class OrientationEstimator:
         unbias = self._bias.update
         quaternions = []
         append = quaternions.append
+        flags = np.zeros(n, dtype=bool)
         current_period = -1.0
-        for period, gyr, acc in zip(periods.tolist(), gyr_dps, acc_g, strict=True):
+        for i, (period, gyr, acc) in enumerate(zip(periods.tolist(), gyr_dps, acc_g, strict=True)):
+            if i in gaps:
+                self._uncertain, self._still_run = True, 0
+            if self._uncertain:
+                flags[i] = True
+                self._recover_when_still(gyr, acc, still_needed)
             if period != current_period:
                 set_period(period)
                 current_period = period
             update(unbias(gyr), acc)
             append(get_quaternion())
         self._last_t_s = float(t_s[-1])
-        return np.asarray(quaternions)
+        return np.asarray(quaternions), flags
+
+    def _recover_when_still(self, gyr_dps: np.ndarray, acc_g: np.ndarray, needed: int) -> None:
+        """Count still samples after a gap; once enough, reset the tilt to the accelerometer."""
+        still = (
+            np.linalg.norm(gyr_dps - self._bias.get_offset()) < self.settings.still_dps
+            and abs(np.linalg.norm(acc_g) - 1.0) < 0.03
+        )
+        self._still_run = self._still_run + 1 if still else 0
+        if self._still_run < needed:
+            return
+        q = self._ahrs.get_quaternion()
+        up_estimated = up_in_sensor(q[None])[0]
+        # Rotate the sensor frame so its estimated up becomes the measured up; the
+        # rotation axis is horizontal, so the heading is kept.
+        correction = quaternion_from_to(acc_g / np.linalg.norm(acc_g), up_estimated)
+        self._ahrs.set_quaternion(quaternion_multiply(q, correction))
+        self._uncertain = False
 
 
 def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:

@@ -85,8 +85,9 @@ KINEMATICS_COLUMNS = (
     "right_thigh_adduction_deg",
     "pelvis_rate_dps",
     "pelvis_vertical_acc_m_s2",
+    "data_gap",
 )
-_RAW = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+_RAW = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z", "bridged")
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,9 @@ class SessionAnalyzer:
         self._static: dict[str, StaticPose] | None = None
         self._static_rows: tuple[int, int] | None = None
         self._estimators: dict[str, OrientationEstimator] = {}
+        # Orientation uncertain (after a gap, until reset), per sensor, rows from the
+        # start of the quiet span on.
+        self._uncertain = {p: Columns(["flag"]) for p in REQUIRED_PLACEMENTS}
         self._pending_quaternions: dict[str, list[np.ndarray]] = {
             p: [] for p in REQUIRED_PLACEMENTS
         }
@@ -265,8 +269,13 @@ class SessionAnalyzer:
         sensor = self._sensors[placement]
         offset = self._k0 - sensor.k0
         acc = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[:3]])
-        gyr = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[3:]])
+        gyr = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[3:6]])
         return acc, gyr
+
+    def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
+        sensor = self._sensors[placement]
+        offset = self._k0 - sensor.k0
+        return sensor.values["bridged"][offset + lo : offset + hi] > 0.5
 
     def _grid_t(self, lo: int, hi: int) -> np.ndarray:
         return (self._k0 + np.arange(lo, hi)) / self.rate_hz
@@ -359,7 +368,12 @@ class SessionAnalyzer:
             acc, gyr = self._raw(placement, lo, hi)
             quaternions = np.full((hi - lo, 4), np.nan)
             valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-            quaternions[valid] = estimator.update(t[valid], acc[valid], gyr[valid])
+            bridged = self._bridged(placement, lo, hi)[valid]
+            uncertain = np.ones(hi - lo, dtype=bool)
+            quaternions[valid], uncertain[valid] = estimator.update(
+                t[valid], acc[valid], gyr[valid], bridged
+            )
+            self._uncertain[placement].append(flag=uncertain.astype(float))
             blocks[placement] = quaternions
         self._ahrs_rows = hi
         if self._calibration is None:
@@ -448,6 +462,12 @@ class SessionAnalyzer:
         columns["pelvis_vertical_acc_m_s2"] = (
             rotate_to_world(quaternions["pelvis"], acc)[:, 2] - GRAVITY_M_S2
         )
+        gap = np.zeros(hi - lo, dtype=bool)
+        for placement in REQUIRED_PLACEMENTS:
+            first = self._static_rows[0]
+            uncertain = self._uncertain[placement]["flag"][lo - first : hi - first] > 0.5
+            gap |= self._bridged(placement, lo, hi) | uncertain
+        columns["data_gap"] = gap.astype(float)
         self.kinematics.append(**columns)
 
     def _segment(self, final: bool) -> list:

@@ -226,4 +226,5 @@ def rep_metrics(
             np.nanmax(columns[f"{side}_thigh_adduction_deg"][load])
         ),
         pelvic_rate_rms_dps=float(np.sqrt(np.nanmean(columns["pelvis_rate_dps"][load] ** 2))),
+        data_gap_s=float(np.sum(columns["data_gap"][rep]) / rate_hz),
     )

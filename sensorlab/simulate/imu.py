@@ -313,8 +313,26 @@ def simulate_sensor(
 def sensor_pose(
     motion: BodyMotion, placement: str, sensor_to_segment: np.ndarray, t_s: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """True sensor position (world, m), shape (n, 3), and orientation ``R_s`` (sensor ->
-    world), shape (n, 3, 3), at true times ``t_s`` (s)."""
+    """True position and orientation of a sensor.
+
+    Parameters
+    ----------
+    motion : BodyMotion
+        The prescribed body motion.
+    placement : str
+        ``pelvis``, ``left_thigh`` or ``right_thigh``.
+    sensor_to_segment : ndarray, shape (3, 3)
+        The true mount ``M_true`` (sensor -> segment).
+    t_s : ndarray, shape (n,)
+        True times, s.
+
+    Returns
+    -------
+    position_m : ndarray, shape (n, 3)
+        Sensor position in the world frame (X forward, Y left, Z up), m.
+    sensor_to_world : ndarray, shape (n, 3, 3)
+        ``R_s = R_segment @ M_true``: columns are the sensor axes in the world frame.
+    """
     t = np.asarray(t_s, dtype=float)
     pose = segment_pose(motion, placement, t)
     position, _ = pose.point(SENSOR_OFFSETS_M[placement])

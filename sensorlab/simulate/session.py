@@ -49,8 +49,11 @@ class SimulatedSession:
     motion: BodyMotion
 
     def sensor_pose(self, placement: str, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """True position (world, m; shape (n, 3)) and orientation ``R_s`` (sensor -> world;
-        shape (n, 3, 3)) of a sensor at true times ``t_s`` (s)."""
+        """True position (world frame, m; shape (n, 3)) and orientation ``R_s`` (sensor ->
+        world; shape (n, 3, 3)) of ``placement`` at true times ``t_s`` (s).
+
+        See :func:`sensorlab.simulate.imu.sensor_pose`.
+        """
         mount = self.truth.sensors[placement].sensor_to_segment
         return sensor_pose(self.motion, placement, mount, t_s)
 

@@ -17,8 +17,9 @@ Patterns (deg, m, per stride of ``w``):
 - thigh: ``mean + amp cos 2 pi (w - w_peak)``: +flexion just before its own IC, -extension
   half a stride later (push-off); stance-leg adduction bump like the obliquity;
 - pelvis height: ``-A cos 4 pi (w - w_low)``, lowest ``vertical_low_delay_s`` after each
-  IC, plus a heel-strike dip ``-A_hs exp(-(t - t_ic)^2 / 2 sigma^2)`` at each IC with
-  ``A_hs = heel_strike_acc_m_s2 * sigma^2`` (the dip's own upward acceleration at IC);
+  IC, plus a heel-strike dip ``-A_hs exp(-(t - t_ic)^2 / 2 sigma^2)`` at every IC
+  (initiation and termination included, not scaled by the envelope) with
+  ``A_hs = heel_strike_acc_m_s2 * sigma^2``: the dip's own upward acceleration at IC;
 - forward: ``speed * integral(envelope)`` plus a fluctuation of ``speed_fluctuation_m_s``
   at step frequency, slowest at the highest point; sway toward the stance leg at stride
   frequency; rotation (IC-side hip forward) at stride frequency; tilt at step frequency.
@@ -189,15 +190,12 @@ def _gait_motion(s: WalkSettings, sides: list[str], contacts: np.ndarray, start_
         return scaled(lambda w: mean + amp * cycle(w, 1, offset - THIGH_PEAK_LEAD_STRIDE))
 
     w_low = s.vertical_low_delay_s / s.stride_s
-    dip_m = s.heel_strike_acc_m_s2 * s.heel_strike_sigma_s**2
-    dip_scale = envelope(contacts).x * dip_m
+    dip_m = s.heel_strike_acc_m_s2 * s.heel_strike_sigma_s**2  # same impact at every IC
     vertical = scaled(lambda w: -s.vertical_amplitude_m * cycle(w, 2, w_low))
 
     def pelvis_z(t: np.ndarray) -> pr.Trace:
         k = np.clip(np.searchsorted(contacts, t), 1, contacts.size - 1)
-        dips = sum(
-            pr.gaussian(t, contacts[j], s.heel_strike_sigma_s) * -dip_scale[j] for j in (k - 1, k)
-        )
+        dips = sum(pr.gaussian(t, contacts[j], s.heel_strike_sigma_s) * -dip_m for j in (k - 1, k))
         return vertical(t) + dips + s.hip_height_m
 
     fluct_m = s.speed_fluctuation_m_s * s.stride_s / (4 * np.pi)
