@@ -737,3 +737,26 @@ def test_newer_sidecar_version_is_read_with_a_warning(written):
     assert result.meta.extra["new_field"] == {"a": 1}
     assert result.meta.sensors["pelvis"].mount == MOUNTS["pelvis"]
     assert result.meta.calibration_span_s == (0.0, 2.0)
+
+
+@pytest.mark.parametrize("long_line", [False, True])
+def test_quoted_line_break_keeps_line_numbers(tmp_path, long_line):
+    rows = [
+        "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,note",
+        '0.00,pelvis,9.81,0,0,0,0,0,"two',
+        'lines"',
+        "0.01,pelvis,9.81,0,0,0,0,0,ok",
+        "0.02,pelvis,abc,0,0,0,0,0,ok",
+        '0.03,pelvis,9.81,0,0,0,0,0,"a,b"',
+    ]
+    if long_line:
+        rows.append("0.04,pelvis,9.81,0,0,0,0,0,ok,surplus")
+    path = tmp_path / "notes.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = read_recording(path)
+    message = only(result.warnings, "dropped")
+    assert f"{path}:5:acc_x 'abc'" in message
+    assert (f"{path}:7: 10 fields, the header has 9" in message) == long_line
+    chunk = result.chunks["pelvis"]
+    np.testing.assert_array_equal(chunk.t_s, [0.0, 0.01, 0.03])
+    assert list(chunk.extra["note"]) == ["two\nlines", "ok", "a,b"]

@@ -137,7 +137,7 @@ def parse_table(path: Path, names: list[str], numeric: tuple[str, ...]) -> CsvTa
 
 
 _BAD_FLOAT = re.compile(r"could not convert string to float: (?P<token>'.*'|\".*\")$")
-MAX_BAD_TOKENS = 20
+MAX_BAD_TOKENS = 5
 """Distinct non-numeric cell texts learnt one parse at a time before switching parsers."""
 
 
@@ -174,7 +174,7 @@ def _parse_diagnostic(
     tokens: list[str] = []
     for _ in range(MAX_BAD_TOKENS):
         try:
-            frame = _read_bytes(data, dtype, options, skip, {c: tokens for c in numeric})
+            frame = _read(path, dtype, options, skip, {c: tokens for c in numeric})
             break
         except UnicodeDecodeError as exc:
             raise encoding_error(path, exc) from None
@@ -188,28 +188,22 @@ def _parse_diagnostic(
             tokens.append(token)
     if frame is None:
         try:
-            frame = _read_bytes(data, {"sensor": "category"}, options, skip, None)
+            frame = _read(path, {"sensor": "category"}, options, skip, None)
         except ValueError:
             return _parse_quoted(path, data, names, numeric)
         _coerce(frame, numeric)
-    skipped = np.array(sorted(skip), dtype=np.int64) + 1
-    lines = np.setdiff1d(np.arange(2, _count_lines(data) + 1, dtype=np.int64), skipped)
+    lines = np.arange(2, _count_lines(data) + 1, dtype=np.int64)
+    if skip:
+        lines = np.delete(lines, np.array(sorted(skip), dtype=np.int64) - 1)
     if lines.size != len(frame):  # a quoted cell spans lines: the general parser knows
         return _parse_quoted(path, data, names, numeric)
     return CsvTable(frame, lines, long_lines, diagnostic=True)
 
 
-def _read_bytes(data: bytes, dtype, options, skip: set[int], na_values) -> pd.DataFrame:
+def _read(path: Path, dtype, options, skip: set[int], na_values) -> pd.DataFrame:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pd.read_csv(
-            io.BytesIO(data),
-            dtype=dtype,
-            low_memory=False,
-            skiprows=skip or None,
-            na_values=na_values,
-            **options,
-        )
+        warnings.simplefilter("ignore")  # mixed types in an extra column stay as they come
+        return pd.read_csv(path, dtype=dtype, skiprows=skip or None, na_values=na_values, **options)
 
 
 def _long_lines(data: bytes, width: int) -> tuple[set[int], list[tuple[int, int]]]:

@@ -296,11 +296,14 @@ class SessionAnalyzer:
                 self._append_kinematics(lo, rows, blocks)
         else:
             with self._timed("calibration"):
-                if not self._ready_to_refine(rows, final):
+                refine_end = self._refine_end(rows, final)
+                if refine_end is None:
                     return events
-                self._refine(rows)
+                self._refine(refine_end)
             events.append(
-                CalibrationDone(float(self._grid_t(rows - 1, rows)[0]), self._calibration)
+                CalibrationDone(
+                    float(self._grid_t(refine_end - 1, refine_end)[0]), self._calibration
+                )
             )
         with self._timed("segmentation+metrics"):
             events.extend(self._segment(final))
@@ -384,34 +387,43 @@ class SessionAnalyzer:
     def _quaternions(self, placement: str) -> np.ndarray:
         return np.concatenate(self._pending_quaternions[placement])
 
-    def _ready_to_refine(self, rows: int, final: bool) -> bool:
-        if final:
-            return True
-        assert self._static_rows is not None
+    def _refine_end(self, rows: int, final: bool) -> int | None:
+        """Row where the heading evidence ends, once it is decided; else None.
+
+        The evidence runs from the end of quiet standing to the first row by which both
+        thighs have turned ``refine_rotation_deg`` (or ``max_refine_wait_s`` later): a
+        row fixed by the data, not by how the data arrived.
+        """
+        assert self._static is not None and self._static_rows is not None
         static_end = self._static_rows[1]
-        if rows <= static_end:
-            return False
-        if (rows - static_end) / self.rate_hz >= self.settings.max_refine_wait_s:
-            return True
-        threshold = self.settings.alignment.moving_rate_dps
+        longest = static_end + round(self.settings.max_refine_wait_s * self.rate_hz)
+        end = min(rows, longest)
+        reached = []
         for placement in ("left_thigh", "right_thigh"):
-            _, gyr = self._raw(placement, static_end, rows)
+            _, gyr = self._raw(placement, static_end, end)
             rate_dps = np.degrees(
                 np.linalg.norm(gyr - self._static[placement].gyro_bias_rad_s, axis=1)
             )
-            turned = np.nansum(np.where(rate_dps > threshold, rate_dps, 0.0)) / self.rate_hz
-            if turned < self.settings.refine_rotation_deg:
-                return False
-        return True
+            moving = np.where(rate_dps > self.settings.alignment.moving_rate_dps, rate_dps, 0.0)
+            turned = np.cumsum(np.nan_to_num(moving)) / self.rate_hz
+            hits = np.flatnonzero(turned >= self.settings.refine_rotation_deg)
+            reached.append(static_end + int(hits[0]) + 1 if hits.size else None)
+        if all(row is not None for row in reached):
+            return max(reached)
+        if rows >= longest:
+            return longest
+        return rows if final else None
 
-    def _refine(self, rows: int) -> None:
+    def _refine(self, evidence_end: int) -> None:
         assert self._static is not None and self._static_rows is not None
         static_lo, static_end = self._static_rows
         calibration = {}
         for placement in REQUIRED_PLACEMENTS:
             pose = self._static[placement]
-            quaternions = self._quaternions(placement)[static_end - static_lo :]
-            acc, gyr = self._raw(placement, static_end, rows)
+            quaternions = self._quaternions(placement)[
+                static_end - static_lo : evidence_end - static_lo
+            ]
+            acc, gyr = self._raw(placement, static_end, evidence_end)
             valid = np.isfinite(quaternions).all(axis=1) & np.isfinite(acc).all(axis=1)
             evidence = None
             if np.count_nonzero(valid) > 10:

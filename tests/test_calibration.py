@@ -1,0 +1,143 @@
+"""Sensor-to-segment calibration: straps off by up to 25 deg, with and without a mount."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from sensorlab.errors import InputError
+from sensorlab.frames import mount_matrix
+from sensorlab.processing.calibration import HeadingEvidence, StaticPose, calibrate_sensor
+from sensorlab.processing.pipeline import analyze
+from sensorlab.simulate import (
+    DEFAULT_SENSOR_SETTINGS,
+    WalkSettings,
+    simulate_step_ups,
+    simulate_walk,
+)
+from sensorlab.simulate.scenarios import ASYMMETRIC_STEP_UPS
+
+STRAP_ERROR_DEG = 25.0
+
+
+def rotation_angle_deg(a, b):
+    return float(np.degrees(np.arccos(np.clip((np.trace(a @ b.T) - 1) / 2, -1, 1))))
+
+
+def without_mounts(recording):
+    sensors = {p: replace(info, mount=None) for p, info in recording.meta.sensors.items()}
+    return replace(recording, meta=replace(recording.meta, sensors=sensors))
+
+
+@pytest.fixture(scope="module")
+def step_ups_25deg():
+    sensors = replace(DEFAULT_SENSOR_SETTINGS, mount_error_deg=STRAP_ERROR_DEG)
+    return simulate_step_ups(ASYMMETRIC_STEP_UPS, sensors, seed=4)
+
+
+@pytest.fixture(scope="module")
+def walk_25deg():
+    sensors = replace(DEFAULT_SENSOR_SETTINGS, mount_error_deg=STRAP_ERROR_DEG)
+    walk = WalkSettings(duration_s=40.0, right_pelvic_drop_deg=5.0, left_pelvic_drop_deg=2.5)
+    return simulate_walk(walk, sensors, seed=4)
+
+
+@pytest.mark.parametrize("with_mount", [True, False], ids=["nominal-mount", "no-mount"])
+def test_step_ups_with_25_deg_strap_errors(step_ups_25deg, with_mount):
+    session = step_ups_25deg
+    recording = session.recording if with_mount else without_mounts(session.recording)
+    analysis = analyze(recording)
+    for placement, calibration in analysis.calibration.items():
+        true = session.truth.sensors[placement]
+        assert true.mount_error_deg == pytest.approx(STRAP_ERROR_DEG)
+        # Thighs: vertical from standing, heading from the flexion axis. Pelvis: heading
+        # from its forward travel, a looser cue.
+        limit = 8.0 if placement == "pelvis" else 4.0
+        assert rotation_angle_deg(calibration.sensor_to_segment, true.sensor_to_segment) < limit
+        if with_mount:
+            assert calibration.mount_correction_deg == pytest.approx(STRAP_ERROR_DEG, abs=limit)
+        else:
+            assert calibration.mount_correction_deg is None
+            assert any("no mount" in note for note in calibration.notes)
+    assert [r.side for r in analysis.reps] == [r.side for r in session.truth.reps]
+    for rep, true in zip(analysis.reps, session.truth.reps, strict=True):
+        assert rep.pelvic_drop_deg == pytest.approx(true.pelvic_drop_deg, abs=1.5)
+        assert rep.thigh_rom_deg == pytest.approx(true.thigh_rom_deg, abs=1.5)
+
+
+@pytest.mark.parametrize("with_mount", [True, False], ids=["nominal-mount", "no-mount"])
+def test_walk_with_25_deg_strap_errors(walk_25deg, with_mount):
+    session = walk_25deg
+    recording = session.recording if with_mount else without_mounts(session.recording)
+    analysis = analyze(recording)
+    for placement, calibration in analysis.calibration.items():
+        true = session.truth.sensors[placement].sensor_to_segment
+        assert rotation_angle_deg(calibration.sensor_to_segment, true) < 4.0
+    true_t = np.array([s.t for s in session.truth.steps])
+    for step in analysis.steps:
+        true = session.truth.steps[int(np.argmin(np.abs(true_t - step.t)))]
+        assert step.side == true.side
+        assert step.pelvic_drop_deg == pytest.approx(true.pelvic_drop_deg, abs=1.5)
+
+
+def test_quality_reflects_how_still_the_standing_was():
+    rng = np.random.default_rng(0)
+    up = np.array([0.0, 0.0, 1.0])
+
+    def pose(noise_m_s2):
+        acc = 9.81 * up + rng.normal(0, noise_m_s2, (300, 3))
+        norm_sd = float(np.linalg.norm(acc, axis=1).std())
+        return StaticPose((0.0, 3.0), np.zeros(3), up, norm_sd)
+
+    quiet = calibrate_sensor("left_thigh", pose(0.01), None, np.eye(3))
+    restless = calibrate_sensor("left_thigh", pose(0.1), None, np.eye(3))
+    assert quiet.quality > 0.8
+    assert restless.quality < quiet.quality - 0.3
+
+
+def test_recovers_an_exact_frame_from_standing_and_a_pure_flexion():
+    """Analytic case: a sensor mounted with a known rotation, a thigh flexing about its
+    medio-lateral axis; the calibration must return that rotation."""
+    nominal = mount_matrix({"x": "up", "y": "forward", "z": "left"})
+    strap = Rotation.from_rotvec(
+        np.radians(20) * np.array([0.3, 0.8, 0.5]) / np.linalg.norm([0.3, 0.8, 0.5])
+    )
+    sensor_to_segment = strap.as_matrix() @ nominal
+    up_sensor = sensor_to_segment.T @ [0.0, 0.0, 1.0]
+    left_sensor = sensor_to_segment.T @ [0.0, 1.0, 0.0]
+    t = np.arange(0, 10, 0.01)
+    flexion_rate = -np.radians(120) * np.sin(2 * np.pi * 0.5 * t)  # about +left is extension
+    gyr = np.outer(flexion_rate, left_sensor)
+    evidence = HeadingEvidence(gyr, np.zeros_like(gyr), 100.0)
+    static = StaticPose((0.0, 3.0), np.zeros(3), up_sensor, 0.01)
+    calibration = calibrate_sensor("left_thigh", static, evidence, nominal)
+    assert rotation_angle_deg(calibration.sensor_to_segment, sensor_to_segment) < 0.01
+    assert calibration.mount_correction_deg == pytest.approx(20.0, abs=0.01)
+    without = calibrate_sensor("left_thigh", static, evidence, None)
+    assert rotation_angle_deg(without.sensor_to_segment, sensor_to_segment) < 0.01
+
+
+def test_no_mount_and_no_movement_says_what_is_missing():
+    static = StaticPose((0.0, 3.0), np.zeros(3), np.array([0.0, 0.0, 1.0]), 0.01)
+    with pytest.raises(ValueError, match="mount"):
+        calibrate_sensor("pelvis", static, None, None)
+
+
+def test_session_without_movement_and_without_mount_is_a_clear_input_error(step_ups_25deg):
+    recording = without_mounts(step_ups_25deg.recording)
+    standing = {
+        p: replace(
+            c,
+            t_s=c.t_s[c.t_s < 3.5],
+            acc_m_s2=c.acc_m_s2[c.t_s < 3.5],
+            gyr_rad_s=c.gyr_rad_s[c.t_s < 3.5],
+            seq=c.seq[c.t_s < 3.5],
+            device_t_s=c.device_t_s[c.t_s < 3.5],
+        )
+        for p, c in recording.chunks.items()
+    }
+    with pytest.raises(InputError, match="mount"):
+        analyze(replace(recording, chunks=standing))

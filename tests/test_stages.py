@@ -1,0 +1,150 @@
+"""Unit tests of single stages against analytic cases and independent oracles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.gait import PeakPicker, regularity
+from sensorlab.processing.orientation import OrientationEstimator, up_in_sensor
+from sensorlab.processing.stillness import first_still_span, still_mask
+from sensorlab.processing.timebase import GridResampler
+
+
+def test_still_span_is_the_first_stretch_where_every_sensor_rests():
+    rate = 100.0
+    t = np.arange(0, 12, 1 / rate)
+    rng = np.random.default_rng(0)
+    masks = []
+    for moving_until in (1.0, 1.5):  # the second sensor settles later
+        acc = np.tile([0.0, 0.0, 9.81], (t.size, 1)) + rng.normal(0, 0.02, (t.size, 3))
+        gyr = rng.normal(0, 0.002, (t.size, 3))
+        moving = (t < moving_until) | (t > 6.0)
+        gyr[moving] += np.radians(60) * np.sin(2 * np.pi * t[moving])[:, None]
+        acc[moving] += 2.0 * np.cos(2 * np.pi * t[moving])[:, None]
+        masks.append((t, still_mask(t, acc, gyr)))
+    span = first_still_span(masks)
+    assert span is not None and span.complete
+    assert span.start_s == pytest.approx(1.5, abs=0.1)
+    assert span.end_s == pytest.approx(6.0, abs=0.1)
+    # Cut the data while still standing: the span is found but may still grow.
+    cut = [(tt[tt < 5.0], m[tt < 5.0]) for tt, m in masks]
+    assert not first_still_span(cut).complete
+
+
+def test_no_quiet_stretch_gives_none():
+    t = np.arange(0, 10, 0.01)
+    gyr = np.column_stack([np.radians(90) * np.sin(3 * t)] * 3)
+    acc = np.tile([0.0, 0.0, 9.81], (t.size, 1))
+    assert first_still_span([(t, still_mask(t, acc, gyr))]) is None
+
+
+@pytest.mark.parametrize("rate_hz", [60.0, 100.0, 200.0, 52.0])
+def test_resampling_reproduces_a_smooth_signal_and_marks_gaps(rate_hz):
+    t = np.arange(0.0, 10.0, 1 / rate_hz) + 0.0017
+    keep = np.ones(t.size, dtype=bool)
+    keep[(t > 4.0) & (t < 4.5)] = False  # a 0.5 s loss: longer than the bridge limit
+    t = t[keep]
+    values = np.column_stack([np.sin(2 * np.pi * 0.7 * t), np.cos(2 * np.pi * 1.3 * t)])
+    resampler = GridResampler(averaging=GridResampler.averaging_for(rate_hz))
+    blocks = [resampler.update(t, values), resampler.flush()]
+    k0 = blocks[0].k0
+    out = np.vstack([b.values for b in blocks])
+    grid_t = (k0 + np.arange(out.shape[0])) / 100.0
+    truth = np.column_stack([np.sin(2 * np.pi * 0.7 * grid_t), np.cos(2 * np.pi * 1.3 * grid_t)])
+    in_gap = (grid_t > 4.0) & (grid_t < 4.5)
+    assert np.all(np.isnan(out[in_gap, 0]))
+    ok = ~np.isnan(out[:, 0])
+    # Bins at the edge of a loss hold one sample, up to half a sample period off the
+    # grid time: a shift of 2.5 ms on a 1.3 Hz signal is 0.02.
+    assert np.max(np.abs(out[ok, :2] - truth[ok])) < 0.03
+    assert np.all(out[~in_gap & ok, 2] == 0.0)  # no gap flag outside the loss
+
+
+def test_short_losses_are_bridged_and_flagged():
+    t = np.arange(0.0, 5.0, 0.01)
+    t = t[(t < 2.0) | (t > 2.2)]
+    resampler = GridResampler(averaging=False)
+    block = resampler.update(t, np.column_stack([t]))
+    grid_t = (block.k0 + np.arange(block.values.shape[0])) / 100.0
+    inside = (grid_t > 2.0) & (grid_t < 2.2)
+    np.testing.assert_allclose(block.values[inside, 0], grid_t[inside], atol=1e-9)
+    assert np.all(block.values[inside, 1] == 1.0)
+
+
+def test_orientation_follows_a_known_rotation():
+    """Noise-free rotation at a constant rate about a tilted axis: compare the filter's
+    vertical with scipy's exact orientation."""
+    rate = 100.0
+    t = np.arange(0, 20, 1 / rate)
+    axis = np.array([1.0, 0.5, 0.2]) / np.linalg.norm([1.0, 0.5, 0.2])
+    omega = np.radians(40.0)
+    rotations = Rotation.from_rotvec(np.outer(omega * t, axis))  # sensor -> world
+    gravity_in_sensor = rotations.inv().apply([0.0, 0.0, 9.81])
+    gyr = np.tile(omega * axis, (t.size, 1))
+    estimator = OrientationEstimator(gravity_in_sensor[0], np.zeros(3), rate)
+    quaternions, uncertain = estimator.update(t, gravity_in_sensor, gyr)
+    up = up_in_sensor(quaternions)
+    exact = gravity_in_sensor / 9.81
+    error_deg = np.degrees(np.arccos(np.clip(np.sum(up * exact, axis=1), -1, 1)))
+    assert error_deg.max() < 0.5
+    assert not uncertain.any()
+
+
+def test_orientation_recovers_after_a_gap_at_the_next_still_moment():
+    rate = 100.0
+    t = np.arange(0, 6, 1 / rate)
+    tilt = np.where(t < 2.0, 0.0, np.radians(30.0))  # turned 30 deg while no data came
+    up = np.column_stack([np.sin(tilt), np.zeros_like(t), np.cos(tilt)])
+    keep = (t < 1.5) | (t > 2.5)
+    estimator = OrientationEstimator(up[0], np.zeros(3), rate)
+    quaternions, uncertain = estimator.update(t[keep], 9.81 * up[keep], np.zeros((keep.sum(), 3)))
+    after = t[keep] > 3.0
+    assert uncertain[t[keep] > 2.5][0]
+    assert not uncertain[after].any()
+    error = np.degrees(
+        np.arccos(np.clip(np.sum(up_in_sensor(quaternions) * up[keep], axis=1), -1, 1))
+    )
+    assert error[after].max() < 0.5
+
+
+def test_peak_picker_is_block_size_invariant_and_finds_known_peaks():
+    rate = 100.0
+    t = np.arange(0, 30, 1 / rate)
+    true_peaks = np.arange(1.0, 29.0, 0.55)
+    signal = sum(4.0 * np.exp(-0.5 * ((t - p) / 0.03) ** 2) for p in true_peaks)
+    signal += np.random.default_rng(1).normal(0, 0.1, t.size)
+    whole = PeakPicker(rate, 0.01, 0.3, 1.0).update(signal, final=True)
+    picker = PeakPicker(rate, 0.01, 0.3, 1.0)
+    rng = np.random.default_rng(2)
+    pieces, i = [], 0
+    while i < t.size:
+        n = int(rng.integers(1, 50))
+        pieces += picker.update(signal[i : i + n], final=i + n >= t.size)
+        i += n
+    assert pieces == whole
+    found = np.array([index for index, _ in whole]) / rate
+    assert found.size == true_peaks.size
+    assert np.max(np.abs(found - true_peaks)) < 0.01
+
+
+def test_regularity_of_a_periodic_and_of_a_random_signal():
+    rate = 100.0
+    t = np.arange(0, 60, 1 / rate)
+    step_s = 0.55
+    periodic = np.sin(2 * np.pi * t / step_s) + 0.3 * np.sin(2 * np.pi * t / (2 * step_s))
+    step, stride = regularity(periodic, step_s, rate)
+    assert stride == pytest.approx(1.0, abs=0.02)
+    assert step < stride
+    noise = np.random.default_rng(0).normal(size=t.size)
+    assert max(regularity(noise, step_s, rate)) < 0.2
+
+
+def test_columns_grow_and_keep_their_values():
+    columns = Columns(["a", "b"], capacity=2)
+    for i in range(5):
+        columns.append(a=np.array([i, i + 0.5]), b=np.array([-i, -i - 0.5]))
+    assert columns.size == 10
+    np.testing.assert_array_equal(columns["a"], [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5])
