@@ -35,9 +35,9 @@ from sensorlab.io.csv_table import CsvTable, parse_table, raw_lines, read_header
 from sensorlab.io.csv_table import tail as file_tail
 from sensorlab.io.naming import canonical_column, suggest_column, suggest_placement
 from sensorlab.io.sidecar import read_sidecar, sidecar_dict
-from sensorlab.io.unit_check import acc_unit, gyro_scale, gyro_unit, quiet_acc
+from sensorlab.io.unit_check import acc_unit, gyro_evidence, gyro_unit, quiet_acc
 from sensorlab.records import ImuChunk, Recording, SessionMeta
-from sensorlab.units import DEG_PER_RAD, GRAVITY_M_S2
+from sensorlab.units import GRAVITY_M_S2
 
 ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
 GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
@@ -495,14 +495,15 @@ def _acc_to_m_s2(
 def _gyr_to_rad_s(
     path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, warnings
 ) -> np.ndarray:
-    fit = gyro_scale(t_s, acc, gyr)
-    if gyro_unit(fit) == "rad/s":
+    evidence = gyro_evidence(t_s, acc, gyr)
+    if gyro_unit(evidence) == "rad/s":
         warnings.append(
-            f"{path}: sensor {sensor!r}: gyr_x..gyr_z look like rad/s, not deg/s (while the "
-            f"sensor turns, they are {abs(fit.scale):.2f} times the turn rate of gravity's "
-            f"direction in rad/s; in deg/s that ratio is {DEG_PER_RAD:.1f}); read them as rad/s. "
-            "Write "
-            "the gyroscope in deg/s to silence this"
+            f"{path}: sensor {sensor!r}: gyr_x..gyr_z look like rad/s, not deg/s (over "
+            f"{evidence.stretches} stretches where gravity's direction turns by a median "
+            f"{np.degrees(evidence.turn_rad):.0f} deg, integrating them as rad/s follows it to "
+            f"within {np.degrees(evidence.error_rad_s_rad):.0f} deg, as deg/s only to within "
+            f"{np.degrees(evidence.error_deg_s_rad):.0f} deg); read them as rad/s. Write the "
+            "gyroscope in deg/s to silence this"
         )
         return gyr
     return np.deg2rad(gyr, out=gyr)  # gyr is this reader's own copy

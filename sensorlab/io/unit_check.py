@@ -5,12 +5,19 @@ Both can be recognised from the physics, without trusting any label:
 
 - At rest an accelerometer reads gravity, so the median ``|acc|`` over the quietest second
   is about 9.81 in m/s^2 and about 1 in g.
-- While a sensor turns slowly, the direction of the low-passed acceleration (gravity, up)
-  turns in the sensor frame as ``d(u)/dt = u x omega`` with ``omega`` in rad/s. Fitting
-  ``u x gyr = s * d(u)/dt`` over moving stretches gives the gyroscope's scale ``s`` in file
-  units per rad/s: about 57.3 for deg/s, about 1 for rad/s. Rotation about the vertical
-  does not move ``u`` and drops out of both sides. At rest both sides are near zero, so the
-  fit only uses samples where ``u`` turns, and no answer is given without enough of them.
+- While a sensor turns, the direction of gravity (up) seen in the sensor frame turns with
+  it: ``d(u)/dt = u x omega``, with ``omega`` in rad/s. Over stretches of ``lag_s`` seconds
+  in which ``u`` (from the block-averaged acc) turns clearly, the reading ``u`` at the start
+  is carried forward by integrating the gyro, once read as deg/s and once as rad/s (and,
+  for sensors whose gyro sign is inverted, with the sign flipped), and compared with ``u``
+  at the end. The right unit reproduces the turn to within the disturbance from linear
+  acceleration; the wrong one either barely turns (rad/s read as deg/s, 57 times too
+  slow) or spins (deg/s read as rad/s). Rotation about the vertical does not move ``u``
+  and is not used. At rest, or when linear accelerations swamp the turning (brisk walking),
+  no unit explains the data clearly and no answer is given.
+
+A pure-derivative fit (``|u x gyr| / |du/dt|``) was tried first; it is biased low by the
+noise that linear accelerations add to ``du/dt`` and gave no answer on simulated step-ups.
 
 Pure functions on arrays; the reader decides what to do with the answers.
 """
@@ -20,9 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-
-from sensorlab.units import DEG_PER_RAD
 
 
 @dataclass(frozen=True)
@@ -33,33 +37,34 @@ class UnitCheckSettings:
     ----------
     quiet_window_s : float
         Length of the quietest window whose median ``|acc|`` is taken, seconds.
-    smooth_s : float
-        Block-average length applied to acc and gyro first (a light low-pass), seconds.
-    average_s : float
-        Moving-average length applied to both sides of ``d(u)/dt = u x gyr / scale`` before
-        the fit, seconds; it averages out impacts and linear accelerations.
-    min_turn_rate_rad_s, max_turn_rate_rad_s : float
-        Turn rate of the gravity direction, rad/s, between which a sample counts as slow
-        movement for the gyro fit.
+    block_s : float
+        Block-average length applied to acc and gyro before the gyro check, seconds.
+    lag_s : float
+        Length of the stretches over which the gyro is integrated, seconds.
+    stride_s : float
+        Spacing of the stretches' starts, seconds.
+    min_turn_deg : float
+        Turn of gravity's direction (from acc) over a stretch, degrees, for it to be used.
     max_linear_acc_fraction : float
-        Largest ``| |acc| / |acc|_rest - 1 |`` for a sample to count as slow movement
-        (its acceleration is then mostly gravity).
-    min_turn_rad : float
-        Total turn of the gravity direction over the samples used, radians, below which the
-        evidence is too weak to decide the gyro unit.
-    min_correlation : float
-        Smallest normalised agreement (in absolute value; 1 = perfect) between ``u x gyr``
-        and ``d(u)/dt``.
+        Largest ``| |acc| / |acc|_rest - 1 |`` at both ends of a stretch for it to be used.
+    min_stretches : int
+        Fewest stretches that must qualify before any answer is given.
+    max_stretches : int
+        Most stretches evaluated (evenly chosen among those that qualify), for speed.
+    decisive_ratio : float
+        A unit is chosen only when its median error is below this fraction both of the
+        other unit's error and of the median turn itself.
     """
 
     quiet_window_s: float = 1.0
-    smooth_s: float = 0.04
-    average_s: float = 0.3
-    min_turn_rate_rad_s: float = 0.15
-    max_turn_rate_rad_s: float = 6.0
+    block_s: float = 0.02
+    lag_s: float = 0.8
+    stride_s: float = 0.1
+    min_turn_deg: float = 10.0
     max_linear_acc_fraction: float = 0.15
-    min_turn_rad: float = 1.0
-    min_correlation: float = 0.7
+    min_stretches: int = 20
+    max_stretches: int = 2000
+    decisive_ratio: float = 0.6
 
 
 DEFAULT_UNIT_CHECK = UnitCheckSettings()
@@ -88,22 +93,25 @@ class QuietAcc:
 
 
 @dataclass(frozen=True)
-class GyroScale:
-    """Result of the gyroscope scale fit.
+class GyroEvidence:
+    """How well each gyro unit explains the turning of gravity's direction.
 
     Attributes
     ----------
-    scale : float
-        File units per rad/s (about 57.3 for deg/s, 1 for rad/s); NaN when not fitted.
-    correlation : float
-        Normalised agreement of ``u x gyr`` with ``d(u)/dt`` over the samples used.
+    error_deg_s_rad, error_rad_s_rad : float
+        Median angle, radians, between gravity's direction at the end of a stretch and the
+        one predicted by integrating the gyro read as deg/s or as rad/s (the better of the
+        two signs); NaN without stretches.
     turn_rad : float
-        Total turn of the gravity direction over the samples used, radians.
+        Median turn of gravity's direction over the stretches used, radians.
+    stretches : int
+        Number of stretches used.
     """
 
-    scale: float
-    correlation: float
+    error_deg_s_rad: float
+    error_rad_s_rad: float
     turn_rad: float
+    stretches: int
 
 
 def _in_time_order(t_s: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -180,13 +188,31 @@ def acc_unit(quiet: QuietAcc | None) -> str | None:
     return None
 
 
-def gyro_scale(
+def _rotate(vectors: np.ndarray, rate_rad_s: np.ndarray, dt_s: float) -> np.ndarray:
+    """Carry ``vectors`` fixed in the world through one step of body rotation at ``rate``.
+
+    Solves ``d(u)/dt = u x omega`` exactly for a constant ``omega`` (Rodrigues' formula
+    for a turn of ``-|omega| dt`` about ``omega``).
+    """
+    speed = np.linalg.norm(rate_rad_s, axis=1)
+    axis = rate_rad_s / np.where(speed > 0, speed, 1.0)[:, None]
+    angle = -(speed * dt_s)[:, None]
+    cos, sin = np.cos(angle), np.sin(angle)
+    along = np.sum(axis * vectors, axis=1, keepdims=True)
+    return vectors * cos + np.cross(axis, vectors) * sin + axis * along * (1.0 - cos)
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.arccos(np.clip(np.sum(a * b, axis=1), -1.0, 1.0))
+
+
+def gyro_evidence(
     t_s: np.ndarray,
     acc: np.ndarray,
     gyr: np.ndarray,
     settings: UnitCheckSettings = DEFAULT_UNIT_CHECK,
-) -> GyroScale:
-    """Fit the gyroscope's scale against the turning of the gravity direction.
+) -> GyroEvidence:
+    """Integrate the gyro under each unit and compare with the turning of gravity.
 
     Parameters
     ----------
@@ -195,61 +221,69 @@ def gyro_scale(
     acc : ndarray, shape (n, 3)
         Accelerometer samples, any unit (only directions and ratios are used).
     gyr : ndarray, shape (n, 3)
-        Gyroscope samples in the file's unit.
+        Gyroscope samples in the file's (unknown) unit.
     settings : UnitCheckSettings
-        Smoothing and the thresholds that define slow movement.
+        Block length, stretch length and the thresholds for a stretch to count.
 
     Returns
     -------
-    GyroScale
-        ``scale`` in file units per rad/s, or NaN when no sample qualifies.
+    GyroEvidence
     """
-    nothing = GyroScale(float("nan"), 0.0, 0.0)
+    nothing = GyroEvidence(float("nan"), float("nan"), float("nan"), 0)
     t_s, acc, gyr = _in_time_order(t_s, acc, gyr)
     if t_s.size < 10:
         return nothing
-    period = _median_period_s(t_s)
-    # Block means: a light low-pass (and decimation) for the direction of gravity.
-    block = max(1, round(settings.smooth_s / period))
+    block = max(1, round(settings.block_s / _median_period_s(t_s)))
     t_s, acc, gyr = _block_means(block, t_s, acc, gyr)
-    if t_s.size < 5:
+    if t_s.size < 3:
         return nothing
+    dt = _median_period_s(t_s)
     norm = np.linalg.norm(acc, axis=1)
     rest = float(np.median(norm))
-    if not rest > 0:
+    if not (np.isfinite(dt) and dt > 0 and rest > 0):
         return nothing
     up = acc / np.where(norm > 0, norm, np.nan)[:, None]
-    # d(up)/dt = up x omega holds sample by sample, so it survives any linear filter applied
-    # to both sides alike: averaging both sides washes out impacts and linear accelerations.
-    span = max(1, round(settings.average_s / (period * block)))
-    up_rate = uniform_filter1d(np.gradient(up, t_s, axis=0), span, axis=0, mode="nearest")
-    predicted = uniform_filter1d(np.cross(up, gyr), span, axis=0, mode="nearest")
-    linear = uniform_filter1d(np.abs(norm / rest - 1.0), span, mode="nearest")
-    turn_rate = np.linalg.norm(up_rate, axis=1)
-    use = (
-        (turn_rate > settings.min_turn_rate_rad_s)
-        & (turn_rate < settings.max_turn_rate_rad_s)
-        & (linear < settings.max_linear_acc_fraction)
-        & np.all(np.isfinite(up_rate), axis=1)
-        & np.all(np.isfinite(predicted), axis=1)
+    lag = max(1, round(settings.lag_s / dt))
+    starts = np.arange(0, t_s.size - lag, max(1, round(settings.stride_s / dt)))
+    ends = starts + lag
+    turn = _angle(up[starts], up[ends])
+    calm = np.abs(norm / rest - 1.0) < settings.max_linear_acc_fraction
+    usable = (
+        (turn > np.radians(settings.min_turn_deg))
+        & calm[starts]
+        & calm[ends]
+        & (np.abs(t_s[ends] - t_s[starts] - lag * dt) < 0.5 * lag * dt)  # no gap inside
     )
-    if not np.any(use):
-        return nothing
-    b, c = up_rate[use], predicted[use]
-    bb, cc, cb = float(np.sum(b * b)), float(np.sum(c * c)), float(np.sum(c * b))
-    turn = float(np.sum(turn_rate[use] * np.gradient(t_s)[use]))
-    correlation = cb / np.sqrt(bb * cc) if bb > 0 and cc > 0 else 0.0
-    return GyroScale(cb / bb, float(correlation), turn)
+    starts, ends, turn = starts[usable], ends[usable], turn[usable]
+    if starts.size < settings.min_stretches:
+        return GyroEvidence(float("nan"), float("nan"), float("nan"), int(starts.size))
+    if starts.size > settings.max_stretches:
+        keep = np.linspace(0, starts.size - 1, settings.max_stretches).round().astype(int)
+        starts, ends, turn = starts[keep], ends[keep], turn[keep]
+    errors = {}
+    for name, scale in (("deg", np.pi / 180), ("-deg", -np.pi / 180), ("rad", 1.0), ("-rad", -1.0)):
+        carried = up[starts]
+        for k in range(lag):
+            carried = _rotate(carried, gyr[starts + k] * scale, dt)
+        errors[name] = float(np.median(_angle(carried, up[ends])))
+    return GyroEvidence(
+        error_deg_s_rad=min(errors["deg"], errors["-deg"]),
+        error_rad_s_rad=min(errors["rad"], errors["-rad"]),
+        turn_rad=float(np.median(turn)),
+        stretches=int(starts.size),
+    )
 
 
-def gyro_unit(fit: GyroScale, settings: UnitCheckSettings = DEFAULT_UNIT_CHECK) -> str | None:
-    """``"deg/s"``, ``"rad/s"`` or ``None`` (evidence too weak or inconsistent)."""
-    evident = fit.turn_rad >= settings.min_turn_rad
-    if not (evident and abs(fit.correlation) >= settings.min_correlation):
+def gyro_unit(
+    evidence: GyroEvidence, settings: UnitCheckSettings = DEFAULT_UNIT_CHECK
+) -> str | None:
+    """``"deg/s"``, ``"rad/s"`` or ``None`` (evidence too weak or unclear)."""
+    if evidence.stretches < settings.min_stretches:
         return None
-    scale = abs(fit.scale)  # the sign says whether the axes agree, not the unit
-    if DEG_PER_RAD / 2 <= scale <= DEG_PER_RAD * 2:
+    ratio = settings.decisive_ratio
+    deg, rad, turn = evidence.error_deg_s_rad, evidence.error_rad_s_rad, evidence.turn_rad
+    if deg < ratio * rad and deg < ratio * turn:
         return "deg/s"
-    if 0.5 <= scale <= 2.0:
+    if rad < ratio * deg and rad < ratio * turn:
         return "rad/s"
     return None
