@@ -41,6 +41,8 @@ def _analyze(args: argparse.Namespace) -> int:
     analyzer.warnings.extend(recording.warnings)
     _feed_with_progress(analyzer, recording, show=not args.quiet)
     analysis = analyzer.finish()
+    for warning in analysis.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     outputs = write_outputs(analysis, Path(args.out), started_at=recording.meta.started_at)
     print(format_text_summary(outputs.summary))
     print()

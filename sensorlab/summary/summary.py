@@ -52,6 +52,7 @@ def _rep_dict(rep: RepResult) -> dict[str, Any]:
     }
     for info in REP_METRICS:
         out[info.key] = round_or_none(getattr(rep, info.key), info.decimals)
+    out["data_gap_s"] = round_or_none(rep.data_gap_s, TIME_DECIMALS)
     return out
 
 
@@ -186,7 +187,9 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         these extensions:
 
         - ``reps[i]``: ``index``, ``set``, ``up_duration_s``, ``down_duration_s``,
-          ``thigh_adduction_excursion_deg``, ``pelvic_rate_rms_dps``;
+          ``thigh_adduction_excursion_deg``, ``pelvic_rate_rms_dps``, ``data_gap_s``
+          (seconds of the rep with lost or still-recovering data: above zero, the rep's
+          metrics are partly estimates; a quality flag, not a per-side metric);
         - ``sides[side]``: ``steps`` (walks), and per metric ``{mean, sd, cv_pct, n}``
           (sample SD; CV in percent of ``|mean|``);
         - ``symmetry``: every per-side metric (step-ups: all rep metrics; walks:

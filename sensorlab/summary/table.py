@@ -26,8 +26,11 @@ REP_COLUMNS: tuple[str, ...] = (
     "t_end_s",
     "duration_s",
     *(m.key for m in REP_METRICS),
+    "data_gap_s",
 )
-"""Columns of a rep table: ``rep`` and ``set`` are 1-based, as people count them."""
+"""Columns of a rep table: ``rep`` and ``set`` are 1-based, as people count them;
+``data_gap_s`` is the time within the rep whose data were lost or still recovering (above
+zero, that rep's metrics are partly estimates)."""
 
 STEP_COLUMNS: tuple[str, ...] = ("step", "side", "t_s", "step_time_s", "pelvic_drop_deg")
 """Columns of a walk's step table: ``side`` is the foot making contact (the stance side)."""
@@ -69,6 +72,7 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
             round_or_none(r.t_end, TIME_DECIMALS),
             round_or_none(r.t_end - r.t_start, TIME_DECIMALS),
             *(round_or_none(getattr(r, m.key), m.decimals) for m in REP_METRICS),
+            round_or_none(r.data_gap_s, TIME_DECIMALS),
         ]
         for r in analysis.reps
     ]

@@ -1,0 +1,147 @@
+"""The command line, end to end: outputs, exit statuses and messages a person reads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorlab.cli import main
+from sensorlab.io.blocks import slice_chunk
+from sensorlab.io.recording import read_recording, write_recording
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
+
+
+@pytest.fixture
+def step_up_csv(tmp_path):
+    for suffix in (".csv", ".json"):
+        shutil.copy(RECORDINGS / f"step_up_asymmetric{suffix}", tmp_path / f"session{suffix}")
+    return tmp_path / "session.csv"
+
+
+def test_analyze_writes_summary_report_and_table(step_up_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["analyze", str(step_up_csv), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    truth = json.loads((RECORDINGS / "step_up_asymmetric.truth.json").read_text())
+    assert summary["format"] == "sensorlab-summary"
+    assert len(summary["reps"]) == len(truth["reps"])
+    assert summary["symmetry"]["pelvic_drop_deg"]["si_pct"] > 20  # right drops more
+    html = (out / "report.html").read_text()
+    assert "<html" in html.lower() and "Pelvic drop" in html
+    assert len((out / "reps.csv").read_text().strip().splitlines()) == len(truth["reps"]) + 1
+    assert str(out / "report.html") in printed
+    assert "Reps" in printed
+
+
+def test_console_script_runs_as_a_user_would(step_up_csv, tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sensorlab.cli",
+            "analyze",
+            str(step_up_csv),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o" / "report.html").exists()
+
+
+def test_help_teaches(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for words in ("summary.json", "quiet standing", "--activity", "examples"):
+        assert words in text
+
+
+def _write(recording, path):
+    write_recording(recording, path)
+    return path
+
+
+def test_missing_column_is_a_user_error_with_exit_2_and_no_traceback(step_up_csv, tmp_path, capsys):
+    lines = step_up_csv.read_text().splitlines()
+    lines[0] = lines[0].replace("gyr_z", "gyro_z")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    assert main(["analyze", str(bad), "--out", str(tmp_path / "o"), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert "bad.csv" in error and "gyr_z" in error
+    assert "Traceback" not in error
+
+
+def test_session_too_short_to_calibrate(step_up_csv, tmp_path, capsys):
+    recording = read_recording(step_up_csv)
+    short = replace(
+        recording,
+        meta=replace(recording.meta, calibration_span_s=None),
+        chunks={
+            p: slice_chunk(c, 0, int(np.searchsorted(c.t_s, 1.2)))
+            for p, c in recording.chunks.items()
+        },
+    )
+    path = _write(short, tmp_path / "short.csv")
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o"), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert "quiet standing" in error and "short.csv" in error
+
+
+def test_session_without_reps_gives_a_valid_summary_and_a_warning(step_up_csv, tmp_path, capsys):
+    recording = read_recording(step_up_csv)
+    standing_only = replace(
+        recording,
+        chunks={
+            p: slice_chunk(c, 0, int(np.searchsorted(c.t_s, 3.9)))
+            for p, c in recording.chunks.items()
+        },
+    )
+    path = _write(standing_only, tmp_path / "standing.csv")
+    assert main(["analyze", str(path), "--out", str(tmp_path / "o"), "-q"]) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["reps"] == []
+    assert summary["sides"]["left"]["reps"] == 0 and summary["sides"]["right"]["reps"] == 0
+    assert any("no step-up repetitions" in w for w in summary["warnings"])
+    assert "warning: no step-up repetitions" in capsys.readouterr().err
+
+
+def test_simulate_then_analyze_agrees_with_the_truth(tmp_path, capsys):
+    csv = tmp_path / "walk.csv"
+    assert (
+        main(
+            [
+                "simulate",
+                "--scenario",
+                "walk_asymmetric",
+                "--duration",
+                "30",
+                "--seed",
+                "5",
+                "--out",
+                str(csv),
+            ]
+        )
+        == 0
+    )
+    assert csv.with_suffix(".truth.json").exists()
+    assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    truth = json.loads(csv.with_suffix(".truth.json").read_text())
+    assert summary["activity"] == "walk"
+    assert abs(len(summary["steps"]) - len(truth["steps"])) <= 1
+    assert summary["gait"]["cadence_spm"] == pytest.approx(truth["gait"]["cadence_spm"], rel=0.02)
