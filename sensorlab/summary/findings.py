@@ -81,6 +81,12 @@ class Finding:
         """Observation and interpretation as one paragraph."""
         return f"{self.observation} {self.interpretation}".strip()
 
+    @property
+    def within_noise(self) -> bool:
+        """Balanced only because the difference is below :data:`MIN_DIFFERENCE`, although
+        the symmetry index alone would count as borderline or notable."""
+        return self.level == "balanced" and classify_si(self.si_pct) in ("borderline", "notable")
+
 
 def classify_si(
     si_pct: float | None,
@@ -384,3 +390,59 @@ def finding_sentences(summary: dict) -> list[str]:
 def main_finding(summary: dict) -> str:
     """The single most important finding sentence (the first of :func:`finding_sentences`)."""
     return finding_sentences(summary)[0]
+
+
+def _number_ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 6, 9]`` -> ``"3–6, 9"`` (en dash between the ends of a run)."""
+    parts: list[str] = []
+    run_start = previous = None
+    for n in [*sorted(numbers), None]:
+        if previous is not None and n == previous + 1:
+            previous = n
+            continue
+        if run_start is not None:
+            parts.append(str(run_start) if run_start == previous else f"{run_start}–{previous}")
+        run_start = previous = n
+    return ", ".join(parts)
+
+
+MAX_LISTED_RANGES = 6
+"""A data-gap note names the affected reps when they fit in this many runs."""
+
+
+def data_gap_reps(summary: dict) -> list[dict]:
+    """The reps of ``summary`` with lost data (``data_gap_s`` above zero), in order."""
+    return [r for r in summary.get("reps", []) if (r.get("data_gap_s") or 0.0) > 0.0]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}" if value >= 0.095 else f"{value:.2f}"
+
+
+def data_gap_note(summary: dict) -> str | None:
+    """One sentence on reps whose data were partly lost, or ``None`` when there are none.
+
+    A rep's ``data_gap_s`` counts the time within it when some sensor's data were lost
+    (bridged or missing) or its orientation was still recovering from a loss; above zero,
+    its metrics are partly estimates. E.g. "2 reps contain lost data (reps 3 and 5,
+    0.3–1.5 s each); their metrics are estimates."
+    """
+    gaps = data_gap_reps(summary)
+    if not gaps:
+        return None
+    n = len(gaps)
+    ranges = _number_ranges([int(r["index"]) + 1 for r in gaps])
+    if n == 2 and "–" not in ranges:
+        ranges = ranges.replace(", ", " and ")
+    details = []
+    if ranges.count(",") < MAX_LISTED_RANGES:
+        details.append(f"{'rep' if n == 1 else 'reps'} {ranges}")
+    low, high = (
+        _seconds(min(r["data_gap_s"] for r in gaps)),
+        _seconds(max(r["data_gap_s"] for r in gaps)),
+    )
+    if n == 1:
+        details.append(f"{low} s")
+        return f"1 rep contains lost data ({', '.join(details)}); its metrics are estimates."
+    details.append(f"{low} s each" if low == high else f"{low}–{high} s each")
+    return f"{n} reps contain lost data ({', '.join(details)}); their metrics are estimates."

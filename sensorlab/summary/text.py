@@ -1,7 +1,9 @@
 """The short terminal summary printed after ``sensorlab analyze``.
 
 A handful of lines from ``summary.json``: counts per side, the key metrics per side with
-their symmetry index, the main finding and how many warnings there are. The CLI adds where
+their symmetry index, the main finding, reps with lost data and how many warnings there
+are. A metric whose symmetry index looks large but whose sides differ by less than the
+measurement noise is marked "within noise". The CLI adds where
 the files were written.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
-from sensorlab.summary.findings import main_finding, session_findings
+from sensorlab.summary.findings import data_gap_note, main_finding, session_findings
 from sensorlab.summary.metrics import activity_name, format_duration, metric_info
 
 KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
@@ -69,6 +71,8 @@ def format_text_summary(summary: dict) -> str:
             f = graded[metric]
             info = metric_info(metric)
             flag = "" if f.level in ("balanced", "unavailable") else f"  {f.level}"
+            if f.within_noise:
+                flag = "  within noise"
             lines.append(
                 f"  {info.label:<28}{info.fmt(f.left):>10}{info.fmt(f.right):>10}"
                 f"{_si_text(f.si_pct):>9}{flag}"
@@ -82,6 +86,9 @@ def format_text_summary(summary: dict) -> str:
             break_on_hyphens=False,
         )
     )
+    gap_note = data_gap_note(summary)
+    if gap_note:
+        lines.extend(textwrap.wrap(gap_note, WIDTH, subsequent_indent="  "))
     n_warn = len(summary.get("warnings", []))
     if n_warn:
         lines.append(f"{n_warn} warning{'s' if n_warn != 1 else ''} (listed in the report).")
