@@ -760,3 +760,53 @@ def test_quoted_line_break_keeps_line_numbers(tmp_path, long_line):
     chunk = result.chunks["pelvis"]
     np.testing.assert_array_equal(chunk.t_s, [0.0, 0.01, 0.03])
     assert list(chunk.extra["note"]) == ["two\nlines", "ok", "a,b"]
+
+
+def small_file(path: Path, header: str, rows: list[str], end: str = "\n") -> Path:
+    path.write_text(header + "\n" + "\n".join(rows) + end)
+    return path
+
+
+def still_rows(n: int, sensor_last: bool = False) -> list[str]:
+    rows = []
+    for i in range(n):
+        values = f"{i / 100:.6f},9.81000,0.01000,-0.02000,0.1000,-0.2000,0.3000"
+        t, rest = values.split(",", 1)
+        rows.append(f"{t},{rest},pelvis" if sensor_last else f"{t},pelvis,{rest}")
+    return rows
+
+
+def test_partial_number_in_a_small_file(tmp_path):
+    rows = still_rows(20)
+    rows[-1] = rows[-1][:-2]  # "0.3000" -> "0.30", no line end
+    path = small_file(
+        tmp_path / "small.csv", "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z", rows, end=""
+    )
+    result = read_recording(path)
+    assert f"{path}:21:gyr_z" in only(result.warnings, "ends in the middle")
+    assert len(result.chunks["pelvis"]) == 19
+
+
+def test_partial_sensor_name_at_end_of_file(tmp_path):
+    rows = still_rows(20, sensor_last=True)
+    rows[-1] = rows[-1][:-3]  # "pelvis" -> "pel", no line end
+    header = "t,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,sensor"
+    path = small_file(tmp_path / "name.csv", header, rows, end="")
+    result = read_recording(path)
+    assert f"{path}:21:sensor" in only(result.warnings, "ends in the middle")
+    assert list(result.chunks) == ["pelvis"] and len(result.chunks["pelvis"]) == 19
+
+
+def test_unnamed_column_and_non_numeric_device_t(tmp_path):
+    rows = [r + f",{1000 + i},x" for i, r in enumerate(still_rows(20))]
+    rows[4] = rows[4].replace(",1004,", ",late,")
+    header = "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,device_t,"
+    path = small_file(tmp_path / "odd.csv", header, rows)
+    result = read_recording(path)
+    unnamed = only(result.warnings, "has no name")
+    assert f"{path}:1: column 10" in unnamed and has_fix_hint(unnamed)
+    device_t = only(result.warnings, "column device_t")
+    assert f"{path}:6:device_t 'late'" in device_t and has_fix_hint(device_t)
+    chunk = result.chunks["pelvis"]
+    assert len(chunk) == 20 and np.isnan(chunk.device_t_s[4]) and chunk.device_t_s[5] == 1005
+    assert chunk.extra == {}

@@ -14,16 +14,15 @@ Bad input is handled here, once, for every caller:
   reported in :attr:`Recording.warnings`, each naming the file and line.
 
 The reader keeps each sensor's samples in file order; sorting and de-duplication are the
-job of :class:`sensorlab.processing.cleaning.SampleCleaner`.
+job of :class:`sensorlab.processing.cleaning.SampleCleaner`. The writer lives in
+:mod:`sensorlab.io.writer` and is re-exported here.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +33,9 @@ from sensorlab.frames import PLACEMENTS
 from sensorlab.io.csv_table import CsvTable, parse_table, raw_lines, read_header, split_fields
 from sensorlab.io.csv_table import tail as file_tail
 from sensorlab.io.naming import canonical_column, suggest_column, suggest_placement
-from sensorlab.io.sidecar import read_sidecar, sidecar_dict
+from sensorlab.io.sidecar import read_sidecar
 from sensorlab.io.unit_check import acc_unit, gyro_evidence, gyro_unit, quiet_acc
+from sensorlab.io.writer import write_recording
 from sensorlab.records import ImuChunk, Recording, SessionMeta
 from sensorlab.units import GRAVITY_M_S2
 
@@ -54,15 +54,8 @@ STANDARD_GRAVITY_M_S2 = 9.80665
 MAX_LISTED = 5
 """How many examples (lines, cells) a warning lists."""
 
-T_DECIMALS = 6
-ACC_DECIMALS = 5
-GYR_DECIMALS = 4
-"""Decimals the writer uses: t to 1 us, acc to 1e-5 m/s^2, gyro to 1e-4 deg/s."""
 
-
-# --------------------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------------------
+__all__ = ["read_recording", "write_recording"]
 
 
 def read_recording(
@@ -274,8 +267,8 @@ def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
     """A warning if ``line``, the last line with content, was cut off, else ``None``."""
     lines, ends_with_newline = file_tail(path)
     last_line = max([int(table.row_lines[-1])] + [n for n, _ in table.long_lines])
-    after = last_line - line  # blank lines after it
-    if after + 1 >= len(lines):
+    after = last_line - line  # lines after it, which must all be blank
+    if after + 1 >= len(lines) or any(text.strip() for text in lines[len(lines) - after :]):
         return None
     text = lines[-1 - after]
     names = list(table.frame.columns)
@@ -289,8 +282,8 @@ def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
     if ends_with_newline or after or len(fields) != len(names):
         return None
     previous = [split_fields(p) for p in lines[-51:-1] if p.strip()]
-    previous = [p[-1] for p in previous if len(p) == len(names)]
-    if _looks_partial(fields[-1], previous, names[-1] in NUMERIC_REQUIRED):
+    previous = [p[-1] for p in previous if len(p) == len(names) and p != names]
+    if _looks_partial(fields[-1], previous):
         return (
             f"{path}:{line}:{names[-1]}: the file ends in the middle of the last line "
             f"({names[-1]} is {fields[-1]!r}, shorter than in the lines above, with no line end "
@@ -300,22 +293,27 @@ def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
     return None
 
 
-def _looks_partial(value: str, previous: list[str], numeric: bool) -> bool:
-    """Whether a last field without a line end looks cut off, judged by the fields above it."""
+def _looks_partial(value: str, previous: list[str]) -> bool:
+    """Whether a last field without a line end looks cut off, judged by the fields above it.
+
+    Numbers written with a fixed number of decimals must have them all; text must not be a
+    shorter start of a value above it (``pelv`` for ``pelvis``).
+    """
     value = value.strip()
     if not value:
         return True
+    previous = [p.strip() for p in previous if p.strip()]
     if not previous:
         return False
-    if not numeric or not _is_finite_number(value):
-        if numeric:
+    if all(_is_finite_number(p) for p in previous):
+        if not _is_finite_number(value):
             return True
-        return any(p.strip().startswith(value) and p.strip() != value for p in previous)
-    decimals = {_decimals(p) for p in previous}
-    if len(decimals) == 1 and None not in decimals:
-        expected = decimals.pop()
-        return expected > 0 and (_decimals(value) or 0) < expected
-    return False
+        decimals = {_decimals(p) for p in previous}
+        if len(decimals) == 1 and None not in decimals:
+            expected = decimals.pop()
+            return expected > 0 and (_decimals(value) or 0) < expected
+        return False
+    return any(p.startswith(value) and p != value for p in previous)
 
 
 def _decimals(text: str) -> int | None:
@@ -553,128 +551,3 @@ def _guess(name: str, candidates: list[str], present: Iterable[str]) -> str | No
     """A close candidate, preferring names that have no rows of their own."""
     unused = [c for c in candidates if c not in present]
     return suggest_placement(name, unused) or suggest_placement(name, candidates)
-
-
-# --------------------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------------------
-
-
-def write_recording(recording: Recording, csv_path: str | os.PathLike) -> None:
-    """Write a recording as contract CSV plus its sidecar (``NAME.json`` next to it).
-
-    Rows are interleaved by time across sensors (stable: each sensor keeps its own order,
-    and at equal times sensors follow ``recording.chunks``). Columns: the required ones,
-    then ``seq`` and ``device_t`` if any sensor has them, then the extras. Numbers carry
-    enough decimals to round-trip what the reader needs: t to 1 us, acc to 1e-5 m/s^2,
-    gyro to 1e-4 deg/s (converted from rad/s); extras are written exactly. Both files are
-    written to a temporary file first and renamed into place, so a reader never sees a
-    half-written file.
-
-    Parameters
-    ----------
-    recording : Recording
-        What to write; ``recording.meta`` becomes the sidecar.
-    csv_path : path-like
-        Destination ``NAME.csv``; the sidecar goes to ``NAME.json``.
-    """
-    path = Path(csv_path)
-    chunks = list(recording.chunks.values())
-    header, formats, columns = _write_columns(chunks)
-    order = _interleave(chunks)
-    template = ",".join(formats) + "\n"
-    values = [np.asarray(col)[order].tolist() for col in columns]
-
-    def write_csv(handle) -> None:
-        handle.write(",".join(header) + "\n")
-        step = 200_000
-        for start in range(0, len(order), step):
-            rows = zip(*(v[start : start + step] for v in values), strict=True)
-            handle.write("".join([template % row for row in rows]))
-
-    sidecar = json.dumps(sidecar_dict(recording.meta), indent=2, ensure_ascii=False) + "\n"
-    _write_atomically(path.with_suffix(".json"), lambda handle: handle.write(sidecar))
-    _write_atomically(path, write_csv)
-
-
-def _interleave(chunks: list[ImuChunk]) -> np.ndarray:
-    """Row order: by time, keeping each sensor's own order (merge on its running max)."""
-    keys = [np.maximum.accumulate(c.t_s) if len(c) else c.t_s for c in chunks]
-    if not keys:
-        return np.zeros(0, dtype=np.int64)
-    return np.argsort(np.concatenate(keys), kind="stable")
-
-
-def _write_columns(chunks: list[ImuChunk]) -> tuple[list[str], list[str], list]:
-    """Header names, %-formats and per-row value arrays (all sensors concatenated)."""
-    header = ["t", "sensor", *ACC_COLUMNS, *GYR_COLUMNS]
-    formats = [f"%.{T_DECIMALS}f", "%s"] + [f"%.{ACC_DECIMALS}f"] * 3 + [f"%.{GYR_DECIMALS}f"] * 3
-    t = _concat([c.t_s for c in chunks])
-    names = _concat([np.full(len(c), _format_extra(c.placement), dtype=object) for c in chunks])
-    acc = _concat([c.acc_m_s2.reshape(-1, 3) for c in chunks]).reshape(-1, 3)
-    gyr = np.rad2deg(_concat([c.gyr_rad_s.reshape(-1, 3) for c in chunks]).reshape(-1, 3))
-    columns: list = [t, names, *acc.T, *gyr.T]
-    if any(c.seq is not None for c in chunks):
-        header.append("seq")
-        formats.append("%s")
-        columns.append(_text_column(chunks, lambda c: c.seq, str))
-    if any(c.device_t_s is not None for c in chunks):
-        header.append("device_t")
-        formats.append("%s")
-        columns.append(_text_column(chunks, lambda c: c.device_t_s, f"{{:.{T_DECIMALS}f}}".format))
-    extra_names = list(dict.fromkeys(name for c in chunks for name in c.extra))
-    for name in extra_names:
-        header.append(name)
-        formats.append("%s")
-        columns.append(_text_column(chunks, lambda c, n=name: c.extra.get(n), _format_extra))
-    return header, formats, columns
-
-
-def _concat(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros(0)
-
-
-def _text_column(
-    chunks: list[ImuChunk], get: Callable[[ImuChunk], np.ndarray | None], fmt: Callable
-) -> np.ndarray:
-    parts = []
-    for chunk in chunks:
-        values = get(chunk)
-        if values is None:
-            parts.append(np.full(len(chunk), "", dtype=object))
-            continue
-        parts.append(np.array([_cell(v, fmt) for v in np.asarray(values).tolist()], dtype=object))
-    return _concat(parts)
-
-
-def _cell(value, fmt: Callable) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "" if value is None or np.isnan(value) else repr(value)
-    return fmt(value)
-
-
-def _format_extra(value) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    text = str(value)
-    if any(ch in text for ch in ',"\r\n') or text != text.strip():
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _write_atomically(path: Path, write: Callable) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
