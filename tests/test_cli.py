@@ -145,3 +145,38 @@ def test_simulate_then_analyze_agrees_with_the_truth(tmp_path, capsys):
     assert summary["activity"] == "walk"
     assert abs(len(summary["steps"]) - len(truth["steps"])) <= 1
     assert summary["gait"]["cadence_spm"] == pytest.approx(truth["gait"]["cadence_spm"], rel=0.02)
+
+
+BAD_INPUTS = {
+    "empty file": lambda csv, sidecar: csv.write_text(""),
+    "header only": lambda csv, sidecar: csv.write_text(csv.read_text().splitlines()[0] + "\n"),
+    "misnamed column": lambda csv, sidecar: csv.write_text(
+        csv.read_text().replace("acc_x", "accel_x", 1)
+    ),
+    "left-handed mount": lambda csv, sidecar: sidecar.write_text(
+        sidecar.read_text().replace('"z": "backward"', '"z": "forward"', 1)
+    ),
+    "broken sidecar": lambda csv, sidecar: sidecar.write_text(sidecar.read_text()[:-20]),
+    "no thigh sensors": lambda csv, sidecar: csv.write_text(
+        "\n".join(line for line in csv.read_text().splitlines() if "thigh" not in line) + "\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_user_mistakes_exit_2_with_the_file_named(case, step_up_csv, tmp_path, capsys):
+    BAD_INPUTS[case](step_up_csv, step_up_csv.with_suffix(".json"))
+    assert main(["analyze", str(step_up_csv), "--out", str(tmp_path / "o"), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert "session.csv" in error or "session.json" in error
+    assert "Traceback" not in error
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_a_truncated_last_line_is_dropped_with_a_warning(step_up_csv, tmp_path, capsys):
+    text = step_up_csv.read_text()
+    step_up_csv.write_text(text[: len(text) - 25])  # cut the last row mid-number
+    assert main(["analyze", str(step_up_csv), "--out", str(tmp_path / "o"), "-q"]) == 0
+    error = capsys.readouterr().err
+    lines = len(text.splitlines())
+    assert f"session.csv:{lines}" in error or f"line {lines}" in error
