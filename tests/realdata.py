@@ -32,6 +32,12 @@ Run ``python tests/realdata.py`` to print the walk window and reference cadence.
 #   frequency is the step frequency, 1.395 Hz = 83.7 steps/min. The per-step maximum comes
 #   ~30 ms after the landing leg's thigh impact spike (16-19 m/s^2), which itself comes
 #   ~250 ms (p10-p90 100-340 ms) after that thigh's flexion peak.
+# - Same signal in the earth frame minus its standing value (9.877 m/s^2), Gaussian-smoothed:
+#   at 10 ms the 24 steps peak at >= 1.10 m/s^2 (weakest 19.59 s) and the largest peak that
+#   is not a step (maxima 0.3 s apart) is 0.85 at 14.07 s, in the turn; at 20 ms: >= 0.93 vs
+#   0.64; at 30 ms the weak step's peak moves to 19.83 s. Its unbiased autocorrelation from
+#   9 s to the end: step 0.44 (lag 0.66 s), stride 0.27 (lag 1.45 s); low-passed at 4 Hz
+#   0.70 / 0.55; turn-free 14.8-18.5 s 0.74 / 0.60, 19.6-23.5 s 0.54 / 0.56.
 #
 # gaitmap feet, 204.8 Hz, 7928 samples (38.7 s), quiet at the end (~last 2 s) and briefly
 # at the start; median |acc| at rest 9.84 (L) / 9.82 (R) (over the whole file it is 11.2).
@@ -41,9 +47,16 @@ Run ``python tests/realdata.py`` to print the walk window and reference cadence.
 #   Stride (IC to IC) median 1.089 s (L) / 1.084 s (R), ~110 steps/min; swing 352-356 ms.
 # - IC (mocap, 100 Hz scaled to 204.8 Hz and rounded) sits on the upward zero crossing of
 #   gyr_y after the mid-swing minimum: median -5 ms (L) / +5 ms (R), all within +-15 ms.
-#   Mid-swing gyr_y minimum ~-340 deg/s, 176-195 ms before IC. |acc| impact peak 24 ms
+#   Mid-swing gyr_y minimum ~-340 deg/s, 176-195 ms before IC (median; the swing dip is
+#   double: in 13/27 left and 9/29 right strides the deeper one is 63-103 ms before IC,
+#   otherwise 166-283 ms). |acc| impact peak 24 ms
 #   after IC (p10-p90 15-44 ms), median 116 (L) / 132 (R) m/s^2. Then gyr_y peaks at
-#   ~+300-345 deg/s 63 ms after IC (foot flattening).
+#   ~+300-345 deg/s 63 ms after IC (foot flattening). |acc| alone is a poor IC marker in the
+#   turn: the softest right contact reaches 26 m/s^2, push-offs up to 59.
+# - -acc_x (deceleration along the foot) peaks at IC: 10 ms smoothed, >= 12.2 m/s^2 (median
+#   29) at IC, <= 7.7 elsewhere within +-0.5 s of an IC (outside -0.1..+0.15 s); the peak
+#   (PeakPicker, 10 ms smoothing) minus the mocap IC: median -17 ms (L) / -10 ms (R), all
+#   within -30..+31 ms.
 # - TC: gyr_y maximum (~+516 deg/s, push-off) 5 ms before TC; the hand-labelled borders sit
 #   on that maximum (gaitmap's "gyr_ml minimum before toe-off", gyr_ml = -gyr_y), 0-10 ms
 #   before TC (one right stride: 44 ms).

@@ -10,6 +10,7 @@ they expect from these *inputs* (the result records), never from the code's outp
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -135,6 +136,7 @@ def make_step_up_analysis(
     source: str = "step_up_fixture.csv",
     activity: str = "step_up",
     warnings: Sequence[str] = ("Fixture: the right thigh strap slipped at 61 s.",),
+    data_gap_s: Mapping[int, float] | None = None,
 ) -> SessionAnalysis:
     """A step-up session: sets of reps led by one side, separated by rests.
 
@@ -152,6 +154,8 @@ def make_step_up_analysis(
         Pad the end with quiet standing up to this duration (for long sessions).
     rate_hz, seed, source, activity, warnings
         As they say.
+    data_gap_s : mapping of int to float, optional
+        Lost-data seconds of some reps, by 0-based rep index (the others have none).
     """
     rng = np.random.default_rng(seed)
     plan: list[tuple[int, str, float, dict[str, float]]] = []
@@ -197,6 +201,7 @@ def make_step_up_analysis(
                 side=side,
                 t_start=t0,
                 t_end=t0 + rep_s,
+                data_gap_s=float((data_gap_s or {}).get(index, 0.0)),
                 **v,
             )
         )
@@ -308,3 +313,22 @@ def make_long_step_up_analysis(duration_s: float = 3600.0, seed: int = 2) -> Ses
     return make_step_up_analysis(
         sets, rest_s=150.0, min_duration_s=duration_s, seed=seed, source="long_fixture.csv"
     )
+
+
+@lru_cache(maxsize=1)
+def messy_step_up_analysis() -> SessionAnalysis:
+    """The real pipeline on the simulator's ``step_up_messy`` session (seed 0): sample
+    losses in bursts, so some reps carry ``data_gap_s`` above zero. Cached: about 2 s."""
+    from sensorlab.processing.pipeline import analyze
+    from sensorlab.simulate import SCENARIOS
+
+    return analyze(SCENARIOS["step_up_messy"](0).recording)
+
+
+@lru_cache(maxsize=1)
+def real_walk_analysis() -> SessionAnalysis:
+    """The real pipeline on a 20 s ``walk_asymmetric`` simulation (seed 0)."""
+    from sensorlab.processing.pipeline import analyze
+    from sensorlab.simulate import SCENARIOS
+
+    return analyze(SCENARIOS["walk_asymmetric"](0, duration_s=20.0).recording)

@@ -12,11 +12,24 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from summary_fixtures import make_long_step_up_analysis, make_step_up_analysis, make_walk_analysis
+from summary_fixtures import (
+    STEP_UP_MEANS,
+    make_long_step_up_analysis,
+    make_step_up_analysis,
+    make_walk_analysis,
+    messy_step_up_analysis,
+)
 
 from sensorlab.summary import style
 from sensorlab.summary.downsample import minmax_bins
-from sensorlab.summary.figures import event_curves, time_series_figure
+from sensorlab.summary.figures import (
+    GAP_HATCH,
+    event_curves,
+    per_side_figure,
+    time_series_figure,
+)
+from sensorlab.summary.findings import data_gap_note
+from sensorlab.summary.metrics import metric_info
 from sensorlab.summary.outputs import write_outputs
 from sensorlab.summary.report import render_report, write_report
 from sensorlab.summary.summary import build_summary
@@ -266,3 +279,117 @@ def test_write_outputs_writes_the_three_files(tmp_path):
     assert outputs.summary["sides"]["left"]["reps"] == 3
     assert len(outputs.table_path.read_text(encoding="utf-8").splitlines()) == 1 + 6
     assert "23 Nov 2026" in outputs.report_path.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------- data gaps
+
+GAP_ROW = re.compile(
+    r'<tr class="[^"]*\bgap\b[^"]*"><td class="num"><span class="gap-mark">†</span>(\d+)</td>'
+)
+
+
+def _gap_rows(text: str) -> list[int]:
+    """1-based numbers of the rep-table rows marked as having lost data."""
+    return [int(n) for n in GAP_ROW.findall(text)]
+
+
+def test_report_marks_reps_with_lost_data(tmp_path):
+    gaps = {2: 0.3, 3: 0.9, 9: 0.05}
+    analysis = make_step_up_analysis(data_gap_s=gaps)
+    summary = build_summary(analysis)
+    text = write_report(analysis, summary, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert _gap_rows(text) == sorted(i + 1 for i in gaps)
+    assert text.count('class="gap-mark"') == len(gaps) + 2  # rows, legend, quality note
+    quality = text[text.index('<section id="quality">') :]
+    assert f"{len(gaps)} reps contain lost data" in quality
+    assert data_gap_note(summary) in quality.replace("&#x27;", "'")
+    assert "No data were lost within any rep" not in text
+    assert f"for up to {max(gaps.values()):.1f} s" in text  # the table's legend
+    assert f'<div class="value">{len(gaps)} <small>of {len(analysis.reps)}</small>' in text
+    assert "Hatched reps contain lost data" in text and "Open circles" in text
+
+
+def _body(text: str) -> str:
+    """The page without its stylesheet (which names every class)."""
+    return text[text.index("</style>") :]
+
+
+def test_report_without_gaps_says_so(step_up_report):
+    body = _body(step_up_report[2].read_text(encoding="utf-8"))
+    assert "No data were lost within any rep" in body
+    assert _gap_rows(body) == [] and "gap-mark" not in body
+    assert "Hatched" not in body and "Open circles" not in body
+
+
+def test_real_analysis_report_marks_its_gap_reps(tmp_path):
+    analysis = messy_step_up_analysis()
+    expected = [r.index + 1 for r in analysis.reps if r.data_gap_s > 0]
+    assert expected  # the premise: the loss bursts hit some reps
+    summary = build_summary(analysis)
+    text = write_report(analysis, summary, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert _gap_rows(text) == expected
+    assert f"{len(expected)} reps contain lost data" in text
+
+
+def test_gap_reps_are_hatched_and_drawn_open():
+    gaps = {1: 0.4, 9: 0.2, 10: 0.6}
+    analysis = make_step_up_analysis(data_gap_s=gaps)
+    fig = time_series_figure(analysis.kinematics, analysis.reps)
+    hatched = [c for ax in fig.axes for c in ax.collections if c.get_hatch() == GAP_HATCH]
+    # One hatched collection per side per panel (pelvis, thighs), a polygon per gap rep.
+    sides = {analysis.reps[i].side for i in gaps}
+    assert len(hatched) == 2 * len(sides)
+    assert sum(len(c.get_paths()) for c in hatched) == 2 * len(gaps)
+
+    metrics = [metric_info("pelvic_drop_deg")]
+    ax = per_side_figure(analysis.reps, metrics).axes[0]
+    open_points = [
+        c
+        for c in ax.collections
+        if len(c.get_facecolors()) and c.get_facecolors()[0][:3].min() == 1
+    ]
+    gap_values = sorted(analysis.reps[i].pelvic_drop_deg for i in gaps)
+    assert sorted(v for c in open_points for v in c.get_offsets()[:, 1]) == pytest.approx(
+        gap_values
+    )
+
+
+def test_per_side_axes_start_at_zero_for_small_magnitudes():
+    analysis = make_step_up_analysis()
+    keys = ["pelvic_drop_deg", "thigh_rom_deg"]
+    fig = per_side_figure(analysis.reps, [metric_info(k) for k in keys])
+    for ax, key in zip(fig.axes, keys, strict=True):
+        values = np.array([getattr(r, key) for r in analysis.reps])
+        bottom = ax.get_ylim()[0]
+        if values.min() <= 0.7 * values.max():  # drops: 3 vs 6 deg
+            assert bottom == 0.0, key
+        else:  # thigh range: 64 vs 66 deg keeps its spread visible
+            assert bottom > 0.5 * values.min(), key
+
+
+def test_alternating_session_is_not_called_sixteen_sets(tmp_path):
+    analysis = make_step_up_analysis(sets=[("right", 1), ("left", 1)] * 4, rest_s=0.5)
+    assert len({r.set_index for r in analysis.reps}) == 8  # one-rep sets, as the pipeline has it
+    body = _body(write_report(analysis, build_summary(analysis), tmp_path / "a.html").read_text())
+    assert '<div class="value">alternating</div>' in body
+    assert ">sets</div>" not in body and "set-start" not in body
+    assert '<th class="num">set</th>' not in body
+    assert "changed with every rep" in body
+    # Two blocked sets keep their set count, set column and one set boundary.
+    blocked = make_step_up_analysis(sets=(("right", 3), ("left", 3)))
+    body = _body(write_report(blocked, build_summary(blocked), tmp_path / "b.html").read_text())
+    assert '<div class="value">2</div><div class="label">sets</div>' in body
+    assert '<th class="num">set</th>' in body
+    assert body.count("set-start") == 1
+
+
+def test_within_noise_note_in_the_comparison(tmp_path):
+    # Tilt excursion 6.1 vs 6.9 deg: SI +12 % but a gap under the 1 deg floor.
+    means = {
+        "left": dict(STEP_UP_MEANS["left"], pelvic_tilt_range_deg=6.1),
+        "right": dict(STEP_UP_MEANS["left"], pelvic_tilt_range_deg=6.9),
+    }
+    analysis = make_step_up_analysis(means=means, sd_scale=0.0)
+    body = _body(write_report(analysis, build_summary(analysis), tmp_path / "r.html").read_text())
+    assert body.count("within noise (gap under") == 1
+    assert "within noise (gap under 1°)" in body

@@ -15,11 +15,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from summary_fixtures import STEP_UP_MEANS, make_step_up_analysis, make_walk_analysis
+from summary_fixtures import (
+    STEP_UP_MEANS,
+    make_step_up_analysis,
+    make_walk_analysis,
+    messy_step_up_analysis,
+    real_walk_analysis,
+)
 
 from sensorlab.records import RepResult
 from sensorlab.summary.findings import (
+    MIN_DIFFERENCE,
     classify_si,
+    data_gap_note,
     finding_sentences,
     grade,
     main_finding,
@@ -54,7 +62,8 @@ CONTRACT_EXAMPLE = json.loads(
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "formats.md"
 
-NON_METRIC_REP_FIELDS = {"index", "set_index", "side", "t_start", "t_end"}
+NON_METRIC_REP_FIELDS = {"index", "set_index", "side", "t_start", "t_end", "data_gap_s"}
+"""RepResult fields that are not per-side metrics (``data_gap_s`` is a quality flag)."""
 
 
 def robinson(left: float, right: float) -> float:
@@ -145,6 +154,7 @@ def test_reps_carry_contract_fields_and_extensions(step_up):
         for key in rep_metric_keys():
             tol = 5e-4 if key.endswith("_s") else 0.05
             assert row[key] == pytest.approx(getattr(rep, key), abs=tol), key
+        assert row["data_gap_s"] == pytest.approx(rep.data_gap_s, abs=5e-4)
 
 
 def test_sides_count_reps_and_describe_each_metric(step_up):
@@ -499,3 +509,168 @@ def test_tempo_wording_follows_the_activity():
     squat = {"activity": "split_squat", "gait": None, "symmetry": entry}
     assert main_finding(step_up).startswith("Stepping up takes 1.60 s when the right leg works")
     assert main_finding(squat).startswith("The rising phase takes 1.60 s when the right leg")
+
+
+# ------------------------------------------------------------------------- data gaps
+
+
+@pytest.fixture(scope="module")
+def messy():
+    """The real pipeline's analysis of a session with sample-loss bursts."""
+    return messy_step_up_analysis()
+
+
+def test_real_analysis_gaps_reach_summary_csv_and_text(messy, tmp_path):
+    gap_reps = [r for r in messy.reps if r.data_gap_s > 0]
+    # The premise: the loss bursts fall within some reps and not within others.
+    assert 0 < len(gap_reps) < len(messy.reps)
+    for rep in messy.reps:
+        assert 0.0 <= rep.data_gap_s <= rep.t_end - rep.t_start + 0.01
+    summary = json.loads(summary_to_json(build_summary(messy)))
+    check_contract(
+        summary, {k: v for k, v in CONTRACT_EXAMPLE.items() if k not in ("steps", "gait")}
+    )
+    assert set(summary["symmetry"]) == set(rep_metric_keys())
+    for row, rep in zip(summary["reps"], messy.reps, strict=True):
+        assert row["data_gap_s"] == pytest.approx(round(rep.data_gap_s, 3), abs=1e-9)
+    # A quality flag, not a per-side metric.
+    assert "data_gap_s" not in summary["symmetry"]
+    assert all("data_gap_s" not in summary["sides"][side] for side in ("left", "right"))
+
+    path = write_reps_csv(messy, tmp_path / "reps.csv")
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["data_gap_s"]) for r in rows] == pytest.approx(
+        [r.data_gap_s for r in messy.reps], abs=5e-4
+    )
+
+    text = format_text_summary(summary)
+    flat = " ".join(text.split())
+    assert f"{len(gap_reps)} reps contain lost data" in flat
+    assert "their metrics are estimates" in flat
+    assert all(len(line) <= 78 for line in text.splitlines())
+
+
+def test_text_has_no_gap_line_without_gaps(step_up):
+    assert all(r.data_gap_s == 0 for r in step_up.reps)
+    summary = build_summary(step_up)
+    assert data_gap_note(summary) is None
+    assert "lost data" not in format_text_summary(summary)
+
+
+@pytest.mark.parametrize(
+    ("gaps", "expected"),
+    [
+        ({}, None),
+        ({4: 0.04}, "1 rep contains lost data (rep 5, 0.04 s); its metrics are estimates."),
+        (
+            {2: 0.3, 3: 0.86, 4: 1.3, 5: 1.49},
+            "4 reps contain lost data (reps 3–6, 0.3–1.5 s each); their metrics are estimates.",
+        ),
+        (
+            {0: 0.5, 9: 0.5},
+            "2 reps contain lost data (reps 1 and 10, 0.5 s each); their metrics are estimates.",
+        ),
+        (
+            {0: 0.2, 2: 0.2, 3: 0.2, 7: 0.7},
+            "4 reps contain lost data (reps 1, 3–4, 8, 0.2–0.7 s each); "
+            "their metrics are estimates.",
+        ),
+    ],
+)
+def test_data_gap_note_wording(gaps, expected):
+    analysis = make_step_up_analysis(data_gap_s=gaps)
+    assert data_gap_note(build_summary(analysis)) == expected
+
+
+def test_data_gap_note_leaves_out_long_lists():
+    gaps = {i: 0.1 for i in range(0, 16, 2)}  # 8 separate reps: too many to list
+    note = data_gap_note(build_summary(make_step_up_analysis(data_gap_s=gaps)))
+    assert note == "8 reps contain lost data (0.1 s each); their metrics are estimates."
+
+
+def test_small_gap_with_a_large_si_is_marked_within_noise():
+    # Tilt excursion 6.1 vs 6.9 deg: SI +12.3 % (borderline by SI) but a 0.8 deg gap,
+    # under the 1 deg floor, so balanced and "within noise". Adduction 4 vs 4.5 deg:
+    # SI +11.8 %, gap 0.5 deg: likewise. Pelvic drop 3 vs 6 deg: notable, not noise.
+    left = dict(STEP_UP_MEANS["left"], pelvic_tilt_range_deg=6.1)
+    right = dict(STEP_UP_MEANS["left"], pelvic_tilt_range_deg=6.9, pelvic_drop_deg=6.0)
+    left["thigh_adduction_excursion_deg"], right["thigh_adduction_excursion_deg"] = 4.0, 4.5
+    summary = build_summary(
+        make_step_up_analysis(means={"left": left, "right": right}, sd_scale=0.0)
+    )
+    graded = {f.metric: f for f in session_findings(summary)}
+    tilt = graded["pelvic_tilt_range_deg"]
+    assert tilt.si_pct == pytest.approx(robinson(6.1, 6.9), abs=0.05)
+    assert classify_si(tilt.si_pct) == "borderline"
+    tilt_gap = 6.9 - 6.1
+    assert tilt_gap < MIN_DIFFERENCE["pelvic_tilt_range_deg"]
+    assert tilt.level == "balanced" and tilt.within_noise
+    assert graded["thigh_adduction_excursion_deg"].within_noise
+    assert graded["pelvic_drop_deg"].level == "notable"
+    assert not graded["pelvic_drop_deg"].within_noise
+    assert not graded["thigh_rom_deg"].within_noise  # identical sides: SI 0
+    text = format_text_summary(summary)
+    tilt_line = next(line for line in text.splitlines() if "Pelvic tilt" in line)
+    assert tilt_line.rstrip().endswith("within noise")
+    drop_line = next(line for line in text.splitlines() if "Pelvic drop" in line)
+    assert drop_line.rstrip().endswith("notable")
+
+
+DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "summary.md"
+
+
+def _keys(value, found: set[str]) -> set[str]:
+    """Every object key anywhere in a JSON value."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            found.add(key)
+            _keys(sub, found)
+    elif isinstance(value, list):
+        for item in value:
+            _keys(item, found)
+    return found
+
+
+def test_docs_name_every_summary_field_and_csv_column(step_up, walk, tmp_path):
+    docs = DOCS_PATH.read_text(encoding="utf-8")
+    summaries = [
+        build_summary(step_up, started_at="2026-11-23T10:15:00+01:00"),
+        build_summary(walk),
+    ]
+    keys = set().union(*(_keys(s, set()) for s in summaries))
+    keys -= {"pelvis", "left_thigh", "right_thigh", "left", "right"}  # names, not fields
+    undocumented = sorted(k for k in keys if f"`{k}`" not in docs and f".{k}`" not in docs)
+    assert undocumented == []
+    for analysis in (step_up, walk):
+        header = (
+            write_reps_csv(analysis, tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()[0]
+        )
+        missing = [c for c in header.split(",") if f"`{c}`" not in docs]
+        assert missing == []
+
+
+def test_real_walk_summary_follows_the_contract():
+    walk = real_walk_analysis()
+    assert walk.activity == "walk" and len(walk.steps) > 10 and walk.gait is not None
+    summary = json.loads(summary_to_json(build_summary(walk)))
+    check_contract(
+        summary, {k: v for k, v in CONTRACT_EXAMPLE.items() if k not in ("reps", "symmetry")}
+    )
+    assert set(summary["symmetry"]) == {"step_time_s", "pelvic_drop_deg"}
+    for side in ("left", "right"):
+        assert summary["gait"]["steps"][side] == sum(s.side == side for s in walk.steps)
+        expected = round(walk.gait.step_time_s[side], 3)
+        assert summary["gait"]["step_time_s"][side] == pytest.approx(expected)
+        assert summary["symmetry"]["step_time_s"][side] == pytest.approx(expected)
+        drops = [s.pelvic_drop_deg for s in walk.steps if s.side == side]
+        assert summary["symmetry"]["pelvic_drop_deg"][side] == pytest.approx(
+            round(float(np.mean(drops)), 1)
+        )
+    left, right = (summary["gait"]["step_time_s"][k] for k in ("left", "right"))
+    assert summary["gait"]["step_time_s"]["si_pct"] == pytest.approx(
+        robinson(left, right), abs=0.051
+    )
+    text = format_text_summary(summary)
+    assert all(len(line) <= 78 for line in text.splitlines())
+    assert f"cadence {summary['gait']['cadence_spm']:.1f} steps/min" in text

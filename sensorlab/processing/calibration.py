@@ -46,12 +46,15 @@ class StaticPose:
         Unit vector pointing up, in the sensor frame.
     acc_norm_std_m_s2 : float
         Standard deviation of the specific-force norm during the span, m/s^2.
+    gravity_m_s2 : float
+        The sensor's reading of gravity: norm of the mean specific force, m/s^2.
     """
 
     span_s: tuple[float, float]
     gyro_bias_rad_s: np.ndarray
     up_sensor: np.ndarray
     acc_norm_std_m_s2: float
+    gravity_m_s2: float = 9.81
 
 
 def static_pose(
@@ -84,6 +87,7 @@ def static_pose(
         gyro_bias_rad_s=gyr_rad_s[inside].mean(axis=0),
         up_sensor=mean_acc / np.linalg.norm(mean_acc),
         acc_norm_std_m_s2=float(np.linalg.norm(acc_m_s2[inside], axis=1).std()),
+        gravity_m_s2=float(np.linalg.norm(mean_acc)),
     )
 
 

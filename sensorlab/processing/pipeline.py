@@ -471,8 +471,10 @@ class SessionAnalyzer:
         acc, gyr = self._raw("pelvis", lo, hi)
         bias = self._static["pelvis"].gyro_bias_rad_s
         columns["pelvis_rate_dps"] = np.degrees(np.linalg.norm(gyr - bias, axis=1))
+        # The sensor's own reading of gravity in standing, not 9.81: a scale or offset
+        # error of the accelerometer would otherwise shift the whole vertical signal.
         columns["pelvis_vertical_acc_m_s2"] = (
-            rotate_to_world(quaternions["pelvis"], acc)[:, 2] - GRAVITY_M_S2
+            rotate_to_world(quaternions["pelvis"], acc)[:, 2] - self._static["pelvis"].gravity_m_s2
         )
         gap = np.zeros(hi - lo, dtype=bool)
         for placement in REQUIRED_PLACEMENTS:

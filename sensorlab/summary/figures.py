@@ -16,6 +16,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sensorlab.records import Kinematics, RepResult, StepResult
 from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
@@ -51,6 +52,12 @@ RC = {
 """Matplotlib settings applied (locally) to every report figure."""
 
 SPAN_ALPHA = 0.13
+GAP_HATCH = "////"
+"""Hatching over the shading of reps with lost data (``data_gap_s`` above zero)."""
+ZERO_BASE_RATIO = 0.7
+"""A per-side chart of non-negative values starts at zero when its smallest value is at
+most this fraction of its largest (small magnitudes such as drops then keep their ratio;
+large ones such as thigh range keep their spread readable)."""
 LONG_VIEW_S = 600.0
 """Views longer than this are drawn against minutes instead of seconds."""
 N_SHAPE_POINTS = 101
@@ -108,8 +115,12 @@ def _grid(
     }
 
 
-def _shade_spans(ax, spans: Sequence[tuple[float, float, str]]) -> None:
-    """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours."""
+def _shade_spans(
+    ax, spans: Sequence[tuple[float, float, str]], hatched: Sequence[bool] = ()
+) -> None:
+    """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours;
+    spans whose ``hatched`` flag is true are also hatched (reps with lost data)."""
+    flags = list(hatched) + [False] * (len(spans) - len(hatched))
     for side in SIDES:
         verts = [[(t0, 0.0), (t0, 1.0), (t1, 1.0), (t1, 0.0)] for t0, t1, s in spans if s == side]
         if verts:
@@ -120,6 +131,25 @@ def _shade_spans(ax, spans: Sequence[tuple[float, float, str]]) -> None:
                     facecolors=SIDE_COLORS[side],
                     edgecolors="none",
                     alpha=SPAN_ALPHA,
+                    zorder=0,
+                ),
+                autolim=False,
+            )
+        marked = [
+            [(t0, 0.0), (t0, 1.0), (t1, 1.0), (t1, 0.0)]
+            for (t0, t1, s), flag in zip(spans, flags, strict=True)
+            if s == side and flag
+        ]
+        if marked:
+            ax.add_collection(
+                PolyCollection(
+                    marked,
+                    transform=ax.get_xaxis_transform(),
+                    facecolors="none",
+                    edgecolors="none",
+                    hatch=GAP_HATCH,
+                    hatchcolors=SIDE_COLORS[side],
+                    alpha=0.45,
                     zorder=0,
                 ),
                 autolim=False,
@@ -204,6 +234,7 @@ def time_series_figure(
         )
         ax_p, ax_t = axes[0], axes[1]
         spans = [(r.t_start / per_unit, r.t_end / per_unit, r.side) for r in reps]
+        gaps = [_has_gap(r) for r in reps]
         _plot_trace(
             ax_p,
             t,
@@ -240,7 +271,7 @@ def time_series_figure(
         ax_t.set_title("Thighs (flexion +, relative to gravity)")
         _legend(ax_t, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.1)
         for ax in (ax_p, ax_t):
-            _shade_spans(ax, spans)
+            _shade_spans(ax, spans, gaps)
         if steps:
             ax_s = axes[2]
             ax_s.eventplot(
@@ -260,6 +291,12 @@ def time_series_figure(
         elif t.size:
             axes[-1].set_xlim(t[0], t[-1])
     return fig
+
+
+def _has_gap(event) -> bool:
+    """True for a rep with lost data (``data_gap_s`` above zero); steps have none."""
+    gap = getattr(event, "data_gap_s", 0.0)
+    return gap is not None and np.isfinite(gap) and gap > 0.0
 
 
 def _jitter(n: int, width: float = 0.13) -> np.ndarray:
@@ -294,21 +331,36 @@ def per_side_figure(
         for ax, info in zip(axes, metrics, strict=False):
             all_values = []
             for x, side in enumerate(SIDES):
-                v = np.array([getattr(e, info.key) for e in events if e.side == side], dtype=float)
-                v = v[np.isfinite(v)]
+                mine = [e for e in events if e.side == side]
+                v = np.array([getattr(e, info.key) for e in mine], dtype=float)
+                gap = np.array([_has_gap(e) for e in mine], dtype=bool)
+                ok = np.isfinite(v)
+                v, gap = v[ok], gap[ok]
                 all_values.append(v)
                 if v.size == 0:
                     continue
                 alpha = 0.75 if v.size <= 60 else max(0.15, 0.75 * np.sqrt(60 / v.size))
+                xs = x + _jitter(v.size)
                 ax.scatter(
-                    x + _jitter(v.size),
-                    v,
+                    xs[~gap],
+                    v[~gap],
                     s=16,
                     color=SIDE_COLORS[side],
                     alpha=alpha,
                     linewidths=0,
                     zorder=3,
                 )
+                if gap.any():
+                    # Reps with lost data: open circles (their values are partly estimates).
+                    ax.scatter(
+                        xs[gap],
+                        v[gap],
+                        s=18,
+                        facecolors="white",
+                        edgecolors=SIDE_COLORS[side],
+                        linewidths=1.1,
+                        zorder=3,
+                    )
                 mean = float(v.mean())
                 ax.hlines(mean, x - 0.3, x + 0.3, color="#1d232a", linewidth=1.8, zorder=4)
                 ax.annotate(
@@ -321,8 +373,9 @@ def per_side_figure(
                     fontweight="bold",
                 )
             values = np.concatenate(all_values)
-            if values.size and values.min() >= 0 and values.min() <= 0.5 * values.max():
-                ax.set_ylim(bottom=0.0)
+            if values.size and values.min() >= 0 and values.min() <= ZERO_BASE_RATIO * values.max():
+                ax.set_ylim(0.0, 1.1 * values.max() if values.max() > 0 else 1.0)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
             ax.set_xlim(-0.55, 1.85)
             ax.set_xticks([0, 1], ["left", "right"])
             for tick, side in zip(ax.get_xticklabels(), SIDES, strict=True):

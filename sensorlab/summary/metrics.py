@@ -29,6 +29,9 @@ class MetricInfo:
         One-line explanation for tables and the report's legend.
     short : str
         Column heading for narrow tables ("drop").
+    shown_decimals : int or None
+        Decimal places shown to people when fewer than ``decimals`` make sense (rep
+        durations are whole 10 ms grid steps); ``None`` shows ``decimals``.
     """
 
     key: str
@@ -37,14 +40,21 @@ class MetricInfo:
     decimals: int
     help: str
     short: str = ""
+    shown_decimals: int | None = None
+
+    @property
+    def display_decimals(self) -> int:
+        """Decimal places for display (tables, text, figures)."""
+        return self.decimals if self.shown_decimals is None else self.shown_decimals
 
     def fmt(self, value: float | None, *, signed: bool = False) -> str:
-        """``value`` with this metric's decimals and unit, or an em dash when missing."""
+        """``value`` with this metric's display decimals and unit, or an em dash when
+        missing."""
         if value is None or not math.isfinite(value):
             return "—"
         sign = "+" if signed else ""
         sep = "" if self.unit == "°" else " "
-        return f"{value:{sign}.{self.decimals}f}{sep}{self.unit}"
+        return f"{value:{sign}.{self.display_decimals}f}{sep}{self.unit}"
 
 
 ANGLE_DECIMALS = 1
@@ -93,6 +103,7 @@ REP_METRICS: tuple[MetricInfo, ...] = (
         TIME_DECIMALS,
         "from the start of the rep to standing tall on the box",
         short="time up",
+        shown_decimals=2,
     ),
     MetricInfo(
         "down_duration_s",
@@ -101,6 +112,7 @@ REP_METRICS: tuple[MetricInfo, ...] = (
         TIME_DECIMALS,
         "from standing tall on the box to the end of the rep",
         short="time down",
+        shown_decimals=2,
     ),
     MetricInfo(
         "peak_thigh_velocity_dps",

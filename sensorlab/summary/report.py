@@ -12,6 +12,7 @@ import html
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 from sensorlab import __version__
@@ -27,6 +28,8 @@ from sensorlab.summary.findings import (
     NEUTRAL_SI_PCT,
     NOTABLE_SI_PCT,
     Finding,
+    data_gap_note,
+    data_gap_reps,
     finding_sentences,
     session_findings,
 )
@@ -51,6 +54,9 @@ TABLE_MAX_ROWS = 2000
 CALIBRATION_GOOD = 0.8
 CALIBRATION_FAIR = 0.5
 LOST_PCT_WARN = 2.0
+
+GAP_MARK = "†"
+"""Marks a rep with lost data in the rep table (explained under the table)."""
 
 STRIP_REP_METRICS = (
     "pelvic_drop_deg",
@@ -115,6 +121,15 @@ def _card(value: str, label: str, cls: str = "") -> str:
     )
 
 
+def is_alternating(reps: Sequence[dict]) -> bool:
+    """True when the lead leg changes with every rep (at least two reps).
+
+    The analysis starts a new set whenever the working side changes, so alternating
+    step-ups come out as one-rep sets; the report then speaks of alternating legs instead.
+    """
+    return len(reps) >= 2 and all(a["side"] != b["side"] for a, b in pairwise(reps))
+
+
 def _cards(summary: dict, gait_session: bool) -> str:
     sides = summary.get("sides", {})
     if gait_session:
@@ -133,12 +148,24 @@ def _cards(summary: dict, gait_session: bool) -> str:
             ),
         ]
     else:
-        n_sets = len({r.get("set") for r in summary.get("reps", [])})
+        reps = summary.get("reps", [])
+        n_sets = len({r.get("set") for r in reps})
         cards = [
             _card(str(sides.get("left", {}).get("reps", 0)), "reps led by the left leg", "left"),
             _card(str(sides.get("right", {}).get("reps", 0)), "reps led by the right leg", "right"),
-            _card(str(n_sets), "sets"),
+            _card("alternating", "lead leg, changing every rep")
+            if is_alternating(reps)
+            else _card(str(n_sets), "set" if n_sets == 1 else "sets"),
         ]
+        n_gaps = len(data_gap_reps(summary))
+        if n_gaps:
+            cards.append(
+                _card(
+                    f"{n_gaps} <small>of {len(reps)}</small>",
+                    "reps with lost data (see Data quality)",
+                    "gap",
+                )
+            )
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
@@ -172,10 +199,18 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
         for side, cls in (("left", "l"), ("right", "r")):
             stats = sides.get(side, {}).get(info.key, {})
             sd = stats.get("sd")
-            sd_text = f" <small>± {_fmt(sd, info.decimals)}</small>" if sd is not None else ""
+            sd_text = (
+                f" <small>± {_fmt(sd, info.display_decimals)}</small>" if sd is not None else ""
+            )
             cells.append(f'<td class="num {cls}">{_E(info.fmt(stats.get("mean")))}{sd_text}</td>')
         si_text = "—" if f.si_pct is None else f"{f.si_pct:+.1f}%"
         badge = f'<span class="badge {f.level}">{f.level}</span>'
+        if f.within_noise:
+            floor = MIN_DIFFERENCE[info.key]
+            badge += (
+                f'<span class="noise">within noise (gap under '
+                f"{_E(_floor_text(floor, info.unit))})</span>"
+            )
         rows.append(
             f'<tr><td class="metric">{_E(info.label)} <small>({_E(info.unit)})</small>'
             f'<span class="help">{_E(info.help)}</span></td>{"".join(cells)}'
@@ -192,6 +227,10 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
         '<div class="table-wrap"><table class="compare">'
         f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _floor_text(value: float, unit: str) -> str:
+    return f"{value:g}{'' if unit == '°' else ' '}{unit}"
 
 
 def _glance(summary: dict, gait_session: bool) -> str:
@@ -262,6 +301,8 @@ def _time_section(analysis: SessionAnalysis, gait_session: bool) -> str:
             "angle to vertical (flexion +). Shading marks each rep in the colour of its "
             "working leg."
         )
+        if any(r.data_gap_s > 0 for r in analysis.reps):
+            caption += " Hatched reps contain lost data."
     parts = [
         '<section id="time"><h2>The session over time</h2>',
         _figure(figure_to_data_uri(fig), "Pelvis and thigh angles over time", caption),
@@ -309,14 +350,19 @@ def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
             f'<p class="empty">No {unit}s to compare.</p></section>'
         )
     strip = per_side_figure(events, metrics)
+    strip_caption = (
+        f"Every {unit} as a dot in its side's colour; the black bar and the number are the "
+        "side's mean."
+    )
+    if not gait_session and any(r.data_gap_s > 0 for r in analysis.reps):
+        strip_caption += " Open circles: reps with lost data (their values are estimates)."
     shape = average_shape_figure(analysis.kinematics, analysis.reps, analysis.steps)
     return (
         '<section id="sides"><h2>By side</h2>'
         + _figure(
             figure_to_data_uri(strip),
             f"Per-{unit} values by side",
-            f"Every {unit} as a dot in its side's colour; the black bar and the number are "
-            "the side's mean.",
+            strip_caption,
         )
         + f"<h3>Average {unit}, by side</h3>"
         + _figure(figure_to_data_uri(shape), f"Average {unit} by side", shape_caption)
@@ -346,9 +392,10 @@ def _rep_table(summary: dict) -> str:
     reps = summary.get("reps", [])
     if not reps:
         return '<p class="empty">No repetitions were detected.</p>'
+    alternating = is_alternating(reps)
     cols = [
         ("#", "", True),
-        ("set", "", True),
+        *([] if alternating else [("set", "", True)]),
         ("side", "", False),
         ("start", "s", True),
         *((m.short or m.label, m.unit, True) for m in REP_METRICS),
@@ -362,17 +409,23 @@ def _rep_table(summary: dict) -> str:
     body = []
     previous_set = None
     for rep in reps[:TABLE_MAX_ROWS]:
-        cls = (
-            ' class="set-start"' if previous_set is not None and rep["set"] != previous_set else ""
-        )
+        classes = []
+        if not alternating and previous_set is not None and rep["set"] != previous_set:
+            classes.append("set-start")
         previous_set = rep["set"]
+        gap = (rep.get("data_gap_s") or 0.0) > 0.0
+        mark = ""
+        if gap:
+            classes.append("gap")
+            mark = f'<span class="gap-mark">{GAP_MARK}</span>'
+        cls = f' class="{" ".join(classes)}"' if classes else ""
         cells = [
-            f'<td class="num">{rep["index"] + 1}</td>',
-            f'<td class="num">{rep["set"] + 1}</td>',
+            f'<td class="num">{mark}{rep["index"] + 1}</td>',
+            *([] if alternating else [f'<td class="num">{rep["set"] + 1}</td>']),
             f"<td>{_side_tag(rep['side'])}</td>",
             f'<td class="num">{_fmt(rep.get("t_start"), 1)}</td>',
             *(
-                f'<td class="num">{_fmt(rep.get(m.key), min(m.decimals, 2))}</td>'
+                f'<td class="num">{_fmt(rep.get(m.key), min(m.display_decimals, 2))}</td>'
                 for m in REP_METRICS
             ),
         ]
@@ -380,7 +433,17 @@ def _rep_table(summary: dict) -> str:
     table = (
         f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     )
-    return _collapsible(table, min(len(reps), TABLE_MAX_ROWS), "reps", len(reps))
+    legend = ""
+    gaps = data_gap_reps(summary)
+    if gaps:
+        legend = (
+            f'<p class="gap-legend"><span class="gap-mark">{GAP_MARK}</span> '
+            "Some sensor data were lost during this rep (for up to "
+            f"{max(r['data_gap_s'] for r in gaps):.1f} s), so its numbers are partly "
+            "estimated and less certain. The lost time per rep is in reps.csv "
+            "(data_gap_s).</p>"
+        )
+    return _collapsible(table, min(len(reps), TABLE_MAX_ROWS), "reps", len(reps)) + legend
 
 
 def _step_tables(summary: dict) -> str:
@@ -429,10 +492,13 @@ def _step_tables(summary: dict) -> str:
 def _table_section(summary: dict, gait_session: bool) -> str:
     if gait_session:
         return f'<section id="table"><h2>Steps</h2>{_step_tables(summary)}</section>'
+    if is_alternating(summary.get("reps", [])):
+        lede = "One row per rep; the lead leg changed with every rep."
+    else:
+        lede = "One row per rep; a thicker line starts a new set."
     return (
         '<section id="table"><h2>Repetitions</h2>'
-        '<p class="lede">One row per rep; a thicker line starts a new set. '
-        "The same table is in reps.csv.</p>"
+        f'<p class="lede">{lede} The same table is in reps.csv.</p>'
         f"{_rep_table(summary)}</section>"
     )
 
@@ -455,6 +521,28 @@ def _quality_cell(q: float | None) -> str:
         f'<span class="qbar"><i style="width:{max(0.0, min(1.0, q)) * 100:.0f}%;'
         f'background:{colour}"></i></span><span class="{cls}">{q:.2f} {word}</span>'
     )
+
+
+def _sentence(text: str) -> str:
+    """Capitalised and ending in a full stop (notes come in as lower-case fragments)."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _grouped_notes(notes: Sequence[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """Calibration notes with the sensors that share each one, in first-seen order."""
+    grouped: dict[str, list[str]] = {}
+    for placement, note in notes:
+        grouped.setdefault(note, []).append(placement)
+    return [(placements, note) for note, placements in grouped.items()]
+
+
+def _names(placements: Sequence[str]) -> str:
+    words = [p.replace("_", " ") for p in placements]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _quality_section(summary: dict) -> str:
@@ -490,8 +578,20 @@ def _quality_section(summary: dict) -> str:
     if notes:
         table += (
             '<ul class="cal-notes">'
-            + "".join(f"<li><b>{_E(p.replace('_', ' '))}:</b> {_E(n)}</li>" for p, n in notes)
+            + "".join(
+                f"<li><b>{_E(_names(placements).capitalize())}:</b> {_E(_sentence(note))}</li>"
+                for placements, note in _grouped_notes(notes)
+            )
             + "</ul>"
+        )
+    gap_note = data_gap_note(summary)
+    if summary.get("reps") and not gap_note:
+        table = '<p class="note">No data were lost within any rep.</p>' + table
+    if gap_note:
+        table = (
+            f'<p class="gap-note"><span class="gap-mark">{GAP_MARK}</span> {_E(gap_note)} '
+            f"They are marked {GAP_MARK} in the rep table and drawn as open circles in the "
+            "per-side charts.</p>" + table
         )
     warnings = summary.get("warnings", [])
     warn_html = (

@@ -45,6 +45,8 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 12px;
                font-variant-numeric: tabular-nums; }
 .card.left .value { color: var(--left); }
 .card.right .value { color: var(--right); }
+.card.gap { border-top-color: var(--warn); }
+.card.gap .value { color: var(--warn); }
 .card .value small { font-size: 14px; font-weight: 600; color: var(--muted); }
 .card .label { font-size: 13px; color: var(--muted); }
 .findings { list-style: none; margin: 0 0 20px; padding: 0; }
@@ -62,6 +64,8 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 12px;
 .badge.notable { background: var(--warn); }
 .badge.borderline { background: var(--border); }
 .badge.balanced { background: var(--ok); }
+.noise { display: block; font-size: 11px; line-height: 1.25; color: var(--muted);
+         max-width: 96px; margin-top: 3px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: middle; }
 th { text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
@@ -91,6 +95,12 @@ th.l { color: var(--left); } th.r { color: var(--right); }
 .data tbody tr:nth-child(even) { background: #fafbfc; }
 ul.cal-notes { margin: 10px 0 0; padding-left: 18px; color: var(--muted); font-size: 13.5px; }
 .data tbody tr.set-start td { border-top: 2px solid #cdd4db; }
+.data tbody tr.gap td { color: var(--muted); font-style: italic; }
+.data tbody tr.gap td .side { font-style: normal; }
+.gap-mark { color: var(--warn); font-weight: 700; font-style: normal; margin-right: 3px; }
+.gap-legend { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
+.gap-note { margin: 6px 0 12px; padding: 8px 12px; background: #fbf3f6;
+            border-left: 4px solid var(--warn); border-radius: 4px; }
 figure { margin: 8px 0 4px; }
 figure img { width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
