@@ -10,10 +10,15 @@ protocols reviewed by Picerno 2017):
 2. **Movement** gives the third (the heading of the segment about the vertical):
    - a thigh's medio-lateral axis is the dominant rotation axis of its gyroscope
      (flexion-extension dominates step-ups and walking), made orthogonal to the vertical;
-   - the pelvis's antero-posterior axis is the dominant direction of its horizontal
-     acceleration at the movement's own frequency (body progression in walking, the
-     forward travel onto the box in step-ups), which leaves out the medio-lateral sway
-     that walking has at half that frequency.
+   - the pelvis's medio-lateral axis is the thighs' flexion axis carried over into the
+     pelvis sensor's frame. Without a magnetometer each sensor's heading is its own, but
+     the pelvis and thigh sensors share the body's translation (they ride on either side
+     of the hip), so the rotation that best maps a thigh's horizontal acceleration onto
+     the pelvis's (a 2-D Procrustes fit) relates the two headings. The pelvis's own
+     motion alone is a biased cue: in step-ups the pelvis shifts a few centimetres toward
+     the lead leg as it travels forward, which turns the direction of travel by ~7 deg.
+     Only when the thighs say nothing does the dominant direction of the pelvis's
+     horizontal acceleration, at the movement's own frequency, stand in.
 3. The nominal ``mount`` picks the signs (which end of an axis is left or forward) and is
    the fallback when the movement says too little; without a mount, signs come from the
    data (a thigh flexes further than it extends; the pelvis rises as it travels forward
@@ -157,14 +162,20 @@ class HeadingEvidence:
     ----------
     gyr_rad_s : ndarray, shape (n, 3)
         Bias-corrected angular rate during movement (thighs), rad/s.
-    linear_acc_m_s2 : ndarray, shape (n, 3)
-        Specific force minus gravity, in the sensor frame, during movement (pelvis), m/s^2.
+    linear_acc_world_m_s2 : ndarray, shape (n, 3)
+        Acceleration during movement in the sensor's world frame (Z up, gravity removed),
+        m/s^2 (pelvis). In the world frame, unlike the sensor frame, the pelvis's own tilt
+        and drop do not mix its vertical acceleration into the horizontal.
+    static_world_from_sensor : ndarray, shape (3, 3)
+        Sensor-to-world rotation during quiet standing: maps a world direction back to
+        the sensor frame of the calibration pose.
     rate_hz : float
         Sampling rate of the arrays, Hz.
     """
 
     gyr_rad_s: np.ndarray
-    linear_acc_m_s2: np.ndarray
+    linear_acc_world_m_s2: np.ndarray
+    static_world_from_sensor: np.ndarray
     rate_hz: float
 
 
@@ -196,11 +207,11 @@ def _pelvis_forward(
     static: StaticPose, evidence: HeadingEvidence
 ) -> tuple[np.ndarray | None, float, str | None]:
     """Antero-posterior axis of the pelvis (sensor frame), sign still open."""
-    acc = evidence.linear_acc_m_s2
+    acc = evidence.linear_acc_world_m_s2
     rate_hz = evidence.rate_hz
     if acc.shape[0] < int(4 * rate_hz):
         return None, 0.0, "too little pelvis movement to find its forward direction"
-    vertical = acc @ static.up_sensor
+    vertical = acc[:, 2]
     freqs, power = signal.welch(
         vertical - vertical.mean(), fs=rate_hz, nperseg=min(acc.shape[0], int(8 * rate_hz))
     )
@@ -212,16 +223,69 @@ def _pelvis_forward(
         2, [0.7 * f0, min(1.4 * f0, 0.45 * rate_hz)], btype="bandpass", fs=rate_hz, output="sos"
     )
     filtered = signal.sosfiltfilt(sos, acc, axis=0)
-    axis, quality = _principal_axis(filtered, static.up_sensor)
-    return axis, quality, None
+    axis_world, quality = _principal_axis(filtered, np.array([0.0, 0.0, 1.0]))
+    return evidence.static_world_from_sensor.T @ axis_world, quality, None
+
+
+def _bandpassed_horizontal(acc_world: np.ndarray, rate_hz: float) -> np.ndarray:
+    """World-horizontal acceleration in the band of human movement (0.2-3 Hz), (n, 2)."""
+    sos = signal.butter(
+        2, [0.2, min(3.0, 0.45 * rate_hz)], btype="bandpass", fs=rate_hz, output="sos"
+    )
+    return signal.sosfiltfilt(sos, acc_world[:, :2], axis=0)
+
+
+@dataclass(frozen=True)
+class ThighReference:
+    """A calibrated thigh, as evidence for the pelvis heading.
+
+    Attributes
+    ----------
+    evidence : HeadingEvidence
+        The thigh's movement data, over the same samples as the pelvis's.
+    left_sensor : ndarray, shape (3,)
+        The thigh's medio-lateral (left) axis in its sensor frame.
+    """
+
+    evidence: HeadingEvidence
+    left_sensor: np.ndarray
+
+
+def _pelvis_forward_from_thighs(
+    pelvis: HeadingEvidence, thighs: list[ThighReference]
+) -> tuple[np.ndarray | None, float, str | None]:
+    """Pelvis forward axis (sensor frame, signed) from the thighs' flexion axes."""
+    if pelvis.linear_acc_world_m_s2.shape[0] < int(4 * pelvis.rate_hz) or not thighs:
+        return None, 0.0, "too little movement to relate the thighs to the pelvis"
+    pelvis_h = _bandpassed_horizontal(pelvis.linear_acc_world_m_s2, pelvis.rate_hz)
+    forwards = []
+    for thigh in thighs:
+        thigh_h = _bandpassed_horizontal(thigh.evidence.linear_acc_world_m_s2, pelvis.rate_hz)
+        u, _, vt = np.linalg.svd(pelvis_h.T @ thigh_h)
+        if np.linalg.det(u @ vt) < 0:
+            u[:, -1] *= -1
+        thigh_to_pelvis = u @ vt  # maps thigh-world horizontal onto pelvis-world horizontal
+        left_world = (thigh.evidence.static_world_from_sensor @ thigh.left_sensor)[:2]
+        left = thigh_to_pelvis @ left_world
+        forwards.append(np.array([left[1], -left[0]]) / np.linalg.norm(left))
+    forward = np.sum(forwards, axis=0)
+    forward /= np.linalg.norm(forward)
+    # Quality from how well the two thighs agree (1 within a few degrees, 0 at 30 deg).
+    agreement = min(float(f @ forward) for f in forwards)
+    quality = float(
+        np.clip((agreement - np.cos(np.radians(30))) / (1 - np.cos(np.radians(30))), 0, 1)
+    )
+    forward_world = np.array([forward[0], forward[1], 0.0])
+    return pelvis.static_world_from_sensor.T @ forward_world, quality, None
 
 
 def _rising_forward_sign(
     static: StaticPose, forward: np.ndarray, evidence: HeadingEvidence
 ) -> float:
     """+1 when travel along ``forward`` goes with rising (as onto a box), else -1."""
-    acc = evidence.linear_acc_m_s2
-    return 1.0 if float(np.dot(acc @ forward, acc @ static.up_sensor)) >= 0 else -1.0
+    acc = evidence.linear_acc_world_m_s2
+    forward_world = evidence.static_world_from_sensor @ forward
+    return 1.0 if float(np.dot(acc @ forward_world, acc[:, 2])) >= 0 else -1.0
 
 
 def calibrate_sensor(
@@ -230,6 +294,7 @@ def calibrate_sensor(
     evidence: HeadingEvidence | None,
     nominal_mount: np.ndarray | None,
     settings: AlignmentSettings = DEFAULT_ALIGNMENT,
+    thighs: list[ThighReference] | None = None,
 ) -> SensorCalibration:
     """Sensor-to-segment rotation for one sensor, with its quality and notes.
 
@@ -245,6 +310,8 @@ def calibrate_sensor(
         :func:`sensorlab.frames.mount_matrix` of the sidecar's mount.
     settings : AlignmentSettings
         Refinement settings.
+    thighs : list of ThighReference, optional
+        For the pelvis: the calibrated thighs, whose flexion axes give its heading.
 
     Returns
     -------
@@ -261,9 +328,13 @@ def calibrate_sensor(
         np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
     )
     forward, axis_quality, problem = (None, 0.0, "no movement data")
+    signed = False
     if evidence is not None:
         if placement == "pelvis":
-            forward, axis_quality, problem = _pelvis_forward(static, evidence)
+            forward, axis_quality, problem = _pelvis_forward_from_thighs(evidence, thighs or [])
+            signed = forward is not None and axis_quality >= settings.min_axis_quality
+            if not signed:
+                forward, axis_quality, problem = _pelvis_forward(static, evidence)
         else:
             forward, axis_quality, problem = _thigh_forward(static, evidence, settings)
     if forward is not None and axis_quality < settings.min_axis_quality:
@@ -284,7 +355,8 @@ def calibrate_sensor(
     if forward is not None:
         forward = _unit(_horizontal(forward, up))
         if nominal_forward is not None:
-            forward = forward if forward @ nominal_forward >= 0 else -forward
+            if not signed:
+                forward = forward if forward @ nominal_forward >= 0 else -forward
             heading_change = float(np.degrees(np.arccos(np.clip(forward @ nominal_forward, -1, 1))))
             if heading_change > settings.max_correction_deg:
                 notes.append(
@@ -293,12 +365,13 @@ def calibrate_sensor(
                 )
                 forward, axis_quality = nominal_forward, 0.0
         elif evidence is not None:
-            sign = (
-                _rising_forward_sign(static, forward, evidence)
-                if placement == "pelvis"
-                else _flexion_sign(static, forward, evidence)
-            )
-            forward = sign * forward
+            if not signed:
+                sign = (
+                    _rising_forward_sign(static, forward, evidence)
+                    if placement == "pelvis"
+                    else _flexion_sign(static, forward, evidence)
+                )
+                forward = sign * forward
             notes.append("no mount given: axes and their signs estimated from the movement")
     elif nominal_forward is not None:
         notes.append(f"heading from the nominal mount only: {problem}")

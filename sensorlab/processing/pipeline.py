@@ -34,6 +34,7 @@ from sensorlab.processing.calibration import (
     AlignmentSettings,
     HeadingEvidence,
     StaticPose,
+    ThighReference,
     calibrate_sensor,
     static_pose,
 )
@@ -70,7 +71,6 @@ from sensorlab.records import (
     SessionMeta,
     StepResult,
 )
-from sensorlab.units import GRAVITY_M_S2
 
 REQUIRED_PLACEMENTS = ("pelvis", "left_thigh", "right_thigh")
 ACTIVITIES = ("step_up", "walk")
@@ -98,7 +98,9 @@ class AnalysisSettings:
     ----------
     refine_rotation_deg : float
         Rotation each thigh must have made after quiet standing before the headings are
-        refined, degrees (about two step-ups or five strides).
+        refined, degrees: about 15 s of walking or 4-8 step-ups. Less data leaves the
+        pelvis heading a few degrees off (5 deg for walks at 360 deg), which mixes tilt
+        into obliquity; a live session shows its first reps once this is reached.
     max_refine_wait_s : float
         Refine with what there is after this long, seconds.
     calibration_search_s : float
@@ -111,7 +113,7 @@ class AnalysisSettings:
     alignment: AlignmentSettings = DEFAULT_ALIGNMENT
     step_up: StepUpSettings = DEFAULT_STEP_UP
     gait: GaitSettings = DEFAULT_GAIT
-    refine_rotation_deg: float = 360.0
+    refine_rotation_deg: float = 1080.0
     max_refine_wait_s: float = 60.0
     calibration_search_s: float = 60.0
 
@@ -418,26 +420,24 @@ class SessionAnalyzer:
         assert self._static is not None and self._static_rows is not None
         static_lo, static_end = self._static_rows
         calibration = {}
-        for placement in REQUIRED_PLACEMENTS:
+        references = []
+        # Thighs first: the pelvis heading comes from their flexion axes.
+        for placement in ("left_thigh", "right_thigh", "pelvis"):
             pose = self._static[placement]
-            quaternions = self._quaternions(placement)[
-                static_end - static_lo : evidence_end - static_lo
-            ]
-            acc, gyr = self._raw(placement, static_end, evidence_end)
-            valid = np.isfinite(quaternions).all(axis=1) & np.isfinite(acc).all(axis=1)
-            evidence = None
-            if np.count_nonzero(valid) > 10:
-                linear = acc[valid] - GRAVITY_M_S2 * up_in_sensor(quaternions[valid])
-                evidence = HeadingEvidence(gyr[valid] - pose.gyro_bias_rad_s, linear, self.rate_hz)
+            evidence = self._heading_evidence(placement, evidence_end)
             info = self.meta.sensors.get(placement)
             nominal = mount_matrix(info.mount) if info is not None and info.mount else None
             try:
                 calibration[placement] = calibrate_sensor(
-                    placement, pose, evidence, nominal, self.settings.alignment
+                    placement, pose, evidence, nominal, self.settings.alignment, references
                 )
             except ValueError as error:
                 raise InputError(f"{self.source or 'session'}: {error}") from None
-        self._calibration = calibration
+            if placement != "pelvis" and evidence is not None:
+                references.append(
+                    ThighReference(evidence, calibration[placement].sensor_to_segment[1])
+                )
+        self._calibration = {p: calibration[p] for p in REQUIRED_PLACEMENTS}
         pelvis_q = self._quaternions("pelvis")[: static_end - static_lo]
         forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
         self._pelvis_heading0_deg = float(
@@ -448,6 +448,41 @@ class SessionAnalyzer:
             static_lo, self._ahrs_rows, {p: self._quaternions(p) for p in REQUIRED_PLACEMENTS}
         )
         self._pending_quaternions = {p: [] for p in REQUIRED_PLACEMENTS}
+
+    def _heading_evidence(self, placement: str, evidence_end: int) -> HeadingEvidence | None:
+        """Movement data from the end of quiet standing to ``evidence_end``."""
+        static_lo, static_end = self._static_rows
+        pose = self._static[placement]
+        quaternions = self._quaternions(placement)[
+            static_end - static_lo : evidence_end - static_lo
+        ]
+        acc, gyr = self._raw(placement, static_end, evidence_end)
+        # Keep rows where every sensor has data, so that the sensors' evidence lines up.
+        valid = np.ones(evidence_end - static_end, dtype=bool)
+        for other in REQUIRED_PLACEMENTS:
+            other_q = self._quaternions(other)[static_end - static_lo : evidence_end - static_lo]
+            other_acc, _ = self._raw(other, static_end, evidence_end)
+            valid &= np.isfinite(other_q).all(axis=1) & np.isfinite(other_acc).all(axis=1)
+        if np.count_nonzero(valid) <= 10:
+            return None
+        linear_world = rotate_to_world(quaternions[valid], acc[valid])
+        linear_world[:, 2] -= pose.gravity_m_s2
+        return HeadingEvidence(
+            gyr[valid] - pose.gyro_bias_rad_s,
+            linear_world,
+            self._static_orientation(placement),
+            self.rate_hz,
+        )
+
+    def _static_orientation(self, placement: str) -> np.ndarray:
+        """Mean sensor-to-world rotation over quiet standing (its rows: world axes)."""
+        static_lo, static_end = self._static_rows
+        quaternions = self._quaternions(placement)[: static_end - static_lo]
+        quaternions = quaternions[np.isfinite(quaternions).all(axis=1)]
+        columns = [rotate_to_world(quaternions, axis).mean(axis=0) for axis in np.eye(3)]
+        # Orthonormalise the averaged columns (a polar decomposition).
+        u, _, vt = np.linalg.svd(np.column_stack(columns))
+        return u @ vt
 
     def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
         assert self._calibration is not None and self._static is not None
