@@ -125,9 +125,10 @@ def test_secondary_rep_metrics_track_the_truth(step_up):
             true.thigh_adduction_excursion_deg, abs=1.5
         )
         assert rep.peak_thigh_velocity_dps == pytest.approx(true.peak_thigh_velocity_dps, rel=0.1)
-        assert rep.up_duration_s + rep.down_duration_s == pytest.approx(
-            true.up_duration_s + true.down_duration_s, abs=0.3
-        )
+        assert rep.t_start == pytest.approx(true.t_start, abs=0.05)
+        assert rep.t_end == pytest.approx(true.t_end, abs=0.05)
+        # The thigh settles on the box slightly before the body has finished rising.
+        assert rep.up_duration_s == pytest.approx(true.up_duration_s, abs=0.2)
 
 
 def test_sets_follow_the_side_changes(step_up):

@@ -269,7 +269,9 @@ def regularity(
 
     def peak_near(lag: float) -> float:
         lo, hi = int(0.75 * lag), min(int(1.25 * lag) + 1, ac.size)
-        return float(ac[lo:hi].max())
+        # The unbiased estimate divides each lag by its own number of products, so a
+        # near-periodic signal can exceed the lag-0 value by a hair; a correlation is <= 1.
+        return min(float(ac[lo:hi].max()), 1.0)
 
     return peak_near(step_lag), peak_near(2 * step_lag)
 

@@ -129,10 +129,10 @@ class StepUpSegmenter:
                 i += int(active[0])
                 lead = "left" if left[i] >= right[i] else "right"
                 lead_angle = left if lead == "left" else right
-                below = np.flatnonzero(
-                    lead_angle[max(self._last_end, first_valid) : i] < s.rest_deg
-                )
-                start = max(self._last_end, first_valid) + (int(below[-1]) if below.size else 0)
+                earliest = max(self._last_end, first_valid)
+                speed = np.abs(np.diff(lead_angle[earliest : i + 1])) * self.rate_hz
+                still = np.flatnonzero(speed < s.still_dps)
+                start = earliest + (int(still[-1]) if still.size else 0)
                 self._candidate = _Candidate(lead=lead, start=start, peak=i)
                 self._state = _LIFT
                 i += 1
@@ -161,7 +161,9 @@ class StepUpSegmenter:
                     self._reset(i)
                 elif c.trail_lifted and lead_now > s.lower_deg:
                     segment = lead_angle[c.peak : i]
-                    c.top = c.peak + int(np.argmin(segment))
+                    # Standing tall on the box is a plateau: its start is the moment
+                    # the lead thigh first comes within 1 deg of its lowest angle.
+                    c.top = c.peak + int(np.argmax(segment <= segment.min() + 1.0))
                     self._state = _DOWN
                 elif not c.trail_lifted and lead_now > s.start_deg:
                     # Lifted again without having risen: treat as a new lift.
