@@ -31,6 +31,10 @@ class ImuChunk:
         Device sample or packet counter, for loss accounting.
     device_t_s : ndarray, shape (n,), optional
         The device's own clock, seconds.
+    host_t_s : ndarray, shape (n,), optional
+        When each sample reached the host (receive stamp, before clock alignment),
+        seconds on the host's monotonic clock since session start. Samples that arrive
+        in one Bluetooth packet share it.
     extra : dict of str to ndarray
         Other columns (``mag_x``, ``quat_w``, vendor fields), kept for round trips and
         ignored by the metrics.
@@ -43,6 +47,7 @@ class ImuChunk:
     seq: np.ndarray | None = None
     device_t_s: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    host_t_s: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])

@@ -19,6 +19,7 @@ def slice_chunk(chunk: ImuChunk, lo: int, hi: int) -> ImuChunk:
         seq=None if chunk.seq is None else chunk.seq[lo:hi],
         device_t_s=None if chunk.device_t_s is None else chunk.device_t_s[lo:hi],
         extra={name: values[lo:hi] for name, values in chunk.extra.items()},
+        host_t_s=None if chunk.host_t_s is None else chunk.host_t_s[lo:hi],
     )
 
 
