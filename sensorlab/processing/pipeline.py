@@ -54,7 +54,15 @@ from sensorlab.processing.orientation import (
     rotate_to_world,
     up_in_sensor,
 )
-from sensorlab.processing.reps import DEFAULT_STEP_UP, StepUpSegmenter, StepUpSettings, rep_metrics
+from sensorlab.processing.reps import (
+    DEFAULT_STEP_UP,
+    LiftAborted,
+    LiftStarted,
+    RepBounds,
+    StepUpSegmenter,
+    StepUpSettings,
+    rep_metrics,
+)
 from sensorlab.processing.stillness import (
     DEFAULT_STILLNESS,
     StillnessSettings,
@@ -127,6 +135,22 @@ class CalibrationDone:
 
     t_s: float
     calibration: dict[str, SensorCalibration]
+
+
+@dataclass(frozen=True)
+class RepStarted:
+    """Event: a thigh lifted past the start threshold; a rep may be under way."""
+
+    side: str
+    t_s: float
+
+
+@dataclass(frozen=True)
+class RepAborted:
+    """Event: the lift came back down without a rep."""
+
+    side: str
+    t_s: float
 
 
 @dataclass(frozen=True)
@@ -524,19 +548,14 @@ class SessionAnalyzer:
         first = self._static_rows[0]
         events: list = []
         if self.activity in (None, "step_up"):
-            for bounds in self._step_up.update(self.kinematics, first):
-                index = len(self.reps)
-                previous = self.reps[-1] if self.reps else None
-                set_index = 0
-                if previous is not None:
-                    same_set = previous.side == bounds[4] and (
-                        self.kinematics["t_s"][bounds[0]] - previous.t_end
-                        <= self.settings.step_up.set_gap_s
-                    )
-                    set_index = previous.set_index + (0 if same_set else 1)
-                rep = rep_metrics(self.kinematics, bounds, self.rate_hz, index, set_index)
-                self.reps.append(rep)
-                events.append(RepFinished(rep))
+            t_s = self.kinematics["t_s"]
+            for notice in self._step_up.update(self.kinematics, first):
+                if isinstance(notice, LiftStarted):
+                    events.append(RepStarted(notice.side, float(t_s[notice.row])))
+                elif isinstance(notice, LiftAborted):
+                    events.append(RepAborted(notice.side, float(t_s[notice.row])))
+                else:
+                    events.append(RepFinished(self._finish_rep(notice)))
         if self.activity in (None, "walk"):
             for contact in self._contacts.update(self.kinematics, first, final):
                 if self._last_contact is not None:
@@ -546,6 +565,17 @@ class SessionAnalyzer:
                 events.append(self._finish_step(None))
                 self._last_contact = None
         return events
+
+    def _finish_rep(self, bounds: RepBounds) -> RepResult:
+        previous = self.reps[-1] if self.reps else None
+        set_index = 0
+        if previous is not None:
+            gap_s = self.kinematics["t_s"][bounds.start] - previous.t_end
+            same_set = previous.side == bounds.side and gap_s <= self.settings.step_up.set_gap_s
+            set_index = previous.set_index + (0 if same_set else 1)
+        rep = rep_metrics(self.kinematics, bounds, self.rate_hz, len(self.reps), set_index)
+        self.reps.append(rep)
+        return rep
 
     def _finish_step(self, next_row: float | None) -> StepDetected:
         assert self._last_contact is not None

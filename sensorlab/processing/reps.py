@@ -18,7 +18,7 @@ the trail leg leaving the floor is counted as aborted, not as a rep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,7 +80,34 @@ class _Candidate:
     down_start: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class LiftStarted:
+    """A thigh flexed past ``start_deg``: maybe a rep (row of the columns, side)."""
+
+    row: int
+    side: str
+
+
+@dataclass(frozen=True)
+class LiftAborted:
+    """The lift came back down without the trail leg leaving the floor: not a rep."""
+
+    row: int
+    side: str
+
+
+@dataclass(frozen=True)
+class RepBounds:
+    """A finished rep: rows of its start, lead-thigh peak, top (standing tall on the box)
+    and end, and the working side."""
+
+    start: int
+    peak: int
+    top: int
+    end: int
+    side: str
+
+
 class StepUpSegmenter:
     """Find step-up reps in growing kinematics columns.
 
@@ -97,19 +124,19 @@ class StepUpSegmenter:
         Lifts that came back down without a rep.
     """
 
-    rate_hz: float
-    settings: StepUpSettings = DEFAULT_STEP_UP
-    aborted_: int = 0
-    _state: int = _IDLE
-    _cursor: int = 0
-    _last_end: int = 0
-    _candidate: _Candidate | None = None
-    _reps: list[RepResult] = field(default_factory=list)
+    def __init__(self, rate_hz: float, settings: StepUpSettings = DEFAULT_STEP_UP) -> None:
+        self.rate_hz = rate_hz
+        self.settings = settings
+        self.aborted_ = 0
+        self._state = _IDLE
+        self._cursor = 0
+        self._last_end = 0
+        self._candidate: _Candidate | None = None
 
     def update(
         self, columns: Columns, first_valid: int = 0
-    ) -> list[tuple[int, int, int, int, str]]:
-        """Advance over new rows; returns finished reps as ``(start, peak, top, end, side)``.
+    ) -> list[LiftStarted | LiftAborted | RepBounds]:
+        """Advance over new rows; returns what happened, in order.
 
         Indices are rows of ``columns``; rows before ``first_valid`` are ignored.
         """
@@ -135,6 +162,7 @@ class StepUpSegmenter:
                 start = earliest + (int(still[-1]) if still.size else 0)
                 self._candidate = _Candidate(lead=lead, start=start, peak=i)
                 self._state = _LIFT
+                finished.append(LiftStarted(i, lead))
                 i += 1
                 continue
             c = self._candidate
@@ -158,6 +186,7 @@ class StepUpSegmenter:
             elif self._state == _ON_BOX:
                 if not c.trail_lifted and c.rest_run >= rest_samples:
                     self.aborted_ += 1
+                    finished.append(LiftAborted(i, c.lead))
                     self._reset(i)
                 elif c.trail_lifted and lead_now > s.lower_deg:
                     segment = lead_angle[c.peak : i]
@@ -178,7 +207,7 @@ class StepUpSegmenter:
                     continue
                 end = rest_start + int(still[0])
                 assert c.top is not None
-                finished.append((c.start, c.peak, c.top, end, c.lead))
+                finished.append(RepBounds(c.start, c.peak, c.top, end, c.lead))
                 self._reset(i)
             i += 1
         self._cursor = i
@@ -192,7 +221,7 @@ class StepUpSegmenter:
 
 def rep_metrics(
     columns: Columns,
-    bounds: tuple[int, int, int, int, str],
+    bounds: RepBounds,
     rate_hz: float,
     index: int,
     set_index: int,
@@ -202,7 +231,7 @@ def rep_metrics(
     The load phase, during which the working leg bears the body, runs from the lead
     thigh's peak flexion (foot on the box, drive begins) to the end of the rep.
     """
-    start, peak, top, end, side = bounds
+    start, peak, top, end, side = bounds.start, bounds.peak, bounds.top, bounds.end, bounds.side
     side_sign = 1.0 if side == "left" else -1.0
     rep = slice(start, end + 1)
     load = slice(peak, end + 1)

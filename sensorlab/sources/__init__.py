@@ -1,0 +1,1 @@
+"""Producers: everything that yields blocks of samples (:class:`~sensorlab.records.ImuChunk`)."""

@@ -1,0 +1,81 @@
+"""One small interface for every producer of samples, chosen in one place.
+
+A source is an async iterator of :class:`~sensorlab.records.ImuChunk` blocks (one sensor
+each, in arrival order, each stamped with its host receive time) plus the session's
+:class:`~sensorlab.records.SessionMeta`. Replays of recordings, the simulator and (in its
+own module) Bluetooth sensors all look the same to the session, as bleak's backends look
+the same to its client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from sensorlab.errors import InputError
+from sensorlab.records import ImuChunk, SessionMeta
+
+
+@runtime_checkable
+class Source(Protocol):
+    """What the session needs from a producer of samples.
+
+    Attributes
+    ----------
+    meta : SessionMeta
+        Sensors (placement, model, rate, mount), activity, calibration span.
+    name : str
+        Where the samples come from, for messages and the summary.
+    """
+
+    meta: SessionMeta
+    name: str
+
+    def blocks(self) -> AsyncIterator[ImuChunk]:
+        """Blocks as they arrive, until the source ends or is stopped."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the source to end; ``blocks()`` then finishes soon."""
+        ...
+
+
+SOURCE_HELP = """\
+replay:PATH.csv   a recording, played with its original timing
+sim[:SCENARIO]    the simulator in real time (scenarios: see 'sensorlab simulate --help')"""
+
+
+def make_source(
+    spec: str, *, speed: float | None = 1.0, seed: int = 0, duration_s: float | None = None
+) -> Source:
+    """The source named by ``spec`` (``replay:PATH`` or ``sim[:SCENARIO]``).
+
+    Parameters
+    ----------
+    spec : str
+        See :data:`SOURCE_HELP`.
+    speed : float or None
+        Playback speed relative to real time; ``None`` plays as fast as possible.
+    seed, duration_s : int, float
+        For the simulator.
+
+    Raises
+    ------
+    InputError
+        For an unknown kind of source or a missing file.
+    """
+    kind, _, argument = spec.partition(":")
+    if kind == "replay":
+        from sensorlab.sources.replay import ReplaySource
+
+        if not argument:
+            raise InputError("replay needs a recording: --source replay:SESSION.csv")
+        return ReplaySource.from_path(Path(argument), speed=speed)
+    if kind == "sim":
+        from sensorlab.sources.simulated import SimulatedSource
+
+        return SimulatedSource(
+            argument or "step_up_asymmetric", seed=seed, duration_s=duration_s, speed=speed
+        )
+    raise InputError(f"unknown source {spec!r}; use one of:\n{SOURCE_HELP}")
