@@ -149,3 +149,15 @@ def test_columns_grow_and_keep_their_values():
         columns.append(a=np.array([i, i + 0.5]), b=np.array([-i, -i - 0.5]))
     assert columns.size == 10
     np.testing.assert_array_equal(columns["a"], [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5])
+
+
+def test_columns_forget_old_rows_but_keep_numbering():
+    columns = Columns(["a"], capacity=4)
+    columns.append(a=np.arange(10.0))
+    columns.forget_before(6)
+    columns.append(a=np.arange(10.0, 13.0))
+    assert columns.size == 13 and columns.first == 6
+    np.testing.assert_array_equal(columns.rows("a", 8, 12), [8, 9, 10, 11])
+    np.testing.assert_array_equal(columns["a"], np.arange(6.0, 13.0))
+    with pytest.raises(IndexError):
+        columns.rows("a", 5, 7)

@@ -32,6 +32,9 @@ import numpy as np
 
 from sensorlab.records import ImuChunk, SensorQuality
 
+_PERIOD_BIN_S = 1e-5
+_PERIOD_BINS = 50_000
+
 
 @dataclass(frozen=True)
 class CleanerSettings:
@@ -91,16 +94,21 @@ class SampleCleaner:
         self.last_t_s_ = -np.inf
         self._last_seq: int | None = None
         self._seq_wide = False
-        self._periods_s: list[np.ndarray] = []
+        # Sample periods as a histogram (10 us bins up to 0.5 s, then one overflow bin):
+        # the median rate in fixed memory however long the stream, the same in blocks.
+        self._period_counts = np.zeros(_PERIOD_BINS + 1, dtype=np.int64)
 
     @property
     def rate_hz_(self) -> float:
-        """Median sampling rate of what was emitted, Hz (NaN with fewer than two samples)."""
-        if len(self._periods_s) > 1:
-            self._periods_s = [np.concatenate(self._periods_s)]
-        if not self._periods_s or self._periods_s[0].size == 0:
+        """Median sampling rate of what was emitted, Hz (NaN with fewer than two samples).
+
+        Resolved to 10 us of sample period (0.2 % at 200 Hz).
+        """
+        total = int(self._period_counts.sum())
+        if total == 0:
             return float("nan")
-        return float(1.0 / np.median(self._periods_s[0]))
+        median_bin = int(np.searchsorted(np.cumsum(self._period_counts), (total + 1) / 2))
+        return float(1.0 / ((median_bin + 0.5) * _PERIOD_BIN_S))
 
     def update(self, chunk: ImuChunk) -> ImuChunk:
         """Clean the next chunk of samples.
@@ -140,7 +148,8 @@ class SampleCleaner:
             joined = emitted
             if np.isfinite(self.last_t_s_):
                 joined = np.concatenate([[self.last_t_s_], emitted])
-            self._periods_s.append(np.diff(joined))
+            bins = np.minimum((np.diff(joined) / _PERIOD_BIN_S).astype(np.int64), _PERIOD_BINS)
+            self._period_counts += np.bincount(bins, minlength=_PERIOD_BINS + 1)
             self.last_t_s_ = float(emitted[-1])
         self.samples_ += int(index.size)
         seq = None if chunk.seq is None else np.asarray(chunk.seq, dtype=np.int64)[index]

@@ -21,18 +21,37 @@ class Columns:
         self._data = np.full((capacity, len(self.names)), np.nan)
         self._index = {name: i for i, name in enumerate(self.names)}
         self.size = 0
+        """Rows appended so far (row numbers keep counting after :meth:`forget_before`)."""
+        self.first = 0
+        """Number of the oldest row still held."""
 
     def append(self, **columns: np.ndarray) -> None:
         """Append rows; every column must be given with the same length."""
         n = len(next(iter(columns.values())))
-        if self.size + n > self._data.shape[0]:
-            grown = np.full((max(2 * self._data.shape[0], self.size + n), len(self.names)), np.nan)
-            grown[: self.size] = self._data[: self.size]
+        held = self.size - self.first
+        if held + n > self._data.shape[0]:
+            grown = np.full((max(2 * self._data.shape[0], held + n), len(self.names)), np.nan)
+            grown[:held] = self._data[:held]
             self._data = grown
         for name, values in columns.items():
-            self._data[self.size : self.size + n, self._index[name]] = values
+            self._data[held : held + n, self._index[name]] = values
         self.size += n
 
+    def forget_before(self, row: int) -> None:
+        """Release the rows before ``row`` (memory stays flat in a long stream)."""
+        drop = min(row, self.size) - self.first
+        if drop <= 0:
+            return
+        held = self.size - self.first
+        self._data[: held - drop] = self._data[drop:held]
+        self.first += drop
+
+    def rows(self, name: str, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo:hi`` of a column, by row number (a view)."""
+        if lo < self.first:
+            raise IndexError(f"row {lo} was forgotten (oldest held: {self.first})")
+        return self._data[lo - self.first : hi - self.first, self._index[name]]
+
     def __getitem__(self, name: str) -> np.ndarray:
-        """The filled part of a column (a view)."""
-        return self._data[: self.size, self._index[name]]
+        """Every held row of a column (a view); row ``first`` comes first."""
+        return self._data[: self.size - self.first, self._index[name]]

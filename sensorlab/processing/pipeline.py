@@ -232,6 +232,8 @@ class SessionAnalyzer:
         self._last_step_t: float | None = None
         self.reps: list[RepResult] = []
         self.steps: list[StepResult] = []
+        self.final_events: list = []
+        """Events that only the end of the stream decided (e.g. the last step)."""
         self.timings_s: dict[str, float] = defaultdict(float)
         """Seconds spent per stage so far (for benchmarks and profiling)."""
 
@@ -292,16 +294,24 @@ class SessionAnalyzer:
         return max(0, min(s.k0 + s.values.size for s in self._sensors.values()) - self._k0)
 
     def _raw(self, placement: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 3) each."""
         sensor = self._sensors[placement]
         offset = self._k0 - sensor.k0
-        acc = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[:3]])
-        gyr = np.column_stack([sensor.values[n][offset + lo : offset + hi] for n in _RAW[3:6]])
+        values = sensor.values
+        acc = np.column_stack([values.rows(n, offset + lo, offset + hi) for n in _RAW[:3]])
+        gyr = np.column_stack([values.rows(n, offset + lo, offset + hi) for n in _RAW[3:6]])
         return acc, gyr
 
     def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
         sensor = self._sensors[placement]
         offset = self._k0 - sensor.k0
-        return sensor.values["bridged"][offset + lo : offset + hi] > 0.5
+        return sensor.values.rows("bridged", offset + lo, offset + hi) > 0.5
+
+    def _forget_consumed(self) -> None:
+        """After calibration, grid rows the orientation filter has used are not needed."""
+        for placement, sensor in self._sensors.items():
+            sensor.values.forget_before(self._ahrs_rows + self._k0 - sensor.k0)
+            self._uncertain[placement].forget_before(self._ahrs_rows - self._static_rows[0])
 
     def _grid_t(self, lo: int, hi: int) -> np.ndarray:
         return (self._k0 + np.arange(lo, hi)) / self.rate_hz
@@ -320,6 +330,7 @@ class SessionAnalyzer:
         if self._calibration is not None:
             with self._timed("angles"):
                 self._append_kinematics(lo, rows, blocks)
+                self._forget_consumed()
         else:
             with self._timed("calibration"):
                 refine_end = self._refine_end(rows, final)
@@ -538,7 +549,7 @@ class SessionAnalyzer:
         gap = np.zeros(hi - lo, dtype=bool)
         for placement in REQUIRED_PLACEMENTS:
             first = self._static_rows[0]
-            uncertain = self._uncertain[placement]["flag"][lo - first : hi - first] > 0.5
+            uncertain = self._uncertain[placement].rows("flag", lo - first, hi - first) > 0.5
             gap |= self._bridged(placement, lo, hi) | uncertain
         columns["data_gap"] = gap.astype(float)
         self.kinematics.append(**columns)
@@ -614,7 +625,7 @@ class SessionAnalyzer:
                 self._resample(placement, sensor, chunks)
             if sensor.resampler is not None:
                 self._store(sensor, sensor.resampler.flush())
-        self._advance(final=True)
+        self.final_events = self._advance(final=True)
         if self._calibration is None:
             raise InputError(
                 f"{self.source or 'session'}: no quiet standing of at least "

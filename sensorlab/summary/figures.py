@@ -122,7 +122,12 @@ def _shade_spans(
     spans whose ``hatched`` flag is true are also hatched (reps with lost data)."""
     flags = list(hatched) + [False] * (len(spans) - len(hatched))
     for side in SIDES:
-        verts = [[(t0, 0.0), (t0, 1.0), (t1, 1.0), (t1, 0.0)] for t0, t1, s in spans if s == side]
+        mine = [
+            ([(t0, 0.0), (t0, 1.0), (t1, 1.0), (t1, 0.0)], flag)
+            for (t0, t1, s), flag in zip(spans, flags, strict=True)
+            if s == side
+        ]
+        verts = [rect for rect, _ in mine]
         if verts:
             ax.add_collection(
                 PolyCollection(
@@ -135,11 +140,7 @@ def _shade_spans(
                 ),
                 autolim=False,
             )
-        marked = [
-            [(t0, 0.0), (t0, 1.0), (t1, 1.0), (t1, 0.0)]
-            for (t0, t1, s), flag in zip(spans, flags, strict=True)
-            if s == side and flag
-        ]
+        marked = [rect for rect, flag in mine if flag]
         if marked:
             ax.add_collection(
                 PolyCollection(
@@ -252,10 +253,6 @@ def time_series_figure(
             color=NEUTRAL_COLOR,
             label="obliquity (+ = right side lower)",
         )
-        ax_p.axhline(0.0, color="#7b8794", linewidth=0.7, zorder=1)
-        ax_p.set_ylabel("pelvis (°)")
-        ax_p.set_title("Pelvis")
-        _legend(ax_p, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.1)
         for side in SIDES:
             _plot_trace(
                 ax_t,
@@ -266,11 +263,14 @@ def time_series_figure(
                 color=SIDE_COLORS[side],
                 label=f"{side} thigh",
             )
-        ax_t.axhline(0.0, color="#7b8794", linewidth=0.7, zorder=1)
-        ax_t.set_ylabel("thigh angle to vertical (°)")
-        ax_t.set_title("Thighs (flexion +, relative to gravity)")
-        _legend(ax_t, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.1)
-        for ax in (ax_p, ax_t):
+        for ax, ylabel, title in (
+            (ax_p, "pelvis (°)", "Pelvis"),
+            (ax_t, "thigh angle to vertical (°)", "Thighs (flexion +, relative to gravity)"),
+        ):
+            ax.axhline(0.0, color="#7b8794", linewidth=0.7, zorder=1)
+            ax.set_ylabel(ylabel)
+            ax.set_title(title)
+            _legend(ax, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.1)
             _shade_spans(ax, spans, gaps)
         if steps:
             ax_s = axes[2]
@@ -499,33 +499,14 @@ def average_shape_figure(
         fig = _new_figure(2.8)
         ax_thigh, ax_drop = fig.subplots(1, 2, gridspec_kw=_grid(fig, 1, 2, top_in=0.3))
         if reps:
-            _shape_panel(
-                ax_thigh, pct, thigh_curves, "Working thigh, by working leg", "thigh angle (°)"
-            )
-            _shape_panel(
-                ax_drop,
-                pct,
-                drop_curves,
-                "Pelvic drop on the opposite side, by working leg",
-                "drop (°)",
-            )
-            for ax in (ax_thigh, ax_drop):
-                ax.set_xlabel("% of rep")
+            thigh_title, thigh_x = "Working thigh, by working leg", "% of rep"
+            drop_title, drop_x = "Pelvic drop on the opposite side, by working leg", "% of rep"
         else:
-            _shape_panel(
-                ax_thigh,
-                pct,
-                thigh_curves,
-                "Thigh over its stride, from its initial contact",
-                "thigh angle (°)",
-            )
-            _shape_panel(
-                ax_drop,
-                pct,
-                drop_curves,
-                "Pelvic drop on the swing side, by stance leg",
-                "drop (°)",
-            )
-            ax_thigh.set_xlabel("% of stride")
-            ax_drop.set_xlabel("% of step (contact to next contact)")
+            thigh_title, thigh_x = "Thigh over its stride, from its initial contact", "% of stride"
+            drop_title = "Pelvic drop on the swing side, by stance leg"
+            drop_x = "% of step (contact to next contact)"
+        _shape_panel(ax_thigh, pct, thigh_curves, thigh_title, "thigh angle (°)")
+        _shape_panel(ax_drop, pct, drop_curves, drop_title, "drop (°)")
+        ax_thigh.set_xlabel(thigh_x)
+        ax_drop.set_xlabel(drop_x)
     return fig

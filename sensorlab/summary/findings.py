@@ -18,11 +18,10 @@ compared metric is balanced a single overall line says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sensorlab.summary.metrics import REP_METRICS, STEP_METRICS, metric_info
+from sensorlab.summary.metrics import REP_METRICS, STEP_METRICS, MetricInfo, metric_info
 
 NEUTRAL_SI_PCT = 10.0
 """Below this ``|SI|`` (percent) a metric is balanced."""
@@ -137,171 +136,120 @@ def grade(metric: str, left: float | None, right: float | None, si_pct: float | 
     return classify_si(si_pct)
 
 
-def _other(side: str) -> str:
-    return "left" if side == "right" else "right"
-
-
-def _v(metric: str, value: float) -> str:
-    unit = metric_info(metric).unit if _known(metric) else ""
-    decimals = _SENTENCE_DECIMALS.get(unit, 1)
-    sep = "" if unit == "°" else " "
-    return f"{value:.{decimals}f}{sep}{unit}"
+def _v(info: MetricInfo, value: float) -> str:
+    decimals = _SENTENCE_DECIMALS.get(info.unit, 1)
+    sep = "" if info.unit == "°" else " "
+    return f"{value:.{decimals}f}{sep}{info.unit}"
 
 
 def _si(si_pct: float | None) -> str:
     return "SI not defined: values of opposite sign" if si_pct is None else f"SI {si_pct:+.0f}%"
 
 
-@dataclass(frozen=True)
-class _Pair:
-    """What a sentence writer needs: the side with the larger mean (``big``) and the other."""
-
-    big: str
-    small: str
-    big_value: float
-    small_value: float
-    bv: str
-    sv: str
-    si: str
-    activity: str | None = None
-
-
-_Writer = Callable[[_Pair], tuple[str, str]]
-"""Returns (observation, what the pattern is consistent with)."""
-
-
-def _rep_pelvic_drop(p: _Pair) -> tuple[str, str]:
-    against = f"{p.sv} the other way"
-    if p.small_value <= 0:
-        against = f"no drop the other way ({p.sv})"
-    return (
-        f"When the {p.big} leg works, the pelvis drops {p.bv} on the {_other(p.big)}, "
-        f"against {against} ({p.si}).",
-        f"less hip-abductor (gluteus medius) control on the {p.big}",
-    )
-
-
-def _rep_rom(p: _Pair) -> tuple[str, str]:
-    return (
-        f"The {p.small} thigh works through less range: {p.sv} against {p.bv} "
-        f"on the {p.big} ({p.si}).",
-        f"the {p.small} leg working less deep (avoiding deep loading on that side)",
-    )
-
-
-def _rep_tilt(p: _Pair) -> tuple[str, str]:
-    return (
-        f"The pelvis tilts through {p.bv} when the {p.big} leg works, "
-        f"against {p.sv} with the {p.small} ({p.si}).",
-        f"the low back taking over some of the work when the {p.big} leg works",
-    )
-
-
-def _rep_adduction(p: _Pair) -> tuple[str, str]:
-    return (
-        f"Under load the {p.big} thigh moves {p.bv} toward the midline, "
-        f"against {p.sv} on the {p.small} ({p.si}).",
-        f"a dynamic valgus tendency (knee drifting inward) on the {p.big}; "
+_REP_TEMPLATES: dict[str, tuple[str, str]] = {
+    "pelvic_drop_deg": (
+        "When the {big} leg works, the pelvis drops {bv} on the {small}, "
+        "against {small_drop} ({si}).",
+        "less hip-abductor (gluteus medius) control on the {big}",
+    ),
+    "thigh_rom_deg": (
+        "The {small} thigh works through less range: {sv} against {bv} on the {big} ({si}).",
+        "the {small} leg working less deep (avoiding deep loading on that side)",
+    ),
+    "pelvic_tilt_range_deg": (
+        "The pelvis tilts through {bv} when the {big} leg works, "
+        "against {sv} with the {small} ({si}).",
+        "the low back taking over some of the work when the {big} leg works",
+    ),
+    "thigh_adduction_excursion_deg": (
+        "Under load the {big} thigh moves {bv} toward the midline, "
+        "against {sv} on the {small} ({si}).",
+        "a dynamic valgus tendency (knee drifting inward) on the {big}; "
         "this is a thigh-angle proxy, not a knee angle",
-    )
-
-
-def _rep_up(p: _Pair) -> tuple[str, str]:
-    rise = "Stepping up" if p.activity == "step_up" else "The rising phase"
-    return (
-        f"{rise} takes {p.bv} when the {p.big} leg works, "
-        f"against {p.sv} with the {p.small} ({p.si}).",
-        f"the rise being harder for the {p.big} leg (less strength or confidence on that side)",
-    )
-
-
-def _rep_down(p: _Pair) -> tuple[str, str]:
-    return (
-        f"Lowering is quicker when the {p.small} leg works: {p.sv} against {p.bv} "
-        f"on the {p.big} ({p.si}).",
-        f"less eccentric (lowering) control on the {p.small}",
-    )
-
-
-def _rep_velocity(p: _Pair) -> tuple[str, str]:
-    return (
-        f"The {p.small} thigh moves more slowly at its peak: {p.sv} against {p.bv} "
-        f"on the {p.big} ({p.si}).",
-        f"a more guarded or less powerful {p.small} side",
-    )
-
-
-def _rep_sway(p: _Pair) -> tuple[str, str]:
-    return (
-        f"The pelvis is less steady when the {p.big} leg bears the load: sway {p.bv} "
-        f"against {p.sv} on the {p.small} ({p.si}).",
-        f"less single-leg stability on the {p.big}",
-    )
-
-
-_REP_WRITERS: dict[str, _Writer] = {
-    "pelvic_drop_deg": _rep_pelvic_drop,
-    "thigh_rom_deg": _rep_rom,
-    "pelvic_tilt_range_deg": _rep_tilt,
-    "thigh_adduction_excursion_deg": _rep_adduction,
-    "up_duration_s": _rep_up,
-    "down_duration_s": _rep_down,
-    "peak_thigh_velocity_dps": _rep_velocity,
-    "pelvic_rate_rms_dps": _rep_sway,
+    ),
+    "up_duration_s": (
+        "{rise} takes {bv} when the {big} leg works, against {sv} with the {small} ({si}).",
+        "the rise being harder for the {big} leg (less strength or confidence on that side)",
+    ),
+    "down_duration_s": (
+        "Lowering is quicker when the {small} leg works: {sv} against {bv} on the {big} ({si}).",
+        "less eccentric (lowering) control on the {small}",
+    ),
+    "peak_thigh_velocity_dps": (
+        "The {small} thigh moves more slowly at its peak: {sv} against {bv} on the {big} ({si}).",
+        "a more guarded or less powerful {small} side",
+    ),
+    "pelvic_rate_rms_dps": (
+        "The pelvis is less steady when the {big} leg bears the load: sway {bv} "
+        "against {sv} on the {small} ({si}).",
+        "less single-leg stability on the {big}",
+    ),
 }
+"""Per rep metric: the observation and what the pattern is consistent with, as
+``str.format`` templates over the fields of :func:`_fields` (``big`` is the side with the
+larger mean, ``bv`` its value; ``small`` and ``sv`` the other side)."""
 
-
-def _walk_pelvic_drop(p: _Pair) -> tuple[str, str]:
-    against = f"{p.sv} during {p.small} stance"
-    if p.small_value <= 0:
-        against = f"no drop during {p.small} stance ({p.sv})"
-    return (
-        f"During stance on the {p.big} leg, the pelvis drops {p.bv} on the {_other(p.big)}, "
-        f"against {against} ({p.si}).",
-        f"less hip-abductor (gluteus medius) control on the {p.big}",
-    )
-
-
-def _walk_step_time(p: _Pair) -> tuple[str, str]:
-    return (
-        f"Steps ending on the {p.big} foot take {p.bv}, against {p.sv} for the {p.small} ({p.si}).",
-        f"an uneven rhythm with less time spent standing on the {p.big} leg (as when sparing it)",
-    )
-
-
-_WALK_WRITERS: dict[str, _Writer] = {
-    "pelvic_drop_deg": _walk_pelvic_drop,
-    "step_time_s": _walk_step_time,
+_WALK_TEMPLATES: dict[str, tuple[str, str]] = {
+    "pelvic_drop_deg": (
+        "During stance on the {big} leg, the pelvis drops {bv} on the {small}, "
+        "against {small_drop} ({si}).",
+        "less hip-abductor (gluteus medius) control on the {big}",
+    ),
+    "step_time_s": (
+        "Steps ending on the {big} foot take {bv}, against {sv} for the {small} ({si}).",
+        "an uneven rhythm with less time spent standing on the {big} leg (as when sparing it)",
+    ),
 }
+"""As :data:`_REP_TEMPLATES`, for the step metrics of a walk."""
+
+_GENERIC_TEMPLATES = (
+    "{label} is larger on the {big}: {bv} against {sv} on the {small} ({si}).",
+    "a left-right difference in this measure",
+)
+"""For a metric without templates of its own in the session's kind."""
 
 
-def _finding(
-    metric: str, entry: dict[str, Any], writer: _Writer, activity: str | None = None
-) -> Finding:
+def _fields(
+    info: MetricInfo,
+    left: float,
+    right: float,
+    si_pct: float | None,
+    activity: str | None,
+    walk: bool,
+) -> dict[str, str]:
+    """What the templates may name, with ``big`` the side with the larger mean."""
+    big, small = ("right", "left") if right > left else ("left", "right")
+    big_value, small_value = (right, left) if big == "right" else (left, right)
+    sv = _v(info, small_value)
+    where = f"during {small} stance" if walk else "the other way"
+    return {
+        "big": big,
+        "small": small,
+        "bv": _v(info, big_value),
+        "sv": sv,
+        "si": _si(si_pct),
+        "label": info.label,
+        # Pelvic drop: a smaller side at or below zero did not drop at all.
+        "small_drop": f"no drop {where} ({sv})" if small_value <= 0 else f"{sv} {where}",
+        "rise": "Stepping up" if activity == "step_up" else "The rising phase",
+    }
+
+
+def _finding(metric: str, entry: dict[str, Any], activity: str | None, walk: bool) -> Finding:
     left, right, si_pct = entry.get("left"), entry.get("right"), entry.get("si_pct")
     level = grade(metric, left, right, si_pct)
     if level == "unavailable":
         return Finding(metric, level, left, right, si_pct, "")
-    label = metric_info(metric).label
+    info = metric_info(metric)
     if level == "balanced":
         obs = (
-            f"{label}: balanced ({_v(metric, left)} left, {_v(metric, right)} right, "
+            f"{info.label}: balanced ({_v(info, left)} left, {_v(info, right)} right, "
             f"{_si(si_pct)})."
         )
         return Finding(metric, level, left, right, si_pct, obs)
-    big, small = ("right", "left") if right > left else ("left", "right")
-    big_value, small_value = (right, left) if big == "right" else (left, right)
-    pair = _Pair(
-        big,
-        small,
-        big_value,
-        small_value,
-        _v(metric, big_value),
-        _v(metric, small_value),
-        _si(si_pct),
-        activity,
-    )
-    observation, hint = writer(pair)
+    templates = (_WALK_TEMPLATES if walk else _REP_TEMPLATES).get(metric, _GENERIC_TEMPLATES)
+    fields = _fields(info, left, right, si_pct, activity, walk)
+    observation, hint = (template.format(**fields) for template in templates)
     if level == "notable":
         interpretation = f"This is consistent with {hint}."
     else:
@@ -326,38 +274,15 @@ def session_findings(summary: dict) -> list[Finding]:
         catalogue's order (pelvic drop first).
     """
     walk = summary.get("gait") is not None or summary.get("activity") == "walk"
-    writers = _WALK_WRITERS if walk else _REP_WRITERS
     order = [m.key for m in (STEP_METRICS if walk else REP_METRICS)]
     symmetry = summary.get("symmetry") or {}
     keys = [k for k in order if k in symmetry] + [k for k in symmetry if k not in order]
     found = [
-        _finding(
-            key, symmetry[key], writers.get(key, _generic_writer(key)), summary.get("activity")
-        )
+        _finding(key, symmetry[key], summary.get("activity"), walk)
         for key in keys
         if isinstance(symmetry[key], dict)
     ]
     return sorted(found, key=lambda f: LEVELS.index(f.level))
-
-
-def _generic_writer(metric: str) -> _Writer:
-    label = metric_info(metric).label if _known(metric) else metric
-
-    def write(p: _Pair) -> tuple[str, str]:
-        return (
-            f"{label} is larger on the {p.big}: {p.bv} against {p.sv} on the {p.small} ({p.si}).",
-            "a left-right difference in this measure",
-        )
-
-    return write
-
-
-def _known(metric: str) -> bool:
-    try:
-        metric_info(metric)
-    except KeyError:
-        return False
-    return True
 
 
 def finding_sentences(summary: dict) -> list[str]:

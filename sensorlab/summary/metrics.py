@@ -175,6 +175,11 @@ def round_or_none(value: float | None, decimals: int) -> float | None:
     return 0.0 if rounded == 0 else rounded  # no "-0.0" in the JSON
 
 
+def format_si(si_pct: float | None) -> str:
+    """A symmetry index for tables: ``+12.3%``, or an em dash when it is undefined."""
+    return "—" if si_pct is None else f"{si_pct:+.1f}%"
+
+
 def format_duration(duration_s: float | None) -> str:
     """A duration for people: ``"48.2 s"``, ``"3 min 02 s"`` or ``"1 h 05 min"``."""
     if duration_s is None or not math.isfinite(duration_s):

@@ -39,6 +39,7 @@ from sensorlab.summary.metrics import (
     STEP_METRICS,
     activity_name,
     format_duration,
+    format_si,
     metric_info,
 )
 from sensorlab.summary.report_css import report_css
@@ -169,20 +170,22 @@ def _cards(summary: dict, gait_session: bool) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
+def _badge(level: str) -> str:
+    return f'<span class="badge {level}">{level}</span>'
+
+
 def _findings_list(summary: dict, graded: Sequence[Finding]) -> str:
     flagged = [f for f in graded if f.level in ("notable", "borderline")]
     if flagged:
         items = [
-            f'<li class="{f.level}"><span class="badge {f.level}">{f.level}</span>'
+            f'<li class="{f.level}">{_badge(f.level)}'
             f'<p><span class="obs">{_E(f.observation)}</span> {_E(f.interpretation)}</p></li>'
             for f in flagged
         ]
     else:
         level = "balanced" if any(f.level == "balanced" for f in graded) else "unavailable"
         text = finding_sentences(summary)[0]
-        items = [
-            f'<li class="{level}"><span class="badge {level}">{level}</span><p>{_E(text)}</p></li>'
-        ]
+        items = [f'<li class="{level}">{_badge(level)}<p>{_E(text)}</p></li>']
     return f'<ul class="findings">{"".join(items)}</ul>'
 
 
@@ -203,8 +206,7 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
                 f" <small>± {_fmt(sd, info.display_decimals)}</small>" if sd is not None else ""
             )
             cells.append(f'<td class="num {cls}">{_E(info.fmt(stats.get("mean")))}{sd_text}</td>')
-        si_text = "—" if f.si_pct is None else f"{f.si_pct:+.1f}%"
-        badge = f'<span class="badge {f.level}">{f.level}</span>'
+        badge = _badge(f.level)
         if f.within_noise:
             floor = MIN_DIFFERENCE[info.key]
             badge += (
@@ -214,7 +216,7 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
         rows.append(
             f'<tr><td class="metric">{_E(info.label)} <small>({_E(info.unit)})</small>'
             f'<span class="help">{_E(info.help)}</span></td>{"".join(cells)}'
-            f'<td class="num si">{si_text}</td>'
+            f'<td class="num si">{format_si(f.si_pct)}</td>'
             f'<td class="bar">{si_bar_svg(f.si_pct, f.level)}</td><td>{badge}</td></tr>'
         )
     head = (
@@ -290,17 +292,14 @@ def zoom_window(analysis: SessionAnalysis) -> tuple[float, float] | None:
 
 def _time_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     fig = time_series_figure(analysis.kinematics, analysis.reps, analysis.steps)
+    caption = (
+        "Pelvic obliquity (+ = right side lower) and tilt (+ = anterior); both thighs' "
+        "angle to vertical (flexion +). "
+    )
     if gait_session:
-        caption = (
-            "Pelvic obliquity (+ = right side lower) and tilt (+ = anterior); both thighs' "
-            "angle to vertical (flexion +). The bottom strip marks each initial contact by foot."
-        )
+        caption += "The bottom strip marks each initial contact by foot."
     else:
-        caption = (
-            "Pelvic obliquity (+ = right side lower) and tilt (+ = anterior); both thighs' "
-            "angle to vertical (flexion +). Shading marks each rep in the colour of its "
-            "working leg."
-        )
+        caption += "Shading marks each rep in the colour of its working leg."
         if any(r.data_gap_s > 0 for r in analysis.reps):
             caption += " Hatched reps contain lost data."
     parts = [
@@ -509,14 +508,13 @@ def _table_section(summary: dict, gait_session: bool) -> str:
 def _quality_cell(q: float | None) -> str:
     if q is None:
         return "—"
-    cls, word = (
-        ("q-good", "good")
+    cls, word, colour = (
+        ("q-good", "good", "var(--ok)")
         if q >= CALIBRATION_GOOD
-        else ("q-fair", "fair")
+        else ("q-fair", "fair", "var(--border)")
         if q >= CALIBRATION_FAIR
-        else ("q-poor", "poor")
+        else ("q-poor", "poor", "var(--warn)")
     )
-    colour = {"q-good": "var(--ok)", "q-fair": "var(--border)", "q-poor": "var(--warn)"}[cls]
     return (
         f'<span class="qbar"><i style="width:{max(0.0, min(1.0, q)) * 100:.0f}%;'
         f'background:{colour}"></i></span><span class="{cls}">{q:.2f} {word}</span>'
@@ -618,8 +616,7 @@ def _quality_section(summary: dict) -> str:
 def _footer(gait_session: bool, activity: str | None) -> str:
     catalogue = STEP_METRICS if gait_session else REP_METRICS
     floors = ", ".join(
-        f"{m.label[0].lower()}{m.label[1:]} {MIN_DIFFERENCE[m.key]:g}"
-        f"{'' if m.unit == '°' else ' '}{m.unit}"
+        f"{m.label[0].lower()}{m.label[1:]} {_floor_text(MIN_DIFFERENCE[m.key], m.unit)}"
         for m in catalogue
         if m.key in MIN_DIFFERENCE
     )

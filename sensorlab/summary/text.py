@@ -12,7 +12,7 @@ from __future__ import annotations
 import textwrap
 
 from sensorlab.summary.findings import data_gap_note, main_finding, session_findings
-from sensorlab.summary.metrics import activity_name, format_duration, metric_info
+from sensorlab.summary.metrics import activity_name, format_duration, format_si, metric_info
 
 KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
 """Rep metrics always shown; the others appear when borderline or notable."""
@@ -20,10 +20,6 @@ KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
 KEY_STEP_METRICS = ("step_time_s", "pelvic_drop_deg")
 
 WIDTH = 78
-
-
-def _si_text(si_pct: float | None) -> str:
-    return "—" if si_pct is None else f"{si_pct:+.1f}%"
 
 
 def format_text_summary(summary: dict) -> str:
@@ -75,7 +71,7 @@ def format_text_summary(summary: dict) -> str:
                 flag = "  within noise"
             lines.append(
                 f"  {info.label:<28}{info.fmt(f.left):>10}{info.fmt(f.right):>10}"
-                f"{_si_text(f.si_pct):>9}{flag}"
+                f"{format_si(f.si_pct):>9}{flag}"
             )
     lines.extend(
         textwrap.wrap(
