@@ -65,30 +65,138 @@ prescribed body motion, then noise, bias, quantisation, strap error, clocks and 
 """
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _simulated_session(args: argparse.Namespace):
     import inspect
 
-    from sensorlab.io.recording import write_recording
-    from sensorlab.simulate import SCENARIOS, write_truth
+    from sensorlab.simulate import SCENARIOS
+    from sensorlab.simulate.scenarios import with_asymmetry
 
-    scenario = args.scenario or f"{args.activity}_asymmetric"
-    make = SCENARIOS[scenario]
+    if args.asymmetry is not None:
+        if args.scenario:
+            raise InputError("give either --scenario or --asymmetry, not both")
+        name = f"{args.activity} with pelvic-drop SI {args.asymmetry:+g}%"
+        session = with_asymmetry(
+            args.activity,
+            args.asymmetry,
+            args.seed,
+            duration_s=args.duration,
+            rate_hz=args.rate or 100.0,
+        )
+        return name, session
+    name = args.scenario or f"{args.activity}_asymmetric"
+    make = SCENARIOS[name]
     options = {"duration_s": args.duration, "rate_hz": args.rate}
     accepted = inspect.signature(make).parameters
-    session = make(
+    return name, make(
         args.seed, **{k: v for k, v in options.items() if k in accepted and v is not None}
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_recording(session.recording, out)
-    truth_path = out.with_suffix(".truth.json")
-    write_truth(session.truth, truth_path)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from sensorlab.io.recording import write_recording
+    from sensorlab.simulate import write_truth
+
+    name, session = _simulated_session(args)
     truth = session.truth
     counts = f"{len(truth.reps)} reps" if truth.reps else f"{len(truth.steps)} steps"
-    print(f"{scenario}, seed {args.seed}: {truth.duration_s:.0f} s, {counts}")
+    print(f"{name}, seed {args.seed}: {truth.duration_s:.0f} s, {counts}")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_truth(truth, out.with_suffix(".truth.json"))
+    if args.live:
+        from sensorlab.sources.simulated import SimulatedSource
+
+        source = SimulatedSource.from_session(session, f"sim:{name}", speed=args.speed)
+        return _run_session(source, args, record=out, report_dir=None)
+    if out is None:
+        raise InputError("give --out NEW.csv for the recording (or --live to stream it)")
+    write_recording(session.recording, out)
     print(f"recording  {out} (+ {out.with_suffix('.json').name})")
-    print(f"truth      {truth_path}")
+    print(f"truth      {out.with_suffix('.truth.json')}")
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from sensorlab.sources.replay import ReplaySource
+
+    source = ReplaySource.from_path(Path(args.recording), speed=args.speed)
+    return _run_session(
+        source, args, record=Path(args.record) if args.record else None, report_dir=Path(args.out)
+    )
+
+
+def _run_session(
+    source, args: argparse.Namespace, record: Path | None, report_dir: Path | None
+) -> int:
+    """Stream a source through the live pipeline, printing events; then the summary."""
+    import asyncio
+
+    from sensorlab.events_text import EventPrinter
+    from sensorlab.session import Session
+    from sensorlab.summary.outputs import write_outputs
+    from sensorlab.summary.summary import build_summary
+    from sensorlab.summary.text import format_text_summary
+
+    session = Session(source, getattr(args, "activity", None), record_path=record)
+    printer = EventPrinter()
+
+    async def stream() -> None:
+        async for event in session.events():
+            line = printer.line(event)
+            if line is not None:
+                print(line, flush=True)
+
+    speed = "as fast as possible" if args.speed is None else f"at {args.speed:g}x"
+    print(f"streaming {source.name} {speed} (Ctrl-C ends the session early)", flush=True)
+    try:
+        asyncio.run(stream())
+        analysis = session.analysis
+    except KeyboardInterrupt:
+        print("\nstopped: summarising what came in", file=sys.stderr)
+        analysis = session.analyzer.finish()
+    for warning in analysis.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print()
+    if report_dir is not None:
+        outputs = write_outputs(analysis, report_dir, started_at=source.meta.started_at)
+        print(format_text_summary(outputs.summary))
+        print()
+        print(f"summary  {outputs.summary_path}")
+        print(f"report   {outputs.report_path}")
+        print(f"reps     {outputs.table_path}")
+    else:
+        print(format_text_summary(build_summary(analysis, started_at=source.meta.started_at)))
+    if record is not None:
+        print(f"recorded {record}")
+    return 0
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text.rstrip("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"speed is a number (1, 4, ...) or 'max', not {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("speed must be positive")
+    return value
+
+
+REPLAY_EPILOG = """\
+examples:
+  sensorlab replay recordings/step_up_asymmetric.csv --out out/replay
+  sensorlab replay walk.csv --speed max --record copy.csv --out out/walk
+
+Plays a recording through the live pipeline exactly as if the sensors were streaming
+(original timing, jitter and gaps), prints events as they happen ("rep 3, right lead:
+thigh ROM 68 deg, pelvic drop 6.1 deg; SI so far +41%"), and at the end writes the same
+summary.json, report.html and reps.csv as 'sensorlab analyze'. The first reps appear once
+calibration is done (quiet standing, then enough movement to find each segment's axes).
+"""
 
 
 def _feed_with_progress(analyzer, recording, show: bool) -> None:
@@ -159,8 +267,43 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     simulate.add_argument("--duration", type=float, metavar="S", help="approximate length, s")
     simulate.add_argument("--rate", type=float, metavar="HZ", help="sensor rate (default 100)")
-    simulate.add_argument("--out", required=True, metavar="NEW.csv", help="recording to write")
+    simulate.add_argument(
+        "--asymmetry",
+        type=float,
+        metavar="SI",
+        help="pelvic-drop symmetry index to simulate, %% (positive: the right leg lets "
+        "the pelvis drop more)",
+    )
+    simulate.add_argument(
+        "--live", action="store_true", help="stream in real time through the live pipeline"
+    )
+    simulate.add_argument(
+        "--speed", type=_speed, default=1.0, help="with --live: 1, 4, ... or max (default 1)"
+    )
+    simulate.add_argument(
+        "--out",
+        metavar="NEW.csv",
+        help="recording to write (with --live: recorded while it streams)",
+    )
     simulate.set_defaults(handler=_simulate)
+
+    replay = commands.add_parser(
+        "replay",
+        help="play a recording through the live pipeline, printing events as they happen",
+        description="Play a recording through the live pipeline as if the sensors were streaming.",
+        epilog=REPLAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
+    replay.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    replay.add_argument(
+        "--speed", type=_speed, default=1.0, help="1 (real time), 4, ... or max (default 1)"
+    )
+    replay.add_argument("--record", metavar="NEW.csv", help="record the stream to a new file")
+    replay.add_argument(
+        "--activity", choices=("step_up", "walk"), help="default: the sidecar's, else detected"
+    )
+    replay.set_defaults(handler=_replay)
     return parser
 
 

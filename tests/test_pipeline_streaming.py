@@ -44,13 +44,39 @@ def assert_same_records(actual, expected):
                 assert got == value, name
 
 
+def time_ordered_blocks(recording, rng, max_block=50):
+    """Random-size blocks released in time order, as sensors streaming together deliver."""
+    blocks = []
+    for name, chunk in recording.chunks.items():
+        lo = 0
+        while lo < len(chunk):
+            hi = min(lo + int(rng.integers(1, max_block + 1)), len(chunk))
+            blocks.append((float(chunk.t_s[hi - 1]), name, lo, hi))
+            lo = hi
+    for _, name, lo, hi in sorted(blocks):
+        yield slice_chunk(recording.chunks[name], lo, hi)
+
+
 def stream(recording, seed):
+    """Feed random blocks as a live session does, telling the analysis the stream time."""
     analyzer = SessionAnalyzer(recording.meta, source=recording.source)
     events = []
-    for block in random_blocks(recording, np.random.default_rng(seed)):
-        events.extend(analyzer.update([block]))
+    now = -np.inf
+    for block in time_ordered_blocks(recording, np.random.default_rng(seed)):
+        now = max(now, float(block.t_s[-1]))
+        events.extend(analyzer.update([block], now_t_s=now))
     analysis = analyzer.finish()
     return analysis, events
+
+
+def test_any_interleaving_of_blocks_gives_the_batch_result():
+    """Without stream time the analysis waits for every sensor: any order works."""
+    session = SCENARIOS["step_up_messy"](1)
+    batch = analyze(session.recording)
+    analyzer = SessionAnalyzer(session.recording.meta)
+    for block in random_blocks(session.recording, np.random.default_rng(4)):
+        analyzer.update([block])
+    assert_same_records(analyzer.finish().reps, batch.reps)
 
 
 @pytest.mark.parametrize("scenario", ["step_up_messy", "walk_asymmetric"])
@@ -93,3 +119,40 @@ def test_events_arrive_as_soon_as_judged_not_at_the_end():
     late = [(rep.t_end, t) for rep, t in reps if t > calibrations[0] + 0.5 and t - rep.t_end > 1.0]
     assert not late
     assert not any(isinstance(e, StepDetected) for e, _ in seen_at)
+
+
+def test_a_silent_sensor_does_not_hold_the_others_back():
+    """A thigh drops out for 6 s mid-session: once it counts as lost (3 s) the angles
+    of the others go on streaming (a rep needs both thighs, so none is judged until it
+    returns), and the stream ends with the batch result."""
+    session = SCENARIOS["step_up_alternating"](0)
+    recording = session.recording
+    thigh = recording.chunks["left_thigh"]
+    keep = (thigh.t_s < 45.0) | (thigh.t_s > 51.0)
+    chunks = dict(recording.chunks)
+    chunks["left_thigh"] = dataclasses.replace(
+        thigh,
+        t_s=thigh.t_s[keep],
+        acc_m_s2=thigh.acc_m_s2[keep],
+        gyr_rad_s=thigh.gyr_rad_s[keep],
+        seq=thigh.seq[keep],
+        device_t_s=thigh.device_t_s[keep],
+    )
+    recording = dataclasses.replace(recording, chunks=chunks)
+    batch = analyze(recording)
+    analyzer = SessionAnalyzer(recording.meta)
+    angles_reached_while_silent = -np.inf
+    now = -np.inf
+    for block in time_ordered_blocks(recording, np.random.default_rng(3), max_block=10):
+        now = max(now, float(block.t_s[-1]))
+        analyzer.update([block], now_t_s=now)
+        if now < 51.0 and analyzer.kinematics.size:
+            angles_reached_while_silent = float(analyzer.kinematics["t_s"][-1])
+    streamed = analyzer.finish()
+    assert angles_reached_while_silent > 50.0 - 3.0 - 0.5
+    assert np.isnan(
+        streamed.kinematics.left_thigh_sagittal_deg[
+            (streamed.kinematics.t_s > 46) & (streamed.kinematics.t_s < 50)
+        ]
+    ).all()
+    assert_same_records(streamed.reps, batch.reps)

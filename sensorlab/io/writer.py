@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sensorlab.io.sidecar import sidecar_dict
-from sensorlab.records import ImuChunk, Recording
+from sensorlab.records import ImuChunk, Recording, SessionMeta
 
 ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
 GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
@@ -41,21 +42,23 @@ def write_recording(recording: Recording, csv_path: str | os.PathLike) -> None:
     """
     path = Path(csv_path)
     chunks = list(recording.chunks.values())
-    header, formats, columns = _write_columns(chunks)
+    row_format = RowFormat.for_chunks(chunks)
     order = _interleave(chunks)
-    template = ",".join(formats) + "\n"
-    values = [np.asarray(col)[order].tolist() for col in columns]
 
     def write_csv(handle) -> None:
-        handle.write(",".join(header) + "\n")
-        step = 200_000
-        for start in range(0, len(order), step):
-            rows = zip(*(v[start : start + step] for v in values), strict=True)
-            handle.write("".join([template % row for row in rows]))
+        handle.write(row_format.header_line())
+        for text in row_format.lines(chunks, order):
+            handle.write(text)
 
-    sidecar = json.dumps(sidecar_dict(recording.meta), indent=2, ensure_ascii=False) + "\n"
-    _write_atomically(path.with_suffix(".json"), lambda handle: handle.write(sidecar))
+    _write_atomically(
+        path.with_suffix(".json"), lambda handle: handle.write(sidecar_text(recording.meta))
+    )
     _write_atomically(path, write_csv)
+
+
+def sidecar_text(meta: SessionMeta) -> str:
+    """The sidecar file's text for ``meta``: indented JSON, UTF-8 as is, a final line end."""
+    return json.dumps(sidecar_dict(meta), indent=2, ensure_ascii=False) + "\n"
 
 
 def _interleave(chunks: list[ImuChunk]) -> np.ndarray:
@@ -66,29 +69,97 @@ def _interleave(chunks: list[ImuChunk]) -> np.ndarray:
     return np.argsort(np.concatenate(keys), kind="stable")
 
 
-def _write_columns(chunks: list[ImuChunk]) -> tuple[list[str], list[str], list]:
-    """Header names, %-formats and per-row value arrays (all sensors concatenated)."""
-    header = ["t", "sensor", *ACC_COLUMNS, *GYR_COLUMNS]
-    formats = [f"%.{T_DECIMALS}f", "%s"] + [f"%.{ACC_DECIMALS}f"] * 3 + [f"%.{GYR_DECIMALS}f"] * 3
-    t = _concat([c.t_s for c in chunks])
-    names = _concat([np.full(len(c), _format_extra(c.placement), dtype=object) for c in chunks])
-    acc = _concat([c.acc_m_s2.reshape(-1, 3) for c in chunks]).reshape(-1, 3)
-    gyr = np.rad2deg(_concat([c.gyr_rad_s.reshape(-1, 3) for c in chunks]).reshape(-1, 3))
-    columns: list = [t, names, *acc.T, *gyr.T]
-    if any(c.seq is not None for c in chunks):
-        header.append("seq")
-        formats.append("%s")
-        columns.append(_text_column(chunks, lambda c: c.seq, str))
-    if any(c.device_t_s is not None for c in chunks):
-        header.append("device_t")
-        formats.append("%s")
-        columns.append(_text_column(chunks, lambda c: c.device_t_s, f"{{:.{T_DECIMALS}f}}".format))
-    extra_names = list(dict.fromkeys(name for c in chunks for name in c.extra))
-    for name in extra_names:
-        header.append(name)
-        formats.append("%s")
-        columns.append(_text_column(chunks, lambda c, n=name: c.extra.get(n), _format_extra))
-    return header, formats, columns
+@dataclass(frozen=True)
+class RowFormat:
+    """The columns of a recording CSV and how rows of samples are written to it.
+
+    The one implementation of the contract's row format, shared by :func:`write_recording`
+    and the streaming :class:`~sensorlab.io.recorder.Recorder`. Columns: the required
+    ``t, sensor, acc_x..z, gyr_x..z``, then the ``optional`` ones in the given order:
+    ``seq`` and ``device_t`` from the ImuChunk fields, any other name from
+    ``ImuChunk.extra``. t and ``device_t`` are written in seconds with :data:`T_DECIMALS`
+    decimals, acc in m/s^2 with :data:`ACC_DECIMALS`, gyro in deg/s (converted from rad/s)
+    with :data:`GYR_DECIMALS`; ``seq`` as an integer and extras exactly (text quoted when it
+    needs it). A chunk that lacks a column gets empty cells in it; extras a chunk has beyond
+    ``optional`` are not written.
+
+    Attributes
+    ----------
+    optional : tuple of str
+        The columns after the required ones, in file order.
+    """
+
+    optional: tuple[str, ...] = ()
+
+    @classmethod
+    def for_chunks(cls, chunks: Iterable[ImuChunk]) -> RowFormat:
+        """The batch writer's columns: ``seq``, ``device_t`` if any chunk has them, then every
+        extra any chunk has, in order of first appearance."""
+        chunks = list(chunks)
+        names = ["seq"] * any(c.seq is not None for c in chunks)
+        names += ["device_t"] * any(c.device_t_s is not None for c in chunks)
+        names += dict.fromkeys(name for c in chunks for name in c.extra)
+        return cls(tuple(names))
+
+    @property
+    def header(self) -> list[str]:
+        """Column names, in file order."""
+        return ["t", "sensor", *ACC_COLUMNS, *GYR_COLUMNS, *self.optional]
+
+    def header_line(self) -> str:
+        """The header row, with its line end."""
+        return ",".join(self.header) + "\n"
+
+    def lines(
+        self, chunks: list[ImuChunk], order: np.ndarray | None = None, step: int = 200_000
+    ) -> Iterator[str]:
+        """Rows of ``chunks`` as text, complete lines only, in pieces of up to ``step`` rows.
+
+        Parameters
+        ----------
+        chunks : list of ImuChunk
+            The samples; rows are numbered through the chunks one after the other.
+        order : ndarray of int, optional
+            Which rows to write in which order (indices into that numbering); all rows in
+            chunk order when not given.
+        step : int
+            Rows per yielded piece (bounds the memory the text takes).
+
+        Yields
+        ------
+        str
+            One or more complete lines, each ending in ``"\\n"``.
+        """
+        template, columns = self._columns(chunks)
+        if order is None:
+            order = np.arange(sum(len(c) for c in chunks))
+        values = [np.asarray(col)[order].tolist() for col in columns]
+        for start in range(0, len(order), step):
+            rows = zip(*(v[start : start + step] for v in values), strict=True)
+            yield "".join([template % row for row in rows])
+
+    def _columns(self, chunks: list[ImuChunk]) -> tuple[str, list]:
+        """The row %-template and per-row value arrays (all chunks concatenated)."""
+        formats = (
+            [f"%.{T_DECIMALS}f", "%s"] + [f"%.{ACC_DECIMALS}f"] * 3 + [f"%.{GYR_DECIMALS}f"] * 3
+        )
+        t = _concat([c.t_s for c in chunks])
+        names = _concat([np.full(len(c), _format_extra(c.placement), dtype=object) for c in chunks])
+        acc = _concat([c.acc_m_s2.reshape(-1, 3) for c in chunks]).reshape(-1, 3)
+        gyr = np.rad2deg(_concat([c.gyr_rad_s.reshape(-1, 3) for c in chunks]).reshape(-1, 3))
+        columns: list = [t, names, *acc.T, *gyr.T]
+        for name in self.optional:
+            formats.append("%s")
+            if name == "seq":
+                columns.append(_text_column(chunks, lambda c: c.seq, str))
+            elif name == "device_t":
+                fixed = f"{{:.{T_DECIMALS}f}}".format
+                columns.append(_text_column(chunks, lambda c: c.device_t_s, fixed))
+            else:
+                columns.append(
+                    _text_column(chunks, lambda c, n=name: c.extra.get(n), _format_extra)
+                )
+        return ",".join(formats) + "\n", columns
 
 
 def _concat(arrays: list[np.ndarray]) -> np.ndarray:

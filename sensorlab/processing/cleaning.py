@@ -149,7 +149,7 @@ class SampleCleaner:
             if np.isfinite(self.last_t_s_):
                 joined = np.concatenate([[self.last_t_s_], emitted])
             bins = np.minimum((np.diff(joined) / _PERIOD_BIN_S).astype(np.int64), _PERIOD_BINS)
-            self._period_counts += np.bincount(bins, minlength=_PERIOD_BINS + 1)
+            np.add.at(self._period_counts, bins, 1)
             self.last_t_s_ = float(emitted[-1])
         self.samples_ += int(index.size)
         seq = None if chunk.seq is None else np.asarray(chunk.seq, dtype=np.int64)[index]
@@ -165,10 +165,21 @@ class SampleCleaner:
             seq=seq,
             device_t_s=None if chunk.device_t_s is None else np.asarray(chunk.device_t_s)[index],
             extra={name: np.asarray(values)[index] for name, values in chunk.extra.items()},
+            host_t_s=None if chunk.host_t_s is None else np.asarray(chunk.host_t_s)[index],
         )
 
     def _account_seq(self, seq: np.ndarray) -> None:
         if seq.size == 0:
+            return
+        first_expected = seq[0] if self._last_seq is None else self._last_seq + 1
+        if (
+            seq[0] == first_expected
+            and seq[-1] - seq[0] == seq.size - 1
+            and seq[-1] < self.settings.seq_modulus
+            and (seq.size < 3 or np.all(np.diff(seq) == 1))
+        ):
+            # The usual case, a gap-free counter: nothing lost, no wrap, no reset.
+            self._last_seq = int(seq[-1])
             return
         values = seq if self._last_seq is None else np.concatenate([[self._last_seq], seq])
         modulus = self.settings.seq_modulus

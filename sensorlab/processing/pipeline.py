@@ -113,6 +113,10 @@ class AnalysisSettings:
         Refine with what there is after this long, seconds.
     calibration_search_s : float
         Quiet standing must start within this long of the session start, seconds.
+    silent_sensor_s : float
+        In a live stream, a sensor silent this long (the session then reports it lost)
+        no longer holds the others back, seconds (see :meth:`SessionAnalyzer.update`).
+        Its samples that still arrive later than that are recorded but not analysed.
     """
 
     timebase: TimebaseSettings = DEFAULT_TIMEBASE
@@ -122,6 +126,7 @@ class AnalysisSettings:
     step_up: StepUpSettings = DEFAULT_STEP_UP
     gait: GaitSettings = DEFAULT_GAIT
     refine_rotation_deg: float = 1080.0
+    silent_sensor_s: float = 3.0
     max_refine_wait_s: float = 60.0
     calibration_search_s: float = 60.0
 
@@ -223,6 +228,11 @@ class SessionAnalyzer:
             p: [] for p in REQUIRED_PLACEMENTS
         }
         self._ahrs_rows = 0
+        self._rows_seen = 0
+        # Thigh rotation summed since quiet standing: rows done, degrees, row of the hit.
+        self._turned = {
+            p: {"row": 0, "deg": 0.0, "hit": None} for p in ("left_thigh", "right_thigh")
+        }
         self._calibration: dict[str, SensorCalibration] | None = None
         self._pelvis_heading0_deg = 0.0
         self.kinematics = Columns(KINEMATICS_COLUMNS)
@@ -246,8 +256,19 @@ class SessionAnalyzer:
             self.timings_s[stage] += time.perf_counter() - started
 
     # ------------------------------------------------------------------ input
-    def update(self, chunks: Iterable[ImuChunk]) -> list:
-        """Feed blocks of samples (any sensors, any sizes); returns the new events."""
+    def update(self, chunks: Iterable[ImuChunk], now_t_s: float | None = None) -> list:
+        """Feed blocks of samples (any sensors, any sizes); returns the new events.
+
+        Parameters
+        ----------
+        chunks : iterable of ImuChunk
+            New samples.
+        now_t_s : float, optional
+            In a live stream, the newest sample time of any sensor, seconds: a sensor
+            silent for more than ``silent_sensor_s`` before it is treated as missing up
+            to there, so that the others carry on (the missing rows are empty, as batch
+            analysis finds them). Without it the analysis waits for every sensor.
+        """
         with self._timed("clean+timebase"):
             for chunk in chunks:
                 sensor = self._sensors.get(chunk.placement)
@@ -256,6 +277,11 @@ class SessionAnalyzer:
                 cleaned = sensor.cleaner.update(chunk)
                 if len(cleaned):
                     self._resample(chunk.placement, sensor, [cleaned])
+            if now_t_s is not None:
+                for sensor in self._sensors.values():
+                    if sensor.resampler is not None:
+                        silent_until = now_t_s - self.settings.silent_sensor_s
+                        self._store(sensor, sensor.resampler.advance_to(silent_until))
         return self._advance(final=False)
 
     def _resample(self, placement: str, sensor: _SensorGrid, chunks: list[ImuChunk]) -> None:
@@ -319,8 +345,9 @@ class SessionAnalyzer:
     def _advance(self, final: bool) -> list:
         rows = self._rows_available()
         events: list = []
-        if rows == 0:
-            return events
+        if rows == 0 or (rows == self._rows_seen and not final):
+            return events  # nothing new on the common time base
+        self._rows_seen = rows
         if self._static is None:
             with self._timed("calibration"):
                 if not self._find_static(rows, final):
@@ -429,22 +456,27 @@ class SessionAnalyzer:
 
         The evidence runs from the end of quiet standing to the first row by which both
         thighs have turned ``refine_rotation_deg`` (or ``max_refine_wait_s`` later): a
-        row fixed by the data, not by how the data arrived.
+        row fixed by the data, not by how the data arrived. The rotation is summed
+        incrementally, each new row once.
         """
         assert self._static is not None and self._static_rows is not None
         static_end = self._static_rows[1]
         longest = static_end + round(self.settings.max_refine_wait_s * self.rate_hz)
         end = min(rows, longest)
-        reached = []
-        for placement in ("left_thigh", "right_thigh"):
-            _, gyr = self._raw(placement, static_end, end)
+        for placement, turn in self._turned.items():
+            lo = max(turn["row"], static_end)
+            if turn["hit"] is not None or end <= lo:
+                continue
+            _, gyr = self._raw(placement, lo, end)
             rate_dps = np.degrees(
                 np.linalg.norm(gyr - self._static[placement].gyro_bias_rad_s, axis=1)
             )
             moving = np.where(rate_dps > self.settings.alignment.moving_rate_dps, rate_dps, 0.0)
-            turned = np.cumsum(np.nan_to_num(moving)) / self.rate_hz
+            turned = turn["deg"] + np.cumsum(np.nan_to_num(moving)) / self.rate_hz
             hits = np.flatnonzero(turned >= self.settings.refine_rotation_deg)
-            reached.append(static_end + int(hits[0]) + 1 if hits.size else None)
+            turn["hit"] = lo + int(hits[0]) + 1 if hits.size else None
+            turn["deg"], turn["row"] = float(turned[-1]), end
+        reached = [turn["hit"] for turn in self._turned.values()]
         if all(row is not None for row in reached):
             return max(reached)
         if rows >= longest:

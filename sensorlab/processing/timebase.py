@@ -109,6 +109,23 @@ class GridResampler:
         last_ready = int(np.floor((self._t[-1] - margin) * self.settings.rate_hz - 1e-9))
         return self._emit(last_ready)
 
+    def advance_to(self, t_s: float) -> GridBlock:
+        """The sensor is silent up to ``t_s``: emit its grid points up to there.
+
+        Only when the silence is already longer than ``max_gap_s``, so the points in it
+        are empty, exactly as they will be when the next sample finally arrives (or as
+        batch processing finds them). Lets the other sensors carry on meanwhile.
+        """
+        if (
+            self._t.size == 0
+            or self._next_k is None
+            or t_s - self._t[-1] <= self.settings.max_gap_s
+        ):
+            return GridBlock(
+                self._next_k or 0, np.empty((0, 1 if self._v is None else self._v.shape[1] + 1))
+            )
+        return self._emit(int(np.floor(t_s * self.settings.rate_hz + 1e-9)))
+
     def flush(self) -> GridBlock:
         """Emit the remaining grid points up to the last sample (end of stream)."""
         if self._t.size == 0 or self._next_k is None:

@@ -131,3 +131,46 @@ SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
     "walk_asymmetric": walk_asymmetric,
 }
 """Every preset by name; each takes ``seed`` first."""
+
+
+def with_asymmetry(
+    activity: str,
+    drop_si_pct: float,
+    seed: int = 0,
+    *,
+    duration_s: float | None = None,
+    rate_hz: float = 100.0,
+    mean_drop_deg: float = 4.5,
+) -> SimulatedSession:
+    """A session whose pelvic drop has a chosen Robinson symmetry index.
+
+    Parameters
+    ----------
+    activity : {"step_up", "walk"}
+        Step-ups in two sets, or a walk.
+    drop_si_pct : float
+        Target SI of the pelvic drop, %: positive when the right working (or stance) leg
+        lets the pelvis drop more. The two drops are ``mean * (1 -/+ SI / 200)``.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    duration_s : float, optional
+        Approximate length, seconds.
+    rate_hz : float
+        Sensor rate, Hz.
+    mean_drop_deg : float
+        Mean of the two sides' drops, degrees.
+    """
+    left = mean_drop_deg * (1 - drop_si_pct / 200.0)
+    right = mean_drop_deg * (1 + drop_si_pct / 200.0)
+    if activity == "walk":
+        settings = WalkSettings(
+            duration_s=duration_s or 60.0, left_pelvic_drop_deg=left, right_pelvic_drop_deg=right
+        )
+        return simulate_walk(settings, _sensors(rate_hz), seed)
+    settings = replace(
+        ASYMMETRIC_STEP_UPS,
+        left=replace(ASYMMETRIC_STEP_UPS.left, pelvic_drop_deg=left),
+        right=replace(ASYMMETRIC_STEP_UPS.right, pelvic_drop_deg=right),
+    )
+    settings = replace(settings, reps_per_side=_reps_for(settings, duration_s, 8))
+    return simulate_step_ups(settings, _sensors(rate_hz), seed)

@@ -51,10 +51,21 @@ class SimulatedSource:
         session = make(
             seed, **{k: v for k, v in options.items() if k in accepted and v is not None}
         )
+        self._attach(session, f"sim:{scenario}", speed)
+
+    @classmethod
+    def from_session(cls, session, name: str, speed: float | None = 1.0) -> SimulatedSource:
+        """Stream an already simulated session (e.g. one made with custom settings)."""
+        source = cls.__new__(cls)
+        source._attach(session, name, speed)
+        return source
+
+    def _attach(self, session, name: str, speed: float | None) -> None:
+        self.session = session
         self.truth = session.truth
         self._replay = ReplaySource(session.recording, speed=speed)
         self.meta = session.recording.meta
-        self.name = f"sim:{scenario}"
+        self.name = name
 
     def blocks(self) -> AsyncIterator[ImuChunk]:
         """Blocks as a streaming sensor would deliver them."""
