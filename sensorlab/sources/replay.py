@@ -96,8 +96,10 @@ class ReplaySource:
             elif count % 64 == 0:
                 await asyncio.sleep(0)  # let the consumer run
             block = slice_chunk(self.recording.chunks[placement], start, end)
-            received = time.perf_counter() - t0_wall
-            yield replace(block, host_t_s=np.full(end - start, received))
+            if block.host_t_s is None:
+                received = time.perf_counter() - t0_wall
+                block = replace(block, host_t_s=np.full(end - start, received))
+            yield block
 
 
 def _reordered(chunk: ImuChunk, order: np.ndarray) -> ImuChunk:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import numpy as np
 
 from sensorlab.errors import InputError
 from sensorlab.records import ImuChunk
+from sensorlab.sources.link import DEFAULT_LINK, LinkAligner, LinkSettings, SimulatedLink
 from sensorlab.sources.replay import ReplaySource
 
 
@@ -29,6 +33,10 @@ class SimulatedSource:
         Relative to real time; ``None`` as fast as possible.
     rate_hz : float, optional
         Sensor rate, Hz.
+    link : LinkSettings or None
+        Stream as over Bluetooth: only device times and packet receive stamps reach the
+        host, and the collector's clock alignment (:class:`LinkAligner`) recovers the
+        session time. ``None`` streams the simulator's session times as they are.
     """
 
     def __init__(
@@ -38,6 +46,7 @@ class SimulatedSource:
         duration_s: float | None = None,
         speed: float | None = 1.0,
         rate_hz: float | None = None,
+        link: LinkSettings | None = DEFAULT_LINK,
     ) -> None:
         from sensorlab.simulate import SCENARIOS
 
@@ -51,25 +60,44 @@ class SimulatedSource:
         session = make(
             seed, **{k: v for k, v in options.items() if k in accepted and v is not None}
         )
-        self._attach(session, f"sim:{scenario}", speed)
+        self._attach(session, f"sim:{scenario}", speed, link, seed)
 
     @classmethod
-    def from_session(cls, session, name: str, speed: float | None = 1.0) -> SimulatedSource:
+    def from_session(
+        cls,
+        session,
+        name: str,
+        speed: float | None = 1.0,
+        link: LinkSettings | None = DEFAULT_LINK,
+        seed: int = 0,
+    ) -> SimulatedSource:
         """Stream an already simulated session (e.g. one made with custom settings)."""
         source = cls.__new__(cls)
-        source._attach(session, name, speed)
+        source._attach(session, name, speed, link, seed)
         return source
 
-    def _attach(self, session, name: str, speed: float | None) -> None:
+    def _attach(self, session, name: str, speed, link, seed: int) -> None:
         self.session = session
         self.truth = session.truth
-        self._replay = ReplaySource(session.recording, speed=speed)
-        self.meta = session.recording.meta
+        recording = session.recording
+        self._aligner = None
+        if link is not None:
+            rng = np.random.default_rng([seed, 0x11CC])
+            chunks = {}
+            for placement, chunk in recording.chunks.items():
+                received = SimulatedLink(link, rng).receive_times(chunk.t_s)
+                chunks[placement] = replace(chunk, host_t_s=received)
+            recording = replace(recording, chunks=chunks)
+            self._aligner = LinkAligner()
+        self._replay = ReplaySource(recording, speed=speed)
+        self.meta = recording.meta
         self.name = name
 
-    def blocks(self) -> AsyncIterator[ImuChunk]:
-        """Blocks as a streaming sensor would deliver them."""
-        return self._replay.blocks()
+    async def blocks(self) -> AsyncIterator[ImuChunk]:
+        """Blocks as a streaming sensor would deliver them (times aligned as a collector
+        aligns them, when streaming over the simulated link)."""
+        async for block in self._replay.blocks():
+            yield block if self._aligner is None else self._aligner.align(block)
 
     def stop(self) -> None:
         """End the stream at the next block."""
