@@ -29,8 +29,6 @@ DIRECTIONS: dict[str, tuple[float, float, float]] = {
 PLACEMENTS = ("pelvis", "left_thigh", "right_thigh")
 """Placements that the metrics use; others (e.g. ``left_shank``) are carried but ignored."""
 
-SIDES = ("left", "right")
-
 
 class MountError(ValueError):
     """A sensor mount that is not a right-handed mapping of axes to directions."""
@@ -90,11 +88,3 @@ def _direction_name(vector: np.ndarray) -> str:
         if np.allclose(vector, unit):
             return name
     return str(vector)
-
-
-def side_of(placement: str) -> str | None:
-    """``"left"`` or ``"right"`` for a thigh placement, else ``None``."""
-    for side in SIDES:
-        if placement.startswith(side + "_"):
-            return side
-    return None
