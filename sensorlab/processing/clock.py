@@ -373,7 +373,8 @@ class _EnvelopeAligner:
         self._restart()
 
     def _fitted(self) -> bool:
-        return bool(np.isfinite(self._c0))
+        # math, not numpy: called several times per block, on a Python float.
+        return math.isfinite(self._c0)
 
     def _line(self, x: np.ndarray | float) -> np.ndarray | float:
         return self._c0 + self._slope * (x - self._x0)
@@ -574,14 +575,14 @@ class _EnvelopeAligner:
     def _mapping(self) -> tuple[float, float]:
         """(offset_s, drift_ppm) of ``host = device * (1 + drift) + offset`` now."""
         c = min(self._c0, self._run_c)
-        if not np.isfinite(c):
+        if not math.isfinite(c):
             return float("nan"), float("nan")
         return float(c - self._slope * self._x0), float(self._slope * 1e6)
 
 
 def _as_times(name: str, values: np.ndarray) -> np.ndarray:
     array = np.array(values, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():  # the method: np.all's dispatch costs more per block
         raise ValueError(f"{name} must be finite; drop or fill NaN samples first")
     return array
 

@@ -30,12 +30,16 @@ class Columns:
         n = len(next(iter(columns.values())))
         held = self.size - self.first
         if held + n > self._data.shape[0]:
-            grown = np.full((max(2 * self._data.shape[0], held + n), len(self.names)), np.nan)
-            grown[:held] = self._data[:held]
-            self._data = grown
+            self._grow(held + n)
         for name, values in columns.items():
             self._data[held : held + n, self._index[name]] = values
         self.size += n
+
+    def _grow(self, rows: int) -> None:
+        held = self.size - self.first
+        grown = np.full((max(2 * self._data.shape[0], rows), len(self.names)), np.nan)
+        grown[:held] = self._data[:held]
+        self._data = grown
 
     def forget_before(self, row: int) -> None:
         """Release the rows before ``row`` (memory stays flat in a long stream)."""
@@ -51,6 +55,28 @@ class Columns:
         if lo < self.first:
             raise IndexError(f"row {lo} was forgotten (oldest held: {self.first})")
         return self._data[lo - self.first : hi - self.first, self._index[name]]
+
+    def append_block(self, values: np.ndarray) -> None:
+        """Append rows given as one 2-D array, one column per name in order.
+
+        The same as :meth:`append` with each column of ``values``, in one copy (the
+        streaming pipeline appends a few rows at a time, so per-column calls dominate).
+        """
+        n = values.shape[0]
+        held = self.size - self.first
+        if held + n > self._data.shape[0]:
+            self._grow(held + n)
+        self._data[held : held + n] = values
+        self.size += n
+
+    def block(self, lo: int, hi: int, first: int, stop: int) -> np.ndarray:
+        """Rows ``lo:hi`` of the columns ``first:stop`` (by position), as a C-ordered copy.
+
+        What ``np.column_stack`` of those columns' :meth:`rows` gives, in one call.
+        """
+        if lo < self.first:
+            raise IndexError(f"row {lo} was forgotten (oldest held: {self.first})")
+        return self._data[lo - self.first : hi - self.first, first:stop].copy()
 
     def __getitem__(self, name: str) -> np.ndarray:
         """Every held row of a column (a view); row ``first`` comes first."""

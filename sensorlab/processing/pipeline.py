@@ -309,7 +309,7 @@ class SessionAnalyzer:
             return
         if sensor.k0 is None:
             sensor.k0 = block.k0
-        sensor.values.append(**{name: block.values[:, i] for i, name in enumerate(_RAW)})
+        sensor.values.append_block(block.values)  # its columns are _RAW, in order
 
     # ------------------------------------------------------------- the stages
     def _rows_available(self) -> int:
@@ -323,9 +323,9 @@ class SessionAnalyzer:
         """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 3) each."""
         sensor = self._sensors[placement]
         offset = self._k0 - sensor.k0
-        values = sensor.values
-        acc = np.column_stack([values.rows(n, offset + lo, offset + hi) for n in _RAW[:3]])
-        gyr = np.column_stack([values.rows(n, offset + lo, offset + hi) for n in _RAW[3:6]])
+        # acc_x..acc_z and gyr_x..gyr_z are the first six columns of _RAW: one copy each.
+        acc = sensor.values.block(offset + lo, offset + hi, 0, 3)
+        gyr = sensor.values.block(offset + lo, offset + hi, 3, 6)
         return acc, gyr
 
     def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:

@@ -138,14 +138,30 @@ class GridResampler:
         if last_k < k0:
             return GridBlock(k0, np.empty((0, self._v.shape[1] + 1)))
         grid_t = np.arange(k0, last_k + 1) * self._period_s
-        out, span = self._interpolate(grid_t)
         if self.averaging:
             averaged, filled = self._bin_means(grid_t)
-            out[filled] = averaged[filled]
+            if filled.all():
+                # Every bin has samples, so every interpolated value would be replaced
+                # by its mean: only the gap lengths are needed (the usual case, and the
+                # interpolation's dozen small-array calls are most of a streaming update).
+                out, span = averaged, self._spans(grid_t)
+            else:
+                out, span = self._interpolate(grid_t)
+                out[filled] = averaged[filled]
+        else:
+            out, span = self._interpolate(grid_t)
         self._next_k = last_k + 1
         self._trim()
         flags = (span > self.settings.flag_gap_s).astype(float)
         return GridBlock(k0, np.column_stack([out, flags]))
+
+    def _spans(self, grid_t: np.ndarray) -> np.ndarray:
+        """The length of the sample gap around each point, as :meth:`_interpolate` has it."""
+        t = self._t
+        if t.size == 1:
+            return np.zeros(grid_t.size)
+        right = np.clip(np.searchsorted(t, grid_t, side="left"), 1, t.size - 1)
+        return t[right] - t[right - 1]
 
     def _interpolate(self, grid_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Linear interpolation, and the length of the sample gap around each point."""

@@ -79,5 +79,7 @@ class LinkAligner:
         """The chunk with ``t_s`` from its device clock mapped onto the host clock."""
         if chunk.device_t_s is None or chunk.host_t_s is None:
             raise ValueError(f"{chunk.placement}: alignment needs device times and receive stamps")
-        aligner = self._aligners.setdefault(chunk.placement, ClockAligner())
+        aligner = self._aligners.get(chunk.placement)
+        if aligner is None:  # not setdefault: that would build an aligner on every call
+            aligner = self._aligners[chunk.placement] = ClockAligner()
         return replace(chunk, t_s=aligner.update(chunk.device_t_s, chunk.host_t_s))
