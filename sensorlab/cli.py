@@ -218,6 +218,17 @@ def _feed_with_progress(analyzer, recording, show: bool) -> None:
             bar.update(round(block_end_s) - bar.n)
 
 
+def _add_recording_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of every command that reads a recording and writes the outputs."""
+    parser.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    parser.add_argument(
+        "--activity",
+        choices=("step_up", "walk"),
+        help="what the session is (default: the sidecar's 'activity', else detected)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -237,13 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=ANALYZE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    analyze.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
-    analyze.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
-    analyze.add_argument(
-        "--activity",
-        choices=("step_up", "walk"),
-        help="what the session is (default: the sidecar's 'activity', else detected)",
-    )
+    _add_recording_arguments(analyze)
     analyze.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     analyze.set_defaults(handler=_analyze)
 
@@ -294,15 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=REPLAY_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    replay.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
-    replay.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    _add_recording_arguments(replay)
     replay.add_argument(
         "--speed", type=_speed, default=1.0, help="1 (real time), 4, ... or max (default 1)"
     )
     replay.add_argument("--record", metavar="NEW.csv", help="record the stream to a new file")
-    replay.add_argument(
-        "--activity", choices=("step_up", "walk"), help="default: the sidecar's, else detected"
-    )
     replay.set_defaults(handler=_replay)
     return parser
 
