@@ -61,13 +61,15 @@ class ReplaySource:
     def _schedule(self) -> list[tuple[float, str, int, int]]:
         """Release time (recorded s), sensor and sample range of every block."""
         schedule = []
+        self._chunks = {}
         for placement, chunk in self.recording.chunks.items():
             if len(chunk) == 0:
                 continue
             order = np.argsort(chunk.t_s, kind="stable")
             if np.any(order != np.arange(len(chunk))):
                 # Files can hold out-of-order rows; a sensor delivers in time order.
-                self.recording.chunks[placement] = chunk = _reordered(chunk, order)
+                chunk = _reordered(chunk, order)
+            self._chunks[placement] = chunk
             edges = np.flatnonzero(np.diff(np.floor(chunk.t_s / self.block_s))) + 1
             starts = np.concatenate([[0], edges])
             ends = np.concatenate([edges, [len(chunk)]])
@@ -95,7 +97,7 @@ class ReplaySource:
                     await asyncio.sleep(delay)
             elif count % 64 == 0:
                 await asyncio.sleep(0)  # let the consumer run
-            block = slice_chunk(self.recording.chunks[placement], start, end)
+            block = slice_chunk(self._chunks[placement], start, end)
             if block.host_t_s is None:
                 received = time.perf_counter() - t0_wall
                 block = replace(block, host_t_s=np.full(end - start, received))
