@@ -66,10 +66,7 @@ prescribed body motion, then noise, bias, quantisation, strap error, clocks and 
 
 
 def _simulated_session(args: argparse.Namespace):
-    import inspect
-
-    from sensorlab.simulate import SCENARIOS
-    from sensorlab.simulate.scenarios import with_asymmetry
+    from sensorlab.simulate.scenarios import make_scenario, with_asymmetry
 
     if args.asymmetry is not None:
         if args.scenario:
@@ -84,12 +81,7 @@ def _simulated_session(args: argparse.Namespace):
         )
         return name, session
     name = args.scenario or f"{args.activity}_asymmetric"
-    make = SCENARIOS[name]
-    options = {"duration_s": args.duration, "rate_hz": args.rate}
-    accepted = inspect.signature(make).parameters
-    return name, make(
-        args.seed, **{k: v for k, v in options.items() if k in accepted and v is not None}
-    )
+    return name, make_scenario(name, args.seed, duration_s=args.duration, rate_hz=args.rate)
 
 
 def _simulate(args: argparse.Namespace) -> int:

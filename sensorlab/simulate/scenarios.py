@@ -8,6 +8,7 @@ otherwise; all presets draw each strap error uniformly up to 20 deg.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -131,6 +132,22 @@ SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
     "walk_asymmetric": walk_asymmetric,
 }
 """Every preset by name; each takes ``seed`` first."""
+
+
+def make_scenario(
+    name: str, seed: int = 0, *, duration_s: float | None = None, rate_hz: float | None = None
+) -> SimulatedSession:
+    """The preset ``name``, passing ``duration_s`` and ``rate_hz`` where it takes them.
+
+    Raises
+    ------
+    KeyError
+        For an unknown name.
+    """
+    make = SCENARIOS[name]
+    accepted = inspect.signature(make).parameters
+    options = {"duration_s": duration_s, "rate_hz": rate_hz}
+    return make(seed, **{k: v for k, v in options.items() if k in accepted and v is not None})
 
 
 def with_asymmetry(

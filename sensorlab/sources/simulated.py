@@ -6,7 +6,6 @@ which takes well under a second per minute of session, then streamed like a reco
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -48,18 +47,13 @@ class SimulatedSource:
         rate_hz: float | None = None,
         link: LinkSettings | None = DEFAULT_LINK,
     ) -> None:
-        from sensorlab.simulate import SCENARIOS
+        from sensorlab.simulate.scenarios import SCENARIOS, make_scenario
 
         if scenario not in SCENARIOS:
             raise InputError(
                 f"unknown scenario {scenario!r}; choose one of {', '.join(sorted(SCENARIOS))}"
             )
-        make = SCENARIOS[scenario]
-        options = {"duration_s": duration_s, "rate_hz": rate_hz}
-        accepted = inspect.signature(make).parameters
-        session = make(
-            seed, **{k: v for k, v in options.items() if k in accepted and v is not None}
-        )
+        session = make_scenario(scenario, seed, duration_s=duration_s, rate_hz=rate_hz)
         self._attach(session, f"sim:{scenario}", speed, link, seed)
 
     @classmethod
