@@ -52,6 +52,24 @@ class ImuChunk:
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
+    def take(self, index) -> ImuChunk:
+        """The samples picked by ``index`` (a slice, indices or a mask), every per-sample
+        array alike."""
+
+        def pick(values):
+            return None if values is None else values[index]
+
+        return ImuChunk(
+            placement=self.placement,
+            t_s=self.t_s[index],
+            acc_m_s2=self.acc_m_s2[index],
+            gyr_rad_s=self.gyr_rad_s[index],
+            seq=pick(self.seq),
+            device_t_s=pick(self.device_t_s),
+            extra={name: values[index] for name, values in self.extra.items()},
+            host_t_s=pick(self.host_t_s),
+        )
+
 
 @dataclass(frozen=True)
 class SensorInfo:

@@ -10,17 +10,8 @@ from sensorlab.records import ImuChunk, Recording
 
 
 def slice_chunk(chunk: ImuChunk, lo: int, hi: int) -> ImuChunk:
-    """Samples ``lo:hi`` of a chunk, every per-sample array sliced alike."""
-    return ImuChunk(
-        placement=chunk.placement,
-        t_s=chunk.t_s[lo:hi],
-        acc_m_s2=chunk.acc_m_s2[lo:hi],
-        gyr_rad_s=chunk.gyr_rad_s[lo:hi],
-        seq=None if chunk.seq is None else chunk.seq[lo:hi],
-        device_t_s=None if chunk.device_t_s is None else chunk.device_t_s[lo:hi],
-        extra={name: values[lo:hi] for name, values in chunk.extra.items()},
-        host_t_s=None if chunk.host_t_s is None else chunk.host_t_s[lo:hi],
-    )
+    """Samples ``lo:hi`` of a chunk."""
+    return chunk.take(slice(lo, hi))
 
 
 def iter_time_blocks(

@@ -164,21 +164,12 @@ class SampleCleaner:
                 np.add.at(self._period_counts, bins, 1)
             self.last_t_s_ = float(emitted[-1])
         self.samples_ += int(index.size)
-        seq = None if chunk.seq is None else np.asarray(chunk.seq, dtype=np.int64)[index]
-        if seq is None and index.size:
+        kept = chunk.take(index)
+        if kept.seq is None and index.size:
             self._last_seq = None  # samples without a counter break the chain
-        elif seq is not None:
-            self._account_seq(seq)
-        return ImuChunk(
-            placement=chunk.placement,
-            t_s=emitted,
-            acc_m_s2=np.asarray(chunk.acc_m_s2)[index],
-            gyr_rad_s=np.asarray(chunk.gyr_rad_s)[index],
-            seq=seq,
-            device_t_s=None if chunk.device_t_s is None else np.asarray(chunk.device_t_s)[index],
-            extra={name: np.asarray(values)[index] for name, values in chunk.extra.items()},
-            host_t_s=None if chunk.host_t_s is None else np.asarray(chunk.host_t_s)[index],
-        )
+        elif kept.seq is not None:
+            self._account_seq(np.asarray(kept.seq, dtype=np.int64))
+        return kept
 
     def _account_seq(self, seq: np.ndarray) -> None:
         if seq.size == 0:

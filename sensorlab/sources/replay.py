@@ -68,7 +68,7 @@ class ReplaySource:
             order = np.argsort(chunk.t_s, kind="stable")
             if np.any(order != np.arange(len(chunk))):
                 # Files can hold out-of-order rows; a sensor delivers in time order.
-                chunk = _reordered(chunk, order)
+                chunk = chunk.take(order)
             self._chunks[placement] = chunk
             edges = np.flatnonzero(np.diff(np.floor(chunk.t_s / self.block_s))) + 1
             starts = np.concatenate([[0], edges])
@@ -102,19 +102,3 @@ class ReplaySource:
                 received = time.perf_counter() - t0_wall
                 block = replace(block, host_t_s=np.full(end - start, received))
             yield block
-
-
-def _reordered(chunk: ImuChunk, order: np.ndarray) -> ImuChunk:
-    def take(values):
-        return None if values is None else values[order]
-
-    return replace(
-        chunk,
-        t_s=chunk.t_s[order],
-        acc_m_s2=chunk.acc_m_s2[order],
-        gyr_rad_s=chunk.gyr_rad_s[order],
-        seq=take(chunk.seq),
-        device_t_s=take(chunk.device_t_s),
-        host_t_s=take(chunk.host_t_s),
-        extra={name: values[order] for name, values in chunk.extra.items()},
-    )
