@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sensorlab.errors import InputError
-from sensorlab.frames import mount_matrix
+from sensorlab.frames import PLACEMENTS, mount_matrix
 from sensorlab.processing import angles
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
@@ -80,7 +80,6 @@ from sensorlab.records import (
     StepResult,
 )
 
-REQUIRED_PLACEMENTS = ("pelvis", "left_thigh", "right_thigh")
 ACTIVITIES = ("step_up", "walk")
 KINEMATICS_COLUMNS = (
     "t_s",
@@ -216,17 +215,15 @@ class SessionAnalyzer:
             )
         self.rate_hz = settings.timebase.rate_hz
         self.warnings: list[str] = []
-        self._sensors = {p: _SensorGrid() for p in REQUIRED_PLACEMENTS}
+        self._sensors = {p: _SensorGrid() for p in PLACEMENTS}
         self._k0: int | None = None
         self._static: dict[str, StaticPose] | None = None
         self._static_rows: tuple[int, int] | None = None
         self._estimators: dict[str, OrientationEstimator] = {}
         # Orientation uncertain (after a gap, until reset), per sensor, rows from the
         # start of the quiet span on.
-        self._uncertain = {p: Columns(["flag"]) for p in REQUIRED_PLACEMENTS}
-        self._pending_quaternions: dict[str, list[np.ndarray]] = {
-            p: [] for p in REQUIRED_PLACEMENTS
-        }
+        self._uncertain = {p: Columns(["flag"]) for p in PLACEMENTS}
+        self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in PLACEMENTS}
         self._ahrs_rows = 0
         self._rows_seen = 0
         # Thigh rotation summed since quiet standing: rows done, degrees, row of the hit.
@@ -382,7 +379,7 @@ class SessionAnalyzer:
         else:
             search = t <= t[0] + self.settings.calibration_search_s
             masks = []
-            for placement in REQUIRED_PLACEMENTS:
+            for placement in PLACEMENTS:
                 acc, gyr = self._raw(placement, 0, int(search.sum()))
                 valid = np.isfinite(acc).all(axis=1)
                 masks.append(
@@ -403,7 +400,7 @@ class SessionAnalyzer:
         lo, hi = np.searchsorted(t, span[0]), np.searchsorted(t, span[1], side="right")
         try:
             poses = {}
-            for placement in REQUIRED_PLACEMENTS:
+            for placement in PLACEMENTS:
                 acc, gyr = self._raw(placement, lo, hi)
                 valid = np.isfinite(acc).all(axis=1)
                 poses[placement] = static_pose(t[lo:hi][valid], acc[valid], gyr[valid], span)
@@ -428,7 +425,7 @@ class SessionAnalyzer:
         """
         lo, hi = self._ahrs_rows, rows
         if hi <= lo:
-            return lo, {p: np.empty((0, 4)) for p in REQUIRED_PLACEMENTS}
+            return lo, {p: np.empty((0, 4)) for p in PLACEMENTS}
         t = self._grid_t(lo, hi)
         blocks = {}
         for placement, estimator in self._estimators.items():
@@ -504,7 +501,7 @@ class SessionAnalyzer:
                 references.append(
                     ThighReference(evidence, calibration[placement].sensor_to_segment[1])
                 )
-        self._calibration = {p: calibration[p] for p in REQUIRED_PLACEMENTS}
+        self._calibration = {p: calibration[p] for p in PLACEMENTS}
         pelvis_q = self._quaternions("pelvis")[: static_end - static_lo]
         forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
         self._pelvis_heading0_deg = float(
@@ -512,9 +509,9 @@ class SessionAnalyzer:
         )
         self.kinematics.append(**{name: np.full(static_lo, np.nan) for name in KINEMATICS_COLUMNS})
         self._append_kinematics(
-            static_lo, self._ahrs_rows, {p: self._quaternions(p) for p in REQUIRED_PLACEMENTS}
+            static_lo, self._ahrs_rows, {p: self._quaternions(p) for p in PLACEMENTS}
         )
-        self._pending_quaternions = {p: [] for p in REQUIRED_PLACEMENTS}
+        self._pending_quaternions = {p: [] for p in PLACEMENTS}
 
     def _heading_evidence(self, placement: str, evidence_end: int) -> HeadingEvidence | None:
         """Movement data from the end of quiet standing to ``evidence_end``."""
@@ -526,7 +523,7 @@ class SessionAnalyzer:
         acc, gyr = self._raw(placement, static_end, evidence_end)
         # Keep rows where every sensor has data, so that the sensors' evidence lines up.
         valid = np.ones(evidence_end - static_end, dtype=bool)
-        for other in REQUIRED_PLACEMENTS:
+        for other in PLACEMENTS:
             other_q = self._quaternions(other)[static_end - static_lo : evidence_end - static_lo]
             other_acc, _ = self._raw(other, static_end, evidence_end)
             valid &= np.isfinite(other_q).all(axis=1) & np.isfinite(other_acc).all(axis=1)
@@ -556,7 +553,7 @@ class SessionAnalyzer:
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
         up = {
             p: up_in_sensor(quaternions[p]) @ self._calibration[p].sensor_to_segment.T
-            for p in REQUIRED_PLACEMENTS
+            for p in PLACEMENTS
         }
         columns["pelvis_tilt_deg"] = angles.pelvis_tilt_deg(up["pelvis"])
         columns["pelvis_obliquity_deg"] = angles.pelvis_obliquity_deg(up["pelvis"])
@@ -579,7 +576,7 @@ class SessionAnalyzer:
             rotate_to_world(quaternions["pelvis"], acc)[:, 2] - self._static["pelvis"].gravity_m_s2
         )
         gap = np.zeros(hi - lo, dtype=bool)
-        for placement in REQUIRED_PLACEMENTS:
+        for placement in PLACEMENTS:
             first = self._static_rows[0]
             uncertain = self._uncertain[placement].rows("flag", lo - first, hi - first) > 0.5
             gap |= self._bridged(placement, lo, hi) | uncertain
@@ -641,7 +638,7 @@ class SessionAnalyzer:
         if missing:
             raise InputError(
                 f"{self.source or 'session'}: no samples from {', '.join(missing)}; "
-                f"the analysis needs {', '.join(REQUIRED_PLACEMENTS)} "
+                f"the analysis needs {', '.join(PLACEMENTS)} "
                 "(check the 'sensor' column names)"
             )
         for placement, sensor in self._sensors.items():
