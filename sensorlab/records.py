@@ -177,6 +177,8 @@ class SensorCalibration:
         movement defined the remaining axis.
     notes : tuple of str
         Plain-language remarks (what was estimated from the data, what was assumed).
+    warnings : tuple of str
+        Those remarks the user should act on (e.g. check how a sensor was strapped).
     """
 
     placement: str
@@ -186,6 +188,7 @@ class SensorCalibration:
     mount_correction_deg: float | None
     quality: float
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -188,3 +188,25 @@ def test_pelvis_heading_from_the_thighs_flexion_axes():
     assert calibration.mount_correction_deg == pytest.approx(25.0, abs=0.1)
     alone = calibrate_sensor("pelvis", static, pelvis, nominal)  # without the thighs
     assert rotation_angle_deg(alone.sensor_to_segment, pelvis_to_segment) > 5.0
+
+
+def test_a_heading_far_from_the_mount_is_not_trusted_and_is_a_warning():
+    """The movement says the thigh sensor sits 60 deg about the vertical from where the
+    sidecar says: more than a strap slips, so the nominal heading is kept and the user
+    is told to check the strap."""
+    nominal = mount_matrix({"x": "up", "y": "forward", "z": "left"})
+    strap = Rotation.from_euler("z", 60, degrees=True).as_matrix()  # about the long axis
+    actual = strap @ nominal
+    up_sensor = actual.T @ [0.0, 0.0, 1.0]
+    left_sensor = actual.T @ [0.0, 1.0, 0.0]
+    t = np.arange(0, 10, 0.01)
+    gyr = np.outer(-np.radians(120) * np.sin(2 * np.pi * 0.5 * t), left_sensor)
+    evidence = HeadingEvidence(gyr, np.zeros_like(gyr), np.eye(3), 100.0)
+    static = StaticPose((0.0, 3.0), np.zeros(3), up_sensor, 0.01)
+    calibration = calibrate_sensor("left_thigh", static, evidence, nominal)
+    assert rotation_angle_deg(calibration.sensor_to_segment, nominal) < 0.01
+    assert (
+        len(calibration.warnings) == 1
+        and "check how the sensor was strapped" in calibration.warnings[0]
+    )
+    assert calibration.warnings[0] in calibration.notes

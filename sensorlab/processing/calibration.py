@@ -323,6 +323,7 @@ def calibrate_sensor(
         With a plain message when neither a mount nor the movement defines the heading.
     """
     notes: list[str] = []
+    warnings: list[str] = []  # remarks the user should act on; also kept among the notes
     up = static.up_sensor
     static_quality = float(
         np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
@@ -345,7 +346,7 @@ def calibrate_sensor(
     if nominal_mount is not None:
         nominal_forward = _horizontal(nominal_mount[0], up)
         if np.linalg.norm(nominal_forward) < 0.3:
-            notes.append(
+            warnings.append(
                 "the nominal mount's forward axis is nearly vertical in standing; check the mount"
             )
             nominal_forward = None
@@ -359,7 +360,7 @@ def calibrate_sensor(
                 forward = forward if forward @ nominal_forward >= 0 else -forward
             heading_change = float(np.degrees(np.arccos(np.clip(forward @ nominal_forward, -1, 1))))
             if heading_change > settings.max_correction_deg:
-                notes.append(
+                warnings.append(
                     f"movement suggests the heading is {heading_change:.0f} deg off the nominal "
                     "mount; kept the nominal heading (check how the sensor was strapped)"
                 )
@@ -402,5 +403,6 @@ def calibrate_sensor(
         sensor_to_segment=alignment,
         mount_correction_deg=correction,
         quality=round(float(quality), 3),
-        notes=tuple(notes),
+        notes=tuple(warnings + notes),
+        warnings=tuple(warnings),
     )

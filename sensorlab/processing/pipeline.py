@@ -702,11 +702,7 @@ class SessionAnalyzer:
             info = self.meta.sensors.get(placement)
             quality[placement] = sensor.cleaner.quality(info.rate_hz if info else None)
         for cal in self._calibration.values():
-            self.warnings.extend(
-                f"{cal.placement}: {note}"
-                for note in cal.notes
-                if "kept the nominal" in note or "check" in note
-            )
+            self.warnings.extend(f"{cal.placement}: {warning}" for warning in cal.warnings)
         t = k["t_s"]
         duration = float(t[-1] - t[0] + 1.0 / self.rate_hz) if k.size else 0.0
         return SessionAnalysis(
