@@ -136,7 +136,7 @@ class SampleCleaner:
                 f"{chunk.placement!r}: use one cleaner per sensor"
             )
         t_s = np.asarray(chunk.t_s, dtype=np.float64)
-        if t_s.size and t_s[0] > self.last_t_s_ and bool(np.all(t_s[1:] > t_s[:-1])):
+        if t_s.size and t_s[0] > self.last_t_s_ and bool((t_s[1:] > t_s[:-1]).all()):
             # The usual streaming case: strictly increasing and after everything emitted,
             # so the sort below is the identity and every sample is kept. Skips its
             # half-dozen small-array calls (a live stream sends blocks of ~4 samples).
@@ -179,7 +179,7 @@ class SampleCleaner:
             seq[0] == first_expected
             and seq[-1] - seq[0] == seq.size - 1
             and seq[-1] < self.settings.seq_modulus
-            and (seq.size < 3 or np.all(np.diff(seq) == 1))
+            and (seq.size < 3 or (seq[1:] - seq[:-1] == 1).all())
         ):
             # The usual case, a gap-free counter: nothing lost, no wrap, no reset.
             self._last_seq = int(seq[-1])

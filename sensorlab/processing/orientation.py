@@ -189,13 +189,17 @@ class OrientationEstimator:
         n = t_s.size
         if n == 0:
             return np.empty((0, 4)), np.empty(0, dtype=bool)
-        previous = t_s[0] - 1.0 / self.rate_hz if self._last_t_s is None else self._last_t_s
-        periods = np.diff(t_s, prepend=previous)
-        uncertain = periods > self.settings.max_gap_s
+        times = t_s.tolist()
+        nominal_period_s = 1.0 / self.rate_hz
+        previous = times[0] - nominal_period_s if self._last_t_s is None else self._last_t_s
+        # Plain floats: a live update holds a row or two, where numpy's per-call cost
+        # is most of the work (the values are the same as np.diff and np.clip give).
+        periods = [t - p for t, p in zip(times, [previous, *times[:-1]], strict=True)]
+        max_gap_s = self.settings.max_gap_s
+        gaps = {i for i, period in enumerate(periods) if period > max_gap_s}
         if bridged is not None:
-            uncertain |= bridged
-        gaps = set(np.flatnonzero(uncertain).tolist())
-        np.clip(periods, 1e-6, 1.0 / self.rate_hz, out=periods)
+            gaps.update(np.flatnonzero(bridged).tolist())
+        periods = [min(max(period, 1e-6), nominal_period_s) for period in periods]
         still_needed = max(1, round(self.settings.still_s * self.rate_hz))
         gyr_dps = np.degrees(gyr_rad_s)
         acc_g = acc_m_s2 / GRAVITY_M_S2
@@ -210,7 +214,7 @@ class OrientationEstimator:
         append = quaternions.append
         flags = np.zeros(n, dtype=bool)
         current_period = -1.0
-        for i, (period, gyr, acc) in enumerate(zip(periods.tolist(), gyr_dps, acc_g, strict=True)):
+        for i, (period, gyr, acc) in enumerate(zip(periods, gyr_dps, acc_g, strict=True)):
             if i in gaps:
                 self._uncertain, self._still_run = True, 0
             if self._uncertain:
@@ -222,7 +226,8 @@ class OrientationEstimator:
             update(unbias(gyr), acc)
             append(get_quaternion())
         self._last_t_s = float(t_s[-1])
-        return np.asarray(quaternions), flags
+        # Fusion computes in float32; the stages after it work in float64.
+        return np.asarray(quaternions, dtype=np.float64), flags
 
     def _recover_when_still(self, gyr_dps: np.ndarray, acc_g: np.ndarray, needed: int) -> None:
         """Count still samples after a gap; once enough, reset the tilt to the accelerometer."""
@@ -251,8 +256,9 @@ def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:
 def rotate_to_world(quaternions: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Rotate sensor-frame vectors (n, 3) or one vector (3,) into the world frame, (n, 3)."""
     w, x, y, z = quaternions.T
-    v = np.broadcast_to(vectors, (quaternions.shape[0], 3))
-    vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
+    # One vector's components are scalars, which broadcast in the products below.
+    vectors = np.asarray(vectors)
+    vx, vy, vz = vectors[..., 0], vectors[..., 1], vectors[..., 2]
     return np.column_stack(
         [
             (1 - 2 * (y * y + z * z)) * vx + 2 * (x * y - w * z) * vy + 2 * (x * z + w * y) * vz,

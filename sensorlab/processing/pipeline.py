@@ -430,13 +430,16 @@ class SessionAnalyzer:
         blocks = {}
         for placement, estimator in self._estimators.items():
             acc, gyr = self._raw(placement, lo, hi)
-            quaternions = np.full((hi - lo, 4), np.nan)
+            bridged = self._bridged(placement, lo, hi)
             valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-            bridged = self._bridged(placement, lo, hi)[valid]
-            uncertain = np.ones(hi - lo, dtype=bool)
-            quaternions[valid], uncertain[valid] = estimator.update(
-                t[valid], acc[valid], gyr[valid], bridged
-            )
+            if valid.all():  # the usual case: no masked copies
+                quaternions, uncertain = estimator.update(t, acc, gyr, bridged)
+            else:
+                quaternions = np.full((hi - lo, 4), np.nan)
+                uncertain = np.ones(hi - lo, dtype=bool)
+                quaternions[valid], uncertain[valid] = estimator.update(
+                    t[valid], acc[valid], gyr[valid], bridged[valid]
+                )
             self._uncertain[placement].append(flag=uncertain.astype(float))
             blocks[placement] = quaternions
         self._ahrs_rows = hi
@@ -468,8 +471,9 @@ class SessionAnalyzer:
             rate_dps = np.degrees(
                 np.linalg.norm(gyr - self._static[placement].gyro_bias_rad_s, axis=1)
             )
+            # NaN rows (no data) compare False, so they add no rotation.
             moving = np.where(rate_dps > self.settings.alignment.moving_rate_dps, rate_dps, 0.0)
-            turned = turn["deg"] + np.cumsum(np.nan_to_num(moving)) / self.rate_hz
+            turned = turn["deg"] + np.cumsum(moving) / self.rate_hz
             hits = np.flatnonzero(turned >= self.settings.refine_rotation_deg)
             turn["hit"] = lo + int(hits[0]) + 1 if hits.size else None
             turn["deg"], turn["row"] = float(turned[-1]), end
