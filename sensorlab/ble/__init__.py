@@ -1,0 +1,1 @@
+"""Bluetooth Low Energy: the bleak side of sensorlab and its hardware-free stand-ins."""
