@@ -191,6 +191,43 @@ calibration is done (quiet standing, then enough movement to find each segment's
 """
 
 
+LIVE_EPILOG = """\
+examples:
+  sensorlab live --source replay:recordings/step_up_asymmetric.csv
+  sensorlab live --source sim:walk_asymmetric --record recordings/walk.csv
+  sensorlab live --source replay:recordings/step_up_asymmetric.csv --speed 4 \\
+      --duration 30 --screenshot live.png          (headless: no screen needed)
+
+Sources:
+{sources}
+
+The window shows the last 10 s of pelvic obliquity and tilt and both thighs' sagittal
+angles (left blue, right orange, as in the report), each rep as a shaded span, the last
+rep's metrics, per-side symmetry bars (green |SI| < 10 %, amber to 15 %, red above) and
+each sensor's state, rate and losses; a tab shows raw acc/gyro. Keys: R record,
+M mark, C recalibrate (stand still 3 s), Space pause the view. Angles appear once
+calibration is done (quiet standing, then a few reps or steps). Closing the window
+writes summary.json, report.html and reps.csv to --out.
+"""
+
+
+def _live(args: argparse.Namespace) -> int:
+    from sensorlab.live.app import LiveOptions, run_live
+
+    return run_live(
+        LiveOptions(
+            source=args.source,
+            speed=args.speed,
+            activity=args.activity,
+            record=Path(args.record) if args.record else None,
+            out_dir=Path(args.out),
+            duration_s=args.duration,
+            screenshot=Path(args.screenshot) if args.screenshot else None,
+            window_s=args.window,
+        )
+    )
+
+
 def _feed_with_progress(analyzer, recording, show: bool) -> None:
     """Feed the recording in 60 s blocks (same result as one block) behind a progress bar."""
     from tqdm import tqdm
@@ -297,6 +334,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--record", metavar="NEW.csv", help="record the stream to a new file")
     replay.set_defaults(handler=_replay)
+
+    from sensorlab.sources.base import SOURCE_HELP
+
+    live = commands.add_parser(
+        "live",
+        help="the live window: traces, reps, symmetry and sensor status as the session runs",
+        description="Open the live view on a source (a replay, the simulator or sensors).",
+        epilog=LIVE_EPILOG.format(sources=SOURCE_HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    live.add_argument(
+        "--source",
+        required=True,
+        metavar="KIND[:ARG]",
+        help="replay:SESSION.csv, sim[:SCENARIO], ... (see below)",
+    )
+    live.add_argument(
+        "--speed", type=_speed, default=1.0, help="replays and sim: 1, 4, ... or max (default 1)"
+    )
+    live.add_argument(
+        "--activity", choices=("step_up", "walk"), help="default: the sidecar's, else both"
+    )
+    live.add_argument("--record", metavar="NEW.csv", help="record from the start to this file")
+    live.add_argument(
+        "--out", default="out/live", metavar="DIR", help="outputs at close (default out/live)"
+    )
+    live.add_argument(
+        "--window", type=float, default=10.0, metavar="S", help="seconds of traces (default 10)"
+    )
+    live.add_argument("--duration", type=float, metavar="S", help="close by itself after S seconds")
+    live.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="with --duration: save the window to PNG at the end (runs headless if no screen)",
+    )
+    live.set_defaults(handler=_live)
     return parser
 
 

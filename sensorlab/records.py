@@ -99,6 +99,23 @@ class SensorInfo:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A moment someone marked during a session (a key in the live view).
+
+    Attributes
+    ----------
+    t_s : float
+        Session time, seconds (the recording's ``t`` scale).
+    label : str
+        ``mark`` for a plain mark; ``recalibrate`` where the sensors were re-levelled
+        (the analysis re-levels there too, so a re-analysis gives the same result).
+    """
+
+    t_s: float
+    label: str = "mark"
+
+
+@dataclass(frozen=True)
 class SessionMeta:
     """The recording sidecar (``NAME.json``), or what is known without one.
 
@@ -112,6 +129,8 @@ class SessionMeta:
         ``(static_start_s, static_end_s)`` of the quiet-standing pose, when given.
     started_at, subject, notes : str or None
         As in the sidecar.
+    markers : tuple of Marker
+        Moments marked during the session (the sidecar's ``events``), in time order.
     extra : dict
         Other top-level sidecar fields, kept as they are.
     """
@@ -122,6 +141,7 @@ class SessionMeta:
     started_at: str | None = None
     subject: str | None = None
     notes: str | None = None
+    markers: tuple[Marker, ...] = ()
     extra: dict = field(default_factory=dict)
 
 

@@ -29,9 +29,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sensorlab.buffer import RingSet
-from sensorlab.processing.pipeline import DEFAULT_ANALYSIS, AnalysisSettings, SessionAnalyzer
-from sensorlab.records import ImuChunk, SessionAnalysis
+from sensorlab.buffer import RingSet, TableRing
+from sensorlab.errors import InputError
+from sensorlab.processing.pipeline import (
+    ACTIVITIES,
+    DEFAULT_ANALYSIS,
+    KINEMATICS_COLUMNS,
+    RECALIBRATE,
+    AnalysisSettings,
+    CalibrationProgress,
+    SessionAnalyzer,
+)
+from sensorlab.records import ImuChunk, Marker, SensorQuality, SessionAnalysis
 from sensorlab.sources.base import Source
 
 
@@ -49,12 +58,15 @@ class SessionSettings:
         ... and lost beyond this, seconds.
     watch_interval_s : float
         The sensors are checked at least this often, in stream time, seconds.
+    status_interval_s : float
+        :attr:`Session.status` is renewed at most this often (wall clock), seconds.
     """
 
     ring_s: float = 60.0
     stale_s: float = 0.5
     lost_s: float = 3.0
     watch_interval_s: float = 0.1
+    status_interval_s: float = 0.2
 
 
 DEFAULT_SESSION = SessionSettings()
@@ -89,6 +101,34 @@ class SensorResumed:
 class _Watch:
     newest_t_s: float = float("-inf")
     state: str = "ok"
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """A snapshot of the session for a display, replaced (never changed) after each update.
+
+    Attributes
+    ----------
+    t_s : float
+        Newest sample time of any sensor, session seconds.
+    sensors : dict of str to str
+        Per placement: ``waiting`` (nothing yet), ``ok``, ``stale`` or ``lost``.
+    quality : dict of str to SensorQuality
+        Samples, losses, measured and nominal rate per placement.
+    calibration : CalibrationProgress
+        Where calibration stands.
+    recording : Path or None
+        The file being recorded, if any.
+    markers : tuple of Marker
+        Marked moments so far.
+    """
+
+    t_s: float
+    sensors: dict[str, str]
+    quality: dict[str, SensorQuality]
+    calibration: CalibrationProgress
+    recording: Path | None
+    markers: tuple[Marker, ...]
 
 
 @dataclass
@@ -147,11 +187,23 @@ class Session:
         )
         self.analysis: SessionAnalysis | None = None
         self.stats = SessionStats()
+        self.kinematics = TableRing(
+            KINEMATICS_COLUMNS, round(settings.ring_s * self.analyzer.rate_hz)
+        )
+        """The newest angles (the analysis's kinematics), for a live display."""
+        self.markers: list[Marker] = []
         self._watch = {p: _Watch() for p in rates}
         self._arrived = asyncio.Event()
         self._source_done = False
         self._last_arrival = 0.0
         self._last_wake_t_s = float("-inf")
+        self._kinematics_published = 0
+        self._status_at = float("-inf")
+        self._recorder = None
+        self._recorder_reader = None
+        self._recordings = 0
+        self.status = self._snapshot()
+        """The latest :class:`SessionStatus` (safe to read from any thread)."""
 
     async def _produce(self) -> None:
         newest = dict.fromkeys(self._watch, float("-inf"))
@@ -214,8 +266,8 @@ class Session:
         (``break``) stops the source and the recorder.
         """
         reader = self.rings.reader("analysis")
-        recorder = self._start_recorder()
-        recorder_reader = self.rings.reader("recorder") if recorder is not None else None
+        if self.record_path is not None:
+            self.start_recording(self.record_path)
         producer = asyncio.create_task(self._produce())
         try:
             while True:
@@ -223,11 +275,12 @@ class Session:
                 self._arrived.clear()
                 arrival = self._last_arrival
                 chunks = reader.read()
-                if recorder is not None:
-                    recorder.write(recorder_reader.read())
+                if self._recorder is not None:
+                    self._recorder.write(self._recorder_reader.read())
                 watch_events = self._watch_sensors(chunks)
                 now = max(w.newest_t_s for w in self._watch.values())
                 events = watch_events + self.analyzer.update(chunks, now)
+                self._publish()
                 emitted = time.perf_counter()
                 for event in events:
                     self.stats.event_latency_s.append(emitted - arrival)
@@ -236,23 +289,103 @@ class Session:
                     break
             self.stats.overruns = reader.lost_
             self.analysis = self.analyzer.finish()
+            self._publish(force=True)
             for event in self.analyzer.final_events:
                 yield event
         finally:
             self.source.stop()
             await producer
-            if recorder is not None:
-                recorder.write(recorder_reader.read())
-                recorder.stop()
+            self.stop_recording()
 
-    def _start_recorder(self):
-        if self.record_path is None:
-            return None
+    # ---------------------------------------------------------------- controls
+    # Called on the session loop's thread (the live view posts them there).
+
+    def start_recording(self, path: Path) -> None:
+        """Record the stream from now on to ``path`` (contract CSV + sidecar).
+
+        Raises
+        ------
+        InputError
+            When the file cannot be created (e.g. it exists).
+        """
         from sensorlab.io.recorder import Recorder
 
-        recorder = Recorder(self.record_path, self.source.meta)
-        recorder.start()
-        return recorder
+        self.stop_recording()
+        recorder = Recorder(path, self.source.meta).start()
+        self._recordings += 1
+        self._recorder_reader = self.rings.reader(f"recorder-{self._recordings}")
+        self._recorder = recorder
+        self.status = self._snapshot()
+
+    def stop_recording(self) -> Path | None:
+        """Write what is left and close the recording; returns its path (None if none)."""
+        recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return None
+        recorder.write(self._recorder_reader.read())
+        self.rings.remove_reader(self._recorder_reader.name)
+        self._recorder_reader = None
+        recorder.stop()
+        self.status = self._snapshot()
+        return recorder.path
+
+    def mark(self, label: str = "mark") -> Marker:
+        """Mark the current moment (newest sample time) in the session and the recording.
+
+        ``label`` ``recalibrate`` also re-levels every sensor at the next still moment
+        (:meth:`SessionAnalyzer.add_marker`).
+        """
+        newest = max(w.newest_t_s for w in self._watch.values())
+        marker = Marker(round(max(newest, 0.0), 3), label)
+        self.markers.append(marker)
+        self.analyzer.add_marker(marker)
+        if self._recorder is not None:
+            self._recorder.add_marker(marker)
+        self.status = self._snapshot()
+        return marker
+
+    def set_activity(self, activity: str | None) -> str | None:
+        """Analyse as ``activity`` (``step_up``, ``walk``; None: both, decided at the end).
+
+        A segmenter switched on later catches up on the angles it has not seen.
+        """
+        if activity is not None and activity not in ACTIVITIES:
+            choices = " or ".join(ACTIVITIES)
+            raise InputError(f"activity {activity!r} is not analysed; use {choices}")
+        self.analyzer.activity = activity
+        return activity
+
+    def recalibrate(self) -> Marker:
+        """Re-level the sensors: the subject stands still for about 3 s from now."""
+        return self.mark(RECALIBRATE)
+
+    # ----------------------------------------------------------------- display
+    def _publish(self, force: bool = False) -> None:
+        """New angle rows to :attr:`kinematics`, and a new :attr:`status`."""
+        table = self.analyzer.kinematics
+        if table.size > self._kinematics_published:
+            lo, hi = self._kinematics_published, table.size
+            self.kinematics.write(table.block(lo, hi, 0, len(KINEMATICS_COLUMNS)))
+            self._kinematics_published = hi
+        # The status (rates from histograms) is for eyes: a few times a second is enough.
+        now = time.perf_counter()
+        if force or now - self._status_at >= self.settings.status_interval_s:
+            self._status_at = now
+            self.status = self._snapshot()
+
+    def _snapshot(self) -> SessionStatus:
+        newest = max(w.newest_t_s for w in self._watch.values())
+        return SessionStatus(
+            t_s=newest,
+            sensors={
+                p: "waiting" if w.newest_t_s == float("-inf") else w.state
+                for p, w in self._watch.items()
+            },
+            quality=self.analyzer.quality(),
+            calibration=self.analyzer.calibration_progress,
+            recording=None if self._recorder is None else self._recorder.path,
+            markers=tuple(self.markers),
+        )
 
     async def run(self) -> SessionAnalysis:
         """Run to the end, ignoring events; returns the analysis."""

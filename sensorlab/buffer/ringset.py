@@ -113,6 +113,13 @@ class RingSet:
         return reader
 
 
+    def remove_reader(self, name: str) -> None:
+        """Unregister a consumer (e.g. a recorder that was stopped)."""
+        self._readers.pop(name, None)
+        for ring in self.rings.values():
+            ring.remove_reader(name)
+
+
 class RingSetReader:
     """One consumer's cursors into every ring of a :class:`RingSet`.
 

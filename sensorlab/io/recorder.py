@@ -69,7 +69,7 @@ from sensorlab.errors import InputError
 from sensorlab.io.blocks import slice_chunk
 from sensorlab.io.recording import REQUIRED_COLUMNS
 from sensorlab.io.writer import RowFormat, _write_atomically, sidecar_text
-from sensorlab.records import ImuChunk, SessionMeta
+from sensorlab.records import ImuChunk, Marker, SessionMeta
 
 MAX_FLUSH_INTERVAL_S = 1.0
 """The longest allowed ``flush_interval_s``, s: the recorder fsyncs at least once a second."""
@@ -306,6 +306,25 @@ class Recorder:
         self._thread.start()
         atexit.register(self._stop_at_exit)
         return self
+
+    def add_marker(self, marker: Marker) -> None:
+        """Add a marked moment to the sidecar's ``events`` (rewritten atomically, now).
+
+        Raises
+        ------
+        InputError
+            When the sidecar cannot be written (the CSV goes on regardless).
+        """
+        with self._lock:
+            markers = tuple(sorted((*self.meta.markers, marker), key=lambda m: m.t_s))
+            self.meta = dataclasses.replace(self.meta, markers=markers)
+            sidecar = sidecar_text(self.meta)
+        try:
+            _write_atomically(self.sidecar_path, lambda handle: handle.write(sidecar))
+        except OSError as exc:
+            raise InputError(
+                self._message(exc, "cannot add the mark to the sidecar", self.sidecar_path)
+            ) from exc
 
     def stop(self) -> None:
         """Write what is queued, fsync, close the file and end the thread.

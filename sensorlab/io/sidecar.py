@@ -16,7 +16,7 @@ from typing import Any
 
 from sensorlab.errors import InputError
 from sensorlab.frames import DIRECTIONS, MountError, mount_matrix
-from sensorlab.records import SensorInfo, SessionMeta
+from sensorlab.records import Marker, SensorInfo, SessionMeta
 
 FORMAT_NAME = "sensorlab-recording"
 FORMAT_VERSION = 1
@@ -120,10 +120,11 @@ def parse_sidecar(data: Any, path: Path, text: str = "") -> tuple[SessionMeta, l
     texts = {name: _optional_text(data, name, where) for name in _TEXT_FIELDS}
     sensors = _parse_sensors(data.get("sensors"), where)
     span, calibration_extra = _parse_calibration(data.get("calibration"), where)
+    markers = _parse_markers(data.get("events"), where)
     extra = {
         k: v
         for k, v in data.items()
-        if k not in {"format", "version", "sensors", "calibration", *_TEXT_FIELDS}
+        if k not in {"format", "version", "sensors", "calibration", "events", *_TEXT_FIELDS}
     }
     if calibration_extra:
         extra["calibration"] = calibration_extra
@@ -134,6 +135,7 @@ def parse_sidecar(data: Any, path: Path, text: str = "") -> tuple[SessionMeta, l
         started_at=texts["started_at"],
         subject=texts["subject"],
         notes=texts["notes"],
+        markers=markers,
         extra=extra,
     )
     return meta, warnings
@@ -254,6 +256,31 @@ def _parse_calibration(value: Any, where: _Where) -> tuple[tuple[float, float] |
     return (start, end), extra
 
 
+def _parse_markers(value: Any, where: _Where) -> tuple[Marker, ...]:
+    """The ``events`` list (a sensorlab extension): ``[{"t_s": 12.5, "label": "mark"}]``."""
+    if value is None:
+        return ()
+    example = '"events": [{"t_s": 12.5, "label": "mark"}]'
+    if not isinstance(value, list):
+        raise InputError(
+            f"{where('events')}: events must be a list, not a {_json_type(value)}; e.g. {example}"
+        )
+    markers = []
+    for number, item in enumerate(value, start=1):
+        if not (isinstance(item, dict) and _is_number(item.get("t_s"))):
+            raise InputError(
+                f"{where('events')}: event {number} needs a number t_s (seconds since session "
+                f"start), got {json.dumps(item)}; e.g. {example}"
+            )
+        label = item.get("label", "mark")
+        if not isinstance(label, str):
+            raise InputError(
+                f"{where('events')}: event {number}'s label must be text, got {json.dumps(label)}"
+            )
+        markers.append(Marker(float(item["t_s"]), label))
+    return tuple(sorted(markers, key=lambda marker: marker.t_s))
+
+
 def sidecar_dict(meta: SessionMeta) -> dict:
     """The sidecar JSON object for ``meta`` (the inverse of :func:`parse_sidecar`).
 
@@ -274,6 +301,8 @@ def sidecar_dict(meta: SessionMeta) -> dict:
             out["calibration"].update(calibration_extra)
     if meta.notes is not None:
         out["notes"] = meta.notes
+    if meta.markers:
+        out["events"] = [{"t_s": round(m.t_s, 3), "label": m.label} for m in meta.markers]
     out.update(extra)
     return out
 

@@ -73,14 +73,18 @@ from sensorlab.processing.timebase import DEFAULT_TIMEBASE, GridResampler, Timeb
 from sensorlab.records import (
     ImuChunk,
     Kinematics,
+    Marker,
     RepResult,
     SensorCalibration,
+    SensorQuality,
     SessionAnalysis,
     SessionMeta,
     StepResult,
 )
 
 ACTIVITIES = ("step_up", "walk")
+RECALIBRATE = "recalibrate"
+"""Label of a :class:`~sensorlab.records.Marker` at which every sensor is re-levelled."""
 KINEMATICS_COLUMNS = (
     "t_s",
     "pelvis_tilt_deg",
@@ -131,6 +135,23 @@ class AnalysisSettings:
 
 
 DEFAULT_ANALYSIS = AnalysisSettings()
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """How far calibration has come, for a live display.
+
+    Attributes
+    ----------
+    stage : str
+        ``stand`` (waiting for quiet standing), ``move`` (gathering the movement that
+        fixes each segment's heading) or ``done``.
+    fraction : float
+        Of the current stage, 0 to 1.
+    """
+
+    stage: str
+    fraction: float
 
 
 @dataclass(frozen=True)
@@ -243,6 +264,53 @@ class SessionAnalyzer:
         """Events that only the end of the stream decided (e.g. the last step)."""
         self.timings_s: dict[str, float] = defaultdict(float)
         """Seconds spent per stage so far (for benchmarks and profiling)."""
+        self._relevel_k: list[int] = []
+        for marker in meta.markers:
+            self.add_marker(marker)
+
+    def add_marker(self, marker: Marker) -> None:
+        """Take a marked moment into account: at a ``recalibrate`` marker every sensor's
+        tilt is re-levelled at the next still moment, as after a gap in its data (and
+        Fusion's bias tracker re-estimates the gyroscope bias over 3 s of stillness).
+
+        The live view adds markers as they are made and the recording keeps them, so a
+        later ``analyze`` of the recording re-levels at the same grid row.
+        """
+        if marker.label == RECALIBRATE:
+            self._relevel_k.append(int(np.ceil(marker.t_s * self.rate_hz - 1e-9)))
+            self._relevel_k.sort()
+
+    @property
+    def calibration_progress(self) -> CalibrationProgress:
+        """Where calibration stands (quiet standing, heading evidence, done)."""
+        if self._calibration is not None:
+            return CalibrationProgress("done", 1.0)
+        if self._static is None or self._static_rows is None:
+            return CalibrationProgress("stand", 0.0)
+        turned = min(turn["deg"] for turn in self._turned.values())
+        waited = (self._rows_seen - self._static_rows[1]) / self.rate_hz
+        fraction = max(
+            turned / self.settings.refine_rotation_deg, waited / self.settings.max_refine_wait_s
+        )
+        return CalibrationProgress("move", float(min(fraction, 1.0)))
+
+    def quality(self) -> dict[str, SensorQuality]:
+        """Samples, losses and measured rate per sensor so far."""
+        quality = {}
+        for placement, sensor in self._sensors.items():
+            info = self.meta.sensors.get(placement)
+            quality[placement] = sensor.cleaner.quality(info.rate_hz if info else None)
+        return quality
+
+    def _relevel_rows(self, lo: int, hi: int) -> np.ndarray | None:
+        """Rows ``lo:hi`` where a recalibration marker re-levels the sensors (or None)."""
+        if not self._relevel_k or self._relevel_k[0] >= self._k0 + hi:
+            return None
+        flags = np.zeros(hi - lo, dtype=bool)
+        while self._relevel_k and self._relevel_k[0] < self._k0 + hi:
+            # A marker whose row was already processed takes effect at the next row.
+            flags[max(self._relevel_k.pop(0) - self._k0 - lo, 0)] = True
+        return flags
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -427,10 +495,13 @@ class SessionAnalyzer:
         if hi <= lo:
             return lo, {p: np.empty((0, 4)) for p in PLACEMENTS}
         t = self._grid_t(lo, hi)
+        relevel = self._relevel_rows(lo, hi)
         blocks = {}
         for placement, estimator in self._estimators.items():
             acc, gyr = self._raw(placement, lo, hi)
             bridged = self._bridged(placement, lo, hi)
+            if relevel is not None:
+                bridged = bridged | relevel
             valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
             if valid.all():  # the usual case: no masked copies
                 quaternions, uncertain = estimator.update(t, acc, gyr, bridged)
@@ -701,10 +772,7 @@ class SessionAnalyzer:
                 f"{self._step_up.aborted_} lift(s) came back down without a rep "
                 "and were not counted"
             )
-        quality = {}
-        for placement, sensor in self._sensors.items():
-            info = self.meta.sensors.get(placement)
-            quality[placement] = sensor.cleaner.quality(info.rate_hz if info else None)
+        quality = self.quality()
         for cal in self._calibration.values():
             self.warnings.extend(f"{cal.placement}: {warning}" for warning in cal.warnings)
         t = k["t_s"]

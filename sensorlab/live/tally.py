@@ -1,0 +1,109 @@
+"""Running per-side figures of a live session, from its events (no Qt, no I/O).
+
+The window shows what the summary will say, as it builds up: rep counts and means per
+side with the Robinson symmetry index (:mod:`sensorlab.processing.symmetry`) graded as
+the report grades it (:func:`sensorlab.summary.findings.grade`); for walks, steps per
+side, cadence, step time and pelvic drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing.pipeline import RepFinished, StepDetected
+from sensorlab.processing.symmetry import robinson_si_pct
+from sensorlab.records import RepResult, StepResult
+from sensorlab.summary.findings import grade
+
+SIDES = ("left", "right")
+
+REP_BARS = (
+    ("pelvic_drop_deg", "pelvic drop"),
+    ("thigh_rom_deg", "thigh ROM"),
+    ("pelvic_tilt_range_deg", "tilt range"),
+    ("thigh_adduction_excursion_deg", "adduction"),
+)
+"""Rep metrics shown as symmetry bars: (RepResult field, short label)."""
+
+STEP_BARS = (("step_time_s", "step time"), ("pelvic_drop_deg", "pelvic drop"))
+"""Step metrics shown as symmetry bars: (StepResult field, short label)."""
+
+
+@dataclass(frozen=True)
+class SymmetryBar:
+    """One metric's per-side means and symmetry index so far.
+
+    Attributes
+    ----------
+    metric, label : str
+        Field name and short label.
+    left, right : float or None
+        Per-side means (None before that side has one).
+    si_pct : float or None
+        Robinson SI, percent (positive: right larger).
+    level : str
+        ``balanced``, ``borderline``, ``notable`` or ``unavailable`` (as in the report).
+    """
+
+    metric: str
+    label: str
+    left: float | None
+    right: float | None
+    si_pct: float | None
+    level: str
+
+
+@dataclass
+class LiveTally:
+    """Reps and steps so far, per side."""
+
+    reps: list[RepResult] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+
+    def add(self, event) -> bool:
+        """Take an event; True if it changed the tally."""
+        if isinstance(event, RepFinished):
+            self.reps.append(event.rep)
+            return True
+        if isinstance(event, StepDetected):
+            self.steps.append(event.step)
+            return True
+        return False
+
+    @property
+    def walking(self) -> bool:
+        """More steps than reps: show the gait figures."""
+        return len(self.steps) > 2 * len(self.reps) and len(self.steps) >= 4
+
+    def count(self, side: str) -> int:
+        """Reps (or, when walking, steps) of ``side`` so far."""
+        items = self.steps if self.walking else self.reps
+        return sum(1 for item in items if item.side == side)
+
+    @property
+    def last_rep(self) -> RepResult | None:
+        """The newest rep."""
+        return self.reps[-1] if self.reps else None
+
+    @property
+    def cadence_steps_min(self) -> float | None:
+        """Steps per minute from the median step time so far (None before two steps)."""
+        times = [s.step_time_s for s in self.steps if s.step_time_s]
+        return 60.0 / float(np.median(times)) if times else None
+
+    def bars(self) -> list[SymmetryBar]:
+        """The symmetry bars for the current activity."""
+        items, metrics = (self.steps, STEP_BARS) if self.walking else (self.reps, REP_BARS)
+        bars = []
+        for metric, label in metrics:
+            means: dict[str, float | None] = {}
+            for side in SIDES:
+                values = [getattr(i, metric) for i in items if i.side == side]
+                values = [v for v in values if v is not None and np.isfinite(v)]
+                means[side] = float(np.mean(values)) if values else None
+            left, right = means["left"], means["right"]
+            si = None if left is None or right is None else robinson_si_pct(left, right)
+            bars.append(SymmetryBar(metric, label, left, right, si, grade(metric, left, right, si)))
+        return bars

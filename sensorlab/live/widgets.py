@@ -1,0 +1,180 @@
+"""The live window's parts: symmetry bars, the last rep in large type, sensor status.
+
+Colours come from :mod:`sensorlab.summary.style`, so left and right, and the symmetry
+grades, look the same here as in the report.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from sensorlab.live.tally import SymmetryBar
+from sensorlab.records import RepResult, SensorQuality
+from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT
+from sensorlab.summary.style import (
+    BORDERLINE_ZONE_COLOR,
+    LEFT_COLOR,
+    LEVEL_COLORS,
+    NEUTRAL_ZONE_COLOR,
+    RIGHT_COLOR,
+    WARNING_ZONE_COLOR,
+)
+
+SI_AXIS_LIMIT_PCT = 60.0
+"""The symmetry bars' axis runs from -60 % to +60 %; larger values are clipped and
+labelled with their value."""
+
+
+class SymmetryBars(pg.PlotWidget):
+    """Horizontal bars of the Robinson SI per metric, on the zones of the report.
+
+    |SI| < 10 % sits on a green band (balanced), 10-15 % on amber, above on red; each bar
+    takes its grade's ink. Negative: the left value is larger, positive: the right.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent=parent, background="w")
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.setMenuEnabled(False)
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", "symmetry index, % (left larger ← → right larger)")
+        plot.setXRange(-SI_AXIS_LIMIT_PCT, SI_AXIS_LIMIT_PCT, padding=0)
+        zones = (
+            (-SI_AXIS_LIMIT_PCT, -NOTABLE_SI_PCT, WARNING_ZONE_COLOR),
+            (-NOTABLE_SI_PCT, -NEUTRAL_SI_PCT, BORDERLINE_ZONE_COLOR),
+            (-NEUTRAL_SI_PCT, NEUTRAL_SI_PCT, NEUTRAL_ZONE_COLOR),
+            (NEUTRAL_SI_PCT, NOTABLE_SI_PCT, BORDERLINE_ZONE_COLOR),
+            (NOTABLE_SI_PCT, SI_AXIS_LIMIT_PCT, WARNING_ZONE_COLOR),
+        )
+        for lo, hi, color in zones:
+            zone = pg.LinearRegionItem((lo, hi), movable=False, brush=pg.mkBrush(color))
+            zone.setZValue(-10)
+            for line in zone.lines:
+                line.setPen(pg.mkPen(None))
+            plot.addItem(zone)
+        plot.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#5f6b76", width=1)))
+        self._bars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[])
+        plot.addItem(self._bars)
+        self._labels: list[pg.TextItem] = []
+        self._shown: list[SymmetryBar] | None = None
+
+    def show_bars(self, bars: list[SymmetryBar]) -> None:
+        """Draw ``bars`` (top to bottom in the given order)."""
+        if bars == self._shown:
+            return
+        self._shown = list(bars)
+        plot = self.getPlotItem()
+        for label in self._labels:
+            plot.removeItem(label)
+        self._labels = []
+        n = len(bars)
+        ys = [n - 1 - i for i in range(n)]
+        widths, brushes = [], []
+        for bar, y in zip(bars, ys, strict=True):
+            si = bar.si_pct if bar.si_pct is not None and math.isfinite(bar.si_pct) else 0.0
+            clipped = max(-SI_AXIS_LIMIT_PCT, min(SI_AXIS_LIMIT_PCT, si))
+            widths.append(clipped)
+            brushes.append(pg.mkBrush(LEVEL_COLORS[bar.level]))
+            text = "n/a" if bar.si_pct is None else f"{bar.si_pct:+.0f}%"
+            label = pg.TextItem(f"{bar.label}  {text}", color="#1d2733", anchor=(0, 0.5))
+            label.setPos(-SI_AXIS_LIMIT_PCT + 1, y + 0.42)
+            plot.addItem(label)
+            self._labels.append(label)
+        self._bars.setOpts(x0=[0.0] * n, y=ys, width=widths, height=0.35, brushes=brushes)
+        plot.setYRange(-0.6, max(n, 1) - 0.1, padding=0)
+        plot.getAxis("left").setTicks([[(y, "") for y in ys]])
+
+
+class LastRepPanel(QtWidgets.QFrame):
+    """Rep counts per side and the newest rep's metrics, in type readable from the mat."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        self.counts = QtWidgets.QLabel()
+        self.counts.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.headline = QtWidgets.QLabel("no reps yet")
+        self.metrics = QtWidgets.QLabel("")
+        for label, size in ((self.counts, 22), (self.headline, 16), (self.metrics, 26)):
+            font = label.font()
+            font.setPointSize(size)
+            font.setBold(label is not self.headline)
+            label.setFont(font)
+            layout.addWidget(label)
+        self.show_counts("reps", 0, 0)
+
+    def show_counts(self, unit: str, left: int, right: int) -> None:
+        """``L n · R m`` in the side colours."""
+        self.counts.setText(
+            f'<span style="color:{LEFT_COLOR}">L {left}</span> &nbsp;·&nbsp; '
+            f'<span style="color:{RIGHT_COLOR}">R {right}</span> '
+            f'<span style="font-size:12pt;font-weight:normal">{unit}</span>'
+        )
+
+    def show_rep(self, number: int, rep: RepResult) -> None:
+        """The newest rep."""
+        color = LEFT_COLOR if rep.side == "left" else RIGHT_COLOR
+        gap = f" · lost data {rep.data_gap_s:.1f} s" if rep.data_gap_s > 0 else ""
+        self.headline.setText(
+            f'<span style="color:{color}">rep {number}, {rep.side} lead</span>'
+            f" · {rep.up_duration_s + rep.down_duration_s:.1f} s{gap}"
+        )
+        self.metrics.setText(
+            f"drop {rep.pelvic_drop_deg:.1f}°  ·  ROM {rep.thigh_rom_deg:.0f}°\n"
+            f"tilt {rep.pelvic_tilt_range_deg:.1f}°  ·  "
+            f"add {rep.thigh_adduction_excursion_deg:.1f}°"
+        )
+
+    def show_walk(self, cadence_steps_min: float | None) -> None:
+        """Gait instead of reps."""
+        self.headline.setText("walking")
+        self.metrics.setText(
+            "cadence –" if cadence_steps_min is None else f"cadence {cadence_steps_min:.0f}/min"
+        )
+
+
+STATE_COLORS = {"ok": "#2e7d4f", "waiting": "#5f6b76", "stale": "#9a6b00", "lost": "#b0285a"}
+
+
+class SensorTable(QtWidgets.QTableWidget):
+    """One row per sensor: link state, measured vs nominal rate, samples lost, battery."""
+
+    HEADERS = ("sensor", "state", "rate Hz", "lost", "battery")
+
+    def __init__(self, placements: tuple[str, ...], parent=None) -> None:
+        super().__init__(len(placements), len(self.HEADERS), parent)
+        self.placements = placements
+        self.setHorizontalHeaderLabels(self.HEADERS)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        for row, placement in enumerate(placements):
+            self.setItem(row, 0, QtWidgets.QTableWidgetItem(placement.replace("_", " ")))
+            for column in range(1, len(self.HEADERS)):
+                self.setItem(row, column, QtWidgets.QTableWidgetItem("–"))
+        self.setFixedHeight(self.verticalHeader().length() + self.horizontalHeader().height() + 4)
+
+    def show_status(
+        self,
+        states: dict[str, str],
+        quality: dict[str, SensorQuality],
+        battery_pct: dict[str, float | None],
+    ) -> None:
+        """Refresh every row."""
+        for row, placement in enumerate(self.placements):
+            state = states.get(placement, "waiting")
+            item = self.item(row, 1)
+            item.setText(state)
+            item.setForeground(QtGui.QColor(STATE_COLORS.get(state, "#1d2733")))
+            q = quality.get(placement)
+            if q is not None and q.samples:
+                nominal = f" / {q.nominal_rate_hz:.0f}" if q.nominal_rate_hz else ""
+                self.item(row, 2).setText(f"{q.rate_hz:.0f}{nominal}")
+                self.item(row, 3).setText(f"{q.lost} ({100 * q.lost / (q.samples + q.lost):.1f}%)")
+            battery = battery_pct.get(placement)
+            self.item(row, 4).setText("–" if battery is None else f"{battery:.0f}%")

@@ -1,0 +1,416 @@
+"""The live window: traces, reps as they come, symmetry, sensor status, controls.
+
+Everything here runs on the Qt thread and only pulls: a timer (``fps``) takes the newest
+angles from :attr:`Session.kinematics`, raw samples from :meth:`SampleRing.view_last`,
+events from :meth:`SessionRunner.events` and the :attr:`Session.status` snapshot. Controls
+go to the session through :meth:`SessionRunner.call`, so a slow disk or a Bluetooth stall
+never freezes the window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from sensorlab.live.runner import SessionRunner
+from sensorlab.live.tally import SIDES, LiveTally
+from sensorlab.live.widgets import LastRepPanel, SensorTable, SymmetryBars
+from sensorlab.processing.pipeline import CalibrationDone, RepFinished, StepDetected
+from sensorlab.session import SensorLost, SensorResumed, SensorStale
+from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
+
+SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
+AXIS_COLORS = ("#c62828", "#2e7d32", "#1565c0")
+"""x, y, z of the raw traces (the conventional red, green, blue)."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """How the window draws.
+
+    Attributes
+    ----------
+    window_s : float
+        Seconds of traces shown.
+    fps : float
+        Redraws per second (the timer's rate).
+    status_hz : float
+        Refreshes of the sensor table and calibration line per second.
+    """
+
+    window_s: float = 10.0
+    fps: float = 60.0
+    status_hz: float = 4.0
+
+
+class LiveWindow(QtWidgets.QMainWindow):
+    """The one window of ``sensorlab live``.
+
+    Parameters
+    ----------
+    runner : SessionRunner
+        The running session.
+    settings : LiveSettings
+        Trace length and frame rate.
+    record_folder : Path
+        Where the Record button puts new recordings.
+    out_dir : Path
+        Where closing the window writes summary.json, report.html and reps.csv.
+    """
+
+    message = QtCore.Signal(str)
+    """A line for the status bar, from any thread."""
+
+    def __init__(
+        self,
+        runner: SessionRunner,
+        settings: LiveSettings = LiveSettings(),
+        record_folder: Path = Path("recordings"),
+        out_dir: Path = Path("out/live"),
+    ) -> None:
+        super().__init__()
+        assert runner.session is not None
+        self.runner = runner
+        self.session = runner.session
+        self.settings = settings
+        self.record_folder = record_folder
+        self.out_dir = out_dir
+        self.outputs = None
+        """The written outputs (SessionOutputs), once the session was finished."""
+        self.tally = LiveTally()
+        self.paused = False
+        self.frame_times_s: deque[float] = deque(maxlen=100_000)
+        """Wall-clock duration of each redraw, seconds (for benchmarks)."""
+        self._last_status = 0.0
+        self._rep_spans: list[tuple[float, list[pg.LinearRegionItem]]] = []
+        self._markers_drawn = 0
+        self.setWindowTitle(f"sensorlab live — {self.session.source.name}")
+        self.resize(1400, 860)
+        self._build_traces()
+        self._build_raw()
+        self._build_side_panel()
+        self._build_controls()
+        tabs = QtWidgets.QTabWidget()
+        tabs.addTab(self.traces, "Session")
+        tabs.addTab(self.raw, "Raw acc / gyro")
+        self.tabs = tabs
+        splitter = QtWidgets.QSplitter()
+        splitter.addWidget(tabs)
+        splitter.addWidget(self.side_panel)
+        splitter.setSizes([980, 420])
+        self.setCentralWidget(splitter)
+        self.clock_label = QtWidgets.QLabel("waiting for data")
+        self.statusBar().addPermanentWidget(self.clock_label)
+        self.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(round(1000 / settings.fps))
+
+    # ------------------------------------------------------------------ layout
+    def _build_traces(self) -> None:
+        self.traces = pg.GraphicsLayoutWidget()
+        self.traces.setBackground("w")
+        pelvis = self.traces.addPlot(row=0, col=0, title="Pelvis")
+        pelvis.setLabel("left", "angle", units="°")
+        pelvis.addLegend(offset=(10, 5))
+        thighs = self.traces.addPlot(row=1, col=0, title="Thighs, sagittal (flexion +)")
+        thighs.setLabel("left", "angle", units="°")
+        thighs.setLabel("bottom", "session time", units="s")
+        thighs.addLegend(offset=(10, 5))
+        thighs.setXLink(pelvis)
+        self.trace_plots = (pelvis, thighs)
+        self.curves = {
+            "pelvis_obliquity_deg": pelvis.plot(
+                pen=pg.mkPen(NEUTRAL_COLOR, width=2), name="obliquity (drop of the left +)"
+            ),
+            "pelvis_tilt_deg": pelvis.plot(
+                pen=pg.mkPen(SECONDARY_COLOR, width=2, style=QtCore.Qt.PenStyle.DashLine),
+                name="tilt (anterior +)",
+            ),
+            "left_thigh_sagittal_deg": thighs.plot(pen=pg.mkPen(LEFT_COLOR, width=2), name="left"),
+            "right_thigh_sagittal_deg": thighs.plot(
+                pen=pg.mkPen(RIGHT_COLOR, width=2), name="right"
+            ),
+        }
+        for plot in self.trace_plots:
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setMouseEnabled(x=False, y=True)
+        for curve in self.curves.values():
+            curve.setClipToView(True)
+        self.calibration_text = pg.TextItem("", color="#5f6b76", anchor=(0, 0))
+        pelvis.addItem(self.calibration_text, ignoreBounds=True)
+
+    def _build_raw(self) -> None:
+        self.raw = pg.GraphicsLayoutWidget()
+        self.raw.setBackground("w")
+        self.raw_curves: dict[str, list[pg.PlotDataItem]] = {}
+        self.raw_plots = []
+        for row, placement in enumerate(self.session.rings.placements):
+            acc = self.raw.addPlot(row=row, col=0, title=f"{placement.replace('_', ' ')} acc")
+            acc.setLabel("left", "m/s²")
+            gyr = self.raw.addPlot(row=row, col=1, title=f"{placement.replace('_', ' ')} gyro")
+            gyr.setLabel("left", "°/s")
+            curves = []
+            for plot in (acc, gyr):
+                plot.showGrid(x=True, y=True, alpha=0.2)
+                self.raw_plots.append(plot)
+                for color in AXIS_COLORS:
+                    curve = plot.plot(pen=pg.mkPen(color, width=1))
+                    curve.setClipToView(True)
+                    curves.append(curve)
+            self.raw_curves[placement] = curves
+
+    def _build_side_panel(self) -> None:
+        self.side_panel = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(self.side_panel)
+        self.last_rep = LastRepPanel()
+        layout.addWidget(self.last_rep)
+        self.bars = SymmetryBars()
+        self.bars.setMinimumHeight(220)
+        layout.addWidget(self.bars, stretch=1)
+        self.sensor_table = SensorTable(self.session.rings.placements)
+        layout.addWidget(self.sensor_table)
+        self.event_log = QtWidgets.QPlainTextEdit()
+        self.event_log.setReadOnly(True)
+        self.event_log.setMaximumBlockCount(200)
+        self.event_log.setFixedHeight(110)
+        layout.addWidget(self.event_log)
+
+    def _build_controls(self) -> None:
+        bar = self.addToolBar("Session")
+        bar.setMovable(False)
+        self.record_action = bar.addAction("● Record")
+        self.record_action.setCheckable(True)
+        self.record_action.setShortcut(QtGui.QKeySequence("R"))
+        self.record_action.toggled.connect(self._toggle_recording)
+        self.record_label = QtWidgets.QLabel("  not recording  ")
+        bar.addWidget(self.record_label)
+        bar.addSeparator()
+        mark = bar.addAction("Mark (M)")
+        mark.setShortcut(QtGui.QKeySequence("M"))
+        mark.triggered.connect(lambda: self._post(self.session.mark, "marked"))
+        recalibrate = bar.addAction("Recalibrate: stand still 3 s (C)")
+        recalibrate.setShortcut(QtGui.QKeySequence("C"))
+        recalibrate.triggered.connect(
+            lambda: self._post(self.session.recalibrate, "recalibrating: stand still for 3 s")
+        )
+        self.pause_action = bar.addAction("Pause view (Space)")
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcut(QtGui.QKeySequence("Space"))
+        self.pause_action.toggled.connect(self._set_paused)
+        bar.addSeparator()
+        bar.addWidget(QtWidgets.QLabel(" activity "))
+        self.activity_box = QtWidgets.QComboBox()
+        self.activity_box.addItems(["auto", "step_up", "walk"])
+        current = self.session.analyzer.activity
+        self.activity_box.setCurrentText(current or "auto")
+        self.activity_box.currentTextChanged.connect(self._set_activity)
+        bar.addWidget(self.activity_box)
+
+    # ---------------------------------------------------------------- controls
+    def _post(self, function, message: str, *args) -> None:
+        future = self.runner.call(function, *args)
+        future.add_done_callback(lambda f: self._report(f, message))
+
+    def _report(self, future, message: str) -> None:
+        # Called on the session's thread: the signal queues the text to the Qt thread.
+        error = future.exception()
+        if error is not None:
+            self.message.emit(f"error: {error}")
+        else:
+            result = future.result()
+            self.message.emit(message if result is None else f"{message}: {result}")
+
+    def _toggle_recording(self, on: bool) -> None:
+        if on:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            path = self.record_folder / f"session-{stamp}.csv"
+            self._post(self.session.start_recording, "recording", path)
+        else:
+            self._post(self.session.stop_recording, "saved")
+
+    def _set_paused(self, paused: bool) -> None:
+        self.paused = paused
+
+    def _set_activity(self, text: str) -> None:
+        activity = None if text == "auto" else text
+        self._post(self.session.set_activity, "activity", activity)
+
+    # ------------------------------------------------------------------ ending
+    def finish(self):
+        """Stop the session and write its summary, report and reps table (once).
+
+        Returns the :class:`~sensorlab.summary.outputs.SessionOutputs`, or None when the
+        session ended before it could be analysed (the reason is in the status bar and
+        on ``runner.error``).
+        """
+        if self.outputs is not None:
+            return self.outputs
+        self.timer.stop()
+        analysis = self.runner.stop()
+        self.refresh()  # the last events and angles
+        if analysis is None:
+            return None
+        from sensorlab.summary.outputs import write_outputs
+
+        self.outputs = write_outputs(
+            analysis, self.out_dir, started_at=self.session.source.meta.started_at
+        )
+        return self.outputs
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Closing the window ends the session and writes its outputs."""
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            outputs = self.finish()
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        if QtGui.QGuiApplication.platformName() != "offscreen":
+            text = (
+                f"Summary: {outputs.summary_path}\nReport: {outputs.report_path}"
+                if outputs is not None
+                else f"The session ended without an analysis: {self.runner.error}"
+            )
+            QtWidgets.QMessageBox.information(self, "sensorlab: session saved", text)
+        event.accept()
+
+    # ----------------------------------------------------------------- drawing
+    def refresh(self) -> None:
+        """One frame: events, traces (unless paused), status a few times a second."""
+        started = time.perf_counter()
+        for event in self.runner.events():
+            self._take_event(event)
+        if not self.paused:
+            self._draw_traces()
+            if self.tabs.currentWidget() is self.raw:
+                self._draw_raw()
+        if started - self._last_status >= 1.0 / self.settings.status_hz:
+            self._last_status = started
+            self._draw_status()
+        self.frame_times_s.append(time.perf_counter() - started)
+
+    def _take_event(self, event) -> None:
+        if self.tally.add(event):
+            if self.tally.walking:
+                self.last_rep.show_walk(self.tally.cadence_steps_min)
+                left, right = (self.tally.count(side) for side in SIDES)
+                self.last_rep.show_counts("steps", left, right)
+            else:
+                self.last_rep.show_counts("reps", *(self.tally.count(side) for side in SIDES))
+            self.bars.show_bars(self.tally.bars())
+        if isinstance(event, RepFinished):
+            rep = event.rep
+            self.last_rep.show_rep(len(self.tally.reps), rep)
+            self._add_rep_span(rep.t_start, rep.t_end, rep.side)
+            self._log(
+                f"{rep.t_end:6.1f} s  rep {len(self.tally.reps)} {rep.side}: drop "
+                f"{rep.pelvic_drop_deg:.1f}°, ROM {rep.thigh_rom_deg:.0f}°"
+            )
+        elif isinstance(event, CalibrationDone):
+            self._log(f"{event.t_s:6.1f} s  calibrated")
+        elif isinstance(event, SensorStale | SensorLost):
+            kind = "stale" if isinstance(event, SensorStale) else "LOST"
+            self._log(f"{event.t_s:6.1f} s  {event.placement.replace('_', ' ')} {kind}")
+        elif isinstance(event, SensorResumed):
+            self._log(
+                f"{event.t_s:6.1f} s  {event.placement.replace('_', ' ')} back "
+                f"after {event.gap_s:.1f} s"
+            )
+        elif isinstance(event, StepDetected) and len(self.tally.steps) % 20 == 0:
+            self._log(f"{event.step.t:6.1f} s  {len(self.tally.steps)} steps")
+
+    def _log(self, line: str) -> None:
+        self.event_log.appendPlainText(line)
+
+    def _add_rep_span(self, start_s: float, end_s: float, side: str) -> None:
+        color = QtGui.QColor(SIDE_COLORS[side])
+        color.setAlpha(45)
+        spans = []
+        for plot in self.trace_plots:
+            span = pg.LinearRegionItem((start_s, end_s), movable=False, brush=pg.mkBrush(color))
+            span.setZValue(-5)
+            for line in span.lines:
+                line.setPen(pg.mkPen(None))
+            plot.addItem(span)
+            spans.append(span)
+        self._rep_spans.append((end_s, spans))
+
+    def _draw_traces(self) -> None:
+        rows = round(self.settings.window_s * self.session.analyzer.rate_hz)
+        table = self.session.kinematics.last(rows)
+        t = table["t_s"]
+        for name, curve in self.curves.items():
+            curve.setData(t, table[name], connect="finite")
+        newest = self.session.status.t_s
+        if np.isfinite(newest):
+            self.trace_plots[0].setXRange(newest - self.settings.window_s, newest, padding=0)
+            self.calibration_text.setPos(newest - self.settings.window_s, 0)
+            self._forget_old_spans(newest - self.settings.window_s)
+        self._draw_markers()
+
+    def _forget_old_spans(self, before_s: float) -> None:
+        while self._rep_spans and self._rep_spans[0][0] < before_s - self.settings.window_s:
+            _, spans = self._rep_spans.pop(0)
+            for plot, span in zip(self.trace_plots, spans, strict=True):
+                plot.removeItem(span)
+
+    def _draw_markers(self) -> None:
+        markers = self.session.status.markers
+        for marker in markers[self._markers_drawn :]:
+            for plot in self.trace_plots:
+                plot.addItem(
+                    pg.InfiniteLine(
+                        marker.t_s,
+                        angle=90,
+                        pen=pg.mkPen("#1d2733", width=1, style=QtCore.Qt.PenStyle.DotLine),
+                        label=marker.label,
+                        labelOpts={"position": 0.9, "color": "#1d2733"},
+                    )
+                )
+        self._markers_drawn = len(markers)
+
+    def _draw_raw(self) -> None:
+        for placement, curves in self.raw_curves.items():
+            rate_hz = self.session.rings.rates_hz[placement]
+            chunk = self.session.rings.rings[placement].view_last(
+                round(self.settings.window_s * rate_hz)
+            )
+            for axis in range(3):
+                curves[axis].setData(chunk.t_s, chunk.acc_m_s2[:, axis])
+                curves[3 + axis].setData(chunk.t_s, np.degrees(chunk.gyr_rad_s[:, axis]))
+        newest = self.session.status.t_s
+        if np.isfinite(newest):
+            for plot in self.raw_plots:
+                plot.setXRange(newest - self.settings.window_s, newest, padding=0)
+
+    def _draw_status(self) -> None:
+        status = self.session.status
+        battery = getattr(self.session.source, "battery_pct", dict)()
+        self.sensor_table.show_status(status.sensors, status.quality, battery)
+        progress = status.calibration
+        if progress.stage == "stand":
+            text = "calibrating: stand still, feet apart, for 3 s"
+        elif progress.stage == "move":
+            text = (
+                f"calibrating: walk or do a few reps ({100 * progress.fraction:.0f}% of the "
+                "movement needed to fix each segment's heading); angles follow"
+            )
+        else:
+            text = ""
+        self.calibration_text.setText(text)
+        recording = status.recording
+        self.record_label.setText(
+            f"  recording {recording}  " if recording else "  not recording  "
+        )
+        self.clock_label.setText(
+            f"{status.t_s:7.1f} s · {self.session.source.name}"
+            if np.isfinite(status.t_s)
+            else "waiting for data"
+        )

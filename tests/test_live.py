@@ -1,0 +1,147 @@
+"""The live window (offscreen Qt, pytest-qt): built, filled by a replay, equal to analyze."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+
+from sensorlab.io.recording import read_recording
+from sensorlab.live.runner import SessionRunner
+from sensorlab.live.window import LiveSettings, LiveWindow
+from sensorlab.processing.pipeline import analyze
+from sensorlab.session import Session
+from sensorlab.sources.replay import ReplaySource
+from sensorlab.summary.style import LEFT_COLOR, RIGHT_COLOR
+
+ROOT = Path(__file__).resolve().parents[1]
+STEP_UP = ROOT / "recordings" / "step_up_asymmetric.csv"
+WALK = ROOT / "recordings" / "walk_asymmetric.csv"
+
+
+def _replayed_window(qtbot, path: Path, tmp_path: Path) -> LiveWindow:
+    source = ReplaySource.from_path(path, speed=None)
+    runner = SessionRunner(lambda: Session(source)).start()
+    window = LiveWindow(runner, LiveSettings(window_s=10.0), out_dir=tmp_path / "out")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: runner.done, timeout=60_000)
+    window.refresh()
+    return window
+
+
+def test_the_window_builds_with_every_part(qtbot, tmp_path):
+    source = ReplaySource.from_path(STEP_UP, speed=1.0)
+    runner = SessionRunner(lambda: Session(source)).start()
+    window = LiveWindow(runner, out_dir=tmp_path)
+    qtbot.addWidget(window)
+    assert set(window.curves) == {
+        "pelvis_obliquity_deg",
+        "pelvis_tilt_deg",
+        "left_thigh_sagittal_deg",
+        "right_thigh_sagittal_deg",
+    }
+    assert set(window.raw_curves) == {"pelvis", "left_thigh", "right_thigh"}
+    assert all(len(curves) == 6 for curves in window.raw_curves.values())
+    assert window.sensor_table.rowCount() == 3
+    window.runner.stop()
+
+
+def test_a_replay_fills_the_curves_and_counts_match_analyze(qtbot, tmp_path):
+    window = _replayed_window(qtbot, STEP_UP, tmp_path)
+    batch = analyze(read_recording(STEP_UP))
+    for side in ("left", "right"):
+        assert window.tally.count(side) == sum(r.side == side for r in batch.reps) > 0
+    # The last 10 s of every angle trace are drawn.
+    for name, curve in window.curves.items():
+        t, y = curve.getData()
+        assert t is not None and t[-1] - t[0] == pytest.approx(10.0, abs=0.05), name
+        assert np.isfinite(y).sum() > 900, name
+    # Each rep that ended within the view has its shaded span in both trace plots.
+    newest = window.session.status.t_s
+    recent = [r for r in batch.reps if r.t_end >= newest - 2 * window.settings.window_s]
+    assert len(window._rep_spans) == len(recent) > 0
+    spans = window._rep_spans[-1][1]
+    assert spans[0].getRegion() == pytest.approx((recent[-1].t_start, recent[-1].t_end))
+    assert window.last_rep.headline.text().startswith(f'<span style="color:{LEFT_COLOR}">rep') or (
+        window.last_rep.headline.text().startswith(f'<span style="color:{RIGHT_COLOR}">rep')
+    )
+    # The symmetry bars show the same pelvic-drop SI as the batch per-side means.
+    drop = next(b for b in window.tally.bars() if b.metric == "pelvic_drop_deg")
+    left = np.mean([r.pelvic_drop_deg for r in batch.reps if r.side == "left"])
+    right = np.mean([r.pelvic_drop_deg for r in batch.reps if r.side == "right"])
+    assert drop.si_pct == pytest.approx(200 * (right - left) / (right + left), abs=1e-6)
+    outputs = window.finish()
+    assert outputs.summary_path.exists() and outputs.report_path.exists()
+
+
+def test_a_walk_shows_steps_per_side(qtbot, tmp_path):
+    window = _replayed_window(qtbot, WALK, tmp_path)
+    batch = analyze(read_recording(WALK))
+    assert window.tally.walking
+    for side in ("left", "right"):
+        assert window.tally.count(side) == sum(s.side == side for s in batch.steps) > 0
+    assert "steps" in window.last_rep.counts.text()
+    assert window.last_rep.metrics.text().startswith("cadence")
+    window.runner.stop()
+
+
+def _ink_pixels(image: QtGui.QImage, rect: QtCore.QRect, color: str, tolerance: int = 40) -> int:
+    """Pixels within ``rect`` whose colour is near ``color``."""
+    target = QtGui.QColor(color)
+    count = 0
+    for x in range(rect.left(), rect.right(), 2):
+        for y in range(rect.top(), rect.bottom(), 2):
+            pixel = image.pixelColor(x, y)
+            if (
+                abs(pixel.red() - target.red())
+                + abs(pixel.green() - target.green())
+                + abs(pixel.blue() - target.blue())
+                < tolerance
+            ):
+                count += 1
+    return count
+
+
+def _plot_rect(window: LiveWindow, plot) -> QtCore.QRect:
+    view = plot.getViewBox()
+    scene_rect = view.sceneBoundingRect()
+    widget = view.scene().views()[0]
+    top_left = widget.mapTo(window, widget.mapFromScene(scene_rect.topLeft()))
+    bottom_right = widget.mapTo(window, widget.mapFromScene(scene_rect.bottomRight()))
+    return QtCore.QRect(top_left, bottom_right)
+
+
+def test_the_screenshot_has_content_in_every_plot(qtbot, tmp_path):
+    window = _replayed_window(qtbot, STEP_UP, tmp_path)
+    image = window.grab().toImage()
+    pelvis, thighs = window.trace_plots
+    assert _ink_pixels(image, _plot_rect(window, pelvis), "#5f6b76") > 50
+    thigh_rect = _plot_rect(window, thighs)
+    assert _ink_pixels(image, thigh_rect, LEFT_COLOR) > 50
+    assert _ink_pixels(image, thigh_rect, RIGHT_COLOR) > 50
+    bars = _plot_rect(window, window.bars.getPlotItem())
+    assert _ink_pixels(image, bars, "#b0285a") + _ink_pixels(image, bars, "#2e7d4f") > 50
+    window.runner.stop()
+
+
+def test_headless_command_writes_screenshot_and_outputs(tmp_path):
+    shot, out = tmp_path / "live.png", tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "sensorlab.cli", "live",
+            "--source", f"replay:{STEP_UP}", "--speed", "max",
+            "--duration", "3", "--screenshot", str(shot), "--out", str(out),
+        ],
+        capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    image = QtGui.QImage(str(shot))
+    assert image.width() > 800 and image.height() > 500
+    assert (out / "summary.json").exists() and (out / "report.html").exists()
+    assert f"summary  {out / 'summary.json'}" in result.stdout
