@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_RECORDING := recordings/step_up_asymmetric.csv
 DEMO_OUT := out/demo
 
-.PHONY: demo test lint bench venv clean help
+.PHONY: demo test lint bench venv clean help qt-libs
 
 help:
 	@echo "make demo   - set up .venv and analyse the bundled step-up recording into $(DEMO_OUT)/"
@@ -19,7 +19,27 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory qt-libs
 	@touch $(STAMP)
+
+# The live view's Qt wheels bring Qt itself but load a few system libraries (OpenGL/EGL,
+# fontconfig, xkbcommon, glib, dbus). Check that Qt starts; if not, install them with apt
+# when we can (root or sudo), else say exactly what to install.
+QT_DEBS := libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3
+QT_SMOKE := QT_QPA_PLATFORM=offscreen $(BIN)/python -c 'from PySide6 import QtWidgets; QtWidgets.QApplication([])'
+qt-libs:
+	@if $(QT_SMOKE) 2>/dev/null; then exit 0; fi; \
+	echo "Qt needs system libraries: $(QT_DEBS)"; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing them with apt-get"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(QT_DEBS); \
+	elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then \
+		echo "installing them with sudo apt-get"; \
+		sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends $(QT_DEBS); \
+	else \
+		echo "install them with your package manager, then run make again"; exit 1; \
+	fi; \
+	$(QT_SMOKE) || { echo "Qt still does not start: see the error above"; exit 1; }
 
 venv: $(STAMP)
 
@@ -27,6 +47,8 @@ demo: $(STAMP)
 	$(BIN)/sensorlab analyze $(DEMO_RECORDING) --out $(DEMO_OUT)
 	@echo ""
 	@echo "Open the report:   $(DEMO_OUT)/report.html"
+	@echo "Watch it live:     $(BIN)/sensorlab live --source replay:$(DEMO_RECORDING)"
+	@echo "   (on a desktop; headless: add --duration 20 --screenshot live.png)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check sensorlab tests benchmarks

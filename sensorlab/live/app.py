@@ -41,9 +41,16 @@ def _choose_platform(options: LiveOptions) -> None:
         )
 
 
+GIL_SWITCH_INTERVAL_S = 0.001
+"""The session thread's analysis holds the GIL in bursts; at Python's default 5 ms switch
+interval a frame could wait that long (or more) for it, at 1 ms the window keeps its
+frame time (``benchmarks/bench_live.py``)."""
+
+
 def run_live(options: LiveOptions) -> int:
     """Run the window until it is closed (or ``duration_s`` passed); writes the outputs."""
     _choose_platform(options)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     from PySide6 import QtCore, QtWidgets
 
     from sensorlab.live.runner import SessionRunner

@@ -26,6 +26,9 @@ from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 
 SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
+TRACE_WIDTH = 1
+"""Pixels; Qt's raster engine strokes wider lines several times slower (a 2-px pen took
+6 ms of a 16-ms frame for four 1000-point traces)."""
 AXIS_COLORS = ("#c62828", "#2e7d32", "#1565c0")
 """x, y, z of the raw traces (the conventional red, green, blue)."""
 
@@ -128,19 +131,24 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.trace_plots = (pelvis, thighs)
         self.curves = {
             "pelvis_obliquity_deg": pelvis.plot(
-                pen=pg.mkPen(NEUTRAL_COLOR, width=2), name="obliquity (drop of the left +)"
+                pen=pg.mkPen(NEUTRAL_COLOR, width=TRACE_WIDTH),
+                name="obliquity (drop of the left +)",
             ),
             "pelvis_tilt_deg": pelvis.plot(
-                pen=pg.mkPen(SECONDARY_COLOR, width=2, style=QtCore.Qt.PenStyle.DashLine),
+                pen=pg.mkPen(SECONDARY_COLOR, width=TRACE_WIDTH, style=QtCore.Qt.PenStyle.DashLine),
                 name="tilt (anterior +)",
             ),
-            "left_thigh_sagittal_deg": thighs.plot(pen=pg.mkPen(LEFT_COLOR, width=2), name="left"),
+            "left_thigh_sagittal_deg": thighs.plot(
+                pen=pg.mkPen(LEFT_COLOR, width=TRACE_WIDTH), name="left"
+            ),
             "right_thigh_sagittal_deg": thighs.plot(
-                pen=pg.mkPen(RIGHT_COLOR, width=2), name="right"
+                pen=pg.mkPen(RIGHT_COLOR, width=TRACE_WIDTH), name="right"
             ),
         }
         for plot in self.trace_plots:
-            plot.showGrid(x=True, y=True, alpha=0.2)
+            # A zero line instead of a grid: pyqtgraph redraws a grid with every scroll,
+            # which took most of a frame (benchmarks/bench_live.py).
+            plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#c3cad3", width=1)))
             plot.setMouseEnabled(x=False, y=True)
         for curve in self.curves.values():
             curve.setClipToView(True)
@@ -159,11 +167,13 @@ class LiveWindow(QtWidgets.QMainWindow):
             gyr.setLabel("left", "°/s")
             curves = []
             for plot in (acc, gyr):
-                plot.showGrid(x=True, y=True, alpha=0.2)
+                plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#c3cad3", width=1)))
                 self.raw_plots.append(plot)
                 for color in AXIS_COLORS:
                     curve = plot.plot(pen=pg.mkPen(color, width=1))
                     curve.setClipToView(True)
+                    # 2000 samples on a half-width plot: keep each pixel column's peaks.
+                    curve.setDownsampling(auto=True, method="peak")
                     curves.append(curve)
             self.raw_curves[placement] = curves
 
