@@ -21,7 +21,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from sensorlab.live.runner import SessionRunner
 from sensorlab.live.tally import SIDES, LiveTally
 from sensorlab.live.widgets import LastRepPanel, SensorTable, SymmetryBars
-from sensorlab.processing.pipeline import CalibrationDone, RepFinished, StepDetected
+from sensorlab.processing.pipeline import (
+    CalibrationDone,
+    RepAborted,
+    RepFinished,
+    RepStarted,
+    StepDetected,
+)
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 
@@ -93,6 +99,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._last_status = 0.0
         self._rep_spans: list[tuple[float, list[pg.LinearRegionItem]]] = []
         self._markers_drawn = 0
+        self._open_spans: list[pg.LinearRegionItem] = []
+        """A lift under way: a pale span with a dashed start until the rep is judged."""
         self.setWindowTitle(f"sensorlab live — {self.session.source.name}")
         self.resize(1400, 860)
         self._build_traces()
@@ -315,7 +323,13 @@ class LiveWindow(QtWidgets.QMainWindow):
             else:
                 self.last_rep.show_counts("reps", *(self.tally.count(side) for side in SIDES))
             self.bars.show_bars(self.tally.bars())
+        if isinstance(event, RepStarted):
+            self._open_lift(event.t_s, event.side)
+        elif isinstance(event, RepAborted):
+            self._close_lift()
+            self._log(f"{event.t_s:6.1f} s  {event.side} lift came back down: not a rep")
         if isinstance(event, RepFinished):
+            self._close_lift()
             rep = event.rep
             self.last_rep.show_rep(len(self.tally.reps), rep)
             self._add_rep_span(rep.t_start, rep.t_end, rep.side)
@@ -338,6 +352,24 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def _log(self, line: str) -> None:
         self.event_log.appendPlainText(line)
+
+    def _open_lift(self, start_s: float, side: str) -> None:
+        self._close_lift()
+        color = QtGui.QColor(SIDE_COLORS[side])
+        edge = pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine)
+        color.setAlpha(20)
+        for plot in self.trace_plots:
+            span = pg.LinearRegionItem((start_s, start_s), movable=False, brush=pg.mkBrush(color))
+            span.setZValue(-5)
+            span.lines[0].setPen(edge)
+            span.lines[1].setPen(pg.mkPen(None))
+            plot.addItem(span)
+            self._open_spans.append(span)
+
+    def _close_lift(self) -> None:
+        for plot, span in zip(self.trace_plots, self._open_spans, strict=False):
+            plot.removeItem(span)
+        self._open_spans = []
 
     def _add_rep_span(self, start_s: float, end_s: float, side: str) -> None:
         color = QtGui.QColor(SIDE_COLORS[side])
@@ -363,6 +395,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.trace_plots[0].setXRange(newest - self.settings.window_s, newest, padding=0)
             self.calibration_text.setPos(newest - self.settings.window_s, 0)
             self._forget_old_spans(newest - self.settings.window_s)
+            for span in self._open_spans:
+                span.setRegion((span.getRegion()[0], newest))
         self._draw_markers()
 
     def _forget_old_spans(self, before_s: float) -> None:
