@@ -71,6 +71,12 @@ def test_a_replay_fills_the_curves_and_counts_match_analyze(qtbot, tmp_path):
         window.last_rep.headline.text().startswith(f'<span style="color:{RIGHT_COLOR}">rep')
     )
     assert not window._open_spans  # every lift was judged: no span left open
+    window._draw_status()
+    table = window.sensor_table
+    for row in range(3):
+        assert table.item(row, 1).text() == "ok"
+        assert table.item(row, 2).text() == "100 / 100"
+        assert table.item(row, 5).text().startswith("quality 0.")
     # The symmetry bars show the same pelvic-drop SI as the batch per-side means.
     drop = next(b for b in window.tally.bars() if b.metric == "pelvic_drop_deg")
     left = np.mean([r.pelvic_drop_deg for r in batch.reps if r.side == "left"])

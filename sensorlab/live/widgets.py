@@ -143,7 +143,7 @@ STATE_COLORS = {"ok": "#2e7d4f", "waiting": "#5f6b76", "stale": "#9a6b00", "lost
 class SensorTable(QtWidgets.QTableWidget):
     """One row per sensor: link state, measured vs nominal rate, samples lost, battery."""
 
-    HEADERS = ("sensor", "state", "rate Hz", "lost", "battery")
+    HEADERS = ("sensor", "state", "rate Hz", "lost", "battery", "calibration")
 
     def __init__(self, placements: tuple[str, ...], parent=None) -> None:
         super().__init__(len(placements), len(self.HEADERS), parent)
@@ -164,6 +164,7 @@ class SensorTable(QtWidgets.QTableWidget):
         states: dict[str, str],
         quality: dict[str, SensorQuality],
         battery_pct: dict[str, float | None],
+        calibration: dict[str, str],
     ) -> None:
         """Refresh every row."""
         for row, placement in enumerate(self.placements):
@@ -178,3 +179,4 @@ class SensorTable(QtWidgets.QTableWidget):
                 self.item(row, 3).setText(f"{q.lost} ({100 * q.lost / (q.samples + q.lost):.1f}%)")
             battery = battery_pct.get(placement)
             self.item(row, 4).setText("–" if battery is None else f"{battery:.0f}%")
+            self.item(row, 5).setText(calibration.get(placement, "–"))

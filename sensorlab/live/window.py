@@ -99,6 +99,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._last_status = 0.0
         self._rep_spans: list[tuple[float, list[pg.LinearRegionItem]]] = []
         self._markers_drawn = 0
+        self._calibration_quality: dict[str, float] = {}
         self._open_spans: list[pg.LinearRegionItem] = []
         """A lift under way: a pale span with a dashed start until the rep is judged."""
         self.setWindowTitle(f"sensorlab live — {self.session.source.name}")
@@ -339,6 +340,10 @@ class LiveWindow(QtWidgets.QMainWindow):
             )
         elif isinstance(event, CalibrationDone):
             self._log(f"{event.t_s:6.1f} s  calibrated")
+            self._calibration_quality = {
+                placement: calibration.quality
+                for placement, calibration in event.calibration.items()
+            }
         elif isinstance(event, SensorStale | SensorLost):
             kind = "stale" if isinstance(event, SensorStale) else "LOST"
             self._log(f"{event.t_s:6.1f} s  {event.placement.replace('_', ' ')} {kind}")
@@ -437,8 +442,17 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _draw_status(self) -> None:
         status = self.session.status
         battery = getattr(self.session.source, "battery_pct", dict)()
-        self.sensor_table.show_status(status.sensors, status.quality, battery)
         progress = status.calibration
+        per_sensor = {
+            placement: f"quality {quality:.2f}"
+            for placement, quality in self._calibration_quality.items()
+        }
+        for placement in self.sensor_table.placements:
+            if progress.stage == "stand":
+                per_sensor.setdefault(placement, "stand still")
+            elif progress.stage == "move":
+                per_sensor.setdefault(placement, f"moving {100 * progress.fraction:.0f}%")
+        self.sensor_table.show_status(status.sensors, status.quality, battery, per_sensor)
         if progress.stage == "stand":
             text = "calibrating: stand still, feet apart, for 3 s"
         elif progress.stage == "move":
