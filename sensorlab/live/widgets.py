@@ -137,7 +137,14 @@ class LastRepPanel(QtWidgets.QFrame):
         )
 
 
-STATE_COLORS = {"ok": "#2e7d4f", "waiting": "#5f6b76", "stale": "#9a6b00", "lost": "#b0285a"}
+STATE_COLORS = {
+    "ok": "#2e7d4f",
+    "waiting": "#5f6b76",
+    "connecting": "#5f6b76",
+    "stale": "#9a6b00",
+    "reconnecting": "#9a6b00",
+    "lost": "#b0285a",
+}
 
 
 class SensorTable(QtWidgets.QTableWidget):

@@ -441,7 +441,14 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def _draw_status(self) -> None:
         status = self.session.status
-        battery = getattr(self.session.source, "battery_pct", dict)()
+        states, battery = dict(status.sensors), {}
+        # Bluetooth sources also know each link: its state while not streaming, battery.
+        link_status = getattr(self.session.source, "status", None)
+        if callable(link_status):
+            for placement, link in link_status().items():
+                battery[placement] = link.battery_pct
+                if link.state != "connected":
+                    states[placement] = link.state
         progress = status.calibration
         per_sensor = {
             placement: f"quality {quality:.2f}"
@@ -452,7 +459,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 per_sensor.setdefault(placement, "stand still")
             elif progress.stage == "move":
                 per_sensor.setdefault(placement, f"moving {100 * progress.fraction:.0f}%")
-        self.sensor_table.show_status(status.sensors, status.quality, battery, per_sensor)
+        self.sensor_table.show_status(states, status.quality, battery, per_sensor)
         if progress.stage == "stand":
             text = "calibrating: stand still, feet apart, for 3 s"
         elif progress.stage == "move":
