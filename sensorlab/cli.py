@@ -8,6 +8,7 @@ clear message and exit status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -258,6 +259,406 @@ def _add_recording_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# --------------------------------------------------------------------------------------
+# Bluetooth: scan, record, calibrate-device
+# --------------------------------------------------------------------------------------
+VIRTUAL_HELP = (
+    "virtual sensors in this process instead of the Bluetooth adapter: replay:PATH.csv "
+    "(they feel a recording's motion) or sim[:SCENARIO] (the simulator's)"
+)
+
+VIRTUAL_MODEL_HELP = (
+    "model of the virtual sensors: witmotion, metamotion, movesense, dot or diy, or one per "
+    "sensor (pelvis, left thigh, right thigh) separated by commas (default diy)"
+)
+
+SCAN_EPILOG = """\
+examples:
+  sensorlab scan
+  sensorlab scan --timeout 10
+  sensorlab scan --virtual sim --virtual-model diy,witmotion,movesense
+
+Lists the Bluetooth devices advertising nearby, the sensors sensorlab recognises first
+(model from the advertised name and services), with the signal strength (RSSI in dBm:
+above about -80 is comfortable) and the battery where the model reports one (read by
+connecting briefly). Copy the addresses into sensorlab.toml (see docs/ble.md) or give them
+to 'sensorlab record' with --pelvis, --left-thigh and --right-thigh. A sensor that is not
+listed is off, out of range or connected to something else (a phone app).
+"""
+
+
+@contextlib.contextmanager
+def _bluetooth_errors():
+    """Bluetooth trouble that reaches the command (no adapter, Bluetooth off, BlueZ not
+    running) as an InputError; link problems with single sensors are handled below it."""
+    from bleak.exc import BleakError
+
+    try:
+        yield
+    except BleakError as exc:
+        raise InputError(
+            f"Bluetooth failed: {exc}. Check that Bluetooth is switched on and the adapter "
+            "is plugged in (on Linux: 'bluetoothctl show'); to try sensorlab without "
+            "sensors, add --virtual sim"
+        ) from exc
+
+
+def _scan(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from sensorlab.ble.collector import scan_devices
+
+    async def scan() -> list:
+        if args.virtual is None:
+            return await scan_devices(args.timeout)
+        from sensorlab.ble.virtual import client_kwargs, scanner_kwargs
+        from sensorlab.ble.virtual.sensors import running_sensors
+
+        async with running_sensors(_virtual_set(args)) as radio:
+            return await scan_devices(
+                args.timeout,
+                scanner_kwargs=scanner_kwargs(radio),
+                client_kwargs=client_kwargs(radio),
+            )
+
+    print(f"scanning for {args.timeout:g} s ...", flush=True)
+    with _bluetooth_errors():
+        results = asyncio.run(scan())
+    if not results:
+        print("no Bluetooth devices found: switch the sensors on and bring them closer")
+        return 0
+    print(f"{'NAME':<24}{'ADDRESS':<20}{'MODEL':<12}{'RSSI':>9}{'BATTERY':>9}")
+    for found in results:
+        rssi = "?" if found.rssi_dbm is None else f"{found.rssi_dbm} dBm"
+        battery = "-" if found.battery_pct is None else f"{found.battery_pct}%"
+        name = (found.name or "(no name)")[:23]
+        print(f"{name:<24}{found.address:<20}{found.model or '-':<12}{rssi:>9}{battery:>9}")
+    known = sum(found.model is not None for found in results)
+    print(f"{known} sensor(s) sensorlab knows, {len(results) - known} other device(s)")
+    return 0
+
+
+def _virtual_set(args: argparse.Namespace):
+    """Three virtual sensors for 'scan --virtual' (their motion does not matter here)."""
+    from sensorlab.ble.virtual.sensors import (
+        VirtualSensorSet,
+        motions_from_spec,
+        ordered_placements,
+        parse_models,
+    )
+
+    motions, _ = motions_from_spec(args.virtual, duration_s=10.0)
+    return VirtualSensorSet.build(
+        ordered_placements(motions), parse_models(args.virtual_model), rate_hz=100.0
+    )
+
+
+RECORD_EPILOG = """\
+examples:
+  sensorlab record --out sessions/anna_step_up.csv
+  sensorlab record --pelvis C1:5E:00:00:00:01 --left-thigh C1:5E:00:00:00:02 \\
+      --right-thigh C1:5E:00:00:00:03 --rate 100 --duration 120 --out walk.csv
+  sensorlab record --virtual sim --virtual-model witmotion --out try.csv
+  sensorlab record --virtual replay:recordings/step_up_asymmetric.csv \\
+      --virtual-model diy,witmotion,movesense --speed 4 --out copy.csv
+
+Finds the sensors of sensorlab.toml (current folder, or --config; --pelvis, --left-thigh,
+--right-thigh and --rate override it), connects to them one at a time, starts them
+together and records to NEW.csv (+ NEW.json), printing a status line per sensor every few
+seconds and the session's events (calibration, reps, a sensor lost and back). Stand still
+for the first 3 s. A sensor that drops reconnects by itself; the gap stays in the file.
+Ctrl-C or --duration stops cleanly and keeps the file; analyse it with 'sensorlab analyze'.
+Per-device calibration files (calibration/<address>.json, from 'sensorlab
+calibrate-device') are applied automatically. With --virtual, three virtual sensors in
+this process play a recording or the simulator (--speed runs them faster than real time),
+and the recording ends with it.
+"""
+
+
+def _collector_config(args: argparse.Namespace):
+    from sensorlab.ble.config import CollectorConfig, find_config, load_config, with_overrides
+
+    path = find_config(Path(args.config) if args.config else None)
+    config = load_config(path) if path is not None else CollectorConfig()
+    flags = {
+        "pelvis": args.pelvis,
+        "left_thigh": args.left_thigh,
+        "right_thigh": args.right_thigh,
+    }
+    config = with_overrides(config, flags, rate_hz=args.rate)
+    if not config.sensors:
+        where = f"{path} has no [sensors.*] tables" if path else "there is no sensorlab.toml here"
+        raise InputError(
+            f"which sensors? {where}. Give their addresses with --pelvis, --left-thigh and "
+            "--right-thigh, or write them into sensorlab.toml (see docs/ble.md); "
+            "'sensorlab scan' lists the sensors in range. To try without sensors: --virtual sim"
+        )
+    return config
+
+
+def _record_source(args: argparse.Namespace):
+    if args.virtual is not None:
+        from sensorlab.ble.virtual.source import VirtualBleSource
+
+        return VirtualBleSource(
+            args.virtual,
+            args.virtual_model,
+            rate_hz=args.rate or 100.0,
+            speed=args.speed,
+            duration_s=args.duration,
+        )
+    if args.speed != 1.0:
+        raise InputError("--speed is for --virtual sensors only (real ones run in real time)")
+    from sensorlab.ble.collector import BleSource
+
+    return BleSource(_collector_config(args), activity=args.activity)
+
+
+def _record(args: argparse.Namespace) -> int:
+    import asyncio
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"--out {out}: give a file name ending in .csv")
+    for path in (out, out.with_suffix(".json")):
+        if path.exists():
+            raise InputError(
+                f"{path} exists; record to a new name (sensorlab never overwrites a recording)"
+            )
+    if args.speed is None:
+        raise InputError("--speed max is for replays; virtual sensors run at 1, 4, ... x")
+    source = _record_source(args)
+    with _bluetooth_errors():
+        try:
+            asyncio.run(_record_session(source, args, out))
+        except KeyboardInterrupt:
+            print("\nstopped (Ctrl-C)", file=sys.stderr)
+    for line in _status_summary(source.status()):
+        print(line)
+    if out.exists():
+        print(f"recorded {out} (+ {out.with_suffix('.json').name})")
+        print(f"analyse it with: sensorlab analyze {out} --out {out.with_suffix('')}_report")
+    return 0
+
+
+async def _record_session(source, args: argparse.Namespace, out: Path) -> None:
+    import asyncio
+
+    from sensorlab.events_text import EventPrinter
+    from sensorlab.session import Session
+
+    print(f"connecting to {len(source.meta.sensors)} sensor(s) ...", flush=True)
+    await source.start()
+    for status in source.status().values():
+        print(f"  {status.line()}", flush=True)
+    session = Session(source, args.activity, record_path=out)
+    printer = EventPrinter()
+    started = time.perf_counter()
+
+    async def report_status() -> None:
+        while True:
+            await asyncio.sleep(args.status_every)
+            elapsed = (time.perf_counter() - started) * args.speed
+            for status in source.status().values():
+                print(f"[{elapsed:7.1f} s] {status.line()}", flush=True)
+
+    async def stop_after(seconds: float) -> None:
+        await asyncio.sleep(seconds / args.speed)
+        source.stop()
+
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(report_status())]
+    if args.duration is not None:
+        tasks.append(loop.create_task(stop_after(args.duration)))
+    how = f"for {args.duration:g} s" if args.duration else "until Ctrl-C"
+    print(f"recording to {out} {how}; stand still for the first 3 s", flush=True)
+    try:
+        async for event in session.events():
+            line = printer.line(event)
+            if line is not None:
+                print(line, flush=True)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _status_summary(status: dict) -> list[str]:
+    lines = []
+    for placement, sensor in status.items():
+        lines.append(f"  {sensor.line()}")
+        if sensor.decode_errors:
+            lines.append(
+                f"  warning: {placement}: {sensor.decode_errors} notification(s) could not be "
+                f"decoded and were skipped ({sensor.last_error}); if this grows, check the "
+                "sensor's firmware and its model in sensorlab.toml"
+            )
+    return lines
+
+
+CALIBRATE_DEVICE_EPILOG = """\
+examples:
+  sensorlab calibrate-device C1:5E:00:00:00:01
+  sensorlab calibrate-device C1:5E:00:00:00:01 --model witmotion --out-dir calibration
+  sensorlab calibrate-device C1:5E:00:00:00:09 --virtual poses --yes --speed 8
+
+Guided calibration of one sensor's accelerometer and gyroscope, done once per device:
+  1. put it on a table and keep it still (the gyroscope's bias),
+  2. hold each axis straight up, then straight down (six positions; press the sensor
+     against something level, such as the side of a box standing on a table).
+Each step waits until the sensor has been still in the asked position for 1.5 s and
+averages that stretch; press Enter when in position (--yes: do not wait for Enter).
+Writes calibration/C1-5E-00-00-00-01.json (per-axis gyroscope bias, accelerometer offset
+and scale) and reports how well each position fits: |corrected| - g should be within a
+few hundredths of m/s^2 and each position within a few degrees of vertical. 'record' and
+'live' apply the file automatically from then on.
+--virtual poses makes a virtual sensor at ADDR that performs the positions by itself,
+with a known error (gyroscope bias 0.8, -0.5, 0.3 deg/s; accelerometer offset 0.12,
+-0.08, 0.2 m/s^2 and scale 1.015, 0.99, 1.02), to try the procedure.
+"""
+
+
+def _calibrate_device(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from sensorlab.ble.calibration import save_calibration
+    from sensorlab.ble.config import (
+        DEFAULT_CALIBRATION_DIR,
+        find_config,
+        load_config,
+        normalize_address,
+    )
+
+    address = normalize_address(args.address, "ADDR")
+    if args.speed is None or (args.virtual is None and args.speed != 1.0):
+        raise InputError("--speed is for --virtual sensors only, as 1, 4, ... x")
+    path = find_config(Path(args.config) if args.config else None)
+    config = load_config(path) if path is not None else None
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+    else:
+        out_dir = config.calibration_dir if config else DEFAULT_CALIBRATION_DIR
+    model = args.model
+    if model is None and config is not None:
+        model = next((s.model for s in config.sensors.values() if s.address == address), None)
+    with _bluetooth_errors():
+        calibration = asyncio.run(_calibrate(args, address, model, config))
+    saved = save_calibration(calibration, out_dir)
+    _print_calibration(calibration)
+    print(f"saved {saved}")
+    return 0
+
+
+async def _calibrate(args: argparse.Namespace, address: str, model: str | None, config):
+    import asyncio
+    import dataclasses
+    import threading
+
+    from sensorlab.ble.collector import DEFAULT_COLLECTOR, BleSource
+    from sensorlab.ble.config import SensorConfig
+    from sensorlab.ble.guided import run_guided_calibration
+
+    async def ask(prompt: str) -> None:
+        loop = asyncio.get_running_loop()
+        answered = loop.create_future()
+
+        def read() -> None:  # a daemon thread: Ctrl-C does not wait for Enter
+            with contextlib.suppress(EOFError):
+                input(prompt)
+            loop.call_soon_threadsafe(lambda: answered.done() or answered.set_result(None))
+
+        threading.Thread(target=read, daemon=True).start()
+        await answered
+
+    sensor = [SensorConfig("device", address, model, args.rate)]
+    ask_person = None if args.yes else ask
+    if args.virtual is None:
+        settings = DEFAULT_COLLECTOR
+        if config is not None:
+            settings = dataclasses.replace(settings, scan_timeout_s=config.scan_timeout_s)
+        source = BleSource(sensor, settings=settings, calibration_dir=None)
+        print(f"connecting to {address} ...", flush=True)
+        await source.start()
+        found_model = source.meta.sensors["device"].model
+        return await run_guided_calibration(source, address, found_model, ask=ask_person)
+    from sensorlab.ble.virtual import client_kwargs, scanner_kwargs
+    from sensorlab.ble.virtual.sensors import (
+        DEMO_ERROR,
+        VirtualSensorSet,
+        parse_models,
+        pose_motion,
+        running_sensors,
+    )
+    from sensorlab.ble.virtual.source import VIRTUAL_SETTINGS
+
+    virtual_model = parse_models(args.virtual_model)[0]
+    sensors = VirtualSensorSet.build(
+        {"device": pose_motion(args.rate or 100.0)},
+        virtual_model,
+        rate_hz=args.rate or 100.0,
+        speed=args.speed,
+        addresses=[address],
+        errors={"device": DEMO_ERROR},
+    )
+    async with running_sensors(sensors) as radio:
+        source = BleSource(
+            sensor,
+            settings=VIRTUAL_SETTINGS,
+            scanner_kwargs=scanner_kwargs(radio),
+            client_kwargs=client_kwargs(radio),
+            calibration_dir=None,
+            clock=sensors.world.host_clock,
+        )
+        print(f"connecting to the virtual {virtual_model} sensor at {address} ...", flush=True)
+        await source.start()
+        found_model = source.meta.sensors["device"].model
+        return await run_guided_calibration(source, address, found_model, ask=ask_person)
+
+
+def _print_calibration(calibration) -> None:
+    import numpy as np
+
+    def triple(values, digits: int) -> str:
+        return ", ".join(f"{v:+.{digits}f}" for v in values)
+
+    print(f"gyroscope bias        {triple(np.degrees(calibration.gyro_bias_rad_s), 3)} deg/s")
+    print(f"accelerometer offset  {triple(calibration.acc_offset_m_s2, 4)} m/s^2")
+    print(f"accelerometer scale   {triple(calibration.acc_scale, 5)}")
+    residuals, tilts = calibration.residuals_m_s2 or {}, calibration.tilt_deg or {}
+    for pose, residual in residuals.items():
+        print(
+            f"  {pose}: |corrected| - g {residual:+.4f} m/s^2, {tilts[pose]:.1f} deg off vertical"
+        )
+    if tilts and max(tilts.values()) > 5.0:
+        worst = max(tilts, key=tilts.get)
+        print(
+            f"warning: position {worst} was {tilts[worst]:.0f} deg off vertical; for a better "
+            "fit hold the sensor against a level surface and calibrate again",
+            file=sys.stderr,
+        )
+    too_large = (np.abs(calibration.acc_scale - 1.0) > 0.1).any() or (
+        np.abs(calibration.acc_offset_m_s2) > 1.0
+    ).any()
+    if too_large:
+        print(
+            "warning: the accelerometer error found is unusually large (scale off by more "
+            "than 10 % or offset above 1 m/s^2); check that each position was the one asked for",
+            file=sys.stderr,
+        )
+
+
+def _add_virtual_arguments(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    parser.add_argument(
+        "--virtual",
+        metavar="SPEC",
+        nargs="?" if default else None,
+        const=default,
+        help=VIRTUAL_HELP + (f" (default SPEC: {default})" if default else ""),
+    )
+    parser.add_argument(
+        "--virtual-model", default="diy", metavar="MODEL[,MODEL,MODEL]", help=VIRTUAL_MODEL_HELP
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -370,6 +771,75 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --duration: save the window to PNG at the end (runs headless if no screen)",
     )
     live.set_defaults(handler=_live)
+
+    scan = commands.add_parser(
+        "scan",
+        help="list the Bluetooth sensors in range (name, address, model, RSSI, battery)",
+        description="List the Bluetooth devices advertising nearby, sensors sensorlab knows first.",
+        epilog=SCAN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument(
+        "--timeout", type=float, default=5.0, metavar="S", help="how long to listen (default 5)"
+    )
+    _add_virtual_arguments(scan, default="sim")
+    scan.set_defaults(handler=_scan)
+
+    record = commands.add_parser(
+        "record",
+        help="record a session from the Bluetooth sensors (or virtual ones) to a new CSV",
+        description="Record pelvis and thigh sensors over Bluetooth to a contract CSV + sidecar.",
+        epilog=RECORD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    record.add_argument("--config", metavar="TOML", help="sensor config (default ./sensorlab.toml)")
+    for flag in ("--pelvis", "--left-thigh", "--right-thigh"):
+        where = flag[2:].replace("-", " ")
+        record.add_argument(flag, metavar="ADDR", help=f"address of the {where} sensor")
+    record.add_argument("--rate", type=float, metavar="HZ", help="requested rate (default 100)")
+    record.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    record.add_argument("--out", required=True, metavar="NEW.csv", help="recording to write")
+    record.add_argument(
+        "--activity", choices=("step_up", "walk"), help="what the session is (for the sidecar)"
+    )
+    record.add_argument(
+        "--status-every", type=float, default=5.0, metavar="S", help="status lines every S s"
+    )
+    _add_virtual_arguments(record)
+    record.add_argument(
+        "--speed", type=_speed, default=1.0, help="with --virtual: 1, 4, ... (default 1)"
+    )
+    record.set_defaults(handler=_record)
+
+    calibrate_device = commands.add_parser(
+        "calibrate-device",
+        help="guided gyroscope-bias and six-position accelerometer calibration of one sensor",
+        description="Calibrate one sensor (gyroscope bias; accelerometer offset and scale).",
+        epilog=CALIBRATE_DEVICE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    calibrate_device.add_argument("address", metavar="ADDR", help="the sensor's address")
+    calibrate_device.add_argument("--model", help="its model (default: recognised)")
+    calibrate_device.add_argument("--rate", type=float, metavar="HZ", help="rate (default 100)")
+    calibrate_device.add_argument("--config", metavar="TOML", help="default ./sensorlab.toml")
+    calibrate_device.add_argument(
+        "--out-dir", metavar="DIR", help="where to write (default: calibration/)"
+    )
+    calibrate_device.add_argument(
+        "--yes", action="store_true", help="do not wait for Enter between steps"
+    )
+    calibrate_device.add_argument(
+        "--virtual",
+        choices=("poses",),
+        help="a virtual sensor at ADDR that performs the six positions itself",
+    )
+    calibrate_device.add_argument(
+        "--virtual-model", default="diy", metavar="MODEL", help="with --virtual (default diy)"
+    )
+    calibrate_device.add_argument(
+        "--speed", type=_speed, default=1.0, help="with --virtual: 1, 4, ... (default 1)"
+    )
+    calibrate_device.set_defaults(handler=_calibrate_device)
     return parser
 
 

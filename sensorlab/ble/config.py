@@ -172,8 +172,11 @@ def load_config(path: Path) -> CollectorConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"at line (\d+)", str(exc))
+        where = f"{path}:{line.group(1)}" if line else str(path)
         raise InputError(
-            f"{path}: not valid TOML: {exc}; each sensor is a table such as\n{_EXAMPLE}"
+            f"{where}: not valid TOML ({exc}); text values need quotes, and each sensor is a "
+            f"table such as\n{_EXAMPLE}"
         ) from exc
     return parse_config(data, path)
 
@@ -316,7 +319,7 @@ def _rate(value: Any, where: str) -> float:
 
 def _mount(value: Any, where: str) -> dict[str, str]:
     fix = (
-        'write the anatomical direction each sensor axis points to when standing, e.g. mount = '
+        "write the anatomical direction each sensor axis points to when standing, e.g. mount = "
         f'{{ x = "up", y = "left", z = "backward" }} (directions: {", ".join(DIRECTIONS)})'
     )
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):

@@ -43,20 +43,28 @@ class Source(Protocol):
 
 SOURCE_HELP = """\
 replay:PATH.csv   a recording, played with its original timing
-sim[:SCENARIO]    the simulator in real time (scenarios: see 'sensorlab simulate --help')"""
+sim[:SCENARIO]    the simulator in real time (scenarios: see 'sensorlab simulate --help')
+ble[:PATH.toml]   the Bluetooth sensors of ./sensorlab.toml (or PATH.toml; see docs/ble.md)
+virtual:MOTION[@MODEL]
+                  three virtual Bluetooth sensors (in this process, through the same
+                  collector) playing MOTION = replay:PATH.csv or sim[:SCENARIO]; MODEL is
+                  witmotion, metamotion, movesense, dot or diy (default), or one per sensor
+                  separated by commas, e.g. virtual:sim@diy,witmotion,movesense"""
 
 
 def make_source(
     spec: str, *, speed: float | None = 1.0, seed: int = 0, duration_s: float | None = None
 ) -> Source:
-    """The source named by ``spec`` (``replay:PATH`` or ``sim[:SCENARIO]``).
+    """The source named by ``spec`` (``replay:PATH``, ``sim[:SCENARIO]``, ``ble[:PATH]``,
+    ``virtual:MOTION[@MODEL]``).
 
     Parameters
     ----------
     spec : str
         See :data:`SOURCE_HELP`.
     speed : float or None
-        Playback speed relative to real time; ``None`` plays as fast as possible.
+        Playback speed relative to real time; ``None`` plays as fast as possible (virtual
+        sensors then run in real time; Bluetooth sensors always do).
     seed, duration_s : int, float
         For the simulator.
 
@@ -77,5 +85,28 @@ def make_source(
 
         return SimulatedSource(
             argument or "step_up_asymmetric", seed=seed, duration_s=duration_s, speed=speed
+        )
+    if kind == "ble":
+        from sensorlab.ble.collector import BleSource
+        from sensorlab.ble.config import find_config, load_config
+
+        path = find_config(Path(argument) if argument else None)
+        if path is None:
+            raise InputError(
+                "ble needs sensorlab.toml in the current folder (or --source ble:PATH.toml) "
+                "saying which sensor sits where; see docs/ble.md ('sensorlab scan' lists the "
+                "sensors in range)"
+            )
+        return BleSource(load_config(path))
+    if kind == "virtual":
+        from sensorlab.ble.virtual.source import VirtualBleSource
+
+        motion, _, models = argument.partition("@")
+        if not motion:
+            raise InputError(
+                "virtual needs a motion: --source virtual:sim or virtual:replay:SESSION.csv"
+            )
+        return VirtualBleSource(
+            motion, models or "diy", speed=speed or 1.0, seed=seed, duration_s=duration_s
         )
     raise InputError(f"unknown source {spec!r}; use one of:\n{SOURCE_HELP}")

@@ -1,0 +1,254 @@
+"""The Bluetooth commands (scan, record, calibrate-device), sensorlab.toml and the
+``ble``/``virtual`` sources, as a user meets them; virtual sensors only, no adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorlab.ble.collector import BleSource
+from sensorlab.ble.config import CollectorConfig, SensorConfig, load_config, with_overrides
+from sensorlab.ble.virtual.sensors import DEMO_ERROR
+from sensorlab.ble.virtual.source import VirtualBleSource
+from sensorlab.cli import main
+from sensorlab.errors import InputError
+from sensorlab.io.recording import read_recording
+from sensorlab.sources.base import make_source
+
+CONFIG = """\
+rate_hz = 100
+
+[sensors.pelvis]
+address = "c1:5e:00:00:00:01"
+model = "diy"
+mount = { x = "up", y = "left", z = "backward" }
+
+[sensors.left_thigh]
+address = "C1:5E:00:00:00:02"
+
+[sensors.right_thigh]
+address = "C1:5E:00:00:00:03"
+rate_hz = 200
+
+[collector]
+scan_timeout_s = 4
+calibration_dir = "cal"
+"""
+
+
+def test_scan_lists_virtual_sensors_with_address_model_rssi_and_battery(capsys) -> None:
+    argv = ["scan", "--virtual", "sim", "--virtual-model", "diy,witmotion,movesense"]
+    assert main([*argv, "--timeout", "0.4"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if "C1:5E" in line}
+    assert rows["sensorlab-0001"][1:] == ["C1:5E:00:00:00:01", "diy", "-50", "dBm", "100%"]
+    assert rows["WT901BLE02"][1:] == ["C1:5E:00:00:00:02", "witmotion", "-50", "dBm", "-"]
+    assert rows["Movesense"][2:] == ["C1:5E:00:00:00:03", "movesense", "-50", "dBm", "100%"]
+    assert "3 sensor(s) sensorlab knows" in out
+
+
+def test_record_virtual_sensors_of_three_models_to_a_new_recording(tmp_path, capsys) -> None:
+    out = tmp_path / "session.csv"
+    argv = ["record", "--virtual", "sim", "--virtual-model", "diy,witmotion,dot"]
+    argv += ["--speed", "4", "--duration", "8", "--status-every", "0.5", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    recording = read_recording(out)
+    sensors = recording.meta.sensors
+    assert [sensors[p].model for p in ("pelvis", "left_thigh", "right_thigh")] == [
+        "diy",
+        "witmotion",
+        "dot",
+    ]
+    assert [sensors[p].rate_hz for p in ("pelvis", "left_thigh", "right_thigh")] == [
+        100.0,
+        100.0,
+        60.0,  # a DOT streams at most 60 Hz
+    ]
+    assert sensors["pelvis"].address == "C1:5E:00:00:00:01"
+    assert sensors["pelvis"].mount == {"x": "up", "y": "left", "z": "backward"}
+    for placement, chunk in recording.chunks.items():
+        rate = sensors[placement].rate_hz
+        assert abs(len(chunk) - 8.0 * rate) <= 0.02 * 8.0 * rate, placement
+    assert recording.chunks["pelvis"].seq is not None  # DIY counts its samples
+    assert recording.chunks["left_thigh"].seq is None  # a WitMotion does not
+    status_lines = [
+        line for line in printed.splitlines() if line.startswith("[") and "samples" in line
+    ]
+    assert len(status_lines) >= 6 and all("connected" in line for line in status_lines)
+    assert f"recorded {out}" in printed and "sensorlab analyze" in printed
+
+
+def test_ctrl_c_stops_the_recording_cleanly_and_keeps_the_file(tmp_path) -> None:
+    out = tmp_path / "interrupted.csv"
+    argv = [sys.executable, "-m", "sensorlab.cli", "record", "--virtual", "sim"]
+    argv += ["--virtual-model", "diy", "--status-every", "0.5", "--out", str(out)]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("[") and "samples" in line:  # streaming for a while
+                break
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, errors
+    assert "stopped (Ctrl-C)" in errors
+    assert f"recorded {out}" in rest
+    assert "stopped" in rest  # the final status: every sensor stopped and disconnected
+    recording = read_recording(out)
+    assert set(recording.chunks) == {"pelvis", "left_thigh", "right_thigh"}
+    assert all(len(chunk) > 30 for chunk in recording.chunks.values())
+    assert not recording.warnings
+
+
+def test_record_without_sensors_says_how_to_fix_it(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)  # no sensorlab.toml here
+    assert main(["record", "--out", "x.csv"]) == 2
+    error = capsys.readouterr().err
+    assert "no sensorlab.toml here" in error and "--pelvis" in error and "--virtual" in error
+    (tmp_path / "x.csv").write_text("")
+    assert main(["record", "--pelvis", "C1:5E:00:00:00:01", "--out", "x.csv"]) == 2
+    assert "never overwrites" in capsys.readouterr().err
+    assert main(["record", "--pelvis", "C1:5E:00:00:00:0", "--out", "y.csv"]) == 2
+    assert "--pelvis: 'C1:5E:00:00:00:0' is not a Bluetooth address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[sensors.pelvis]\naddress = C1\n", ":2"),  # TOML syntax error: the line
+        ('[sensors.pelvis]\nadress = "C1:5E:00:00:00:01"\n', "unknown key(s) adress"),
+        ('[sensors.pelvis]\naddress = "C1:5E:00:00:00:01"\nmodel = "xsens"\n', "one of witmotion"),
+        ('[sensors.pelvis]\naddress = "C1:5E:00:00:00:01"\nmount = { x = "up" }\n', "mount"),
+        ('rate_hz = -5\n[sensors.pelvis]\naddress = "C1:5E:00:00:00:01"\n', "rate_hz"),
+        (
+            '[sensors.pelvis]\naddress = "C1:5E:00:00:00:01"\n'
+            '[sensors.left_thigh]\naddress = "C1:5E:00:00:00:01"\n',
+            "same address",
+        ),
+    ],
+)
+def test_config_mistakes_exit_2_naming_the_file_and_the_fix(
+    text, expected, tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sensorlab.toml").write_text(text)
+    assert main(["record", "--out", "x.csv"]) == 2
+    error = capsys.readouterr().err
+    assert "sensorlab.toml" in error and expected in error
+    assert "Traceback" not in error
+
+
+def test_config_file_and_flag_overrides(tmp_path) -> None:
+    path = tmp_path / "sensorlab.toml"
+    path.write_text(CONFIG)
+    config = load_config(path)
+    assert list(config.sensors) == ["pelvis", "left_thigh", "right_thigh"]
+    pelvis = config.sensors["pelvis"]
+    assert pelvis == SensorConfig(
+        "pelvis", "C1:5E:00:00:00:01", "diy", None, {"x": "up", "y": "left", "z": "backward"}
+    )
+    assert config.calibration_dir == tmp_path / "cal" and config.scan_timeout_s == 4.0
+    assert [s.rate_hz for s in config.sensor_list()] == [100.0, 100.0, 200.0]
+    # A flag with a new address keeps the placement's mount and drops the old model.
+    changed = with_overrides(config, {"pelvis": "C1:5E:00:00:00:09", "left_thigh": None}, 50.0)
+    assert changed.sensors["pelvis"].address == "C1:5E:00:00:00:09"
+    assert changed.sensors["pelvis"].model is None and changed.sensors["pelvis"].mount
+    assert changed.sensors["left_thigh"] == config.sensors["left_thigh"].__class__(
+        "left_thigh", "C1:5E:00:00:00:02", None, 50.0, None
+    )
+    same = with_overrides(config, {"pelvis": "c1:5e:00:00:00:01"})
+    assert same.sensors["pelvis"].model == "diy"  # same device: its model stays
+    added = with_overrides(CollectorConfig(), {"right_thigh": "C1:5E:00:00:00:07"})
+    assert list(added.sensors) == ["right_thigh"]
+
+
+def test_ble_source_reads_sensorlab_toml(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"sensorlab\.toml"):
+        make_source("ble")
+    (tmp_path / "sensorlab.toml").write_text(CONFIG)
+    source = make_source("ble")
+    assert isinstance(source, BleSource)
+    sensors = source.meta.sensors
+    assert sensors["pelvis"].model == "diy" and sensors["pelvis"].rate_hz == 100.0
+    assert sensors["pelvis"].mount == {"x": "up", "y": "left", "z": "backward"}
+    assert sensors["right_thigh"].model is None  # recognised when scanned
+    assert sensors["right_thigh"].rate_hz == 200.0
+    assert source.settings.scan_timeout_s == 4.0
+    assert source.calibration_dir == tmp_path / "cal"
+    other = tmp_path / "clinic.toml"
+    other.write_text(CONFIG.replace('model = "diy"\n', ""))
+    assert make_source(f"ble:{other}").meta.sensors["pelvis"].model is None
+    with pytest.raises(InputError, match="no such config file"):
+        make_source(f"ble:{tmp_path / 'missing.toml'}")
+
+
+def test_virtual_source_streams_through_the_collector() -> None:
+    source = make_source("virtual:sim@witmotion,diy,movesense", duration_s=3.0, speed=4.0)
+    assert isinstance(source, VirtualBleSource)
+    models = [source.meta.sensors[p].model for p in ("pelvis", "left_thigh", "right_thigh")]
+    assert models == ["witmotion", "diy", "movesense"]
+
+    async def run() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        async for chunk in source.blocks():  # ends by itself with the motion
+            counts[chunk.placement] = counts.get(chunk.placement, 0) + len(chunk)
+        return counts
+
+    counts = asyncio.run(run())
+    assert abs(counts["pelvis"] - 300) <= 2 and abs(counts["right_thigh"] - 312) <= 4
+    with pytest.raises(InputError, match="virtual model"):
+        make_source("virtual:sim@xsens")
+    with pytest.raises(InputError, match="needs a motion"):
+        make_source("virtual:")
+
+
+def test_calibrate_device_non_interactive_writes_the_calibration_file(tmp_path, capsys) -> None:
+    argv = ["calibrate-device", "c1:5e:00:00:00:09", "--virtual", "poses", "--yes"]
+    assert main([*argv, "--speed", "8", "--out-dir", str(tmp_path / "cal")]) == 0
+    printed = capsys.readouterr().out
+    path = tmp_path / "cal" / "C1-5E-00-00-00-09.json"
+    data = json.loads(path.read_text())
+    assert data["format"] == "sensorlab-device-calibration" and data["model"] == "diy"
+    assert data["address"] == "C1:5E:00:00:00:09"
+    expected_bias = [math.degrees(v) for v in DEMO_ERROR.gyro_bias_rad_s]
+    assert np.allclose(data["gyro_bias_dps"], expected_bias, atol=0.03)
+    assert np.allclose(data["acc_offset_m_s2"], DEMO_ERROR.acc_offset_m_s2, atol=0.01)
+    assert np.allclose(data["acc_scale"], DEMO_ERROR.acc_scale, atol=0.001)
+    assert len(data["residuals_m_s2"]) == 6
+    assert "step 7/7" in printed and f"saved {path}" in printed
+    assert "+x up: |corrected| - g" in printed
+
+
+def test_help_teaches_with_examples(capsys) -> None:
+    for command in ("scan", "record", "calibrate-device"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "examples:" in text and f"sensorlab {command}" in text
+    with pytest.raises(SystemExit):
+        main(["record", "--help"])
+    assert "sensorlab.toml" in capsys.readouterr().out
+
+
+def test_docs_describe_the_config_the_code_reads(tmp_path) -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "ble.md").read_text()
+    block = docs.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "sensorlab.toml").write_text(block)
+    config = load_config(tmp_path / "sensorlab.toml")
+    assert set(config.sensors) == {"pelvis", "left_thigh", "right_thigh"}
