@@ -112,7 +112,6 @@ class RingSet:
         self._readers[name] = reader
         return reader
 
-
     def remove_reader(self, name: str) -> None:
         """Unregister a consumer (e.g. a recorder that was stopped)."""
         self._readers.pop(name, None)
