@@ -35,6 +35,13 @@ SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
 TRACE_WIDTH = 1
 """Pixels; Qt's raster engine strokes wider lines several times slower (a 2-px pen took
 6 ms of a 16-ms frame for four 1000-point traces)."""
+OPEN_LIFT_MAX_S = 60.0
+"""How far right a lift under way is drawn (it is removed when the rep is judged)."""
+TRACE_RANGES_DEG = {"pelvis": (-8.0, 12.0), "thighs": (-25.0, 95.0)}
+"""Fixed y ranges of the traces (drag or scroll to change): steady axes for the eye, and
+no autorange over every item in every frame."""
+RAW_RANGES = {"acc": (-25.0, 25.0), "gyr": (-400.0, 400.0)}
+"""Fixed y ranges of the raw tab: m/s^2 and deg/s."""
 AXIS_COLORS = ("#c62828", "#2e7d32", "#1565c0")
 """x, y, z of the raw traces (the conventional red, green, blue)."""
 
@@ -137,6 +144,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         thighs.setLabel("bottom", "session time", units="s")
         thighs.addLegend(offset=(10, 5))
         thighs.setXLink(pelvis)
+        # One time axis (the bottom one): a scrolling axis re-lays its labels every frame.
+        pelvis.hideAxis("bottom")
         self.trace_plots = (pelvis, thighs)
         self.curves = {
             "pelvis_obliquity_deg": pelvis.plot(
@@ -154,6 +163,8 @@ class LiveWindow(QtWidgets.QMainWindow):
                 pen=pg.mkPen(RIGHT_COLOR, width=TRACE_WIDTH), name="right"
             ),
         }
+        pelvis.setYRange(*TRACE_RANGES_DEG["pelvis"], padding=0)
+        thighs.setYRange(*TRACE_RANGES_DEG["thighs"], padding=0)
         for plot in self.trace_plots:
             # A zero line instead of a grid: pyqtgraph redraws a grid with every scroll,
             # which took most of a frame (benchmarks/bench_live.py).
@@ -172,8 +183,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         for row, placement in enumerate(self.session.rings.placements):
             acc = self.raw.addPlot(row=row, col=0, title=f"{placement.replace('_', ' ')} acc")
             acc.setLabel("left", "m/s²")
+            acc.setYRange(*RAW_RANGES["acc"], padding=0)
             gyr = self.raw.addPlot(row=row, col=1, title=f"{placement.replace('_', ' ')} gyro")
             gyr.setLabel("left", "°/s")
+            gyr.setYRange(*RAW_RANGES["gyr"], padding=0)
             curves = []
             for plot in (acc, gyr):
                 plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#c3cad3", width=1)))
@@ -185,6 +198,12 @@ class LiveWindow(QtWidgets.QMainWindow):
                     curve.setDownsampling(auto=True, method="peak")
                     curves.append(curve)
             self.raw_curves[placement] = curves
+            if row:
+                acc.setXLink(self.raw_plots[0])
+                gyr.setXLink(self.raw_plots[1])
+            if row < len(self.session.rings.placements) - 1:
+                acc.hideAxis("bottom")
+                gyr.hideAxis("bottom")
 
     def _build_side_panel(self) -> None:
         self.side_panel = QtWidgets.QWidget()
@@ -364,7 +383,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         edge = pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine)
         color.setAlpha(20)
         for plot in self.trace_plots:
-            span = pg.LinearRegionItem((start_s, start_s), movable=False, brush=pg.mkBrush(color))
+            # Open to the right: the view ends at the newest sample, so the span reaches
+            # "now" without being moved every frame (moving it cost a third of a frame).
+            region = (start_s, start_s + OPEN_LIFT_MAX_S)
+            span = pg.LinearRegionItem(region, movable=False, brush=pg.mkBrush(color))
             span.setZValue(-5)
             span.lines[0].setPen(edge)
             span.lines[1].setPen(pg.mkPen(None))
@@ -395,13 +417,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         t = table["t_s"]
         for name, curve in self.curves.items():
             curve.setData(t, table[name], connect="finite")
-        newest = self.session.status.t_s
+        # The view ends at the newest angle (the status snapshot is renewed less often).
+        newest = float(t[-1]) if t.size else self.session.status.t_s
         if np.isfinite(newest):
             self.trace_plots[0].setXRange(newest - self.settings.window_s, newest, padding=0)
             self.calibration_text.setPos(newest - self.settings.window_s, 0)
             self._forget_old_spans(newest - self.settings.window_s)
-            for span in self._open_spans:
-                span.setRegion((span.getRegion()[0], newest))
         self._draw_markers()
 
     def _forget_old_spans(self, before_s: float) -> None:
@@ -426,6 +447,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._markers_drawn = len(markers)
 
     def _draw_raw(self) -> None:
+        newest = -np.inf
         for placement, curves in self.raw_curves.items():
             rate_hz = self.session.rings.rates_hz[placement]
             chunk = self.session.rings.rings[placement].view_last(
@@ -434,9 +456,10 @@ class LiveWindow(QtWidgets.QMainWindow):
             for axis in range(3):
                 curves[axis].setData(chunk.t_s, chunk.acc_m_s2[:, axis])
                 curves[3 + axis].setData(chunk.t_s, np.degrees(chunk.gyr_rad_s[:, axis]))
-        newest = self.session.status.t_s
+            if len(chunk):
+                newest = max(newest, float(chunk.t_s[-1]))
         if np.isfinite(newest):
-            for plot in self.raw_plots:
+            for plot in self.raw_plots[:2]:  # the other rows are linked to these
                 plot.setXRange(newest - self.settings.window_s, newest, padding=0)
 
     def _draw_status(self) -> None:
@@ -451,8 +474,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                     states[placement] = link.state
         progress = status.calibration
         per_sensor = {
-            placement: f"quality {quality:.2f}"
-            for placement, quality in self._calibration_quality.items()
+            placement: f"{quality:.2f}" for placement, quality in self._calibration_quality.items()
         }
         for placement in self.sensor_table.placements:
             if progress.stage == "stand":
