@@ -65,6 +65,13 @@ class LiveSettings:
     status_hz: float = 4.0
 
 
+def _scrolling_group(plot: pg.PlotItem) -> pg.ItemGroup:
+    """A parent for everything drawn in session time; shifted by ``-now`` each frame."""
+    group = pg.ItemGroup()
+    plot.addItem(group, ignoreBounds=True)
+    return group
+
+
 class LiveWindow(QtWidgets.QMainWindow):
     """The one window of ``sensorlab live``.
 
@@ -141,7 +148,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         pelvis.addLegend(offset=(10, 5))
         thighs = self.traces.addPlot(row=1, col=0, title="Thighs, sagittal (flexion +)")
         thighs.setLabel("left", "angle", units="°")
-        thighs.setLabel("bottom", "session time", units="s")
+        thighs.setLabel("bottom", "seconds before now")
         thighs.addLegend(offset=(10, 5))
         thighs.setXLink(pelvis)
         # One time axis (the bottom one): a scrolling axis re-lays its labels every frame.
@@ -170,16 +177,21 @@ class LiveWindow(QtWidgets.QMainWindow):
             # which took most of a frame (benchmarks/bench_live.py).
             plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#c3cad3", width=1)))
             plot.setMouseEnabled(x=False, y=True)
-        for curve in self.curves.values():
-            curve.setClipToView(True)
+            plot.setXRange(-self.settings.window_s, 0, padding=0)
+        self.trace_groups = [_scrolling_group(plot) for plot in self.trace_plots]
+        for name, curve in self.curves.items():
+            group = self.trace_groups[0 if name.startswith("pelvis") else 1]
+            curve.setParentItem(group)
         self.calibration_text = pg.TextItem("", color="#5f6b76", anchor=(0, 0))
         pelvis.addItem(self.calibration_text, ignoreBounds=True)
+        self.calibration_text.setPos(-self.settings.window_s, 0)
 
     def _build_raw(self) -> None:
         self.raw = pg.GraphicsLayoutWidget()
         self.raw.setBackground("w")
         self.raw_curves: dict[str, list[pg.PlotDataItem]] = {}
         self.raw_plots = []
+        self.raw_groups: list[pg.ItemGroup] = []
         for row, placement in enumerate(self.session.rings.placements):
             acc = self.raw.addPlot(row=row, col=0, title=f"{placement.replace('_', ' ')} acc")
             acc.setLabel("left", "m/s²")
@@ -190,17 +202,17 @@ class LiveWindow(QtWidgets.QMainWindow):
             curves = []
             for plot in (acc, gyr):
                 plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#c3cad3", width=1)))
+                plot.setXRange(-self.settings.window_s, 0, padding=0)
                 self.raw_plots.append(plot)
+                group = _scrolling_group(plot)
+                self.raw_groups.append(group)
                 for color in AXIS_COLORS:
                     curve = plot.plot(pen=pg.mkPen(color, width=1))
-                    curve.setClipToView(True)
+                    curve.setParentItem(group)
                     # 2000 samples on a half-width plot: keep each pixel column's peaks.
                     curve.setDownsampling(auto=True, method="peak")
                     curves.append(curve)
             self.raw_curves[placement] = curves
-            if row:
-                acc.setXLink(self.raw_plots[0])
-                gyr.setXLink(self.raw_plots[1])
             if row < len(self.session.rings.placements) - 1:
                 acc.hideAxis("bottom")
                 gyr.hideAxis("bottom")
@@ -382,7 +394,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         color = QtGui.QColor(SIDE_COLORS[side])
         edge = pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine)
         color.setAlpha(20)
-        for plot in self.trace_plots:
+        for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
             # Open to the right: the view ends at the newest sample, so the span reaches
             # "now" without being moved every frame (moving it cost a third of a frame).
             region = (start_s, start_s + OPEN_LIFT_MAX_S)
@@ -391,6 +403,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             span.lines[0].setPen(edge)
             span.lines[1].setPen(pg.mkPen(None))
             plot.addItem(span)
+            span.setParentItem(group)
             self._open_spans.append(span)
 
     def _close_lift(self) -> None:
@@ -402,12 +415,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         color = QtGui.QColor(SIDE_COLORS[side])
         color.setAlpha(45)
         spans = []
-        for plot in self.trace_plots:
+        for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
             span = pg.LinearRegionItem((start_s, end_s), movable=False, brush=pg.mkBrush(color))
             span.setZValue(-5)
             for line in span.lines:
                 line.setPen(pg.mkPen(None))
             plot.addItem(span)
+            span.setParentItem(group)
             spans.append(span)
         self._rep_spans.append((end_s, spans))
 
@@ -420,8 +434,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         # The view ends at the newest angle (the status snapshot is renewed less often).
         newest = float(t[-1]) if t.size else self.session.status.t_s
         if np.isfinite(newest):
-            self.trace_plots[0].setXRange(newest - self.settings.window_s, newest, padding=0)
-            self.calibration_text.setPos(newest - self.settings.window_s, 0)
+            # The axes stay put (seconds before now); the traces, spans and marks move
+            # with one transform, so no axis is laid out again in any frame.
+            for group in self.trace_groups:
+                group.setPos(-newest, 0)
             self._forget_old_spans(newest - self.settings.window_s)
         self._draw_markers()
 
@@ -434,16 +450,16 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _draw_markers(self) -> None:
         markers = self.session.status.markers
         for marker in markers[self._markers_drawn :]:
-            for plot in self.trace_plots:
-                plot.addItem(
-                    pg.InfiniteLine(
-                        marker.t_s,
-                        angle=90,
-                        pen=pg.mkPen("#1d2733", width=1, style=QtCore.Qt.PenStyle.DotLine),
-                        label=marker.label,
-                        labelOpts={"position": 0.9, "color": "#1d2733"},
-                    )
+            for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
+                line = pg.InfiniteLine(
+                    marker.t_s,
+                    angle=90,
+                    pen=pg.mkPen("#1d2733", width=1, style=QtCore.Qt.PenStyle.DotLine),
+                    label=marker.label,
+                    labelOpts={"position": 0.9, "color": "#1d2733"},
                 )
+                plot.addItem(line)
+                line.setParentItem(group)
         self._markers_drawn = len(markers)
 
     def _draw_raw(self) -> None:
@@ -459,8 +475,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             if len(chunk):
                 newest = max(newest, float(chunk.t_s[-1]))
         if np.isfinite(newest):
-            for plot in self.raw_plots[:2]:  # the other rows are linked to these
-                plot.setXRange(newest - self.settings.window_s, newest, padding=0)
+            for group in self.raw_groups:
+                group.setPos(-newest, 0)
 
     def _draw_status(self) -> None:
         status = self.session.status
