@@ -197,6 +197,7 @@ class Session:
         self._source_done = False
         self._last_arrival = 0.0
         self._last_wake_t_s = float("-inf")
+        self._ready_k = -(2**62)
         self._kinematics_published = 0
         self._status_at = float("-inf")
         self._recorder = None
@@ -217,13 +218,20 @@ class Session:
                 laggard = min(newest.values())
                 newest[block.placement] = float(block.t_s[-1])
                 # The analysis advances on the common time base only when the sensor
-                # that lags behind sends more; other blocks just wait in the rings. The
-                # block that completes a rep is always such a block, so no event waits.
-                # A silent sensor must not freeze the session: wake at least every
-                # watch interval of stream time too.
+                # that lags behind sends enough to decide another grid row; other blocks
+                # just wait in the rings. The block that completes a rep is always such
+                # a block, so no event waits. A silent sensor must not freeze the
+                # session: wake at least every watch interval of stream time too.
                 ahead = max(newest.values())
+                if min(newest.values()) > laggard:
+                    ready = self.analyzer.last_ready_k(newest)
+                    new_row = ready is None or ready > self._ready_k
+                    if ready is not None:
+                        self._ready_k = max(self._ready_k, ready)
+                else:
+                    new_row = False
                 if (
-                    min(newest.values()) > laggard
+                    new_row
                     or laggard == float("-inf")
                     or ahead - self._last_wake_t_s >= self.settings.watch_interval_s
                 ):

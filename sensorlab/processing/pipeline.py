@@ -302,6 +302,22 @@ class SessionAnalyzer:
             quality[placement] = sensor.cleaner.quality(info.rate_hz if info else None)
         return quality
 
+    def last_ready_k(self, newest_t_s: dict[str, float]) -> int | None:
+        """Grid index of the last row the sensors' newest samples decide, or None while
+        that is not known yet (a sensor without samples, or still gathering its first).
+
+        A live session wakes the analysis only when this grows: a block that decides no
+        new row cannot change any result.
+        """
+        last = None
+        for placement, sensor in self._sensors.items():
+            newest = newest_t_s.get(placement, -np.inf)
+            if sensor.resampler is None or not np.isfinite(newest):
+                return None
+            k = sensor.resampler.last_ready_k(newest)
+            last = k if last is None else min(last, k)
+        return last
+
     def _relevel_rows(self, lo: int, hi: int) -> np.ndarray | None:
         """Rows ``lo:hi`` where a recalibration marker re-levels the sensors (or None)."""
         if not self._relevel_k or self._relevel_k[0] >= self._k0 + hi:

@@ -21,6 +21,7 @@ values of feeding it whole.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,11 @@ class GridResampler:
         self._v: np.ndarray | None = None
         self._next_k: int | None = None
 
+    @property
+    def ready_margin_s(self) -> float:
+        """A grid point is decided once a sample lies this far beyond it, seconds."""
+        return self._period_s / 2 if self.averaging else 0.0
+
     @staticmethod
     def averaging_for(rate_hz: float, settings: TimebaseSettings = DEFAULT_TIMEBASE) -> bool:
         """Whether a sensor at ``rate_hz`` is averaged (faster than 1.5x the grid)."""
@@ -105,9 +111,12 @@ class GridResampler:
             if self.averaging:
                 self._next_k += 1
         # A grid point is decided once a sample lies beyond its bin (or beyond it).
-        margin = self._period_s / 2 if self.averaging else 0.0
-        last_ready = int(np.floor((self._t[-1] - margin) * self.settings.rate_hz - 1e-9))
+        last_ready = self.last_ready_k(self._t[-1])
         return self._emit(last_ready)
+
+    def last_ready_k(self, newest_t_s: float) -> int:
+        """Grid index of the last point decided once a sample at ``newest_t_s`` is in."""
+        return math.floor((newest_t_s - self.ready_margin_s) * self.settings.rate_hz - 1e-9)
 
     def advance_to(self, t_s: float) -> GridBlock:
         """The sensor is silent up to ``t_s``: emit its grid points up to there.
