@@ -114,6 +114,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._rep_spans: list[tuple[float, list[pg.LinearRegionItem]]] = []
         self._markers_drawn = 0
         self._calibration_quality: dict[str, float] = {}
+        self._traces_drawn_at = 0
+        self._raw_drawn_at = 0
         self._open_spans: list[pg.LinearRegionItem] = []
         """A lift under way: a pale span with a dashed start until the rep is judged."""
         self.setWindowTitle(f"sensorlab live — {self.session.source.name}")
@@ -426,6 +428,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._rep_spans.append((end_s, spans))
 
     def _draw_traces(self) -> None:
+        written = self.session.kinematics.written_
+        if written == self._traces_drawn_at and self._traces_drawn_at:
+            return  # no new angle row: the picture would not change
+        self._traces_drawn_at = written
         rows = round(self.settings.window_s * self.session.analyzer.rate_hz)
         table = self.session.kinematics.last(rows)
         t = table["t_s"]
@@ -463,6 +469,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._markers_drawn = len(markers)
 
     def _draw_raw(self) -> None:
+        written = sum(self.session.rings.written_.values())
+        if written == self._raw_drawn_at:
+            return  # no new sample
+        self._raw_drawn_at = written
         newest = -np.inf
         for placement, curves in self.raw_curves.items():
             rate_hz = self.session.rings.rates_hz[placement]
