@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +41,9 @@ def run(seconds: float, raw_tab: bool) -> None:
         "step_up_asymmetric", duration_s=seconds + 60, rate_hz=200.0, speed=1.0
     )
     runner = SessionRunner(lambda: Session(source)).start()
-    window = LiveWindow(runner, LiveSettings(fps=60.0), out_dir=Path_tmp())
+    window = LiveWindow(
+        runner, LiveSettings(fps=60.0), out_dir=Path(tempfile.mkdtemp(prefix="bench_live_"))
+    )
     window.timer.stop()  # frames are driven below, to time the drawing too
     window.show()
     if raw_tab:
@@ -93,13 +97,6 @@ def run_event_loop(seconds: float) -> None:
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(round(seconds * 1000), loop.quit)
     loop.exec()
-
-
-def Path_tmp():  # noqa: N802
-    import tempfile
-    from pathlib import Path
-
-    return Path(tempfile.mkdtemp(prefix="bench_live_"))
 
 
 def main() -> None:

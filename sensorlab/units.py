@@ -10,3 +10,7 @@ from __future__ import annotations
 
 GRAVITY_M_S2 = 9.81
 """Standard gravity used by the simulator and by unit detection, in m/s^2."""
+
+STANDARD_GRAVITY_M_S2 = 9.80665
+"""One g by definition (the g of data sheets: ranges, LSB/g), in m/s^2: readings given in g
+convert with it."""

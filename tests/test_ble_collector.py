@@ -37,13 +37,13 @@ from sensorlab.ble.virtual.sensors import (
 )
 from sensorlab.ble.virtual.source import VirtualBleSource
 from sensorlab.devices import diy, movesense, witmotion
-from sensorlab.devices.profile import STANDARD_GRAVITY_M_S2
 from sensorlab.errors import InputError
 from sensorlab.io.recording import read_recording
 from sensorlab.processing.pipeline import SessionAnalyzer
 from sensorlab.records import ImuChunk
 from sensorlab.session import SensorLost, SensorResumed, SensorStale, Session
 from sensorlab.simulate.scenarios import make_scenario
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 FAST = CollectorSettings(scan_timeout_s=3.0, connect_timeout_s=5.0)
 

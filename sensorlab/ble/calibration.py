@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from sensorlab.ble.config import calibration_file_name, normalize_address
-from sensorlab.devices.profile import STANDARD_GRAVITY_M_S2
 from sensorlab.errors import InputError
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 FORMAT_NAME = "sensorlab-device-calibration"
 FORMAT_VERSION = 1

@@ -24,7 +24,6 @@ import numpy as np
 
 from sensorlab.devices.profile import (
     BATTERY_LEVEL_UUID,
-    STANDARD_GRAVITY_M_S2,
     CharacteristicSpec,
     CounterUnwrapper,
     DecodedSamples,
@@ -38,6 +37,7 @@ from sensorlab.devices.profile import (
     check_samples,
     to_int16,
 )
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 SERVICE_UUID = "30870001-e788-47fa-9ee1-21abc4f7e36f"
 DATA_UUID = "30870002-e788-47fa-9ee1-21abc4f7e36f"

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorlab.devices.profile import (
-    STANDARD_GRAVITY_M_S2,
     CharacteristicSpec,
     CounterUnwrapper,
     DecodedSamples,
@@ -37,6 +36,7 @@ from sensorlab.devices.profile import (
     check_samples,
     finite_float32,
 )
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 
 def _uuid(short: int) -> str:

@@ -32,7 +32,6 @@ from typing import Literal
 import numpy as np
 
 from sensorlab.devices.profile import (
-    STANDARD_GRAVITY_M_S2,
     CharacteristicSpec,
     DecodedSamples,
     DecodeError,
@@ -44,6 +43,7 @@ from sensorlab.devices.profile import (
     check_samples,
     to_int16,
 )
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 SERVICE_UUID = "326a9000-85cb-9195-d9dd-464cfbbae75a"
 COMMAND_UUID = "326a9001-85cb-9195-d9dd-464cfbbae75a"

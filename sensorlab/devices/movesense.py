@@ -25,7 +25,6 @@ import numpy as np
 
 from sensorlab.devices.profile import (
     BATTERY_LEVEL_UUID,
-    STANDARD_GRAVITY_M_S2,
     CharacteristicSpec,
     CounterUnwrapper,
     DecodedSamples,
@@ -39,6 +38,7 @@ from sensorlab.devices.profile import (
     check_samples,
     finite_float32,
 )
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 SERVICE_UUID = "34802252-7185-4d5d-b431-630e7050e8f0"
 COMMAND_UUID = "34800001-7185-4d5d-b431-630e7050e8f0"

@@ -27,9 +27,6 @@ from typing import Protocol
 
 import numpy as np
 
-STANDARD_GRAVITY_M_S2 = 9.80665
-"""The g of data sheets (ranges, LSB/g), in m/s^2: device readings in g convert with it."""
-
 BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
 """Bluetooth SIG Battery Service."""
 

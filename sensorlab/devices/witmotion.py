@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorlab.devices.profile import (
-    STANDARD_GRAVITY_M_S2,
     CharacteristicSpec,
     DecodedSamples,
     DecodeError,
@@ -32,6 +31,7 @@ from sensorlab.devices.profile import (
     check_samples,
     to_int16,
 )
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 SERVICE_UUID = "0000ffe5-0000-1000-8000-00805f9a34fb"
 NOTIFY_UUID = "0000ffe4-0000-1000-8000-00805f9a34fb"

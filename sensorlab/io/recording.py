@@ -37,7 +37,7 @@ from sensorlab.io.sidecar import read_sidecar
 from sensorlab.io.unit_check import acc_unit, gyro_evidence, gyro_unit, quiet_acc
 from sensorlab.io.writer import write_recording
 from sensorlab.records import ImuChunk, Recording, SessionMeta
-from sensorlab.units import GRAVITY_M_S2
+from sensorlab.units import GRAVITY_M_S2, STANDARD_GRAVITY_M_S2
 
 ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
 GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
@@ -49,8 +49,6 @@ OPTIONAL_COLUMNS = ("seq", "device_t")
 NUMERIC_EXTRAS = re.compile(r"^(mag_[xyz]|quat_[wxyz])$")
 """Contract extras that are numbers (kept in ``ImuChunk.extra``)."""
 
-STANDARD_GRAVITY_M_S2 = 9.80665
-"""One g in m/s^2 (the definition of the unit), used to convert acc given in g."""
 MAX_LISTED = 5
 """How many examples (lines, cells) a warning lists."""
 

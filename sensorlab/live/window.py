@@ -10,7 +10,6 @@ never freezes the window.
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,8 +107,6 @@ class LiveWindow(QtWidgets.QMainWindow):
         """The written outputs (SessionOutputs), once the session was finished."""
         self.tally = LiveTally()
         self.paused = False
-        self.frame_times_s: deque[float] = deque(maxlen=100_000)
-        """Wall-clock duration of each redraw, seconds (for benchmarks)."""
         self._last_status = 0.0
         self._rep_spans: list[tuple[float, list[pg.LinearRegionItem]]] = []
         self._markers_drawn = 0
@@ -336,17 +333,16 @@ class LiveWindow(QtWidgets.QMainWindow):
     # ----------------------------------------------------------------- drawing
     def refresh(self) -> None:
         """One frame: events, traces (unless paused), status a few times a second."""
-        started = time.perf_counter()
+        now = time.perf_counter()
         for event in self.runner.events():
             self._take_event(event)
         if not self.paused:
             self._draw_traces()
             if self.tabs.currentWidget() is self.raw:
                 self._draw_raw()
-        if started - self._last_status >= 1.0 / self.settings.status_hz:
-            self._last_status = started
+        if now - self._last_status >= 1.0 / self.settings.status_hz:
+            self._last_status = now
             self._draw_status()
-        self.frame_times_s.append(time.perf_counter() - started)
 
     def _take_event(self, event) -> None:
         if self.tally.add(event):

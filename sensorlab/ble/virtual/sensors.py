@@ -48,10 +48,10 @@ from sensorlab.ble.virtual.link import (
     VirtualRadio,
 )
 from sensorlab.devices import PROFILES, VIRTUAL_DEVICES, VirtualDevice
-from sensorlab.devices.profile import STANDARD_GRAVITY_M_S2
 from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS
 from sensorlab.records import SessionMeta
+from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 logger = logging.getLogger(__name__)
 
