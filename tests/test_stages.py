@@ -161,3 +161,29 @@ def test_columns_forget_old_rows_but_keep_numbering():
     np.testing.assert_array_equal(columns["a"], np.arange(6.0, 13.0))
     with pytest.raises(IndexError):
         columns.rows("a", 5, 7)
+
+
+def test_columns_in_a_long_stream_hold_the_right_rows_in_flat_memory():
+    """Appends and forgetting in random steps, as a live stream does them: every held row
+    reads back as appended, and the buffer stops growing once the held rows stop."""
+    rng = np.random.default_rng(3)
+    columns = Columns(["a", "b"], capacity=8)
+    appended = 0
+    capacities = []
+    for _ in range(3000):
+        n = int(rng.integers(0, 5))
+        values = np.arange(appended, appended + n, dtype=float)
+        if rng.random() < 0.5:
+            columns.append(a=values, b=-values)
+        else:
+            columns.append_block(np.column_stack([values, -values]))
+        appended += n
+        columns.forget_before(appended - int(rng.integers(0, 40)))
+        lo = columns.first
+        np.testing.assert_array_equal(columns["a"], np.arange(lo, appended, dtype=float))
+        np.testing.assert_array_equal(columns.rows("b", lo, appended), -columns["a"])
+        np.testing.assert_array_equal(
+            columns.block(lo, appended, 0, 2), np.column_stack([columns["a"], -columns["a"]])
+        )
+        capacities.append(columns._data.shape[0])
+    assert capacities[-1] == capacities[len(capacities) // 10] <= 128

@@ -100,8 +100,9 @@ def heading_deg(forward_world: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    forward_world : ndarray, shape (..., 3)
-        A segment's forward axis expressed in the world frame (X forward, Y left, Z up).
+    forward_world : ndarray, shape (..., 3) or (..., 2)
+        A segment's forward axis expressed in the world frame (X forward, Y left, Z up),
+        or only its X and Y components.
         Pelvic rotation is this angle for the pelvis, positive turning to the left.
     """
     f = np.asarray(forward_world, dtype=float)

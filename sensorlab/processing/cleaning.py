@@ -26,6 +26,7 @@ are missing; for a packet counter shared by several samples, read losses as pack
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,9 +139,9 @@ class SampleCleaner:
         t_s = np.asarray(chunk.t_s, dtype=np.float64)
         if t_s.size and t_s[0] > self.last_t_s_ and bool((t_s[1:] > t_s[:-1]).all()):
             # The usual streaming case: strictly increasing and after everything emitted,
-            # so the sort below is the identity and every sample is kept. Skips its
-            # half-dozen small-array calls (a live stream sends blocks of ~4 samples).
-            index = np.arange(t_s.size)
+            # so every sample is kept as it is (a live stream sends blocks of ~4 samples,
+            # where the sort and copies below would be most of the work).
+            kept, emitted = chunk, t_s
         else:
             order = np.argsort(t_s, kind="stable")
             t_sorted = t_s[order]
@@ -148,41 +149,50 @@ class SampleCleaner:
             keep = t_sorted > previous
             keep[1:] &= t_sorted[1:] > self.last_t_s_
             index = order[keep]
-        emitted = t_s[index]
-        self.dropped_ += int(t_s.size - index.size)
+            kept, emitted = chunk.take(index), t_s[index]
+        self.dropped_ += int(t_s.size - emitted.size)
         if emitted.size:
-            joined = emitted
-            if np.isfinite(self.last_t_s_):
-                joined = np.concatenate([[self.last_t_s_], emitted])
-            bins = np.minimum((np.diff(joined) / _PERIOD_BIN_S).astype(np.int64), _PERIOD_BINS)
-            if bins.size <= 16:
-                # Same counts as np.add.at, whose fixed cost dominates for a few samples.
-                counts = self._period_counts
-                for b in bins.tolist():
-                    counts[b] += 1
-            else:
-                np.add.at(self._period_counts, bins, 1)
+            self._count_periods(emitted)
             self.last_t_s_ = float(emitted[-1])
-        self.samples_ += int(index.size)
-        kept = chunk.take(index)
-        if kept.seq is None and index.size:
+        self.samples_ += int(emitted.size)
+        if kept.seq is None and emitted.size:
             self._last_seq = None  # samples without a counter break the chain
         elif kept.seq is not None:
             self._account_seq(np.asarray(kept.seq, dtype=np.int64))
         return kept
 
+    def _count_periods(self, emitted: np.ndarray) -> None:
+        """Add the periods before each emitted sample to the histogram."""
+        counts = self._period_counts
+        if emitted.size <= 16:
+            # The same bins as below, with floats: numpy's fixed cost per call dominates
+            # for a few samples.
+            previous = self.last_t_s_
+            for t in emitted.tolist():
+                if math.isfinite(previous):
+                    counts[min(int((t - previous) / _PERIOD_BIN_S), _PERIOD_BINS)] += 1
+                previous = t
+            return
+        joined = emitted
+        if np.isfinite(self.last_t_s_):
+            joined = np.concatenate([[self.last_t_s_], emitted])
+        bins = np.minimum((np.diff(joined) / _PERIOD_BIN_S).astype(np.int64), _PERIOD_BINS)
+        np.add.at(counts, bins, 1)
+
     def _account_seq(self, seq: np.ndarray) -> None:
         if seq.size == 0:
             return
-        first_expected = seq[0] if self._last_seq is None else self._last_seq + 1
+        # Python ints for a live block of a few samples (numpy's cost per call dominates).
+        first, last = int(seq[0]), int(seq[-1])
+        expected = first if self._last_seq is None else self._last_seq + 1
         if (
-            seq[0] == first_expected
-            and seq[-1] - seq[0] == seq.size - 1
-            and seq[-1] < self.settings.seq_modulus
-            and (seq.size < 3 or (seq[1:] - seq[:-1] == 1).all())
+            first == expected
+            and last - first == seq.size - 1
+            and last < self.settings.seq_modulus
+            and (seq.size < 3 or bool((seq[1:] - seq[:-1] == 1).all()))
         ):
             # The usual case, a gap-free counter: nothing lost, no wrap, no reset.
-            self._last_seq = int(seq[-1])
+            self._last_seq = last
             return
         values = seq if self._last_seq is None else np.concatenate([[self._last_seq], seq])
         modulus = self.settings.seq_modulus

@@ -419,7 +419,7 @@ class _EnvelopeAligner:
         """Close the open window (at the first sample past it) and use its minimum."""
         s = self.settings
         self._win_open = False
-        if not np.isfinite(self._win_min_y):
+        if not math.isfinite(self._win_min_y):
             return
         if self._period_s is None:
             if self._fitted():
@@ -471,7 +471,7 @@ class _EnvelopeAligner:
         too high) and are re-counted with it; otherwise (a pause in arrivals) they are
         committed as they are first.
         """
-        if self._win_open and np.isfinite(self._win_min_y):
+        if self._win_open and math.isfinite(self._win_min_y):
             self._pending.append([self._win_min_k, self._win_min_x, self._win_min_y])
         self._win_open = False
         if carry:
@@ -480,97 +480,79 @@ class _EnvelopeAligner:
             self._flush_pending()
             self._lost += math.floor((y - self._line(x)) / self._period_s)
 
-    def _grid(self, k: np.ndarray, host: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
-        x = (k[start:] + self._lost).astype(np.float64) * self._period_s
-        return x, host[start:] - x
-
     # -- main loop --------------------------------------------------------------------
-    def _run(self, x: np.ndarray, host: np.ndarray, k: np.ndarray | None) -> np.ndarray:
-        """Align one block in place of ``x``; ``k``: sample indices on the counted grid."""
+    def _run(self, host: list[float], x: list[float] | None, first_k: int) -> np.ndarray:
+        """Align one block, sample by sample, in arrival order.
+
+        ``x``: device times (a device clock), or ``None`` on the counted grid, where
+        sample ``first_k + i`` sits at ``(first_k + i + lost) * period``. A loop over
+        Python floats: a live block holds a few samples, where numpy's per-call cost
+        would be most of the work; each step is the same float operation a vectorised
+        form would do, so the output does not depend on how the stream is cut.
+        """
         s = self.settings
-        n = x.size
-        out = np.empty(n)
-        if n == 0:
-            return out
-        counted = self._period_s is not None
-        below_s = 0.5 * self._period_s if counted else s.reset_below_s
-        y = host - x
-        # Events known before any fitting: device time going back, pauses in arrivals.
-        if counted:
-            first = host[0] if self._host_last is None else self._host_last
-            h_prev = np.concatenate([[first], host[:-1]])
-            events = np.flatnonzero(host - h_prev > s.arrival_gap_s)
-        else:
-            x_prev = np.concatenate([[x[0] if self._x_last is None else self._x_last], x[:-1]])
-            events = np.flatnonzero(x < x_prev - s.reset_backward_s)
-        next_event = 0
-        # Running maximum of x from ``cm_from`` on: where the open window ends.
-        cm_from, cm = 0, np.maximum.accumulate(x)
-        i = 0
-        while i < n:
+        period = self._period_s
+        counted = period is not None
+        below_s = 0.5 * period if counted else s.reset_below_s
+        if not host:
+            return np.empty(0)
+        out = []
+        h_prev = host[0] if self._host_last is None else self._host_last
+        if x is not None:
+            x_prev = x[0] if self._x_last is None else self._x_last
+        for i, h in enumerate(host):
+            xi = float(first_k + i + self._lost) * period if counted else x[i]
+            y = h - xi
             changed = False
-            if next_event < events.size and events[next_event] == i:
-                next_event += 1
-                if not counted:
-                    self._reset()
-                    changed = True
-                else:
+            # Events known before any fitting: pauses in arrivals (counted grid), device
+            # time going back (device clock).
+            if counted:
+                if h - h_prev > s.arrival_gap_s:
                     self._gaps += 1
                     if self._fitted():
-                        self._reanchor(float(x[i]), float(y[i]), carry=False)
+                        self._reanchor(xi, y, carry=False)
                         changed = True
-            if self._win_open and x[i] >= self._win_end:
+            elif xi < x_prev - s.reset_backward_s:
+                self._reset()
+                changed = True
+            if self._win_open and xi >= self._win_end:
                 before = (self.resets_, self._lost)
                 self._close_window()
                 changed |= before != (self.resets_, self._lost)
-            if self._fitted() and y[i] < self._line(x[i]) - below_s:
+            if self._fitted() and y < self._line(xi) - below_s:
                 # Earlier than the line allows: the device clock jumped forward, or (on
                 # the counted grid) more samples were taken as lost than were.
                 if counted:
-                    self._reanchor(float(x[i]), float(y[i]), carry=True)
+                    self._reanchor(xi, y, carry=True)
                 else:
                     self._reset()
                 changed = True
-            if changed:
-                if counted:
-                    x[i:], y[i:] = self._grid(k, host, i)
-                cm_from, cm = i, np.maximum.accumulate(x[i:])
+            if changed and counted:
+                xi = float(first_k + i + self._lost) * period
+                y = h - xi
             if not self._win_open:
-                self._open_window(float(x[i]))
-            # Samples from i on in this window, before the next event.
-            stop = n if next_event >= events.size else int(events[next_event])
-            stop = min(stop, cm_from + int(np.searchsorted(cm, self._win_end)))
-            stop = max(stop, i + 1)
-            if self._fitted():
-                below = y[i + 1 : stop] < self._line(x[i + 1 : stop]) - below_s
-                if below.any():
-                    stop = i + 1 + int(np.argmax(below))
-            out[i:stop] = self._emit(x[i:stop], y[i:stop], host[i:stop], k, i)
-            self._host_last = float(host[stop - 1])
-            i = stop
+                self._open_window(xi)
+            out.append(self._emit(xi, y, h))
+            if y < self._win_min_y:  # the open window's quickest arrival so far
+                self._win_min_y, self._win_min_x = y, xi
+                if counted:
+                    self._win_min_k = first_k + i
+            h_prev = self._host_last = h
+            if x is not None:
+                x_prev = xi
         self.offset_s_, self.drift_ppm_ = self._mapping()
-        return out
+        return np.array(out)
 
-    def _emit(
-        self, x: np.ndarray, y: np.ndarray, host: np.ndarray, k: np.ndarray | None, i: int
-    ) -> np.ndarray:
-        """Aligned times of samples in the open window, with the current line."""
+    def _emit(self, x: float, y: float, host: float) -> float:
+        """Aligned time of a sample in the open window, with the current line."""
         slope_term = self._slope * (x - self._x0)
-        run = np.minimum(np.minimum.accumulate(y - slope_term), self._run_c)
-        self._run_c = float(run[-1])
-        aligned = x + slope_term + np.minimum(run, self._c0)
+        self._run_c = min(self._run_c, y - slope_term)
+        aligned = x + slope_term + min(self._run_c, self._c0)
         # The clamp keeps it at or before the arrival; make that exact in floating point.
-        aligned = np.minimum(aligned, host) - self.settings.latency_floor_s
-        out = np.maximum(np.maximum.accumulate(aligned), self._out_last)
-        self._out_last = float(out[-1])
-        j = int(np.argmin(y))
-        if y[j] < self._win_min_y:
-            self._win_min_y = float(y[j])
-            self._win_min_x = float(x[j])
-            if k is not None:
-                self._win_min_k = int(k[i + j])
-        self._x_last = float(x[-1])
-        return out
+        aligned = min(aligned, host) - self.settings.latency_floor_s
+        self._out_last = max(aligned, self._out_last)
+        self._x_last = x
+        return self._out_last
 
     def _mapping(self) -> tuple[float, float]:
         """(offset_s, drift_ppm) of ``host = device * (1 + drift) + offset`` now."""
@@ -676,7 +658,7 @@ class ClockAligner:
             raise ValueError(
                 f"device_t_s and host_t_s must have the same length, got {x.size} and {host.size}"
             )
-        return self._engine._run(x, host, None)
+        return self._engine._run(host.tolist(), x.tolist(), 0)
 
 
 class ArrivalDejitter:
@@ -780,7 +762,6 @@ class ArrivalDejitter:
             Estimated sample times on the host clock, seconds, non-decreasing.
         """
         host = _as_times("host_t_s", host_t_s)
-        k = self._count + np.arange(host.size, dtype=np.int64)
+        first_k = self._count
         self._count += host.size
-        x = (k + self._engine._lost).astype(np.float64) * self._engine._period_s
-        return self._engine._run(x, host, k)
+        return self._engine._run(host.tolist(), None, first_k)

@@ -8,53 +8,51 @@ import numpy as np
 class Columns:
     """Named 1-D float columns that grow together, one row per grid point.
 
+    Rows are numbered from 0 as they are appended; :meth:`forget_before` releases old
+    ones in a long stream. Forgetting only moves a start index: the held rows are moved
+    to the front of the buffer when an append finds it full (doubling it only when they
+    fill more than half), so both appends and forgetting cost amortised constant time
+    per row, however often a live stream calls them.
+
     Parameters
     ----------
     names : sequence of str
         Column names.
     capacity : int
-        Initial number of rows allocated; doubles when full.
+        Initial number of rows allocated.
     """
 
     def __init__(self, names, capacity: int = 4096) -> None:
         self.names = tuple(names)
         self._data = np.full((capacity, len(self.names)), np.nan)
         self._index = {name: i for i, name in enumerate(self.names)}
+        self._start = 0  # where row ``first`` sits in ``_data``
         self.size = 0
         """Rows appended so far (row numbers keep counting after :meth:`forget_before`)."""
         self.first = 0
         """Number of the oldest row still held."""
 
+    def _make_room(self, n: int) -> int:
+        """Room for ``n`` more rows; returns where the next row goes in ``_data``."""
+        held = self.size - self.first
+        end = self._start + held
+        if end + n <= self._data.shape[0]:
+            return end
+        capacity = self._data.shape[0]
+        if held + n > capacity // 2:
+            capacity = max(2 * capacity, 2 * (held + n))
+        compacted = np.full((capacity, len(self.names)), np.nan)
+        compacted[:held] = self._data[self._start : end]
+        self._data, self._start = compacted, 0
+        return held
+
     def append(self, **columns: np.ndarray) -> None:
         """Append rows; every column must be given with the same length."""
         n = len(next(iter(columns.values())))
-        held = self.size - self.first
-        if held + n > self._data.shape[0]:
-            self._grow(held + n)
+        at = self._make_room(n)
         for name, values in columns.items():
-            self._data[held : held + n, self._index[name]] = values
+            self._data[at : at + n, self._index[name]] = values
         self.size += n
-
-    def _grow(self, rows: int) -> None:
-        held = self.size - self.first
-        grown = np.full((max(2 * self._data.shape[0], rows), len(self.names)), np.nan)
-        grown[:held] = self._data[:held]
-        self._data = grown
-
-    def forget_before(self, row: int) -> None:
-        """Release the rows before ``row`` (memory stays flat in a long stream)."""
-        drop = min(row, self.size) - self.first
-        if drop <= 0:
-            return
-        held = self.size - self.first
-        self._data[: held - drop] = self._data[drop:held]
-        self.first += drop
-
-    def rows(self, name: str, lo: int, hi: int) -> np.ndarray:
-        """Rows ``lo:hi`` of a column, by row number (a view)."""
-        if lo < self.first:
-            raise IndexError(f"row {lo} was forgotten (oldest held: {self.first})")
-        return self._data[lo - self.first : hi - self.first, self._index[name]]
 
     def append_block(self, values: np.ndarray) -> None:
         """Append rows given as one 2-D array, one column per name in order.
@@ -63,21 +61,35 @@ class Columns:
         streaming pipeline appends a few rows at a time, so per-column calls dominate).
         """
         n = values.shape[0]
-        held = self.size - self.first
-        if held + n > self._data.shape[0]:
-            self._grow(held + n)
-        self._data[held : held + n] = values
+        at = self._make_room(n)
+        self._data[at : at + n] = values
         self.size += n
+
+    def forget_before(self, row: int) -> None:
+        """Release the rows before ``row`` (memory stays flat in a long stream)."""
+        drop = min(row, self.size) - self.first
+        if drop > 0:
+            self.first += drop
+            self._start += drop
+
+    def _offset(self, lo: int) -> int:
+        if lo < self.first:
+            raise IndexError(f"row {lo} was forgotten (oldest held: {self.first})")
+        return self._start - self.first
+
+    def rows(self, name: str, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo:hi`` of a column, by row number (a view)."""
+        offset = self._offset(lo)
+        return self._data[lo + offset : hi + offset, self._index[name]]
 
     def block(self, lo: int, hi: int, first: int, stop: int) -> np.ndarray:
         """Rows ``lo:hi`` of the columns ``first:stop`` (by position), as a C-ordered copy.
 
         What ``np.column_stack`` of those columns' :meth:`rows` gives, in one call.
         """
-        if lo < self.first:
-            raise IndexError(f"row {lo} was forgotten (oldest held: {self.first})")
-        return self._data[lo - self.first : hi - self.first, first:stop].copy()
+        offset = self._offset(lo)
+        return self._data[lo + offset : hi + offset, first:stop].copy()
 
     def __getitem__(self, name: str) -> np.ndarray:
         """Every held row of a column (a view); row ``first`` comes first."""
-        return self._data[: self.size - self.first, self._index[name]]
+        return self._data[self._start : self._start + self.size - self.first, self._index[name]]

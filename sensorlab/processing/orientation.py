@@ -248,21 +248,33 @@ class OrientationEstimator:
 
 
 def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:
-    """World up (+Z) in the sensor frame: the last row of the rotation matrix, shape (n, 3)."""
-    w, x, y, z = quaternions.T
-    return np.column_stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
+    """World up (+Z) in the sensor frame: the last row of the rotation matrix.
+
+    ``quaternions`` of shape (..., 4) give shape (..., 3): several sensors' quaternions
+    stacked along a first axis cost one call.
+    """
+    w, x, y, z = (quaternions[..., i] for i in range(4))
+    return np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=-1)
 
 
-def rotate_to_world(quaternions: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Rotate sensor-frame vectors (n, 3) or one vector (3,) into the world frame, (n, 3)."""
+def rotate_to_world(
+    quaternions: np.ndarray, vectors: np.ndarray, horizontal_only: bool = False
+) -> np.ndarray:
+    """Rotate sensor-frame vectors (n, 3) or one vector (3,) into the world frame, (n, 3).
+
+    ``horizontal_only``: only the world X and Y components, shape (n, 2) (a heading
+    needs no more, and a live update saves a third of the work).
+    """
     w, x, y, z = quaternions.T
     # One vector's components are scalars, which broadcast in the products below.
     vectors = np.asarray(vectors)
     vx, vy, vz = vectors[..., 0], vectors[..., 1], vectors[..., 2]
-    return np.column_stack(
-        [
-            (1 - 2 * (y * y + z * z)) * vx + 2 * (x * y - w * z) * vy + 2 * (x * z + w * y) * vz,
-            2 * (x * y + w * z) * vx + (1 - 2 * (x * x + z * z)) * vy + 2 * (y * z - w * x) * vz,
-            2 * (x * z - w * y) * vx + 2 * (y * z + w * x) * vy + (1 - 2 * (x * x + y * y)) * vz,
-        ]
-    )
+    components = [
+        (1 - 2 * (y * y + z * z)) * vx + 2 * (x * y - w * z) * vy + 2 * (x * z + w * y) * vz,
+        2 * (x * y + w * z) * vx + (1 - 2 * (x * x + z * z)) * vy + 2 * (y * z - w * x) * vz,
+    ]
+    if not horizontal_only:
+        components.append(
+            2 * (x * z - w * y) * vx + 2 * (y * z + w * x) * vy + (1 - 2 * (x * x + y * y)) * vz
+        )
+    return np.column_stack(components)

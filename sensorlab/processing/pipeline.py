@@ -642,14 +642,15 @@ class SessionAnalyzer:
     def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
         assert self._calibration is not None and self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
-        up = {
-            p: up_in_sensor(quaternions[p]) @ self._calibration[p].sensor_to_segment.T
-            for p in PLACEMENTS
-        }
+        stacked = up_in_sensor(np.stack([quaternions[p] for p in PLACEMENTS]))
+        up_sensor = dict(zip(PLACEMENTS, stacked, strict=True))
+        up = {p: up_sensor[p] @ self._calibration[p].sensor_to_segment.T for p in PLACEMENTS}
         columns["pelvis_tilt_deg"] = angles.pelvis_tilt_deg(up["pelvis"])
         columns["pelvis_obliquity_deg"] = angles.pelvis_obliquity_deg(up["pelvis"])
         forward = rotate_to_world(
-            quaternions["pelvis"], self._calibration["pelvis"].sensor_to_segment[0]
+            quaternions["pelvis"],
+            self._calibration["pelvis"].sensor_to_segment[0],
+            horizontal_only=True,
         )
         heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
@@ -661,11 +662,13 @@ class SessionAnalyzer:
         acc, gyr = self._raw("pelvis", lo, hi)
         bias = self._static["pelvis"].gyro_bias_rad_s
         columns["pelvis_rate_dps"] = np.degrees(np.linalg.norm(gyr - bias, axis=1))
-        # The sensor's own reading of gravity in standing, not 9.81: a scale or offset
-        # error of the accelerometer would otherwise shift the whole vertical signal.
+        # World-vertical specific force: up in the sensor frame (the rotation matrix's
+        # last row) dotted with it. The sensor's own reading of gravity in standing, not
+        # 9.81: a scale or offset error would otherwise shift the whole vertical signal.
+        pelvis_up = up_sensor["pelvis"]
         columns["pelvis_vertical_acc_m_s2"] = (
-            rotate_to_world(quaternions["pelvis"], acc)[:, 2] - self._static["pelvis"].gravity_m_s2
-        )
+            pelvis_up[:, 0] * acc[:, 0] + pelvis_up[:, 1] * acc[:, 1] + pelvis_up[:, 2] * acc[:, 2]
+        ) - self._static["pelvis"].gravity_m_s2
         gap = np.zeros(hi - lo, dtype=bool)
         for placement in PLACEMENTS:
             first = self._static_rows[0]
