@@ -190,6 +190,7 @@ class SampleRing:
         self._device_t = np.full(n, np.nan)
         self._host_t = np.full(n, np.nan)
         self._flags = np.zeros(n, dtype=np.uint8)
+        self._empty_chunks: dict[int, ImuChunk] = {}
         self._columns = (
             self._t_s,
             self._acc,
@@ -397,15 +398,20 @@ class SampleRing:
     def _chunk(self, copied: tuple[np.ndarray, ...] | None, last_flags: int) -> ImuChunk:
         """Build an ImuChunk from copied columns (outside the lock)."""
         if copied is None:
-            return ImuChunk(
-                self.placement,
-                np.empty(0),
-                np.empty((0, 3)),
-                np.empty((0, 3)),
-                seq=np.empty(0, dtype=np.int64) if last_flags & _HAS_SEQ else None,
-                device_t_s=np.empty(0) if last_flags & _HAS_DEVICE_T else None,
-                host_t_s=np.empty(0) if last_flags & _HAS_HOST_T else None,
-            )
+            # Readers of a set poll every sensor at each wake, so most reads are empty:
+            # one chunk per flag combination serves them all (empty arrays stay empty).
+            empty = self._empty_chunks.get(last_flags)
+            if empty is None:
+                empty = self._empty_chunks[last_flags] = ImuChunk(
+                    self.placement,
+                    np.empty(0),
+                    np.empty((0, 3)),
+                    np.empty((0, 3)),
+                    seq=np.empty(0, dtype=np.int64) if last_flags & _HAS_SEQ else None,
+                    device_t_s=np.empty(0) if last_flags & _HAS_DEVICE_T else None,
+                    host_t_s=np.empty(0) if last_flags & _HAS_HOST_T else None,
+                )
+            return empty
         t_s, acc, gyr, seq, device_t, host_t, flags = copied
         any_flags = int(np.bitwise_or.reduce(flags))
         return ImuChunk(

@@ -32,10 +32,46 @@ from __future__ import annotations
 
 import numpy as np
 
+from sensorlab.frames import PLACEMENTS
 
-def _components(up_seg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: The kinematics' segment angles: column name -> (segment, the component of ``up_seg``
+#: set against its z component, sign): ``atan2(sign * up[component], up[z])``. The table
+#: in the module docstring says what each one means.
+SEGMENT_ANGLES = {
+    "pelvis_tilt_deg": ("pelvis", 0, -1.0),
+    "pelvis_obliquity_deg": ("pelvis", 1, 1.0),
+    "left_thigh_sagittal_deg": ("left_thigh", 0, 1.0),
+    "right_thigh_sagittal_deg": ("right_thigh", 0, 1.0),
+    "left_thigh_adduction_deg": ("left_thigh", 1, -1.0),
+    "right_thigh_adduction_deg": ("right_thigh", 1, 1.0),
+}
+_SEGMENT = np.array([PLACEMENTS.index(segment) for segment, _, _ in SEGMENT_ANGLES.values()])
+_COMPONENT = np.array([component for _, component, _ in SEGMENT_ANGLES.values()])
+_SIGN = np.array([sign for _, _, sign in SEGMENT_ANGLES.values()])
+
+
+def _angle_deg(up_seg: np.ndarray, component: int, sign: float) -> np.ndarray:
     up = np.asarray(up_seg, dtype=float)
-    return up[..., 0], up[..., 1], up[..., 2]
+    return np.degrees(np.arctan2(sign * up[..., component], up[..., 2]))
+
+
+def segment_angles_deg(up_segments: np.ndarray) -> dict[str, np.ndarray]:
+    """Every angle of :data:`SEGMENT_ANGLES` at once, degrees.
+
+    The same values as the functions below, in a handful of array operations for all
+    six (a live update computes them for a row or two).
+
+    Parameters
+    ----------
+    up_segments : ndarray, shape (3, n, 3)
+        Unit up vector in each segment's frame, segments in
+        :data:`sensorlab.frames.PLACEMENTS` order (pelvis, left thigh, right thigh).
+    """
+    up = np.asarray(up_segments, dtype=float)
+    degrees = np.degrees(
+        np.arctan2(_SIGN[:, None] * up[_SEGMENT, :, _COMPONENT], up[_SEGMENT, :, 2])
+    )
+    return dict(zip(SEGMENT_ANGLES, degrees, strict=True))
 
 
 def pelvis_tilt_deg(up_seg: np.ndarray) -> np.ndarray:
@@ -46,8 +82,7 @@ def pelvis_tilt_deg(up_seg: np.ndarray) -> np.ndarray:
     up_seg : ndarray, shape (..., 3)
         Unit up vector in the pelvis segment frame.
     """
-    x, _, z = _components(up_seg)
-    return np.degrees(np.arctan2(-x, z))
+    return _angle_deg(up_seg, *SEGMENT_ANGLES["pelvis_tilt_deg"][1:])
 
 
 def pelvis_obliquity_deg(up_seg: np.ndarray) -> np.ndarray:
@@ -58,8 +93,7 @@ def pelvis_obliquity_deg(up_seg: np.ndarray) -> np.ndarray:
     up_seg : ndarray, shape (..., 3)
         Unit up vector in the pelvis segment frame.
     """
-    _, y, z = _components(up_seg)
-    return np.degrees(np.arctan2(y, z))
+    return _angle_deg(up_seg, *SEGMENT_ANGLES["pelvis_obliquity_deg"][1:])
 
 
 def thigh_sagittal_deg(up_seg: np.ndarray) -> np.ndarray:
@@ -70,8 +104,7 @@ def thigh_sagittal_deg(up_seg: np.ndarray) -> np.ndarray:
     up_seg : ndarray, shape (..., 3)
         Unit up vector in the thigh segment frame.
     """
-    x, _, z = _components(up_seg)
-    return np.degrees(np.arctan2(x, z))
+    return _angle_deg(up_seg, *SEGMENT_ANGLES["left_thigh_sagittal_deg"][1:])
 
 
 def thigh_adduction_deg(up_seg: np.ndarray, side: str) -> np.ndarray:
@@ -87,12 +120,9 @@ def thigh_adduction_deg(up_seg: np.ndarray, side: str) -> np.ndarray:
     side : {"left", "right"}
         Which thigh: medial is to the right for the left thigh and vice versa.
     """
-    _, y, z = _components(up_seg)
-    if side == "left":
-        return np.degrees(np.arctan2(-y, z))
-    if side == "right":
-        return np.degrees(np.arctan2(y, z))
-    raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    return _angle_deg(up_seg, *SEGMENT_ANGLES[f"{side}_thigh_adduction_deg"][1:])
 
 
 def heading_deg(forward_world: np.ndarray) -> np.ndarray:

@@ -562,11 +562,12 @@ class _EnvelopeAligner:
         return float(c - self._slope * self._x0), float(self._slope * 1e6)
 
 
-def _as_times(name: str, values: np.ndarray) -> np.ndarray:
-    array = np.array(values, dtype=np.float64).reshape(-1)
-    if not np.isfinite(array).all():  # the method: np.all's dispatch costs more per block
+def _as_times(name: str, values: np.ndarray) -> list[float]:
+    """The values as a list of finite floats (what the aligner's loop works on)."""
+    times = np.asarray(values, dtype=np.float64).reshape(-1).tolist()
+    if not all(map(math.isfinite, times)):
         raise ValueError(f"{name} must be finite; drop or fill NaN samples first")
-    return array
+    return times
 
 
 class ClockAligner:
@@ -654,11 +655,11 @@ class ClockAligner:
         """
         x = _as_times("device_t_s", device_t_s)
         host = _as_times("host_t_s", host_t_s)
-        if x.shape != host.shape:
+        if len(x) != len(host):
             raise ValueError(
-                f"device_t_s and host_t_s must have the same length, got {x.size} and {host.size}"
+                f"device_t_s and host_t_s must have the same length, got {len(x)} and {len(host)}"
             )
-        return self._engine._run(host.tolist(), x.tolist(), 0)
+        return self._engine._run(host, x, 0)
 
 
 class ArrivalDejitter:
@@ -763,5 +764,5 @@ class ArrivalDejitter:
         """
         host = _as_times("host_t_s", host_t_s)
         first_k = self._count
-        self._count += host.size
-        return self._engine._run(host.tolist(), None, first_k)
+        self._count += len(host)
+        return self._engine._run(host, None, first_k)

@@ -197,7 +197,7 @@ class OrientationEstimator:
         periods = [t - p for t, p in zip(times, [previous, *times[:-1]], strict=True)]
         max_gap_s = self.settings.max_gap_s
         gaps = {i for i, period in enumerate(periods) if period > max_gap_s}
-        if bridged is not None:
+        if bridged is not None and bridged.any():
             gaps.update(np.flatnonzero(bridged).tolist())
         periods = [min(max(period, 1e-6), nominal_period_s) for period in periods]
         still_needed = max(1, round(self.settings.still_s * self.rate_hz))
@@ -254,7 +254,11 @@ def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:
     stacked along a first axis cost one call.
     """
     w, x, y, z = (quaternions[..., i] for i in range(4))
-    return np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=-1)
+    up = np.empty((*quaternions.shape[:-1], 3))
+    up[..., 0] = 2 * (x * z - w * y)
+    up[..., 1] = 2 * (y * z + w * x)
+    up[..., 2] = 1 - 2 * (x * x + y * y)
+    return up
 
 
 def rotate_to_world(
@@ -269,12 +273,15 @@ def rotate_to_world(
     # One vector's components are scalars, which broadcast in the products below.
     vectors = np.asarray(vectors)
     vx, vy, vz = vectors[..., 0], vectors[..., 1], vectors[..., 2]
-    components = [
-        (1 - 2 * (y * y + z * z)) * vx + 2 * (x * y - w * z) * vy + 2 * (x * z + w * y) * vz,
-        2 * (x * y + w * z) * vx + (1 - 2 * (x * x + z * z)) * vy + 2 * (y * z - w * x) * vz,
-    ]
+    world = np.empty((w.size, 2 if horizontal_only else 3))
+    world[:, 0] = (
+        (1 - 2 * (y * y + z * z)) * vx + 2 * (x * y - w * z) * vy + 2 * (x * z + w * y) * vz
+    )
+    world[:, 1] = (
+        2 * (x * y + w * z) * vx + (1 - 2 * (x * x + z * z)) * vy + 2 * (y * z - w * x) * vz
+    )
     if not horizontal_only:
-        components.append(
+        world[:, 2] = (
             2 * (x * z - w * y) * vx + 2 * (y * z + w * x) * vy + (1 - 2 * (x * x + y * y)) * vz
         )
-    return np.column_stack(components)
+    return world

@@ -69,7 +69,12 @@ from sensorlab.processing.stillness import (
     first_still_span,
     still_mask,
 )
-from sensorlab.processing.timebase import DEFAULT_TIMEBASE, GridResampler, TimebaseSettings
+from sensorlab.processing.timebase import (
+    DEFAULT_TIMEBASE,
+    GridBlock,
+    GridResampler,
+    TimebaseSettings,
+)
 from sensorlab.records import (
     ImuChunk,
     Kinematics,
@@ -381,12 +386,13 @@ class SessionAnalyzer:
                 averaging=GridResampler.averaging_for(rate_hz, self.settings.timebase),
             )
         for chunk in chunks:
-            block = sensor.resampler.update(chunk.t_s, np.hstack([chunk.acc_m_s2, chunk.gyr_rad_s]))
+            values = np.concatenate([chunk.acc_m_s2, chunk.gyr_rad_s], axis=1)
+            block = sensor.resampler.update(chunk.t_s, values)
             self._store(sensor, block)
 
     @staticmethod
-    def _store(sensor: _SensorGrid, block) -> None:
-        if block.values.shape[0] == 0:
+    def _store(sensor: _SensorGrid, block: GridBlock | None) -> None:
+        if block is None or block.values.shape[0] == 0:
             return
         if sensor.k0 is None:
             sensor.k0 = block.k0
@@ -400,14 +406,17 @@ class SessionAnalyzer:
             self._k0 = max(s.k0 for s in self._sensors.values())
         return max(0, min(s.k0 + s.values.size for s in self._sensors.values()) - self._k0)
 
-    def _raw(self, placement: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 3) each."""
+    def _raw_block(self, placement: str, lo: int, hi: int) -> np.ndarray:
+        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 6)."""
         sensor = self._sensors[placement]
         offset = self._k0 - sensor.k0
-        # acc_x..acc_z and gyr_x..gyr_z are the first six columns of _RAW: one copy each.
-        acc = sensor.values.block(offset + lo, offset + hi, 0, 3)
-        gyr = sensor.values.block(offset + lo, offset + hi, 3, 6)
-        return acc, gyr
+        # acc_x..acc_z and gyr_x..gyr_z are the first six columns of _RAW.
+        return sensor.values.block(offset + lo, offset + hi, 0, 6)
+
+    def _raw(self, placement: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 3) each."""
+        raw = self._raw_block(placement, lo, hi)
+        return raw[:, :3], raw[:, 3:]
 
     def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
         sensor = self._sensors[placement]
@@ -514,14 +523,15 @@ class SessionAnalyzer:
         relevel = self._relevel_rows(lo, hi)
         blocks = {}
         for placement, estimator in self._estimators.items():
-            acc, gyr = self._raw(placement, lo, hi)
+            raw = self._raw_block(placement, lo, hi)
+            acc, gyr = raw[:, :3], raw[:, 3:]
             bridged = self._bridged(placement, lo, hi)
             if relevel is not None:
                 bridged = bridged | relevel
-            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-            if valid.all():  # the usual case: no masked copies
+            if np.isfinite(raw).all():  # the usual case: no masked copies
                 quaternions, uncertain = estimator.update(t, acc, gyr, bridged)
             else:
+                valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
                 quaternions = np.full((hi - lo, 4), np.nan)
                 uncertain = np.ones(hi - lo, dtype=bool)
                 quaternions[valid], uncertain[valid] = estimator.update(
@@ -642,11 +652,14 @@ class SessionAnalyzer:
     def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
         assert self._calibration is not None and self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
-        stacked = up_in_sensor(np.stack([quaternions[p] for p in PLACEMENTS]))
-        up_sensor = dict(zip(PLACEMENTS, stacked, strict=True))
-        up = {p: up_sensor[p] @ self._calibration[p].sensor_to_segment.T for p in PLACEMENTS}
-        columns["pelvis_tilt_deg"] = angles.pelvis_tilt_deg(up["pelvis"])
-        columns["pelvis_obliquity_deg"] = angles.pelvis_obliquity_deg(up["pelvis"])
+        up_sensor = up_in_sensor(np.array([quaternions[p] for p in PLACEMENTS]))
+        up_segment = np.array(
+            [
+                up @ self._calibration[p].sensor_to_segment.T
+                for p, up in zip(PLACEMENTS, up_sensor, strict=True)
+            ]
+        )
+        columns.update(angles.segment_angles_deg(up_segment))
         forward = rotate_to_world(
             quaternions["pelvis"],
             self._calibration["pelvis"].sensor_to_segment[0],
@@ -654,27 +667,27 @@ class SessionAnalyzer:
         )
         heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
-        for side in ("left", "right"):
-            columns[f"{side}_thigh_sagittal_deg"] = angles.thigh_sagittal_deg(up[f"{side}_thigh"])
-            columns[f"{side}_thigh_adduction_deg"] = angles.thigh_adduction_deg(
-                up[f"{side}_thigh"], side
-            )
         acc, gyr = self._raw("pelvis", lo, hi)
         bias = self._static["pelvis"].gyro_bias_rad_s
-        columns["pelvis_rate_dps"] = np.degrees(np.linalg.norm(gyr - bias, axis=1))
+        rate = gyr - bias
+        columns["pelvis_rate_dps"] = np.degrees(np.sqrt(np.add.reduce(rate * rate, axis=1)))
         # World-vertical specific force: up in the sensor frame (the rotation matrix's
         # last row) dotted with it. The sensor's own reading of gravity in standing, not
         # 9.81: a scale or offset error would otherwise shift the whole vertical signal.
-        pelvis_up = up_sensor["pelvis"]
+        pelvis_up = up_sensor[PLACEMENTS.index("pelvis")]
         columns["pelvis_vertical_acc_m_s2"] = (
             pelvis_up[:, 0] * acc[:, 0] + pelvis_up[:, 1] * acc[:, 1] + pelvis_up[:, 2] * acc[:, 2]
         ) - self._static["pelvis"].gravity_m_s2
-        gap = np.zeros(hi - lo, dtype=bool)
+        # Every flag is 0 or 1, so the sum is positive where any of them is set.
+        first = self._static_rows[0]
+        flags = 0.0
         for placement in PLACEMENTS:
-            first = self._static_rows[0]
-            uncertain = self._uncertain[placement].rows("flag", lo - first, hi - first) > 0.5
-            gap |= self._bridged(placement, lo, hi) | uncertain
-        columns["data_gap"] = gap.astype(float)
+            sensor = self._sensors[placement]
+            flags = flags + sensor.values.rows(
+                "bridged", lo + self._k0 - sensor.k0, hi + self._k0 - sensor.k0
+            )
+            flags = flags + self._uncertain[placement].rows("flag", lo - first, hi - first)
+        columns["data_gap"] = (flags > 0.5).astype(float)
         self.kinematics.append(**columns)
 
     def _segment(self, final: bool) -> list:

@@ -118,22 +118,22 @@ class GridResampler:
         """Grid index of the last point decided once a sample at ``newest_t_s`` is in."""
         return math.floor((newest_t_s - self.ready_margin_s) * self.settings.rate_hz - 1e-9)
 
-    def advance_to(self, t_s: float) -> GridBlock:
+    def advance_to(self, t_s: float) -> GridBlock | None:
         """The sensor is silent up to ``t_s``: emit its grid points up to there.
 
         Only when the silence is already longer than ``max_gap_s``, so the points in it
         are empty, exactly as they will be when the next sample finally arrives (or as
         batch processing finds them). Lets the other sensors carry on meanwhile.
+        Returns None when the sensor is not silent that long (a live session asks at
+        every update, so the answer costs nothing).
         """
         if (
             self._t.size == 0
             or self._next_k is None
             or t_s - self._t[-1] <= self.settings.max_gap_s
         ):
-            return GridBlock(
-                self._next_k or 0, np.empty((0, 1 if self._v is None else self._v.shape[1] + 1))
-            )
-        return self._emit(int(np.floor(t_s * self.settings.rate_hz + 1e-9)))
+            return None
+        return self._emit(math.floor(t_s * self.settings.rate_hz + 1e-9))
 
     def flush(self) -> GridBlock:
         """Emit the remaining grid points up to the last sample (end of stream)."""
@@ -161,15 +161,17 @@ class GridResampler:
             out, span = self._interpolate(grid_t)
         self._next_k = last_k + 1
         self._trim()
-        flags = (span > self.settings.flag_gap_s).astype(float)
-        return GridBlock(k0, np.column_stack([out, flags]))
+        block = np.empty((out.shape[0], out.shape[1] + 1))
+        block[:, :-1] = out
+        block[:, -1] = span > self.settings.flag_gap_s
+        return GridBlock(k0, block)
 
     def _spans(self, grid_t: np.ndarray) -> np.ndarray:
         """The length of the sample gap around each point, as :meth:`_interpolate` has it."""
         t = self._t
         if t.size == 1:
             return np.zeros(grid_t.size)
-        right = np.searchsorted(t, grid_t, side="left")
+        right = t.searchsorted(grid_t, side="left")
         # np.clip's dispatch costs more than the clipping for a row or two.
         right = np.minimum(np.maximum(right, 1, out=right), t.size - 1, out=right)
         return t[right] - t[right - 1]
@@ -182,7 +184,7 @@ class GridResampler:
             out = np.full((grid_t.size, v.shape[1]), np.nan)
             out[np.isclose(grid_t, t[0])] = v[0]
             return out, np.zeros(grid_t.size)
-        right = np.clip(np.searchsorted(t, grid_t, side="left"), 1, t.size - 1)
+        right = np.clip(t.searchsorted(grid_t, side="left"), 1, t.size - 1)
         left = right - 1
         span = t[right] - t[left]
         weight = np.where(span > 0, (grid_t - t[left]) / np.where(span > 0, span, 1.0), 0.0)
@@ -195,9 +197,11 @@ class GridResampler:
         t, v = self._t, self._v
         assert v is not None
         half = self._period_s / 2
-        lo = np.searchsorted(t, grid_t - half, side="right")
-        hi = np.searchsorted(t, grid_t + half, side="right")
-        cumulative = np.vstack([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
+        lo = t.searchsorted(grid_t - half, side="right")
+        hi = t.searchsorted(grid_t + half, side="right")
+        cumulative = np.empty((v.shape[0] + 1, v.shape[1]))
+        cumulative[0] = 0.0
+        np.cumsum(v, axis=0, out=cumulative[1:])
         count = hi - lo
         filled = count > 0
         means = (cumulative[hi] - cumulative[lo]) / np.maximum(count, 1)[:, None]
@@ -208,7 +212,7 @@ class GridResampler:
         # Keep every sample that can still matter for the next grid point: those inside
         # its bin or gap window, plus one before for interpolation.
         keep_from_t = self._next_k * self._period_s - self._period_s - self.settings.max_gap_s
-        first = max(int(np.searchsorted(self._t, keep_from_t, side="left")) - 1, 0)
+        first = max(int(self._t.searchsorted(keep_from_t, side="left")) - 1, 0)
         if first:
             self._t = self._t[first:]
             self._v = self._v[first:]

@@ -182,17 +182,14 @@ def true_kinematics(motion: BodyMotion, t_s: np.ndarray) -> Kinematics:
     """Segment angles (deg) at ``t_s`` from the true orientations, via :mod:`angles`."""
     t = np.asarray(t_s, dtype=float)
     pelvis = pelvis_pose(motion, t)
-    up_p = pelvis.rot[:, 2, :]  # R^T e_z: the world up axis in the pelvis frame
-    ups = {side: thigh_pose(motion, side, t, pelvis).rot[:, 2, :] for side in ("left", "right")}
+    # R^T e_z, the world up axis in each segment frame, in PLACEMENTS order.
+    ups = [pelvis.rot[:, 2, :]] + [
+        thigh_pose(motion, side, t, pelvis).rot[:, 2, :] for side in ("left", "right")
+    ]
     return Kinematics(
         t_s=t,
-        pelvis_tilt_deg=angles.pelvis_tilt_deg(up_p),
-        pelvis_obliquity_deg=angles.pelvis_obliquity_deg(up_p),
         pelvis_rotation_deg=angles.heading_deg(pelvis.rot[:, :, 0]),
-        left_thigh_sagittal_deg=angles.thigh_sagittal_deg(ups["left"]),
-        right_thigh_sagittal_deg=angles.thigh_sagittal_deg(ups["right"]),
-        left_thigh_adduction_deg=angles.thigh_adduction_deg(ups["left"], "left"),
-        right_thigh_adduction_deg=angles.thigh_adduction_deg(ups["right"], "right"),
+        **angles.segment_angles_deg(np.array(ups)),
     )
 
 
