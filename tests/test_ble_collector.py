@@ -187,6 +187,48 @@ def test_three_models_stream_completely_and_equal_the_source_within_quantisation
     assert pelvis.device_t_s is not None and joined(chunks["left_thigh"]).seq is None
 
 
+def test_on_links_with_connection_events_samples_go_with_the_first_event_after_them() -> None:
+    """15 ms connection intervals, random phases: each feeder queues its samples just
+    before its link's events, so every sample arrives (nothing lost or late by an extra
+    event), in bursts spaced by whole intervals."""
+    interval_s = 0.015
+    models = ["diy", "witmotion", "movesense"]
+    conditions = {
+        placement: RadioConditions(connection_interval_s=interval_s, seed=seed)
+        for seed, placement in enumerate(("pelvis", "left_thigh", "right_thigh"))
+    }
+
+    async def main():
+        source = VirtualBleSource("sim", models, duration_s=4.0, conditions=conditions)
+        return source, await collect(source)
+
+    source, chunks = asyncio.run(main())
+    for placement, model in zip(("pelvis", "left_thigh", "right_thigh"), models, strict=True):
+        sensor = source.sensors.sensors[placement]
+        rate_hz = sensor.log.runs[0][0]
+        first, end = sensor.log.runs[0][1:]
+        got = joined(chunks[placement])
+        packing = {"diy": 2, "witmotion": 1, "movesense": 4}[model]
+        assert sensor.log.notifications_unsent == 0
+        assert end - first - packing < len(got) <= end - first, model
+        # A sample waits for the next connection event (and for the rest of a packed
+        # notification): 0 to 1 interval, by half of one on average. A sample that
+        # missed the event after it would wait a whole interval more.
+        k = np.arange(first, first + len(got))
+        wait = got.host_t_s - k / rate_hz
+        settled = got.t_s > 1.0
+        wait = wait[settled] - wait[settled].min()
+        packet_wait_s = (packing - 1) / rate_hz / 2
+        assert abs(np.median(wait) - interval_s / 2 - packet_wait_s) < 0.005, model
+        if packing == 1:
+            assert np.percentile(wait, 99) < interval_s + 0.005, model
+        # Bursts come at connection events: whole numbers of intervals apart.
+        arrivals = np.unique(got.host_t_s[settled])
+        events = np.diff(arrivals) / interval_s
+        on_events = np.abs(events - np.round(events)) < 0.2
+        assert np.mean(on_events) > 0.9, (model, events[~on_events])
+
+
 def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(tmp_path) -> None:
     out = tmp_path / "dropped.csv"
     drops = {"pelvis": 2.5, "left_thigh": 5.0}  # world seconds: diy (counter), witmotion

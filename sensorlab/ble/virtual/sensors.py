@@ -58,6 +58,10 @@ logger = logging.getLogger(__name__)
 IDLE_TICK_S = 0.005
 """Feeder poll interval while a device does not stream (wall seconds)."""
 MIN_TICK_S = 0.0005
+EVENT_LEAD_S = 1e-6
+"""On a link with connection events, the feeder wakes this long before each (wall s): in
+the same event-loop iteration as the event, whose delivery waits for the next one, so
+every sample taken by the event goes with it and the radio and the feeder share a wake."""
 
 KEEPS_STREAMING_WHEN_DISCONNECTED = frozenset({"witmotion", "metamotion"})
 """Models that go on sampling after a dropped link (the others stop, as their notes say)."""
@@ -529,6 +533,11 @@ class VirtualSensor:
                 self.finished = True
             wake_k = next_k + max(group - since_burst, 1) - 1
             wait_s = (wake_k / rate_hz - world.now()) / world.speed
+            event_s = peripheral.next_connection_event_in_s(max(wait_s, 0.0) + EVENT_LEAD_S)
+            if event_s is not None:
+                # The radio sends only at connection events: fill the queue once, just
+                # before each, with every sample taken by then.
+                wait_s = event_s - EVENT_LEAD_S
             await asyncio.sleep(min(max(wait_s, MIN_TICK_S), IDLE_TICK_S * 4))
 
     async def _feed(self, motion: Motion, first: int, end: int) -> int:
