@@ -40,8 +40,7 @@ def realtime(seconds: float) -> None:
     session = Session(source)
     latencies: list[float] = []
     calibrated_at_s = float("inf")
-
-    calibrated_clocks = (0.0, 0.0)
+    calibrated_clocks: tuple[float, float] | None = None  # process and wall clock then
 
     async def run() -> None:
         nonlocal calibrated_at_s, calibrated_clocks
@@ -62,12 +61,14 @@ def realtime(seconds: float) -> None:
     p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
     print(f"  rep event latency   p50 {p50:.2f} ms  p99 {p99:.2f} ms  max {ms.max():.2f} ms")
     print("                      (targets: p50 < 5 ms, p99 < 20 ms)")
-    cpu_end, wall_end = time.process_time(), time.perf_counter()
-    steady = (cpu_end - calibrated_clocks[0]) / (wall_end - calibrated_clocks[1])
     print(f"  CPU                 {100 * cpu / wall:.1f} % of one core, whole run (target < 10 %)")
+    if calibrated_clocks is None:
+        print("                      (no calibration in the run: no steady-state figure)")
+        return
+    steady_cpu, steady_wall = cpu0 + cpu - calibrated_clocks[0], wall0 + wall - calibrated_clocks[1]
     print(
-        f"                      {100 * steady:.1f} % after calibration "
-        f"({wall_end - calibrated_clocks[1]:.0f} s: the steady state, every stage running)"
+        f"                      {100 * steady_cpu / steady_wall:.1f} % after calibration "
+        f"({steady_wall:.0f} s: the steady state, every stage running)"
     )
 
 

@@ -119,31 +119,34 @@ def _replay(args: argparse.Namespace) -> int:
     )
 
 
+async def _print_events(session) -> None:
+    """Run a session, printing each event a person would want to see as it happens."""
+    from sensorlab.events_text import EventPrinter
+
+    printer = EventPrinter()
+    async for event in session.events():
+        line = printer.line(event)
+        if line is not None:
+            print(line, flush=True)
+
+
 def _run_session(
     source, args: argparse.Namespace, record: Path | None, report_dir: Path | None
 ) -> int:
     """Stream a source through the live pipeline, printing events; then the summary."""
     import asyncio
 
-    from sensorlab.events_text import EventPrinter
     from sensorlab.session import Session
     from sensorlab.summary.outputs import write_outputs
     from sensorlab.summary.summary import build_summary
     from sensorlab.summary.text import format_text_summary
 
     session = Session(source, getattr(args, "activity", None), record_path=record)
-    printer = EventPrinter()
-
-    async def stream() -> None:
-        async for event in session.events():
-            line = printer.line(event)
-            if line is not None:
-                print(line, flush=True)
 
     speed = "as fast as possible" if args.speed is None else f"at {args.speed:g}x"
     print(f"streaming {source.name} {speed} (Ctrl-C ends the session early)", flush=True)
     try:
-        asyncio.run(stream())
+        asyncio.run(_print_events(session))
         analysis = session.analysis
     except KeyboardInterrupt:
         print("\nstopped: summarising what came in", file=sys.stderr)
@@ -340,17 +343,9 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _virtual_set(args: argparse.Namespace):
     """Three virtual sensors for 'scan --virtual' (their motion does not matter here)."""
-    from sensorlab.ble.virtual.sensors import (
-        VirtualSensorSet,
-        motions_from_spec,
-        ordered_placements,
-        parse_models,
-    )
+    from sensorlab.ble.virtual.source import VirtualBleSource
 
-    motions, _ = motions_from_spec(args.virtual, duration_s=10.0)
-    return VirtualSensorSet.build(
-        ordered_placements(motions), parse_models(args.virtual_model), rate_hz=100.0
-    )
+    return VirtualBleSource(args.virtual, args.virtual_model, duration_s=10.0).sensors
 
 
 RECORD_EPILOG = """\
@@ -376,10 +371,10 @@ and the recording ends with it.
 
 
 def _collector_config(args: argparse.Namespace):
-    from sensorlab.ble.config import CollectorConfig, find_config, load_config, with_overrides
+    from sensorlab.ble.config import CollectorConfig, find_and_load_config, with_overrides
 
-    path = find_config(Path(args.config) if args.config else None)
-    config = load_config(path) if path is not None else CollectorConfig()
+    path, config = find_and_load_config(args.config)
+    config = config or CollectorConfig()
     flags = {
         "pelvis": args.pelvis,
         "left_thigh": args.left_thigh,
@@ -407,8 +402,6 @@ def _record_source(args: argparse.Namespace):
             speed=args.speed,
             duration_s=args.duration,
         )
-    if args.speed != 1.0:
-        raise InputError("--speed is for --virtual sensors only (real ones run in real time)")
     from sensorlab.ble.collector import BleSource
 
     return BleSource(_collector_config(args), activity=args.activity)
@@ -425,8 +418,7 @@ def _record(args: argparse.Namespace) -> int:
             raise InputError(
                 f"{path} exists; record to a new name (sensorlab never overwrites a recording)"
             )
-    if args.speed is None:
-        raise InputError("--speed max is for replays; virtual sensors run at 1, 4, ... x")
+    _check_virtual_speed(args)
     source = _record_source(args)
     with _bluetooth_errors():
         try:
@@ -444,7 +436,6 @@ def _record(args: argparse.Namespace) -> int:
 async def _record_session(source, args: argparse.Namespace, out: Path) -> None:
     import asyncio
 
-    from sensorlab.events_text import EventPrinter
     from sensorlab.session import Session
 
     print(f"connecting to {len(source.meta.sensors)} sensor(s) ...", flush=True)
@@ -452,7 +443,6 @@ async def _record_session(source, args: argparse.Namespace, out: Path) -> None:
     for status in source.status().values():
         print(f"  {status.line()}", flush=True)
     session = Session(source, args.activity, record_path=out)
-    printer = EventPrinter()
     started = time.perf_counter()
 
     async def report_status() -> None:
@@ -473,10 +463,7 @@ async def _record_session(source, args: argparse.Namespace, out: Path) -> None:
     how = f"for {args.duration:g} s" if args.duration else "until Ctrl-C"
     print(f"recording to {out} {how}; stand still for the first 3 s", flush=True)
     try:
-        async for event in session.events():
-            line = printer.line(event)
-            if line is not None:
-                print(line, flush=True)
+        await _print_events(session)
     finally:
         for task in tasks:
             task.cancel()
@@ -523,16 +510,13 @@ def _calibrate_device(args: argparse.Namespace) -> int:
     from sensorlab.ble.calibration import save_calibration
     from sensorlab.ble.config import (
         DEFAULT_CALIBRATION_DIR,
-        find_config,
-        load_config,
+        find_and_load_config,
         normalize_address,
     )
 
     address = normalize_address(args.address, "ADDR")
-    if args.speed is None or (args.virtual is None and args.speed != 1.0):
-        raise InputError("--speed is for --virtual sensors only, as 1, 4, ... x")
-    path = find_config(Path(args.config) if args.config else None)
-    config = load_config(path) if path is not None else None
+    _check_virtual_speed(args)
+    _, config = find_and_load_config(args.config)
     if args.out_dir:
         out_dir = Path(args.out_dir)
     else:
@@ -570,16 +554,25 @@ async def _calibrate(args: argparse.Namespace, address: str, model: str | None, 
         await answered
 
     sensor = [SensorConfig("device", address, model, args.rate)]
-    ask_person = None if args.yes else ask
-    if args.virtual is None:
-        settings = DEFAULT_COLLECTOR
-        if config is not None:
-            settings = dataclasses.replace(settings, scan_timeout_s=config.scan_timeout_s)
-        source = BleSource(sensor, settings=settings, calibration_dir=None)
-        print(f"connecting to {address} ...", flush=True)
+    async with contextlib.AsyncExitStack() as stack:
+        if args.virtual is None:
+            settings = DEFAULT_COLLECTOR
+            if config is not None:
+                settings = dataclasses.replace(settings, scan_timeout_s=config.scan_timeout_s)
+            source = BleSource(sensor, settings=settings, calibration_dir=None)
+            print(f"connecting to {address} ...", flush=True)
+        else:
+            source = await _virtual_calibration_source(args, address, sensor, stack)
         await source.start()
-        found_model = source.meta.sensors["device"].model
-        return await run_guided_calibration(source, address, found_model, ask=ask_person)
+        return await run_guided_calibration(source, ask=None if args.yes else ask)
+
+
+async def _virtual_calibration_source(
+    args: argparse.Namespace, address: str, sensor: list, stack: contextlib.AsyncExitStack
+):
+    """A collector of one virtual sensor at ``address`` with a known error, which holds
+    the six positions by itself (running until ``stack`` closes)."""
+    from sensorlab.ble.collector import BleSource
     from sensorlab.ble.virtual import client_kwargs, scanner_kwargs
     from sensorlab.ble.virtual.sensors import (
         DEMO_ERROR,
@@ -599,19 +592,16 @@ async def _calibrate(args: argparse.Namespace, address: str, model: str | None, 
         addresses=[address],
         errors={"device": DEMO_ERROR},
     )
-    async with running_sensors(sensors) as radio:
-        source = BleSource(
-            sensor,
-            settings=VIRTUAL_SETTINGS,
-            scanner_kwargs=scanner_kwargs(radio),
-            client_kwargs=client_kwargs(radio),
-            calibration_dir=None,
-            clock=sensors.world.host_clock,
-        )
-        print(f"connecting to the virtual {virtual_model} sensor at {address} ...", flush=True)
-        await source.start()
-        found_model = source.meta.sensors["device"].model
-        return await run_guided_calibration(source, address, found_model, ask=ask_person)
+    radio = await stack.enter_async_context(running_sensors(sensors))
+    print(f"connecting to the virtual {virtual_model} sensor at {address} ...", flush=True)
+    return BleSource(
+        sensor,
+        settings=VIRTUAL_SETTINGS,
+        scanner_kwargs=scanner_kwargs(radio),
+        client_kwargs=client_kwargs(radio),
+        calibration_dir=None,
+        clock=sensors.world.host_clock,
+    )
 
 
 def _print_calibration(calibration) -> None:
@@ -657,6 +647,20 @@ def _add_virtual_arguments(parser: argparse.ArgumentParser, default: str | None 
     parser.add_argument(
         "--virtual-model", default="diy", metavar="MODEL[,MODEL,MODEL]", help=VIRTUAL_MODEL_HELP
     )
+
+
+def _add_virtual_speed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--speed", type=_speed, default=1.0, help="with --virtual: 1, 4, ... (default 1)"
+    )
+
+
+def _check_virtual_speed(args: argparse.Namespace) -> None:
+    """--speed (of :func:`_add_virtual_speed`) runs virtual sensors faster, never real ones."""
+    if args.speed is None:
+        raise InputError("--speed max is for replays; virtual sensors run at 1, 4, ... x")
+    if args.virtual is None and args.speed != 1.0:
+        raise InputError("--speed is for --virtual sensors only (real ones run in real time)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -806,9 +810,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--status-every", type=float, default=5.0, metavar="S", help="status lines every S s"
     )
     _add_virtual_arguments(record)
-    record.add_argument(
-        "--speed", type=_speed, default=1.0, help="with --virtual: 1, 4, ... (default 1)"
-    )
+    _add_virtual_speed(record)
     record.set_defaults(handler=_record)
 
     calibrate_device = commands.add_parser(
@@ -836,9 +838,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_device.add_argument(
         "--virtual-model", default="diy", metavar="MODEL", help="with --virtual (default diy)"
     )
-    calibrate_device.add_argument(
-        "--speed", type=_speed, default=1.0, help="with --virtual: 1, 4, ... (default 1)"
-    )
+    _add_virtual_speed(calibrate_device)
     calibrate_device.set_defaults(handler=_calibrate_device)
     return parser
 

@@ -226,8 +226,8 @@ class Session:
                 if min(newest.values()) > laggard:
                     ready = self.analyzer.last_ready_k(newest)
                     new_row = ready is None or ready > self._ready_k
-                    if ready is not None:
-                        self._ready_k = max(self._ready_k, ready)
+                    if new_row and ready is not None:
+                        self._ready_k = ready
                 else:
                     new_row = False
                 if (

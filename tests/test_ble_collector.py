@@ -339,10 +339,8 @@ def test_garbage_is_counted_and_reported_and_the_other_sensors_are_unaffected() 
 def test_a_sensor_that_never_appears_is_named_with_its_address_within_the_timeout() -> None:
     async def main():
         sensors = VirtualSensorSet.build(sim_motions(3.0), "diy")
-        radio_present = {"right_thigh": False}
         async with running_sensors(sensors) as radio:
-            for placement, present in radio_present.items():
-                await radio.set_present(sensors.addresses[placement], present)
+            await radio.set_present(sensors.addresses["right_thigh"], False)
             source = virtual_collector(
                 radio, sensors, settings=CollectorSettings(scan_timeout_s=1.0)
             )
@@ -438,9 +436,7 @@ def test_guided_calibration_finds_a_known_bias_and_scale(tmp_path) -> None:
         async with running_sensors(sensors) as radio:
             source = virtual_collector(radio, sensors)
             await source.start()
-            return await run_guided_calibration(
-                source, sensors.addresses["device"], "diy", say=said.append
-            )
+            return await run_guided_calibration(source, say=said.append)
 
     calibration = asyncio.run(main())
     assert np.abs(np.degrees(calibration.gyro_bias_rad_s - error.gyro_bias_rad_s)).max() < 0.03
@@ -510,7 +506,8 @@ def test_motion_resampling_keeps_the_signal() -> None:
 
 
 def test_movesense_and_witmotion_constants_used_above() -> None:
-    # The quantisation table relies on these; fail loudly if the device layer changes.
+    # The tests above hard-code Movesense's 104 Hz, a WitMotion's +-16 g range and the
+    # calibration file name: fail loudly if the device layer changes them.
     assert movesense.RATES_HZ[3] == 104.0
     assert witmotion.ACC_LSB_PER_G == 2048.0
     assert Path(calibration_path("c1:5e:00:00:00:01", Path("x"))).name == "C1-5E-00-00-00-01.json"

@@ -156,6 +156,15 @@ def find_config(explicit: Path | None = None, folder: Path | None = None) -> Pat
     return candidate if candidate.is_file() else None
 
 
+def find_and_load_config(
+    explicit: str | Path | None = None,
+) -> tuple[Path | None, CollectorConfig | None]:
+    """:func:`find_config` then :func:`load_config`: the file used and what it says, or
+    ``(None, None)`` when no ``explicit`` file is given and the current folder has none."""
+    path = find_config(Path(explicit) if explicit else None)
+    return path, None if path is None else load_config(path)
+
+
 def load_config(path: Path) -> CollectorConfig:
     """Read and check ``sensorlab.toml``.
 

@@ -112,8 +112,6 @@ class _Recent:
 
 async def run_guided_calibration(
     source: Source,
-    address: str,
-    model: str | None,
     *,
     say: Callable[[str], None] = print,
     ask: Callable[[str], Awaitable[None]] | None = None,
@@ -125,9 +123,8 @@ async def run_guided_calibration(
     ----------
     source : Source
         Streams the device (e.g. a :class:`~sensorlab.ble.collector.BleSource` with one
-        sensor and ``calibration_dir=None``); stopped at the end.
-    address, model : str
-        Written to the calibration.
+        sensor and ``calibration_dir=None``, started); stopped at the end. Its sensor's
+        address and model (``source.meta``) are written to the calibration.
     say : callable
         Shows a line to the person.
     ask : callable, optional
@@ -141,6 +138,8 @@ async def run_guided_calibration(
         If a step finds no still stretch in the asked position within its timeout.
     """
     placement, info = next(iter(source.meta.sensors.items()))
+    if info.address is None:
+        raise ValueError(f"{source.name}: the sensor has no address to file its calibration under")
     rate_hz = info.rate_hz or 100.0
     recent = _Recent(span_s=max(settings.still_s, settings.hold_s) + 1.0)
 
@@ -171,7 +170,7 @@ async def run_guided_calibration(
                 means[pose] = acc.mean(axis=0)
                 say(f"  {pose_name(*pose)}: {acc.mean(axis=0).round(4)} m/s^2")
         assert still_gyr is not None
-        return calibrate(address, model, still_gyr, means)
+        return calibrate(info.address, info.model, still_gyr, means)
     finally:
         source.stop()
         with contextlib.suppress(asyncio.CancelledError):

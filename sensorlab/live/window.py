@@ -392,17 +392,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         color = QtGui.QColor(SIDE_COLORS[side])
         edge = pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine)
         color.setAlpha(20)
-        for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
-            # Open to the right: the view ends at the newest sample, so the span reaches
-            # "now" without being moved every frame (moving it cost a third of a frame).
-            region = (start_s, start_s + OPEN_LIFT_MAX_S)
-            span = pg.LinearRegionItem(region, movable=False, brush=pg.mkBrush(color))
-            span.setZValue(-5)
-            span.lines[0].setPen(edge)
-            span.lines[1].setPen(pg.mkPen(None))
-            plot.addItem(span)
-            span.setParentItem(group)
-            self._open_spans.append(span)
+        # Open to the right: the view ends at the newest sample, so the span reaches "now"
+        # without being moved every frame (moving it cost a third of a frame).
+        self._open_spans = self._add_spans((start_s, start_s + OPEN_LIFT_MAX_S), color, edge)
 
     def _close_lift(self) -> None:
         for plot, span in zip(self.trace_plots, self._open_spans, strict=False):
@@ -412,16 +404,23 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _add_rep_span(self, start_s: float, end_s: float, side: str) -> None:
         color = QtGui.QColor(SIDE_COLORS[side])
         color.setAlpha(45)
+        self._rep_spans.append((end_s, self._add_spans((start_s, end_s), color)))
+
+    def _add_spans(
+        self, region: tuple[float, float], fill: QtGui.QColor, start_edge: QtGui.QPen | None = None
+    ) -> list[pg.LinearRegionItem]:
+        """A shaded span on every trace plot, in session time (it moves with the traces),
+        behind them; edges invisible but for ``start_edge``."""
         spans = []
         for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
-            span = pg.LinearRegionItem((start_s, end_s), movable=False, brush=pg.mkBrush(color))
+            span = pg.LinearRegionItem(region, movable=False, brush=pg.mkBrush(fill))
             span.setZValue(-5)
-            for line in span.lines:
-                line.setPen(pg.mkPen(None))
+            span.lines[0].setPen(start_edge or pg.mkPen(None))
+            span.lines[1].setPen(pg.mkPen(None))
             plot.addItem(span)
             span.setParentItem(group)
             spans.append(span)
-        self._rep_spans.append((end_s, spans))
+        return spans
 
     def _draw_traces(self) -> None:
         written = self.session.kinematics.written_

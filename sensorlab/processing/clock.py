@@ -497,22 +497,19 @@ class _EnvelopeAligner:
         if not host:
             return np.empty(0)
         out = []
-        h_prev = host[0] if self._host_last is None else self._host_last
-        if x is not None:
-            x_prev = x[0] if self._x_last is None else self._x_last
         for i, h in enumerate(host):
             xi = float(first_k + i + self._lost) * period if counted else x[i]
             y = h - xi
             changed = False
             # Events known before any fitting: pauses in arrivals (counted grid), device
-            # time going back (device clock).
+            # time going back (device clock). Both compare with the sample before.
             if counted:
-                if h - h_prev > s.arrival_gap_s:
+                if self._host_last is not None and h - self._host_last > s.arrival_gap_s:
                     self._gaps += 1
                     if self._fitted():
                         self._reanchor(xi, y, carry=False)
                         changed = True
-            elif xi < x_prev - s.reset_backward_s:
+            elif self._x_last is not None and xi < self._x_last - s.reset_backward_s:
                 self._reset()
                 changed = True
             if self._win_open and xi >= self._win_end:
@@ -537,9 +534,7 @@ class _EnvelopeAligner:
                 self._win_min_y, self._win_min_x = y, xi
                 if counted:
                     self._win_min_k = first_k + i
-            h_prev = self._host_last = h
-            if x is not None:
-                x_prev = xi
+            self._host_last = h
         self.offset_s_, self.drift_ppm_ = self._mapping()
         return np.array(out)
 

@@ -682,10 +682,7 @@ class SessionAnalyzer:
         first = self._static_rows[0]
         flags = 0.0
         for placement in PLACEMENTS:
-            sensor = self._sensors[placement]
-            flags = flags + sensor.values.rows(
-                "bridged", lo + self._k0 - sensor.k0, hi + self._k0 - sensor.k0
-            )
+            flags = flags + self._bridged(placement, lo, hi)
             flags = flags + self._uncertain[placement].rows("flag", lo - first, hi - first)
         columns["data_gap"] = (flags > 0.5).astype(float)
         self.kinematics.append(**columns)

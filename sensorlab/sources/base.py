@@ -88,16 +88,16 @@ def make_source(
         )
     if kind == "ble":
         from sensorlab.ble.collector import BleSource
-        from sensorlab.ble.config import find_config, load_config
+        from sensorlab.ble.config import find_and_load_config
 
-        path = find_config(Path(argument) if argument else None)
-        if path is None:
+        _, config = find_and_load_config(argument)
+        if config is None:
             raise InputError(
                 "ble needs sensorlab.toml in the current folder (or --source ble:PATH.toml) "
                 "saying which sensor sits where; see docs/ble.md ('sensorlab scan' lists the "
                 "sensors in range)"
             )
-        return BleSource(load_config(path))
+        return BleSource(config)
     if kind == "virtual":
         from sensorlab.ble.virtual.source import VirtualBleSource
 
