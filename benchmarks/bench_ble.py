@@ -12,7 +12,8 @@ replaced by its producer and recorder alone (rings + recorder, no analysis). Pri
   analysis, the recorder thread);
 - latency from the notification callback's stamp (``host_t_s``) to the moment the block
   holding it is written to the session's rings, p50 / p99 / max, per notification;
-- notifications and samples per second, decode errors and lost samples.
+- notifications and samples the sensors sent per second in that window; decode errors and
+  lost samples over the whole run.
 
 The links have a 15 ms connection interval by default (``--interval-ms``; phones and
 BlueZ use 15-50 ms, 7.5 ms is the floor), so notifications arrive a few per connection
@@ -76,12 +77,23 @@ async def run(model: str, args: argparse.Namespace, folder: Path) -> dict:
 
         return write_and_time
 
+    def sent() -> tuple[int, int]:
+        """Notifications and samples the virtual sensors have sent so far."""
+        logs = [sensor.log for sensor in source.sensors.sensors.values()]
+        return sum(log.notifications_sent for log in logs), sum(log.samples for log in logs)
+
+    # The figures cover the streaming window, from here to the stop: not the start-up
+    # backlog before it, nor the stop commands, the analysis's end and the file after it.
+    window_end: list[tuple[float, float, int, int]] = []
+
     async def stop_later() -> None:
         await asyncio.sleep(args.seconds)
+        window_end.append((time.process_time(), time.perf_counter(), *sent()))
         source.stop()
 
     out = folder / f"bench_{model}.csv"
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    notifications0, samples0 = sent()
     stopper = asyncio.get_running_loop().create_task(stop_later())
     if args.no_analysis:
         rates = {p: info.rate_hz or 100.0 for p, info in source.meta.sensors.items()}
@@ -98,8 +110,9 @@ async def run(model: str, args: argparse.Namespace, folder: Path) -> dict:
         session = Session(source, record_path=out)
         session.rings.write = timed(session.rings.write)
         await session.run()
-    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
     await stopper
+    cpu_end, wall_end, notifications_end, samples_end = window_end[0]
+    cpu_s, wall_s = cpu_end - cpu0, wall_end - wall0
     latencies, backlog = [], []
     for now_s, host_t_s in writes:
         stamps = np.unique(host_t_s)  # one per notification
@@ -107,16 +120,14 @@ async def run(model: str, args: argparse.Namespace, folder: Path) -> dict:
         latencies.append(now_s - stamps[~early])
         backlog.append(now_s - stamps[early])
     status = source.status()
-    notifications = sum(s.log.notifications_sent for s in source.sensors.sensors.values())
-    samples = sum(s.samples for s in status.values())
     return {
         "setup_s": setup_s,
         "cpu_pct": 100.0 * cpu_s / wall_s,
         "wall_s": wall_s,
         "latency_ms": np.concatenate(latencies) * 1e3,
         "backlog_ms": np.concatenate(backlog) * 1e3,
-        "notifications_per_s": notifications / wall_s,
-        "samples_per_s": samples / wall_s,
+        "notifications_per_s": (notifications_end - notifications0) / wall_s,
+        "samples_per_s": (samples_end - samples0) / wall_s,
         "decode_errors": sum(s.decode_errors for s in status.values()),
         "lost": sum(s.lost_samples or 0 for s in status.values()),
         "rates": {p: i.rate_hz for p, i in source.meta.sensors.items()},
@@ -157,7 +168,7 @@ async def main(args: argparse.Namespace) -> None:
                     "after arrival at most (not in the figures above)"
                 )
             print(
-                f"  throughput     {result['notifications_per_s']:.0f} notifications/s, "
+                f"  sent           {result['notifications_per_s']:.0f} notifications/s, "
                 f"{result['samples_per_s']:.0f} samples/s; {result['decode_errors']} decode "
                 f"errors, {result['lost']} samples lost; setup {result['setup_s']:.2f} s"
             )

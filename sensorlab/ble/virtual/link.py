@@ -497,8 +497,8 @@ class _RadioLink(LocalLink):
         super().send_ll_control_pdu(sender_address, receiver_address, packet)
 
 
-def _debug_logging(module: str) -> bool:
-    return logging.getLogger(module).isEnabledFor(logging.DEBUG)
+_BUMBLE_CONTROLLER_LOG = logging.getLogger("bumble.controller")
+_BUMBLE_HOST_LOG = logging.getLogger("bumble.host")
 
 
 class _QuietController(Controller):
@@ -512,13 +512,14 @@ class _QuietController(Controller):
     """
 
     def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
-        if isinstance(packet, hci.HCI_AclDataPacket) and not _debug_logging("bumble.controller"):
+        quiet = not _BUMBLE_CONTROLLER_LOG.isEnabledFor(logging.DEBUG)
+        if quiet and isinstance(packet, hci.HCI_AclDataPacket):
             self.on_hci_acl_data_packet(packet)
         else:
             super().on_hci_packet(packet)
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
-        if self.host is not None and not _debug_logging("bumble.controller"):
+        if self.host is not None and not _BUMBLE_CONTROLLER_LOG.isEnabledFor(logging.DEBUG):
             asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
         else:
             super().send_hci_packet(packet)
@@ -530,7 +531,7 @@ class _QuietHost(Host):
     bumble's own methods run."""
 
     def _quiet(self) -> bool:
-        return self.snooper is None and not _debug_logging("bumble.host")
+        return self.snooper is None and not _BUMBLE_HOST_LOG.isEnabledFor(logging.DEBUG)
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if self._quiet():
@@ -540,9 +541,11 @@ class _QuietHost(Host):
             super().send_hci_packet(packet)
 
     def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
-        if isinstance(packet, hci.HCI_AclDataPacket) and self._quiet():
+        if not self._quiet():
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
             self.on_hci_acl_data_packet(packet)
-        elif isinstance(packet, hci.HCI_Event) and self._quiet():
+        elif isinstance(packet, hci.HCI_Event):
             self.on_hci_event_packet(packet)
         else:
             super().on_hci_packet(packet)
@@ -643,11 +646,13 @@ class VirtualPeripheral:
         device: Device,
         characteristics: dict[str, gatt.Characteristic],
         on_write: WriteCallback | None,
+        channel: _LinkChannel,
     ) -> None:
         self.spec = spec
         self.device = device
         self.present = False
         self._radio = radio
+        self._channel = channel
         self._characteristics = characteristics
         self._on_write = on_write
         self._connection: Connection | None = None
@@ -687,7 +692,7 @@ class VirtualPeripheral:
         """Seconds from now to the first connection event of this peripheral's link at
         least ``after_s`` seconds from now; None when the link has no connection events
         (:attr:`RadioConditions.connection_interval_s` unset)."""
-        return self._radio._channel(self.address).next_event_in_s(after_s)
+        return self._channel.next_event_in_s(after_s)
 
     def is_subscribed(self, char_uuid: str) -> bool:
         """Whether the connected central enabled notifications of ``char_uuid``."""
@@ -965,7 +970,7 @@ class VirtualRadio:
             services.append(gatt.Service(to_bumble_uuid(service_uuid), chars))
         device.add_services(services)
         await device.power_on()
-        peripheral = VirtualPeripheral(self, spec, device, characteristics, on_write)
+        peripheral = VirtualPeripheral(self, spec, device, characteristics, on_write, channel)
         self._peripherals[spec.address] = peripheral
         self._channels[spec.address] = channel
         await self.set_present(spec.address, present)

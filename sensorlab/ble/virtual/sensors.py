@@ -148,11 +148,11 @@ class Motion:
             return Motion(rate_hz, self.acc_m_s2, self.gyr_rad_s)
         t_old = np.arange(len(self)) / self.rate_hz
         t_new = np.arange(math.floor(t_old[-1] * rate_hz) + 1) / rate_hz
-
-        def resample(values: np.ndarray) -> np.ndarray:
-            return np.column_stack([np.interp(t_new, t_old, values[:, i]) for i in range(3)])
-
-        return Motion(rate_hz, resample(self.acc_m_s2), resample(self.gyr_rad_s))
+        return Motion(
+            rate_hz,
+            _interp_rows(t_new, t_old, self.acc_m_s2),
+            _interp_rows(t_new, t_old, self.gyr_rad_s),
+        )
 
 
 @dataclass(frozen=True)
@@ -190,11 +190,16 @@ def motion_from_chunk(t_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarr
     grid = t[0] + np.arange(math.floor((t[-1] - t[0]) * rate_hz + 1e-6) + 1) / rate_hz
     if grid.size == t.size and np.allclose(grid, t, atol=0.25 / rate_hz):
         return Motion(rate_hz, np.asarray(acc_m_s2, float), np.asarray(gyr_rad_s, float))
+    return Motion(
+        rate_hz,
+        _interp_rows(grid, t, np.asarray(acc_m_s2, float)),
+        _interp_rows(grid, t, np.asarray(gyr_rad_s, float)),
+    )
 
-    def resample(values: np.ndarray) -> np.ndarray:
-        return np.column_stack([np.interp(grid, t, values[:, i]) for i in range(3)])
 
-    return Motion(rate_hz, resample(acc_m_s2), resample(gyr_rad_s))
+def _interp_rows(t_new: np.ndarray, t_old: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Linear interpolation of (n, 3) values taken at ``t_old`` onto ``t_new``, per axis."""
+    return np.column_stack([np.interp(t_new, t_old, values[:, i]) for i in range(3)])
 
 
 def motions_from_spec(
