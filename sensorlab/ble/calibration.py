@@ -23,8 +23,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +30,7 @@ import numpy as np
 
 from sensorlab.ble.config import calibration_file_name, normalize_address
 from sensorlab.errors import InputError
+from sensorlab.io.writer import write_atomically
 from sensorlab.units import STANDARD_GRAVITY_M_S2
 
 FORMAT_NAME = "sensorlab-device-calibration"
@@ -216,13 +215,9 @@ def calibration_dict(calibration: DeviceCalibration) -> dict:
 def save_calibration(calibration: DeviceCalibration, folder: Path) -> Path:
     """Write ``folder/<address>.json`` atomically (the folder is created); returns the path."""
     path = calibration_path(calibration.address, folder)
+    text = json.dumps(calibration_dict(calibration), indent=2) + "\n"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".calibration-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(calibration_dict(calibration), file, indent=2)
-            file.write("\n")
-        os.replace(temporary, path)
+        write_atomically(path, lambda file: file.write(text))
     except OSError as exc:
         raise InputError(
             f"{path}: cannot write the calibration file ({exc.strerror}); check that the "

@@ -84,6 +84,7 @@ from sensorlab.records import ImuChunk, SensorInfo, SessionMeta
 logger = logging.getLogger(__name__)
 
 _LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError)
+"""What a failing connection, GATT request or scan raises (bleak, the OS, D-Bus)."""
 
 
 class StoppedWhileStartingError(Exception):
@@ -93,7 +94,6 @@ class StoppedWhileStartingError(Exception):
 
 _TIE_STEP_S = 2e-6
 """Spacing given to samples whose aligned times repeat (the recorder writes microseconds)."""
-"""What a failing connection, GATT request or scan raises (bleak, the OS, D-Bus)."""
 
 
 @dataclass(frozen=True)
@@ -542,7 +542,6 @@ class BleSource:
         self._started_at: str | None = None
         self._started = False
         self._start_lock = asyncio.Lock()
-        self._stopping = False
         self._closed = False
         self.meta = self._make_meta()
 
@@ -583,8 +582,11 @@ class BleSource:
         else:
             self._request_stop()
 
+    @property
+    def _stopping(self) -> bool:
+        return self._stop_event.is_set()
+
     def _request_stop(self) -> None:
-        self._stopping = True
         self._stop_event.set()
         self._wake.set()
 
@@ -653,13 +655,6 @@ class BleSource:
             link.conn = None
             link.state = "stopped"
 
-    async def __aenter__(self) -> BleSource:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
-
     # -- internals: scan, connect, configure ------------------------------------------
     async def _scan(self) -> None:
         wanted = {link.address: link for link in self._links.values()}
@@ -701,7 +696,6 @@ class BleSource:
                         f"sensor model sensorlab recognises; if it is one, set its model in "
                         f"sensorlab.toml (model = one of {', '.join(PROFILES)})"
                     )
-            link.calibration = None
             found = find_calibration(link.address, self.calibration_dir)
             if found is not None:
                 link.calibration, link.calibration_path = found
@@ -726,8 +720,11 @@ class BleSource:
             "computer is connected to it, switch it off and on, and try again"
         )
 
-    async def _connect(self, link: _Link) -> _Connection:
-        """Connect (one at a time), read the battery, subscribe; no start commands yet."""
+    async def _connect(self, link: _Link, start: bool = False) -> _Connection:
+        """Connect (one at a time), read the battery, subscribe; with ``start`` (a
+        reconnection) send the start commands too, unless the session is stopping.
+
+        Whatever fails disconnects the device again before the error is raised."""
         assert link.profile is not None and link.device is not None
         profile = link.profile
         conn = _Connection(link, profile.new_decoder(link.requested_rate_hz))
@@ -753,28 +750,21 @@ class BleSource:
                     "sensorlab.toml, or check the address"
                 )
             if profile.battery_uuid and client.services.get_characteristic(profile.battery_uuid):
-                link.battery_pct = await self._read_battery(client, profile)
+                link.battery_pct = await _read_battery(
+                    client, profile, self.settings.command_timeout_s
+                )
             for uuid in profile.notify_uuids:
                 await asyncio.wait_for(
                     client.start_notify(uuid, self._callback(conn, uuid)),
                     self.settings.command_timeout_s,
                 )
+            if start and not self._stopping:
+                await self._send(conn, profile.start_commands(link.requested_rate_hz))
         except BaseException:
             conn.live = False
             await asyncio.shield(_disconnect(client))
             raise
         return conn
-
-    async def _read_battery(self, client: BleakClient, profile: DeviceProfile) -> int | None:
-        assert profile.battery_uuid is not None
-        try:
-            raw = await asyncio.wait_for(
-                client.read_gatt_char(profile.battery_uuid), self.settings.command_timeout_s
-            )
-            return profile.decode_battery(bytes(raw))
-        except (*_LINK_ERRORS, DecodeError) as exc:
-            logger.info("battery read failed: %s", exc)
-            return None
 
     def _callback(self, conn: _Connection, char_uuid: str) -> Callable[[Any, bytearray], None]:
         """The notification callback: stamp, copy, enqueue, wake. Nothing else."""
@@ -867,17 +857,10 @@ class BleSource:
                 if device is None:
                     raise TimeoutError(f"not seen for {self.settings.reconnect_scan_timeout_s:g} s")
                 link.device = device
-                conn = await self._connect(link)
+                conn = await self._connect(link, start=True)
                 if self._stopping:
                     await self._shut(conn)
                     return
-                assert link.profile is not None
-                try:
-                    await self._send(conn, link.profile.start_commands(link.requested_rate_hz))
-                except BaseException:
-                    conn.live = False
-                    await asyncio.shield(_disconnect(conn.client))
-                    raise
                 if conn.live and conn.client is not None and conn.client.is_connected:
                     link.conn = conn
                     link.reconnects += 1
@@ -999,14 +982,25 @@ async def _battery_of(
     client_kwargs: Mapping[str, Any] | None,
     timeout_s: float,
 ) -> int | None:
-    assert profile.battery_uuid is not None
     client = BleakClient(device, timeout=timeout_s, **dict(client_kwargs or {}))
     try:
         await client.connect()
-        raw = await asyncio.wait_for(client.read_gatt_char(profile.battery_uuid), timeout_s)
-        return profile.decode_battery(bytes(raw))
-    except (*_LINK_ERRORS, DecodeError) as exc:
+        return await _read_battery(client, profile, timeout_s)
+    except _LINK_ERRORS as exc:
         logger.info("%s: battery not read: %s", device.address, exc)
         return None
     finally:
         await _disconnect(client)
+
+
+async def _read_battery(
+    client: BleakClient, profile: DeviceProfile, timeout_s: float
+) -> int | None:
+    """The battery level of a connected device, %, or None (logged) if it cannot be read."""
+    assert profile.battery_uuid is not None
+    try:
+        raw = await asyncio.wait_for(client.read_gatt_char(profile.battery_uuid), timeout_s)
+        return profile.decode_battery(bytes(raw))
+    except (*_LINK_ERRORS, DecodeError) as exc:
+        logger.info("%s: battery not read: %s", client.address, exc)
+        return None

@@ -68,7 +68,7 @@ import numpy as np
 from sensorlab.errors import InputError
 from sensorlab.io.blocks import slice_chunk
 from sensorlab.io.recording import REQUIRED_COLUMNS
-from sensorlab.io.writer import RowFormat, _write_atomically, sidecar_text
+from sensorlab.io.writer import RowFormat, sidecar_text, write_atomically
 from sensorlab.records import ImuChunk, Marker, SessionMeta
 
 MAX_FLUSH_INTERVAL_S = 1.0
@@ -320,7 +320,7 @@ class Recorder:
             self.meta = dataclasses.replace(self.meta, markers=markers)
             sidecar = sidecar_text(self.meta)
         try:
-            _write_atomically(self.sidecar_path, lambda handle: handle.write(sidecar))
+            write_atomically(self.sidecar_path, lambda handle: handle.write(sidecar))
         except OSError as exc:
             raise InputError(
                 self._message(exc, "cannot add the mark to the sidecar", self.sidecar_path)
@@ -431,7 +431,7 @@ class Recorder:
                 self.meta = dataclasses.replace(self.meta, started_at=now)
             sidecar = sidecar_text(self.meta)
             try:
-                _write_atomically(self.sidecar_path, lambda handle: handle.write(sidecar))
+                write_atomically(self.sidecar_path, lambda handle: handle.write(sidecar))
                 made_sidecar = True
             except OSError as exc:
                 raise InputError(

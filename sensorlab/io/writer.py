@@ -50,10 +50,10 @@ def write_recording(recording: Recording, csv_path: str | os.PathLike) -> None:
         for text in row_format.lines(chunks, order):
             handle.write(text)
 
-    _write_atomically(
+    write_atomically(
         path.with_suffix(".json"), lambda handle: handle.write(sidecar_text(recording.meta))
     )
-    _write_atomically(path, write_csv)
+    write_atomically(path, write_csv)
 
 
 def sidecar_text(meta: SessionMeta) -> str:
@@ -194,7 +194,7 @@ def _format_extra(value) -> str:
     return text
 
 
-def _write_atomically(path: Path, write: Callable) -> None:
+def write_atomically(path: Path, write: Callable) -> None:
     """Write through a temporary file in the same folder, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
