@@ -203,6 +203,9 @@ def test_on_links_with_connection_events_samples_go_with_the_first_event_after_t
         return source, await collect(source)
 
     source, chunks = asyncio.run(main())
+    world = source.sensors.world
+    # World time 0 in host_t_s, which counts from the collector's start.
+    world_start_s = world.host_clock() - world.now() - source.collector.t0_s
     for placement, model in zip(("pelvis", "left_thigh", "right_thigh"), models, strict=True):
         sensor = source.sensors.sensors[placement]
         rate_hz = sensor.log.runs[0][0]
@@ -215,18 +218,19 @@ def test_on_links_with_connection_events_samples_go_with_the_first_event_after_t
         # notification): 0 to 1 interval, by half of one on average. A sample that
         # missed the event after it would wait a whole interval more.
         k = np.arange(first, first + len(got))
-        wait = got.host_t_s - k / rate_hz
         settled = got.t_s > 1.0
-        wait = wait[settled] - wait[settled].min()
+        wait = (got.host_t_s - world_start_s - k / rate_hz)[settled]
+        assert wait.min() > 0, model
         packet_wait_s = (packing - 1) / rate_hz / 2
         assert abs(np.median(wait) - interval_s / 2 - packet_wait_s) < 0.005, model
         if packing == 1:
             assert np.percentile(wait, 99) < interval_s + 0.005, model
-        # Bursts come at connection events: whole numbers of intervals apart.
+        # Bursts come at connection events: whole numbers of intervals apart (give or
+        # take the event loop's lateness, which a loaded machine makes a few ms).
         arrivals = np.unique(got.host_t_s[settled])
         events = np.diff(arrivals) / interval_s
-        on_events = np.abs(events - np.round(events)) < 0.2
-        assert np.mean(on_events) > 0.9, (model, events[~on_events])
+        off_grid = np.abs(events - np.round(events))
+        assert np.median(off_grid) < 0.1, (model, np.sort(off_grid)[-20:])
 
 
 def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(tmp_path) -> None:

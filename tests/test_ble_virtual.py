@@ -329,6 +329,38 @@ def test_connection_event_batching_keeps_order_and_delivers_in_bursts() -> None:
     asyncio.run(main())
 
 
+def test_a_late_feeder_joins_the_event_it_woke_for_and_other_traffic_waits() -> None:
+    """Queued 5 ms after an event: with a join it goes at once, without one it waits for
+    the next event; a join in the second half of the interval does not reopen the event."""
+    interval_s = 0.03
+
+    async def main() -> dict[str, list[float]]:
+        async with VirtualRadio() as radio:
+            conditions = {0: RadioConditions(connection_interval_s=interval_s, seed=0)}
+            peripheral = (await add_sensors(radio, conditions))[0]
+            client = (await connect_all(radio))[0]
+            sink = Sink()
+            await client.start_notify(NOTIFY_UUIDS[0], sink)
+            trials = {"joined": 0.005, "not joined": 0.005, "joined late": 0.02}
+            waits: dict[str, list[float]] = {name: [] for name in trials}
+            for seq in range(24):
+                name, after_event_s = list(trials.items())[seq % 3]
+                await asyncio.sleep(peripheral.next_connection_event_in_s() + after_event_s)
+                if name != "not joined":
+                    peripheral.join_connection_event()
+                sent_s = time.perf_counter()
+                assert await peripheral.notify(NOTIFY_UUIDS[0], PAYLOAD.pack(seq, sent_s))
+                assert await wait_until(lambda n=seq + 1: len(sink.payloads) == n, 1.0)
+                waits[name].append(sink.arrivals_s[-1] - sent_s)
+            return waits
+
+    waits = asyncio.run(main())
+    assert statistics.median(waits["joined"]) < 0.005, waits
+    # The next event is 25 ms (not joined) or 10 ms (joined late) away.
+    assert abs(statistics.median(waits["not joined"]) - 0.025) < 0.005, waits
+    assert abs(statistics.median(waits["joined late"]) - 0.010) < 0.005, waits
+
+
 def test_cap_per_event_spreads_notifications_and_full_queue_drops_them() -> None:
     async def main() -> None:
         async with VirtualRadio() as radio:

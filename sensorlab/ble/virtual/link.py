@@ -14,7 +14,9 @@ subclassed link and central controller here add, per peripheral and OFF by defau
 
 * connection events: PDUs in both directions wait for the next connection event of that
   link (every ``connection_interval_s``, with a random phase per link) and are delivered
-  together, so notifications arrive in bursts;
+  together, so notifications arrive in bursts; a feeder that woke for an event can join it
+  although its PDUs reach the radio a little after the event's time
+  (:meth:`VirtualPeripheral.join_connection_event`);
 * a cap on notifications per connection event; the rest wait for later events, in order;
 * a transmit queue limit: notifications that find the queue full are dropped;
 * random loss of notifications with a given probability, from a seeded generator;
@@ -107,6 +109,7 @@ LINUX_SUPERVISION_TIMEOUT_S = 0.42
 """Linux's default LE supervision timeout (``le_supv_timeout`` = 0x002a x 10 ms)."""
 MIN_CONNECTION_INTERVAL_S = 0.0075
 MAX_CONNECTION_INTERVAL_S = 4.0
+JOIN_WINDOW_OF_INTERVAL = 0.5  # see VirtualPeripheral.join_connection_event
 
 _L2CAP_ATT_CID = b"\x04\x00"
 _ATT_HANDLE_VALUE_NOTIFICATION = 0x1B
@@ -328,6 +331,9 @@ class _LinkChannel:
         # Connection events fall on anchor_s + k * interval: a random phase per link.
         self.anchor_s = asyncio.get_running_loop().time() + self.rng.uniform(0.0, 0.03)
         self.event_index = -1
+        self.sent_in_event = 0  # notifications sent in event ``event_index``
+        self.counted_index = -1  # the last event counted in ``connection_events``
+        self.joined_index: int | None = None  # an event open for a late joiner
         self.alive = True
         self.counts = dict.fromkeys((f.name for f in dataclasses.fields(LinkStats)), 0)
 
@@ -335,6 +341,10 @@ class _LinkChannel:
     def set_conditions(self, conditions: RadioConditions) -> None:
         if conditions.seed != self.conditions.seed:
             self.rng = random.Random(conditions.seed)
+        if conditions.connection_interval_s != self.conditions.connection_interval_s:
+            # Event numbers counted intervals of the old length.
+            self.event_index = self.counted_index = -1
+            self.joined_index = None
         self.conditions = conditions
         if conditions.connection_interval_s is None:
             self.flush_all()
@@ -393,36 +403,53 @@ class _LinkChannel:
         index = math.ceil((now + after_s - self.anchor_s) / interval)
         return self.anchor_s + index * interval - now
 
+    def join_last_event(self) -> None:
+        """Send what is queued next with the last connection event, if it began less than
+        half an interval ago (see :meth:`VirtualPeripheral.join_connection_event`)."""
+        interval = self.conditions.connection_interval_s
+        if interval is None:
+            return
+        since_s = asyncio.get_running_loop().time() - self.anchor_s
+        index = math.floor(since_s / interval)
+        if since_s - index * interval < interval * JOIN_WINDOW_OF_INTERVAL:
+            self.joined_index = index
+
     def schedule(self) -> None:
         interval = self.conditions.connection_interval_s
         if self.timer is not None or interval is None or not (self.up or self.down):
             return
         loop = asyncio.get_running_loop()
-        index = math.ceil((loop.time() - self.anchor_s) / interval)
-        self.event_index = max(index, self.event_index + 1)
-        self.timer = loop.call_at(self.anchor_s + self.event_index * interval, self.at_event)
-
-    def at_event(self) -> None:
-        # Deliver on the next loop iteration: a feeder that woke for this event in the
-        # same iteration (its sleep ending just before it) has queued its samples by then.
-        asyncio.get_running_loop().call_soon(self.on_event)
+        since_s = loop.time() - self.anchor_s
+        index = math.ceil(since_s / interval)
+        joined = self.joined_index
+        if joined == index - 1 and since_s - joined * interval < interval * JOIN_WINDOW_OF_INTERVAL:
+            index = joined  # still open for a late joiner; may have sent already
+            cap = self.conditions.max_notifications_per_event
+            if index == self.event_index and cap is not None and self.sent_in_event >= cap:
+                index += 1
+        else:
+            index = max(index, self.event_index + 1)
+        if index != self.event_index:
+            self.event_index, self.sent_in_event = index, 0
+        self.timer = loop.call_at(self.anchor_s + index * interval, self.on_event)
 
     def on_event(self) -> None:
         self.timer = None
         if not self.alive:
             return
-        self.counts["connection_events"] += 1
+        if self.event_index != self.counted_index:
+            self.counts["connection_events"] += 1
+            self.counted_index = self.event_index
         while self.down:
             self.deliver(True, self.down.popleft(), False)
         cap = self.conditions.max_notifications_per_event
-        sent = 0
         while self.up:
             pdu, notification = self.up[0]
-            if notification and cap is not None and sent >= cap:
+            if notification and cap is not None and self.sent_in_event >= cap:
                 break
             self.up.popleft()
             if notification:
-                sent += 1
+                self.sent_in_event += 1
                 self.queued_notifications -= 1
             self.deliver(False, pdu, notification)
         self.schedule()
@@ -693,6 +720,19 @@ class VirtualPeripheral:
         least ``after_s`` seconds from now; None when the link has no connection events
         (:attr:`RadioConditions.connection_interval_s` unset)."""
         return self._channel.next_event_in_s(after_s)
+
+    def join_connection_event(self) -> None:
+        """Send what this peripheral queues next with the connection event that has just
+        begun, as a device that queued it just before the event would.
+
+        For a feeder that slept until just before an event: the event loop wakes it late
+        (its task resumes an iteration after the timer, select() rounds up to a
+        millisecond, a loaded machine adds more) and its PDUs cross the host-controller
+        hop in another iteration, so they reach the radio after the event began. A joined
+        event stays open for them for the first half of its interval; other traffic waits
+        for the next event, as on a radio. Does nothing without connection events.
+        """
+        self._channel.join_last_event()
 
     def is_subscribed(self, char_uuid: str) -> bool:
         """Whether the connected central enabled notifications of ``char_uuid``."""

@@ -58,10 +58,6 @@ logger = logging.getLogger(__name__)
 IDLE_TICK_S = 0.005
 """Feeder poll interval while a device does not stream (wall seconds)."""
 MIN_TICK_S = 0.0005
-EVENT_LEAD_S = 1e-6
-"""On a link with connection events, the feeder wakes this long before each (wall s): in
-the same event-loop iteration as the event, whose delivery waits for the next one, so
-every sample taken by the event goes with it and the radio and the feeder share a wake."""
 
 KEEPS_STREAMING_WHEN_DISCONNECTED = frozenset({"witmotion", "metamotion"})
 """Models that go on sampling after a dropped link (the others stop, as their notes say)."""
@@ -469,9 +465,10 @@ class VirtualSensor:
     def _on_write(self, char_uuid: str, data: bytes) -> None:
         if self.start_world_on_write:
             self.world.start()
-        was_streaming = self.device.streaming
+        was_streaming, was_rate_hz = self.device.streaming, self.device.rate_hz
         replies = self.device.on_write(char_uuid, data)
-        if self.device.streaming and not was_streaming:
+        streaming = self.device.streaming
+        if streaming and (not was_streaming or self.device.rate_hz != was_rate_hz):
             self._resume_w = self.world.now()  # samples from now on
         if replies:
             task = asyncio.get_running_loop().create_task(self._notify_all(replies))
@@ -502,31 +499,32 @@ class VirtualSensor:
         rate_hz = 0.0
         motion = self.motion
         # Samples per notification burst, learned from one-sample feeds: a device that packs
-        # N samples only sends when the N-th is taken, so waking for every sample would
-        # change nothing but the cost.
+        # N samples only sends when the N-th is taken, so on a link without connection
+        # events, waking for every sample would change nothing but the cost.
         group, since_burst = 1, 0
+        woke_for_event = False
         while not self._closed:
             connected = peripheral.is_connected
             if was_connected and not connected:
                 self._on_disconnected()
             was_connected = connected
             if not (world.started and device.streaming):
-                next_k, group, since_burst = None, 1, 0
+                next_k, group, since_burst, woke_for_event = None, 1, 0, False
                 self._resume_w = world.now()
                 await asyncio.sleep(IDLE_TICK_S)
                 continue
             now = world.now()
             if device.rate_hz != rate_hz:
                 rate_hz, motion = device.rate_hz, self.motion_at(device.rate_hz)
-                group, since_burst = 1, 0
-                if next_k is not None:
-                    next_k, self._resume_w = None, now
+                next_k, group, since_burst = None, 1, 0  # resume from the rate write
             due = math.floor(now * rate_hz + 1e-9) + 1  # samples taken at k / rate <= now
             if next_k is None:
                 next_k = math.ceil(self._resume_w * rate_hz - 0.05)  # 5 % of a period early
             if due > next_k:
                 end = min(due, len(motion))
                 if next_k < end:
+                    if woke_for_event:
+                        peripheral.join_connection_event()
                     sent = await self._feed(motion, next_k, end)
                     since_burst += end - next_k
                     if sent:
@@ -536,14 +534,18 @@ class VirtualSensor:
                 next_k = due
             if next_k >= len(motion):
                 self.finished = True
-            wake_k = next_k + max(group - since_burst, 1) - 1
-            wait_s = (wake_k / rate_hz - world.now()) / world.speed
-            event_s = peripheral.next_connection_event_in_s(max(wait_s, 0.0) + EVENT_LEAD_S)
+            next_s = (next_k / rate_hz - world.now()) / world.speed
+            event_s = peripheral.next_connection_event_in_s(max(next_s, 0.0))
+            woke_for_event = event_s is not None
             if event_s is not None:
-                # The radio sends only at connection events: fill the queue once, just
-                # before each, with every sample taken by then.
-                wait_s = event_s - EVENT_LEAD_S
-            await asyncio.sleep(min(max(wait_s, MIN_TICK_S), IDLE_TICK_S * 4))
+                # The radio sends only at connection events: queue every sample taken by
+                # the first event after the next sample, at that event (joining it, as
+                # the wake-up comes a little late).
+                wait_s = event_s
+            else:
+                wake_k = next_k + max(group - since_burst, 1) - 1
+                wait_s = min((wake_k / rate_hz - world.now()) / world.speed, IDLE_TICK_S * 4)
+            await asyncio.sleep(max(wait_s, MIN_TICK_S))
 
     async def _feed(self, motion: Motion, first: int, end: int) -> int:
         """Samples ``first .. end - 1`` to the device; returns the notifications it sent."""
