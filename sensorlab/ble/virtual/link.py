@@ -66,6 +66,10 @@ a public API: their methods and event plumbing change between releases, hence ``
   their debug line (an f-string that formats each packet with logging off); the
   handlers they dispatch to (``on_hci_acl_data_packet``, ``on_hci_event_packet``), the
   host's ``hci_sink``/``snooper`` and the controller's ``host`` are used.
+* ``Device.on_gatt_pdu`` (registered for the ATT channel when the device is built) is
+  overridden on the central to hand notifications straight to
+  ``gatt_client.Client.on_att_handle_value_notification``, without the debug line of
+  ``Client.on_gatt_pdu``; ``Device.lookup_connection`` and ``Connection.gatt_client``.
 """
 
 from __future__ import annotations
@@ -526,6 +530,7 @@ class _RadioLink(LocalLink):
 
 _BUMBLE_CONTROLLER_LOG = logging.getLogger("bumble.controller")
 _BUMBLE_HOST_LOG = logging.getLogger("bumble.host")
+_BUMBLE_GATT_CLIENT_LOG = logging.getLogger("bumble.gatt_client")
 
 
 class _QuietController(Controller):
@@ -576,6 +581,24 @@ class _QuietHost(Host):
             self.on_hci_event_packet(packet)
         else:
             super().on_hci_packet(packet)
+
+
+class _QuietCentral(Device):
+    """bumble's device, handing notifications to its GATT client without the debug line
+    (see :class:`_QuietController`) that ``gatt_client.Client.on_gatt_pdu`` formats for
+    every PDU; with ``bumble.gatt_client`` debug logging on, and for other PDUs, bumble's
+    own methods run."""
+
+    def on_gatt_pdu(self, connection_handle: int, pdu: bytes) -> None:
+        if pdu[0] == _ATT_HANDLE_VALUE_NOTIFICATION and not _BUMBLE_GATT_CLIENT_LOG.isEnabledFor(
+            logging.DEBUG
+        ):
+            connection = self.lookup_connection(connection_handle)
+            if connection is not None and connection.gatt_client is not None:
+                notification = att.ATT_PDU.from_bytes(pdu)
+                connection.gatt_client.on_att_handle_value_notification(notification)
+                return
+        super().on_gatt_pdu(connection_handle, pdu)
 
 
 class _CentralController(_QuietController):
@@ -886,7 +909,8 @@ class VirtualRadio:
         controller = _CentralController("central", link=self._link, rssi_for=self._rssi_for)
         self._link.central_controller = controller
         host = _QuietHost(controller, AsyncPipeSink(controller))
-        central = Device(name="sensorlab", address=hci.Address(self.central_address), host=host)
+        address = hci.Address(self.central_address)
+        central = _QuietCentral(name="sensorlab", address=address, host=host)
         await central.power_on()
         self._central = central
 
