@@ -36,7 +36,7 @@ from sensorlab.ble.virtual.sensors import (
     running_sensors,
 )
 from sensorlab.ble.virtual.source import VirtualBleSource
-from sensorlab.devices import diy, movesense, witmotion
+from sensorlab.devices import diy, dot, metamotion, movesense, witmotion
 from sensorlab.errors import InputError
 from sensorlab.io.recording import read_recording
 from sensorlab.processing.pipeline import SessionAnalyzer
@@ -55,6 +55,11 @@ QUANTUM = {
         math.radians(1 / witmotion.GYRO_LSB_PER_DPS),
     ),
     "movesense": (2e-5 * 16 * STANDARD_GRAVITY_M_S2, math.radians(2e-5 * 2000)),  # float32
+    "metamotion": (
+        STANDARD_GRAVITY_M_S2 / metamotion.acc_lsb_per_g(metamotion.PROFILE.acc_range_g),
+        math.radians(1 / metamotion.GYRO_LSB_PER_DPS[metamotion.PROFILE.gyro_range_dps]),
+    ),
+    "dot": (2e-5 * 16 * STANDARD_GRAVITY_M_S2, math.radians(2e-5 * 2000)),  # float32
 }
 
 
@@ -185,6 +190,45 @@ def test_three_models_stream_completely_and_equal_the_source_within_quantisation
     assert np.array_equal(pelvis.seq, np.arange(len(pelvis)) + pelvis.seq[0])
     assert status["pelvis"].lost_samples == 0
     assert pelvis.device_t_s is not None and joined(chunks["left_thigh"]).seq is None
+
+
+def test_metamotion_r_and_s_are_told_apart_and_stream_with_a_dot() -> None:
+    """A MetaMotion S (BMI270) has other registers than an R (BMI160): the collector asks
+    each board for its IMU, so both stream completely under the one model key."""
+    models = ["metamotion", "metamotion", "dot"]
+    devices = {"left_thigh": metamotion.VirtualMetaMotion(imu="bmi270")}
+
+    async def main():
+        sensors = VirtualSensorSet.build(sim_motions(4.0), models, devices=devices, speed=2.0)
+        async with running_sensors(sensors) as radio:
+            source = virtual_collector(radio, sensors)
+            chunks = await collect(source, stop_after_s=2.5)
+        return sensors, source, chunks
+
+    sensors, source, chunks = asyncio.run(main())
+    labels = {
+        "pelvis": metamotion.LABELS["bmi160"],
+        "left_thigh": metamotion.LABELS["bmi270"],
+        "right_thigh": dot.PROFILE.label,
+    }
+    status = source.status()
+    for placement, model in zip(("pelvis", "left_thigh", "right_thigh"), models, strict=True):
+        info = source.meta.sensors[placement]
+        assert (info.model, info.extra["device"]) == (model, labels[placement])
+        sensor = sensors.sensors[placement]
+        assert len(sensor.log.runs) == 1 and sensor.log.notifications_unsent == 0
+        rate_hz, first, end = sensor.log.runs[0]
+        motion = sensor.motion_at(rate_hz)
+        # Streamed from soon after the first command (which starts the world) to the end.
+        assert rate_hz == info.rate_hz and first < 0.5 * rate_hz and end == len(motion)
+        got = joined(chunks[placement])
+        packing = 3 if model == "metamotion" else 1  # acc and gyro each pack 3
+        assert end - first - packing < len(got) <= end - first, placement
+        assert status[placement].decode_errors == 0
+        k = np.arange(first, first + len(got))
+        acc_q, gyr_q = QUANTUM[model]
+        assert np.abs(got.acc_m_s2 - motion.acc_m_s2[k]).max() <= acc_q / 2 + 1e-9, placement
+        assert np.abs(got.gyr_rad_s - motion.gyr_rad_s[k]).max() <= gyr_q / 2 + 1e-9, placement
 
 
 def test_on_links_with_connection_events_samples_go_with_the_first_event_after_them() -> None:
@@ -409,7 +453,10 @@ def test_a_calibration_file_is_applied_automatically(tmp_path) -> None:
     sensors, source, chunks = asyncio.run(main())
     assert source.status()["pelvis"].calibrated and not source.status()["left_thigh"].calibrated
     path = str(calibration_path(sensors.addresses["pelvis"], tmp_path / "calibration"))
-    assert source.meta.sensors["pelvis"].extra == {"device_calibration": path}
+    assert source.meta.sensors["pelvis"].extra == {
+        "device": diy.PROFILE.label,
+        "device_calibration": path,
+    }
     acc_q, gyr_q = QUANTUM["diy"]
     residual = {}
     for placement in ("pelvis", "left_thigh", "right_thigh"):

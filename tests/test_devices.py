@@ -213,6 +213,21 @@ def test_metamotion_module_info_vectors():
         metamotion.imu_from_acc_info(absent)
 
 
+def test_metamotion_profile_asks_for_the_imu_and_switches_to_the_variant_named():
+    (ask,) = metamotion.PROFILE.identify_commands()
+    assert (ask.char_uuid, ask.data) == (metamotion.COMMAND_UUID, h("03 80"))
+    s = metamotion.PROFILE.variant_from_reply(h("03 80 04 00"))
+    assert s == metamotion.PROFILE_BMI270 and s.label == "MbientLab MetaMotion S (BMI270)"
+    assert metamotion.PROFILE_BMI270.variant_from_reply(h("03 80 01 01")) == metamotion.PROFILE
+    for other in ("13 80 01 00", f"03 1C {MW_PACKED}", "03 81 00"):  # not the reply
+        assert metamotion.PROFILE.variant_from_reply(h(other)) is None, other
+    for unknown in ("03 80 09 00", "03 80"):  # another IMU; no accelerometer
+        with pytest.raises(DecodeError, match="implementation"):
+            metamotion.PROFILE.variant_from_reply(h(unknown))
+    # One-variant models ask nothing.
+    assert all(p.identify_commands() == [] for k, p in PROFILES.items() if k != "metamotion")
+
+
 @pytest.mark.parametrize(
     ("profile", "acc_packed", "gyro_packed", "acc_config", "gyro_config"),
     [

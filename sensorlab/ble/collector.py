@@ -272,6 +272,7 @@ class _Link:
         self.address = config.address
         self.requested_rate_hz = config.rate_hz or rate_hz
         self.profile: DeviceProfile | None = PROFILES.get(config.model) if config.model else None
+        self.identified = False  # the device said which variant of the model it is
         self.device: BLEDevice | None = None
         self.calibration: DeviceCalibration | None = None
         self.calibration_path: Path | None = None
@@ -753,6 +754,12 @@ class BleSource:
                 link.battery_pct = await _read_battery(
                     client, profile, self.settings.command_timeout_s
                 )
+            if not link.identified:
+                variant = await self._identify(conn, profile)
+                if variant is not profile:
+                    profile = link.profile = variant
+                    conn.decoder = variant.new_decoder(link.requested_rate_hz)
+                link.identified = True
             for uuid in profile.notify_uuids:
                 await asyncio.wait_for(
                     client.start_notify(uuid, self._callback(conn, uuid)),
@@ -765,6 +772,47 @@ class BleSource:
             await asyncio.shield(_disconnect(client))
             raise
         return conn
+
+    async def _identify(self, conn: _Connection, profile: DeviceProfile) -> DeviceProfile:
+        """The profile of the variant the connected device says it is (``profile`` itself
+        for a model with one variant)."""
+        commands = profile.identify_commands()
+        if not commands:
+            return profile
+        client, link = conn.client, conn.link
+        assert client is not None
+        reply: asyncio.Future[DeviceProfile] = asyncio.get_running_loop().create_future()
+
+        def on_reply(_characteristic: Any, data: bytearray) -> None:
+            if reply.done():
+                return
+            try:
+                variant = profile.variant_from_reply(bytes(data))
+            except DecodeError as exc:
+                reply.set_exception(exc)
+                return
+            if variant is not None:
+                reply.set_result(variant)
+
+        timeout_s = self.settings.command_timeout_s
+        for uuid in profile.notify_uuids:
+            await asyncio.wait_for(client.start_notify(uuid, on_reply), timeout_s)
+        try:
+            await self._send(conn, commands)
+            variant = await asyncio.wait_for(reply, timeout_s)
+        except TimeoutError:
+            asked = " ".join(c.data.hex(" ") for c in commands)
+            raise TimeoutError(f"no reply to '{asked}' (which {profile.label}?)") from None
+        except DecodeError as exc:
+            raise InputError(
+                f"{link.placement} ({link.address}) is a {profile.model} sensorlab does not "
+                f"know: {exc.reason}. Record with another sensor, and please report it"
+            ) from None
+        finally:
+            for uuid in profile.notify_uuids:
+                await asyncio.wait_for(client.stop_notify(uuid), timeout_s)
+        logger.info("%s: %s", link.placement, variant.label)
+        return variant
 
     def _callback(self, conn: _Connection, char_uuid: str) -> Callable[[Any, bytearray], None]:
         """The notification callback: stamp, copy, enqueue, wake. Nothing else."""
@@ -901,6 +949,8 @@ class BleSource:
         sensors = {}
         for placement, link in self._links.items():
             extra: dict[str, Any] = {}
+            if link.profile is not None and link.identified:
+                extra["device"] = link.profile.label  # e.g. which MetaMotion
             if link.calibration_path is not None:
                 extra["device_calibration"] = str(link.calibration_path)
             sensors[placement] = SensorInfo(

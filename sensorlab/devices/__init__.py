@@ -43,9 +43,9 @@ PROFILES: dict[str, DeviceProfile] = {
         diy.PROFILE,
     )
 }
-"""Profile per model key. ``metamotion`` is the BMI160 board (R/C/RL); a MetaMotion S
-needs :data:`sensorlab.devices.metamotion.PROFILE_BMI270` (ask the board which IMU it has
-with :func:`~sensorlab.devices.metamotion.module_info_command`)."""
+"""Profile per model key. ``metamotion`` is the BMI160 board (R/C/RL); the collector
+asks each board which variant it is (:meth:`DeviceProfile.identify_commands`) and a
+MetaMotion S gets :data:`sensorlab.devices.metamotion.PROFILE_BMI270`."""
 
 VIRTUAL_DEVICES: dict[str, Callable[..., VirtualDevice]] = {
     "witmotion": witmotion.VirtualWitMotion,

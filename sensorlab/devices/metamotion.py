@@ -7,8 +7,9 @@ samples of int16 x, y, z per 20-byte notification, accelerometer and gyroscope i
 separate notifications. The counts per unit follow the configured range.
 
 MetaMotion R/C/RL carry a BMI160, MetaMotion S a BMI270: register numbers and config
-bytes differ, so read the accelerometer's module info first (:func:`module_info_command`,
-:func:`imu_from_acc_info`) and pick :data:`PROFILE` or :data:`PROFILE_BMI270`.
+bytes differ, so the collector reads the accelerometer's module info first
+(:meth:`MetaMotionProfile.identify_commands`, :meth:`~MetaMotionProfile.variant_from_reply`)
+and uses :data:`PROFILE` or :data:`PROFILE_BMI270`.
 
 Streamed notifications carry neither timestamp nor counter (the vendor SDK stamps them
 with the host's receive time): ``seq`` and ``device_t_s`` are ``None``, time comes from
@@ -26,7 +27,7 @@ configuration.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -324,6 +325,17 @@ class MetaMotionProfile(DeviceProfile):
             _write(bytes([GYRO_MODULE, POWER_REGISTER, 1])),
         ]
 
+    def identify_commands(self) -> list[GattWrite]:
+        """Read the accelerometer's module info (``03 80``): it names the IMU."""
+        return [_write(module_info_command(ACC_MODULE))]
+
+    def variant_from_reply(self, payload: bytes) -> MetaMotionProfile | None:
+        """This profile for the IMU an accelerometer module-info reply names."""
+        if len(payload) < 2 or payload[0] != ACC_MODULE or payload[1] != READ_BIT:
+            return None
+        imu = imu_from_acc_info(decode_module_info(payload))
+        return replace(self, imu=imu, label=LABELS[imu])
+
     def stop_commands(self) -> list[GattWrite]:
         """Power off, disable interrupts, unsubscribe (``ble-devices.md`` 2.4 step 6)."""
         registers = DATA_REGISTERS[self.imu]
@@ -356,10 +368,16 @@ _AXIS_NOTES = (
 )
 
 
-def _profile(imu: Imu, label: str) -> MetaMotionProfile:
+LABELS: dict[Imu, str] = {
+    "bmi160": "MbientLab MetaMotion R/C/RL (BMI160)",
+    "bmi270": "MbientLab MetaMotion S (BMI270)",
+}
+
+
+def _profile(imu: Imu) -> MetaMotionProfile:
     return MetaMotionProfile(
         model="metamotion",
-        label=label,
+        label=LABELS[imu],
         name_prefixes=("MetaWear",),
         service_uuids=(SERVICE_UUID,),
         notify_uuids=(NOTIFY_UUID,),
@@ -372,9 +390,11 @@ def _profile(imu: Imu, label: str) -> MetaMotionProfile:
     )
 
 
-PROFILE = _profile("bmi160", "MbientLab MetaMotion R/C/RL (BMI160)")
-"""MetaMotion R/C/RL; ±16 g and ±2000 deg/s leave room for fast thigh swings."""
-PROFILE_BMI270 = _profile("bmi270", "MbientLab MetaMotion S (BMI270)")
+PROFILE = _profile("bmi160")
+"""MetaMotion R/C/RL; ±16 g and ±2000 deg/s leave room for fast thigh swings. The
+collector asks each board for its IMU (:meth:`MetaMotionProfile.identify_commands`) and
+switches to :data:`PROFILE_BMI270` for a MetaMotion S."""
+PROFILE_BMI270 = _profile("bmi270")
 
 
 class VirtualMetaMotion:

@@ -298,6 +298,22 @@ class DeviceProfile(ABC):
         """Battery level in percent from a read or notification of ``battery_uuid``."""
         return decode_battery_level(payload)
 
+    def identify_commands(self) -> list[GattWrite]:
+        """Writes asking a connected device which variant of the model it is, answered
+        by a notification of ``notify_uuids`` (none: the model has one variant)."""
+        return []
+
+    def variant_from_reply(self, payload: bytes) -> DeviceProfile | None:
+        """The profile of the variant that a notification names, or ``None`` if it is not
+        the reply to :meth:`identify_commands`.
+
+        Raises
+        ------
+        DecodeError
+            If it is the reply but names a variant sensorlab does not know.
+        """
+        return None
+
     @abstractmethod
     def start_commands(self, rate_hz: float) -> list[GattWrite]:
         """Writes that configure the device and start streaming at ``nearest_rate(rate_hz)``.
