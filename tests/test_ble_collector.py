@@ -267,8 +267,9 @@ def test_on_links_with_connection_events_samples_go_with_the_first_event_after_t
         assert wait.min() > 0, model
         packet_wait_s = (packing - 1) / rate_hz / 2
         assert abs(np.median(wait) - interval_s / 2 - packet_wait_s) < 0.005, model
-        if packing == 1:
-            assert np.percentile(wait, 99) < interval_s + 0.005, model
+        if packing == 1:  # (a 95th percentile: one pause of the machine, e.g. a full
+            # garbage collection, holds back every sample taken while it lasts)
+            assert np.percentile(wait, 95) < interval_s + 0.005, model
         # Bursts come at connection events: whole numbers of intervals apart (give or
         # take the event loop's lateness, which a loaded machine makes a few ms).
         arrivals = np.unique(got.host_t_s[settled])
@@ -277,12 +278,17 @@ def test_on_links_with_connection_events_samples_go_with_the_first_event_after_t
         assert np.median(off_grid) < 0.1, (model, np.sort(off_grid)[-20:])
 
 
-def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(tmp_path) -> None:
+@pytest.mark.parametrize("clock_wraps_in_the_gap", [False, True])
+def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(
+    clock_wraps_in_the_gap, tmp_path
+) -> None:
     out = tmp_path / "dropped.csv"
     drops = {"pelvis": 2.5, "left_thigh": 5.0}  # world seconds: diy (counter), witmotion
 
     async def main():
         source = VirtualBleSource("sim", "diy,witmotion,movesense", duration_s=8.0, speed=2.0)
+        if clock_wraps_in_the_gap:  # the DIY's 32-bit microsecond clock, at world 2.7 s
+            source.sensors.sensors["pelvis"].clock_offset_s = diy.TIME_MODULUS / 1e6 - 2.7
         await source.start()
         session = Session(source, record_path=out)
         events = []
@@ -319,6 +325,8 @@ def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(tmp_path) -> 
     assert missing == status["pelvis"].lost_samples
     gap_s = float(np.diff(pelvis.t_s).max())  # ... and the same gap in time
     assert abs(gap_s - (missing + 1) / 100.0) < 0.03
+    # The device clock continues across the reconnection (wrapped or not).
+    assert np.allclose(np.diff(pelvis.device_t_s), np.diff(pelvis.seq) / 100.0, atol=1e-5)
     left = recording.chunks["left_thigh"]  # no counter: the gap shows in time only
     assert left.seq is None and np.diff(left.t_s).max() > 0.5
     assert np.diff(recording.chunks["right_thigh"].t_s).max() < 0.1  # unaffected

@@ -253,7 +253,7 @@ class ScanResult:
 class _Connection:
     """One BLE connection to a sensor (a new one after every reconnection)."""
 
-    __slots__ = ("client", "decoder", "link", "live", "seq_offset")
+    __slots__ = ("client", "clock_offset_s", "decoder", "link", "live", "seq_offset")
 
     def __init__(self, link: _Link, decoder: PacketDecoder) -> None:
         self.link = link
@@ -261,6 +261,7 @@ class _Connection:
         self.client: BleakClient | None = None
         self.live = True
         self.seq_offset: int | None = None
+        self.clock_offset_s: float | None = None
 
 
 class _Link:
@@ -291,6 +292,7 @@ class _Link:
         self.aligner: ClockAligner | ArrivalDejitter | None = None
         self.last_seq: int | None = None
         self.last_device_t_s: float | None = None
+        self.last_device_host_s: float | None = None  # when last_device_t_s arrived
         self.last_t_s: float | None = None
 
     @property
@@ -318,23 +320,45 @@ class _Link:
         )
 
     # -- samples ------------------------------------------------------------------------
-    def _session_seq(self, conn: _Connection, decoded: DecodedSamples) -> np.ndarray:
+    def _session_clock(
+        self, conn: _Connection, device_t_s: np.ndarray, host_s: float
+    ) -> np.ndarray:
+        """The device clock continued across reconnections.
+
+        A new connection's decoder unwraps the clock afresh, so a clock that had wrapped
+        (a DIY's or a DOT's 32-bit microseconds, every 71.6 min), or that wraps while
+        the link is down, would step back. The connection's clock is moved by the whole
+        periods that make its step from the last sample closest to the host's.
+        """
+        if conn.clock_offset_s is None:
+            conn.clock_offset_s = 0.0
+            period_s = self.profile.clock_period_s if self.profile else None
+            if period_s and self.last_device_t_s is not None:
+                assert self.last_device_host_s is not None
+                host_step_s = host_s - self.last_device_host_s
+                device_step_s = float(device_t_s[0]) - self.last_device_t_s
+                conn.clock_offset_s = period_s * round((host_step_s - device_step_s) / period_s)
+        self.last_device_host_s = host_s
+        return device_t_s + conn.clock_offset_s if conn.clock_offset_s else device_t_s
+
+    def _session_seq(
+        self, conn: _Connection, seq: np.ndarray, device_t_s: np.ndarray | None
+    ) -> np.ndarray:
         """The device counter continued across reconnections (the device restarts it)."""
-        assert decoded.seq is not None
         if conn.seq_offset is None:
-            first = int(decoded.seq[0])
+            first = int(seq[0])
             if self.last_seq is None:
                 conn.seq_offset = 0
             elif (
-                decoded.device_t_s is not None
+                device_t_s is not None
                 and self.last_device_t_s is not None
-                and decoded.device_t_s[0] > self.last_device_t_s
+                and device_t_s[0] > self.last_device_t_s
             ):
-                elapsed = (float(decoded.device_t_s[0]) - self.last_device_t_s) * self.rate_hz
+                elapsed = (float(device_t_s[0]) - self.last_device_t_s) * self.rate_hz
                 conn.seq_offset = self.last_seq + max(1, round(elapsed)) - first
             else:
                 conn.seq_offset = self.last_seq + 1 - first
-        seq = decoded.seq + conn.seq_offset
+        seq = seq + conn.seq_offset
         if self.last_seq is not None and seq[0] > self.last_seq + 1:
             self.lost_samples += int(seq[0]) - self.last_seq - 1
         self.last_seq = int(seq[-1])
@@ -351,13 +375,15 @@ class _Link:
         period_s = 1.0 / self.rate_hz
         for host_s, conn, decoded in parts:
             n = len(decoded)
-            seq = None
-            if decoded.seq is not None:
-                seq = self._session_seq(conn, decoded)
-                seqs.append(seq)
+            seq = device_t_s = None
             if decoded.device_t_s is not None:
-                device_ts.append(decoded.device_t_s)
-                self.last_device_t_s = float(decoded.device_t_s[-1])
+                device_t_s = self._session_clock(conn, decoded.device_t_s, host_s)
+            if decoded.seq is not None:
+                seq = self._session_seq(conn, decoded.seq, device_t_s)
+                seqs.append(seq)
+            if device_t_s is not None:
+                device_ts.append(device_t_s)
+                self.last_device_t_s = float(device_t_s[-1])
             hosts.append(np.full(n, host_s))
             # The samples of one notification arrive together, the first one the longest
             # after it was taken. For the alignment, each is taken to arrive as much before
@@ -367,8 +393,8 @@ class _Link:
             if n == 1:
                 arrivals.append(hosts[-1])
                 continue
-            if decoded.device_t_s is not None:
-                before_last_s = decoded.device_t_s[-1] - decoded.device_t_s
+            if device_t_s is not None:
+                before_last_s = device_t_s[-1] - device_t_s
             elif seq is not None:
                 before_last_s = (seq[-1] - seq) * period_s
             else:

@@ -214,6 +214,7 @@ PROFILE = DiyProfile(
         "counter-clockwise looking down the axis. Returned as sent."
     ),
     battery_uuid=BATTERY_LEVEL_UUID,
+    clock_period_s=TIME_MODULUS / 1e6,
 )
 
 

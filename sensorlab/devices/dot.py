@@ -212,6 +212,7 @@ PROFILE = DotProfile(
         "force. Check with the static and rotation test in firmware_notes/README.md."
     ),
     battery_uuid=BATTERY_UUID,
+    clock_period_s=TIMESTAMP_MODULUS / 1e6,
 )
 
 

@@ -239,6 +239,7 @@ PROFILE = MovesenseProfile(
         "Check with the static and rotation test in firmware_notes/README.md."
     ),
     battery_uuid=BATTERY_LEVEL_UUID,
+    clock_period_s=TIMESTAMP_MODULUS / 1e3,
 )
 """Ranges ``None``: the firmware's defaults are not in the notes and this protocol cannot
 set them (values are floats, so decoding does not depend on them)."""

@@ -267,6 +267,9 @@ class DeviceProfile(ABC):
         The device's axis convention and what the decoder does about it.
     battery_uuid : str or None
         Characteristic holding the battery level, where the notes give one.
+    clock_period_s : float or None
+        Period after which the device clock wraps to 0, s (``None``: no device clock).
+        The decoder unwraps it within a connection; the collector across reconnections.
     """
 
     model: str
@@ -280,6 +283,7 @@ class DeviceProfile(ABC):
     gyro_range_dps: float | None
     axis_notes: str
     battery_uuid: str | None = None
+    clock_period_s: float | None = None
 
     def matches(self, name: str | None, service_uuids: list[str]) -> bool:
         """Whether a scanned device with this name and these service UUIDs is this model."""
