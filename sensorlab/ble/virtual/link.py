@@ -117,6 +117,7 @@ JOIN_WINDOW_OF_INTERVAL = 0.5  # see VirtualPeripheral.join_connection_event
 
 _L2CAP_ATT_CID = b"\x04\x00"
 _ATT_HANDLE_VALUE_NOTIFICATION = 0x1B
+_NOTIFICATION_OPCODE = bytes([_ATT_HANDLE_VALUE_NOTIFICATION])
 
 
 # --------------------------------------------------------------------------------------
@@ -590,7 +591,7 @@ class _QuietCentral(Device):
     own methods run."""
 
     def on_gatt_pdu(self, connection_handle: int, pdu: bytes) -> None:
-        if pdu[0] == _ATT_HANDLE_VALUE_NOTIFICATION and not _BUMBLE_GATT_CLIENT_LOG.isEnabledFor(
+        if pdu[:1] == _NOTIFICATION_OPCODE and not _BUMBLE_GATT_CLIENT_LOG.isEnabledFor(
             logging.DEBUG
         ):
             connection = self.lookup_connection(connection_handle)
