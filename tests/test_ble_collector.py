@@ -279,17 +279,19 @@ def test_on_links_with_connection_events_samples_go_with_the_first_event_after_t
         assert np.median(off_grid) < 0.1, (model, np.sort(off_grid)[-20:])
 
 
-@pytest.mark.parametrize("clock_wraps_in_the_gap", [False, True])
-def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(
-    clock_wraps_in_the_gap, tmp_path
-) -> None:
+@pytest.mark.parametrize("diy_clock", ["runs on", "wraps in the gap", "restarts in the gap"])
+def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(diy_clock, tmp_path) -> None:
     out = tmp_path / "dropped.csv"
     drops = {"pelvis": 2.5, "left_thigh": 5.0}  # world seconds: diy (counter), witmotion
+    wrap_s = diy.TIME_MODULUS / 1e6
 
     async def main():
         source = VirtualBleSource("sim", "diy,witmotion,movesense", duration_s=8.0, speed=2.0)
-        if clock_wraps_in_the_gap:  # the DIY's 32-bit microsecond clock, at world 2.7 s
-            source.sensors.sensors["pelvis"].clock_offset_s = diy.TIME_MODULUS / 1e6 - 2.7
+        pelvis = source.sensors.sensors["pelvis"]
+        if diy_clock == "wraps in the gap":  # its 32-bit microseconds, at world 2.7 s
+            pelvis.clock_offset_s = wrap_s - 2.7
+        elif diy_clock == "restarts in the gap":  # from past half a wrap, to 0 at world 2.5 s
+            pelvis.clock_offset_s = 0.7 * wrap_s
         await source.start()
         session = Session(source, record_path=out)
         events = []
@@ -300,6 +302,8 @@ def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(
                 while world.now() < at_s:
                     await asyncio.sleep(0.01)
                 assert source.radio.drop_link(source.sensors.addresses[placement])
+                if placement == "pelvis" and diy_clock == "restarts in the gap":
+                    pelvis.clock_offset_s = -at_s
 
         dropper = asyncio.get_running_loop().create_task(drop())
         async for event in session.events():
@@ -321,13 +325,20 @@ def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(
     recording = read_recording(out)
     pelvis = recording.chunks["pelvis"]
     steps = np.diff(pelvis.seq)
-    assert (steps >= 1).all() and (steps > 1).sum() == 1  # one gap in the counter ...
-    missing = int(steps.max()) - 1
-    assert missing == status["pelvis"].lost_samples
-    gap_s = float(np.diff(pelvis.t_s).max())  # ... and the same gap in time
-    assert abs(gap_s - (missing + 1) / 100.0) < 0.03
-    # The device clock continues across the reconnection (wrapped or not).
-    assert np.allclose(np.diff(pelvis.device_t_s), np.diff(pelvis.seq) / 100.0, atol=1e-5)
+    if diy_clock == "restarts in the gap":
+        # Nothing tells how many samples went missing: the counter just continues, the
+        # device clock steps back once, and the gap shows in time (from arrival).
+        assert (steps == 1).all() and status["pelvis"].lost_samples == 0
+        assert (np.diff(pelvis.device_t_s) < 0).sum() == 1
+        assert np.diff(pelvis.t_s).max() > 0.5
+    else:
+        assert (steps >= 1).all() and (steps > 1).sum() == 1  # one gap in the counter ...
+        missing = int(steps.max()) - 1
+        assert missing == status["pelvis"].lost_samples
+        gap_s = float(np.diff(pelvis.t_s).max())  # ... and the same gap in time
+        assert abs(gap_s - (missing + 1) / 100.0) < 0.03
+        # The device clock continues across the reconnection (wrapped or not).
+        assert np.allclose(np.diff(pelvis.device_t_s), steps / 100.0, atol=1e-5)
     left = recording.chunks["left_thigh"]  # no counter: the gap shows in time only
     assert left.seq is None and np.diff(left.t_s).max() > 0.5
     assert np.diff(recording.chunks["right_thigh"].t_s).max() < 0.1  # unaffected

@@ -329,9 +329,11 @@ def test_connection_event_batching_keeps_order_and_delivers_in_bursts() -> None:
     asyncio.run(main())
 
 
-def test_a_late_feeder_joins_the_event_it_woke_for_and_other_traffic_waits() -> None:
+def test_a_late_feeder_joins_the_event_it_woke_for_and_without_a_join_waits() -> None:
     """Queued 5 ms after an event: with a join it goes at once, without one it waits for
-    the next event; a join in the second half of the interval does not reopen the event."""
+    the next event; a join in the second half of the interval does not reopen the event.
+    Judged by the event each notification went with (before or at the next one), not by
+    absolute waits, which a loaded machine stretches."""
     interval_s = 0.03
 
     async def main() -> dict[str, list[float]]:
@@ -342,23 +344,26 @@ def test_a_late_feeder_joins_the_event_it_woke_for_and_other_traffic_waits() -> 
             sink = Sink()
             await client.start_notify(NOTIFY_UUIDS[0], sink)
             trials = {"joined": 0.005, "not joined": 0.005, "joined late": 0.02}
-            waits: dict[str, list[float]] = {name: [] for name in trials}
+            # Arrival minus the next event's time, per trial, in intervals.
+            early: dict[str, list[float]] = {name: [] for name in trials}
             for seq in range(24):
                 name, after_event_s = list(trials.items())[seq % 3]
                 await asyncio.sleep(peripheral.next_connection_event_in_s() + after_event_s)
                 if name != "not joined":
                     peripheral.join_connection_event()
                 sent_s = time.perf_counter()
+                next_event_s = sent_s + peripheral.next_connection_event_in_s()
                 assert await peripheral.notify(NOTIFY_UUIDS[0], PAYLOAD.pack(seq, sent_s))
                 assert await wait_until(lambda n=seq + 1: len(sink.payloads) == n, 1.0)
-                waits[name].append(sink.arrivals_s[-1] - sent_s)
-            return waits
+                early[name].append((sink.arrivals_s[-1] - next_event_s) / interval_s)
+            return early
 
-    waits = asyncio.run(main())
-    assert statistics.median(waits["joined"]) < 0.005, waits
-    # The next event is 25 ms (not joined) or 10 ms (joined late) away.
-    assert abs(statistics.median(waits["not joined"]) - 0.025) < 0.005, waits
-    assert abs(statistics.median(waits["joined late"]) - 0.010) < 0.005, waits
+    after_next = asyncio.run(main())
+    # Joined: well before the next event; otherwise at it (an event is never early).
+    assert statistics.median(after_next["joined"]) < -0.5, after_next
+    for name in ("not joined", "joined late"):
+        assert min(after_next[name]) > -0.02, (name, after_next)
+        assert statistics.median(after_next[name]) < 0.2, (name, after_next)
 
 
 def test_cap_per_event_spreads_notifications_and_full_queue_drops_them() -> None:

@@ -83,6 +83,9 @@ from sensorlab.records import ImuChunk, SensorInfo, SessionMeta
 
 logger = logging.getLogger(__name__)
 
+_CLOCK_MATCH_S = 2.0
+"""Largest difference between a reconnected device clock's step and the host's for the
+device clock to be taken as having run on (see ``_Link._session_clock``), s."""
 _LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError)
 """What a failing connection, GATT request or scan raises (bleak, the OS, D-Bus)."""
 
@@ -273,7 +276,7 @@ class _Link:
         self.address = config.address
         self.requested_rate_hz = config.rate_hz or rate_hz
         self.profile: DeviceProfile | None = PROFILES.get(config.model) if config.model else None
-        self.identified = False  # the device said which variant of the model it is
+        self.identified = False  # connected once: the profile is the device's variant
         self.device: BLEDevice | None = None
         self.calibration: DeviceCalibration | None = None
         self.calibration_path: Path | None = None
@@ -328,7 +331,9 @@ class _Link:
         A new connection's decoder unwraps the clock afresh, so a clock that had wrapped
         (a DIY's or a DOT's 32-bit microseconds, every 71.6 min), or that wraps while
         the link is down, would step back. The connection's clock is moved by the whole
-        periods that make its step from the last sample closest to the host's.
+        periods that make its step from the last sample match the host's, when one
+        does (within 2 s, or 1 % of a long gap); otherwise the device restarted its clock,
+        and the step back stays.
         """
         if conn.clock_offset_s is None:
             conn.clock_offset_s = 0.0
@@ -337,8 +342,12 @@ class _Link:
                 assert self.last_device_host_s is not None
                 host_step_s = host_s - self.last_device_host_s
                 device_step_s = float(device_t_s[0]) - self.last_device_t_s
-                conn.clock_offset_s = period_s * round((host_step_s - device_step_s) / period_s)
-        self.last_device_host_s = host_s
+                offset_s = period_s * round((host_step_s - device_step_s) / period_s)
+                mismatch_s = abs(host_step_s - device_step_s - offset_s)
+                if mismatch_s < max(_CLOCK_MATCH_S, 0.01 * host_step_s):
+                    conn.clock_offset_s = offset_s
+                else:
+                    logger.info("%s: the device clock restarted", self.placement)
         return device_t_s + conn.clock_offset_s if conn.clock_offset_s else device_t_s
 
     def _session_seq(
@@ -383,7 +392,7 @@ class _Link:
                 seqs.append(seq)
             if device_t_s is not None:
                 device_ts.append(device_t_s)
-                self.last_device_t_s = float(device_t_s[-1])
+                self.last_device_t_s, self.last_device_host_s = float(device_t_s[-1]), host_s
             hosts.append(np.full(n, host_s))
             # The samples of one notification arrive together, the first one the longest
             # after it was taken. For the alignment, each is taken to arrive as much before
@@ -820,11 +829,12 @@ class BleSource:
             if variant is not None:
                 reply.set_result(variant)
 
+        # On failure, _connect disconnects: the subscriptions end with the connection.
         timeout_s = self.settings.command_timeout_s
         for uuid in profile.notify_uuids:
             await asyncio.wait_for(client.start_notify(uuid, on_reply), timeout_s)
+        await self._send(conn, commands)
         try:
-            await self._send(conn, commands)
             variant = await asyncio.wait_for(reply, timeout_s)
         except TimeoutError:
             asked = " ".join(c.data.hex(" ") for c in commands)
@@ -834,9 +844,8 @@ class BleSource:
                 f"{link.placement} ({link.address}) is a {profile.model} sensorlab does not "
                 f"know: {exc.reason}. Record with another sensor, and please report it"
             ) from None
-        finally:
-            for uuid in profile.notify_uuids:
-                await asyncio.wait_for(client.stop_notify(uuid), timeout_s)
+        for uuid in profile.notify_uuids:
+            await asyncio.wait_for(client.stop_notify(uuid), timeout_s)
         logger.info("%s: %s", link.placement, variant.label)
         return variant
 
@@ -976,7 +985,8 @@ class BleSource:
         for placement, link in self._links.items():
             extra: dict[str, Any] = {}
             if link.profile is not None and link.identified:
-                extra["device"] = link.profile.label  # e.g. which MetaMotion
+                # The make and model as identified (for a MetaMotion: which IMU it said).
+                extra["device"] = link.profile.label
             if link.calibration_path is not None:
                 extra["device_calibration"] = str(link.calibration_path)
             sensors[placement] = SensorInfo(

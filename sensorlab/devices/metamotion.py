@@ -334,7 +334,7 @@ class MetaMotionProfile(DeviceProfile):
         if len(payload) < 2 or payload[0] != ACC_MODULE or payload[1] != READ_BIT:
             return None
         imu = imu_from_acc_info(decode_module_info(payload))
-        return replace(self, imu=imu, label=LABELS[imu])
+        return self if imu == self.imu else replace(self, imu=imu, label=LABELS[imu])
 
     def stop_commands(self) -> list[GattWrite]:
         """Power off, disable interrupts, unsubscribe (``ble-devices.md`` 2.4 step 6)."""

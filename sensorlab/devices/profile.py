@@ -268,8 +268,9 @@ class DeviceProfile(ABC):
     battery_uuid : str or None
         Characteristic holding the battery level, where the notes give one.
     clock_period_s : float or None
-        Period after which the device clock wraps to 0, s (``None``: no device clock).
-        The decoder unwraps it within a connection; the collector across reconnections.
+        Period after which the device clock wraps to 0, s: the decoder unwraps it within
+        a connection, the collector across reconnections (``None``: no device clock, or
+        one that is not continued across reconnections).
     """
 
     model: str

@@ -14,9 +14,9 @@ subclassed link and central controller here add, per peripheral and OFF by defau
 
 * connection events: PDUs in both directions wait for the next connection event of that
   link (every ``connection_interval_s``, with a random phase per link) and are delivered
-  together, so notifications arrive in bursts; a feeder that woke for an event can join it
-  although its PDUs reach the radio a little after the event's time
-  (:meth:`VirtualPeripheral.join_connection_event`);
+  together, so notifications arrive in bursts; a feeder that woke for an event joins it,
+  so that its PDUs, which reach the radio a little after the event's time, still go with
+  it (:meth:`VirtualPeripheral.join_connection_event`);
 * a cap on notifications per connection event; the rest wait for later events, in order;
 * a transmit queue limit: notifications that find the queue full are dropped;
 * random loss of notifications with a given probability, from a seeded generator;
@@ -113,7 +113,9 @@ LINUX_SUPERVISION_TIMEOUT_S = 0.42
 """Linux's default LE supervision timeout (``le_supv_timeout`` = 0x002a x 10 ms)."""
 MIN_CONNECTION_INTERVAL_S = 0.0075
 MAX_CONNECTION_INTERVAL_S = 4.0
-JOIN_WINDOW_OF_INTERVAL = 0.5  # see VirtualPeripheral.join_connection_event
+JOIN_WINDOW = 0.5
+"""How long a joined connection event stays open, in intervals (see
+:meth:`VirtualPeripheral.join_connection_event`)."""
 
 _L2CAP_ATT_CID = b"\x04\x00"
 _ATT_HANDLE_VALUE_NOTIFICATION = 0x1B
@@ -335,9 +337,9 @@ class _LinkChannel:
         self.timer: asyncio.TimerHandle | None = None
         # Connection events fall on anchor_s + k * interval: a random phase per link.
         self.anchor_s = asyncio.get_running_loop().time() + self.rng.uniform(0.0, 0.03)
-        self.event_index = -1
-        self.sent_in_event = 0  # notifications sent in event ``event_index``
-        self.counted_index = -1  # the last event counted in ``connection_events``
+        self.event_index = -1  # of the event scheduled last
+        self.delivered_index = -1  # of the event that ran last ...
+        self.sent_in_event = 0  # ... and the notifications it sent
         self.joined_index: int | None = None  # an event open for a late joiner
         self.alive = True
         self.counts = dict.fromkeys((f.name for f in dataclasses.fields(LinkStats)), 0)
@@ -348,7 +350,7 @@ class _LinkChannel:
             self.rng = random.Random(conditions.seed)
         if conditions.connection_interval_s != self.conditions.connection_interval_s:
             # Event numbers counted intervals of the old length.
-            self.event_index = self.counted_index = -1
+            self.event_index = self.delivered_index = -1
             self.joined_index = None
         self.conditions = conditions
         if conditions.connection_interval_s is None:
@@ -409,15 +411,26 @@ class _LinkChannel:
         return self.anchor_s + index * interval - now
 
     def join_last_event(self) -> None:
-        """Send what is queued next with the last connection event, if it began less than
-        half an interval ago (see :meth:`VirtualPeripheral.join_connection_event`)."""
+        """Open the last connection event again, if it began less than half an interval ago
+        (see :meth:`VirtualPeripheral.join_connection_event`)."""
         interval = self.conditions.connection_interval_s
         if interval is None:
             return
         since_s = asyncio.get_running_loop().time() - self.anchor_s
         index = math.floor(since_s / interval)
-        if since_s - index * interval < interval * JOIN_WINDOW_OF_INTERVAL:
-            self.joined_index = index
+        if not self._is_open(index, since_s, interval):
+            return
+        self.joined_index = index
+        if self.timer is not None and self.event_index > index:
+            # Something queued since the event waits for a later one: it goes now too.
+            self.timer.cancel()
+            self.timer = None
+            self.schedule()
+
+    @staticmethod
+    def _is_open(index: int | None, since_s: float, interval: float) -> bool:
+        """Whether a joined event ``index`` still takes PDUs ``since_s`` after the anchor."""
+        return index is not None and 0.0 <= since_s - index * interval < interval * JOIN_WINDOW
 
     def schedule(self) -> None:
         interval = self.conditions.connection_interval_s
@@ -425,26 +438,23 @@ class _LinkChannel:
             return
         loop = asyncio.get_running_loop()
         since_s = loop.time() - self.anchor_s
-        index = math.ceil(since_s / interval)
-        joined = self.joined_index
-        if joined == index - 1 and since_s - joined * interval < interval * JOIN_WINDOW_OF_INTERVAL:
-            index = joined  # still open for a late joiner; may have sent already
-            cap = self.conditions.max_notifications_per_event
-            if index == self.event_index and cap is not None and self.sent_in_event >= cap:
-                index += 1
+        if self._is_open(self.joined_index, since_s, interval):
+            index = self.joined_index  # open again for a late joiner; may have run already
         else:
-            index = max(index, self.event_index + 1)
-        if index != self.event_index:
-            self.event_index, self.sent_in_event = index, 0
+            index = max(math.ceil(since_s / interval), self.delivered_index + 1)
+        cap = self.conditions.max_notifications_per_event
+        if index == self.delivered_index and cap is not None and self.sent_in_event >= cap:
+            index += 1
+        self.event_index = index
         self.timer = loop.call_at(self.anchor_s + index * interval, self.on_event)
 
     def on_event(self) -> None:
         self.timer = None
         if not self.alive:
             return
-        if self.event_index != self.counted_index:
+        if self.event_index != self.delivered_index:
+            self.delivered_index, self.sent_in_event = self.event_index, 0
             self.counts["connection_events"] += 1
-            self.counted_index = self.event_index
         while self.down:
             self.deliver(True, self.down.popleft(), False)
         cap = self.conditions.max_notifications_per_event
@@ -753,8 +763,11 @@ class VirtualPeripheral:
         (its task resumes an iteration after the timer, select() rounds up to a
         millisecond, a loaded machine adds more) and its PDUs cross the host-controller
         hop in another iteration, so they reach the radio after the event began. A joined
-        event stays open for them for the first half of its interval; other traffic waits
-        for the next event, as on a radio. Does nothing without connection events.
+        event stays open for the first half of its interval: whatever the link queues in
+        that time goes with it (the feeder's notifications, and anything queued since the
+        event began). Without a join, PDUs queued after an event wait for the next one, as
+        on a radio. Does nothing without connection events, or when the last event began
+        more than half an interval ago.
         """
         self._channel.join_last_event()
 

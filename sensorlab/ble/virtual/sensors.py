@@ -502,7 +502,7 @@ class VirtualSensor:
         # N samples only sends when the N-th is taken, so on a link without connection
         # events, waking for every sample would change nothing but the cost.
         group, since_burst = 1, 0
-        woke_for_event = False
+        woke_for_event, event_w = False, 0.0  # waking for a connection event at world time
         while not self._closed:
             connected = peripheral.is_connected
             if was_connected and not connected:
@@ -517,6 +517,8 @@ class VirtualSensor:
             if device.rate_hz != rate_hz:
                 rate_hz, motion = device.rate_hz, self.motion_at(device.rate_hz)
                 next_k, group, since_burst = None, 1, 0  # resume from the rate write
+            if woke_for_event:
+                now = min(now, event_w)  # the samples taken by the event's own time
             due = math.floor(now * rate_hz + 1e-9) + 1  # samples taken at k / rate <= now
             if next_k is None:
                 next_k = math.ceil(self._resume_w * rate_hz - 0.05)  # 5 % of a period early
@@ -540,8 +542,10 @@ class VirtualSensor:
             if event_s is not None:
                 # The radio sends only at connection events: queue every sample taken by
                 # the first event after the next sample, at that event (joining it, as
-                # the wake-up comes a little late).
+                # the wake-up comes a little late). No upper bound on the sleep: a dropped
+                # link is noticed up to an interval later, which changes nothing sent.
                 wait_s = event_s
+                event_w = world.now() + event_s * world.speed
             else:
                 wake_k = next_k + max(group - since_burst, 1) - 1
                 wait_s = min((wake_k / rate_hz - world.now()) / world.speed, IDLE_TICK_S * 4)
