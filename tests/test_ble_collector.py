@@ -48,18 +48,19 @@ from sensorlab.units import STANDARD_GRAVITY_M_S2
 FAST = CollectorSettings(scan_timeout_s=3.0, connect_timeout_s=5.0)
 
 # Half a count of each device's quantisation (plus float slack), m/s^2 and rad/s.
+FLOAT32 = (2e-5 * 16 * STANDARD_GRAVITY_M_S2, math.radians(2e-5 * 2000))
 QUANTUM = {
     "diy": (STANDARD_GRAVITY_M_S2 / diy.ACC_LSB_PER_G, math.radians(1 / diy.GYRO_LSB_PER_DPS)),
     "witmotion": (
         STANDARD_GRAVITY_M_S2 / witmotion.ACC_LSB_PER_G,
         math.radians(1 / witmotion.GYRO_LSB_PER_DPS),
     ),
-    "movesense": (2e-5 * 16 * STANDARD_GRAVITY_M_S2, math.radians(2e-5 * 2000)),  # float32
+    "movesense": FLOAT32,
     "metamotion": (
         STANDARD_GRAVITY_M_S2 / metamotion.acc_lsb_per_g(metamotion.PROFILE.acc_range_g),
         math.radians(1 / metamotion.GYRO_LSB_PER_DPS[metamotion.PROFILE.gyro_range_dps]),
     ),
-    "dot": (2e-5 * 16 * STANDARD_GRAVITY_M_S2, math.radians(2e-5 * 2000)),  # float32
+    "dot": FLOAT32,
 }
 
 
@@ -233,9 +234,9 @@ def test_metamotion_r_and_s_are_told_apart_and_stream_with_a_dot() -> None:
 
 
 def test_on_links_with_connection_events_samples_go_with_the_first_event_after_them() -> None:
-    """15 ms connection intervals, random phases: each feeder queues its samples just
-    before its link's events, so every sample arrives (nothing lost or late by an extra
-    event), in bursts spaced by whole intervals."""
+    """15 ms connection intervals, random phases: each feeder queues its samples at its
+    link's events (joining them), so every sample arrives (nothing lost or late by an
+    extra event), in bursts spaced by whole intervals."""
     interval_s = 0.015
     models = ["diy", "witmotion", "movesense"]
     conditions = {

@@ -467,8 +467,7 @@ class VirtualSensor:
             self.world.start()
         was_streaming, was_rate_hz = self.device.streaming, self.device.rate_hz
         replies = self.device.on_write(char_uuid, data)
-        streaming = self.device.streaming
-        if streaming and (not was_streaming or self.device.rate_hz != was_rate_hz):
+        if self.device.streaming and (not was_streaming or self.device.rate_hz != was_rate_hz):
             self._resume_w = self.world.now()  # samples from now on
         if replies:
             task = asyncio.get_running_loop().create_task(self._notify_all(replies))
@@ -502,14 +501,14 @@ class VirtualSensor:
         # N samples only sends when the N-th is taken, so on a link without connection
         # events, waking for every sample would change nothing but the cost.
         group, since_burst = 1, 0
-        woke_for_event, event_w = False, 0.0  # waking for a connection event at world time
+        event_w: float | None = None  # world time of the connection event it woke for
         while not self._closed:
             connected = peripheral.is_connected
             if was_connected and not connected:
                 self._on_disconnected()
             was_connected = connected
             if not (world.started and device.streaming):
-                next_k, group, since_burst, woke_for_event = None, 1, 0, False
+                next_k, group, since_burst, event_w = None, 1, 0, None
                 self._resume_w = world.now()
                 await asyncio.sleep(IDLE_TICK_S)
                 continue
@@ -517,7 +516,7 @@ class VirtualSensor:
             if device.rate_hz != rate_hz:
                 rate_hz, motion = device.rate_hz, self.motion_at(device.rate_hz)
                 next_k, group, since_burst = None, 1, 0  # resume from the rate write
-            if woke_for_event:
+            if event_w is not None:
                 now = min(now, event_w)  # the samples taken by the event's own time
             due = math.floor(now * rate_hz + 1e-9) + 1  # samples taken at k / rate <= now
             if next_k is None:
@@ -525,7 +524,7 @@ class VirtualSensor:
             if due > next_k:
                 end = min(due, len(motion))
                 if next_k < end:
-                    if woke_for_event:
+                    if event_w is not None:
                         peripheral.join_connection_event()
                     sent = await self._feed(motion, next_k, end)
                     since_burst += end - next_k
@@ -538,7 +537,6 @@ class VirtualSensor:
                 self.finished = True
             next_s = (next_k / rate_hz - world.now()) / world.speed
             event_s = peripheral.next_connection_event_in_s(max(next_s, 0.0))
-            woke_for_event = event_s is not None
             if event_s is not None:
                 # The radio sends only at connection events: queue every sample taken by
                 # the first event after the next sample, at that event (joining it, as
@@ -547,6 +545,7 @@ class VirtualSensor:
                 wait_s = event_s
                 event_w = world.now() + event_s * world.speed
             else:
+                event_w = None
                 wake_k = next_k + max(group - since_burst, 1) - 1
                 wait_s = min((wake_k / rate_hz - world.now()) / world.speed, IDLE_TICK_S * 4)
             await asyncio.sleep(max(wait_s, MIN_TICK_S))
