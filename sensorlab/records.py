@@ -199,6 +199,11 @@ class SensorCalibration:
         Plain-language remarks (what was estimated from the data, what was assumed).
     warnings : tuple of str
         Those remarks the user should act on (e.g. check how a sensor was strapped).
+    method : str
+        ``standing`` (vertical and bias from quiet standing, the protocol's way) or
+        ``movement`` (no quiet standing in the session: vertical from the mean specific
+        force while moving, no bias estimate; angles are then relative to the average
+        posture of the movement, and ``quality`` is capped low).
     """
 
     placement: str
@@ -209,6 +214,7 @@ class SensorCalibration:
     quality: float
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    method: str = "standing"
 
 
 @dataclass(frozen=True)
@@ -393,6 +399,9 @@ class SessionAnalysis:
         Per placement.
     warnings : list of str
         Everything a reader should know about the data and the analysis.
+    unavailable : dict of str to str
+        What this session cannot measure, and why (a sensor that was not worn): e.g.
+        ``{"pelvic_drop_deg": "needs the pelvis sensor"}``. Empty with all three sensors.
     """
 
     source: str
@@ -405,3 +414,4 @@ class SessionAnalysis:
     calibration: dict[str, SensorCalibration]
     quality: dict[str, SensorQuality]
     warnings: list[str] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)

@@ -53,6 +53,11 @@ class StaticPose:
         Standard deviation of the specific-force norm during the span, m/s^2.
     gravity_m_s2 : float
         The sensor's reading of gravity: norm of the mean specific force, m/s^2.
+    method : str
+        ``standing`` (from quiet standing) or ``movement`` (see :func:`movement_pose`).
+    consistency : float
+        For ``movement``: norm of the mean specific force over the mean of its norm, 0-1:
+        1 when the sensor's tilt hardly varied, lower the more it swung.
     """
 
     span_s: tuple[float, float]
@@ -60,6 +65,8 @@ class StaticPose:
     up_sensor: np.ndarray
     acc_norm_std_m_s2: float
     gravity_m_s2: float = 9.81
+    method: str = "standing"
+    consistency: float = 1.0
 
 
 def static_pose(
@@ -96,6 +103,43 @@ def static_pose(
     )
 
 
+def movement_pose(t_s: np.ndarray, acc_m_s2: np.ndarray) -> StaticPose:
+    """A stand-in for quiet standing when a session has none: the mean posture.
+
+    Over whole cycles of a movement the body's accelerations average out and the mean
+    specific force points along gravity as seen in the sensor's *mean* orientation (a
+    functional calibration; cf. Picerno 2017). The segment angles are then relative to
+    the average posture of the movement, not to standing: a walking thigh's average is
+    a few degrees flexed. No gyroscope bias can be measured while moving; it is taken
+    as zero, and Fusion's bias tracker updates it whenever the sensor rests.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times, seconds.
+    acc_m_s2 : ndarray, shape (n, 3)
+        Specific force while moving, m/s^2, sensor frame.
+
+    Raises
+    ------
+    ValueError
+        With fewer than 10 samples.
+    """
+    if acc_m_s2.shape[0] < 10:
+        raise ValueError(f"only {acc_m_s2.shape[0]} samples")
+    mean_acc = acc_m_s2.mean(axis=0)
+    norms = np.linalg.norm(acc_m_s2, axis=1)
+    return StaticPose(
+        span_s=(float(t_s[0]), float(t_s[-1])),
+        gyro_bias_rad_s=np.zeros(3),
+        up_sensor=mean_acc / np.linalg.norm(mean_acc),
+        acc_norm_std_m_s2=float(norms.std()),
+        gravity_m_s2=float(np.median(norms)),
+        method="movement",
+        consistency=float(np.linalg.norm(mean_acc) / norms.mean()),
+    )
+
+
 @dataclass(frozen=True)
 class AlignmentSettings:
     """Settings of the movement-based heading refinement.
@@ -111,12 +155,16 @@ class AlignmentSettings:
         Below this axis quality (0..1) the nominal heading is kept.
     static_noise_m_s2 : float
         Specific-force norm SD at which the standing pose counts as not quiet at all.
+    movement_quality_cap : float
+        Highest quality of a calibration from movement alone (no quiet standing): its
+        vertical is the mean posture, not the standing pose, so it never grades "good".
     """
 
     moving_rate_dps: float = 30.0
     max_correction_deg: float = 40.0
     min_axis_quality: float = 0.3
     static_noise_m_s2: float = 0.15
+    movement_quality_cap: float = 0.5
 
 
 DEFAULT_ALIGNMENT = AlignmentSettings()
@@ -325,9 +373,16 @@ def calibrate_sensor(
     notes: list[str] = []
     warnings: list[str] = []  # remarks the user should act on; also kept among the notes
     up = static.up_sensor
-    static_quality = float(
-        np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
-    )
+    if static.method == "movement":
+        # How little the sensor's tilt varied decides how well the mean posture is known.
+        static_quality = settings.movement_quality_cap * float(
+            np.clip((static.consistency - 0.8) / 0.2, 0.0, 1.0)
+        )
+        notes.append("no quiet standing: vertical from the average posture while moving")
+    else:
+        static_quality = float(
+            np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
+        )
     forward, axis_quality, problem = (None, 0.0, "no movement data")
     signed = False
     if evidence is not None:
@@ -386,7 +441,7 @@ def calibrate_sensor(
 
     alignment = _frame(forward, up)
     correction = None if nominal_mount is None else _rotation_angle_deg(alignment, nominal_mount)
-    if nominal_mount is not None:
+    if nominal_mount is not None and static.method == "standing":
         notes.append(
             "vertical from quiet standing"
             + ("" if axis_quality == 0 else ", heading from movement")
@@ -405,4 +460,5 @@ def calibrate_sensor(
         quality=round(float(quality), 3),
         notes=tuple(warnings + notes),
         warnings=tuple(warnings),
+        method=static.method,
     )

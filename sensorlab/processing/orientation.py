@@ -119,6 +119,11 @@ class OrientationEstimator:
         Nominal sampling rate, Hz (for the filter's timeouts).
     settings : OrientationSettings
         Filter settings.
+    settled : bool
+        True when ``up_sensor`` is the sensor's pose at the first sample (quiet standing):
+        the filter starts there at its working gain. False when it is only a guess (no
+        quiet standing: the mean specific force while moving): Fusion's start-up, a few
+        seconds of high gain without acceleration rejection, levels it first.
     """
 
     def __init__(
@@ -127,6 +132,7 @@ class OrientationEstimator:
         gyro_bias_rad_s: np.ndarray,
         rate_hz: float,
         settings: OrientationSettings = DEFAULT_ORIENTATION,
+        settled: bool = True,
     ) -> None:
         self.settings = settings
         self.gyro_bias_rad_s = np.asarray(gyro_bias_rad_s, dtype=float)
@@ -153,8 +159,9 @@ class OrientationEstimator:
         )
         self._bias.set_offset(np.degrees(self.gyro_bias_rad_s))
         self._ahrs.set_quaternion(quaternion_between(up_sensor))
-        # The start pose is already known from quiet standing: no high-gain start-up.
-        self._ahrs.skip_startup()
+        if settled:
+            # The start pose is already known from quiet standing: no high-gain start-up.
+            self._ahrs.skip_startup()
         self._last_t_s: float | None = None
         self._uncertain = False
         self._still_run = 0
@@ -245,6 +252,36 @@ class OrientationEstimator:
         correction = quaternion_from_to(acc_g / np.linalg.norm(acc_g), up_estimated)
         self._ahrs.set_quaternion(quaternion_multiply(q, correction))
         self._uncertain = False
+
+
+def time_reversed(
+    t_s: np.ndarray, raw: np.ndarray, bridged: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples as seen running backward in time, for a filter started at their end.
+
+    Orientation obeys dq/dt = q * (0, w) / 2; in reversed time tau = -t it obeys
+    dq/dtau = q * (0, -w) / 2. So an AHRS fed the samples in reverse order, with the
+    angular rate negated (and its bias negated), tracks the orientation backward from a
+    known pose: how sensorlab carries quiet standing found late in a session back to the
+    session's start.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times, seconds, increasing.
+    raw : ndarray, shape (n, 6)
+        Specific force (m/s^2) then angular rate (rad/s), sensor frame.
+    bridged : ndarray of bool, shape (n,)
+        Samples estimated across a gap.
+
+    Returns
+    -------
+    t_s, raw, bridged
+        Reversed: times ``-t`` (increasing), rows in reverse order, rate negated.
+    """
+    reversed_raw = raw[::-1].copy()
+    reversed_raw[:, 3:] *= -1.0
+    return -t_s[::-1], reversed_raw, bridged[::-1]
 
 
 def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:

@@ -7,11 +7,18 @@ the same result. The stages, in order:
 
 1. per sensor: sort, drop duplicates, account losses (:mod:`.cleaning`);
 2. per sensor: onto the common 100 Hz grid (:mod:`.timebase`);
-3. quiet standing (sidecar span or :mod:`.stillness`) -> gyroscope bias and vertical;
-4. per sensor: Fusion AHRS on the grid (:mod:`.orientation`);
+3. quiet standing (the sidecar's span, checked, or the first still span found by
+   :mod:`.stillness` anywhere in the first ``calibration_search_s``) -> gyroscope bias
+   and vertical; without any, the mean posture while moving stands in, graded low;
+4. per sensor: Fusion AHRS on the grid (:mod:`.orientation`), forward from the quiet
+   span and, when it came late, backward from it to the session's start, so nothing
+   before it is lost;
 5. after enough movement (or at most ``max_refine_wait_s``): heading of each segment,
    hence sensor-to-segment alignment (:mod:`.calibration`); until then samples wait, so
    the first events of a live session come once calibration is done;
+
+Any subset of the three placements is analysed (the sidecar's sensors, or those with
+data): what a missing sensor takes away is listed in ``SessionAnalysis.unavailable``.
 6. segment angles (:mod:`.angles`), then reps (:mod:`.reps`) or steps (:mod:`.gait`),
    each reported as soon as it can be judged.
 """
@@ -36,6 +43,7 @@ from sensorlab.processing.calibration import (
     StaticPose,
     ThighReference,
     calibrate_sensor,
+    movement_pose,
     static_pose,
 )
 from sensorlab.processing.cleaning import SampleCleaner
@@ -52,6 +60,7 @@ from sensorlab.processing.orientation import (
     OrientationEstimator,
     OrientationSettings,
     rotate_to_world,
+    time_reversed,
     up_in_sensor,
 )
 from sensorlab.processing.reps import (
@@ -67,6 +76,7 @@ from sensorlab.processing.stillness import (
     DEFAULT_STILLNESS,
     StillnessSettings,
     first_still_span,
+    span_motion,
     still_mask,
 )
 from sensorlab.processing.timebase import (
@@ -88,6 +98,19 @@ from sensorlab.records import (
 )
 
 ACTIVITIES = ("step_up", "walk")
+THIGHS = ("left_thigh", "right_thigh")
+#: What each placement is needed for, as listed in ``SessionAnalysis.unavailable``.
+NEEDS = {
+    "pelvis": (
+        "pelvic_drop_deg",
+        "pelvic_tilt_range_deg",
+        "pelvic_rate_rms_dps",
+        "pelvic_rotation",
+        "gait_steps",
+    ),
+    "left_thigh": ("step_up_reps", "left_thigh_angles"),
+    "right_thigh": ("step_up_reps", "right_thigh_angles"),
+}
 RECALIBRATE = "recalibrate"
 """Label of a :class:`~sensorlab.records.Marker` at which every sensor is re-levelled."""
 KINEMATICS_COLUMNS = (
@@ -120,7 +143,12 @@ class AnalysisSettings:
     max_refine_wait_s : float
         Refine with what there is after this long, seconds.
     calibration_search_s : float
-        Quiet standing must start within this long of the session start, seconds.
+        Quiet standing is looked for in this much of the session's start, seconds (the
+        data waits meanwhile); without any there, the sensors are calibrated from the
+        movement in it (graded low, with a warning).
+    pelvis_evidence_s : float
+        Without thigh sensors, the pelvis heading is refined from this much movement
+        (outside quiet standing), seconds.
     silent_sensor_s : float
         In a live stream, a sensor silent this long (the session then reports it lost)
         no longer holds the others back, seconds (see :meth:`SessionAnalyzer.update`).
@@ -136,7 +164,8 @@ class AnalysisSettings:
     refine_rotation_deg: float = 1080.0
     silent_sensor_s: float = 3.0
     max_refine_wait_s: float = 60.0
-    calibration_search_s: float = 60.0
+    calibration_search_s: float = 300.0
+    pelvis_evidence_s: float = 20.0
 
 
 DEFAULT_ANALYSIS = AnalysisSettings()
@@ -221,6 +250,9 @@ class SessionAnalyzer:
         Pipeline settings.
     source : str
         Recording name for the summary.
+    placements : tuple of str, optional
+        The placements to analyse, a subset of :data:`~sensorlab.frames.PLACEMENTS`;
+        default: those the sidecar lists (all three when it lists none).
     """
 
     def __init__(
@@ -229,6 +261,7 @@ class SessionAnalyzer:
         activity: str | None = None,
         settings: AnalysisSettings = DEFAULT_ANALYSIS,
         source: str = "",
+        placements: tuple[str, ...] | None = None,
     ) -> None:
         self.meta = meta
         self.settings = settings
@@ -241,21 +274,20 @@ class SessionAnalyzer:
             )
         self.rate_hz = settings.timebase.rate_hz
         self.warnings: list[str] = []
-        self._sensors = {p: _SensorGrid() for p in PLACEMENTS}
+        self.placements: tuple[str, ...] = ()
+        self._use_placements(
+            placements or tuple(p for p in PLACEMENTS if p in meta.sensors) or PLACEMENTS
+        )
         self._k0: int | None = None
         self._static: dict[str, StaticPose] | None = None
+        # Grid rows of quiet standing ((0, 0) without any), and the rows whose mean
+        # orientation is the reference pose (quiet standing, or the movement without it).
         self._static_rows: tuple[int, int] | None = None
+        self._reference_rows: tuple[int, int] | None = None
+        self._span_problem: str | None = None  # why the sidecar's span was not used
         self._estimators: dict[str, OrientationEstimator] = {}
-        # Orientation uncertain (after a gap, until reset), per sensor, rows from the
-        # start of the quiet span on.
-        self._uncertain = {p: Columns(["flag"]) for p in PLACEMENTS}
-        self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in PLACEMENTS}
         self._ahrs_rows = 0
         self._rows_seen = 0
-        # Thigh rotation summed since quiet standing: rows done, degrees, row of the hit.
-        self._turned = {
-            p: {"row": 0, "deg": 0.0, "hit": None} for p in ("left_thigh", "right_thigh")
-        }
         self._calibration: dict[str, SensorCalibration] | None = None
         self._pelvis_heading0_deg = 0.0
         self.kinematics = Columns(KINEMATICS_COLUMNS)
@@ -272,6 +304,23 @@ class SessionAnalyzer:
         self._relevel_k: list[int] = []
         for marker in meta.markers:
             self.add_marker(marker)
+
+    def _use_placements(self, placements: tuple[str, ...]) -> None:
+        """Analyse these placements (before any row was analysed)."""
+        unknown = [p for p in placements if p not in PLACEMENTS]
+        if unknown:
+            raise InputError(
+                f"cannot analyse {', '.join(unknown)}: the analysis uses {', '.join(PLACEMENTS)}"
+            )
+        self.placements = tuple(p for p in PLACEMENTS if p in placements)
+        self._sensors = {p: _SensorGrid() for p in self.placements}
+        # Orientation uncertain (after a gap, until reset), per sensor, from grid row 0.
+        self._uncertain = {p: Columns(["flag"]) for p in self.placements}
+        self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in self.placements}
+        # Thigh rotation summed from the start: rows done, degrees, row of the hit.
+        self._turned = {
+            p: {"row": 0, "deg": 0.0, "hit": None} for p in THIGHS if p in self.placements
+        }
 
     def add_marker(self, marker: Marker) -> None:
         """Take a marked moment into account: at a ``recalibrate`` marker every sensor's
@@ -292,8 +341,8 @@ class SessionAnalyzer:
             return CalibrationProgress("done", 1.0)
         if self._static is None or self._static_rows is None:
             return CalibrationProgress("stand", 0.0)
-        turned = min(turn["deg"] for turn in self._turned.values())
-        waited = (self._rows_seen - self._static_rows[1]) / self.rate_hz
+        turned = min((turn["deg"] for turn in self._turned.values()), default=0.0)
+        waited = (self._rows_seen - self._evidence_start()) / self.rate_hz
         fraction = max(
             turned / self.settings.refine_rotation_deg, waited / self.settings.max_refine_wait_s
         )
@@ -427,7 +476,7 @@ class SessionAnalyzer:
         """After calibration, grid rows the orientation filter has used are not needed."""
         for placement, sensor in self._sensors.items():
             sensor.values.forget_before(self._ahrs_rows + self._k0 - sensor.k0)
-            self._uncertain[placement].forget_before(self._ahrs_rows - self._static_rows[0])
+            self._uncertain[placement].forget_before(self._ahrs_rows)
 
     def _grid_t(self, lo: int, hi: int) -> np.ndarray:
         return (self._k0 + np.arange(lo, hi)) / self.rate_hz
@@ -463,52 +512,150 @@ class SessionAnalyzer:
             events.extend(self._segment(final))
         return events
 
+    # ---------------------------------------------------------- calibration
     def _find_static(self, rows: int, final: bool) -> bool:
-        span = self.meta.calibration_span_s
+        """Find the reference pose and start the orientation filters; False while the data
+        so far does not decide it.
+
+        The sidecar's span is used when every sensor is still in it. Otherwise the first
+        still span in the first ``calibration_search_s`` (decided once it is over, or once
+        that much data is in, so batch and streaming agree); without one, the movement.
+        """
         t = self._grid_t(0, rows)
+        search_rows = round(self.settings.calibration_search_s * self.rate_hz)
+        decided = final or rows >= search_rows
+        span = None if self._span_problem else self.meta.calibration_span_s
         if span is not None:
             if t[-1] < span[1] and not final:
                 return False
-        else:
-            search = t <= t[0] + self.settings.calibration_search_s
-            masks = []
-            for placement in PLACEMENTS:
-                acc, gyr = self._raw(placement, 0, int(search.sum()))
-                valid = np.isfinite(acc).all(axis=1)
-                masks.append(
-                    (
-                        t[: acc.shape[0]][valid],
-                        still_mask(
-                            t[: acc.shape[0]][valid],
-                            acc[valid],
-                            gyr[valid],
-                            self.settings.stillness,
-                        ),
-                    )
-                )
-            found = first_still_span(masks, self.settings.stillness)
-            if found is None or (not found.complete and not final):
-                return False
+            lo, hi = self._span_rows(t, span)
+            problem = self._span_motion(lo, hi)
+            if problem is None:
+                return self._start_from_standing(lo, hi, span)
+            self._span_problem = (
+                f"the sidecar's calibration span {span[0]:.2f}-{span[1]:.2f} s is not quiet "
+                f"standing ({problem})"
+            )
+        found = self._detect_still_span(min(rows, search_rows))
+        if (found is None or not found.complete) and not decided:
+            return False
+        if found is not None:
             span = (found.start_s, found.end_s)
-        lo, hi = np.searchsorted(t, span[0]), np.searchsorted(t, span[1], side="right")
+            if self._span_problem:
+                self.warnings.append(
+                    f"{self._span_problem}; calibrated on the still span "
+                    f"{span[0]:.2f}-{span[1]:.2f} s instead"
+                )
+            return self._start_from_standing(*self._span_rows(t, span), span)
+        if self._span_problem:
+            raise InputError(
+                f"{self.source or 'session'}: {self._span_problem}, and no other quiet "
+                f"standing of {self.settings.stillness.min_duration_s:g} s was found; give the "
+                "span in which the subject stood still, or remove 'calibration' from the "
+                "sidecar to calibrate from the movement"
+            )
+        return self._start_from_movement(min(rows, search_rows))
+
+    @staticmethod
+    def _span_rows(t: np.ndarray, span: tuple[float, float]) -> tuple[int, int]:
+        lo = np.searchsorted(t, span[0])
+        return int(lo), int(np.searchsorted(t, span[1], side="right"))
+
+    def _span_motion(self, lo: int, hi: int) -> str | None:
+        """Which sensors move in grid rows ``lo:hi``, and how (None when all are still)."""
+        problems = []
+        for placement in self.placements:
+            acc, gyr = self._raw(placement, lo, hi)
+            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+            problem = span_motion(acc[valid], gyr[valid], self.settings.stillness)
+            if problem is not None:
+                problems.append(f"{placement} {problem}")
+        return "; ".join(problems) or None
+
+    def _detect_still_span(self, rows: int):
+        t = self._grid_t(0, rows)
+        masks = []
+        for placement in self.placements:
+            acc, gyr = self._raw(placement, 0, rows)
+            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+            masks.append(
+                (t[valid], still_mask(t[valid], acc[valid], gyr[valid], self.settings.stillness))
+            )
+        return first_still_span(masks, self.settings.stillness)
+
+    def _start_from_standing(self, lo: int, hi: int, span: tuple[float, float]) -> bool:
+        t = self._grid_t(lo, hi)
         try:
             poses = {}
-            for placement in PLACEMENTS:
+            for placement in self.placements:
                 acc, gyr = self._raw(placement, lo, hi)
                 valid = np.isfinite(acc).all(axis=1)
-                poses[placement] = static_pose(t[lo:hi][valid], acc[valid], gyr[valid], span)
+                poses[placement] = static_pose(t[valid], acc[valid], gyr[valid], span)
         except ValueError as error:
             raise InputError(
                 f"{self.source or 'session'}: the calibration span {span[0]:.2f}-{span[1]:.2f} s "
                 f"holds too few samples ({error}); give a span of quiet standing of at least 2 s"
             ) from None
         self._static = poses
-        self._static_rows = (int(lo), int(hi))
-        self._ahrs_rows = int(lo)
+        self._static_rows = self._reference_rows = (lo, hi)
+        self._ahrs_rows = lo
         for placement, pose in poses.items():
             self._estimators[placement] = OrientationEstimator(
                 pose.up_sensor, pose.gyro_bias_rad_s, self.rate_hz, self.settings.orientation
             )
+        if lo > 0:
+            self._orientation_before(lo)
+        return True
+
+    def _orientation_before(self, lo: int) -> None:
+        """Carry the quiet pose back to the session's start: the AHRS run backward in time
+        over rows ``0:lo`` (:func:`~sensorlab.processing.orientation.time_reversed`)."""
+        assert self._static is not None
+        t = self._grid_t(0, lo)
+        for placement, pose in self._static.items():
+            backward = OrientationEstimator(
+                pose.up_sensor, -pose.gyro_bias_rad_s, self.rate_hz, self.settings.orientation
+            )
+            raw, bridged = self._raw_block(placement, 0, lo), self._bridged(placement, 0, lo)
+            quaternions, uncertain = _filter(backward, *time_reversed(t, raw, bridged))
+            self._pending_quaternions[placement].append(quaternions[::-1])
+            self._uncertain[placement].append(flag=uncertain[::-1].astype(float))
+
+    def _start_from_movement(self, hi: int) -> bool:
+        """No quiet standing: calibrate on the mean posture over rows ``0:hi``."""
+        t = self._grid_t(0, hi)
+        poses = {}
+        for placement in self.placements:
+            acc, _ = self._raw(placement, 0, hi)
+            valid = np.isfinite(acc).all(axis=1)
+            try:
+                poses[placement] = movement_pose(t[valid], acc[valid])
+            except ValueError:
+                raise InputError(
+                    f"{self.source or 'session'}: {placement} has almost no data in the first "
+                    f"{t[-1] - t[0] + 1 / self.rate_hz:.0f} s, so it cannot be calibrated; check "
+                    "the sensor"
+                ) from None
+        self._static = poses
+        self._static_rows = (0, 0)
+        self._reference_rows = (0, hi)
+        self._ahrs_rows = 0
+        for placement, pose in poses.items():
+            self._estimators[placement] = OrientationEstimator(
+                pose.up_sensor,
+                pose.gyro_bias_rad_s,
+                self.rate_hz,
+                self.settings.orientation,
+                settled=False,
+            )
+        self.warnings.append(
+            f"no quiet standing of {self.settings.stillness.min_duration_s:g} s with every "
+            f"sensor still in the first {(hi) / self.rate_hz:.0f} s: the sensors were "
+            "calibrated from the movement itself, so angles are relative to the average "
+            "posture while moving, not to standing (absolute angles may be several degrees "
+            "off; ranges and left-right differences less so); start each session with 3 s "
+            "of standing still"
+        )
         return True
 
     def _run_orientation(self, rows: int) -> tuple[int, dict[str, np.ndarray]]:
@@ -518,25 +665,17 @@ class SessionAnalyzer:
         """
         lo, hi = self._ahrs_rows, rows
         if hi <= lo:
-            return lo, {p: np.empty((0, 4)) for p in PLACEMENTS}
+            return lo, {p: np.empty((0, 4)) for p in self.placements}
         t = self._grid_t(lo, hi)
         relevel = self._relevel_rows(lo, hi)
         blocks = {}
         for placement, estimator in self._estimators.items():
-            raw = self._raw_block(placement, lo, hi)
-            acc, gyr = raw[:, :3], raw[:, 3:]
             bridged = self._bridged(placement, lo, hi)
             if relevel is not None:
                 bridged = bridged | relevel
-            if np.isfinite(raw).all():  # the usual case: no masked copies
-                quaternions, uncertain = estimator.update(t, acc, gyr, bridged)
-            else:
-                valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-                quaternions = np.full((hi - lo, 4), np.nan)
-                uncertain = np.ones(hi - lo, dtype=bool)
-                quaternions[valid], uncertain[valid] = estimator.update(
-                    t[valid], acc[valid], gyr[valid], bridged[valid]
-                )
+            quaternions, uncertain = _filter(
+                estimator, t, self._raw_block(placement, lo, hi), bridged
+            )
             self._uncertain[placement].append(flag=uncertain.astype(float))
             blocks[placement] = quaternions
         self._ahrs_rows = hi
@@ -546,22 +685,36 @@ class SessionAnalyzer:
         return lo, blocks
 
     def _quaternions(self, placement: str) -> np.ndarray:
+        """Every quaternion from grid row 0 until calibration is complete."""
         return np.concatenate(self._pending_quaternions[placement])
+
+    def _evidence_start(self) -> int:
+        """Row after which the refinement waits no longer than ``max_refine_wait_s``."""
+        assert self._static_rows is not None and self._reference_rows is not None
+        return max(self._static_rows[1], self._reference_rows[1])
 
     def _refine_end(self, rows: int, final: bool) -> int | None:
         """Row where the heading evidence ends, once it is decided; else None.
 
-        The evidence runs from the end of quiet standing to the first row by which both
-        thighs have turned ``refine_rotation_deg`` (or ``max_refine_wait_s`` later): a
-        row fixed by the data, not by how the data arrived. The rotation is summed
-        incrementally, each new row once.
+        The evidence is every row outside quiet standing up to the first row by which
+        every thigh has turned ``refine_rotation_deg`` (or ``max_refine_wait_s`` after
+        the reference pose; without thighs, ``pelvis_evidence_s`` of movement): a row
+        fixed by the data, not by how the data arrived. The rotation is summed
+        incrementally, each new row once; still rows add nothing.
         """
         assert self._static is not None and self._static_rows is not None
-        static_end = self._static_rows[1]
-        longest = static_end + round(self.settings.max_refine_wait_s * self.rate_hz)
+        start = self._evidence_start()
+        longest = start + round(self.settings.max_refine_wait_s * self.rate_hz)
         end = min(rows, longest)
+        if not self._turned:
+            static_lo, static_end = self._static_rows
+            needed = round(self.settings.pelvis_evidence_s * self.rate_hz)
+            enough = max(start, static_end + needed - static_lo)
+            if rows >= min(enough, longest):
+                return min(enough, longest)
+            return rows if final else None
         for placement, turn in self._turned.items():
-            lo = max(turn["row"], static_end)
+            lo = turn["row"]
             if turn["hit"] is not None or end <= lo:
                 continue
             _, gyr = self._raw(placement, lo, end)
@@ -576,18 +729,19 @@ class SessionAnalyzer:
             turn["deg"], turn["row"] = float(turned[-1]), end
         reached = [turn["hit"] for turn in self._turned.values()]
         if all(row is not None for row in reached):
-            return max(reached)
+            return max(*reached, start)
         if rows >= longest:
             return longest
         return rows if final else None
 
     def _refine(self, evidence_end: int) -> None:
-        assert self._static is not None and self._static_rows is not None
-        static_lo, static_end = self._static_rows
+        assert self._static is not None and self._reference_rows is not None
         calibration = {}
         references = []
         # Thighs first: the pelvis heading comes from their flexion axes.
-        for placement in ("left_thigh", "right_thigh", "pelvis"):
+        for placement in (*THIGHS, "pelvis"):
+            if placement not in self.placements:
+                continue
             pose = self._static[placement]
             evidence = self._heading_evidence(placement, evidence_end)
             info = self.meta.sensors.get(placement)
@@ -602,31 +756,31 @@ class SessionAnalyzer:
                 references.append(
                     ThighReference(evidence, calibration[placement].sensor_to_segment[1])
                 )
-        self._calibration = {p: calibration[p] for p in PLACEMENTS}
-        pelvis_q = self._quaternions("pelvis")[: static_end - static_lo]
-        forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
-        self._pelvis_heading0_deg = float(
-            np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
-        )
-        self.kinematics.append(**{name: np.full(static_lo, np.nan) for name in KINEMATICS_COLUMNS})
+        self._calibration = {p: calibration[p] for p in self.placements}
+        if "pelvis" in self.placements:
+            ref_lo, ref_hi = self._reference_rows
+            pelvis_q = self._quaternions("pelvis")[ref_lo:ref_hi]
+            forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
+            self._pelvis_heading0_deg = float(
+                np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
+            )
         self._append_kinematics(
-            static_lo, self._ahrs_rows, {p: self._quaternions(p) for p in PLACEMENTS}
+            0, self._ahrs_rows, {p: self._quaternions(p) for p in self.placements}
         )
-        self._pending_quaternions = {p: [] for p in PLACEMENTS}
+        self._pending_quaternions = {p: [] for p in self.placements}
 
     def _heading_evidence(self, placement: str, evidence_end: int) -> HeadingEvidence | None:
-        """Movement data from the end of quiet standing to ``evidence_end``."""
+        """Movement data up to ``evidence_end``, outside quiet standing."""
         static_lo, static_end = self._static_rows
         pose = self._static[placement]
-        quaternions = self._quaternions(placement)[
-            static_end - static_lo : evidence_end - static_lo
-        ]
-        acc, gyr = self._raw(placement, static_end, evidence_end)
+        quaternions = self._quaternions(placement)[:evidence_end]
+        acc, gyr = self._raw(placement, 0, evidence_end)
         # Keep rows where every sensor has data, so that the sensors' evidence lines up.
-        valid = np.ones(evidence_end - static_end, dtype=bool)
-        for other in PLACEMENTS:
-            other_q = self._quaternions(other)[static_end - static_lo : evidence_end - static_lo]
-            other_acc, _ = self._raw(other, static_end, evidence_end)
+        valid = np.ones(evidence_end, dtype=bool)
+        valid[static_lo:static_end] = False
+        for other in self.placements:
+            other_q = self._quaternions(other)[:evidence_end]
+            other_acc, _ = self._raw(other, 0, evidence_end)
             valid &= np.isfinite(other_q).all(axis=1) & np.isfinite(other_acc).all(axis=1)
         if np.count_nonzero(valid) <= 10:
             return None
@@ -640,68 +794,74 @@ class SessionAnalyzer:
         )
 
     def _static_orientation(self, placement: str) -> np.ndarray:
-        """Mean sensor-to-world rotation over quiet standing (its rows: world axes)."""
-        static_lo, static_end = self._static_rows
-        quaternions = self._quaternions(placement)[: static_end - static_lo]
+        """Mean sensor-to-world rotation over the reference rows (its rows: world axes)."""
+        ref_lo, ref_hi = self._reference_rows
+        quaternions = self._quaternions(placement)[ref_lo:ref_hi]
         quaternions = quaternions[np.isfinite(quaternions).all(axis=1)]
         columns = [rotate_to_world(quaternions, axis).mean(axis=0) for axis in np.eye(3)]
         # Orthonormalise the averaged columns (a polar decomposition).
         u, _, vt = np.linalg.svd(np.column_stack(columns))
         return u @ vt
 
+    # ----------------------------------------------------------- kinematics
     def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
         assert self._calibration is not None and self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
-        up_sensor = up_in_sensor(np.array([quaternions[p] for p in PLACEMENTS]))
-        up_segment = np.array(
-            [
-                up @ self._calibration[p].sensor_to_segment.T
-                for p, up in zip(PLACEMENTS, up_sensor, strict=True)
-            ]
-        )
+        present = self.placements
+        up_sensor = up_in_sensor(np.array([quaternions[p] for p in present]))
+        up_segment = np.full((len(PLACEMENTS), hi - lo, 3), np.nan)
+        for placement, up in zip(present, up_sensor, strict=True):
+            up_segment[PLACEMENTS.index(placement)] = (
+                up @ self._calibration[placement].sensor_to_segment.T
+            )
         columns.update(angles.segment_angles_deg(up_segment))
+        if "pelvis" in present:
+            columns.update(self._pelvis_columns(lo, hi, quaternions["pelvis"], up_sensor[0]))
+        else:
+            for name in ("pelvis_rotation_deg", "pelvis_rate_dps", "pelvis_vertical_acc_m_s2"):
+                columns[name] = np.full(hi - lo, np.nan)
+        # Every flag is 0 or 1, so the sum is positive where any of them is set.
+        flags = 0.0
+        for placement in present:
+            flags = flags + self._bridged(placement, lo, hi)
+            flags = flags + self._uncertain[placement].rows("flag", lo, hi)
+        columns["data_gap"] = (flags > 0.5).astype(float)
+        self.kinematics.append(**columns)
+
+    def _pelvis_columns(
+        self, lo: int, hi: int, quaternions: np.ndarray, pelvis_up: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Pelvis rotation, angular-rate norm and world-vertical acceleration, rows lo:hi."""
+        columns = {}
         forward = rotate_to_world(
-            quaternions["pelvis"],
-            self._calibration["pelvis"].sensor_to_segment[0],
-            horizontal_only=True,
+            quaternions, self._calibration["pelvis"].sensor_to_segment[0], horizontal_only=True
         )
         heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
         acc, gyr = self._raw("pelvis", lo, hi)
-        bias = self._static["pelvis"].gyro_bias_rad_s
-        rate = gyr - bias
+        rate = gyr - self._static["pelvis"].gyro_bias_rad_s
         columns["pelvis_rate_dps"] = np.degrees(np.sqrt(np.add.reduce(rate * rate, axis=1)))
         # World-vertical specific force: up in the sensor frame (the rotation matrix's
         # last row) dotted with it. The sensor's own reading of gravity in standing, not
         # 9.81: a scale or offset error would otherwise shift the whole vertical signal.
-        pelvis_up = up_sensor[PLACEMENTS.index("pelvis")]
         columns["pelvis_vertical_acc_m_s2"] = (
             pelvis_up[:, 0] * acc[:, 0] + pelvis_up[:, 1] * acc[:, 1] + pelvis_up[:, 2] * acc[:, 2]
         ) - self._static["pelvis"].gravity_m_s2
-        # Every flag is 0 or 1, so the sum is positive where any of them is set.
-        first = self._static_rows[0]
-        flags = 0.0
-        for placement in PLACEMENTS:
-            flags = flags + self._bridged(placement, lo, hi)
-            flags = flags + self._uncertain[placement].rows("flag", lo - first, hi - first)
-        columns["data_gap"] = (flags > 0.5).astype(float)
-        self.kinematics.append(**columns)
+        return columns
 
     def _segment(self, final: bool) -> list:
-        assert self._static_rows is not None
-        first = self._static_rows[0]
         events: list = []
-        if self.activity in (None, "step_up"):
+        if self.activity in (None, "step_up") and "step_up_reps" not in self.unavailable:
             t_s = self.kinematics["t_s"]
-            for notice in self._step_up.update(self.kinematics, first):
+            for notice in self._step_up.update(self.kinematics):
                 if isinstance(notice, LiftStarted):
                     events.append(RepStarted(notice.side, float(t_s[notice.row])))
                 elif isinstance(notice, LiftAborted):
                     events.append(RepAborted(notice.side, float(t_s[notice.row])))
                 else:
                     events.append(RepFinished(self._finish_rep(notice)))
-        if self.activity in (None, "walk"):
-            for contact in self._contacts.update(self.kinematics, first, final):
+        if self.activity in (None, "walk") and "gait_steps" not in self.unavailable:
+            for contact in self._contacts.update(self.kinematics, 0, final):
                 if self._last_contact is not None:
                     events.append(self._finish_step(contact[0]))
                 self._last_contact = contact
@@ -735,16 +895,35 @@ class SessionAnalyzer:
         self.steps.append(step)
         return StepDetected(step)
 
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """What the analysed placements cannot measure, and why (see :data:`NEEDS`)."""
+        out: dict[str, str] = {}
+        for placement, measures in NEEDS.items():
+            if placement not in self.placements:
+                for measure in measures:
+                    out.setdefault(measure, f"needs the {placement.replace('_', ' ')} sensor")
+        return out
+
     # ----------------------------------------------------------------- output
     def finish(self) -> SessionAnalysis:
         """End of stream: flush every stage and return the whole analysis."""
         missing = [p for p, s in self._sensors.items() if s.cleaner.samples_ == 0 and not s.pending]
-        if missing:
+        if len(missing) == len(self.placements):
             raise InputError(
                 f"{self.source or 'session'}: no samples from {', '.join(missing)}; "
-                f"the analysis needs {', '.join(PLACEMENTS)} "
+                f"the analysis needs at least one of {', '.join(PLACEMENTS)} "
                 "(check the 'sensor' column names)"
             )
+        if missing and self._k0 is None:
+            # Nothing was analysed yet (the grid waits for every sensor): go on without them.
+            self.warnings.append(
+                f"no samples from {', '.join(missing)} (listed in the sidecar): analysed "
+                "without it; check the sensor"
+            )
+            sensors = {p: s for p, s in self._sensors.items() if p not in missing}
+            self._use_placements(tuple(sensors))
+            self._sensors = sensors
         for placement, sensor in self._sensors.items():
             if sensor.resampler is None and sensor.pending:
                 info = self.meta.sensors.get(placement)
@@ -761,11 +940,9 @@ class SessionAnalyzer:
         self.final_events = self._advance(final=True)
         if self._calibration is None:
             raise InputError(
-                f"{self.source or 'session'}: no quiet standing of at least "
-                f"{self.settings.stillness.min_duration_s:g} s found with all three sensors still "
-                f"(searched the first {self.settings.calibration_search_s:g} s); start the session "
-                "standing still for 3 s, or give the quiet span in the sidecar's "
-                "'calibration' field"
+                f"{self.source or 'session'}: too little data to calibrate the sensors "
+                f"({self._rows_available() / self.rate_hz:.1f} s with every sensor); record "
+                "at least 3 s of standing still and a few repetitions or steps"
             )
         activity = self.activity or self._detect_activity()
         return self._analysis(activity)
@@ -781,10 +958,9 @@ class SessionAnalyzer:
         return detected
 
     def _analysis(self, activity: str) -> SessionAnalysis:
-        assert self._static_rows is not None and self._calibration is not None
-        first = self._static_rows[0]
+        assert self._calibration is not None
         k = self.kinematics
-        kinematics = Kinematics(**{name: k[name][first:].copy() for name in KINEMATICS_COLUMNS[:8]})
+        kinematics = Kinematics(**{name: k[name].copy() for name in KINEMATICS_COLUMNS[:8]})
         reps = self.reps if activity == "step_up" else []
         steps = self.steps if activity == "walk" else []
         gait = (
@@ -792,9 +968,14 @@ class SessionAnalyzer:
             if activity == "walk"
             else None
         )
-        if activity == "step_up" and not reps:
+        unavailable = self.unavailable
+        needed = {"step_up": "step_up_reps", "walk": "gait_steps"}[activity]
+        if needed in unavailable:
+            what = "step-up repetitions" if activity == "step_up" else "gait steps"
+            self.warnings.append(f"no {what} counted: their detection {unavailable[needed]}")
+        elif activity == "step_up" and not reps:
             self.warnings.append("no step-up repetitions found")
-        if activity == "walk" and not steps:
+        elif activity == "walk" and not steps:
             self.warnings.append("no gait steps found")
         if self._step_up.aborted_ and activity == "step_up":
             self.warnings.append(
@@ -817,6 +998,7 @@ class SessionAnalyzer:
             calibration=dict(self._calibration),
             quality=quality,
             warnings=list(self.warnings),
+            unavailable=unavailable,
         )
 
 
@@ -824,7 +1006,34 @@ def analyze(
     recording, activity: str | None = None, settings: AnalysisSettings = DEFAULT_ANALYSIS
 ) -> SessionAnalysis:
     """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor)."""
-    analyzer = SessionAnalyzer(recording.meta, activity, settings, source=recording.source)
+    with_data = tuple(p for p in PLACEMENTS if len(recording.chunks.get(p, ())) > 0)
+    listed = tuple(p for p in PLACEMENTS if p in recording.meta.sensors) or PLACEMENTS
+    placements = tuple(p for p in listed if p in with_data) or listed
+    analyzer = SessionAnalyzer(
+        recording.meta, activity, settings, source=recording.source, placements=placements
+    )
+    silent = [p for p in listed if p not in placements]
+    if silent and recording.meta.sensors:
+        analyzer.warnings.append(
+            f"no samples from {', '.join(silent)} (listed in the sidecar): analysed without "
+            "it; check the sensor"
+        )
     analyzer.warnings.extend(recording.warnings)
     analyzer.update(recording.chunks.values())
     return analyzer.finish()
+
+
+def _filter(
+    estimator: OrientationEstimator, t_s: np.ndarray, raw: np.ndarray, bridged: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quaternions and uncertainty of grid rows (``raw``: acc then gyro), skipping empty
+    rows (no data: NaN quaternion, uncertain)."""
+    if np.isfinite(raw).all():  # the usual case: no masked copies
+        return estimator.update(t_s, raw[:, :3], raw[:, 3:], bridged)
+    valid = np.isfinite(raw).all(axis=1)
+    quaternions = np.full((t_s.size, 4), np.nan)
+    uncertain = np.ones(t_s.size, dtype=bool)
+    quaternions[valid], uncertain[valid] = estimator.update(
+        t_s[valid], raw[valid, :3], raw[valid, 3:], bridged[valid]
+    )
+    return quaternions, uncertain

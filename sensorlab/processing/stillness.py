@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,6 @@ def _trailing_moving_std(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def _trailing_moving_max(values: np.ndarray, window: int) -> np.ndarray:
-    from scipy.ndimage import maximum_filter1d
-
     # origin shifts the filter so each output looks only backwards (causal).
     return maximum_filter1d(values, size=window, origin=(window - 1) // 2, mode="nearest")
 
@@ -169,3 +168,41 @@ def first_still_span(
         if reaches_end:
             return None
     return None
+
+
+def span_motion(
+    acc_m_s2: np.ndarray,
+    gyr_rad_s: np.ndarray,
+    settings: StillnessSettings = DEFAULT_STILLNESS,
+) -> str | None:
+    """Why a span said to be quiet standing is not, or ``None`` when it is.
+
+    A span the user gives (the sidecar's ``calibration``) is held to twice the detector's
+    thresholds over the whole span: the specific-force norm's SD and the 95th percentile
+    of the angular rate's norm (which includes any gyroscope bias; a bias larger than
+    that is itself a reason not to trust the sensor).
+
+    Parameters
+    ----------
+    acc_m_s2 : ndarray, shape (n, 3)
+        Specific force in the span, m/s^2.
+    gyr_rad_s : ndarray, shape (n, 3)
+        Angular rate in the span, rad/s.
+    settings : StillnessSettings
+        Thresholds.
+
+    Returns
+    -------
+    str or None
+        A plain description of the movement ("turning at up to 161 deg/s"), or None.
+    """
+    if acc_m_s2.shape[0] < 2:
+        return "no samples"
+    acc_sd = float(np.linalg.norm(acc_m_s2, axis=1).std())
+    rate_dps = float(np.percentile(np.degrees(np.linalg.norm(gyr_rad_s, axis=1)), 95))
+    problems = []
+    if rate_dps > 2 * settings.gyr_dps:
+        problems.append(f"turning at up to {rate_dps:.0f} deg/s")
+    if acc_sd > 2 * settings.acc_std_m_s2:
+        problems.append(f"accelerating (SD of |acc| {acc_sd:.2f} m/s^2)")
+    return " and ".join(problems) or None

@@ -150,6 +150,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
                 nominal_rate_hz=round_or_none(q.nominal_rate_hz, 2),
             )
         entry["calibration_quality"] = round_or_none(c.quality, 2) if c is not None else None
+        entry["calibration_method"] = c.method if c is not None else None
         entry["mount_correction_deg"] = (
             round_or_none(c.mount_correction_deg, ANGLE_DECIMALS) if c is not None else None
         )
