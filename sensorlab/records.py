@@ -200,10 +200,10 @@ class SensorCalibration:
     warnings : tuple of str
         Those remarks the user should act on (e.g. check how a sensor was strapped).
     method : str
-        ``standing`` (vertical and bias from quiet standing, the protocol's way) or
-        ``movement`` (no quiet standing in the session: vertical from the mean specific
-        force while moving, no bias estimate; angles are then relative to the average
-        posture of the movement, and ``quality`` is capped low).
+        ``standing`` (vertical and bias from quiet standing, the protocol's way); without
+        quiet standing in the session, ``pauses`` (from brief pauses between movements)
+        or ``movement`` (from the mean posture while moving; angles are then relative to
+        that posture). Both of the latter cap ``quality`` low.
     """
 
     placement: str

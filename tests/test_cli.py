@@ -157,9 +157,6 @@ BAD_INPUTS = {
         sidecar.read_text().replace('"z": "backward"', '"z": "forward"', 1)
     ),
     "broken sidecar": lambda csv, sidecar: sidecar.write_text(sidecar.read_text()[:-20]),
-    "no thigh sensors": lambda csv, sidecar: csv.write_text(
-        "\n".join(line for line in csv.read_text().splitlines() if "thigh" not in line) + "\n"
-    ),
 }
 
 
@@ -171,6 +168,25 @@ def test_user_mistakes_exit_2_with_the_file_named(case, step_up_csv, tmp_path, c
     assert "session.csv" in error or "session.json" in error
     assert "Traceback" not in error
     assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_listed_sensors_without_data_are_named_and_nothing_is_claimed(
+    step_up_csv, tmp_path, capsys
+):
+    """A step-up session whose thigh rows are missing: analysed with the pelvis alone, the
+    missing sensors named, no reps and no finding (reps need both thighs)."""
+    text = step_up_csv.read_text()
+    step_up_csv.write_text(
+        "\n".join(line for line in text.splitlines() if "thigh" not in line) + "\n"
+    )
+    assert main(["analyze", str(step_up_csv), "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "no samples from left_thigh, right_thigh" in captured.err
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["reps"] == []
+    assert summary["unavailable"]["step_up_reps"] == "needs the left thigh sensor"
+    assert "Finding: Left and right could not be compared" in out
 
 
 def test_a_truncated_last_line_is_dropped_with_a_warning(step_up_csv, tmp_path, capsys):

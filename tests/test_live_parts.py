@@ -81,6 +81,18 @@ def test_tally_switches_to_gait_when_steps_dominate():
     assert [bar.metric for bar in tally.bars()] == ["step_time_s", "pelvic_drop_deg"]
 
 
+def test_live_cadence_is_the_summary_cadence():
+    """The live view's cadence and the summary's come from one function: on a real walk
+    with uneven step times (mean and median differ) they agree."""
+    batch = analyze(read_recording(RECORDINGS / "walk_asymmetric.csv"))
+    tally = LiveTally()
+    for step in batch.steps:
+        tally.add(StepDetected(step))
+    times = [s.step_time_s for s in batch.steps if s.step_time_s is not None]
+    assert 60 / np.median(times) != pytest.approx(60 / np.mean(times), abs=0.05)
+    assert tally.cadence_steps_min == pytest.approx(batch.gait.cadence_spm, abs=1e-9)
+
+
 def _run_with_controls(recording, record_path: Path, controls) -> tuple[Session, list]:
     """Replay at max speed, calling ``controls(session, event)`` on each event."""
     session = Session(ReplaySource(recording, speed=None), record_path=record_path)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.gait import cadence_spm
 from sensorlab.processing.pipeline import RepFinished, StepDetected
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.records import RepResult, StepResult
@@ -89,9 +90,9 @@ class LiveTally:
 
     @property
     def cadence_steps_min(self) -> float | None:
-        """Steps per minute from the median step time so far (None before two steps)."""
-        times = [s.step_time_s for s in self.steps if s.step_time_s]
-        return 60.0 / float(np.median(times)) if times else None
+        """Steps per minute so far, as the summary computes it (None before two steps)."""
+        cadence = cadence_spm(self.steps)
+        return None if np.isnan(cadence) else cadence
 
     def bars(self) -> list[SymmetryBar]:
         """The symmetry bars for the current activity."""

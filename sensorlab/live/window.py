@@ -156,7 +156,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.curves = {
             "pelvis_obliquity_deg": pelvis.plot(
                 pen=pg.mkPen(NEUTRAL_COLOR, width=TRACE_WIDTH),
-                name="obliquity (drop of the left +)",
+                name="obliquity (right side lower +)",
             ),
             "pelvis_tilt_deg": pelvis.plot(
                 pen=pg.mkPen(SECONDARY_COLOR, width=TRACE_WIDTH, style=QtCore.Qt.PenStyle.DashLine),

@@ -54,7 +54,8 @@ class StaticPose:
     gravity_m_s2 : float
         The sensor's reading of gravity: norm of the mean specific force, m/s^2.
     method : str
-        ``standing`` (from quiet standing) or ``movement`` (see :func:`movement_pose`).
+        ``standing`` (from quiet standing), or ``pauses`` or ``movement`` (see
+        :func:`movement_pose`).
     consistency : float
         For ``movement``: norm of the mean specific force over the mean of its norm, 0-1:
         1 when the sensor's tilt hardly varied, lower the more it swung.
@@ -103,15 +104,30 @@ def static_pose(
     )
 
 
-def movement_pose(t_s: np.ndarray, acc_m_s2: np.ndarray) -> StaticPose:
-    """A stand-in for quiet standing when a session has none: the mean posture.
+def movement_pose(
+    t_s: np.ndarray,
+    acc_m_s2: np.ndarray,
+    gyr_rad_s: np.ndarray,
+    paused: np.ndarray | None = None,
+    min_paused: int = 50,
+) -> StaticPose:
+    """A stand-in for quiet standing when a session has none: brief pauses, else the
+    mean posture.
+
+    Repetitions are often separated by pauses too short to count as quiet standing
+    (under a second of standing between step-ups); when the sensors were still
+    together for at least ``min_paused`` samples in all, their mean specific force and
+    rate give the vertical and the bias, as standing would.
 
     Over whole cycles of a movement the body's accelerations average out and the mean
     specific force points along gravity as seen in the sensor's *mean* orientation (a
     functional calibration; cf. Picerno 2017). The segment angles are then relative to
     the average posture of the movement, not to standing: a walking thigh's average is
-    a few degrees flexed. No gyroscope bias can be measured while moving; it is taken
-    as zero, and Fusion's bias tracker updates it whenever the sensor rests.
+    a few degrees flexed. The gyroscope bias about the horizontal axes is the mean rate
+    about them: a segment that keeps returning to its posture (walking, repetitions)
+    makes no net rotation about them. Its net turning about the vertical (a U-turn) is
+    unknown, so that component is taken as zero; Fusion's bias tracker refines the bias
+    whenever the sensor rests.
 
     Parameters
     ----------
@@ -119,6 +135,12 @@ def movement_pose(t_s: np.ndarray, acc_m_s2: np.ndarray) -> StaticPose:
         Sample times, seconds.
     acc_m_s2 : ndarray, shape (n, 3)
         Specific force while moving, m/s^2, sensor frame.
+    gyr_rad_s : ndarray, shape (n, 3)
+        Angular rate while moving, rad/s, sensor frame.
+    paused : ndarray of bool, shape (n,), optional
+        Samples during which every sensor was briefly still.
+    min_paused : int
+        Fewest paused samples that replace the mean posture.
 
     Raises
     ------
@@ -127,15 +149,24 @@ def movement_pose(t_s: np.ndarray, acc_m_s2: np.ndarray) -> StaticPose:
     """
     if acc_m_s2.shape[0] < 10:
         raise ValueError(f"only {acc_m_s2.shape[0]} samples")
+    method = "movement"
+    if paused is not None and np.count_nonzero(paused) >= min_paused:
+        acc_m_s2, gyr_rad_s = acc_m_s2[paused], gyr_rad_s[paused]
+        method = "pauses"
     mean_acc = acc_m_s2.mean(axis=0)
+    up = mean_acc / np.linalg.norm(mean_acc)
     norms = np.linalg.norm(acc_m_s2, axis=1)
     return StaticPose(
         span_s=(float(t_s[0]), float(t_s[-1])),
-        gyro_bias_rad_s=np.zeros(3),
-        up_sensor=mean_acc / np.linalg.norm(mean_acc),
+        gyro_bias_rad_s=(
+            gyr_rad_s.mean(axis=0)
+            if method == "pauses"
+            else _horizontal(gyr_rad_s.mean(axis=0), up)
+        ),
+        up_sensor=up,
         acc_norm_std_m_s2=float(norms.std()),
         gravity_m_s2=float(np.median(norms)),
-        method="movement",
+        method=method,
         consistency=float(np.linalg.norm(mean_acc) / norms.mean()),
     )
 
@@ -373,12 +404,15 @@ def calibrate_sensor(
     notes: list[str] = []
     warnings: list[str] = []  # remarks the user should act on; also kept among the notes
     up = static.up_sensor
-    if static.method == "movement":
+    if static.method != "standing":
         # How little the sensor's tilt varied decides how well the mean posture is known.
         static_quality = settings.movement_quality_cap * float(
             np.clip((static.consistency - 0.8) / 0.2, 0.0, 1.0)
         )
-        notes.append("no quiet standing: vertical from the average posture while moving")
+        notes.append(
+            "no quiet standing: vertical from "
+            + ("brief pauses" if static.method == "pauses" else "the average posture while moving")
+        )
     else:
         static_quality = float(
             np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)

@@ -276,6 +276,13 @@ def regularity(
     return peak_near(step_lag), peak_near(2 * step_lag)
 
 
+def cadence_spm(steps: list[StepResult]) -> float:
+    """Steps per minute while walking: 60 over the mean step time of the timed steps (those
+    within a walking bout), NaN without any. The summary and the live view both use it."""
+    timed = [s.step_time_s for s in steps if s.step_time_s is not None]
+    return 60.0 / float(np.mean(timed)) if timed else float("nan")
+
+
 def gait_result(
     steps: list[StepResult], t_s: np.ndarray, vertical_acc_m_s2: np.ndarray, rate_hz: float
 ) -> GaitResult:
@@ -313,7 +320,7 @@ def gait_result(
     step_reg, stride_reg = regularity(vertical_acc_m_s2[lo:hi], mean_step, rate_hz)
     return GaitResult(
         steps_per_side=counts,
-        cadence_spm=60.0 / mean_step,
+        cadence_spm=cadence_spm(timed),
         step_time_s=step_times,
         step_regularity=step_reg,
         stride_regularity=stride_reg,

@@ -29,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -149,6 +149,12 @@ class AnalysisSettings:
     pelvis_evidence_s : float
         Without thigh sensors, the pelvis heading is refined from this much movement
         (outside quiet standing), seconds.
+    pause_window_s : float
+        Without quiet standing: the still window that finds brief pauses (a second of
+        standing between repetitions), whose mean pose, once they add up to a second,
+        replaces the mean posture while moving, seconds.
+    min_movement_calibration_s : float
+        Without quiet standing, a session shorter than this is refused, seconds.
     silent_sensor_s : float
         In a live stream, a sensor silent this long (the session then reports it lost)
         no longer holds the others back, seconds (see :meth:`SessionAnalyzer.update`).
@@ -166,6 +172,8 @@ class AnalysisSettings:
     max_refine_wait_s: float = 60.0
     calibration_search_s: float = 300.0
     pelvis_evidence_s: float = 20.0
+    pause_window_s: float = 0.3
+    min_movement_calibration_s: float = 10.0
 
 
 DEFAULT_ANALYSIS = AnalysisSettings()
@@ -547,6 +555,14 @@ class SessionAnalyzer:
                     f"{span[0]:.2f}-{span[1]:.2f} s instead"
                 )
             return self._start_from_standing(*self._span_rows(t, span), span)
+        if rows < round(self.settings.min_movement_calibration_s * self.rate_hz):
+            raise InputError(
+                f"{self.source or 'session'}: no quiet standing of "
+                f"{self.settings.stillness.min_duration_s:g} s with every sensor still, and "
+                f"only {rows / self.rate_hz:.1f} s of data (calibrating from the movement "
+                f"needs {self.settings.min_movement_calibration_s:g} s); record 3 s of standing "
+                "still at the start, then the exercise"
+            )
         if self._span_problem:
             raise InputError(
                 f"{self.source or 'session'}: {self._span_problem}, and no other quiet "
@@ -598,14 +614,24 @@ class SessionAnalyzer:
             ) from None
         self._static = poses
         self._static_rows = self._reference_rows = (lo, hi)
+        self._start_filters(lo, settled=True)
+        return True
+
+    def _start_filters(self, lo: int, settled: bool) -> None:
+        """Start each sensor's AHRS at grid row ``lo`` in its reference pose, and carry
+        that pose back to row 0."""
+        assert self._static is not None
         self._ahrs_rows = lo
-        for placement, pose in poses.items():
+        for placement, pose in self._static.items():
             self._estimators[placement] = OrientationEstimator(
-                pose.up_sensor, pose.gyro_bias_rad_s, self.rate_hz, self.settings.orientation
+                pose.up_sensor,
+                pose.gyro_bias_rad_s,
+                self.rate_hz,
+                self.settings.orientation,
+                settled=settled,
             )
         if lo > 0:
             self._orientation_before(lo)
-        return True
 
     def _orientation_before(self, lo: int) -> None:
         """Carry the quiet pose back to the session's start: the AHRS run backward in time
@@ -622,14 +648,24 @@ class SessionAnalyzer:
             self._uncertain[placement].append(flag=uncertain[::-1].astype(float))
 
     def _start_from_movement(self, hi: int) -> bool:
-        """No quiet standing: calibrate on the mean posture over rows ``0:hi``."""
+        """No quiet standing: calibrate on brief pauses, else the mean posture, over rows
+        ``0:hi``."""
         t = self._grid_t(0, hi)
+        brief = replace(self.settings.stillness, window_s=self.settings.pause_window_s)
+        paused = np.ones(hi, dtype=bool)
+        for placement in self.placements:
+            acc, gyr = self._raw(placement, 0, hi)
+            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+            paused[valid] &= still_mask(t[valid], acc[valid], gyr[valid], brief)
+            paused &= valid
         poses = {}
         for placement in self.placements:
-            acc, _ = self._raw(placement, 0, hi)
-            valid = np.isfinite(acc).all(axis=1)
+            acc, gyr = self._raw(placement, 0, hi)
+            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
             try:
-                poses[placement] = movement_pose(t[valid], acc[valid])
+                poses[placement] = movement_pose(
+                    t[valid], acc[valid], gyr[valid], paused[valid], round(self.rate_hz)
+                )
             except ValueError:
                 raise InputError(
                     f"{self.source or 'session'}: {placement} has almost no data in the first "
@@ -639,22 +675,26 @@ class SessionAnalyzer:
         self._static = poses
         self._static_rows = (0, 0)
         self._reference_rows = (0, hi)
-        self._ahrs_rows = 0
-        for placement, pose in poses.items():
-            self._estimators[placement] = OrientationEstimator(
-                pose.up_sensor,
-                pose.gyro_bias_rad_s,
-                self.rate_hz,
-                self.settings.orientation,
-                settled=False,
+        searched = f"in the first {hi / self.rate_hz:.0f} s"
+        if next(iter(poses.values())).method == "pauses":
+            # Start where the sensors first paused, in the pause's pose, and carry it back.
+            self._start_filters(int(np.argmax(paused)), settled=True)
+            paused_s = np.count_nonzero(paused) / self.rate_hz
+            how = (
+                f"from brief pauses between movements ({paused_s:.1f} s in all), whose pose "
+                "may differ from standing by a few degrees"
+            )
+        else:
+            self._start_filters(0, settled=False)
+            how = (
+                "from the movement itself: angles are relative to the average posture while "
+                "moving, not to standing (absolute angles may be several degrees off; ranges "
+                "and left-right differences less so)"
             )
         self.warnings.append(
             f"no quiet standing of {self.settings.stillness.min_duration_s:g} s with every "
-            f"sensor still in the first {(hi) / self.rate_hz:.0f} s: the sensors were "
-            "calibrated from the movement itself, so angles are relative to the average "
-            "posture while moving, not to standing (absolute angles may be several degrees "
-            "off; ranges and left-right differences less so); start each session with 3 s "
-            "of standing still"
+            f"sensor still {searched}: the sensors were calibrated {how}; start each session "
+            "with 3 s of standing still"
         )
         return True
 

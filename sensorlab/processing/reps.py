@@ -246,16 +246,23 @@ def rep_metrics(
         t_start=float(t[start]),
         t_end=float(t[end]),
         thigh_rom_deg=float(np.nanmax(thigh[rep]) - np.nanmin(thigh[rep])),
-        pelvic_drop_deg=float(np.nanmax(drop)),
-        pelvic_tilt_range_deg=float(
-            np.nanmax(columns["pelvis_tilt_deg"][rep]) - np.nanmin(columns["pelvis_tilt_deg"][rep])
-        ),
+        pelvic_drop_deg=_where_measured(np.nanmax, drop),
+        pelvic_tilt_range_deg=_where_measured(np.nanmax, columns["pelvis_tilt_deg"][rep])
+        - _where_measured(np.nanmin, columns["pelvis_tilt_deg"][rep]),
         peak_thigh_velocity_dps=float(np.nanmax(np.abs(thigh_velocity_dps))),
         up_duration_s=float(t[top] - t[start]),
         down_duration_s=float(t[end] - t[top]),
         thigh_adduction_excursion_deg=float(
             np.nanmax(columns[f"{side}_thigh_adduction_deg"][load])
         ),
-        pelvic_rate_rms_dps=float(np.sqrt(np.nanmean(columns["pelvis_rate_dps"][load] ** 2))),
+        pelvic_rate_rms_dps=float(
+            np.sqrt(_where_measured(np.nanmean, columns["pelvis_rate_dps"][load] ** 2))
+        ),
         data_gap_s=float(np.sum(columns["data_gap"][rep]) / rate_hz),
     )
+
+
+def _where_measured(reduce, values: np.ndarray) -> float:
+    """``reduce`` (a NaN-ignoring numpy reduction) of ``values``, NaN when none was
+    measured (a sensor that was not worn)."""
+    return float(reduce(values)) if np.isfinite(values).any() else float("nan")

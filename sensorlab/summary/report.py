@@ -43,7 +43,7 @@ from sensorlab.summary.metrics import (
     metric_info,
 )
 from sensorlab.summary.report_css import report_css
-from sensorlab.summary.summary import is_gait_session
+from sensorlab.summary.summary import is_gait_session, unavailable_note
 from sensorlab.summary.svg import SI_BAR_LIMIT_PCT, si_bar_svg
 
 TABLE_OPEN_MAX_ROWS = 40
@@ -591,6 +591,9 @@ def _quality_section(summary: dict) -> str:
             f"They are marked {GAP_MARK} in the rep table and drawn as open circles in the "
             "per-side charts.</p>" + table
         )
+    missing_note = unavailable_note(summary)
+    if missing_note:
+        table = f'<p class="note">{_E(missing_note)}</p>' + table
     warnings = summary.get("warnings", [])
     warn_html = (
         f'<h3>Warnings ({len(warnings)})</h3><ul class="warnings">'

@@ -243,12 +243,37 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         steps=[_step_dict(s) for s in analysis.steps],
         gait=gait,
         quality=_quality_dict(analysis),
+        unavailable=dict(analysis.unavailable),
         warnings=[
             *analysis.warnings,
             *_count_warnings(gait_session, step_counts if gait_session else rep_counts),
         ],
     )
     return summary
+
+
+_MEASURE_NAMES = {
+    "pelvic_drop_deg": "pelvic drop",
+    "pelvic_tilt_range_deg": "pelvic tilt",
+    "pelvic_rate_rms_dps": "pelvic sway",
+    "pelvic_rotation": "pelvic rotation",
+    "gait_steps": "gait steps",
+    "step_up_reps": "step-up repetitions",
+    "left_thigh_angles": "left thigh angles",
+    "right_thigh_angles": "right thigh angles",
+}
+
+
+def unavailable_note(summary: dict) -> str | None:
+    """One sentence on what the session could not measure and why (a sensor not worn),
+    from the summary's ``unavailable``; None when everything could be measured."""
+    by_reason: dict[str, list[str]] = {}
+    for measure, reason in (summary.get("unavailable") or {}).items():
+        by_reason.setdefault(reason, []).append(_MEASURE_NAMES.get(measure, measure))
+    if not by_reason:
+        return None
+    parts = [f"{', '.join(names)} ({reason})" for reason, names in by_reason.items()]
+    return "Not measured in this session: " + "; ".join(parts) + "."
 
 
 def _json_safe(value: Any) -> Any:

@@ -13,6 +13,7 @@ import textwrap
 
 from sensorlab.summary.findings import data_gap_note, main_finding, session_findings
 from sensorlab.summary.metrics import activity_name, format_duration, format_si, metric_info
+from sensorlab.summary.summary import unavailable_note
 
 KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
 """Rep metrics always shown; the others appear when borderline or notable."""
@@ -85,6 +86,9 @@ def format_text_summary(summary: dict) -> str:
     gap_note = data_gap_note(summary)
     if gap_note:
         lines.extend(textwrap.wrap(gap_note, WIDTH, subsequent_indent="  "))
+    missing_note = unavailable_note(summary)
+    if missing_note:
+        lines.extend(textwrap.wrap(missing_note, WIDTH, subsequent_indent="  "))
     n_warn = len(summary.get("warnings", []))
     if n_warn:
         lines.append(f"{n_warn} warning{'s' if n_warn != 1 else ''} (listed in the report).")
