@@ -191,3 +191,30 @@ def test_a_listed_sensor_without_samples_is_named_and_left_out():
     analysis = analyze(recording)
     assert any("no samples from pelvis" in w for w in analysis.warnings)
     assert len(analysis.reps) == len(session.truth.reps)
+
+
+@pytest.mark.parametrize(
+    ("placement", "turned_mount"),
+    [
+        ("pelvis", {"x": "up", "y": "right", "z": "forward"}),
+        ("left_thigh", {"x": "up", "y": "backward", "z": "right"}),
+    ],
+)
+def test_a_mount_the_movement_contradicts_is_corrected_with_a_warning(placement, turned_mount):
+    """A sensor strapped the other way round from its sidecar mount (turned 180 deg about
+    the vertical) would swap left and right drops or read flexion as extension: the
+    movement's axes are used, with a warning, and the result equals the right mount's."""
+    session = SCENARIOS["step_up_asymmetric"](2)
+    reference = analyze(session.recording)
+    sensors = dict(session.recording.meta.sensors)
+    sensors[placement] = replace(sensors[placement], mount=turned_mount)
+    recording = replace(session.recording, meta=replace(session.recording.meta, sensors=sensors))
+    analysis = analyze(recording)
+    assert any(
+        w.startswith(f"{placement}: the movement shows the sensor turned")
+        for w in analysis.warnings
+    )
+    assert [r.side for r in analysis.reps] == [r.side for r in reference.reps]
+    for got, expected in zip(analysis.reps, reference.reps, strict=True):
+        assert got.pelvic_drop_deg == pytest.approx(expected.pelvic_drop_deg, abs=0.3)
+        assert got.thigh_rom_deg == pytest.approx(expected.thigh_rom_deg, abs=0.3)

@@ -282,6 +282,28 @@ def _flexion_sign(static: StaticPose, forward: np.ndarray, evidence: HeadingEvid
     return 1.0 if flexion.max() >= -flexion.min() else -1.0
 
 
+def _decisive_flexion_sign(
+    static: StaticPose, forward: np.ndarray, evidence: HeadingEvidence, ratio: float = 2.0
+) -> int:
+    """+1 or -1 when the movement alone says which way ``forward`` flexes, else 0.
+
+    As :func:`_flexion_sign`, with the angle's linear drift (a residual gyroscope bias)
+    removed and excursions measured from its median: decisive only when one excursion is
+    at least ``ratio`` times the other and 20 deg or more, as in step-ups and squats (a
+    walking thigh swings about as far each way, so walks leave the mount's sign).
+    """
+    left = np.cross(static.up_sensor, forward)
+    flexion = -np.cumsum(evidence.gyr_rad_s @ left) / evidence.rate_hz
+    if flexion.size < 10:
+        return 0
+    flexion = np.degrees(signal.detrend(flexion))
+    above = float(flexion.max() - np.median(flexion))
+    below = float(np.median(flexion) - flexion.min())
+    if max(above, below) < 20.0 or max(above, below) < ratio * min(above, below):
+        return 0
+    return 1 if above > below else -1
+
+
 def _pelvis_forward(
     static: StaticPose, evidence: HeadingEvidence
 ) -> tuple[np.ndarray | None, float, str | None]:
@@ -447,8 +469,19 @@ def calibrate_sensor(
         if nominal_forward is not None:
             if not signed:
                 forward = forward if forward @ nominal_forward >= 0 else -forward
+                if placement != "pelvis" and evidence is not None:
+                    # A thigh strapped the other way round reads flexion as extension.
+                    decisive = _decisive_flexion_sign(static, forward, evidence)
+                    forward = -forward if decisive < 0 else forward
+                    signed = decisive != 0
             heading_change = float(np.degrees(np.arccos(np.clip(forward @ nominal_forward, -1, 1))))
-            if heading_change > settings.max_correction_deg:
+            if heading_change > 90.0 and signed:
+                warnings.append(
+                    f"the movement shows the sensor turned {heading_change:.0f} deg from the "
+                    "sidecar's mount (it would read the movement the other way round): used the "
+                    "axes the movement shows; correct the 'mount' in the sidecar"
+                )
+            elif heading_change > settings.max_correction_deg:
                 warnings.append(
                     f"movement suggests the heading is {heading_change:.0f} deg off the nominal "
                     "mount; kept the nominal heading (check how the sensor was strapped)"
