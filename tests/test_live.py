@@ -153,3 +153,30 @@ def test_headless_command_writes_screenshot_and_outputs(tmp_path):
     assert image.width() > 800 and image.height() > 500
     assert (out / "summary.json").exists() and (out / "report.html").exists()
     assert f"summary  {out / 'summary.json'}" in result.stdout
+
+
+def test_a_session_without_the_pelvis_says_what_it_cannot_show(qtbot, tmp_path):
+    """Thigh sensors only: the window runs, counts reps, and names what the missing pelvis
+    sensor takes away, as the report does."""
+    from dataclasses import replace
+
+    from sensorlab.io.writer import write_recording
+
+    recording = read_recording(STEP_UP)
+    thighs = replace(
+        recording,
+        chunks={p: c for p, c in recording.chunks.items() if p != "pelvis"},
+        meta=replace(
+            recording.meta,
+            sensors={p: s for p, s in recording.meta.sensors.items() if p != "pelvis"},
+        ),
+    )
+    path = tmp_path / "thighs.csv"
+    write_recording(thighs, path)
+    window = _replayed_window(qtbot, path, tmp_path)
+    assert window.unavailable_note.isVisibleTo(window)
+    assert "pelvic drop" in window.unavailable_note.text()
+    assert "needs the pelvis sensor" in window.unavailable_note.text()
+    batch = analyze(read_recording(path))
+    assert window.tally.count("left") == sum(r.side == "left" for r in batch.reps) > 0
+    assert window.sensor_table.rowCount() == 2

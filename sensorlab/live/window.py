@@ -29,6 +29,7 @@ from sensorlab.processing.pipeline import (
 )
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
+from sensorlab.summary.summary import unavailable_note
 
 SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
 TRACE_WIDTH = 1
@@ -226,6 +227,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         layout.addWidget(self.bars, stretch=1)
         self.sensor_table = SensorTable(self.session.rings.placements)
         layout.addWidget(self.sensor_table)
+        # Which measures the sensors worn cannot give (a pelvis-only walk has no thigh
+        # angles): said once, as the report says it.
+        self.unavailable_note = QtWidgets.QLabel(
+            unavailable_note({"unavailable": self.session.analyzer.unavailable}) or ""
+        )
+        self.unavailable_note.setWordWrap(True)
+        self.unavailable_note.setVisible(bool(self.unavailable_note.text()))
+        layout.addWidget(self.unavailable_note)
         self.event_log = QtWidgets.QPlainTextEdit()
         self.event_log.setReadOnly(True)
         self.event_log.setMaximumBlockCount(200)
