@@ -3,6 +3,7 @@ no standing at all, and any subset of the three sensors; all against simulated t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from dataclasses import replace
@@ -12,10 +13,12 @@ import pytest
 
 from sensorlab.errors import InputError
 from sensorlab.processing.pipeline import SessionAnalyzer, analyze
+from sensorlab.session import Session
 from sensorlab.simulate import SCENARIOS
 from sensorlab.simulate.scenarios import ASYMMETRIC_STEP_UPS, _sensors
 from sensorlab.simulate.step_up import simulate_step_ups
 from sensorlab.simulate.walk import WalkSettings, simulate_walk
+from sensorlab.sources.replay import ReplaySource
 from sensorlab.summary.outputs import write_outputs
 from tests.test_pipeline_streaming import assert_same_records, time_ordered_blocks
 
@@ -98,20 +101,45 @@ def test_standing_only_at_the_end_of_a_walk():
     assert np.abs(_step_drop_errors(analysis, session.truth)).max() < 1.0
 
 
+def _streamed(recording, seed):
+    analyzer = SessionAnalyzer(recording.meta, source=recording.source)
+    now = -np.inf
+    for block in time_ordered_blocks(recording, np.random.default_rng(seed)):
+        now = max(now, float(block.t_s[-1]))
+        analyzer.update([block], now_t_s=now)
+    return analyzer.finish()
+
+
 def test_late_standing_streams_like_batch():
     session = _step_ups(2, standing_start_s=0.4, set_pause_s=6.0)
     recording = _with_span(session.recording, None)
     batch = analyze(recording)
-    analyzer = SessionAnalyzer(recording.meta, source=recording.source)
-    now = -np.inf
-    for block in time_ordered_blocks(recording, np.random.default_rng(7)):
-        now = max(now, float(block.t_s[-1]))
-        analyzer.update([block], now_t_s=now)
-    streamed = analyzer.finish()
+    streamed = _streamed(recording, 7)
     assert_same_records(streamed.reps, batch.reps)
     np.testing.assert_allclose(
         streamed.kinematics.pelvis_obliquity_deg, batch.kinematics.pelvis_obliquity_deg, atol=1e-9
     )
+
+
+def test_calibration_from_movement_streams_like_batch():
+    recording = _with_span(_walk(3, standing_start_s=0.3, standing_end_s=0.3).recording, None)
+    batch = analyze(recording)
+    assert {c.method for c in batch.calibration.values()} == {"movement"}
+    assert_same_records(_streamed(recording, 8).steps, batch.steps)
+
+
+def test_a_replay_without_a_calibration_span_writes_every_output(tmp_path):
+    """The live path (replay through a Session) of the issue-13 crash."""
+    recording = _with_span(SCENARIOS["walk_asymmetric"](1).recording, None)
+    session = Session(ReplaySource(recording, speed=None))
+
+    async def run():
+        return [event async for event in session.events()]
+
+    asyncio.run(run())
+    outputs = write_outputs(session.analysis, tmp_path)
+    assert outputs.summary["gait"]["cadence_spm"] > 90
+    assert outputs.summary["duration_s"] == pytest.approx(analyze(recording).duration_s)
 
 
 def test_step_ups_without_standing_calibrate_on_the_pauses():

@@ -293,6 +293,7 @@ class SessionAnalyzer:
         self._static_rows: tuple[int, int] | None = None
         self._reference_rows: tuple[int, int] | None = None
         self._span_problem: str | None = None  # why the sidecar's span was not used
+        self._searched_rows = 0  # rows when quiet standing was last looked for
         self._estimators: dict[str, OrientationEstimator] = {}
         self._ahrs_rows = 0
         self._rows_seen = 0
@@ -544,6 +545,11 @@ class SessionAnalyzer:
                 f"the sidecar's calibration span {span[0]:.2f}-{span[1]:.2f} s is not quiet "
                 f"standing ({problem})"
             )
+        if not decided and rows - self._searched_rows < round(0.5 * self.rate_hz):
+            # Look again every half second of data: a live session may wait minutes for
+            # standing, and a span found later is the same span.
+            return False
+        self._searched_rows = rows
         found = self._detect_still_span(min(rows, search_rows))
         if (found is None or not found.complete) and not decided:
             return False
