@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sensorlab.io.writer import write_atomically
 from sensorlab.processing.symmetry import robinson_si_pct, side_stats
 from sensorlab.records import RepResult, SessionAnalysis, StepResult
 from sensorlab.summary.metrics import (
@@ -276,11 +277,13 @@ def write_summary(summary: dict, path: str | Path) -> Path:
     summary : dict
         As returned by :func:`build_summary`.
     path : str or Path
-        Output file (usually ``summary.json``); parent folders are created.
+        Output file (usually ``summary.json``); parent folders are created. Written
+        atomically (:func:`~sensorlab.io.writer.write_atomically`): a failed write leaves
+        any earlier file as it was, never a truncated one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(summary_to_json(summary), encoding="utf-8")
+    text = summary_to_json(summary)
+    write_atomically(path, lambda handle: handle.write(text))
     return path
 
 
