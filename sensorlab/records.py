@@ -229,6 +229,8 @@ class SensorQuality:
         Measured median sampling rate, Hz.
     nominal_rate_hz : float or None
         The sidecar's rate, Hz.
+    non_finite : int
+        Samples removed because an acc or gyro value was NaN or infinite.
     """
 
     placement: str
@@ -237,6 +239,7 @@ class SensorQuality:
     dropped: int
     rate_hz: float
     nominal_rate_hz: float | None = None
+    non_finite: int = 0
 
 
 @dataclass(frozen=True)

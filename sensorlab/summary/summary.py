@@ -137,6 +137,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
             "lost": None,
             "lost_pct": None,
             "dropped": None,
+            "non_finite": None,
             "rate_hz": None,
             "nominal_rate_hz": None,
         }
@@ -147,6 +148,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
                 lost=int(q.lost),
                 lost_pct=round_or_none(100.0 * q.lost / expected, 2) if expected else None,
                 dropped=int(q.dropped),
+                non_finite=int(q.non_finite),
                 rate_hz=round_or_none(q.rate_hz, 2),
                 nominal_rate_hz=round_or_none(q.nominal_rate_hz, 2),
             )
@@ -198,7 +200,7 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
           ``step_time_s`` repeats ``gait.step_time_s``;
         - ``steps[i].step_time_s``; ``gait``: ``step_regularity``,
           ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
-        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``,
+        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``, ``non_finite``,
           ``rate_hz``, ``nominal_rate_hz``, ``calibration_quality`` (0..1),
           ``mount_correction_deg``, ``notes``;
         - ``warnings``: the analysis's warnings, then the summary's own (no reps or
