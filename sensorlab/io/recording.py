@@ -30,7 +30,14 @@ import pandas as pd
 
 from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS
-from sensorlab.io.csv_table import CsvTable, parse_table, raw_lines, read_header, split_fields
+from sensorlab.io.csv_table import (
+    CsvTable,
+    check_text,
+    parse_table,
+    raw_lines,
+    read_header,
+    split_fields,
+)
 from sensorlab.io.csv_table import tail as file_tail
 from sensorlab.io.naming import canonical_column, suggest_column, suggest_placement
 from sensorlab.io.sidecar import read_sidecar
@@ -79,13 +86,15 @@ def read_recording(
     ------
     InputError
         When nothing sensible can be read: no file, an empty file or a header without
-        rows, missing required columns (with the closest existing name), no usable row, or
-        an invalid sidecar (bad JSON, a wrong type, a left-handed or malformed mount).
+        rows, a binary file (NUL bytes), a line over 131,072 bytes, bytes that are not
+        UTF-8, missing required columns (with the closest existing name), no usable row,
+        or an invalid sidecar (bad JSON, a wrong type, a left-handed or malformed mount).
     """
     path = Path(csv_path)
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path and the file name")
     meta, warnings = _read_meta(path, sidecar_path)
+    check_text(path)  # binary, huge-line or non-UTF-8 files end here, in bounded memory
     header = read_header(path)
     names = _check_header(path, header, warnings)
     table = parse_table(path, names, NUMERIC_REQUIRED)
