@@ -41,7 +41,13 @@ from sensorlab.io.csv_table import (
 from sensorlab.io.csv_table import tail as file_tail
 from sensorlab.io.naming import canonical_column, suggest_column, suggest_placement
 from sensorlab.io.sidecar import read_sidecar
-from sensorlab.io.unit_check import acc_unit, gyro_evidence, gyro_unit, quiet_acc
+from sensorlab.io.unit_check import (
+    acc_unit,
+    decide_acc_unit,
+    decide_gyro_unit,
+    gyro_evidence,
+    quiet_acc,
+)
 from sensorlab.io.writer import write_recording
 from sensorlab.records import ImuChunk, Recording, SessionMeta
 from sensorlab.units import GRAVITY_M_S2, STANDARD_GRAVITY_M_S2
@@ -348,17 +354,16 @@ def _build_chunks(
         first_lines[name] = int(table.row_lines[first])
         t_s = cols.t[index]
         _check_time_order(path, name, t_s, lines, warnings)
-        acc = _acc_to_m_s2(path, name, t_s, _gather(cols.acc, index), warnings)
-        gyr = _gyr_to_rad_s(path, name, t_s, acc, _gather(cols.gyr, index), warnings)
         chunks[name] = ImuChunk(
             placement=name,
             t_s=t_s,
-            acc_m_s2=acc,
-            gyr_rad_s=gyr,
+            acc_m_s2=_gather(cols.acc, index),
+            gyr_rad_s=_gather(cols.gyr, index),
             seq=optional.seq(name, index, lines),
             device_t_s=optional.device_t(index),
             extra=optional.extra(index),
         )
+    _convert_units(path, chunks, warnings)
     return chunks, first_lines
 
 
@@ -472,46 +477,82 @@ def _check_time_order(
     )
 
 
-def _acc_to_m_s2(
-    path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, warnings: list[str]
-) -> np.ndarray:
-    quiet = quiet_acc(t_s, acc)
-    unit = acc_unit(quiet)
-    if unit == "g":
-        warnings.append(
-            f"{path}: sensor {sensor!r}: acc_x..acc_z look like g, not m/s^2 (median |acc| "
-            f"{quiet.magnitude:.3f} in the quietest second, t = {quiet.t_start_s:.1f} to "
-            f"{quiet.t_end_s:.1f} s; at rest it is about {GRAVITY_M_S2} in m/s^2); converted "
-            f"to m/s^2 (x {STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to "
-            "silence this"
-        )
-        acc *= STANDARD_GRAVITY_M_S2  # acc is this reader's own copy
-        return acc
-    if unit is None and quiet is not None:
-        warnings.append(
-            f"{path}: sensor {sensor!r}: the median |acc| in the quietest second (t = "
-            f"{quiet.t_start_s:.1f} to {quiet.t_end_s:.1f} s) is {quiet.magnitude:.3g}, but at "
-            f"rest it should be about {GRAVITY_M_S2} m/s^2; kept as it is; check that "
-            "acc_x..acc_z are the accelerometer in m/s^2 and the sensor works"
-        )
-    return acc
+def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str]) -> None:
+    """Convert the file's acc to m/s^2 and gyro to rad/s, in place, one unit per file.
 
-
-def _gyr_to_rad_s(
-    path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, warnings
-) -> np.ndarray:
-    evidence = gyro_evidence(t_s, acc, gyr)
-    if gyro_unit(evidence) == "rad/s":
-        warnings.append(
-            f"{path}: sensor {sensor!r}: gyr_x..gyr_z look like rad/s, not deg/s (over "
-            f"{evidence.stretches} stretches where gravity's direction turns by a median "
-            f"{np.degrees(evidence.turn_rad):.0f} deg, integrating them as rad/s follows it to "
-            f"within {np.degrees(evidence.error_rad_s_rad):.0f} deg, as deg/s only to within "
-            f"{np.degrees(evidence.error_deg_s_rad):.0f} deg); read them as rad/s. Write the "
-            "gyroscope in deg/s to silence this"
+    The units are decided from the evidence of all sensors together
+    (:func:`~sensorlab.io.unit_check.decide_acc_unit`, :func:`decide_gyro_unit`): the
+    most confident sensors decide, and a sensor too still or too brisk to tell alone is
+    read like the others (otherwise a pelvis in rad/s would be read as deg/s, 57 times
+    too small, next to thighs found to be in rad/s). A sensor whose own clear evidence
+    contradicts the decision is named in a warning.
+    """
+    quiet = {name: quiet_acc(c.t_s, c.acc_m_s2) for name, c in chunks.items()}
+    acc = decide_acc_unit(quiet)
+    if acc.unit == "g":
+        shown = ", ".join(
+            f"{name} {quiet[name].magnitude:.3f} at t = {quiet[name].t_start_s:.1f} to "
+            f"{quiet[name].t_end_s:.1f} s"
+            for name in acc.deciders
         )
-        return gyr
-    return np.deg2rad(gyr, out=gyr)  # gyr is this reader's own copy
+        warnings.append(
+            f"{path}: acc_x..acc_z look like g, not m/s^2 (median |acc| in the quietest "
+            f"second: {shown}; at rest it is about {GRAVITY_M_S2} in m/s^2); one file has one "
+            f"unit, so every sensor's accelerometer was converted to m/s^2 (x "
+            f"{STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to silence this"
+        )
+        for chunk in chunks.values():
+            np.multiply(chunk.acc_m_s2, STANDARD_GRAVITY_M_S2, out=chunk.acc_m_s2)  # own arrays
+    file_unit = acc.unit or "m/s^2"
+    for name in acc.dissenters:
+        warnings.append(
+            f"{path}: sensor {name!r}: its own |acc| at rest ({quiet[name].magnitude:.3g}, t = "
+            f"{quiet[name].t_start_s:.1f} to {quiet[name].t_end_s:.1f} s) looks like "
+            f"{'m/s^2' if file_unit == 'g' else 'g'}, unlike {', '.join(acc.deciders)} "
+            f"({file_unit}); it was read in {file_unit} with them (one file has one unit), so "
+            "its numbers are likely wrong: check how this sensor was exported"
+        )
+    for name, window in quiet.items():
+        if window is not None and acc_unit(window) is None:
+            warnings.append(
+                f"{path}: sensor {name!r}: the median |acc| in the quietest second (t = "
+                f"{window.t_start_s:.1f} to {window.t_end_s:.1f} s) is {window.magnitude:.3g} "
+                f"({file_unit}), but at rest it should be about "
+                f"{'1' if file_unit == 'g' else GRAVITY_M_S2} {file_unit}; kept as it is; "
+                "check that acc_x..acc_z are the accelerometer and the sensor works"
+            )
+    evidence = {name: gyro_evidence(c.t_s, c.acc_m_s2, c.gyr_rad_s) for name, c in chunks.items()}
+    gyro = decide_gyro_unit(evidence)
+    if gyro.unit == "rad/s":
+        shown = "; ".join(
+            f"{name}: over {evidence[name].stretches} stretches where gravity's direction "
+            f"turns by a median {np.degrees(evidence[name].turn_rad):.0f} deg, integrating as "
+            f"rad/s follows it to within {np.degrees(evidence[name].error_rad_s_rad):.0f} deg, "
+            f"as deg/s only to within {np.degrees(evidence[name].error_deg_s_rad):.0f} deg"
+            for name in gyro.deciders
+        )
+        unclear = [n for n in chunks if n not in gyro.deciders and n not in gyro.dissenters]
+        also = f"; {', '.join(unclear)}: no clear evidence alone, read the same way" * bool(unclear)
+        warnings.append(
+            f"{path}: gyr_x..gyr_z look like rad/s, not deg/s ({shown}); one file has one "
+            f"unit, so every sensor's gyroscope was read as rad/s{also}. Write the gyroscope "
+            "in deg/s to silence this"
+        )
+    else:
+        for chunk in chunks.values():
+            np.deg2rad(chunk.gyr_rad_s, out=chunk.gyr_rad_s)  # the reader's own arrays
+    file_gyro = gyro.unit or "deg/s"
+    for name in gyro.dissenters:
+        own = evidence[name]
+        warnings.append(
+            f"{path}: sensor {name!r}: its own gyroscope looks like "
+            f"{'deg/s' if file_gyro == 'rad/s' else 'rad/s'} (integrated as deg/s it follows "
+            f"gravity's turns to within {np.degrees(own.error_deg_s_rad):.0f} deg, as rad/s "
+            f"to within {np.degrees(own.error_rad_s_rad):.0f} deg), unlike "
+            f"{', '.join(gyro.deciders)} ({file_gyro}); it was read in "
+            f"{file_gyro} with them (one file has one unit), so its angles are likely wrong: "
+            "check how this sensor was exported"
+        )
 
 
 def _check_names(
