@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,15 @@ NUMERIC_EXTRAS = re.compile(r"^(mag_[xyz]|quat_[wxyz])$")
 
 MAX_LISTED = 5
 """How many examples (lines, cells) a warning lists."""
+RESTART_BACK_S = 1.0
+"""A sensor's time stepping back by more than this, seconds, and going on from there for
+:data:`RESTART_RUN` samples is a clock restart (two takes in one file); a late or
+repeated sample is within a few hundred ms, and one stray time is followed by the old
+clock again."""
+RESTART_RUN = 20
+RATE_TOLERANCE = 0.1
+"""Relative difference between the sidecar's rate and the measured one that is reported
+(and the measured one used): clocks drift by well under 1 %, losses leave the median alone."""
 
 
 __all__ = ["read_recording", "write_recording"]
@@ -113,6 +123,7 @@ def read_recording(
     keep = _select_rows(path, table, columns, warnings)
     chunks, first_lines = _build_chunks(path, table, columns, keep, warnings)
     _check_names(path, chunks, first_lines, meta, warnings)
+    meta = _check_rates(path, chunks, first_lines, meta, warnings)
     return Recording(source=path.name, meta=meta, chunks=chunks, warnings=warnings)
 
 
@@ -349,10 +360,17 @@ def _build_chunks(
             groups.append((int(index[0]), name, index))
     optional = _OptionalColumns(path, table, warnings)
     chunks, first_lines = {}, {}
+    restarts = []
     for first, name, index in sorted(groups, key=lambda group: group[0]):
         lines = table.row_lines[index]
         first_lines[name] = int(table.row_lines[first])
         t_s = cols.t[index]
+        restart = _clock_restart(t_s)
+        if restart is not None:
+            restarts.append(
+                (int(lines[restart]), name, float(t_s[restart - 1]), float(t_s[restart]))
+            )
+            continue
         _check_time_order(path, name, t_s, lines, warnings)
         chunks[name] = ImuChunk(
             placement=name,
@@ -363,8 +381,69 @@ def _build_chunks(
             device_t_s=optional.device_t(index),
             extra=optional.extra(index),
         )
+    if restarts:
+        raise _restart_error(path, sorted(restarts))
     _convert_units(path, chunks, warnings)
     return chunks, first_lines
+
+
+def _clock_restart(t_s: np.ndarray) -> int | None:
+    """Index of the first sample after a clock restart, or None (see :data:`RESTART_BACK_S`)."""
+    for k in np.flatnonzero(np.diff(t_s) < -RESTART_BACK_S).tolist():
+        after = t_s[k + 1 : k + 1 + RESTART_RUN]
+        if after.size >= min(RESTART_RUN, 2) and bool(np.all(after < t_s[k] - RESTART_BACK_S)):
+            return k + 1
+    return None
+
+
+def _restart_error(path: Path, restarts: list[tuple[int, str, float, float]]) -> InputError:
+    """Refuse a file whose sensor clocks restart: two takes joined in one file.
+
+    Not analysed take by take: the sidecar (calibration span, marks) describes one time
+    axis and nothing says which take it belongs to, and the takes' samples would be
+    merged onto one grid; split files get one analysis each, with their own sidecar.
+    """
+    line, name, before, after = restarts[0]
+    others = ", ".join(f"{n} at line {k}" for k, n, _, _ in restarts[1:])
+    also = f" (also {others})" if others else ""
+    return InputError(
+        f"{path}:{line}: sensor {name!r}: the time goes back from {before:.3f} s to "
+        f"{after:.3f} s{also}: the clock restarted, so this file holds two takes joined "
+        f"together (their times overlap and cannot be analysed as one session). Split it "
+        f"at line {line}: head -n {line - 1} '{path}' > take1.csv and "
+        f"(head -n 1 '{path}'; tail -n +{line} '{path}') > take2.csv, copy the sidecar "
+        "to take1.json and take2.json (fix each one's calibration span and events), and "
+        "analyse each take"
+    )
+
+
+def _check_rates(
+    path: Path,
+    chunks: dict[str, ImuChunk],
+    first_lines: dict[str, int],
+    meta: SessionMeta,
+    warnings: list[str],
+) -> SessionMeta:
+    """Warn about a sidecar rate the data contradicts; the meta with measured rates there."""
+    sensors = dict(meta.sensors)
+    for name, chunk in chunks.items():
+        info = sensors.get(name)
+        if info is None or info.rate_hz is None or len(chunk) < 3:
+            continue
+        steps = np.diff(chunk.t_s)
+        steps = steps[steps > 0]
+        if steps.size < 2:
+            continue
+        measured = 1.0 / float(np.median(steps))
+        if abs(measured / info.rate_hz - 1.0) <= RATE_TOLERANCE:
+            continue
+        warnings.append(
+            f"{path}:{first_lines[name]}: sensor {name!r}: the sidecar says {info.rate_hz:g} Hz "
+            f"but the samples come at {measured:.4g} Hz (median interval of t); using "
+            f"{measured:.4g} Hz. Fix sensors.{name}.rate_hz in the sidecar to silence this"
+        )
+        sensors[name] = replace(info, rate_hz=measured)
+    return replace(meta, sensors=sensors) if sensors != meta.sensors else meta
 
 
 def _gather(columns: list[np.ndarray], index: np.ndarray) -> np.ndarray:
