@@ -160,3 +160,12 @@ def test_simulate_refuses_to_overwrite_a_recording(tmp_path, capsys):
 def test_simulate_wants_a_csv_name(tmp_path, capsys):
     assert main(["simulate", "--out", str(tmp_path / "sim.txt")]) == 2
     assert "give a file name ending in .csv" in capsys.readouterr().err
+
+
+def test_a_refused_run_leaves_no_output_folder_behind(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\0" * 64)
+    out = tmp_path / "new" / "out"
+    assert main(["analyze", str(bad), "--out", str(out), "-q"]) == 2
+    assert "binary file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]

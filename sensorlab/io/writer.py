@@ -242,29 +242,27 @@ def _why(error: OSError) -> str:
 
 
 def check_output_dir(out_dir: Path, option: str = "--out") -> None:
-    """Make sure ``out_dir`` is a folder that can be written, before any work is done.
+    """Make sure ``out_dir`` can be created and written, before any work is done.
 
-    Creates the folder (and its parents) if needed, then creates and removes a probe
-    file in it: permissions, a read-only file system or a file in the way are found
-    this way, whoever runs the command (``os.access`` is always true for root).
+    Creates and removes a probe folder in ``out_dir``, or in its nearest existing parent
+    when it does not exist yet (so a refused run leaves nothing behind): permissions, a
+    read-only file system or a file in the way are found this way, whoever runs the
+    command (``os.access`` is always true for root).
 
     Raises
     ------
     InputError
-        ``out_dir`` (or a parent) is an existing file, or the folder cannot be created
-        or written; the message names it, says why and how to fix it.
+        ``out_dir`` (or a parent) is an existing file, or nothing can be created there;
+        the message names it, says why and how to fix it.
     """
-    for folder in (out_dir, *out_dir.parents):
-        if folder.exists() and not folder.is_dir():
-            what = "that" if folder == out_dir else str(folder)
-            raise InputError(
-                f"{option} {out_dir}: {what} is a file, not a folder; give a folder for the "
-                f"outputs (e.g. {option} {out_dir.with_suffix('')}_out)"
-            )
+    existing = next(folder for folder in (out_dir, *out_dir.parents) if folder.exists())
+    if not existing.is_dir():
+        what = "that" if existing == out_dir else str(existing)
+        raise InputError(
+            f"{option} {out_dir}: {what} is a file, not a folder; give a folder for the "
+            f"outputs (e.g. {option} {out_dir.with_suffix('')}_out)"
+        )
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        descriptor, probe = tempfile.mkstemp(dir=out_dir, prefix=".sensorlab-probe.")
-        os.close(descriptor)
-        os.unlink(probe)
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".sensorlab-probe."))
     except OSError as error:
         raise InputError(f"{option} {out_dir}: cannot write there {_why(error)}") from None
