@@ -238,8 +238,12 @@ writes summary.json, report.html and reps.csv to --out.
 
 
 def _live(args: argparse.Namespace) -> int:
+    from sensorlab.io.writer import check_output_dir
     from sensorlab.live.app import LiveOptions, run_live
 
+    check_output_dir(Path(args.out))  # written when the window closes: know it now
+    if args.record:
+        _check_new_recording(Path(args.record), "--record")
     return run_live(
         LiveOptions(
             source=args.source,
@@ -511,8 +515,11 @@ def _record_source(args: argparse.Namespace):
 def _record(args: argparse.Namespace) -> int:
     import asyncio
 
+    from sensorlab.io.writer import check_output_dir
+
     out = Path(args.out)
     _check_new_recording(out)
+    check_output_dir(out.parent)
     _check_virtual_speed(args)
     source = _record_source(args)
     with _bluetooth_errors():

@@ -169,3 +169,22 @@ def test_a_refused_run_leaves_no_output_folder_behind(tmp_path, capsys):
     assert main(["analyze", str(bad), "--out", str(out), "-q"]) == 2
     assert "binary file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+@pytest.mark.parametrize("command", ["replay", "live", "record", "simulate --live"])
+def test_every_command_checks_where_it_writes_before_it_starts(
+    command, step_up_csv, tmp_path, capsys
+):
+    a_file = tmp_path / "taken"
+    a_file.write_text("not a folder")
+    argv = {
+        "replay": ["replay", str(step_up_csv), "--speed", "max", "--out", str(a_file)],
+        "live": ["live", "--source", "sim", "--duration", "1", "--out", str(a_file)],
+        "record": ["record", "--virtual", "sim", "--out", str(a_file / "new.csv")],
+        "simulate --live": ["simulate", "--live", "--out", str(a_file / "new.csv")],
+    }[command]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "is a file, not a folder" in captured.err and "Traceback" not in captured.err
+    assert "streaming" not in captured.out and "connecting" not in captured.out
+    assert a_file.read_text() == "not a folder"
