@@ -34,13 +34,15 @@ left_thigh, right_thigh. Writes DIR/summary.json, DIR/report.html and DIR/reps.c
 def _analyze(args: argparse.Namespace) -> int:
     from sensorlab.io.recording import read_recording
     from sensorlab.io.writer import check_output_dir
-    from sensorlab.processing.pipeline import SessionAnalyzer
-    from sensorlab.summary.outputs import write_outputs
-    from sensorlab.summary.text import format_text_summary
 
     started = time.perf_counter()
     check_output_dir(Path(args.out))  # before the analysis, not after minutes of it
     recording = read_recording(Path(args.recording))
+    # The analysis and report stack (about 150 MB) only once the file is known to be good.
+    from sensorlab.processing.pipeline import SessionAnalyzer
+    from sensorlab.summary.outputs import write_outputs
+    from sensorlab.summary.text import format_text_summary
+
     analyzer = SessionAnalyzer(recording.meta, args.activity, source=recording.source)
     analyzer.warnings.extend(recording.warnings)
     _feed_with_progress(analyzer, recording, show=not args.quiet)
