@@ -188,3 +188,21 @@ def test_every_command_checks_where_it_writes_before_it_starts(
     assert "is a file, not a folder" in captured.err and "Traceback" not in captured.err
     assert "streaming" not in captured.out and "connecting" not in captured.out
     assert a_file.read_text() == "not a folder"
+
+
+def test_a_permission_error_while_writing_is_a_clear_error(
+    step_up_csv, tmp_path, capsys, monkeypatch
+):
+    """The folder passed the check, then a write is refused (permissions changed, an
+    ACL, a network share): the file and the fix are named, nothing is half written."""
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(writer.tempfile, "mkstemp", refused)
+    out = tmp_path / "out"
+    assert main(["analyze", str(step_up_csv), "--out", str(out), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert f"{out / 'summary.json'}: cannot write (Permission denied)" in error
+    assert "choose a folder you can write to" in error and "Traceback" not in error
+    assert not out.exists() or list(out.iterdir()) == []
