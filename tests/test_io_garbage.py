@@ -122,3 +122,14 @@ def test_text_in_another_encoding_names_the_line(tmp_path, capsys):
     assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 2
     error = capsys.readouterr().err
     assert f"{csv}:7: the file is not UTF-8 text" in error and "byte 0xe9" in error
+
+
+def test_a_huge_file_in_place_of_the_sidecar_is_refused_unread(tmp_path, capsys):
+    csv = tmp_path / "s.csv"
+    csv.write_text(HEADER + rows(50))
+    with csv.with_suffix(".json").open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)
+    assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 2
+    error = capsys.readouterr().err
+    assert f"{csv.with_suffix('.json')}: 104857600 bytes is not a sidecar" in error
+    assert "Traceback" not in error
