@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from sensorlab import __version__
@@ -32,12 +33,16 @@ left_thigh, right_thigh. Writes DIR/summary.json, DIR/report.html and DIR/reps.c
 
 def _analyze(args: argparse.Namespace) -> int:
     from sensorlab.io.recording import read_recording
+    from sensorlab.io.writer import check_output_dir
+
+    started = time.perf_counter()
+    check_output_dir(Path(args.out))  # before the analysis, not after minutes of it
+    recording = read_recording(Path(args.recording))
+    # The analysis and report stack (about 150 MB) only once the file is known to be good.
     from sensorlab.processing.pipeline import SessionAnalyzer
     from sensorlab.summary.outputs import write_outputs
     from sensorlab.summary.text import format_text_summary
 
-    started = time.perf_counter()
-    recording = read_recording(Path(args.recording))
     analyzer = SessionAnalyzer(recording.meta, args.activity, source=recording.source)
     analyzer.warnings.extend(recording.warnings)
     _feed_with_progress(analyzer, recording, show=not args.quiet)
@@ -85,25 +90,40 @@ def _simulated_session(args: argparse.Namespace):
     return name, make_scenario(name, args.seed, duration_s=args.duration, rate_hz=args.rate)
 
 
+def _check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:
+    """Refuse to overwrite a recording: ``out`` must be a new ``.csv`` name, and its
+    sidecar (and the files with the ``also`` suffixes) must not exist either."""
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"{option} {out}: give a file name ending in .csv")
+    for path in (out, out.with_suffix(".json"), *(out.with_suffix(x) for x in also)):
+        if path.exists():
+            raise InputError(
+                f"{path} exists; record to a new name (sensorlab never overwrites a recording)"
+            )
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from sensorlab.io.recording import write_recording
+    from sensorlab.io.writer import check_output_dir
     from sensorlab.simulate import write_truth
 
+    out = Path(args.out) if args.out else None
+    if out is None and not args.live:
+        raise InputError("give --out NEW.csv for the recording (or --live to stream it)")
+    if out is not None:  # like 'record': never overwrite, and know before simulating
+        _check_new_recording(out, also=(".truth.json",))
+        check_output_dir(out.parent, "--out")
     name, session = _simulated_session(args)
     truth = session.truth
     counts = f"{len(truth.reps)} reps" if truth.reps else f"{len(truth.steps)} steps"
     print(f"{name}, seed {args.seed}: {truth.duration_s:.0f} s, {counts}")
-    out = Path(args.out) if args.out else None
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
         write_truth(truth, out.with_suffix(".truth.json"))
     if args.live:
         from sensorlab.sources.simulated import SimulatedSource
 
         source = SimulatedSource.from_session(session, f"sim:{name}", speed=args.speed)
         return _run_session(source, args, record=out, report_dir=None)
-    if out is None:
-        raise InputError("give --out NEW.csv for the recording (or --live to stream it)")
     write_recording(session.recording, out)
     print(f"recording  {out} (+ {out.with_suffix('.json').name})")
     print(f"truth      {out.with_suffix('.truth.json')}")
@@ -111,8 +131,12 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from sensorlab.io.writer import check_output_dir
     from sensorlab.sources.replay import ReplaySource
 
+    check_output_dir(Path(args.out))
+    if args.record:
+        _check_new_recording(Path(args.record), "--record")
     source = ReplaySource.from_path(Path(args.recording), speed=args.speed)
     return _run_session(
         source, args, record=Path(args.record) if args.record else None, report_dir=Path(args.out)
@@ -216,8 +240,12 @@ writes summary.json, report.html and reps.csv to --out.
 
 
 def _live(args: argparse.Namespace) -> int:
+    from sensorlab.io.writer import check_output_dir
     from sensorlab.live.app import LiveOptions, run_live
 
+    check_output_dir(Path(args.out))  # written when the window closes: know it now
+    if args.record:
+        _check_new_recording(Path(args.record), "--record")
     return run_live(
         LiveOptions(
             source=args.source,
@@ -290,20 +318,99 @@ listed is off, out of range or connected to something else (a phone app).
 """
 
 
+NO_STACK_FIX = (
+    "sensorlab talks to Bluetooth through BlueZ over the D-Bus system bus. On Debian or "
+    "Ubuntu: 'sudo apt install bluez dbus', then 'sudo systemctl start dbus bluetooth' (in "
+    "a container without systemd: start 'dbus-daemon --system' and 'bluetoothd'); check "
+    "with 'bluetoothctl show'"
+)
+
+
 @contextlib.contextmanager
-def _bluetooth_errors():
-    """Bluetooth trouble that reaches the command (no adapter, Bluetooth off, BlueZ not
-    running) as an InputError; link problems with single sensors are handled below it."""
-    from bleak.exc import BleakError
+def _bluetooth_errors(virtual: str = "--virtual sim"):
+    """Bluetooth trouble that reaches the command as an InputError: no Bluetooth stack
+    (no D-Bus system bus, BlueZ not running), no adapter, Bluetooth off or not allowed;
+    link problems with single sensors are handled below it. ``virtual`` is the option
+    that tries the command without sensors, suggested in every message."""
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError
 
     try:
         yield
+    except BleakBluetoothNotAvailableError as exc:
+        raise InputError(_not_available_message(exc, virtual)) from exc
+    except BleakDBusError as exc:
+        if exc.dbus_error in (
+            "org.freedesktop.DBus.Error.ServiceUnknown",
+            "org.freedesktop.DBus.Error.NameHasNoOwner",
+        ):
+            raise InputError(
+                f"Bluetooth is not available: BlueZ (bluetoothd) is not running ({exc}). "
+                f"{NO_STACK_FIX}. To try sensorlab without sensors, add {virtual}"
+            ) from exc
+        raise InputError(_bleak_failed(exc, virtual)) from exc
     except BleakError as exc:
+        raise InputError(_bleak_failed(exc, virtual)) from exc
+    except (FileNotFoundError, ConnectionRefusedError, PermissionError) as exc:
+        if not _raised_by_bluetooth_stack(exc):
+            raise
+        if isinstance(exc, PermissionError):
+            raise InputError(
+                f"Bluetooth is not available: the D-Bus system bus refused the connection "
+                f"({exc.strerror}). Allow this user to use Bluetooth (on most systems: "
+                f"'sudo usermod -aG bluetooth $USER', then log in again), or add {virtual} to "
+                "try without sensors"
+            ) from exc
         raise InputError(
-            f"Bluetooth failed: {exc}. Check that Bluetooth is switched on and the adapter "
-            "is plugged in (on Linux: 'bluetoothctl show'); to try sensorlab without "
-            "sensors, add --virtual sim"
+            f"Bluetooth is not available: no D-Bus system bus to reach BlueZ ({exc.strerror}: "
+            "nothing listens at the system bus socket, usually /run/dbus/system_bus_socket). "
+            f"{NO_STACK_FIX}. To try sensorlab without sensors, add {virtual}"
         ) from exc
+
+
+def _bleak_failed(exc: Exception, virtual: str) -> str:
+    return (
+        f"Bluetooth failed: {exc}. Check that Bluetooth is switched on and the adapter "
+        "is plugged in (on Linux: 'bluetoothctl show'); to try sensorlab without "
+        f"sensors, add {virtual}"
+    )
+
+
+def _not_available_message(exc, virtual: str) -> str:
+    """What is missing, and the fix, for bleak's BleakBluetoothNotAvailableError."""
+    from bleak.exc import BleakBluetoothNotAvailableReason as Reason
+
+    fixes = {
+        Reason.NO_BLUETOOTH: (
+            "no Bluetooth adapter found: plug in a Bluetooth 4.0+ (BLE) adapter or enable "
+            "the built-in one ('rfkill unblock bluetooth'); 'bluetoothctl list' shows them"
+        ),
+        Reason.NO_BLE_CENTRAL_ROLE: (
+            "the Bluetooth adapter cannot act as a BLE central (a classic-only adapter): use "
+            "a Bluetooth 4.0+ (BLE) adapter"
+        ),
+        Reason.POWERED_OFF: (
+            "Bluetooth is switched off: switch it on ('bluetoothctl power on', or the "
+            "system's Bluetooth settings)"
+        ),
+    }
+    fix = fixes.get(
+        exc.reason,
+        "this user may not use Bluetooth: allow it (on most Linux systems: 'sudo usermod "
+        "-aG bluetooth $USER', then log in again)",
+    )
+    return (
+        f"Bluetooth is not available ({exc.args[0]}): {fix}; to try without sensors, add {virtual}"
+    )
+
+
+def _raised_by_bluetooth_stack(exc: BaseException) -> bool:
+    """Whether ``exc`` came from bleak or its D-Bus library (not from, e.g., a file of ours)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(
+        part in frame.filename.replace("\\", "/")
+        for frame in frames
+        for part in ("/bleak/", "/dbus_fast/", "/dbus_next/")
+    )
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -410,14 +517,11 @@ def _record_source(args: argparse.Namespace):
 def _record(args: argparse.Namespace) -> int:
     import asyncio
 
+    from sensorlab.io.writer import check_output_dir
+
     out = Path(args.out)
-    if out.suffix.lower() != ".csv":
-        raise InputError(f"--out {out}: give a file name ending in .csv")
-    for path in (out, out.with_suffix(".json")):
-        if path.exists():
-            raise InputError(
-                f"{path} exists; record to a new name (sensorlab never overwrites a recording)"
-            )
+    _check_new_recording(out)
+    check_output_dir(out.parent)
     _check_virtual_speed(args)
     source = _record_source(args)
     with _bluetooth_errors():
@@ -524,7 +628,7 @@ def _calibrate_device(args: argparse.Namespace) -> int:
     model = args.model
     if model is None and config is not None:
         model = next((s.model for s in config.sensors.values() if s.address == address), None)
-    with _bluetooth_errors():
+    with _bluetooth_errors("--virtual poses"):
         calibration = asyncio.run(_calibrate(args, address, model, config))
     saved = save_calibration(calibration, out_dir)
     _print_calibration(calibration)

@@ -235,6 +235,8 @@ class SensorQuality:
         Measured median sampling rate, Hz.
     nominal_rate_hz : float or None
         The sidecar's rate, Hz.
+    non_finite : int
+        Samples removed because an acc or gyro value was NaN or infinite.
     """
 
     placement: str
@@ -243,6 +245,7 @@ class SensorQuality:
     dropped: int
     rate_hz: float
     nominal_rate_hz: float | None = None
+    non_finite: int = 0
 
 
 @dataclass(frozen=True)

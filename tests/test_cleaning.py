@@ -199,12 +199,36 @@ def in_order_with_repeats(seed: int, n: int = 1500) -> ImuChunk:
     return make_chunk(t_s[index], seq=seq[index])
 
 
+def with_non_finite(chunk: ImuChunk, rng, fraction: float = 0.03) -> ImuChunk:
+    """A copy with NaN or +-inf in one acc or gyro cell of about ``fraction`` of samples."""
+    acc, gyr = chunk.acc_m_s2.copy(), chunk.gyr_rad_s.copy()
+    for row in np.flatnonzero(rng.random(len(chunk)) < fraction):
+        target = acc if rng.random() < 0.5 else gyr
+        target[row, rng.integers(3)] = rng.choice([np.nan, np.inf, -np.inf])
+    return ImuChunk(chunk.placement, chunk.t_s, acc, gyr, chunk.seq, chunk.device_t_s, chunk.extra)
+
+
+def test_non_finite_acc_or_gyro_samples_are_dropped_and_counted():
+    chunk = make_chunk(np.arange(10) * 0.01, seq=np.arange(10))
+    chunk.acc_m_s2[2, 1] = np.nan
+    chunk.gyr_rad_s[5, 0] = np.inf
+    chunk.gyr_rad_s[7, 2] = -np.inf
+    cleaner = SampleCleaner()
+    kept = cleaner.update(chunk)
+    np.testing.assert_array_equal(kept.extra["mag_x"], [0, 10, 30, 40, 60, 80, 90])
+    assert np.isfinite(kept.acc_m_s2).all() and np.isfinite(kept.gyr_rad_s).all()
+    assert cleaner.non_finite_ == 3 and cleaner.quality().non_finite == 3
+    assert cleaner.samples_ == 7 and cleaner.dropped_ == 0
+    assert cleaner.lost_ == 0  # the device delivered them: not a seq loss as well
+    assert cleaner.last_t_s_ == pytest.approx(0.09)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_random_chunk_sizes_give_the_batch_result(seed):
-    chunk = in_order_with_repeats(seed)
+    chunk = with_non_finite(in_order_with_repeats(seed), np.random.default_rng(200 + seed))
     batch = SampleCleaner()
     expected = batch.update(chunk)
-    assert batch.dropped_ > 0 and batch.lost_ > 0  # the data exercises both
+    assert batch.dropped_ > 0 and batch.lost_ > 0 and batch.non_finite_ > 0  # all exercised
 
     rng = np.random.default_rng(100 + seed)
     bounds = np.cumsum(rng.integers(1, 51, size=len(chunk)))
@@ -216,6 +240,7 @@ def test_random_chunk_sizes_give_the_batch_result(seed):
         np.testing.assert_array_equal(got[key], value, err_msg=key)
     assert streaming.samples_ == batch.samples_
     assert streaming.dropped_ == batch.dropped_
+    assert streaming.non_finite_ == batch.non_finite_
     assert streaming.lost_ == batch.lost_
     assert streaming.seq_resets_ == batch.seq_resets_
     assert streaming.rate_hz_ == batch.rate_hz_

@@ -11,6 +11,7 @@ at ``file:line:column``. Deciding what is bad, and saying so, is the reader's jo
 from __future__ import annotations
 
 import ast
+import codecs
 import csv
 import io
 import re
@@ -24,6 +25,12 @@ import pandas as pd
 from sensorlab.errors import InputError
 
 BOM = b"\xef\xbb\xbf"
+MAX_LINE_BYTES = 131_072
+"""Longest line accepted, bytes: the csv module's field limit, so no field the general
+parser meets can exceed it (a recording's rows are under 200 bytes)."""
+SCAN_BLOCK_BYTES = 1 << 23
+"""Bytes read at a time by :func:`check_text` (bounds its memory)."""
+EXAMPLE_HEADER = "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
 
 
 @dataclass
@@ -49,6 +56,115 @@ class CsvTable:
     diagnostic: bool = False
 
 
+def check_text(path: Path) -> None:
+    """Refuse, before any parser sees it, a file that is not line-based UTF-8 text.
+
+    One pass over the file in blocks of :data:`SCAN_BLOCK_BYTES` (memory stays bounded
+    whatever the size, and a binary file is usually refused on its first block): a NUL
+    byte, a line longer than :data:`MAX_LINE_BYTES` or bytes that are not UTF-8 stop it
+    with an :class:`InputError` naming the line and byte and saying what to do.
+
+    Raises
+    ------
+    InputError
+        On the first such problem.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_start, offset = 1, 0, 0
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(SCAN_BLOCK_BYTES):
+                data = np.frombuffer(block, dtype=np.uint8)
+                newlines = np.flatnonzero(data == ord("\n"))
+                _check_bytes(path, block, data, decoder, line, newlines, offset)
+                ends = offset + newlines
+                starts = np.concatenate([[line_start], ends[:-1] + 1])
+                long = np.flatnonzero(ends - starts > MAX_LINE_BYTES)
+                if long.size:
+                    k = int(long[0])
+                    raise _long_line_error(path, line + k, int(ends[k] - starts[k]))
+                if newlines.size:
+                    line += newlines.size
+                    line_start = int(ends[-1]) + 1
+                offset += len(block)
+                if offset - line_start > MAX_LINE_BYTES:
+                    raise _long_line_error(path, line, None)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(path, line, exc.reason) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
+
+
+def _check_bytes(
+    path: Path,
+    block: bytes,
+    data: np.ndarray,
+    decoder: codecs.IncrementalDecoder,
+    line: int,
+    newlines: np.ndarray,
+    offset: int,
+) -> None:
+    """Raise for the first NUL byte or non-UTF-8 byte of one block, whichever comes first."""
+    nul = np.flatnonzero(data == 0)
+    at = int(nul[0]) if nul.size else len(block)
+    reason = None
+    try:
+        decoder.decode(block)
+    except UnicodeDecodeError as exc:
+        # exc.start counts bytes held back from the block before (at most 3): clip.
+        if min(exc.start, len(block) - 1) < at:
+            at, reason = min(exc.start, len(block) - 1), exc.reason
+    if at == len(block):
+        return
+    where = line + int(np.searchsorted(newlines, at))
+    if where == 1 and _looks_binary(block[:4096]):
+        raise _binary_error(path, 1, offset + at)
+    if reason is not None:
+        raise _not_utf8(path, where, f"{reason}, byte {block[at]:#04x}")
+    raise _binary_error(path, where, offset + at)
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether the start of a file is binary: NUL or more than 1 % control bytes (other
+    than tab, line ends and form feed), which text never has."""
+    control = sum(byte < 9 or 13 < byte < 32 for byte in head)
+    return b"\0" in head or control > 0.01 * max(len(head), 1)
+
+
+def _binary_error(path: Path, line: int, offset: int) -> InputError:
+    if line == 1:
+        return InputError(
+            f"{path}: this is a binary file, not CSV text (from byte {offset}); a "
+            f"recording is a text CSV whose first line is '{EXAMPLE_HEADER}'; export the "
+            "session as CSV (a device's own log must be converted first), or check the path"
+        )
+    return InputError(
+        f"{path}:{line}: NUL bytes (binary data) inside the text from byte {offset} on, as "
+        "when a crash or power loss cut a recording short; nothing after them can be "
+        f"trusted. To analyse the {line - 1} line(s) before them: "
+        f"head -n {line - 1} '{path}' > fixed.csv"
+    )
+
+
+def _long_line_error(path: Path, line: int, length: int | None) -> InputError:
+    size = f"{length} bytes" if length is not None else f"over {MAX_LINE_BYTES} bytes"
+    return InputError(
+        f"{path}:{line}: line {line} is {size} long (the limit is {MAX_LINE_BYTES}; a "
+        "recording's rows are under 200): this is not a recording CSV, or its line ends "
+        "were lost (old Mac files end lines with CR only: convert them to LF); export "
+        "the session again as CSV with one row per sample"
+    )
+
+
+def _not_utf8(path: Path, line: int, detail: str) -> InputError:
+    return InputError(
+        f"{path}:{line}: the file is not UTF-8 text ({detail}); save or export it as UTF-8 "
+        "(most spreadsheet programs offer 'CSV UTF-8')"
+    )
+
+
 def read_header(path: Path) -> list[str]:
     """The header's column names, stripped of spaces (and of a BOM).
 
@@ -64,7 +180,7 @@ def read_header(path: Path) -> list[str]:
         raise encoding_error(path, exc) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
-    example = "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
+    example = EXAMPLE_HEADER
     if not first:
         raise InputError(
             f"{path}: the file is empty; a recording needs the header line '{example}' and "
@@ -79,19 +195,14 @@ def read_header(path: Path) -> list[str]:
 
 
 def encoding_error(path: Path, exc: UnicodeDecodeError) -> InputError:
-    """An :class:`InputError` for bytes that are not UTF-8, naming the line."""
-    where, detail = str(path), exc.reason
+    """An :class:`InputError` for bytes that are not UTF-8, naming the line (found by
+    :func:`check_text`, in bounded memory)."""
     try:
-        data = path.read_bytes()
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as own:
-        line = data.count(b"\n", 0, own.start) + 1
-        where = f"{path}:{line}"
-        detail = f"{own.reason}, byte {data[own.start]:#04x}"
-    except OSError:
-        pass
+        check_text(path)
+    except InputError as found:
+        return found
     return InputError(
-        f"{where}: the file is not UTF-8 text ({detail}); save or export it as UTF-8 "
+        f"{path}: the file is not UTF-8 text ({exc.reason}); save or export it as UTF-8 "
         "(most spreadsheet programs offer 'CSV UTF-8')"
     )
 

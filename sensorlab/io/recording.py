@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +31,24 @@ import pandas as pd
 
 from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS
-from sensorlab.io.csv_table import CsvTable, parse_table, raw_lines, read_header, split_fields
+from sensorlab.io.csv_table import (
+    CsvTable,
+    check_text,
+    parse_table,
+    raw_lines,
+    read_header,
+    split_fields,
+)
 from sensorlab.io.csv_table import tail as file_tail
 from sensorlab.io.naming import canonical_column, suggest_column, suggest_placement
 from sensorlab.io.sidecar import read_sidecar
-from sensorlab.io.unit_check import acc_unit, gyro_evidence, gyro_unit, quiet_acc
+from sensorlab.io.unit_check import (
+    acc_unit,
+    decide_acc_unit,
+    decide_gyro_unit,
+    gyro_evidence,
+    quiet_acc,
+)
 from sensorlab.io.writer import write_recording
 from sensorlab.records import ImuChunk, Recording, SessionMeta
 from sensorlab.units import GRAVITY_M_S2, STANDARD_GRAVITY_M_S2
@@ -51,6 +65,15 @@ NUMERIC_EXTRAS = re.compile(r"^(mag_[xyz]|quat_[wxyz])$")
 
 MAX_LISTED = 5
 """How many examples (lines, cells) a warning lists."""
+RESTART_BACK_S = 1.0
+"""A sensor's time stepping back by more than this, seconds, and going on from there for
+:data:`RESTART_RUN` samples is a clock restart (two takes in one file); a late or
+repeated sample is within a few hundred ms, and one stray time is followed by the old
+clock again."""
+RESTART_RUN = 20
+RATE_TOLERANCE = 0.1
+"""Relative difference between the sidecar's rate and the measured one that is reported
+(and the measured one used): clocks drift by well under 1 %, losses leave the median alone."""
 
 
 __all__ = ["read_recording", "write_recording"]
@@ -79,13 +102,15 @@ def read_recording(
     ------
     InputError
         When nothing sensible can be read: no file, an empty file or a header without
-        rows, missing required columns (with the closest existing name), no usable row, or
-        an invalid sidecar (bad JSON, a wrong type, a left-handed or malformed mount).
+        rows, a binary file (NUL bytes), a line over 131,072 bytes, bytes that are not
+        UTF-8, missing required columns (with the closest existing name), no usable row,
+        or an invalid sidecar (bad JSON, a wrong type, a left-handed or malformed mount).
     """
     path = Path(csv_path)
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path and the file name")
     meta, warnings = _read_meta(path, sidecar_path)
+    check_text(path)  # binary, huge-line or non-UTF-8 files end here, in bounded memory
     header = read_header(path)
     names = _check_header(path, header, warnings)
     table = parse_table(path, names, NUMERIC_REQUIRED)
@@ -98,6 +123,7 @@ def read_recording(
     keep = _select_rows(path, table, columns, warnings)
     chunks, first_lines = _build_chunks(path, table, columns, keep, warnings)
     _check_names(path, chunks, first_lines, meta, warnings)
+    meta = _check_rates(path, chunks, first_lines, meta, warnings)
     return Recording(source=path.name, meta=meta, chunks=chunks, warnings=warnings)
 
 
@@ -334,23 +360,90 @@ def _build_chunks(
             groups.append((int(index[0]), name, index))
     optional = _OptionalColumns(path, table, warnings)
     chunks, first_lines = {}, {}
+    restarts = []
     for first, name, index in sorted(groups, key=lambda group: group[0]):
         lines = table.row_lines[index]
         first_lines[name] = int(table.row_lines[first])
         t_s = cols.t[index]
+        restart = _clock_restart(t_s)
+        if restart is not None:
+            restarts.append(
+                (int(lines[restart]), name, float(t_s[restart - 1]), float(t_s[restart]))
+            )
+            continue
         _check_time_order(path, name, t_s, lines, warnings)
-        acc = _acc_to_m_s2(path, name, t_s, _gather(cols.acc, index), warnings)
-        gyr = _gyr_to_rad_s(path, name, t_s, acc, _gather(cols.gyr, index), warnings)
         chunks[name] = ImuChunk(
             placement=name,
             t_s=t_s,
-            acc_m_s2=acc,
-            gyr_rad_s=gyr,
+            acc_m_s2=_gather(cols.acc, index),
+            gyr_rad_s=_gather(cols.gyr, index),
             seq=optional.seq(name, index, lines),
             device_t_s=optional.device_t(index),
             extra=optional.extra(index),
         )
+    if restarts:
+        raise _restart_error(path, sorted(restarts))
+    _convert_units(path, chunks, warnings)
     return chunks, first_lines
+
+
+def _clock_restart(t_s: np.ndarray) -> int | None:
+    """Index of the first sample after a clock restart, or None (see :data:`RESTART_BACK_S`)."""
+    for k in np.flatnonzero(np.diff(t_s) < -RESTART_BACK_S).tolist():
+        after = t_s[k + 1 : k + 1 + RESTART_RUN]
+        if after.size >= min(RESTART_RUN, 2) and bool(np.all(after < t_s[k] - RESTART_BACK_S)):
+            return k + 1
+    return None
+
+
+def _restart_error(path: Path, restarts: list[tuple[int, str, float, float]]) -> InputError:
+    """Refuse a file whose sensor clocks restart: two takes joined in one file.
+
+    Not analysed take by take: the sidecar (calibration span, marks) describes one time
+    axis and nothing says which take it belongs to, and the takes' samples would be
+    merged onto one grid; split files get one analysis each, with their own sidecar.
+    """
+    line, name, before, after = restarts[0]
+    others = ", ".join(f"{n} at line {k}" for k, n, _, _ in restarts[1:])
+    also = f" (also {others})" if others else ""
+    return InputError(
+        f"{path}:{line}: sensor {name!r}: the time goes back from {before:.3f} s to "
+        f"{after:.3f} s{also}: the clock restarted, so this file holds two takes joined "
+        f"together (their times overlap and cannot be analysed as one session). Split it "
+        f"at line {line}: head -n {line - 1} '{path}' > take1.csv and "
+        f"(head -n 1 '{path}'; tail -n +{line} '{path}') > take2.csv, copy the sidecar "
+        "to take1.json and take2.json (fix each one's calibration span and events), and "
+        "analyse each take"
+    )
+
+
+def _check_rates(
+    path: Path,
+    chunks: dict[str, ImuChunk],
+    first_lines: dict[str, int],
+    meta: SessionMeta,
+    warnings: list[str],
+) -> SessionMeta:
+    """Warn about a sidecar rate the data contradicts; the meta with measured rates there."""
+    sensors = dict(meta.sensors)
+    for name, chunk in chunks.items():
+        info = sensors.get(name)
+        if info is None or info.rate_hz is None or len(chunk) < 3:
+            continue
+        steps = np.diff(chunk.t_s)
+        steps = steps[steps > 0]
+        if steps.size < 2:
+            continue
+        measured = 1.0 / float(np.median(steps))
+        if abs(measured / info.rate_hz - 1.0) <= RATE_TOLERANCE:
+            continue
+        warnings.append(
+            f"{path}:{first_lines[name]}: sensor {name!r}: the sidecar says {info.rate_hz:g} Hz "
+            f"but the samples come at {measured:.4g} Hz (median interval of t); using "
+            f"{measured:.4g} Hz. Fix sensors.{name}.rate_hz in the sidecar to silence this"
+        )
+        sensors[name] = replace(info, rate_hz=measured)
+    return replace(meta, sensors=sensors) if sensors != meta.sensors else meta
 
 
 def _gather(columns: list[np.ndarray], index: np.ndarray) -> np.ndarray:
@@ -463,46 +556,82 @@ def _check_time_order(
     )
 
 
-def _acc_to_m_s2(
-    path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, warnings: list[str]
-) -> np.ndarray:
-    quiet = quiet_acc(t_s, acc)
-    unit = acc_unit(quiet)
-    if unit == "g":
-        warnings.append(
-            f"{path}: sensor {sensor!r}: acc_x..acc_z look like g, not m/s^2 (median |acc| "
-            f"{quiet.magnitude:.3f} in the quietest second, t = {quiet.t_start_s:.1f} to "
-            f"{quiet.t_end_s:.1f} s; at rest it is about {GRAVITY_M_S2} in m/s^2); converted "
-            f"to m/s^2 (x {STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to "
-            "silence this"
-        )
-        acc *= STANDARD_GRAVITY_M_S2  # acc is this reader's own copy
-        return acc
-    if unit is None and quiet is not None:
-        warnings.append(
-            f"{path}: sensor {sensor!r}: the median |acc| in the quietest second (t = "
-            f"{quiet.t_start_s:.1f} to {quiet.t_end_s:.1f} s) is {quiet.magnitude:.3g}, but at "
-            f"rest it should be about {GRAVITY_M_S2} m/s^2; kept as it is; check that "
-            "acc_x..acc_z are the accelerometer in m/s^2 and the sensor works"
-        )
-    return acc
+def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str]) -> None:
+    """Convert the file's acc to m/s^2 and gyro to rad/s, in place, one unit per file.
 
-
-def _gyr_to_rad_s(
-    path: Path, sensor: str, t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, warnings
-) -> np.ndarray:
-    evidence = gyro_evidence(t_s, acc, gyr)
-    if gyro_unit(evidence) == "rad/s":
-        warnings.append(
-            f"{path}: sensor {sensor!r}: gyr_x..gyr_z look like rad/s, not deg/s (over "
-            f"{evidence.stretches} stretches where gravity's direction turns by a median "
-            f"{np.degrees(evidence.turn_rad):.0f} deg, integrating them as rad/s follows it to "
-            f"within {np.degrees(evidence.error_rad_s_rad):.0f} deg, as deg/s only to within "
-            f"{np.degrees(evidence.error_deg_s_rad):.0f} deg); read them as rad/s. Write the "
-            "gyroscope in deg/s to silence this"
+    The units are decided from the evidence of all sensors together
+    (:func:`~sensorlab.io.unit_check.decide_acc_unit`, :func:`decide_gyro_unit`): the
+    most confident sensors decide, and a sensor too still or too brisk to tell alone is
+    read like the others (otherwise a pelvis in rad/s would be read as deg/s, 57 times
+    too small, next to thighs found to be in rad/s). A sensor whose own clear evidence
+    contradicts the decision is named in a warning.
+    """
+    quiet = {name: quiet_acc(c.t_s, c.acc_m_s2) for name, c in chunks.items()}
+    acc = decide_acc_unit(quiet)
+    if acc.unit == "g":
+        shown = ", ".join(
+            f"{name} {quiet[name].magnitude:.3f} at t = {quiet[name].t_start_s:.1f} to "
+            f"{quiet[name].t_end_s:.1f} s"
+            for name in acc.deciders
         )
-        return gyr
-    return np.deg2rad(gyr, out=gyr)  # gyr is this reader's own copy
+        warnings.append(
+            f"{path}: acc_x..acc_z look like g, not m/s^2 (median |acc| in the quietest "
+            f"second: {shown}; at rest it is about {GRAVITY_M_S2} in m/s^2); one file has one "
+            f"unit, so every sensor's accelerometer was converted to m/s^2 (x "
+            f"{STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to silence this"
+        )
+        for chunk in chunks.values():
+            np.multiply(chunk.acc_m_s2, STANDARD_GRAVITY_M_S2, out=chunk.acc_m_s2)  # own arrays
+    file_unit = acc.unit or "m/s^2"
+    for name in acc.dissenters:
+        warnings.append(
+            f"{path}: sensor {name!r}: its own |acc| at rest ({quiet[name].magnitude:.3g}, t = "
+            f"{quiet[name].t_start_s:.1f} to {quiet[name].t_end_s:.1f} s) looks like "
+            f"{'m/s^2' if file_unit == 'g' else 'g'}, unlike {', '.join(acc.deciders)} "
+            f"({file_unit}); it was read in {file_unit} with them (one file has one unit), so "
+            "its numbers are likely wrong: check how this sensor was exported"
+        )
+    for name, window in quiet.items():
+        if window is not None and acc_unit(window) is None:
+            warnings.append(
+                f"{path}: sensor {name!r}: the median |acc| in the quietest second (t = "
+                f"{window.t_start_s:.1f} to {window.t_end_s:.1f} s) is {window.magnitude:.3g} "
+                f"({file_unit}), but at rest it should be about "
+                f"{'1' if file_unit == 'g' else GRAVITY_M_S2} {file_unit}; kept as it is; "
+                "check that acc_x..acc_z are the accelerometer and the sensor works"
+            )
+    evidence = {name: gyro_evidence(c.t_s, c.acc_m_s2, c.gyr_rad_s) for name, c in chunks.items()}
+    gyro = decide_gyro_unit(evidence)
+    if gyro.unit == "rad/s":
+        shown = "; ".join(
+            f"{name}: over {evidence[name].stretches} stretches where gravity's direction "
+            f"turns by a median {np.degrees(evidence[name].turn_rad):.0f} deg, integrating as "
+            f"rad/s follows it to within {np.degrees(evidence[name].error_rad_s_rad):.0f} deg, "
+            f"as deg/s only to within {np.degrees(evidence[name].error_deg_s_rad):.0f} deg"
+            for name in gyro.deciders
+        )
+        unclear = [n for n in chunks if n not in gyro.deciders and n not in gyro.dissenters]
+        also = f"; {', '.join(unclear)}: no clear evidence alone, read the same way" * bool(unclear)
+        warnings.append(
+            f"{path}: gyr_x..gyr_z look like rad/s, not deg/s ({shown}); one file has one "
+            f"unit, so every sensor's gyroscope was read as rad/s{also}. Write the gyroscope "
+            "in deg/s to silence this"
+        )
+    else:
+        for chunk in chunks.values():
+            np.deg2rad(chunk.gyr_rad_s, out=chunk.gyr_rad_s)  # the reader's own arrays
+    file_gyro = gyro.unit or "deg/s"
+    for name in gyro.dissenters:
+        own = evidence[name]
+        warnings.append(
+            f"{path}: sensor {name!r}: its own gyroscope looks like "
+            f"{'deg/s' if file_gyro == 'rad/s' else 'rad/s'} (integrated as deg/s it follows "
+            f"gravity's turns to within {np.degrees(own.error_deg_s_rad):.0f} deg, as rad/s "
+            f"to within {np.degrees(own.error_rad_s_rad):.0f} deg), unlike "
+            f"{', '.join(gyro.deciders)} ({file_gyro}); it was read in "
+            f"{file_gyro} with them (one file has one unit), so its angles are likely wrong: "
+            "check how this sensor was exported"
+        )
 
 
 def _check_names(

@@ -23,6 +23,9 @@ FORMAT_VERSION = 1
 
 _TEXT_FIELDS = ("started_at", "activity", "subject", "notes")
 _SENSOR_FIELDS = ("model", "address", "rate_hz", "mount")
+MAX_SIDECAR_BYTES = 16 * 2**20
+"""Largest sidecar read, bytes (one with thousands of marks is under 1 MiB): a bigger file
+is refused before it is read into memory."""
 _CALIBRATION_FIELDS = ("static_start_s", "static_end_s")
 _EXAMPLE_MOUNT = '{"x": "up", "y": "left", "z": "backward"}'
 
@@ -76,6 +79,13 @@ def read_sidecar(path: Path) -> tuple[SessionMeta, list[str]]:
         right-handed mapping of axes to anatomical directions.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_SIDECAR_BYTES:
+            raise InputError(
+                f"{path}: {size} bytes is not a sidecar (they are a few kB, at most "
+                f"{MAX_SIDECAR_BYTES // 2**20} MiB); check that the file next to the CSV is the "
+                "recording's JSON sidecar, or give the right one"
+            )
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(

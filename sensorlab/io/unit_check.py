@@ -287,3 +287,99 @@ def gyro_unit(
     if rad < ratio * deg and rad < ratio * turn:
         return "rad/s"
     return None
+
+
+@dataclass(frozen=True)
+class UnitDecision:
+    """One unit for a whole file, decided from the evidence of all its sensors.
+
+    Attributes
+    ----------
+    unit : str or None
+        The unit the file is in (``"g"``/``"m/s^2"`` or ``"deg/s"``/``"rad/s"``); ``None``
+        when no sensor gives clear evidence (the contract's unit is kept).
+    deciders : tuple of str
+        Sensors whose own evidence agrees with ``unit``.
+    dissenters : tuple of str
+        Sensors whose own clear evidence points to the other unit (they are read in
+        ``unit`` all the same: one file has one unit).
+    """
+
+    unit: str | None
+    deciders: tuple[str, ...] = ()
+    dissenters: tuple[str, ...] = ()
+
+
+def _decide(votes: dict[str, tuple[str, float]]) -> UnitDecision:
+    """The unit with the larger summed confidence among sensors with a clear answer."""
+    if not votes:
+        return UnitDecision(None)
+    totals: dict[str, float] = {}
+    for unit, confidence in votes.values():
+        totals[unit] = totals.get(unit, 0.0) + confidence
+    unit = max(totals, key=lambda name: totals[name])
+    return UnitDecision(
+        unit,
+        tuple(name for name, (said, _) in votes.items() if said == unit),
+        tuple(name for name, (said, _) in votes.items() if said != unit),
+    )
+
+
+def decide_acc_unit(quiet: dict[str, QuietAcc | None]) -> UnitDecision:
+    """The file's accelerometer unit from every sensor's quietest window.
+
+    Each sensor with a clear answer (:func:`acc_unit`) votes with its confidence, how
+    much closer (in log ratio) its resting ``|acc|`` is to the chosen unit's gravity
+    (1 or 9.81) than to the other's; the larger sum wins.
+
+    Parameters
+    ----------
+    quiet : dict of str to QuietAcc or None
+        Per sensor, from :func:`quiet_acc`.
+
+    Returns
+    -------
+    UnitDecision
+    """
+    votes = {}
+    for name, window in quiet.items():
+        unit = acc_unit(window)
+        if unit is None or window is None:
+            continue
+        to_g = abs(np.log(window.magnitude))
+        to_m_s2 = abs(np.log(window.magnitude / 9.81))
+        votes[name] = (unit, float(abs(to_g - to_m_s2)))
+    return _decide(votes)
+
+
+def decide_gyro_unit(
+    evidence: dict[str, GyroEvidence], settings: UnitCheckSettings = DEFAULT_UNIT_CHECK
+) -> UnitDecision:
+    """The file's gyroscope unit from every sensor's evidence.
+
+    Each sensor with a clear answer (:func:`gyro_unit`) votes with its confidence, the log
+    ratio of the other unit's error to its unit's error; the larger sum wins. A sensor
+    that turns too little or too briskly to tell alone (often the pelvis) is read in the
+    unit the others decide.
+
+    Parameters
+    ----------
+    evidence : dict of str to GyroEvidence
+        Per sensor, from :func:`gyro_evidence`.
+    settings : UnitCheckSettings
+        Thresholds of :func:`gyro_unit`.
+
+    Returns
+    -------
+    UnitDecision
+    """
+    votes = {}
+    for name, seen in evidence.items():
+        unit = gyro_unit(seen, settings)
+        if unit is None:
+            continue
+        mine, other = seen.error_deg_s_rad, seen.error_rad_s_rad
+        if unit == "rad/s":
+            mine, other = other, mine
+        votes[name] = (unit, float(np.log(other / max(mine, 1e-12))))
+    return _decide(votes)

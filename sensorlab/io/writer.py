@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sensorlab.errors import InputError
 from sensorlab.io.sidecar import sidecar_dict
 from sensorlab.records import ImuChunk, Recording, SessionMeta
 
@@ -210,3 +212,57 @@ def write_atomically(path: Path, write: Callable) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+_WRITE_FIXES = {
+    errno.ENOSPC: "the disk is full: free some space or choose a folder on another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space or choose another folder",
+    errno.EACCES: "permission denied: choose a folder you can write to (or fix its permissions)",
+    errno.EPERM: "not permitted: choose a folder you can write to (or fix its permissions)",
+    errno.EROFS: "the file system is read-only: choose a folder on a writable disk",
+    errno.ENOTDIR: "part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "a folder has that name: remove it or choose another path",
+}
+
+
+def write_error(path: Path, error: OSError) -> InputError:
+    """An :class:`~sensorlab.errors.InputError` for a failed write of ``path``.
+
+    Says which file could not be written, the system's reason and the fix (a full disk,
+    missing permission, a read-only file system...), so the command line reports it
+    without a traceback (exit status 2).
+    """
+    return InputError(f"{path}: cannot write {_why(error)}")
+
+
+def _why(error: OSError) -> str:
+    """``(the system's reason); what to do about it`` for a failed write."""
+    fix = _WRITE_FIXES.get(error.errno or 0, "check the path and the disk, then try again")
+    return f"({error.strerror or error}); {fix}"
+
+
+def check_output_dir(out_dir: Path, option: str = "--out") -> None:
+    """Make sure ``out_dir`` can be created and written, before any work is done.
+
+    Creates and removes a probe folder in ``out_dir``, or in its nearest existing parent
+    when it does not exist yet (so a refused run leaves nothing behind): permissions, a
+    read-only file system or a file in the way are found this way, whoever runs the
+    command (``os.access`` is always true for root).
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` (or a parent) is an existing file, or nothing can be created there;
+        the message names it, says why and how to fix it.
+    """
+    existing = next(folder for folder in (out_dir, *out_dir.parents) if folder.exists())
+    if not existing.is_dir():
+        what = "that" if existing == out_dir else str(existing)
+        raise InputError(
+            f"{option} {out_dir}: {what} is a file, not a folder; give a folder for the "
+            f"outputs (e.g. {option} {out_dir.with_suffix('')}_out)"
+        )
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".sensorlab-probe."))
+    except OSError as error:
+        raise InputError(f"{option} {out_dir}: cannot write there {_why(error)}") from None

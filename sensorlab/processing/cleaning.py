@@ -1,10 +1,17 @@
-"""Per-sensor sample cleaning: time order, duplicates, and losses from ``seq`` gaps.
+"""Per-sensor sample cleaning: time order, duplicates, non-finite values, and losses from
+``seq`` gaps.
 
 :class:`SampleCleaner` is a stateful streaming step (``update(chunk) -> chunk``): it sorts
 each chunk by time (stable), drops samples whose time is not later than the last one it
-emitted (duplicates and late arrivals, also across chunk boundaries), and counts samples
-missing according to gaps in the device counter ``seq``. Batch cleaning is one update
-with the whole recording (:func:`clean_chunk`).
+emitted (duplicates and late arrivals, also across chunk boundaries), drops and counts
+samples whose acc or gyro holds a NaN or an infinity (from a decoder, a calibration file or
+the API: one such value would otherwise poison every later grid row through the resampler's
+running sums), and counts samples missing according to gaps in the device counter ``seq``.
+Batch cleaning is one update with the whole recording (:func:`clean_chunk`).
+
+A non-finite sample still has a valid time and counter: it is taken out only after the
+time order and ``seq`` are accounted, so it moves the time on and is not counted again as a
+``seq`` loss; the analysis sees a gap of one sample where it was.
 
 Batch versus streaming
 ----------------------
@@ -75,6 +82,9 @@ class SampleCleaner:
     dropped_ : int
         Samples removed because their time was not later than the last emitted one
         (duplicates or out of order), or not a number.
+    non_finite_ : int
+        Samples removed because an acc or gyro value was NaN or infinite (their time was
+        valid and in order).
     lost_ : int
         Samples missing according to ``seq`` gaps between emitted samples.
     seq_resets_ : int
@@ -90,6 +100,7 @@ class SampleCleaner:
         self.placement_: str | None = None
         self.samples_ = 0
         self.dropped_ = 0
+        self.non_finite_ = 0
         self.lost_ = 0
         self.seq_resets_ = 0
         self.last_t_s_ = -np.inf
@@ -122,7 +133,8 @@ class SampleCleaner:
         Returns
         -------
         ImuChunk
-            The samples kept, in time order, strictly later than everything emitted before.
+            The samples kept, in time order, strictly later than everything emitted before,
+            every acc and gyro value finite.
 
         Raises
         ------
@@ -154,11 +166,17 @@ class SampleCleaner:
         if emitted.size:
             self._count_periods(emitted)
             self.last_t_s_ = float(emitted[-1])
-        self.samples_ += int(emitted.size)
         if kept.seq is None and emitted.size:
             self._last_seq = None  # samples without a counter break the chain
         elif kept.seq is not None:
             self._account_seq(np.asarray(kept.seq, dtype=np.int64))
+        if not (np.isfinite(kept.acc_m_s2).all() and np.isfinite(kept.gyr_rad_s).all()):
+            finite = np.isfinite(kept.acc_m_s2).all(axis=1) & np.isfinite(kept.gyr_rad_s).all(
+                axis=1
+            )
+            self.non_finite_ += int(finite.size - np.count_nonzero(finite))
+            kept = kept.take(finite)
+        self.samples_ += len(kept)
         return kept
 
     def _count_periods(self, emitted: np.ndarray) -> None:
@@ -225,6 +243,7 @@ class SampleCleaner:
             samples=self.samples_,
             lost=self.lost_,
             dropped=self.dropped_,
+            non_finite=self.non_finite_,
             rate_hz=self.rate_hz_,
             nominal_rate_hz=nominal_rate_hz,
         )
@@ -251,7 +270,7 @@ def clean_chunk(
     cleaned : ImuChunk
         Sorted by time, duplicates removed.
     quality : SensorQuality
-        Samples kept, dropped and lost, and the measured median rate.
+        Samples kept, dropped, non-finite and lost, and the measured median rate.
     """
     cleaner = SampleCleaner(settings)
     cleaned = cleaner.update(chunk)

@@ -72,6 +72,7 @@ from sensorlab.processing.reps import (
     StepUpSettings,
     rep_metrics,
 )
+from sensorlab.processing.sensor_health import SensorHealthMonitor, check_health
 from sensorlab.processing.stillness import (
     DEFAULT_STILLNESS,
     StillnessSettings,
@@ -239,6 +240,7 @@ class _SensorGrid:
     """One sensor's values on the grid, from grid index ``k0``."""
 
     cleaner: SampleCleaner = field(default_factory=SampleCleaner)
+    health: SensorHealthMonitor = field(default_factory=SensorHealthMonitor)
     resampler: GridResampler | None = None
     pending: list[ImuChunk] = field(default_factory=list)
     values: Columns = field(default_factory=lambda: Columns(_RAW))
@@ -419,6 +421,7 @@ class SessionAnalyzer:
                 if sensor is None or len(chunk) == 0:
                     continue
                 cleaned = sensor.cleaner.update(chunk)
+                sensor.health.update(cleaned)
                 if len(cleaned):
                     self._resample(chunk.placement, sensor, [cleaned])
             if now_t_s is not None:
@@ -970,6 +973,8 @@ class SessionAnalyzer:
             sensors = {p: s for p, s in self._sensors.items() if p not in missing}
             self._use_placements(tuple(sensors))
             self._sensors = sensors
+        health = {placement: sensor.health for placement, sensor in self._sensors.items()}
+        self.warnings.extend(check_health(health, self.source or "session"))
         for placement, sensor in self._sensors.items():
             if sensor.resampler is None and sensor.pending:
                 info = self.meta.sensors.get(placement)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sensorlab.io.writer import check_output_dir, write_error
 from sensorlab.records import SessionAnalysis
 from sensorlab.summary.report import write_report
 from sensorlab.summary.summary import build_summary, write_summary
@@ -45,16 +46,28 @@ def write_outputs(
         The analysed session.
     out_dir : str or Path
         Output folder, created if needed; existing files of the same names are replaced.
+        Each file is written atomically, so a failed write (a full disk) leaves the
+        earlier file or none, never a truncated one.
     started_at : str, optional
         ISO 8601 session start from the sidecar (``SessionMeta.started_at``), shown in the
         report and written as ``started_at`` in the summary.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file or cannot be written, or a write failed (a full disk,
+        permissions): the message names the file and the fix.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out)
     summary = build_summary(analysis, started_at=started_at)
-    return SessionOutputs(
-        summary=summary,
-        summary_path=write_summary(summary, out / SUMMARY_NAME),
-        table_path=write_reps_csv(analysis, out / TABLE_NAME),
-        report_path=write_report(analysis, summary, out / REPORT_NAME),
-    )
+    path = out / SUMMARY_NAME
+    try:
+        summary_path = write_summary(summary, path)
+        path = out / TABLE_NAME
+        table_path = write_reps_csv(analysis, path)
+        path = out / REPORT_NAME
+        report_path = write_report(analysis, summary, path)
+    except OSError as error:
+        raise write_error(path, error) from None
+    return SessionOutputs(summary, summary_path, table_path, report_path)

@@ -16,6 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from sensorlab import __version__
+from sensorlab.io.writer import write_atomically
 from sensorlab.records import SessionAnalysis
 from sensorlab.summary.figures import (
     average_shape_figure,
@@ -725,9 +726,11 @@ def write_report(analysis: SessionAnalysis, summary: dict, path: str | Path) -> 
     summary : dict
         Its summary, from :func:`sensorlab.summary.summary.build_summary`.
     path : str or Path
-        Output file (usually ``report.html``); parent folders are created.
+        Output file (usually ``report.html``); parent folders are created. Written
+        atomically (:func:`~sensorlab.io.writer.write_atomically`): a failed write leaves
+        any earlier file as it was, never a truncated one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(analysis, summary), encoding="utf-8")
+    text = render_report(analysis, summary)
+    write_atomically(path, lambda handle: handle.write(text))
     return path

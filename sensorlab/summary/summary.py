@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sensorlab.io.writer import write_atomically
 from sensorlab.processing.symmetry import robinson_si_pct, side_stats
 from sensorlab.records import RepResult, SessionAnalysis, StepResult
 from sensorlab.summary.metrics import (
@@ -136,6 +137,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
             "lost": None,
             "lost_pct": None,
             "dropped": None,
+            "non_finite": None,
             "rate_hz": None,
             "nominal_rate_hz": None,
         }
@@ -146,6 +148,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
                 lost=int(q.lost),
                 lost_pct=round_or_none(100.0 * q.lost / expected, 2) if expected else None,
                 dropped=int(q.dropped),
+                non_finite=int(q.non_finite),
                 rate_hz=round_or_none(q.rate_hz, 2),
                 nominal_rate_hz=round_or_none(q.nominal_rate_hz, 2),
             )
@@ -198,7 +201,7 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
           ``step_time_s`` repeats ``gait.step_time_s``;
         - ``steps[i].step_time_s``; ``gait``: ``step_regularity``,
           ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
-        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``,
+        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``, ``non_finite``,
           ``rate_hz``, ``nominal_rate_hz``, ``calibration_quality`` (0..1),
           ``mount_correction_deg``, ``notes``;
         - ``warnings``: the analysis's warnings, then the summary's own (no reps or
@@ -302,11 +305,13 @@ def write_summary(summary: dict, path: str | Path) -> Path:
     summary : dict
         As returned by :func:`build_summary`.
     path : str or Path
-        Output file (usually ``summary.json``); parent folders are created.
+        Output file (usually ``summary.json``); parent folders are created. Written
+        atomically (:func:`~sensorlab.io.writer.write_atomically`): a failed write leaves
+        any earlier file as it was, never a truncated one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(summary_to_json(summary), encoding="utf-8")
+    text = summary_to_json(summary)
+    write_atomically(path, lambda handle: handle.write(text))
     return path
 
 

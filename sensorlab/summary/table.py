@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from sensorlab.io.writer import write_atomically
 from sensorlab.records import SessionAnalysis
 from sensorlab.summary.metrics import (
     ANGLE_DECIMALS,
@@ -88,13 +89,17 @@ def write_reps_csv(analysis: SessionAnalysis, path: str | Path) -> Path:
         The analysed session.
     path : str or Path
         Output file (usually ``reps.csv``); parent folders are created. A session
-        without reps or steps gives a header-only file.
+        without reps or steps gives a header-only file. Written atomically
+        (:func:`~sensorlab.io.writer.write_atomically`): a failed write leaves any earlier
+        file as it was, never a truncated one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     columns, rows = table_rows(analysis)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
+
+    def write(handle) -> None:
+        writer = csv.writer(handle)
         writer.writerow(columns)
         writer.writerows([["" if v is None else v for v in row] for row in rows])
+
+    write_atomically(path, write)
     return path
