@@ -101,6 +101,7 @@ KINEMATICS_COLUMNS = (
     "right_thigh_adduction_deg",
     "pelvis_rate_dps",
     "pelvis_vertical_acc_m_s2",
+    "pelvis_forward_acc_m_s2",
     "data_gap",
 )
 _RAW = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z", "bridged")
@@ -668,6 +669,13 @@ class SessionAnalyzer:
         heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
         acc, gyr = self._raw("pelvis", lo, hi)
+        # Forward acceleration: the world-horizontal specific force along the pelvis's
+        # horizontal heading (gravity has no horizontal part; the contact detector uses it).
+        acc_horizontal = rotate_to_world(quaternions["pelvis"], acc, horizontal_only=True)
+        forward_norm = np.sqrt(forward[:, 0] * forward[:, 0] + forward[:, 1] * forward[:, 1])
+        columns["pelvis_forward_acc_m_s2"] = (
+            acc_horizontal[:, 0] * forward[:, 0] + acc_horizontal[:, 1] * forward[:, 1]
+        ) / forward_norm
         bias = self._static["pelvis"].gyro_bias_rad_s
         rate = gyr - bias
         columns["pelvis_rate_dps"] = np.degrees(np.sqrt(np.add.reduce(rate * rate, axis=1)))
