@@ -137,12 +137,15 @@ class GaussianSmoother:
 
 def _refined(values: np.ndarray, i: int) -> float:
     """Fractional index of the maximum at ``i``: the vertex of a parabola through it and
-    its neighbours (``i`` itself at an edge or where the curve is not concave)."""
+    its neighbours, within half a sample of ``i`` (``i`` itself at an edge or where the
+    curve is not concave; at the edge of a search window ``i`` need not be a local
+    maximum, and the vertex of a nearly flat parabola can lie far away)."""
     if i <= 0 or i >= values.size - 1:
         return float(i)
     y0, y1, y2 = values[i - 1], values[i], values[i + 1]
     curvature = y0 - 2 * y1 + y2
-    return i + (0.5 * (y0 - y2) / curvature if curvature < 0 else 0.0)
+    offset = 0.5 * (y0 - y2) / curvature if curvature < 0 else 0.0
+    return i + min(max(offset, -0.5), 0.5)
 
 
 class PeakPicker:
