@@ -182,8 +182,10 @@ def pelvis_kinematics(
 ) -> PelvisKinematics:
     """Kinematics of a pelvis-only recording with the pipeline's own stages.
 
-    A stand-in for ``SessionAnalyzer`` until it accepts pelvis-only recordings (switch
-    the callers to ``analyze(recording, activity="walk").kinematics`` then). Stages as in
+    A stand-in for ``SessionAnalyzer`` until it accepts pelvis-only recordings; then
+    ``analyze(recording, activity="walk").steps`` give the contacts (``t``, ``side``)
+    that :func:`detect` gives from these columns (``AnalysisSettings(gait=...)`` for other
+    detector settings), and this function can go. Stages as in
     the pipeline: :class:`SampleCleaner`, :class:`GridResampler`, the first quiet span of
     :func:`still_mask`/:func:`first_still_span` (anywhere in the recording), its
     :func:`static_pose`, :func:`calibrate_sensor` with the sidecar mount and the movement

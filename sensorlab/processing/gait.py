@@ -247,6 +247,10 @@ class InitialContactDetector:
     Without thighs, a candidate's side waits for the next candidate of its run (or the
     run's end), and the first contacts of a run for ``min_bout_steps`` candidates: the
     side is judged against the neighbours' changes, as consecutive steps alternate.
+    Caveat: the side and the pelvic drop per side then come from the same signal. A
+    walker whose pelvis does not drop on the swing side (a lean over the stance leg
+    can lift it) gets swapped sides, and the drops land on the wrong legs; a report of
+    a pelvis-only walk should say that its sides are inferred.
 
     Measured (``benchmarks/ipol_gait.py``: real Xsens MTw at L5, 60 trials of 10 healthy
     adults, 2112 heel strikes from foot sensors, hand-checked; pelvis only; matched
