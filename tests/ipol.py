@@ -43,7 +43,7 @@ from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import DEFAULT_GAIT, GaitSettings, InitialContactDetector
 from sensorlab.processing.orientation import OrientationEstimator, rotate_to_world, up_in_sensor
 from sensorlab.processing.pipeline import DEFAULT_ANALYSIS, KINEMATICS_COLUMNS, AnalysisSettings
-from sensorlab.processing.stillness import first_still_span, still_mask
+from sensorlab.processing.stillness import StillSpan, first_still_span, still_mask
 from sensorlab.processing.timebase import GridResampler
 from sensorlab.records import ImuChunk, Recording, SensorInfo, SessionMeta
 
@@ -186,8 +186,8 @@ def pelvis_kinematics(
     ``analyze(recording, activity="walk").steps`` give the contacts (``t``, ``side``)
     that :func:`detect` gives from these columns (``AnalysisSettings(gait=...)`` for other
     detector settings), and this function can go. Stages as in
-    the pipeline: :class:`SampleCleaner`, :class:`GridResampler`, the first quiet span of
-    :func:`still_mask`/:func:`first_still_span` (anywhere in the recording), its
+    the pipeline: :class:`SampleCleaner`, :class:`GridResampler`, the sidecar's quiet
+    span or the first of :func:`still_mask`/:func:`first_still_span` (anywhere), its
     :func:`static_pose`, :func:`calibrate_sensor` with the sidecar mount and the movement
     after the span as heading evidence, and the Fusion :class:`OrientationEstimator`
     started from the static pose at the first sample (the orientation carried back to the
@@ -208,21 +208,25 @@ def pelvis_kinematics(
     acc, gyr, bridged = values[:, :3], values[:, 3:6], values[:, 6] > 0.5
     valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
 
-    span = None
-    # The pipeline's thresholds first; then (17-1: 1.6 s of quiet standing) shorter and
-    # twice as tolerant, where the pipeline would today refuse the recording.
     strict = settings.stillness
     relaxed_settings = replace(
         strict, acc_std_m_s2=2 * strict.acc_std_m_s2, gyr_dps=2 * strict.gyr_dps, min_duration_s=1.5
     )
-    for stillness in (strict, relaxed_settings):
-        mask = still_mask(t_s[valid], acc[valid], gyr[valid], stillness)
-        span = first_still_span([(t_s[valid], mask)], stillness)
-        if span is not None:
-            break
+    relaxed = False
+    span = None
+    if recording.meta.calibration_span_s is not None:  # the sidecar's span, as the pipeline
+        span = StillSpan(*recording.meta.calibration_span_s, complete=True)
+    else:
+        # The pipeline's thresholds first; then (17-1: 1.6 s of quiet standing) shorter
+        # and twice as tolerant, where the pipeline would today refuse the recording.
+        for stillness in (strict, relaxed_settings):
+            mask = still_mask(t_s[valid], acc[valid], gyr[valid], stillness)
+            span = first_still_span([(t_s[valid], mask)], stillness)
+            if span is not None:
+                relaxed = stillness is relaxed_settings
+                break
     if span is None:
         raise ValueError(f"{recording.source}: no quiet standing, even with relaxed thresholds")
-    relaxed = stillness is relaxed_settings
     inside = valid & (t_s >= span.start_s) & (t_s <= span.end_s)
     pose = static_pose(t_s[inside], acc[inside], gyr[inside], (span.start_s, span.end_s))
     estimator = OrientationEstimator(

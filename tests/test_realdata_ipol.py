@@ -25,6 +25,7 @@ import pytest
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import DEFAULT_GAIT
 from sensorlab.processing.pipeline import SessionAnalyzer
+from sensorlab.records import Recording
 from sensorlab.simulate import SCENARIOS
 
 F1_MIN = 0.92
@@ -186,6 +187,29 @@ def test_simulated_contacts_and_sides(name, seed, thighs):
     errors, right = errors_and_sides(session, t_s, sides)
     assert np.abs(errors).max() <= 0.030, np.round(errors, 3)
     assert right.all(), right
+
+
+def test_the_harness_computes_the_pipelines_pelvis_signals():
+    """``ipol.pelvis_kinematics`` on the pelvis alone gives what SessionAnalyzer gives with
+    all three sensors (which differs only in the pelvis heading, from the thighs)."""
+    session, columns = simulated_kinematics("walk_symmetric", 1)
+    recording = session.recording
+    pelvis = Recording(recording.source, recording.meta, {"pelvis": recording.chunks["pelvis"]})
+    harness = ipol.pelvis_kinematics(pelvis)
+    assert not harness.relaxed_stillness
+    assert harness.still_span_s == recording.meta.calibration_span_s
+    first = round((columns["t_s"][0] - harness.columns["t_s"][0]) * RATE_HZ)
+    limits = {
+        "pelvis_vertical_acc_m_s2": 0.05,
+        "pelvis_forward_acc_m_s2": 0.15,
+        "pelvis_obliquity_deg": 0.1,
+        "pelvis_tilt_deg": 0.25,
+    }
+    for name, limit in limits.items():
+        ours = harness.columns[name][first : first + columns.size]
+        np.testing.assert_allclose(ours, columns[name][: ours.size], atol=limit, err_msg=name)
+    for name in THIGH_COLUMNS:
+        assert np.isnan(harness.columns[name]).all()
 
 
 def test_pelvis_only_contacts_do_not_depend_on_block_sizes():
