@@ -189,6 +189,30 @@ def test_simulated_contacts_and_sides(name, seed, thighs):
     assert right.all(), right
 
 
+def test_thighs_lost_mid_walk_hand_over_to_the_pelvis():
+    session, columns = simulated_kinematics("walk_asymmetric", 3)
+    lost = np.arange(columns.size) >= columns.size // 2
+    thighs_lost = {name: np.where(lost, np.nan, columns[name]) for name in THIGH_COLUMNS}
+    t_s, sides = ipol.detect(edited(columns, **thighs_lost))
+    assert abs(len(t_s) - len(session.truth.steps)) <= 1
+    errors, right = errors_and_sides(session, t_s, sides)
+    assert np.abs(errors).max() <= 0.030 and right.all()
+    assert np.count_nonzero(t_s > columns["t_s"][columns.size // 2] + 1.0) > 20
+
+
+def test_a_thigh_gap_at_one_contact_leaves_it_to_the_pelvis():
+    """One contact without thigh data (0.4 s gap) among thigh-judged ones is still found."""
+    session, columns = simulated_kinematics("walk_symmetric", 4)
+    whole = ipol.detect(columns)
+    gap = np.abs(columns["t_s"] - whole[0][len(whole[0]) // 2]) < 0.2
+    t_s, sides = ipol.detect(
+        edited(columns, **{name: np.where(gap, np.nan, columns[name]) for name in THIGH_COLUMNS})
+    )
+    np.testing.assert_array_equal(t_s, whole[0])
+    assert sides == whole[1]
+    assert errors_and_sides(session, t_s, sides)[1].all()
+
+
 def test_the_harness_computes_the_pipelines_pelvis_signals():
     """``ipol.pelvis_kinematics`` on the pelvis alone gives what SessionAnalyzer gives with
     all three sensors (which differs only in the pelvis heading, from the thighs)."""

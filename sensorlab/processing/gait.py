@@ -232,9 +232,10 @@ class InitialContactDetector:
        acceleration).
     3. **Walking and side**, with both thighs' columns present: the contact counts
        while both thighs swing, and the side is the thigh that flexed furthest just
-       before it. Where the thigh columns are NaN (a pelvis-only set-up, or lost
-       thighs), a peak counts in a run of ``min_bout_steps`` whose intervals are each at
-       most ``max_step_s``, and the side comes from the pelvis: after a left contact the
+       before it. Where the thigh columns are NaN (a pelvis-only set-up, or a thigh's
+       data lost around the contact), a peak counts in a run of ``min_bout_steps``
+       whose intervals are each at most ``max_step_s``, and the side comes from the
+       pelvis: after a left contact the
        right side of the pelvis drops (the contralateral drop of loading response), so
        the obliquity (right side lower +) rises over the next ``drop_window_s``.
        McCamley et al. took the side from the sign of the vertical angular rate;
@@ -281,9 +282,10 @@ class InitialContactDetector:
         self._first_row: int | None = None
         self._fed = 0
         self._pending: list[float] = []
-        # Pelvis-only run of candidates: (row, obliquity change) of its last members (those
-        # not yet reported and the one before them), its length, and how many were reported.
-        self._run: list[tuple[float, float]] = []
+        # The current run of candidates (each within max_step_s of the one before): its
+        # last members (those not yet reported and the one before them) as (row,
+        # obliquity change, the thighs' side or None), its length, how many were reported.
+        self._run: list[tuple[float, float, str | None]] = []
         self._run_length = 0
         self._reported = 0
 
@@ -322,64 +324,71 @@ class InitialContactDetector:
         return contacts
 
     def _judge(self, columns: Columns, row: float, swing: int) -> list[tuple[float, str]]:
-        """Contacts a candidate at ``row`` decides: itself with the thighs' side, or
-        (pelvis only) members of its run whose sides are now known."""
+        """Take a candidate at ``row`` into the run; returns the contacts now decided."""
         assert self._first_row is not None
         i = round(row)
         n = columns.size
         lo, hi = max(i - swing, self._first_row), min(i + swing + 1, n)
         left = columns["left_thigh_sagittal_deg"]
         right = columns["right_thigh_sagittal_deg"]
-        if np.isfinite(left[lo:hi]).any() and np.isfinite(right[lo:hi]).any():
+        # The leg reaching forward to land is the one that flexed furthest just before
+        # contact (an instant comparison fails when the other thigh is already swinging
+        # through); the thighs decide only with both whole over that time.
+        recent = slice(max(i - round(self.settings.reach_s * self.rate_hz), lo), i + 1)
+        thigh_side = None
+        if np.isfinite(left[recent]).all() and np.isfinite(right[recent]).all():
             left_range = np.nanmax(left[lo:hi]) - np.nanmin(left[lo:hi])
             right_range = np.nanmax(right[lo:hi]) - np.nanmin(right[lo:hi])
             if min(left_range, right_range) <= self.settings.swing_range_deg:
                 return []
-            # The leg reaching forward to land is the one that flexed furthest just
-            # before contact; an instant comparison fails when the other thigh is
-            # already swinging through.
-            recent = slice(max(i - round(self.settings.reach_s * self.rate_hz), lo), i + 1)
-            left_reach, right_reach = np.nanmax(left[recent]), np.nanmax(right[recent])
-            if np.isfinite(left_reach) and np.isfinite(right_reach):
-                return [(row, "left" if left_reach >= right_reach else "right")]
+            thigh_side = "left" if left[recent].max() >= right[recent].max() else "right"
         obliquity = columns["pelvis_obliquity_deg"]
         end = min(i + round(self.settings.drop_window_s * self.rate_hz), n - 1)
         drop = float(obliquity[end] - obliquity[i])
-        if not np.isfinite(drop):
-            return []  # no pelvis data to judge the side
+        if thigh_side is None and not np.isfinite(drop):
+            return []  # neither thighs nor pelvis data to judge the side
         released = []
         if self._run and row - self._run[-1][0] > self.settings.max_step_s * self.rate_hz:
             released = self._close_run()
-        self._run.append((row, drop))
+        self._run.append((row, drop if np.isfinite(drop) else 0.0, thigh_side))
         self._run_length += 1
-        if self._run_length >= self.settings.min_bout_steps:
-            # Every member but the newest now has both neighbours (or is the first).
-            first_new = len(self._run) - 1 - (self._run_length - 1 - self._reported)
-            released += self._sides(first_new, len(self._run) - 1)
-            self._reported = self._run_length - 1
-            self._run = self._run[-2:]
-        return released
+        return released + self._release(closing=False)
 
     def _close_run(self) -> list[tuple[float, str]]:
-        """End the current run: report its remaining members if it was long enough."""
-        released = []
-        if self._run_length >= self.settings.min_bout_steps:
-            first_new = len(self._run) - (self._run_length - self._reported)
-            released = self._sides(first_new, len(self._run))
+        """End the current run: report what is left of it."""
+        released = self._release(closing=True)
         self._run, self._run_length, self._reported = [], 0, 0
         return released
 
-    def _sides(self, lo: int, hi: int) -> list[tuple[float, str]]:
-        """Sides of run members ``lo:hi``: a left contact drops the right side of the
-        pelvis (obliquity rises), a right one the left; against the mean of its
-        neighbours' changes (0 where there is none), since consecutive steps alternate,
-        so a slow drift of the obliquity cancels out."""
+    def _release(self, closing: bool) -> list[tuple[float, str]]:
+        """Report the run's members whose sides are decided, in order.
+
+        A thigh-judged member is decided at once; a pelvis-judged one once the run has
+        ``min_bout_steps`` members and its next member is known (or the run is over;
+        in a run that ended shorter, pelvis-judged members are dropped). Its side: a left
+        contact drops the right side of the pelvis (obliquity rises), a right one the
+        left, judged against the mean change of its neighbours (0 where there is none),
+        as consecutive steps alternate, so a slow drift of the obliquity cancels out.
+        """
         out = []
-        for k in range(lo, hi):
-            previous = self._run[k - 1][1] if k > 0 else 0.0
-            following = self._run[k + 1][1] if k + 1 < len(self._run) else 0.0
-            contrast = self._run[k][1] - 0.5 * (previous + following)
-            out.append((self._run[k][0], "left" if contrast > 0 else "right"))
+        long_enough = self._run_length >= self.settings.min_bout_steps
+        k = len(self._run) - (self._run_length - self._reported)
+        while k < len(self._run):
+            row, drop, side = self._run[k]
+            following = self._run[k + 1][1] if k + 1 < len(self._run) else None
+            if side is None and not (long_enough and (closing or following is not None)):
+                if not closing:
+                    break
+            elif side is None:
+                previous = self._run[k - 1][1] if k > 0 else 0.0
+                contrast = drop - 0.5 * (previous + (following or 0.0))
+                side = "left" if contrast > 0 else "right"
+            if side is not None:
+                out.append((row, side))
+            self._reported += 1
+            k += 1
+        # Keep the last reported member: it is the next one's previous neighbour.
+        self._run = self._run[max(k - 1, 0) :]
         return out
 
 
