@@ -528,16 +528,28 @@ def test_walk_drops_and_heel_strikes_are_where_the_truth_says(exact_walk):
         # The stance side's thigh is near its flexion peak at contact.
         at_contact = np.argmin(np.abs(kin.t_s - step.t))
         assert kin.thigh_sagittal_deg(step.side)[at_contact] > 20.0
-    # Heel strikes: the vertical specific force of the sacrum peaks at every contact,
-    # including those of gait initiation and termination.
+    # Heel strikes, as a real L5 sensor shows them (see simulate/walk.py): the vertical
+    # specific force of the sacrum peaks heel_strike_delay_s after every contact, including
+    # those of gait initiation and termination, and the forward one one surge width
+    # before that, then brakes.
     ideal = replace(IDEAL_SENSOR_SETTINGS, rate_hz=500.0)
     session = simulate_walk(SHORT_WALK, ideal, seed=0)
     chunk = session.recording.chunks["pelvis"]
-    vertical = chunk.acc_m_s2[:, 0]  # nominal mount: the pelvis sensor's x points up
-    for step in truth.steps:
+    # nominal mount: the pelvis sensor's x points up, z backward
+    vertical, forward = chunk.acc_m_s2[:, 0], -chunk.acc_m_s2[:, 2]
+    delay_s = SHORT_WALK.heel_strike_delay_s
+    forward_peak_s = delay_s - SHORT_WALK.heel_strike_forward_sigma_s
+    for k, step in enumerate(truth.steps):
         near = np.abs(chunk.t_s - step.t) < 0.15
-        assert chunk.t_s[near][np.argmax(vertical[near])] == pytest.approx(step.t, abs=0.004)
+        vertical_peak = chunk.t_s[near][np.argmax(vertical[near])]
+        assert vertical_peak == pytest.approx(step.t + delay_s, abs=0.004)
         assert vertical[near].max() - GRAVITY_M_S2 > 4.0
+        before = (chunk.t_s > step.t - 0.1) & (chunk.t_s < step.t + delay_s)
+        surge_peak = chunk.t_s[before][np.argmax(forward[before])]
+        assert surge_peak == pytest.approx(step.t + forward_peak_s, abs=0.006)
+        if first <= k <= last:
+            after = (chunk.t_s > step.t) & (chunk.t_s < step.t + 0.15)
+            assert forward[after].min() < -0.8 * SHORT_WALK.heel_strike_forward_acc_m_s2
 
 
 # --- truth files and presets ----------------------------------------------------------

@@ -125,6 +125,7 @@ KINEMATICS_COLUMNS = (
     "right_thigh_adduction_deg",
     "pelvis_rate_dps",
     "pelvis_vertical_acc_m_s2",
+    "pelvis_forward_acc_m_s2",
     "data_gap",
 )
 _RAW = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z", "bridged")
@@ -867,7 +868,12 @@ class SessionAnalyzer:
         if "pelvis" in present:
             columns.update(self._pelvis_columns(lo, hi, quaternions["pelvis"], up_sensor[0]))
         else:
-            for name in ("pelvis_rotation_deg", "pelvis_rate_dps", "pelvis_vertical_acc_m_s2"):
+            for name in (
+                "pelvis_rotation_deg",
+                "pelvis_rate_dps",
+                "pelvis_vertical_acc_m_s2",
+                "pelvis_forward_acc_m_s2",
+            ):
                 columns[name] = np.full(hi - lo, np.nan)
         # Every flag is 0 or 1, so the sum is positive where any of them is set.
         flags = 0.0
@@ -880,7 +886,8 @@ class SessionAnalyzer:
     def _pelvis_columns(
         self, lo: int, hi: int, quaternions: np.ndarray, pelvis_up: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """Pelvis rotation, angular-rate norm and world-vertical acceleration, rows lo:hi."""
+        """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration,
+        rows lo:hi."""
         columns = {}
         forward = rotate_to_world(
             quaternions, self._calibration["pelvis"].sensor_to_segment[0], horizontal_only=True
@@ -888,6 +895,13 @@ class SessionAnalyzer:
         heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
         acc, gyr = self._raw("pelvis", lo, hi)
+        # Forward acceleration: the world-horizontal specific force along the pelvis's
+        # horizontal heading (gravity has no horizontal part; the contact detector uses it).
+        acc_horizontal = rotate_to_world(quaternions, acc, horizontal_only=True)
+        forward_norm = np.sqrt(forward[:, 0] * forward[:, 0] + forward[:, 1] * forward[:, 1])
+        columns["pelvis_forward_acc_m_s2"] = (
+            acc_horizontal[:, 0] * forward[:, 0] + acc_horizontal[:, 1] * forward[:, 1]
+        ) / forward_norm
         rate = gyr - self._static["pelvis"].gyro_bias_rad_s
         columns["pelvis_rate_dps"] = np.degrees(np.sqrt(np.add.reduce(rate * rate, axis=1)))
         # World-vertical specific force: up in the sensor frame (the rotation matrix's
