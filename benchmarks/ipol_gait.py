@@ -122,14 +122,14 @@ def main() -> None:
     names = ipol.trial_names()
     reference = sum(ipol.load_trial(n).contacts_s.size for n in names)
     subjects = sorted({ipol.subject_of(n) for n in names})
-    relaxed = [n for n in names if ipol.trial_kinematics(n).relaxed_stillness]
+    relaxed = [n for n in names if ipol.trial_kinematics(n).calibration_method != "standing"]
     print(
         f"IPOL lower-back dev set: {len(names)} trials, {len(subjects)} subjects, "
         f"{reference} reference heel strikes; contacts and heel strikes inside "
         "TrialBoundaries, matched one-to-one within +-100 ms"
     )
     if relaxed:
-        print(f"(calibrated on relaxed stillness thresholds: {', '.join(relaxed)})")
+        print(f"(no quiet standing of 2 s, calibrated on brief pauses: {', '.join(relaxed)})")
     print(HEADER)
     print(row("this detector", ipol.pool(run(this_detector, names))))
     print(row("this detector, U-turns left out", ipol.pool(run(this_detector, names, False))))

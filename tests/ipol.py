@@ -8,10 +8,9 @@ gait with inertial measurement units", IPOL 2023 (https://www.ipol.im/pub/art/20
 - :func:`load_trial`: one trial as the project's :class:`~sensorlab.records.Recording`
   (the L5 sensor as ``pelvis``, sidecar mount x up, y left, z backward) plus its
   hand-checked heel strikes as times.
-- :func:`pelvis_kinematics`: **a stand-in harness** for ``analyze(recording,
-  activity="walk")`` until ``SessionAnalyzer`` accepts pelvis-only recordings: the
-  kinematics columns computed with the pipeline's own stages (cleaning, grid, stillness,
-  ``static_pose``, ``calibrate_sensor``, ``OrientationEstimator``), thigh columns NaN.
+- :func:`pelvis_kinematics`: the pelvis alone through ``SessionAnalyzer`` (as
+  ``sensorlab analyze --activity walk``): its kinematics columns (thigh columns NaN) and
+  its analysis, whose steps are the contacts.
 - :func:`detect` and :func:`score`: the contacts and their agreement with the reference.
 
 Facts checked on the files (100 Hz, 10 subjects x 6 trials): event indices are
@@ -19,10 +18,9 @@ PacketCounter values (46 of the 60 lower-back files lose packets: up to 684 in a
 gaps up to 64 packets, so rows are not packets); the counter starts at 0 or 1 and does not wrap;
 11-1 repeats packet 308 (the pipeline's cleaner drops the duplicate);
 every trial has 4.1-6.7 s of standing before ``TrialBoundaries`` starts, but in 17-1 the
-subject sways (the quiet span, 2.4-4.0 s, is shorter than the pipeline's 2 s: the
-harness then relaxes the thresholds, see :func:`pelvis_kinematics`) and in 13-2 the
-first span that passes is at the end (27 s). Reference heel strikes: 27-44 per trial (2112),
-U-turn steps included.
+subject sways (no still span of 2 s: the pipeline calibrates on the brief pauses) and in
+13-2 the first span that passes is at the end (27 s: the pipeline carries it back).
+Reference heel strikes: 27-44 per trial (2112), U-turn steps included.
 """
 
 from __future__ import annotations
@@ -30,22 +28,15 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sensorlab.frames import mount_matrix
-from sensorlab.processing import angles
-from sensorlab.processing.calibration import HeadingEvidence, calibrate_sensor, static_pose
-from sensorlab.processing.cleaning import SampleCleaner
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import DEFAULT_GAIT, GaitSettings, InitialContactDetector
-from sensorlab.processing.orientation import OrientationEstimator, rotate_to_world, up_in_sensor
-from sensorlab.processing.pipeline import DEFAULT_ANALYSIS, KINEMATICS_COLUMNS, AnalysisSettings
-from sensorlab.processing.stillness import StillSpan, first_still_span, still_mask
-from sensorlab.processing.timebase import GridResampler
-from sensorlab.records import ImuChunk, Recording, SensorInfo, SessionMeta
+from sensorlab.processing.pipeline import DEFAULT_ANALYSIS, AnalysisSettings, SessionAnalyzer
+from sensorlab.records import ImuChunk, Recording, SensorInfo, SessionAnalysis, SessionMeta
 
 SHARED_DIR = Path(
     os.environ.get("SENSORLAB_SHARED", Path(__file__).resolve().parents[2] / "shared")
@@ -158,118 +149,36 @@ def load_trial(name: str) -> IpolTrial:
 
 @dataclass(frozen=True, eq=False)
 class PelvisKinematics:
-    """The harness's result: kinematics columns and how calibration went.
+    """A pelvis-only recording through ``SessionAnalyzer``: its kinematics and analysis.
 
     Attributes
     ----------
     columns : Columns
-        :data:`~sensorlab.processing.pipeline.KINEMATICS_COLUMNS` on the 100 Hz grid from
-        the first sample; thigh columns NaN.
-    still_span_s : tuple of float
-        The quiet span calibrated on.
-    relaxed_stillness : bool
-        True when no span passed the pipeline's stillness thresholds and relaxed ones
-        (1.5 s, twice the variation) were used.
+        Every :data:`~sensorlab.processing.pipeline.KINEMATICS_COLUMNS` on the 100 Hz grid
+        from the first sample; thigh columns NaN (what the contact detector reads).
+    analysis : SessionAnalysis
+        The whole analysis as ``activity="walk"``: its ``steps`` are the contacts.
     """
 
     columns: Columns
-    still_span_s: tuple[float, float]
-    relaxed_stillness: bool
+    analysis: SessionAnalysis
+
+    @property
+    def calibration_method(self) -> str:
+        """How the pelvis was calibrated (``standing``, ``pauses`` or ``movement``)."""
+        return self.analysis.calibration["pelvis"].method
 
 
 def pelvis_kinematics(
     recording: Recording, settings: AnalysisSettings = DEFAULT_ANALYSIS
 ) -> PelvisKinematics:
-    """Kinematics of a pelvis-only recording with the pipeline's own stages.
-
-    A stand-in for ``SessionAnalyzer`` until it accepts pelvis-only recordings; then
-    ``analyze(recording, activity="walk").steps`` give the contacts (``t``, ``side``)
-    that :func:`detect` gives from these columns (``AnalysisSettings(gait=...)`` for other
-    detector settings), and this function can go. Stages as in
-    the pipeline: :class:`SampleCleaner`, :class:`GridResampler`, the sidecar's quiet
-    span or the first of :func:`still_mask`/:func:`first_still_span` (anywhere), its
-    :func:`static_pose`, :func:`calibrate_sensor` with the sidecar mount and the movement
-    after the span as heading evidence, and the Fusion :class:`OrientationEstimator`
-    started from the static pose at the first sample (the orientation carried back to the
-    start, as issue 13 plans for the pipeline). The columns are computed as in
-    ``SessionAnalyzer._append_kinematics``.
-    """
-    rate = settings.timebase.rate_hz
-    chunk = SampleCleaner().update(recording.chunks["pelvis"])
-    info = recording.meta.sensors.get("pelvis")
-    resampler = GridResampler(
-        settings.timebase,
-        averaging=GridResampler.averaging_for(info.rate_hz if info else rate, settings.timebase),
+    """Analyse a recording's pelvis alone, as ``sensorlab analyze --activity walk`` does."""
+    analyzer = SessionAnalyzer(
+        recording.meta, "walk", settings, source=recording.source, placements=("pelvis",)
     )
-    blocks = [resampler.update(chunk.t_s, np.column_stack([chunk.acc_m_s2, chunk.gyr_rad_s]))]
-    blocks.append(resampler.flush())
-    values = np.concatenate([block.values for block in blocks])
-    t_s = (blocks[0].k0 + np.arange(values.shape[0])) / rate
-    acc, gyr, bridged = values[:, :3], values[:, 3:6], values[:, 6] > 0.5
-    valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-
-    strict = settings.stillness
-    relaxed_settings = replace(
-        strict, acc_std_m_s2=2 * strict.acc_std_m_s2, gyr_dps=2 * strict.gyr_dps, min_duration_s=1.5
-    )
-    relaxed = False
-    span = None
-    if recording.meta.calibration_span_s is not None:  # the sidecar's span, as the pipeline
-        span = StillSpan(*recording.meta.calibration_span_s, complete=True)
-    else:
-        # The pipeline's thresholds first; then (17-1: 1.6 s of quiet standing) shorter
-        # and twice as tolerant, where the pipeline would today refuse the recording.
-        for stillness in (strict, relaxed_settings):
-            mask = still_mask(t_s[valid], acc[valid], gyr[valid], stillness)
-            span = first_still_span([(t_s[valid], mask)], stillness)
-            if span is not None:
-                relaxed = stillness is relaxed_settings
-                break
-    if span is None:
-        raise ValueError(f"{recording.source}: no quiet standing, even with relaxed thresholds")
-    inside = valid & (t_s >= span.start_s) & (t_s <= span.end_s)
-    pose = static_pose(t_s[inside], acc[inside], gyr[inside], (span.start_s, span.end_s))
-    estimator = OrientationEstimator(
-        pose.up_sensor, pose.gyro_bias_rad_s, rate, settings.orientation
-    )
-    quaternions = np.full((t_s.size, 4), np.nan)
-    quaternions[valid], _ = estimator.update(t_s[valid], acc[valid], gyr[valid], bridged[valid])
-
-    static_q = quaternions[inside]
-    columns_world = [rotate_to_world(static_q, axis).mean(axis=0) for axis in np.eye(3)]
-    u, _, vt = np.linalg.svd(np.column_stack(columns_world))
-    after = valid & (t_s > span.end_s)
-    linear = rotate_to_world(quaternions[after], acc[after])
-    linear[:, 2] -= pose.gravity_m_s2
-    evidence = HeadingEvidence(gyr[after] - pose.gyro_bias_rad_s, linear, u @ vt, rate)
-    calibration = calibrate_sensor(
-        "pelvis",
-        pose,
-        evidence,
-        mount_matrix(info.mount) if info and info.mount else None,
-        settings.alignment,
-        [],
-    )
-    to_segment = calibration.sensor_to_segment
-
-    up_sensor = up_in_sensor(quaternions)
-    nan_up = np.full_like(up_sensor, np.nan)
-    out = angles.segment_angles_deg(np.array([up_sensor @ to_segment.T, nan_up, nan_up]))
-    forward = rotate_to_world(quaternions, to_segment[0], horizontal_only=True)
-    heading0 = angles.heading_deg(np.nanmean(forward[inside], axis=0))
-    out["pelvis_rotation_deg"] = (angles.heading_deg(forward) - heading0 + 180.0) % 360.0 - 180.0
-    rate_rad_s = gyr - pose.gyro_bias_rad_s
-    out["pelvis_rate_dps"] = np.degrees(np.linalg.norm(rate_rad_s, axis=1))
-    out["pelvis_vertical_acc_m_s2"] = np.einsum("ij,ij->i", up_sensor, acc) - pose.gravity_m_s2
-    horizontal = rotate_to_world(quaternions, acc, horizontal_only=True)
-    out["pelvis_forward_acc_m_s2"] = np.einsum("ij,ij->i", horizontal, forward) / np.linalg.norm(
-        forward, axis=1
-    )
-    out["data_gap"] = (bridged | ~valid).astype(float)
-    out["t_s"] = t_s
-    columns = Columns(KINEMATICS_COLUMNS, capacity=t_s.size)
-    columns.append(**{name: out[name] for name in KINEMATICS_COLUMNS})
-    return PelvisKinematics(columns, (span.start_s, span.end_s), relaxed)
+    analyzer.update([recording.chunks["pelvis"]])
+    analysis = analyzer.finish()
+    return PelvisKinematics(analyzer.kinematics, analysis)
 
 
 @functools.cache

@@ -100,6 +100,19 @@ def test_pooled_targets_on_the_whole_set():
 
 
 @needs_ipol
+def test_the_analysis_steps_meet_the_targets_end_to_end():
+    """``analyze --activity walk`` of the L5 sensor alone (the pelvis-only path: its own
+    calibration, contacts and sides), every trial analysed, none refused."""
+    scores = []
+    for name in ipol.trial_names():
+        steps = ipol.trial_kinematics(name).analysis.steps
+        times = np.array([step.t for step in steps])
+        sides = tuple(step.side for step in steps)
+        scores.append(ipol.score(ipol.load_trial(name), times, sides))
+    assert_targets(ipol.pool(scores))
+
+
+@needs_ipol
 def test_targets_on_the_held_out_subjects():
     """Parameters were scanned on subjects 1, 5, 9, 13, 17 (``benchmarks/ipol_gait.py``)."""
     held_out = [name for name in ipol.trial_names() if ipol.subject_of(name) % 4 != 1]
@@ -213,15 +226,15 @@ def test_a_thigh_gap_at_one_contact_leaves_it_to_the_pelvis():
     assert errors_and_sides(session, t_s, sides)[1].all()
 
 
-def test_the_harness_computes_the_pipelines_pelvis_signals():
-    """``ipol.pelvis_kinematics`` on the pelvis alone gives what SessionAnalyzer gives with
-    all three sensors (which differs only in the pelvis heading, from the thighs)."""
+def test_the_pelvis_alone_gives_the_pelvis_signals_of_all_three_sensors():
+    """``SessionAnalyzer`` on the pelvis alone gives the pelvis signals it gives with all
+    three sensors (which differ only in the pelvis heading, from the thighs)."""
     session, columns = simulated_kinematics("walk_symmetric", 1)
     recording = session.recording
     pelvis = Recording(recording.source, recording.meta, {"pelvis": recording.chunks["pelvis"]})
     harness = ipol.pelvis_kinematics(pelvis)
-    assert not harness.relaxed_stillness
-    assert harness.still_span_s == recording.meta.calibration_span_s
+    assert harness.calibration_method == "standing"
+    assert harness.analysis.calibration["pelvis"].static_span_s == recording.meta.calibration_span_s
     first = round((columns["t_s"][0] - harness.columns["t_s"][0]) * RATE_HZ)
     limits = {
         "pelvis_vertical_acc_m_s2": 0.05,
