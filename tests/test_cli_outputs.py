@@ -4,27 +4,20 @@ truncated report. ``simulate`` never overwrites a recording, like ``record``."""
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import io
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import sensorlab.io.writer as writer
 from sensorlab.cli import main
+from tests.unprivileged import run_unprivileged
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 REPO = Path(__file__).resolve().parents[1]
-
-# Linux capabilities that let root write where the permissions say no
-# (linux/capability.h): without them root meets permissions like any user.
-CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
-PR_CAPBSET_DROP = 24
 
 
 @pytest.fixture
@@ -32,29 +25,6 @@ def step_up_csv(tmp_path):
     for suffix in (".csv", ".json"):
         shutil.copy(RECORDINGS / f"step_up_asymmetric{suffix}", tmp_path / f"session{suffix}")
     return tmp_path / "session.csv"
-
-
-def _drop_root_powers() -> None:
-    """In the child before exec: remove the capabilities that bypass file permissions
-    from the bounding set, so the command runs as an ordinary user would (CI runs as
-    root, for which every folder is writable)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER):
-        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
-
-
-def run_unprivileged(argv: list[str]) -> subprocess.CompletedProcess:
-    """``sensorlab ARGV`` in a subprocess without the power to ignore file permissions."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run(
-        [sys.executable, "-m", "sensorlab.cli", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        preexec_fn=_drop_root_powers if os.geteuid() == 0 else None,
-    )
 
 
 def test_out_naming_a_file_is_refused_before_the_analysis(step_up_csv, tmp_path, capsys):

@@ -25,6 +25,7 @@ from sensorlab.io.recorder import Recorder, RecorderSettings
 from sensorlab.io.recording import read_recording
 from sensorlab.io.writer import ACC_DECIMALS, GYR_DECIMALS, T_DECIMALS, write_recording
 from sensorlab.records import ImuChunk, Recording, SessionMeta
+from tests.unprivileged import run_python_unprivileged
 
 CHILD = Path(__file__).with_name("record_until_killed.py")
 T_TOL = 0.5 * 10.0**-T_DECIMALS + 1e-9
@@ -394,16 +395,27 @@ def test_an_unwritable_path_is_a_clear_error(tmp_path):
     recorder.stop()  # nothing to stop; no exception
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
 def test_a_folder_without_write_permission_is_a_clear_error(tmp_path):
+    """As an ordinary user (root's power to ignore permissions dropped in a child)."""
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0o500)
+    code = (
+        "from sensorlab.errors import InputError\n"
+        "from sensorlab.io.recorder import Recorder\n"
+        "from sensorlab.records import SessionMeta\n"
+        "try:\n"
+        f"    Recorder({str(folder / 's.csv')!r}, SessionMeta()).start()\n"
+        "except InputError as error:\n"
+        "    print(error)\n"
+    )
     try:
-        with pytest.raises(InputError, match=re.escape(str(folder / "s.csv")) + ".*[Pp]ermission"):
-            Recorder(folder / "s.csv", SessionMeta()).start()
+        result = run_python_unprivileged(code)
     finally:
         folder.chmod(0o700)
+    assert result.returncode == 0, result.stderr
+    assert re.match(re.escape(str(folder / "s.csv")) + ".*[Pp]ermission", result.stdout)
+    assert not (folder / "s.csv").exists()
 
 
 def test_an_existing_recording_is_not_overwritten(tmp_path):
