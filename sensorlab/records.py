@@ -9,8 +9,12 @@ streaming share the same records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sensorlab.processing.activity import Movement
 
 
 @dataclass(frozen=True)
@@ -393,6 +397,14 @@ class SessionAnalysis:
         Per placement.
     warnings : list of str
         Everything a reader should know about the data and the analysis.
+    movement : Movement or None
+        What the movement looks like (:func:`sensorlab.processing.activity.classify_movement`).
+    activity_basis : str
+        Why ``activity``: ``given`` (sidecar or ``--activity``, not contradicted),
+        ``detected`` (from the movement), ``guessed`` (movement not recognised; from the
+        reps or steps found), ``contradicted`` (given, but the movement is something else:
+        no reps or steps reported) or ``not_analysed`` (the movement is not an analysed
+        activity: ``activity`` is its label, no reps or steps).
     """
 
     source: str
@@ -405,3 +417,5 @@ class SessionAnalysis:
     calibration: dict[str, SensorCalibration]
     quality: dict[str, SensorQuality]
     warnings: list[str] = field(default_factory=list)
+    movement: Movement | None = None
+    activity_basis: str = "given"

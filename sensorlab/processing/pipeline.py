@@ -13,7 +13,10 @@ the same result. The stages, in order:
    hence sensor-to-segment alignment (:mod:`.calibration`); until then samples wait, so
    the first events of a live session come once calibration is done;
 6. segment angles (:mod:`.angles`), then reps (:mod:`.reps`) or steps (:mod:`.gait`),
-   each reported as soon as it can be judged.
+   each reported as soon as it can be judged;
+7. at the end: what the movement looks like (:mod:`.activity`) picks the activity when
+   none was given and checks a given one; reps and steps of a movement that is not the
+   activity are not reported.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ import numpy as np
 from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS, mount_matrix
 from sensorlab.processing import angles
+from sensorlab.processing.activity import (
+    ANALYSED,
+    COUNTED_BASES,
+    DEFAULT_MOVEMENT,
+    Movement,
+    MovementSettings,
+    classify_movement,
+)
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
     AlignmentSettings,
@@ -87,7 +98,8 @@ from sensorlab.records import (
     StepResult,
 )
 
-ACTIVITIES = ("step_up", "walk")
+ACTIVITIES = ANALYSED
+"""Activities the analysis turns into reps or steps."""
 RECALIBRATE = "recalibrate"
 """Label of a :class:`~sensorlab.records.Marker` at which every sensor is re-levelled."""
 KINEMATICS_COLUMNS = (
@@ -133,6 +145,7 @@ class AnalysisSettings:
     alignment: AlignmentSettings = DEFAULT_ALIGNMENT
     step_up: StepUpSettings = DEFAULT_STEP_UP
     gait: GaitSettings = DEFAULT_GAIT
+    movement: MovementSettings = DEFAULT_MOVEMENT
     refine_rotation_deg: float = 1080.0
     silent_sensor_s: float = 3.0
     max_refine_wait_s: float = 60.0
@@ -216,7 +229,8 @@ class SessionAnalyzer:
     meta : SessionMeta
         Sidecar (mounts, rates, calibration span, activity).
     activity : str, optional
-        ``step_up`` or ``walk``; defaults to the sidecar's, else detected at the end.
+        ``step_up`` or ``walk``; defaults to the sidecar's, else decided at the end from
+        what the movement looks like (:mod:`.activity`), which also checks a given one.
     settings : AnalysisSettings
         Pipeline settings.
     source : str
@@ -234,6 +248,7 @@ class SessionAnalyzer:
         self.settings = settings
         self.source = source
         self.activity = activity or meta.activity
+        self._activity_origin = "from --activity" if activity else "from the sidecar"
         if self.activity is not None and self.activity not in ACTIVITIES:
             raise InputError(
                 f"activity {self.activity!r} is not analysed yet; use --activity "
@@ -767,36 +782,87 @@ class SessionAnalyzer:
                 "standing still for 3 s, or give the quiet span in the sidecar's "
                 "'calibration' field"
             )
-        activity = self.activity or self._detect_activity()
-        return self._analysis(activity)
+        first = self._static_rows[0]
+        movement = classify_movement(
+            self.kinematics["t_s"][first:],
+            self.kinematics["left_thigh_sagittal_deg"][first:],
+            self.kinematics["right_thigh_sagittal_deg"][first:],
+            self.kinematics["pelvis_vertical_acc_m_s2"][first:],
+            self.rate_hz,
+            self.settings.movement,
+        )
+        activity, basis = self._decide_activity(movement)
+        return self._analysis(activity, movement, basis)
 
-    def _detect_activity(self) -> str:
+    def _decide_activity(self, movement: Movement) -> tuple[str, str]:
+        """The activity to report and its basis (:attr:`SessionAnalysis.activity_basis`).
+
+        A given activity that the movement clearly contradicts (another analysed activity,
+        or another drill) reports nothing: reps or steps counted under it are artefacts
+        (a step-up's foot contacts are not gait steps), so none is listed. A movement
+        that could not be recognised contradicts nothing.
+        """
+        looks = f"the movement looks like {movement.description}"
+        if self.activity is not None:
+            if movement.label != self.activity and movement.label in (
+                *ACTIVITIES,
+                "other_exercise",
+            ):
+                self.warnings.append(
+                    f"activity {self.activity} ({self._activity_origin}), but {looks}; "
+                    "no reps, steps or findings are reported (check the activity)"
+                )
+                return self.activity, "contradicted"
+            return self.activity, "given"
+        if movement.analysed:
+            self.warnings.append(
+                f"activity not given: analysed as {movement.label} because {looks} "
+                "(set it with --activity)"
+            )
+            return movement.label, "detected"
+        if movement.label != "unknown":
+            self.warnings.append(
+                f"{looks}: sensorlab analyses only {' and '.join(ACTIVITIES)}, so no reps, "
+                "steps or findings are reported"
+            )
+            return movement.label, "not_analysed"
+        # Unrecognised (e.g. a drill seen by the pelvis alone): what the segmenters found
+        # decides, without findings.
         if len(self.reps) >= 2:
-            detected = "step_up"
+            guessed, found = "step_up", f"{len(self.reps)} reps"
         elif len(self.steps) >= 6:
-            detected = "walk"
+            guessed, found = "walk", f"{len(self.steps)} steps"
         else:
-            detected = "step_up"
-        self.warnings.append(f"activity not given: analysed as {detected} (set it with --activity)")
-        return detected
+            self.warnings.append(
+                f"activity not given and the movement was not recognised ({movement.description}): "
+                "no reps, steps or findings are reported (set it with --activity)"
+            )
+            return "unknown", "not_analysed"
+        self.warnings.append(
+            f"activity not given and the movement was not recognised ({movement.description}): "
+            f"analysed as {guessed} from the {found} found, without findings "
+            "(set it with --activity)"
+        )
+        return guessed, "guessed"
 
-    def _analysis(self, activity: str) -> SessionAnalysis:
+    def _analysis(self, activity: str, movement: Movement, basis: str) -> SessionAnalysis:
         assert self._static_rows is not None and self._calibration is not None
         first = self._static_rows[0]
         k = self.kinematics
         kinematics = Kinematics(**{name: k[name][first:].copy() for name in KINEMATICS_COLUMNS[:8]})
-        reps = self.reps if activity == "step_up" else []
-        steps = self.steps if activity == "walk" else []
+        counted = basis in COUNTED_BASES
+        reps = self.reps if activity == "step_up" and counted else []
+        steps = self.steps if activity == "walk" and counted else []
         gait = (
             gait_result(steps, k["t_s"], k["pelvis_vertical_acc_m_s2"], self.rate_hz)
-            if activity == "walk"
+            if activity == "walk" and counted
             else None
         )
-        if activity == "step_up" and not reps:
+        if activity == "step_up" and counted and not reps:
             self.warnings.append("no step-up repetitions found")
-        if activity == "walk" and not steps:
+        if activity == "walk" and counted and not steps:
             self.warnings.append("no gait steps found")
-        if self._step_up.aborted_ and activity == "step_up":
+        if self._step_up.aborted_ and activity == "step_up" and counted:
             self.warnings.append(
                 f"{self._step_up.aborted_} lift(s) came back down without a rep "
                 "and were not counted"
@@ -817,6 +883,8 @@ class SessionAnalyzer:
             calibration=dict(self._calibration),
             quality=quality,
             warnings=list(self.warnings),
+            movement=movement,
+            activity_basis=basis,
         )
 
 

@@ -31,6 +31,7 @@ from sensorlab.summary.findings import (
     data_gap_note,
     data_gap_reps,
     finding_sentences,
+    findings_withheld,
     session_findings,
 )
 from sensorlab.summary.metrics import (
@@ -176,7 +177,10 @@ def _badge(level: str) -> str:
 
 def _findings_list(summary: dict, graded: Sequence[Finding]) -> str:
     flagged = [f for f in graded if f.level in ("notable", "borderline")]
-    if flagged:
+    if findings_withheld(summary):
+        text = finding_sentences(summary)[0]
+        items = [f'<li class="unavailable">{_badge("withheld")}<p>{_E(text)}</p></li>']
+    elif flagged:
         items = [
             f'<li class="{f.level}">{_badge(f.level)}'
             f'<p><span class="obs">{_E(f.observation)}</span> {_E(f.interpretation)}</p></li>'
@@ -207,7 +211,9 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
             )
             cells.append(f'<td class="num {cls}">{_E(info.fmt(stats.get("mean")))}{sd_text}</td>')
         badge = _badge(f.level)
-        if f.within_noise:
+        if findings_withheld(summary):
+            badge = _badge("withheld")
+        elif f.within_noise:
             floor = MIN_DIFFERENCE[info.key]
             badge += (
                 f'<span class="noise">within noise (gap under '
