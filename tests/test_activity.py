@@ -319,7 +319,12 @@ def test_findings_withheld_reads_the_summary_only():
     """The rule on a summary dict alone (as another program would write it)."""
     summary = {
         "activity_basis": "given",
-        "quality": {"pelvis": {"missing_pct": MAX_MISSING_PCT, "calibration_quality": 0.4}},
+        "quality": {
+            "pelvis": {
+                "missing_pct": MAX_MISSING_PCT,
+                "calibration_quality": MIN_CALIBRATION_QUALITY,
+            }
+        },
     }
     assert findings_withheld(summary) == []  # at the thresholds: still stated
     summary["quality"]["pelvis"]["missing_pct"] = MAX_MISSING_PCT + 0.1

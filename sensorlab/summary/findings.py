@@ -64,8 +64,9 @@ MIN_CALIBRATION_QUALITY = 0.4
 """A sensor calibrated below this quality (0..1, :attr:`SensorCalibration.quality`)
 withholds every finding: below it the standing pose's specific force varied by more than
 60 % of what counts as not quiet at all (0.09 of 0.15 m/s^2 SD), or the movement barely
-defined the sensor's heading (axis quality under 0.4), so angles may carry errors of the
-size of the asymmetries reported."""
+defined the sensor's heading (axis quality under 0.4, just above the 0.3 at which the
+nominal heading is kept), so angles may carry errors of the size of the asymmetries
+reported. The report calls 0.4-0.5 "poor" but still states findings there."""
 
 _BASIS_REASONS = {
     "contradicted": "the movement is not the activity analysed (see the warnings)",

@@ -24,6 +24,8 @@ from sensorlab.summary.figures import (
     time_series_figure,
 )
 from sensorlab.summary.findings import (
+    MAX_MISSING_PCT,
+    MIN_CALIBRATION_QUALITY,
     MIN_DIFFERENCE,
     NEUTRAL_SI_PCT,
     NOTABLE_SI_PCT,
@@ -559,6 +561,10 @@ def _quality_section(summary: dict) -> str:
         rate = _fmt(q.get("rate_hz"), 1)
         if q.get("nominal_rate_hz") is not None:
             rate += f" / {_fmt(q.get('nominal_rate_hz'), 0)}"
+        missing_pct = q.get("missing_pct")
+        missing_cls = (
+            ' class="num q-poor"' if (missing_pct or 0) > MAX_MISSING_PCT else ' class="num"'
+        )
         samples = "—" if q.get("samples") is None else f"{q['samples']:,}"
         notes.extend((placement, n) for n in q.get("notes", []))
         rows.append(
@@ -566,6 +572,7 @@ def _quality_section(summary: dict) -> str:
             f"<td>{_quality_cell(q.get('calibration_quality'))}</td>"
             f'<td class="num">{_fmt(q.get("mount_correction_deg"), 1, "°")}</td>'
             f'<td class="num">{samples}</td><td{lost_cls}>{lost}</td>'
+            f"<td{missing_cls}>{_fmt(missing_pct, 1, '%')}</td>"
             f'<td class="num">{q.get("dropped", "—")}</td><td class="num">{rate}</td></tr>'
         )
     table = (
@@ -573,6 +580,7 @@ def _quality_section(summary: dict) -> str:
         "<th>Calibration<br><small>quality, 0–1</small></th>"
         '<th class="num">Mount correction<br><small>(°)</small></th>'
         '<th class="num">Samples</th><th class="num">Lost<br><small>count (%)</small></th>'
+        '<th class="num">Missing<br><small>of expected</small></th>'
         '<th class="num">Dropped<br><small>duplicates</small></th>'
         '<th class="num">Rate<br><small>measured / nominal (Hz)</small></th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -609,9 +617,12 @@ def _quality_section(summary: dict) -> str:
         '<section id="quality"><h2>Data quality</h2>'
         '<p class="lede">Calibration quality: how still the standing pose was and how '
         f"clearly the movement defined each sensor's axes (good ≥ {CALIBRATION_GOOD}, "
-        f"poor &lt; {CALIBRATION_FAIR}). Mount correction: the angle between the strap "
-        "position stated in the recording and the one found in the data. Lost: samples "
-        "missing from the device counter.</p>"
+        f"poor &lt; {CALIBRATION_FAIR}; below {MIN_CALIBRATION_QUALITY} no finding is "
+        "stated). Mount correction: the angle "
+        "between the strap position stated in the recording and the one found in the data. "
+        "Lost: samples missing from the device counter. Missing: samples short of what the "
+        f"session's length at the sensor's rate needs, or lost, whichever is more (above "
+        f"{MAX_MISSING_PCT:.0f}%: no finding is stated).</p>"
         f"{table}{warn_html}</section>"
     )
 
