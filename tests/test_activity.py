@@ -329,3 +329,26 @@ def test_findings_withheld_reads_the_summary_only():
     assert findings_withheld(summary) == []  # at the thresholds: still stated
     summary["quality"]["pelvis"]["missing_pct"] = MAX_MISSING_PCT + 0.1
     assert findings_withheld(summary) == ["pelvis misses 20% of its samples (more than 20%)"]
+
+
+def test_a_sidecar_naming_a_drill_that_is_not_analysed_is_reported_not_refused(step_ups):
+    """The contract lets a sidecar say split_squat or squat: exit 0, no reps, and when
+    the movement is in fact an analysed one, the warning says how to analyse it."""
+    meta = dataclasses.replace(step_ups.recording.meta, activity="split_squat")
+    analysis = analyze(dataclasses.replace(step_ups.recording, meta=meta))
+    assert (analysis.activity, analysis.activity_basis) == ("split_squat", "not_analysed")
+    assert analysis.reps == [] and analysis.steps == []
+    warning = next(w for w in analysis.warnings if "split_squat" in w)
+    assert "looks like step-ups" in warning and "--activity step_up" in warning
+    _assert_no_finding(*_reported(analysis))
+
+
+def test_an_activity_chosen_during_a_live_session_is_the_one_checked(walk):
+    """The live toolbar sets the activity on the running analysis."""
+    meta = dataclasses.replace(walk.recording.meta, activity="squat")
+    analyzer = SessionAnalyzer(meta)
+    analyzer.activity = "step_up"
+    analyzer.update(walk.recording.chunks.values())
+    analysis = analyzer.finish()
+    assert analysis.activity_basis == "contradicted"
+    assert any("step_up (as chosen during the session)" in w for w in analysis.warnings)

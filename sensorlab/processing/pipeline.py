@@ -247,13 +247,17 @@ class SessionAnalyzer:
         self.meta = meta
         self.settings = settings
         self.source = source
-        self.activity = activity or meta.activity
-        self._activity_origin = "from --activity" if activity else "from the sidecar"
-        if self.activity is not None and self.activity not in ACTIVITIES:
+        if activity is not None and activity not in ACTIVITIES:
             raise InputError(
-                f"activity {self.activity!r} is not analysed yet; use --activity "
+                f"activity {activity!r} is not analysed yet; use --activity "
                 f"{' or '.join(ACTIVITIES)}"
             )
+        # A sidecar may name any drill (the contract lists split_squat, squat...): one
+        # that is not analysed is reported as such at the end, with what the movement
+        # looks like, rather than refused.
+        self._stated_activity = activity or meta.activity
+        self._activity = self._stated_activity if self._stated_activity in ACTIVITIES else None
+        self._activity_origin = "from --activity" if activity else "from the sidecar"
         self.rate_hz = settings.timebase.rate_hz
         self.warnings: list[str] = []
         self._sensors = {p: _SensorGrid() for p in PLACEMENTS}
@@ -287,6 +291,17 @@ class SessionAnalyzer:
         self._relevel_k: list[int] = []
         for marker in meta.markers:
             self.add_marker(marker)
+
+    @property
+    def activity(self) -> str | None:
+        """The activity segmented for (``step_up``, ``walk``; None: both, decided at the
+        end); a live session may change it (the segmenter catches up)."""
+        return self._activity
+
+    @activity.setter
+    def activity(self, value: str | None) -> None:
+        self._activity = self._stated_activity = value
+        self._activity_origin = "as chosen during the session"
 
     def add_marker(self, marker: Marker) -> None:
         """Take a marked moment into account: at a ``recalibrate`` marker every sensor's
@@ -803,6 +818,18 @@ class SessionAnalyzer:
         that could not be recognised contradicts nothing.
         """
         looks = f"the movement looks like {movement.description}"
+        stated = self._stated_activity
+        if stated is not None and stated not in ACTIVITIES:
+            hint = (
+                f"; {looks} (set --activity {movement.label} to analyse it)"
+                if movement.analysed
+                else ""
+            )
+            self.warnings.append(
+                f"the sidecar's activity is {stated}, which sensorlab does not analyse (only "
+                f"{' and '.join(ACTIVITIES)}): no reps, steps or findings are reported{hint}"
+            )
+            return stated, "not_analysed"
         if self.activity is not None:
             if movement.label != self.activity and movement.label in (
                 *ACTIVITIES,
