@@ -9,10 +9,12 @@ Walking
     Sustained rhythm at a walking pace, judged in overlapping windows: the thighs swing
     in alternation (their difference, or one thigh alone, repeats at a stride of
     2 x 0.35-0.8 s with a clear autocorrelation peak and a swing of some size), and the
-    sacrum's vertical acceleration repeats at the step and stride lags (the unbiased
-    autocorrelation of Moe-Nilssen & Helbostad 2004, "Estimation of gait cycle
-    characteristics by trunk accelerometry", J Biomech 37). A window walks when every
-    available signal says so.
+    sacrum's vertical acceleration (low-passed at 4 Hz) repeats at the step or stride
+    lag (the unbiased autocorrelation of Moe-Nilssen & Helbostad 2004, "Estimation of
+    gait cycle characteristics by trunk accelerometry", J Biomech 37). A peak counts only
+    after the autocorrelation has gone negative, so slow movements do not pass for a
+    rhythm. A window walks when every available signal says so and no thigh passes
+    ``lift_deg`` in it.
 Lifts
     A thigh flexed past ``lift_deg`` (45 deg: walking swings stay near 25 deg). Each lift
     is judged by what the body does around it:
@@ -22,11 +24,16 @@ Lifts
       pelvis rises rather than sinks;
     - lunge / split squat: the other thigh is extended behind at the peak, or the pelvis
       sinks while the thigh flexes (the body lowers onto the front leg);
-    - squat: both thighs flexed together.
+    - squat: both thighs flexed together (or the pelvis sinking with the other thigh
+      flexed too);
+    - lower: the pelvis sinks, but the other thigh is not recorded (lunge or squat).
 
     The pelvis's height change comes from integrating its vertical acceleration twice
-    from rest over a few seconds (a drift of a few centimetres at most, against the
+    from the last moment the thighs were still before the lift, where the body is at
+    rest (a drift of a few centimetres at most over those seconds, against the
     decimetres of a box or a lunge).
+
+Without thighs there are no lifts: a pelvis-only drill is ``unknown``, never a walk.
 
 The session's label is the kind that fills most of its moving time, provided there is
 enough of it (``min_walking_s`` of walking, ``min_lifts`` lifts); otherwise ``standing``
@@ -36,7 +43,7 @@ that a contradicted ``--activity`` can be explained to the user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
@@ -51,7 +58,7 @@ COUNTED_BASES = ("given", "detected", "guessed")
 """Activity bases (:attr:`sensorlab.records.SessionAnalysis.activity_basis`) under which the
 analysis reports the reps or steps it found."""
 
-LIFT_KINDS = ("step_up", "lunge", "squat", "unclear")
+LIFT_KINDS = ("step_up", "lunge", "squat", "lower", "unclear")
 """Possible :attr:`Lift.kind` values."""
 
 
@@ -95,6 +102,8 @@ class MovementSettings:
         moment to integrate the pelvis height from, seconds.
     min_lifts : int
         Lifts of one kind for the session to count as that kind.
+    lift_duration_s : float
+        Time a lift and its pause take, to weigh lifts against walking time, seconds.
     still_rate_dps : float
         Thighs turning slower than this are still (the body at rest), deg/s.
     still_range_deg, still_rms_m_s2 : float
@@ -118,6 +127,7 @@ class MovementSettings:
     height_change_m: float = 0.1
     height_window_s: float = 1.5
     min_lifts: int = 2
+    lift_duration_s: float = 3.0
     still_rate_dps: float = 10.0
     still_range_deg: float = 10.0
     still_rms_m_s2: float = 0.3
@@ -149,7 +159,8 @@ class Lift:
         How far the pelvis went up from the lift's start within ``height_window_s`` after
         the peak, metres (NaN without the pelvis).
     kind : str
-        ``step_up``, ``lunge``, ``squat`` or ``unclear``.
+        ``step_up``, ``lunge``, ``squat``, ``lower`` (the body sank, but without the other
+        thigh a lunge and a squat look alike) or ``unclear``.
     """
 
     side: str
@@ -189,11 +200,11 @@ class Movement:
     description: str
     walking_s: float = 0.0
     step_time_s: float = float("nan")
-    lifts: tuple[Lift, ...] = field(default=())
+    lifts: tuple[Lift, ...] = ()
     signals: tuple[str, ...] = ()
 
     def count(self, kind: str) -> int:
-        """Number of lifts of ``kind`` (``step_up``, ``lunge``, ``squat``, ``unclear``)."""
+        """Number of lifts of ``kind`` (one of :data:`LIFT_KINDS`)."""
         return sum(lift.kind == kind for lift in self.lifts)
 
     @property
@@ -262,7 +273,7 @@ def _walking_windows(
         swing = next(iter(thighs.values()))
     for lo in range(0, max(n - width, 0) + 1, hop):
         hi = min(lo + width, n)
-        if hi - lo < 2.5 * step_hi * rate_hz * 2:
+        if hi - lo < 2.5 * 2 * step_hi * rate_hz:  # the longest lag, a stride, 2.5 times
             break
         votes, step_time = [], []
         # A signal with most of the window missing has no say in it.
@@ -369,12 +380,14 @@ def _lift_kind(
     rise_m: float,
     s: MovementSettings,
 ) -> str:
-    """``squat``, ``lunge``, ``step_up`` or ``unclear`` from what the body did (NaN: that
-    signal is missing)."""
+    """``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` from what the body did
+    (NaN: that signal is missing)."""
     if other_at_peak_deg > s.lift_deg:
         return "squat"
     lowered = sink_m >= s.height_change_m
     rear = other_at_peak_deg < -s.rear_deg
+    if lowered and not np.isfinite(other_at_peak_deg):
+        return "lower"  # without the other thigh a lunge and a squat look alike
     if lowered or rear:
         return "squat" if lowered and other_at_peak_deg > s.neutral_deg else "lunge"
     thigh_says = abs(other_at_peak_deg) <= s.neutral_deg and other_follow_deg >= s.follow_deg
@@ -410,6 +423,8 @@ def _describe_lifts(kind: str, lifts: list[Lift]) -> str:
             parts.append(f"the other thigh at {rear:.0f} deg")
     elif kind == "squat":
         parts.append(f"squats: {n} flexions of both thighs to {peak:.0f} deg")
+    elif kind == "lower":
+        parts.append(f"lunges or squats: {n} lifts of a thigh to {peak:.0f} deg")
     else:
         parts.append(f"{n} thigh lifts to {peak:.0f} deg that fit no known drill")
     sink = _median(lift.sink_m for lift in lifts)
@@ -476,35 +491,30 @@ def classify_movement(
     walking, step_times = _walking_windows(t, thighs, smooth, rate_hz, s)
     walking_s = float(np.count_nonzero(walking)) / rate_hz
     step_time = _median(step_times)
-    lifts = _lifts(t, thighs, acc, rate_hz, s)
-    drill = lifts  # no walking window holds a lift
-    kinds = {
-        "step_up": [lift for lift in drill if lift.kind == "step_up"],
-        "lunge": [lift for lift in drill if lift.kind == "lunge"],
-        "squat": [lift for lift in drill if lift.kind == "squat"],
-        "unclear": [lift for lift in drill if lift.kind == "unclear"],
-    }
+    lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window
+    kinds = {kind: [lift for lift in lifts if lift.kind == kind] for kind in LIFT_KINDS}
     common = dict(walking_s=walking_s, step_time_s=step_time, lifts=tuple(lifts), signals=signals)
     walk_text = (
         f"walking: {walking_s:.0f} s of alternating rhythm, step time {step_time:.2f} s"
         if walking_s > 0
         else ""
     )
-    # A lift and its pause take a few seconds: compare that time with the walking time.
-    lift_s = 3.0 * len(drill)
-    best = max(("step_up", "lunge", "squat"), key=lambda kind: len(kinds[kind]))
-    if walking_s >= s.min_walking_s and walking_s >= lift_s:
+    best = max(LIFT_KINDS[:-1], key=lambda kind: len(kinds[kind]))  # "unclear" last
+    if walking_s >= s.min_walking_s and walking_s >= s.lift_duration_s * len(lifts):
         return Movement("walk", walk_text, **common)
     if len(kinds[best]) >= s.min_lifts and len(kinds[best]) > len(kinds["unclear"]):
         label = "step_up" if best == "step_up" else "other_exercise"
         text = _describe_lifts(best, kinds[best])
         return Movement(label, text, **common)
-    if len(drill) >= s.min_lifts:
-        return Movement("unknown", _describe_lifts("unclear", drill), **common)
+    if len(lifts) >= s.min_lifts:
+        return Movement("unknown", _describe_lifts("unclear", lifts), **common)
     if walking_s > 0:
         return Movement("unknown", f"{walk_text} (less than {s.min_walking_s:.0f} s)", **common)
     ranges = [np.nanmax(x) - np.nanmin(x) for x in thighs.values()]
     rms = float(np.sqrt(np.nanmean(acc**2))) if acc is not None else 0.0
     if max(ranges, default=0.0) < s.still_range_deg and rms < s.still_rms_m_s2:
         return Movement("standing", "standing still: no thigh lift and no walking rhythm", **common)
+    if not thighs:
+        text = "movement without a walking rhythm (without a thigh sensor drills look alike)"
+        return Movement("unknown", text, **common)
     return Movement("unknown", "movement without a walking rhythm or thigh lifts", **common)
