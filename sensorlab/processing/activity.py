@@ -218,90 +218,139 @@ def _present(x: np.ndarray | None) -> bool:
     return x is not None and x.size > 0 and np.count_nonzero(np.isfinite(x)) >= 0.5 * x.size
 
 
-def _autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
-    """Unbiased autocorrelation of ``x`` (NaN treated as missing) for lags 0..max_lag,
-    normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004)."""
-    valid = np.isfinite(x)
-    centred = np.where(valid, x - np.nanmean(x), 0.0)
-    weight = valid.astype(float)
-    n = x.size
-    ac = np.empty(max_lag + 1)
-    for lag in range(max_lag + 1):
-        pairs = float(np.dot(weight[: n - lag], weight[lag:]))
-        ac[lag] = np.dot(centred[: n - lag], centred[lag:]) / pairs if pairs > 0 else np.nan
-    return ac / ac[0] if ac[0] > 0 else np.full(max_lag + 1, np.nan)
+_FFT_BLOCK = 256
+"""Windows per batch of FFTs (bounds the memory of a long session's spectra)."""
 
 
-def _rhythm_peak(x: np.ndarray, lags: tuple[float, float], rate_hz: float) -> tuple[float, float]:
-    """The highest autocorrelation peak of ``x`` at a lag within ``lags`` (s): (value,
-    lag s), or (NaN, NaN) when there is none.
+def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
+    """Unbiased autocorrelation of each row of ``windows`` for lags 0..max_lag,
+    normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples
+    are left out of every lag's products and of its count. NaN where undefined.
+
+    Computed with FFTs (sums of products and pair counts alike), zero-padded so that no
+    lag wraps around, in batches of :data:`_FFT_BLOCK` rows.
+    """
+    valid = np.isfinite(windows)
+    count = valid.sum(axis=1, keepdims=True)
+    total = np.where(valid, windows, 0.0).sum(axis=1, keepdims=True)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    centred = np.where(valid, windows - mean, 0.0)
+    size = 1 << int(np.ceil(np.log2(2 * windows.shape[1])))
+    ac = np.full((windows.shape[0], max_lag + 1), np.nan)
+    for lo in range(0, windows.shape[0], _FFT_BLOCK):
+        rows = slice(lo, lo + _FFT_BLOCK)
+        lagged = []
+        for values in (centred[rows], valid[rows].astype(float)):
+            spectrum = np.fft.rfft(values, size, axis=1)
+            power = (spectrum * np.conj(spectrum)).real
+            lagged.append(np.fft.irfft(power, size, axis=1)[:, : max_lag + 1])
+        sums, pairs = lagged[0], np.round(lagged[1])
+        np.divide(sums, pairs, out=ac[rows], where=pairs > 0)
+    zero = ac[:, :1]
+    return np.divide(ac, zero, out=np.full_like(ac, np.nan), where=zero > 0)
+
+
+def _rhythm_peaks(ac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``ac`` (autocorrelations), the highest peak at a lag index within
+    ``lo..hi`` (per row): (value, lag index), NaN where there is none.
 
     A peak is a local maximum inside the range, after the autocorrelation has gone
     negative: a slow drift or a movement repeating every few seconds correlates well at
     any short lag, but only an oscillation comes back after a trough.
     """
-    lo, hi = round(lags[0] * rate_hz), round(lags[1] * rate_hz)
-    ac = _autocorrelation(x, hi + 1)
-    inner = ac[lo : hi + 1]
-    local = (inner >= ac[lo - 1 : hi]) & (inner > ac[lo + 1 : hi + 2])
-    trough = np.fmin.accumulate(ac)[lo - 1 : hi] < 0.0
-    candidates = np.flatnonzero(local & trough & np.isfinite(inner))
-    if candidates.size == 0:
-        return float("nan"), float("nan")
-    k = lo + int(candidates[np.argmax(inner[candidates])])
-    return float(ac[k]), k / rate_hz
+    lag = np.arange(ac.shape[1])
+    finite = np.where(np.isfinite(ac), ac, -np.inf)
+    local = np.zeros(ac.shape, dtype=bool)
+    local[:, 1:-1] = (finite[:, 1:-1] >= finite[:, :-2]) & (finite[:, 1:-1] > finite[:, 2:])
+    trough = np.zeros(ac.shape, dtype=bool)
+    trough[:, 1:] = np.fmin.accumulate(ac, axis=1)[:, :-1] < 0.0
+    inside = (lag >= lo[:, None]) & (lag <= hi[:, None])
+    candidates = local & trough & inside & np.isfinite(ac)
+    best = np.argmax(np.where(candidates, ac, -np.inf), axis=1)
+    found = candidates.any(axis=1)
+    value = np.where(found, ac[np.arange(ac.shape[0]), best], np.nan)
+    return value, np.where(found, best, np.nan)
+
+
+def _windows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Rows ``x[start : start + width]`` for each start, shape (len(starts), width)."""
+    return np.lib.stride_tricks.sliding_window_view(x, width)[starts]
+
+
+def _finite_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: fraction of finite samples, and the SD and RMS of those samples."""
+    valid = np.isfinite(windows)
+    n = np.maximum(valid.sum(axis=1), 1)
+    values = np.where(valid, windows, 0.0)
+    mean = values.sum(axis=1) / n
+    mean_square = (values**2).sum(axis=1) / n
+    sd = np.sqrt(np.maximum(mean_square - mean**2, 0.0))
+    return valid.mean(axis=1), sd, np.sqrt(mean_square)
 
 
 def _walking_windows(
-    t_s: np.ndarray,
     thighs: dict[str, np.ndarray],
     vertical_acc_m_s2: np.ndarray | None,
+    n: int,
     rate_hz: float,
     s: MovementSettings,
 ) -> tuple[np.ndarray, list[float]]:
-    """Per grid row, whether a window with a walking rhythm covers it; and the step
-    times (s) of those windows."""
-    n = t_s.size
+    """Per grid row (``n`` of them), whether a window with a walking rhythm covers it;
+    and the step times (s) of those windows."""
     walking = np.zeros(n, dtype=bool)
-    steps: list[float] = []
     width, hop = round(s.window_s * rate_hz), max(1, round(s.hop_s * rate_hz))
-    step_lo, step_hi = s.step_time_range_s
+    step_lo, step_hi = (round(lag * rate_hz) for lag in s.step_time_range_s)
+    width = min(width, n)
+    if width < 2.5 * 2 * step_hi:  # the longest lag, a stride, 2.5 times over
+        return walking, []
+    starts = np.arange(0, n - width + 1, hop)
+    m = starts.size
     swing = None
     if len(thighs) == 2:
         swing = thighs["left"] - thighs["right"]
     elif thighs:
         swing = next(iter(thighs.values()))
-    for lo in range(0, max(n - width, 0) + 1, hop):
-        hi = min(lo + width, n)
-        if hi - lo < 2.5 * 2 * step_hi * rate_hz:  # the longest lag, a stride, 2.5 times
-            break
-        votes, step_time = [], []
-        # A signal with most of the window missing has no say in it.
-        if _present(swing) and _present(swing[lo:hi]):
-            x = swing[lo:hi]
-            corr, lag = _rhythm_peak(x, (2 * step_lo, 2 * step_hi), rate_hz)
-            votes.append(corr >= s.min_rhythm_correlation and np.nanstd(x) >= s.min_swing_deg)
-            step_time.append(lag / 2)
-        if _present(vertical_acc_m_s2) and _present(vertical_acc_m_s2[lo:hi]):
-            x = vertical_acc_m_s2[lo:hi]
-            step, lag = _rhythm_peak(x, (step_lo, step_hi), rate_hz)
-            stride, _ = _rhythm_peak(x, (1.75 * lag, 2.25 * lag), rate_hz) if lag > 0 else (0, 0)
-            rms = float(np.sqrt(np.nanmean(x**2)))
-            # An uneven gait repeats at the stride more than at the step (Moe-Nilssen &
-            # Helbostad 2004), so either regularity will do once a step rhythm exists.
-            regular = np.isfinite(step) and max(step, stride) >= s.min_rhythm_correlation
-            votes.append(regular and rms >= s.min_vertical_rms_m_s2)
-            step_time.append(lag)
-        # Walking swings the thighs to about 25 deg; a lift past lift_deg is a drill.
-        lifted = any(
-            (np.nan_to_num(angle[lo:hi], nan=-np.inf) > s.lift_deg).any()
-            for angle in thighs.values()
-        )
-        if votes and all(votes) and not lifted:
-            walking[lo:hi] = True
-            # The thighs' stride is the surer rhythm: the sacrum may peak at two steps.
-            steps.append(step_time[0])
-    return walking, steps
+    # Each signal votes where it has most of the window; a window walks when some signal
+    # votes and every vote is yes.
+    votes = np.ones(m, dtype=bool)
+    voted = np.zeros(m, dtype=bool)
+    step_time = np.full(m, np.nan)
+    if vertical_acc_m_s2 is not None:
+        x = _windows(vertical_acc_m_s2, starts, width)
+        present, _, rms = _finite_stats(x)
+        ac = _autocorrelations(x, round(2.25 * step_hi) + 1)
+        step, lag = _rhythm_peaks(ac, np.full(m, step_lo), np.full(m, step_hi))
+        has = np.isfinite(lag)
+        stride_lo = np.where(has, np.round(1.75 * np.nan_to_num(lag)), 1)
+        stride_hi = np.where(has, np.round(2.25 * np.nan_to_num(lag)), 0)
+        stride, _ = _rhythm_peaks(ac, stride_lo, stride_hi)
+        # An uneven gait repeats at the stride more than at the step (Moe-Nilssen &
+        # Helbostad 2004), so either regularity will do once a step rhythm exists.
+        regular = has & (np.fmax(step, stride) >= s.min_rhythm_correlation)
+        yes = regular & (rms >= s.min_vertical_rms_m_s2)
+        there = present >= 0.5
+        votes &= ~there | yes
+        voted |= there
+        step_time = np.where(there, lag / rate_hz, step_time)
+    if swing is not None:
+        x = _windows(swing, starts, width)
+        present, sd, _ = _finite_stats(x)
+        ac = _autocorrelations(x, 2 * step_hi + 1)
+        corr, lag = _rhythm_peaks(ac, np.full(m, 2 * step_lo), np.full(m, 2 * step_hi))
+        yes = (np.nan_to_num(corr, nan=-1.0) >= s.min_rhythm_correlation) & (sd >= s.min_swing_deg)
+        there = present >= 0.5
+        votes &= ~there | yes
+        voted |= there
+        # The thighs' stride is the surer rhythm: the sacrum may peak at two steps.
+        step_time = np.where(there, lag / 2 / rate_hz, step_time)
+    # Walking swings the thighs to about 25 deg; a lift past lift_deg is a drill.
+    for angle in thighs.values():
+        peak = _windows(np.nan_to_num(angle, nan=-np.inf), starts, width).max(axis=1)
+        votes &= ~(peak > s.lift_deg)
+    chosen = votes & voted
+    for start in starts[chosen]:
+        walking[start : start + width] = True
+    return walking, step_time[chosen].tolist()
 
 
 def _height_m(acc: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -488,7 +537,7 @@ def classify_movement(
         missing = ~np.isfinite(acc)
         smooth = sosfiltfilt(sos, np.where(missing, 0.0, acc)) if acc.size > 30 else acc
         smooth = np.where(missing, np.nan, smooth)
-    walking, step_times = _walking_windows(t, thighs, smooth, rate_hz, s)
+    walking, step_times = _walking_windows(thighs, smooth, t.size, rate_hz, s)
     walking_s = float(np.count_nonzero(walking)) / rate_hz
     step_time = _median(step_times)
     lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window
