@@ -46,6 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.fft import next_fast_len
 from scipy.signal import butter, sosfiltfilt
 
 LABELS = ("walk", "step_up", "other_exercise", "standing", "unknown")
@@ -227,15 +228,15 @@ def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
     normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples
     are left out of every lag's products and of its count. NaN where undefined.
 
-    Computed with FFTs (sums of products and pair counts alike), zero-padded so that no
-    lag wraps around, in batches of :data:`_FFT_BLOCK` rows.
+    Computed with FFTs (sums of products and pair counts alike), zero-padded beyond the
+    longest lag so that none wraps around, in batches of :data:`_FFT_BLOCK` rows.
     """
     valid = np.isfinite(windows)
     count = valid.sum(axis=1, keepdims=True)
     total = np.where(valid, windows, 0.0).sum(axis=1, keepdims=True)
     mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     centred = np.where(valid, windows - mean, 0.0)
-    size = 1 << int(np.ceil(np.log2(2 * windows.shape[1])))
+    size = next_fast_len(windows.shape[1] + max_lag + 1, real=True)
     ac = np.full((windows.shape[0], max_lag + 1), np.nan)
     for lo in range(0, windows.shape[0], _FFT_BLOCK):
         rows = slice(lo, lo + _FFT_BLOCK)

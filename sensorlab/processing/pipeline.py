@@ -798,14 +798,15 @@ class SessionAnalyzer:
                 "'calibration' field"
             )
         first = self._static_rows[0]
-        movement = classify_movement(
-            self.kinematics["t_s"][first:],
-            self.kinematics["left_thigh_sagittal_deg"][first:],
-            self.kinematics["right_thigh_sagittal_deg"][first:],
-            self.kinematics["pelvis_vertical_acc_m_s2"][first:],
-            self.rate_hz,
-            self.settings.movement,
-        )
+        with self._timed("movement"):
+            movement = classify_movement(
+                self.kinematics["t_s"][first:],
+                self.kinematics["left_thigh_sagittal_deg"][first:],
+                self.kinematics["right_thigh_sagittal_deg"][first:],
+                self.kinematics["pelvis_vertical_acc_m_s2"][first:],
+                self.rate_hz,
+                self.settings.movement,
+            )
         activity, basis = self._decide_activity(movement)
         return self._analysis(activity, movement, basis)
 
