@@ -349,3 +349,26 @@ def test_an_activity_chosen_during_a_live_session_is_the_one_checked(walk):
     analysis = analyzer.finish()
     assert analysis.activity_basis == "contradicted"
     assert any("step_up (as chosen during the session)" in w for w in analysis.warnings)
+
+
+def test_autocorrelations_match_a_direct_sum_with_missing_samples():
+    """The batched FFT autocorrelation (gap-aware, unbiased) against the definition."""
+    from sensorlab.processing.activity import _autocorrelations
+
+    rng = np.random.default_rng(8)
+    windows = rng.normal(size=(5, 300)) + np.sin(np.arange(300) / 7.0)
+    windows[1, 40:90] = np.nan
+    windows[3, rng.random(300) < 0.2] = np.nan
+    max_lag = 120
+    got = _autocorrelations(windows, max_lag)
+    for row, x in zip(got, windows, strict=True):
+        valid = np.isfinite(x)
+        c = np.where(valid, x - x[valid].mean(), 0.0)
+        w = valid.astype(float)
+        direct = np.array(
+            [
+                np.dot(c[: x.size - k], c[k:]) / np.dot(w[: x.size - k], w[k:])
+                for k in range(max_lag + 1)
+            ]
+        )
+        np.testing.assert_allclose(row, direct / direct[0], atol=1e-10)
