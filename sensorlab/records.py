@@ -405,6 +405,10 @@ class SessionAnalysis:
         reps or steps found), ``contradicted`` (given, but the movement is something else:
         no reps or steps reported) or ``not_analysed`` (the movement is not an analysed
         activity: ``activity`` is its label, no reps or steps).
+    recorded_s : float or None
+        From the first to the last sample of any sensor, seconds: longer than
+        ``duration_s`` when a sensor ended early (the analysis stops there). What each
+        sensor's samples are counted against (``missing_pct`` in the summary).
     """
 
     source: str
@@ -419,3 +423,4 @@ class SessionAnalysis:
     warnings: list[str] = field(default_factory=list)
     movement: Movement | None = None
     activity_basis: str = "given"
+    recorded_s: float | None = None

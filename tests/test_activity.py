@@ -237,6 +237,7 @@ def test_a_drill_streamed_in_random_blocks_is_judged_as_in_batch():
     assert repr(streamed.movement) == repr(batch.movement)  # NaN step time included
     assert (streamed.activity, streamed.activity_basis) == (batch.activity, batch.activity_basis)
     assert streamed.warnings == batch.warnings
+    assert streamed.recorded_s == batch.recorded_s
 
 
 def test_a_sensor_missing_30_percent_withholds_the_findings(step_ups):
@@ -266,6 +267,20 @@ def test_losses_without_a_counter_count_as_missing(step_ups):
     assert summary["quality"]["pelvis"]["lost"] == 0
     assert summary["quality"]["pelvis"]["missing_pct"] == pytest.approx(30.0, abs=1.0)
     assert any("pelvis misses 30%" in reason for reason in summary["findings_withheld"])
+
+
+def test_a_sensor_that_stops_early_counts_as_missing(step_ups):
+    """The analysis ends with the first sensor to end: its shortfall against the
+    recording's length still counts."""
+    chunk = step_ups.recording.chunks["pelvis"]
+    keep = chunk.t_s < 0.6 * chunk.t_s[-1]
+    chunks = {**step_ups.recording.chunks, "pelvis": chunk.take(keep)}
+    analysis = analyze(dataclasses.replace(step_ups.recording, chunks=chunks))
+    assert analysis.recorded_s == pytest.approx(step_ups.truth.duration_s, abs=0.05)
+    summary = build_summary(analysis)
+    assert summary["quality"]["pelvis"]["missing_pct"] == pytest.approx(40.0, abs=1.0)
+    assert summary["quality"]["left_thigh"]["missing_pct"] < 1.0
+    assert any("pelvis misses 40%" in reason for reason in summary["findings_withheld"])
 
 
 def test_a_calibration_below_the_threshold_withholds_the_findings(step_ups):

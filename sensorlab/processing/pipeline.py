@@ -900,6 +900,10 @@ class SessionAnalyzer:
             self.warnings.extend(f"{cal.placement}: {warning}" for warning in cal.warnings)
         t = k["t_s"]
         duration = float(t[-1] - t[0] + 1.0 / self.rate_hz) if k.size else 0.0
+        # The analysis ends with the sensor that ends first; the recording may go on.
+        firsts = [s.k0 / self.rate_hz for s in self._sensors.values() if s.k0 is not None]
+        lasts = [s.cleaner.last_t_s_ for s in self._sensors.values() if s.cleaner.samples_]
+        recorded = max(lasts) - min(firsts) + 1.0 / self.rate_hz if firsts and lasts else 0.0
         return SessionAnalysis(
             source=self.source,
             activity=activity,
@@ -913,6 +917,7 @@ class SessionAnalyzer:
             warnings=list(self.warnings),
             movement=movement,
             activity_basis=basis,
+            recorded_s=max(recorded, duration),
         )
 
 

@@ -128,7 +128,8 @@ def _gait_dict(analysis: SessionAnalysis, step_sides: dict[str, dict[str, Any]])
 
 def _missing_pct(q: SensorQuality, duration_s: float) -> float | None:
     """Percent of a sensor's expected samples that are missing: lost by its counter, or
-    short of ``duration_s`` at its (nominal, else measured) rate, whichever is more."""
+    short of ``duration_s`` (the recording's length) at its (nominal, else measured) rate,
+    whichever is more."""
     rate_hz = q.nominal_rate_hz or q.rate_hz
     by_time = duration_s * rate_hz if math.isfinite(duration_s) and rate_hz else 0.0
     expected = max(q.samples + q.lost, by_time)
@@ -159,7 +160,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
                 samples=int(q.samples),
                 lost=int(q.lost),
                 lost_pct=round_or_none(100.0 * q.lost / expected, 2) if expected else None,
-                missing_pct=_missing_pct(q, analysis.duration_s),
+                missing_pct=_missing_pct(q, max(analysis.duration_s, analysis.recorded_s or 0.0)),
                 dropped=int(q.dropped),
                 rate_hz=round_or_none(q.rate_hz, 2),
                 nominal_rate_hz=round_or_none(q.nominal_rate_hz, 2),
@@ -213,8 +214,8 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         - ``steps[i].step_time_s``; ``gait``: ``step_regularity``,
           ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
         - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``missing_pct``
-          (lost by the counter or short of the duration at the sensor's rate, whichever
-          is more), ``dropped``, ``rate_hz``, ``nominal_rate_hz``,
+          (lost by the counter or short of the recording's length at the sensor's rate,
+          whichever is more), ``dropped``, ``rate_hz``, ``nominal_rate_hz``,
           ``calibration_quality`` (0..1), ``mount_correction_deg``, ``notes``;
         - ``activity_basis`` (:attr:`SessionAnalysis.activity_basis`) and ``movement``:
           what the movement looks like (``label``, ``description``, ``walking_s``,
