@@ -126,6 +126,8 @@ def test_standing_still_and_no_signal():
     standing = simulate_motion(BodyMotion.standing(), 20.0, seed=3)
     analysis = analyze(standing.recording, "step_up")
     assert analysis.movement.label == "standing"
+    assert analysis.activity_basis == "given" and analysis.reps == []
+    assert any("could not be confirmed from the movement: standing" in w for w in analysis.warnings)
     t = np.arange(1000) / 100.0
     nothing = np.full_like(t, np.nan)
     assert classify_movement(t, nothing, nothing, nothing, 100.0).label == "unknown"
@@ -281,6 +283,7 @@ def test_a_sensor_that_stops_early_counts_as_missing(step_ups):
     assert summary["quality"]["pelvis"]["missing_pct"] == pytest.approx(40.0, abs=1.0)
     assert summary["quality"]["left_thigh"]["missing_pct"] < 1.0
     assert any("pelvis misses 40%" in reason for reason in summary["findings_withheld"])
+    assert any("where the pelvis data end" in w for w in analysis.warnings)
 
 
 def test_a_calibration_below_the_threshold_withholds_the_findings(step_ups):

@@ -98,6 +98,8 @@ from sensorlab.records import (
     StepResult,
 )
 
+UNANALYSED_TAIL_S = 1.0
+"""Warn when the other sensors recorded this much longer than the analysis reaches, s."""
 ACTIVITIES = ANALYSED
 """Activities the analysis turns into reps or steps."""
 RECALIBRATE = "recalibrate"
@@ -841,6 +843,13 @@ class SessionAnalyzer:
                     "no reps, steps or findings are reported (check the activity)"
                 )
                 return self.activity, "contradicted"
+            if movement.label != self.activity:
+                # Too little to judge (a sensor missing, a short bout): say so, since the
+                # check that guards against a wrong activity could not be made.
+                self.warnings.append(
+                    f"activity {self.activity} ({self._activity_origin}) could not be "
+                    f"confirmed from the movement: {movement.description}"
+                )
             return self.activity, "given"
         if movement.analysed:
             self.warnings.append(
@@ -902,8 +911,17 @@ class SessionAnalyzer:
         duration = float(t[-1] - t[0] + 1.0 / self.rate_hz) if k.size else 0.0
         # The analysis ends with the sensor that ends first; the recording may go on.
         firsts = [s.k0 / self.rate_hz for s in self._sensors.values() if s.k0 is not None]
-        lasts = [s.cleaner.last_t_s_ for s in self._sensors.values() if s.cleaner.samples_]
-        recorded = max(lasts) - min(firsts) + 1.0 / self.rate_hz if firsts and lasts else 0.0
+        lasts = {p: s.cleaner.last_t_s_ for p, s in self._sensors.items() if s.cleaner.samples_}
+        recorded = 0.0
+        if firsts and lasts:
+            recorded = max(lasts.values()) - min(firsts) + 1.0 / self.rate_hz
+            first_end = min(lasts, key=lasts.get)
+            unanalysed_s = max(lasts.values()) - float(t[-1]) if k.size else 0.0
+            if unanalysed_s > UNANALYSED_TAIL_S:
+                self.warnings.append(
+                    f"the analysis ends at {float(t[-1]):.1f} s, where the {first_end} data "
+                    f"end; the last {unanalysed_s:.1f} s of the other sensors are not analysed"
+                )
         return SessionAnalysis(
             source=self.source,
             activity=activity,
