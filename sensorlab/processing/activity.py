@@ -19,14 +19,18 @@ Lifts
     A thigh flexed past ``lift_deg`` (45 deg: walking swings stay near 25 deg). Each lift
     is judged by what the body does around it:
 
-    - step-up: the other thigh stays near neutral while the lifted one peaks (one foot
-      on the box), then follows it up (the trail leg swinging onto the box), and the
-      pelvis rises rather than sinks;
-    - lunge / split squat: the other thigh is extended behind at the peak, or the pelvis
-      sinks while the thigh flexes (the body lowers onto the front leg);
+    - step-up: the pelvis rises without first sinking; without a pelvis sensor, the
+      other thigh stays near neutral while the lifted one peaks (one foot on the box),
+      then follows it up (the trail leg swinging onto the box);
+    - lunge / split squat: the pelvis sinks while the thigh flexes (the body lowers onto
+      the front leg) and the other thigh is not flexed; without a pelvis sensor, the
+      other thigh is extended behind at the peak;
     - squat: both thighs flexed together (or the pelvis sinking with the other thigh
       flexed too);
     - lower: the pelvis sinks, but the other thigh is not recorded (lunge or squat).
+
+    The pelvis, where recorded, decides between rising and sinking: the thigh angles
+    vary more between people than a box's or a lunge's height change.
 
     The pelvis's height change comes from integrating its vertical acceleration twice
     from the last moment the thighs were still before the lift, where the body is at
@@ -431,20 +435,28 @@ def _lift_kind(
     s: MovementSettings,
 ) -> str:
     """``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` from what the body did
-    (NaN: that signal is missing)."""
-    if other_at_peak_deg > s.lift_deg:
+    (NaN: that signal is missing).
+
+    Where the pelvis is recorded, whether the body went up or down decides: the thigh
+    angles vary more between people (a trail thigh a little behind at the lead's peak is
+    still a step-up) than a box's 15-30 cm or a lunge's 20-40 cm. Without it the thighs
+    decide.
+    """
+    both_flexed = other_at_peak_deg > s.lift_deg
+    if np.isfinite(sink_m):
+        if sink_m >= s.height_change_m:
+            if not np.isfinite(other_at_peak_deg):
+                return "lower"  # without the other thigh a lunge and a squat look alike
+            return "squat" if both_flexed or other_at_peak_deg > s.neutral_deg else "lunge"
+        if rise_m >= s.height_change_m and not both_flexed:
+            return "step_up"
+        return "squat" if both_flexed else "unclear"
+    if both_flexed:
         return "squat"
-    lowered = sink_m >= s.height_change_m
-    rear = other_at_peak_deg < -s.rear_deg
-    if lowered and not np.isfinite(other_at_peak_deg):
-        return "lower"  # without the other thigh a lunge and a squat look alike
-    if lowered or rear:
-        return "squat" if lowered and other_at_peak_deg > s.neutral_deg else "lunge"
-    thigh_says = abs(other_at_peak_deg) <= s.neutral_deg and other_follow_deg >= s.follow_deg
-    pelvis_says = rise_m >= s.height_change_m
-    have_thigh, have_pelvis = np.isfinite(other_at_peak_deg), np.isfinite(rise_m)
-    if (thigh_says or not have_thigh) and (pelvis_says or not have_pelvis):
-        return "step_up" if have_thigh or have_pelvis else "unclear"
+    if other_at_peak_deg < -s.rear_deg:
+        return "lunge"
+    if abs(other_at_peak_deg) <= s.neutral_deg and other_follow_deg >= s.follow_deg:
+        return "step_up"
     return "unclear"
 
 
