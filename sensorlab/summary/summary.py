@@ -126,12 +126,12 @@ def _gait_dict(analysis: SessionAnalysis, step_sides: dict[str, dict[str, Any]])
     }
 
 
-def _missing_pct(q: SensorQuality, duration_s: float) -> float | None:
+def _missing_pct(q: SensorQuality, length_s: float) -> float | None:
     """Percent of a sensor's expected samples that are missing: lost by its counter, or
-    short of ``duration_s`` (the recording's length) at its (nominal, else measured) rate,
-    whichever is more."""
+    short of the recording's length (``length_s``, seconds) at its (nominal, else
+    measured) rate, whichever is more."""
     rate_hz = q.nominal_rate_hz or q.rate_hz
-    by_time = duration_s * rate_hz if math.isfinite(duration_s) and rate_hz else 0.0
+    by_time = length_s * rate_hz if math.isfinite(length_s) and rate_hz else 0.0
     expected = max(q.samples + q.lost, by_time)
     if expected <= 0:
         return None
