@@ -344,6 +344,9 @@ def test_findings_withheld_reads_the_summary_only():
     assert findings_withheld(summary) == []  # at the thresholds: still stated
     summary["quality"]["pelvis"]["missing_pct"] = MAX_MISSING_PCT + 0.1
     assert findings_withheld(summary) == ["pelvis misses 20% of its samples (more than 20%)"]
+    # A sensor that was not recorded at all is a smaller sensor set, not a loss.
+    summary["quality"]["pelvis"].update(samples=0, missing_pct=100.0)
+    assert findings_withheld(summary) == []
 
 
 def test_a_sidecar_naming_a_drill_that_is_not_analysed_is_reported_not_refused(step_ups):

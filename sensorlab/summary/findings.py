@@ -17,9 +17,10 @@ compared metric is balanced a single overall line says so.
 No finding is stated at all (:func:`findings_withheld` says why, and the summary lists it
 among the warnings) when the data cannot support one:
 
-- a sensor misses more than :data:`MAX_MISSING_PCT` of its samples (``missing_pct`` of
-  ``summary["quality"]``: samples lost by its counter, or short of the session's duration
-  at its rate, whichever is more);
+- a recorded sensor misses more than :data:`MAX_MISSING_PCT` of its samples
+  (``missing_pct`` of ``summary["quality"]``: samples lost by its counter, or short of
+  the recording's length at its rate, whichever is more; a sensor without any sample is
+  a smaller sensor set, not a loss);
 - a sensor's calibration quality is below :data:`MIN_CALIBRATION_QUALITY`;
 - the activity is not what the movement looks like (``activity_basis`` ``contradicted``),
   was guessed from the reps or steps of an unrecognised movement (``guessed``), or is
@@ -308,6 +309,8 @@ def findings_withheld(summary: dict) -> list[str]:
     if basis in _BASIS_REASONS:
         reasons.append(_BASIS_REASONS[basis])
     for placement, quality in (summary.get("quality") or {}).items():
+        if quality.get("samples") == 0:
+            continue  # not recorded at all: a smaller sensor set, not a lossy one
         missing = quality.get("missing_pct")
         if missing is None:
             missing = quality.get("lost_pct")
