@@ -393,3 +393,18 @@ def test_autocorrelations_match_a_direct_sum_with_missing_samples():
             ]
         )
         np.testing.assert_allclose(row, direct / direct[0], atol=1e-10)
+
+
+def test_a_trail_thigh_behind_at_the_peak_is_still_a_step_up_when_the_pelvis_rises(kinematics):
+    """People push off early: the trail thigh 12 deg behind while the lead one is up. The
+    pelvis rising decides; the thighs alone would take that split stance for a lunge."""
+    _, columns = kinematics["step_up_asymmetric"]
+    left = columns["left_thigh_sagittal_deg"].copy()
+    right = columns["right_thigh_sagittal_deg"].copy()
+    left[(right > 30) & (np.abs(left) < 15)] -= 12.0
+    right[(columns["left_thigh_sagittal_deg"] > 30) & (np.abs(right) < 15)] -= 12.0
+    early = {**columns, "left_thigh_sagittal_deg": left, "right_thigh_sagittal_deg": right}
+    movement = _classify(early, "all")
+    assert movement.label == "step_up", movement.description
+    assert all(lift.other_at_peak_deg < -8.0 for lift in movement.lifts)
+    assert _classify(early, "thighs").label == "other_exercise"
