@@ -9,8 +9,12 @@ streaming share the same records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sensorlab.processing.activity import Movement
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,18 @@ class SessionAnalysis:
     unavailable : dict of str to str
         What this session cannot measure, and why (a sensor that was not worn): e.g.
         ``{"pelvic_drop_deg": "needs the pelvis sensor"}``. Empty with all three sensors.
+    movement : Movement or None
+        What the movement looks like (:func:`sensorlab.processing.activity.classify_movement`).
+    activity_basis : str
+        Why ``activity``: ``given`` (sidecar or ``--activity``, not contradicted),
+        ``detected`` (from the movement), ``guessed`` (movement not recognised; from the
+        reps or steps found), ``contradicted`` (given, but the movement is something else:
+        no reps or steps reported) or ``not_analysed`` (the movement is not an analysed
+        activity: ``activity`` is its label, no reps or steps).
+    recorded_s : float or None
+        From the first to the last sample of any sensor, seconds: longer than
+        ``duration_s`` when a sensor ended early (the analysis stops there). What each
+        sensor's samples are counted against (``missing_pct`` in the summary).
     """
 
     source: str
@@ -418,3 +434,6 @@ class SessionAnalysis:
     quality: dict[str, SensorQuality]
     warnings: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
+    movement: Movement | None = None
+    activity_basis: str = "given"
+    recorded_s: float | None = None

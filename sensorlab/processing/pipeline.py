@@ -20,7 +20,10 @@ the same result. The stages, in order:
 Any subset of the three placements is analysed (the sidecar's sensors, or those with
 data): what a missing sensor takes away is listed in ``SessionAnalysis.unavailable``.
 6. segment angles (:mod:`.angles`), then reps (:mod:`.reps`) or steps (:mod:`.gait`),
-   each reported as soon as it can be judged.
+   each reported as soon as it can be judged;
+7. at the end: what the movement looks like (:mod:`.activity`) picks the activity when
+   none was given and checks a given one; reps and steps of a movement that is not the
+   activity are not reported.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ import numpy as np
 from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS, mount_matrix
 from sensorlab.processing import angles
+from sensorlab.processing.activity import (
+    ANALYSED,
+    COUNTED_BASES,
+    DEFAULT_MOVEMENT,
+    Movement,
+    MovementSettings,
+    classify_movement,
+)
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
     AlignmentSettings,
@@ -98,7 +109,10 @@ from sensorlab.records import (
     StepResult,
 )
 
-ACTIVITIES = ("step_up", "walk")
+UNANALYSED_TAIL_S = 1.0
+"""Warn when the other sensors recorded this much longer than the analysis reaches, s."""
+ACTIVITIES = ANALYSED
+"""Activities the analysis turns into reps or steps."""
 THIGHS = ("left_thigh", "right_thigh")
 #: What each placement is needed for, as listed in ``SessionAnalysis.unavailable``.
 NEEDS = {
@@ -169,6 +183,7 @@ class AnalysisSettings:
     alignment: AlignmentSettings = DEFAULT_ALIGNMENT
     step_up: StepUpSettings = DEFAULT_STEP_UP
     gait: GaitSettings = DEFAULT_GAIT
+    movement: MovementSettings = DEFAULT_MOVEMENT
     refine_rotation_deg: float = 1080.0
     silent_sensor_s: float = 3.0
     max_refine_wait_s: float = 60.0
@@ -256,7 +271,8 @@ class SessionAnalyzer:
     meta : SessionMeta
         Sidecar (mounts, rates, calibration span, activity).
     activity : str, optional
-        ``step_up`` or ``walk``; defaults to the sidecar's, else detected at the end.
+        ``step_up`` or ``walk``; defaults to the sidecar's, else decided at the end from
+        what the movement looks like (:mod:`.activity`), which also checks a given one.
     settings : AnalysisSettings
         Pipeline settings.
     source : str
@@ -277,12 +293,17 @@ class SessionAnalyzer:
         self.meta = meta
         self.settings = settings
         self.source = source
-        self.activity = activity or meta.activity
-        if self.activity is not None and self.activity not in ACTIVITIES:
+        if activity is not None and activity not in ACTIVITIES:
             raise InputError(
-                f"activity {self.activity!r} is not analysed yet; use --activity "
+                f"activity {activity!r} is not analysed yet; use --activity "
                 f"{' or '.join(ACTIVITIES)}"
             )
+        # A sidecar may name any drill (the contract lists split_squat, squat...): one
+        # that is not analysed is reported as such at the end, with what the movement
+        # looks like, rather than refused.
+        self._stated_activity = activity or meta.activity
+        self._activity = self._stated_activity if self._stated_activity in ACTIVITIES else None
+        self._activity_origin = "from --activity" if activity else "from the sidecar"
         self.rate_hz = settings.timebase.rate_hz
         self.warnings: list[str] = []
         self.placements: tuple[str, ...] = ()
@@ -333,6 +354,17 @@ class SessionAnalyzer:
         self._turned = {
             p: {"row": 0, "deg": 0.0, "hit": None} for p in THIGHS if p in self.placements
         }
+
+    @property
+    def activity(self) -> str | None:
+        """The activity segmented for (``step_up``, ``walk``; None: both, decided at the
+        end); a live session may change it (the segmenter catches up)."""
+        return self._activity
+
+    @activity.setter
+    def activity(self, value: str | None) -> None:
+        self._activity = self._stated_activity = value
+        self._activity_origin = "as chosen during the session"
 
     def add_marker(self, marker: Marker) -> None:
         """Take a marked moment into account: at a ``recalibrate`` marker every sensor's
@@ -1009,38 +1041,108 @@ class SessionAnalyzer:
                 f"({self._rows_available() / self.rate_hz:.1f} s with every sensor); record "
                 "at least 3 s of standing still and a few repetitions or steps"
             )
-        activity = self.activity or self._detect_activity()
-        return self._analysis(activity)
+        with self._timed("movement"):
+            movement = classify_movement(
+                self.kinematics["t_s"],
+                self.kinematics["left_thigh_sagittal_deg"],
+                self.kinematics["right_thigh_sagittal_deg"],
+                self.kinematics["pelvis_vertical_acc_m_s2"],
+                self.rate_hz,
+                self.settings.movement,
+            )
+        activity, basis = self._decide_activity(movement)
+        return self._analysis(activity, movement, basis)
 
-    def _detect_activity(self) -> str:
+    def _decide_activity(self, movement: Movement) -> tuple[str, str]:
+        """The activity to report and its basis (:attr:`SessionAnalysis.activity_basis`).
+
+        A given activity that the movement clearly contradicts (another analysed activity,
+        or another drill) reports nothing: reps or steps counted under it are artefacts
+        (a step-up's foot contacts are not gait steps), so none is listed. A movement
+        that could not be recognised contradicts nothing.
+        """
+        looks = f"the movement looks like {movement.description}"
+        stated = self._stated_activity
+        if stated is not None and stated not in ACTIVITIES:
+            hint = (
+                f"; {looks} (set --activity {movement.label} to analyse it)"
+                if movement.analysed
+                else ""
+            )
+            self.warnings.append(
+                f"the sidecar's activity is {stated}, which sensorlab does not analyse (only "
+                f"{' and '.join(ACTIVITIES)}): no reps, steps or findings are reported{hint}"
+            )
+            return stated, "not_analysed"
+        if self.activity is not None:
+            if movement.label != self.activity and movement.label in (
+                *ACTIVITIES,
+                "other_exercise",
+            ):
+                self.warnings.append(
+                    f"activity {self.activity} ({self._activity_origin}), but {looks}; "
+                    "no reps, steps or findings are reported (check the activity)"
+                )
+                return self.activity, "contradicted"
+            if movement.label != self.activity:
+                # Too little to judge (a sensor missing, a short bout): say so, since the
+                # check that guards against a wrong activity could not be made.
+                self.warnings.append(
+                    f"activity {self.activity} ({self._activity_origin}) could not be "
+                    f"confirmed from the movement: {movement.description}"
+                )
+            return self.activity, "given"
+        if movement.analysed:
+            self.warnings.append(
+                f"activity not given: analysed as {movement.label} because {looks} "
+                "(set it with --activity)"
+            )
+            return movement.label, "detected"
+        if movement.label != "unknown":
+            self.warnings.append(
+                f"{looks}: sensorlab analyses only {' and '.join(ACTIVITIES)}, so no reps, "
+                "steps or findings are reported"
+            )
+            return movement.label, "not_analysed"
+        # Unrecognised (e.g. a drill seen by the pelvis alone): what the segmenters found
+        # decides, without findings.
         if len(self.reps) >= 2:
-            detected = "step_up"
+            guessed, found = "step_up", f"{len(self.reps)} reps"
         elif len(self.steps) >= 6:
-            detected = "walk"
+            guessed, found = "walk", f"{len(self.steps)} steps"
         else:
-            detected = "step_up"
-        self.warnings.append(f"activity not given: analysed as {detected} (set it with --activity)")
-        return detected
+            self.warnings.append(
+                f"activity not given and the movement was not recognised ({movement.description}): "
+                "no reps, steps or findings are reported (set it with --activity)"
+            )
+            return "unknown", "not_analysed"
+        self.warnings.append(
+            f"activity not given and the movement was not recognised ({movement.description}): "
+            f"analysed as {guessed} from the {found} found, without findings "
+            "(set it with --activity)"
+        )
+        return guessed, "guessed"
 
-    def _analysis(self, activity: str) -> SessionAnalysis:
+    def _analysis(self, activity: str, movement: Movement, basis: str) -> SessionAnalysis:
         assert self._calibration is not None
         k = self.kinematics
         kinematics = Kinematics(**{name: k[name].copy() for name in KINEMATICS_COLUMNS[:8]})
-        reps = self.reps if activity == "step_up" else []
-        steps = self.steps if activity == "walk" else []
+        counted = basis in COUNTED_BASES
+        reps = self.reps if activity == "step_up" and counted else []
+        steps = self.steps if activity == "walk" and counted else []
         gait = (
             gait_result(steps, k["t_s"], k["pelvis_vertical_acc_m_s2"], self.rate_hz)
-            if activity == "walk"
+            if activity == "walk" and counted
             else None
         )
         unavailable = self.unavailable
-        needed = {"step_up": "step_up_reps", "walk": "gait_steps"}[activity]
-        if needed in unavailable:
+        needed = {"step_up": "step_up_reps", "walk": "gait_steps"}.get(activity)
+        if counted and needed in unavailable:
             what = "step-up repetitions" if activity == "step_up" else "gait steps"
             self.warnings.append(f"no {what} counted: their detection {unavailable[needed]}")
-        elif activity == "step_up" and not reps:
+        elif activity == "step_up" and counted and not reps:
             self.warnings.append("no step-up repetitions found")
-        elif activity == "walk" and not steps:
+        elif activity == "walk" and counted and not steps:
             self.warnings.append("no gait steps found")
         if activity == "walk" and steps and not any(t in self.placements for t in THIGHS):
             self.warnings.append(
@@ -1050,7 +1152,7 @@ class SessionAnalyzer:
                 "the sides, and so the drops per side, could be swapped: add a thigh sensor "
                 "to be sure"
             )
-        if self._step_up.aborted_ and activity == "step_up":
+        if self._step_up.aborted_ and activity == "step_up" and counted:
             self.warnings.append(
                 f"{self._step_up.aborted_} lift(s) came back down without a rep "
                 "and were not counted"
@@ -1060,6 +1162,19 @@ class SessionAnalyzer:
             self.warnings.extend(f"{cal.placement}: {warning}" for warning in cal.warnings)
         t = k["t_s"]
         duration = float(t[-1] - t[0] + 1.0 / self.rate_hz) if k.size else 0.0
+        # The analysis ends with the sensor that ends first; the recording may go on.
+        firsts = [s.k0 / self.rate_hz for s in self._sensors.values() if s.k0 is not None]
+        lasts = {p: s.cleaner.last_t_s_ for p, s in self._sensors.items() if s.cleaner.samples_}
+        recorded = 0.0
+        if firsts and lasts:
+            recorded = max(lasts.values()) - min(firsts) + 1.0 / self.rate_hz
+            first_end = min(lasts, key=lasts.get)
+            unanalysed_s = max(lasts.values()) - float(t[-1]) if k.size else 0.0
+            if unanalysed_s > UNANALYSED_TAIL_S:
+                self.warnings.append(
+                    f"the analysis ends at {float(t[-1]):.1f} s, where the {first_end} data "
+                    f"end; the last {unanalysed_s:.1f} s of the other sensors are not analysed"
+                )
         return SessionAnalysis(
             source=self.source,
             activity=activity,
@@ -1072,6 +1187,9 @@ class SessionAnalyzer:
             quality=quality,
             warnings=list(self.warnings),
             unavailable=unavailable,
+            movement=movement,
+            activity_basis=basis,
+            recorded_s=max(recorded, duration),
         )
 
 

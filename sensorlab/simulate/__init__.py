@@ -8,10 +8,12 @@ The truth (reps, steps, their metrics from the true orientations, mounts, biases
 angles) comes with it.
 
 Modules: ``profiles`` (smooth primitives), ``body`` (segment poses), ``imu`` (sensor
-model), ``step_up`` and ``walk`` (activities), ``truth``, ``session``, ``scenarios``.
+model), ``step_up`` and ``walk`` (activities), ``drills`` (lunges and squats, which
+sensorlab does not analyse), ``truth``, ``session``, ``scenarios``.
 """
 
 from sensorlab.simulate.body import BodyMotion
+from sensorlab.simulate.drills import DrillSettings, simulate_drill
 from sensorlab.simulate.imu import (
     DEFAULT_MOUNTS,
     DEFAULT_SENSOR_SETTINGS,
@@ -54,6 +56,7 @@ __all__ = [
     "SCENARIOS",
     "AbortedAttempt",
     "BodyMotion",
+    "DrillSettings",
     "GaitTruth",
     "RepTruth",
     "SensorSettings",
@@ -65,6 +68,7 @@ __all__ = [
     "StepUpSettings",
     "WalkSettings",
     "read_truth",
+    "simulate_drill",
     "simulate_motion",
     "simulate_step_ups",
     "simulate_walk",

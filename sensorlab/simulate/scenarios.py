@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import replace
 
+from sensorlab.simulate.drills import DrillSettings, simulate_drill
 from sensorlab.simulate.imu import DEFAULT_SENSOR_SETTINGS, SensorSettings
 from sensorlab.simulate.session import SimulatedSession
 from sensorlab.simulate.step_up import SideSettings, StepUpSettings, simulate_step_ups
@@ -124,12 +125,25 @@ def walk_asymmetric(
     return simulate_walk(settings, _sensors(rate_hz), seed)
 
 
+def lunges(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
+    """12 forward lunges to 80 deg, alternating front legs: a drill sensorlab does not
+    analyse (no reps or steps in the truth)."""
+    return simulate_drill(DrillSettings(kind="lunge"), _sensors(rate_hz), seed)
+
+
+def squats(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
+    """12 bilateral squats to 80 deg: a drill sensorlab does not analyse."""
+    return simulate_drill(DrillSettings(kind="squat"), _sensors(rate_hz), seed)
+
+
 SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
     "step_up_asymmetric": step_up_asymmetric,
     "step_up_alternating": step_up_alternating,
     "step_up_messy": step_up_messy,
     "walk_symmetric": walk_symmetric,
     "walk_asymmetric": walk_asymmetric,
+    "lunges": lunges,
+    "squats": squats,
 }
 """Every preset by name; each takes ``seed`` first."""
 

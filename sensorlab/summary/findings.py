@@ -13,6 +13,18 @@ Each per-side metric of ``summary["symmetry"]`` is graded by its Robinson symmet
 A finding is one observation sentence with the numbers, then one sentence on what the
 pattern is *consistent with*. Only borderline and notable metrics are stated; when every
 compared metric is balanced a single overall line says so.
+
+No finding is stated at all (:func:`findings_withheld` says why, and the summary lists it
+among the warnings) when the data cannot support one:
+
+- a recorded sensor misses more than :data:`MAX_MISSING_PCT` of its samples
+  (``missing_pct`` of ``summary["quality"]``: samples lost by its counter, or short of
+  the recording's length at its rate, whichever is more; a sensor without any sample is
+  a smaller sensor set, not a loss);
+- a sensor's calibration quality is below :data:`MIN_CALIBRATION_QUALITY`;
+- the activity is not what the movement looks like (``activity_basis`` ``contradicted``),
+  was guessed from the reps or steps of an unrecognised movement (``guessed``), or is
+  not analysed (``not_analysed``).
 """
 
 from __future__ import annotations
@@ -43,6 +55,25 @@ MIN_DIFFERENCE: dict[str, float] = {
 """Smallest left-right difference (in the metric's unit) that can count as a finding."""
 
 LEVELS = ("notable", "borderline", "balanced", "unavailable")
+
+MAX_MISSING_PCT = 20.0
+"""A sensor missing more than this share of its samples (percent) withholds every finding:
+a fifth of the data gone leaves reps and steps partly reconstructed or missing, so their
+means may stand for only some of the session."""
+
+MIN_CALIBRATION_QUALITY = 0.4
+"""A sensor calibrated below this quality (0..1, :attr:`SensorCalibration.quality`)
+withholds every finding: below it the standing pose's specific force varied by more than
+60 % of what counts as not quiet at all (0.09 of 0.15 m/s^2 SD), or the movement barely
+defined the sensor's heading (axis quality under 0.4, just above the 0.3 at which the
+nominal heading is kept), so angles may carry errors of the size of the asymmetries
+reported. The report calls 0.4-0.5 "poor" but still states findings there."""
+
+_BASIS_REASONS = {
+    "contradicted": "the movement is not the activity analysed (see the warnings)",
+    "guessed": "the movement was not recognised, so the activity is a guess",
+    "not_analysed": "the movement is not an analysed activity",
+}
 
 _SENTENCE_DECIMALS = {"°": 1, "s": 2, "°/s": 1}
 
@@ -259,6 +290,50 @@ def _finding(metric: str, entry: dict[str, Any], activity: str | None, walk: boo
     return Finding(metric, level, left, right, si_pct, observation, interpretation)
 
 
+def findings_withheld(summary: dict) -> list[str]:
+    """Why no finding may be stated for ``summary``, or ``[]`` when findings stand.
+
+    Parameters
+    ----------
+    summary : dict
+        As built by :func:`sensorlab.summary.summary.build_summary`.
+
+    Returns
+    -------
+    list of str
+        One plain reason per problem (activity, each sensor's missing data, each
+        sensor's calibration), with the numbers and the threshold.
+    """
+    reasons = []
+    basis = summary.get("activity_basis")
+    if basis in _BASIS_REASONS:
+        reasons.append(_BASIS_REASONS[basis])
+    for placement, quality in (summary.get("quality") or {}).items():
+        if quality.get("samples") == 0:
+            continue  # not recorded at all: a smaller sensor set, not a lossy one
+        missing = quality.get("missing_pct")
+        if missing is None:
+            missing = quality.get("lost_pct")
+        if missing is not None and missing > MAX_MISSING_PCT:
+            reasons.append(
+                f"{placement} misses {missing:.0f}% of its samples "
+                f"(more than {MAX_MISSING_PCT:.0f}%)"
+            )
+        calibration = quality.get("calibration_quality")
+        if calibration is not None and calibration < MIN_CALIBRATION_QUALITY:
+            reasons.append(
+                f"{placement} calibration quality {calibration:.2f} "
+                f"(below {MIN_CALIBRATION_QUALITY:.2f})"
+            )
+    return reasons
+
+
+def withheld_sentence(reasons: list[str]) -> str:
+    """The line stated instead of findings, e.g. "No finding is stated: pelvis misses
+    30% of its samples (more than 20%)."."""
+    return f"No finding is stated: {'; '.join(reasons)}."
+
+
 def session_findings(summary: dict) -> list[Finding]:
     """Grade every per-side metric of ``summary["symmetry"]``.
 
@@ -297,8 +372,12 @@ def finding_sentences(summary: dict) -> list[str]:
     -------
     list of str
         Plain-language paragraphs, most notable first. When nothing is borderline or
-        notable, a single line saying the sides are balanced (or could not be compared).
+        notable, a single line saying the sides are balanced (or could not be compared);
+        when findings are withheld (:func:`findings_withheld`), a single line saying why.
     """
+    withheld = findings_withheld(summary)
+    if withheld:
+        return [withheld_sentence(withheld)]
     graded = session_findings(summary)
     flagged = [f.text for f in graded if f.level in ("notable", "borderline")]
     if flagged:

@@ -25,6 +25,8 @@ from sensorlab.summary.figures import (
     time_series_figure,
 )
 from sensorlab.summary.findings import (
+    MAX_MISSING_PCT,
+    MIN_CALIBRATION_QUALITY,
     MIN_DIFFERENCE,
     NEUTRAL_SI_PCT,
     NOTABLE_SI_PCT,
@@ -32,6 +34,7 @@ from sensorlab.summary.findings import (
     data_gap_note,
     data_gap_reps,
     finding_sentences,
+    findings_withheld,
     session_findings,
 )
 from sensorlab.summary.metrics import (
@@ -177,7 +180,10 @@ def _badge(level: str) -> str:
 
 def _findings_list(summary: dict, graded: Sequence[Finding]) -> str:
     flagged = [f for f in graded if f.level in ("notable", "borderline")]
-    if flagged:
+    if findings_withheld(summary):
+        text = finding_sentences(summary)[0]
+        items = [f'<li class="unavailable">{_badge("withheld")}<p>{_E(text)}</p></li>']
+    elif flagged:
         items = [
             f'<li class="{f.level}">{_badge(f.level)}'
             f'<p><span class="obs">{_E(f.observation)}</span> {_E(f.interpretation)}</p></li>'
@@ -208,7 +214,9 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
             )
             cells.append(f'<td class="num {cls}">{_E(info.fmt(stats.get("mean")))}{sd_text}</td>')
         badge = _badge(f.level)
-        if f.within_noise:
+        if findings_withheld(summary):
+            badge = _badge("withheld")
+        elif f.within_noise:
             floor = MIN_DIFFERENCE[info.key]
             badge += (
                 f'<span class="noise">within noise (gap under '
@@ -554,6 +562,10 @@ def _quality_section(summary: dict) -> str:
         rate = _fmt(q.get("rate_hz"), 1)
         if q.get("nominal_rate_hz") is not None:
             rate += f" / {_fmt(q.get('nominal_rate_hz'), 0)}"
+        missing_pct = q.get("missing_pct")
+        missing_cls = (
+            ' class="num q-poor"' if (missing_pct or 0) > MAX_MISSING_PCT else ' class="num"'
+        )
         samples = "—" if q.get("samples") is None else f"{q['samples']:,}"
         notes.extend((placement, n) for n in q.get("notes", []))
         rows.append(
@@ -561,6 +573,7 @@ def _quality_section(summary: dict) -> str:
             f"<td>{_quality_cell(q.get('calibration_quality'))}</td>"
             f'<td class="num">{_fmt(q.get("mount_correction_deg"), 1, "°")}</td>'
             f'<td class="num">{samples}</td><td{lost_cls}>{lost}</td>'
+            f"<td{missing_cls}>{_fmt(missing_pct, 1, '%')}</td>"
             f'<td class="num">{q.get("dropped", "—")}</td><td class="num">{rate}</td></tr>'
         )
     table = (
@@ -568,6 +581,7 @@ def _quality_section(summary: dict) -> str:
         "<th>Calibration<br><small>quality, 0–1</small></th>"
         '<th class="num">Mount correction<br><small>(°)</small></th>'
         '<th class="num">Samples</th><th class="num">Lost<br><small>count (%)</small></th>'
+        '<th class="num">Missing<br><small>of expected</small></th>'
         '<th class="num">Dropped<br><small>duplicates</small></th>'
         '<th class="num">Rate<br><small>measured / nominal (Hz)</small></th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -607,9 +621,12 @@ def _quality_section(summary: dict) -> str:
         '<section id="quality"><h2>Data quality</h2>'
         '<p class="lede">Calibration quality: how still the standing pose was and how '
         f"clearly the movement defined each sensor's axes (good ≥ {CALIBRATION_GOOD}, "
-        f"poor &lt; {CALIBRATION_FAIR}). Mount correction: the angle between the strap "
-        "position stated in the recording and the one found in the data. Lost: samples "
-        "missing from the device counter.</p>"
+        f"poor &lt; {CALIBRATION_FAIR}; below {MIN_CALIBRATION_QUALITY} no finding is "
+        "stated). Mount correction: the angle "
+        "between the strap position stated in the recording and the one found in the data. "
+        "Lost: samples missing from the device counter. Missing: samples short of what the "
+        f"session's length at the sensor's rate needs, or lost, whichever is more (above "
+        f"{MAX_MISSING_PCT:.0f}%: no finding is stated).</p>"
         f"{table}{warn_html}</section>"
     )
 

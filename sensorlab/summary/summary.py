@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sensorlab.io.writer import write_atomically
+from sensorlab.processing.activity import COUNTED_BASES, LIFT_KINDS, Movement
 from sensorlab.processing.symmetry import robinson_si_pct, side_stats
-from sensorlab.records import RepResult, SessionAnalysis, StepResult
+from sensorlab.records import RepResult, SensorQuality, SessionAnalysis, StepResult
+from sensorlab.summary.findings import findings_withheld, withheld_sentence
 from sensorlab.summary.metrics import (
     ANGLE_DECIMALS,
     PCT_DECIMALS,
@@ -125,6 +127,18 @@ def _gait_dict(analysis: SessionAnalysis, step_sides: dict[str, dict[str, Any]])
     }
 
 
+def _missing_pct(q: SensorQuality, length_s: float) -> float | None:
+    """Percent of a sensor's expected samples that are missing: lost by its counter, or
+    short of the recording's length (``length_s``, seconds) at its (nominal, else
+    measured) rate, whichever is more."""
+    rate_hz = q.nominal_rate_hz or q.rate_hz
+    by_time = length_s * rate_hz if math.isfinite(length_s) and rate_hz else 0.0
+    expected = max(q.samples + q.lost, by_time)
+    if expected <= 0:
+        return None
+    return round_or_none(100.0 * max(expected - q.samples, 0.0) / expected, 2)
+
+
 def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
     names = set(analysis.quality) | set(analysis.calibration)
     ordered = [p for p in PLACEMENT_ORDER if p in names] + sorted(names - set(PLACEMENT_ORDER))
@@ -136,6 +150,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
             "samples": None,
             "lost": None,
             "lost_pct": None,
+            "missing_pct": None,
             "dropped": None,
             "non_finite": None,
             "rate_hz": None,
@@ -147,6 +162,7 @@ def _quality_dict(analysis: SessionAnalysis) -> dict[str, dict[str, Any]]:
                 samples=int(q.samples),
                 lost=int(q.lost),
                 lost_pct=round_or_none(100.0 * q.lost / expected, 2) if expected else None,
+                missing_pct=_missing_pct(q, max(analysis.duration_s, analysis.recorded_s or 0.0)),
                 dropped=int(q.dropped),
                 non_finite=int(q.non_finite),
                 rate_hz=round_or_none(q.rate_hz, 2),
@@ -201,11 +217,18 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
           ``step_time_s`` repeats ``gait.step_time_s``;
         - ``steps[i].step_time_s``; ``gait``: ``step_regularity``,
           ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
-        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``, ``non_finite``,
+        - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``missing_pct``
+          (lost by the counter or short of the recording's length at the sensor's rate,
+          whichever is more), ``dropped``, ``non_finite``,
           ``rate_hz``, ``nominal_rate_hz``, ``calibration_quality`` (0..1),
           ``mount_correction_deg``, ``notes``;
+        - ``activity_basis`` (:attr:`SessionAnalysis.activity_basis`) and ``movement``:
+          what the movement looks like (``label``, ``description``, ``walking_s``,
+          ``step_time_s``, ``lifts`` per kind, ``signals``);
+        - ``findings_withheld``: why no finding may be stated (empty when they stand;
+          :func:`sensorlab.summary.findings.findings_withheld`);
         - ``warnings``: the analysis's warnings, then the summary's own (no reps or
-          steps, a side without any);
+          steps, a side without any, findings withheld);
         - ``started_at`` when given.
     """
     gait_session = is_gait_session(analysis)
@@ -214,6 +237,7 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         "version": SUMMARY_VERSION,
         "source": analysis.source,
         "activity": analysis.activity,
+        "activity_basis": analysis.activity_basis,
         "duration_s": round_or_none(analysis.duration_s, TIME_DECIMALS),
     }
     if started_at:
@@ -247,11 +271,16 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         gait=gait,
         quality=_quality_dict(analysis),
         unavailable=dict(analysis.unavailable),
-        warnings=[
-            *analysis.warnings,
-            *_count_warnings(gait_session, step_counts if gait_session else rep_counts),
-        ],
+        movement=_movement_dict(analysis.movement),
+        warnings=list(analysis.warnings),
     )
+    if analysis.activity_basis in COUNTED_BASES:
+        counts = step_counts if gait_session else rep_counts
+        summary["warnings"].extend(_count_warnings(gait_session, counts))
+    withheld = findings_withheld(summary)
+    summary["findings_withheld"] = withheld
+    if withheld:
+        summary["warnings"].append(withheld_sentence(withheld))
     return summary
 
 
@@ -277,6 +306,19 @@ def unavailable_note(summary: dict) -> str | None:
         return None
     parts = [f"{', '.join(names)} ({reason})" for reason, names in by_reason.items()]
     return "Not measured in this session: " + "; ".join(parts) + "."
+
+
+def _movement_dict(movement: Movement | None) -> dict[str, Any] | None:
+    if movement is None:
+        return None
+    return {
+        "label": movement.label,
+        "description": movement.description,
+        "walking_s": round_or_none(movement.walking_s, 1),
+        "step_time_s": round_or_none(movement.step_time_s, TIME_DECIMALS),
+        "lifts": {kind: movement.count(kind) for kind in LIFT_KINDS},
+        "signals": list(movement.signals),
+    }
 
 
 def _json_safe(value: Any) -> Any:

@@ -3,15 +3,22 @@
 A handful of lines from ``summary.json``: counts per side, the key metrics per side with
 their symmetry index, the main finding, reps with lost data and how many warnings there
 are. A metric whose symmetry index looks large but whose sides differ by less than the
-measurement noise is marked "within noise". The CLI adds where
-the files were written.
+measurement noise is marked "within noise"; when findings are withheld
+(:func:`~sensorlab.summary.findings.findings_withheld`) every metric is "not judged" and
+the finding line says why. The CLI adds where the files were written.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from sensorlab.summary.findings import data_gap_note, main_finding, session_findings
+from sensorlab.processing.activity import COUNTED_BASES
+from sensorlab.summary.findings import (
+    data_gap_note,
+    findings_withheld,
+    main_finding,
+    session_findings,
+)
 from sensorlab.summary.metrics import activity_name, format_duration, format_si, metric_info
 from sensorlab.summary.summary import unavailable_note
 
@@ -43,7 +50,9 @@ def format_text_summary(summary: dict) -> str:
         f"{activity_name(summary.get('activity'))} · {summary.get('source', '?')} · "
         f"{format_duration(summary.get('duration_s'))}"
     ]
-    if walk:
+    if summary.get("activity_basis", "given") not in COUNTED_BASES:
+        lines.append("Reps and steps: not counted (see the warnings).")
+    elif walk:
         gait = summary["gait"]
         cadence = gait.get("cadence_spm")
         cadence_text = "—" if cadence is None else f"{cadence:.1f} steps/min"
@@ -57,6 +66,7 @@ def format_text_summary(summary: dict) -> str:
             f"right {sides.get('right', {}).get('reps', 0)}"
         )
 
+    withheld = bool(findings_withheld(summary))
     graded = {f.metric: f for f in session_findings(summary)}
     key = KEY_STEP_METRICS if walk else KEY_REP_METRICS
     shown = [m for m in key if m in graded] + [
@@ -70,6 +80,8 @@ def format_text_summary(summary: dict) -> str:
             flag = "" if f.level in ("balanced", "unavailable") else f"  {f.level}"
             if f.within_noise:
                 flag = "  within noise"
+            if withheld:
+                flag = "  not judged"
             lines.append(
                 f"  {info.label:<28}{info.fmt(f.left):>10}{info.fmt(f.right):>10}"
                 f"{format_si(f.si_pct):>9}{flag}"
@@ -78,7 +90,7 @@ def format_text_summary(summary: dict) -> str:
         textwrap.wrap(
             main_finding(summary),
             WIDTH,
-            initial_indent="Finding: ",
+            initial_indent="" if withheld else "Finding: ",
             subsequent_indent="  ",
             break_on_hyphens=False,
         )

@@ -1,0 +1,582 @@
+"""What a session's movement looks like: walking, step-ups, another standing drill, or still.
+
+A pure function of the segment angles and the sacrum's vertical acceleration on the
+analysis grid (:func:`classify_movement`); it does not rely on the reps or steps the
+segmenters found, so it can check them. Any sensor may be missing (its columns all NaN):
+each piece of evidence uses the signals that are there.
+
+Walking
+    Sustained rhythm at a walking pace, judged in overlapping windows: the thighs swing
+    in alternation (their difference, or one thigh alone, repeats at a stride of
+    2 x 0.35-0.8 s with a clear autocorrelation peak and a swing of some size), and the
+    sacrum's vertical acceleration (low-passed at 4 Hz) repeats at the step or stride
+    lag (the unbiased autocorrelation of Moe-Nilssen & Helbostad 2004, "Estimation of
+    gait cycle characteristics by trunk accelerometry", J Biomech 37). A peak counts only
+    after the autocorrelation has gone negative, so slow movements do not pass for a
+    rhythm. A window walks when every available signal says so and no thigh passes
+    ``lift_deg`` in it.
+Lifts
+    A thigh flexed past ``lift_deg`` (45 deg: walking swings stay near 25 deg). Each lift
+    is judged by what the body does around it:
+
+    - step-up: the pelvis rises without first sinking; without a pelvis sensor, the
+      other thigh stays near neutral while the lifted one peaks (one foot on the box),
+      then follows it up (the trail leg swinging onto the box);
+    - lunge / split squat: the pelvis sinks while the thigh flexes (the body lowers onto
+      the front leg) and the other thigh is not flexed; without a pelvis sensor, the
+      other thigh is extended behind at the peak;
+    - squat: both thighs flexed together (or the pelvis sinking with the other thigh
+      flexed too);
+    - lower: the pelvis sinks, but the other thigh is not recorded (lunge or squat).
+
+    The pelvis, where recorded, decides between rising and sinking: the thigh angles
+    vary more between people than a box's or a lunge's height change.
+
+    The pelvis's height change comes from integrating its vertical acceleration twice
+    from the last moment the thighs were still before the lift, where the body is at
+    rest (a drift of a few centimetres at most over those seconds, against the
+    decimetres of a box or a lunge).
+
+Without thighs there are no lifts: a pelvis-only drill is ``unknown``, never a walk.
+
+The session's label is the kind that fills most of its moving time, provided there is
+enough of it (``min_walking_s`` of walking, ``min_lifts`` lifts); otherwise ``standing``
+when nothing moved, else ``unknown``. The evidence is kept in plain words and numbers so
+that a contradicted ``--activity`` can be explained to the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.fft import next_fast_len
+from scipy.signal import butter, sosfiltfilt
+
+LABELS = ("walk", "step_up", "other_exercise", "standing", "unknown")
+"""Possible :attr:`Movement.label` values."""
+
+ANALYSED = ("step_up", "walk")
+"""Labels the analysis turns into reps or steps."""
+
+COUNTED_BASES = ("given", "detected", "guessed")
+"""Activity bases (:attr:`sensorlab.records.SessionAnalysis.activity_basis`) under which the
+analysis reports the reps or steps it found."""
+
+LIFT_KINDS = ("step_up", "lunge", "squat", "lower", "unclear")
+"""Possible :attr:`Lift.kind` values."""
+
+
+@dataclass(frozen=True)
+class MovementSettings:
+    """Thresholds of :func:`classify_movement`.
+
+    Attributes
+    ----------
+    window_s, hop_s : float
+        Length and spacing of the windows in which walking rhythm is judged, seconds.
+    step_time_range_s : tuple of float
+        Walking step times, seconds (a stride is two steps).
+    min_rhythm_correlation : float
+        Smallest autocorrelation peak of a rhythmic signal at the stride lag (and for the
+        sacrum also at the step lag).
+    min_swing_deg : float
+        Thigh swing (standard deviation of the left-right difference, or of one thigh)
+        in a walking window, degrees.
+    min_vertical_rms_m_s2 : float
+        RMS vertical sacrum acceleration in a walking window (after low-pass), m/s^2.
+    vertical_cutoff_hz : float
+        Low-pass cut-off of the vertical acceleration for the rhythm, Hz.
+    min_walking_s : float
+        Walking time for the session to count as a walk, seconds.
+    lift_deg : float
+        A thigh flexed past this makes a lift, degrees.
+    rest_deg : float
+        A lift starts where its thigh was last below this, degrees.
+    neutral_deg : float
+        The other thigh within +-this of upright at the lift's peak: one leg lifted alone.
+    rear_deg : float
+        The other thigh extended by more than this at the peak: a split stance, degrees.
+    follow_deg, follow_s : float
+        Step-up: the other thigh flexes past ``follow_deg`` within ``follow_s`` after the
+        peak (the trail leg swinging up onto the box).
+    height_change_m : float
+        Pelvis rise (step-up) or sink (lunge, squat) that counts, metres.
+    height_window_s : float
+        After the peak, the rise is looked for this long; before the lift, a still
+        moment to integrate the pelvis height from, seconds.
+    min_lifts : int
+        Lifts of one kind for the session to count as that kind.
+    lift_duration_s : float
+        Time a lift and its pause take, to weigh lifts against walking time, seconds.
+    still_rate_dps : float
+        Thighs turning slower than this are still (the body at rest), deg/s.
+    still_range_deg, still_rms_m_s2 : float
+        Below these (thigh range, vertical acceleration RMS) nothing moved.
+    """
+
+    window_s: float = 6.0
+    hop_s: float = 1.0
+    step_time_range_s: tuple[float, float] = (0.35, 0.8)
+    min_rhythm_correlation: float = 0.4
+    min_swing_deg: float = 5.0
+    min_vertical_rms_m_s2: float = 0.4
+    vertical_cutoff_hz: float = 4.0
+    min_walking_s: float = 10.0
+    lift_deg: float = 45.0
+    rest_deg: float = 15.0
+    neutral_deg: float = 15.0
+    rear_deg: float = 8.0
+    follow_deg: float = 20.0
+    follow_s: float = 2.0
+    height_change_m: float = 0.1
+    height_window_s: float = 1.5
+    min_lifts: int = 2
+    lift_duration_s: float = 3.0
+    still_rate_dps: float = 10.0
+    still_range_deg: float = 10.0
+    still_rms_m_s2: float = 0.3
+
+
+DEFAULT_MOVEMENT = MovementSettings()
+
+
+@dataclass(frozen=True)
+class Lift:
+    """One thigh flexed past ``lift_deg``, and how the body moved around it.
+
+    Attributes
+    ----------
+    side : str
+        ``left`` or ``right``: the thigh that flexed most.
+    t_peak_s : float
+        Time of its peak flexion, seconds.
+    peak_deg : float
+        Its peak sagittal angle, degrees.
+    other_at_peak_deg : float
+        The other thigh's sagittal angle at that moment, degrees (NaN without it).
+    other_follow_deg : float
+        The other thigh's largest flexion within ``follow_s`` after the peak, degrees.
+    sink_m : float
+        How far the pelvis went down from the lift's start to its peak, metres, positive
+        down (NaN without the pelvis).
+    rise_m : float
+        How far the pelvis went up from the lift's start within ``height_window_s`` after
+        the peak, metres (NaN without the pelvis).
+    kind : str
+        ``step_up``, ``lunge``, ``squat``, ``lower`` (the body sank, but without the other
+        thigh a lunge and a squat look alike) or ``unclear``.
+    """
+
+    side: str
+    t_peak_s: float
+    peak_deg: float
+    other_at_peak_deg: float
+    other_follow_deg: float
+    sink_m: float
+    rise_m: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What a session's (or a bout's) movement looks like, with the evidence.
+
+    Attributes
+    ----------
+    label : str
+        One of :data:`LABELS`: ``walk``, ``step_up``, ``other_exercise`` (lunge, split
+        squat, squat: large thigh flexion without a gait rhythm and not a step-up),
+        ``standing`` or ``unknown``.
+    description : str
+        The evidence in plain words and numbers, e.g. "step-ups: 16 lifts of one thigh to
+        65 deg (median) with the other following and the body rising 0.24 m".
+    walking_s : float
+        Time with a walking rhythm, seconds.
+    step_time_s : float
+        Median step time of that rhythm, seconds (NaN without walking).
+    lifts : tuple of Lift
+        Every lift, in time order.
+    signals : tuple of str
+        The signals the evidence used (``thighs``, ``one thigh``, ``pelvis``).
+    """
+
+    label: str
+    description: str
+    walking_s: float = 0.0
+    step_time_s: float = float("nan")
+    lifts: tuple[Lift, ...] = ()
+    signals: tuple[str, ...] = ()
+
+    def count(self, kind: str) -> int:
+        """Number of lifts of ``kind`` (one of :data:`LIFT_KINDS`)."""
+        return sum(lift.kind == kind for lift in self.lifts)
+
+    @property
+    def analysed(self) -> bool:
+        """True when the label is an activity the analysis turns into reps or steps."""
+        return self.label in ANALYSED
+
+
+def _present(x: np.ndarray | None) -> bool:
+    """A signal is there when at least half of it is finite."""
+    return x is not None and x.size > 0 and np.count_nonzero(np.isfinite(x)) >= 0.5 * x.size
+
+
+_FFT_BLOCK = 256
+"""Windows per batch of FFTs (bounds the memory of a long session's spectra)."""
+
+
+def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
+    """Unbiased autocorrelation of each row of ``windows`` for lags 0..max_lag,
+    normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples
+    are left out of every lag's products and of its count. NaN where undefined.
+
+    Computed with FFTs (sums of products and pair counts alike), zero-padded beyond the
+    longest lag so that none wraps around, in batches of :data:`_FFT_BLOCK` rows.
+    """
+    valid = np.isfinite(windows)
+    count = valid.sum(axis=1, keepdims=True)
+    total = np.where(valid, windows, 0.0).sum(axis=1, keepdims=True)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    centred = np.where(valid, windows - mean, 0.0)
+    size = next_fast_len(windows.shape[1] + max_lag + 1, real=True)
+    ac = np.full((windows.shape[0], max_lag + 1), np.nan)
+    for lo in range(0, windows.shape[0], _FFT_BLOCK):
+        rows = slice(lo, lo + _FFT_BLOCK)
+        lagged = []
+        for values in (centred[rows], valid[rows].astype(float)):
+            spectrum = np.fft.rfft(values, size, axis=1)
+            power = (spectrum * np.conj(spectrum)).real
+            lagged.append(np.fft.irfft(power, size, axis=1)[:, : max_lag + 1])
+        sums, pairs = lagged[0], np.round(lagged[1])
+        np.divide(sums, pairs, out=ac[rows], where=pairs > 0)
+    zero = ac[:, :1]
+    return np.divide(ac, zero, out=np.full_like(ac, np.nan), where=zero > 0)
+
+
+def _rhythm_peaks(ac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``ac`` (autocorrelations), the highest peak at a lag index within
+    ``lo..hi`` (per row): (value, lag index), NaN where there is none.
+
+    A peak is a local maximum inside the range, after the autocorrelation has gone
+    negative: a slow drift or a movement repeating every few seconds correlates well at
+    any short lag, but only an oscillation comes back after a trough.
+    """
+    lag = np.arange(ac.shape[1])
+    finite = np.where(np.isfinite(ac), ac, -np.inf)
+    local = np.zeros(ac.shape, dtype=bool)
+    local[:, 1:-1] = (finite[:, 1:-1] >= finite[:, :-2]) & (finite[:, 1:-1] > finite[:, 2:])
+    trough = np.zeros(ac.shape, dtype=bool)
+    trough[:, 1:] = np.fmin.accumulate(ac, axis=1)[:, :-1] < 0.0
+    inside = (lag >= lo[:, None]) & (lag <= hi[:, None])
+    candidates = local & trough & inside & np.isfinite(ac)
+    best = np.argmax(np.where(candidates, ac, -np.inf), axis=1)
+    found = candidates.any(axis=1)
+    value = np.where(found, ac[np.arange(ac.shape[0]), best], np.nan)
+    return value, np.where(found, best, np.nan)
+
+
+def _windows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Rows ``x[start : start + width]`` for each start, shape (len(starts), width)."""
+    return np.lib.stride_tricks.sliding_window_view(x, width)[starts]
+
+
+def _finite_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: fraction of finite samples, and the SD and RMS of those samples."""
+    valid = np.isfinite(windows)
+    n = np.maximum(valid.sum(axis=1), 1)
+    values = np.where(valid, windows, 0.0)
+    mean = values.sum(axis=1) / n
+    mean_square = (values**2).sum(axis=1) / n
+    sd = np.sqrt(np.maximum(mean_square - mean**2, 0.0))
+    return valid.mean(axis=1), sd, np.sqrt(mean_square)
+
+
+def _walking_windows(
+    thighs: dict[str, np.ndarray],
+    vertical_acc_m_s2: np.ndarray | None,
+    n: int,
+    rate_hz: float,
+    s: MovementSettings,
+) -> tuple[np.ndarray, list[float]]:
+    """Per grid row (``n`` of them), whether a window with a walking rhythm covers it;
+    and the step times (s) of those windows."""
+    walking = np.zeros(n, dtype=bool)
+    width, hop = round(s.window_s * rate_hz), max(1, round(s.hop_s * rate_hz))
+    step_lo, step_hi = (round(lag * rate_hz) for lag in s.step_time_range_s)
+    width = min(width, n)
+    if width < 2.5 * 2 * step_hi:  # the longest lag, a stride, 2.5 times over
+        return walking, []
+    starts = np.arange(0, n - width + 1, hop)
+    m = starts.size
+    swing = None
+    if len(thighs) == 2:
+        swing = thighs["left"] - thighs["right"]
+    elif thighs:
+        swing = next(iter(thighs.values()))
+    # Each signal votes where it has most of the window; a window walks when some signal
+    # votes and every vote is yes.
+    votes = np.ones(m, dtype=bool)
+    voted = np.zeros(m, dtype=bool)
+    step_time = np.full(m, np.nan)
+    if vertical_acc_m_s2 is not None:
+        x = _windows(vertical_acc_m_s2, starts, width)
+        present, _, rms = _finite_stats(x)
+        ac = _autocorrelations(x, round(2.25 * step_hi) + 1)
+        step, lag = _rhythm_peaks(ac, np.full(m, step_lo), np.full(m, step_hi))
+        has = np.isfinite(lag)
+        stride_lo = np.where(has, np.round(1.75 * np.nan_to_num(lag)), 1)
+        stride_hi = np.where(has, np.round(2.25 * np.nan_to_num(lag)), 0)
+        stride, _ = _rhythm_peaks(ac, stride_lo, stride_hi)
+        # An uneven gait repeats at the stride more than at the step (Moe-Nilssen &
+        # Helbostad 2004), so either regularity will do once a step rhythm exists.
+        regular = has & (np.fmax(step, stride) >= s.min_rhythm_correlation)
+        yes = regular & (rms >= s.min_vertical_rms_m_s2)
+        there = present >= 0.5
+        votes &= ~there | yes
+        voted |= there
+        step_time = np.where(there, lag / rate_hz, step_time)
+    if swing is not None:
+        x = _windows(swing, starts, width)
+        present, sd, _ = _finite_stats(x)
+        ac = _autocorrelations(x, 2 * step_hi + 1)
+        corr, lag = _rhythm_peaks(ac, np.full(m, 2 * step_lo), np.full(m, 2 * step_hi))
+        yes = (np.nan_to_num(corr, nan=-1.0) >= s.min_rhythm_correlation) & (sd >= s.min_swing_deg)
+        there = present >= 0.5
+        votes &= ~there | yes
+        voted |= there
+        # The thighs' stride is the surer rhythm: the sacrum may peak at two steps.
+        step_time = np.where(there, lag / 2 / rate_hz, step_time)
+    # Walking swings the thighs to about 25 deg; a lift past lift_deg is a drill.
+    for angle in thighs.values():
+        peak = _windows(np.nan_to_num(angle, nan=-np.inf), starts, width).max(axis=1)
+        votes &= ~(peak > s.lift_deg)
+    chosen = votes & voted
+    for start in starts[chosen]:
+        walking[start : start + width] = True
+    return walking, step_time[chosen].tolist()
+
+
+def _height_m(acc: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Height change from the first sample, metres: ``acc`` (m/s^2) integrated twice from
+    rest, missing samples counted as zero acceleration."""
+    a = np.where(np.isfinite(acc), acc, 0.0)
+    velocity = np.cumsum(a) / rate_hz
+    return np.cumsum(velocity) / rate_hz
+
+
+def _lifts(
+    t_s: np.ndarray,
+    thighs: dict[str, np.ndarray],
+    vertical_acc_m_s2: np.ndarray | None,
+    rate_hz: float,
+    s: MovementSettings,
+) -> list[Lift]:
+    """Every thigh flexion past ``lift_deg``, judged as step-up, lunge, squat or unclear."""
+    if not thighs:
+        return []
+    sides = list(thighs)
+    flexed = np.vstack([np.nan_to_num(thighs[side], nan=-np.inf) for side in sides])
+    most = np.max(flexed, axis=0)
+    above = most > s.lift_deg
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], above.astype(np.int8), [0]])))
+    rates = [np.abs(np.gradient(angle)) * rate_hz for angle in thighs.values()]
+    still = np.all([~(rate > s.still_rate_dps) for rate in rates], axis=0)
+    lifts = []
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        peak = start + int(np.argmax(most[start:end]))
+        which = int(np.argmax(flexed[:, peak]))
+        side = sides[which]
+        angle = thighs[side]
+        below = np.flatnonzero(~(angle[:peak] >= s.rest_deg))
+        lift_start = int(below[-1]) if below.size else max(peak - round(2 * rate_hz), 0)
+        other_side = "right" if side == "left" else "left"
+        other = thighs.get(other_side)
+        other_at_peak = float(other[peak]) if other is not None else float("nan")
+        follow_end = min(peak + round(s.follow_s * rate_hz), angle.size)
+        other_follow = (
+            float(np.nanmax(other[peak:follow_end]))
+            if other is not None and np.isfinite(other[peak:follow_end]).any()
+            else float("nan")
+        )
+        sink = rise = float("nan")
+        if vertical_acc_m_s2 is not None:
+            # Integrate from the last moment the thighs were still before the lift: the
+            # body is at rest there, so its vertical velocity is zero.
+            earliest = max(lift_start - round(s.height_window_s * rate_hz), 0)
+            resting = np.flatnonzero(still[earliest : lift_start + 1])
+            rest = earliest + int(resting[-1]) if resting.size else lift_start
+            rise_end = min(peak + round(s.height_window_s * rate_hz), angle.size)
+            height = _height_m(vertical_acc_m_s2[rest:rise_end], rate_hz)
+            sink = float(-height[: peak - rest + 1].min())
+            rise = float(height.max())
+        kind = _lift_kind(other_at_peak, other_follow, sink, rise, s)
+        lifts.append(
+            Lift(
+                side,
+                float(t_s[peak]),
+                float(angle[peak]),
+                other_at_peak,
+                other_follow,
+                sink,
+                rise,
+                kind,
+            )
+        )
+    return lifts
+
+
+def _lift_kind(
+    other_at_peak_deg: float,
+    other_follow_deg: float,
+    sink_m: float,
+    rise_m: float,
+    s: MovementSettings,
+) -> str:
+    """``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` from what the body did
+    (NaN: that signal is missing).
+
+    Where the pelvis is recorded, whether the body went up or down decides: the thigh
+    angles vary more between people (a trail thigh a little behind at the lead's peak is
+    still a step-up) than a box's 15-30 cm or a lunge's 20-40 cm. Without it the thighs
+    decide.
+    """
+    both_flexed = other_at_peak_deg > s.lift_deg
+    if np.isfinite(sink_m):
+        if sink_m >= s.height_change_m:
+            if not np.isfinite(other_at_peak_deg):
+                return "lower"  # without the other thigh a lunge and a squat look alike
+            return "squat" if both_flexed or other_at_peak_deg > s.neutral_deg else "lunge"
+        if rise_m >= s.height_change_m and not both_flexed:
+            return "step_up"
+        return "squat" if both_flexed else "unclear"
+    if both_flexed:
+        return "squat"
+    if other_at_peak_deg < -s.rear_deg:
+        return "lunge"
+    if abs(other_at_peak_deg) <= s.neutral_deg and other_follow_deg >= s.follow_deg:
+        return "step_up"
+    return "unclear"
+
+
+def _median(values) -> float:
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.median(values)) if values else float("nan")
+
+
+def _describe_lifts(kind: str, lifts: list[Lift]) -> str:
+    n = len(lifts)
+    peak = _median(lift.peak_deg for lift in lifts)
+    parts = []
+    if kind == "step_up":
+        parts.append(f"step-ups: {n} lifts of one thigh to {peak:.0f} deg")
+        follow = _median(lift.other_follow_deg for lift in lifts)
+        if np.isfinite(follow):
+            parts.append(f"the other following to {follow:.0f} deg")
+        rise = _median(lift.rise_m for lift in lifts)
+        if np.isfinite(rise):
+            parts.append(f"the body rising {rise:.2f} m")
+        return ", ".join(parts)
+    if kind == "lunge":
+        parts.append(f"lunges or split squats: {n} lifts of one thigh to {peak:.0f} deg")
+        rear = _median(lift.other_at_peak_deg for lift in lifts)
+        if np.isfinite(rear):
+            parts.append(f"the other thigh at {rear:.0f} deg")
+    elif kind == "squat":
+        parts.append(f"squats: {n} flexions of both thighs to {peak:.0f} deg")
+    elif kind == "lower":
+        parts.append(f"lunges or squats: {n} lifts of a thigh to {peak:.0f} deg")
+    else:
+        parts.append(f"{n} thigh lifts to {peak:.0f} deg that fit no known drill")
+    sink = _median(lift.sink_m for lift in lifts)
+    if np.isfinite(sink):
+        parts.append(f"the body lowering {sink:.2f} m")
+    return ", ".join(parts)
+
+
+def classify_movement(
+    t_s: np.ndarray,
+    left_thigh_deg: np.ndarray | None,
+    right_thigh_deg: np.ndarray | None,
+    pelvis_vertical_acc_m_s2: np.ndarray | None,
+    rate_hz: float,
+    settings: MovementSettings = DEFAULT_MOVEMENT,
+) -> Movement:
+    """What the movement of a session (or a bout) looks like.
+
+    Parameters
+    ----------
+    t_s : ndarray, shape (n,)
+        Grid times, seconds, evenly spaced at ``rate_hz``.
+    left_thigh_deg, right_thigh_deg : ndarray, shape (n,), or None
+        Thigh sagittal angles (flexion positive, relative to vertical), degrees; None or
+        mostly NaN when that thigh was not recorded.
+    pelvis_vertical_acc_m_s2 : ndarray, shape (n,), or None
+        The sacrum's world-vertical acceleration (gravity removed), m/s^2; None or mostly
+        NaN without a pelvis sensor.
+    rate_hz : float
+        Grid rate, Hz.
+    settings : MovementSettings
+        Thresholds.
+
+    Returns
+    -------
+    Movement
+        The label and its evidence.
+    """
+    s = settings
+    t = np.asarray(t_s, dtype=float)
+    thighs = {
+        side: np.asarray(angle, dtype=float)
+        for side, angle in (("left", left_thigh_deg), ("right", right_thigh_deg))
+        if _present(angle)
+    }
+    acc = (
+        np.asarray(pelvis_vertical_acc_m_s2, dtype=float)
+        if _present(pelvis_vertical_acc_m_s2)
+        else None
+    )
+    signals = (("thighs",) if len(thighs) == 2 else ("one thigh",) if thighs else ()) + (
+        ("pelvis",) if acc is not None else ()
+    )
+    if not signals or t.size < 2:
+        return Movement("unknown", "no thigh or pelvis signal to judge the movement from")
+    smooth = None
+    if acc is not None:
+        # Heel-strike impacts carry no rhythm and blur it; the gait's own frequencies are
+        # below 4 Hz (Moe-Nilssen & Helbostad 2004 low-pass at about that).
+        sos = butter(4, s.vertical_cutoff_hz, fs=rate_hz, output="sos")
+        missing = ~np.isfinite(acc)
+        smooth = sosfiltfilt(sos, np.where(missing, 0.0, acc)) if acc.size > 30 else acc
+        smooth = np.where(missing, np.nan, smooth)
+    walking, step_times = _walking_windows(thighs, smooth, t.size, rate_hz, s)
+    walking_s = float(np.count_nonzero(walking)) / rate_hz
+    step_time = _median(step_times)
+    lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window
+    kinds = {kind: [lift for lift in lifts if lift.kind == kind] for kind in LIFT_KINDS}
+    common = dict(walking_s=walking_s, step_time_s=step_time, lifts=tuple(lifts), signals=signals)
+    walk_text = (
+        f"walking: {walking_s:.0f} s of alternating rhythm, step time {step_time:.2f} s"
+        if walking_s > 0
+        else ""
+    )
+    best = max(LIFT_KINDS[:-1], key=lambda kind: len(kinds[kind]))  # "unclear" last
+    if walking_s >= s.min_walking_s and walking_s >= s.lift_duration_s * len(lifts):
+        return Movement("walk", walk_text, **common)
+    if len(kinds[best]) >= s.min_lifts and len(kinds[best]) > len(kinds["unclear"]):
+        label = "step_up" if best == "step_up" else "other_exercise"
+        text = _describe_lifts(best, kinds[best])
+        return Movement(label, text, **common)
+    if len(lifts) >= s.min_lifts:
+        return Movement("unknown", _describe_lifts("unclear", lifts), **common)
+    if walking_s > 0:
+        return Movement("unknown", f"{walk_text} (less than {s.min_walking_s:.0f} s)", **common)
+    ranges = [np.nanmax(x) - np.nanmin(x) for x in thighs.values()]
+    rms = float(np.sqrt(np.nanmean(acc**2))) if acc is not None else 0.0
+    if max(ranges, default=0.0) < s.still_range_deg and rms < s.still_rms_m_s2:
+        return Movement("standing", "standing still: no thigh lift and no walking rhythm", **common)
+    if not thighs:
+        text = "movement without a walking rhythm (without a thigh sensor drills look alike)"
+        return Movement("unknown", text, **common)
+    return Movement("unknown", "movement without a walking rhythm or thigh lifts", **common)
