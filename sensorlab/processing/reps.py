@@ -219,17 +219,39 @@ class StepUpSegmenter:
         self._last_end = i
 
 
+def lost_data(
+    columns: Columns, rows: slice, rate_hz: float, max_data_gap_s: float
+) -> tuple[float, bool]:
+    """Time lost over ``rows`` of the kinematics columns, and whether that leaves them out.
+
+    Returns
+    -------
+    data_gap_s : float
+        Rows flagged ``data_gap`` (some sensor's data bridged or missing) times the grid
+        period, seconds.
+    left_out : bool
+        More than ``max_data_gap_s`` lost, or some row flagged ``orientation_uncertain``
+        (a sensor not yet re-levelled after a loss too long to bridge).
+    """
+    data_gap_s = float(np.sum(columns["data_gap"][rows]) / rate_hz)
+    uncertain = bool(np.any(columns["orientation_uncertain"][rows] > 0.5))
+    return data_gap_s, data_gap_s > max_data_gap_s or uncertain
+
+
 def rep_metrics(
     columns: Columns,
     bounds: RepBounds,
     rate_hz: float,
     index: int,
     set_index: int,
+    max_data_gap_s: float = np.inf,
 ) -> RepResult:
     """Metrics of one rep from the kinematics columns (definitions in ``RepResult``).
 
     The load phase, during which the working leg bears the body, runs from the lead
-    thigh's peak flexion (foot on the box, drive begins) to the end of the rep.
+    thigh's peak flexion (foot on the box, drive begins) to the end of the rep. A rep
+    with more than ``max_data_gap_s`` seconds of lost data is marked ``left_out``
+    (:func:`lost_data`).
     """
     start, peak, top, end, side = bounds.start, bounds.peak, bounds.top, bounds.end, bounds.side
     side_sign = 1.0 if side == "left" else -1.0
@@ -239,6 +261,7 @@ def rep_metrics(
     thigh_velocity_dps = np.gradient(thigh[rep]) * rate_hz
     drop = side_sign * columns["pelvis_obliquity_deg"][load]
     t = columns["t_s"]
+    data_gap_s, left_out = lost_data(columns, rep, rate_hz, max_data_gap_s)
     return RepResult(
         index=index,
         set_index=set_index,
@@ -257,5 +280,6 @@ def rep_metrics(
             np.nanmax(columns[f"{side}_thigh_adduction_deg"][load])
         ),
         pelvic_rate_rms_dps=float(np.sqrt(np.nanmean(columns["pelvis_rate_dps"][load] ** 2))),
-        data_gap_s=float(np.sum(columns["data_gap"][rep]) / rate_hz),
+        data_gap_s=data_gap_s,
+        left_out=left_out,
     )
