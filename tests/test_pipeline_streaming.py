@@ -79,9 +79,20 @@ def test_any_interleaving_of_blocks_gives_the_batch_result():
     assert_same_records(analyzer.finish().reps, batch.reps)
 
 
-@pytest.mark.parametrize("scenario", ["step_up_messy", "walk_asymmetric"])
-def test_random_blocks_give_the_batch_result(scenario):
-    session = SCENARIOS[scenario](0, **({"duration_s": 20.0} if "walk" in scenario else {}))
+@pytest.mark.parametrize(
+    ("scenario", "options"),
+    [
+        ("step_up_messy", {}),
+        ("walk_asymmetric", {"duration_s": 20.0}),
+        # Everyday BLE loss: 2 % in bursts of 1-10 samples, filled from earlier
+        # repetitions (the fill waits for the samples after each loss).
+        ("walk_asymmetric", {"duration_s": 20.0, "rate_hz": 60.0, "loss_fraction": 0.02}),
+        ("step_up_alternating", {"reps_per_side": 3, "rate_hz": 200.0, "loss_fraction": 0.02}),
+    ],
+    ids=["step_up_messy", "walk", "walk-60Hz-lossy", "step_up-200Hz-lossy"],
+)
+def test_random_blocks_give_the_batch_result(scenario, options):
+    session = SCENARIOS[scenario](0, **options)
     batch = analyze(session.recording)
     streamed, _ = stream(session.recording, seed=1)
     assert_same_records(streamed.reps, batch.reps)

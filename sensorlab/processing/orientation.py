@@ -50,9 +50,23 @@ class OrientationSettings:
         through: the bridged rate follows the motion across them (a cubic through the
         samples on either side), which keeps the orientation within a few tenths of a
         degree of the lossless one at 100 and 200 Hz (``benchmarks/loss_robustness.py``),
-        where waiting for stillness would flag seconds of good data.
+        where waiting for stillness would flag seconds of good data. Where a bridge
+        still missed some rotation (a fifth of a second at 60 Hz as a thigh stops, say),
+        the next still moment checks the tilt: if the accelerometer there (averaged over
+        ``still_s``) disagrees with the estimate by more than ``relevel_min_deg``, the
+        tilt is reset to it, without flagging anything as uncertain.
     still_dps, still_s : float
         Stillness for that reset: rate below ``still_dps`` deg/s for ``still_s`` s.
+    still_acc_range_g : float
+        Stillness also needs every axis of the specific force to stay within this range
+        over the still run, g: a segment that does not rotate can still translate (the
+        pelvis shifting its weight), and its acceleration then tilts the measured
+        vertical; the magnitude alone cannot show a horizontal acceleration.
+    relevel_min_deg : float
+        After a bridged loss, the tilt is reset at the next still moment only if it
+        disagrees with the accelerometer's by more than this, degrees: below it the
+        filter's own estimate is as good (the accelerometer's bias and the sway of
+        quiet standing are worth a few tenths of a degree).
     bias_stationary_dps, bias_stationary_s : float
         Fusion's gyroscope bias tracker (``imufusion.Bias``) re-estimates the bias
         whenever the rate stays below this (deg/s) for this long (s), e.g. standing
@@ -70,6 +84,8 @@ class OrientationSettings:
     max_gap_s: float = 0.05
     still_dps: float = 5.0
     still_s: float = 0.2
+    still_acc_range_g: float = 0.02
+    relevel_min_deg: float = 2.0
     bias_stationary_dps: float = 3.0
     bias_stationary_s: float = 3.0
 
@@ -162,7 +178,11 @@ class OrientationEstimator:
         self._ahrs.skip_startup()
         self._last_t_s: float | None = None
         self._uncertain = False
+        self._check_tilt = False
         self._still_run = 0
+        self._still_acc_g = np.zeros(3)
+        self._still_acc_low = np.zeros(3)
+        self._still_acc_high = np.zeros(3)
 
     def update(
         self,
@@ -170,6 +190,7 @@ class OrientationEstimator:
         acc_m_s2: np.ndarray,
         gyr_rad_s: np.ndarray,
         relevel: np.ndarray | None = None,
+        bridged: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Feed a block of samples; returns their quaternions and an uncertainty flag.
 
@@ -179,7 +200,8 @@ class OrientationEstimator:
             Orientation (w, x, y, z), sensor to world, after each sample.
         uncertain : ndarray of bool, shape (n,)
             True from a gap longer than ``max_gap_s`` (or a re-levelling request) until
-            the tilt was reset at the next still moment.
+            the tilt was reset at the next still moment, and at a still moment where the
+            tilt after a bridged loss had to be corrected.
 
         Parameters
         ----------
@@ -192,6 +214,9 @@ class OrientationEstimator:
         relevel : ndarray of bool, shape (n,), optional
             Samples from which the tilt is to be re-levelled at the next still moment
             (a recalibration mark): treated like the first sample after a gap.
+        bridged : ndarray of bool, shape (n,), optional
+            Samples estimated across a short loss: integrated like the others, and the
+            tilt is checked at the next still moment (``relevel_min_deg``).
         """
         n = t_s.size
         if n == 0:
@@ -206,6 +231,7 @@ class OrientationEstimator:
         gaps = {i for i, period in enumerate(periods) if period > max_gap_s}
         if relevel is not None and relevel.any():
             gaps.update(np.flatnonzero(relevel).tolist())
+        checks = set() if bridged is None else set(np.flatnonzero(bridged).tolist())
         periods = [min(max(period, 1e-6), nominal_period_s) for period in periods]
         still_needed = max(1, round(self.settings.still_s * self.rate_hz))
         gyr_dps = np.degrees(gyr_rad_s)
@@ -224,9 +250,13 @@ class OrientationEstimator:
         for i, (period, gyr, acc) in enumerate(zip(periods, gyr_dps, acc_g, strict=True)):
             if i in gaps:
                 self._uncertain, self._still_run = True, 0
-            if self._uncertain:
-                flags[i] = True
-                self._recover_when_still(gyr, acc, still_needed)
+            if i in checks:
+                self._check_tilt, self._still_run = True, 0
+            if self._uncertain or self._check_tilt:
+                flags[i] = self._uncertain
+                # A tilt the check had to correct was wrong since the loss: the row
+                # of the correction is flagged, so a rep or step around it is left out.
+                flags[i] |= self._recover_when_still(gyr, acc, still_needed)
             if period != current_period:
                 set_period(period)
                 current_period = period
@@ -236,22 +266,48 @@ class OrientationEstimator:
         # Fusion computes in float32; the stages after it work in float64.
         return np.asarray(quaternions, dtype=np.float64), flags
 
-    def _recover_when_still(self, gyr_dps: np.ndarray, acc_g: np.ndarray, needed: int) -> None:
-        """Count still samples after a gap; once enough, reset the tilt to the accelerometer."""
+    def _recover_when_still(self, gyr_dps: np.ndarray, acc_g: np.ndarray, needed: int) -> bool:
+        """Count still samples after a gap (or a bridged loss); once enough, reset the
+        tilt to the accelerometer's mean over them (after a bridged loss only when the
+        two disagree by more than ``relevel_min_deg``). True when a bridged loss's tilt
+        was reset here."""
         still = (
             np.linalg.norm(gyr_dps - self._bias.get_offset()) < self.settings.still_dps
             and abs(np.linalg.norm(acc_g) - 1.0) < 0.03
         )
-        self._still_run = self._still_run + 1 if still else 0
+        if still and self._still_run:
+            low = np.minimum(self._still_acc_low, acc_g)
+            high = np.maximum(self._still_acc_high, acc_g)
+            if np.any(high - low > self.settings.still_acc_range_g):
+                # The run so far is not still after all: start a new one here.
+                self._still_run = 0
+        if not still:
+            self._still_run = 0
+            return False
+        if self._still_run == 0:
+            self._still_acc_g = acc_g.copy()
+            self._still_acc_low = self._still_acc_high = acc_g
+        else:
+            self._still_acc_g = self._still_acc_g + acc_g
+            self._still_acc_low, self._still_acc_high = low, high
+        self._still_run += 1
         if self._still_run < needed:
-            return
+            return False
         q = self._ahrs.get_quaternion()
         up_estimated = up_in_sensor(q[None])[0]
-        # Rotate the sensor frame so its estimated up becomes the measured up; the
-        # rotation axis is horizontal, so the heading is kept.
-        correction = quaternion_from_to(acc_g / np.linalg.norm(acc_g), up_estimated)
-        self._ahrs.set_quaternion(quaternion_multiply(q, correction))
-        self._uncertain = False
+        up_measured = self._still_acc_g / np.linalg.norm(self._still_acc_g)
+        disagreement_deg = np.degrees(
+            np.arccos(np.clip(np.dot(up_measured, up_estimated), -1.0, 1.0))
+        )
+        corrected = disagreement_deg > self.settings.relevel_min_deg
+        if self._uncertain or corrected:
+            # Rotate the sensor frame so its estimated up becomes the measured up; the
+            # rotation axis is horizontal, so the heading is kept.
+            correction = quaternion_from_to(up_measured, up_estimated)
+            self._ahrs.set_quaternion(quaternion_multiply(q, correction))
+        checked = self._check_tilt and not self._uncertain
+        self._uncertain = self._check_tilt = False
+        return checked and corrected
 
 
 def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:

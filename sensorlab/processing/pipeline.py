@@ -557,8 +557,9 @@ class SessionAnalyzer:
         for placement, estimator in self._estimators.items():
             raw = self._raw_block(placement, lo, hi)
             acc, gyr = raw[:, :3], raw[:, 3:]
+            bridged = self._bridged(placement, lo, hi)
             if np.isfinite(raw).all():  # the usual case: no masked copies
-                quaternions, uncertain = estimator.update(t, acc, gyr, relevel)
+                quaternions, uncertain = estimator.update(t, acc, gyr, relevel, bridged)
             else:
                 valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
                 quaternions = np.full((hi - lo, 4), np.nan)
@@ -568,6 +569,7 @@ class SessionAnalyzer:
                     acc[valid],
                     gyr[valid],
                     None if relevel is None else relevel[valid],
+                    bridged[valid],
                 )
             self._uncertain[placement].append(flag=uncertain.astype(float))
             blocks[placement] = quaternions

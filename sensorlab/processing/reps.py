@@ -18,6 +18,7 @@ the trail leg leaving the floor is counted as aborted, not as a rep.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,13 +100,14 @@ class LiftAborted:
 @dataclass(frozen=True)
 class RepBounds:
     """A finished rep: rows of its start, lead-thigh peak, top (standing tall on the box)
-    and end, and the working side."""
+    and end, the working side, and the row at which the rest after it decided the end."""
 
     start: int
     peak: int
     top: int
     end: int
     side: str
+    decided: int
 
 
 class StepUpSegmenter:
@@ -207,7 +209,7 @@ class StepUpSegmenter:
                     continue
                 end = rest_start + int(still[0])
                 assert c.top is not None
-                finished.append(RepBounds(c.start, c.peak, c.top, end, c.lead))
+                finished.append(RepBounds(c.start, c.peak, c.top, end, c.lead, i))
                 self._reset(i)
             i += 1
         self._cursor = i
@@ -251,8 +253,29 @@ def rep_metrics(
     The load phase, during which the working leg bears the body, runs from the lead
     thigh's peak flexion (foot on the box, drive begins) to the end of the rep. A rep
     with more than ``max_data_gap_s`` seconds of lost data is marked ``left_out``
-    (:func:`lost_data`).
+    (:func:`lost_data`); so is one whose orientation was uncertain before the rest that
+    ended it was judged (a tilt corrected there had been wrong during the rep).
     """
+    start, end = bounds.start, bounds.end
+    data_gap_s, left_out = lost_data(columns, slice(start, end + 1), rate_hz, max_data_gap_s)
+    judged = slice(start, bounds.decided + 1)
+    left_out = left_out or bool(np.any(columns["orientation_uncertain"][judged] > 0.5))
+    with warnings.catch_warnings():
+        # A segment with no data over the whole rep (a long loss) has no value: NaN,
+        # which the summary writes as null; numpy's warning about it says nothing more.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _rep_result(columns, bounds, rate_hz, index, set_index, data_gap_s, left_out)
+
+
+def _rep_result(
+    columns: Columns,
+    bounds: RepBounds,
+    rate_hz: float,
+    index: int,
+    set_index: int,
+    data_gap_s: float,
+    left_out: bool,
+) -> RepResult:
     start, peak, top, end, side = bounds.start, bounds.peak, bounds.top, bounds.end, bounds.side
     side_sign = 1.0 if side == "left" else -1.0
     rep = slice(start, end + 1)
@@ -261,7 +284,6 @@ def rep_metrics(
     thigh_velocity_dps = np.gradient(thigh[rep]) * rate_hz
     drop = side_sign * columns["pelvis_obliquity_deg"][load]
     t = columns["t_s"]
-    data_gap_s, left_out = lost_data(columns, rep, rate_hz, max_data_gap_s)
     return RepResult(
         index=index,
         set_index=set_index,

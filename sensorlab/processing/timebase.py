@@ -69,7 +69,7 @@ class TimebaseSettings:
     flag_gap_s: float = 0.05
     match_context_s: float = 0.1
     match_history_s: float = 2.5
-    match_max_residual: float = 0.3
+    match_max_residual: float = 0.2
 
 
 DEFAULT_TIMEBASE = TimebaseSettings()
