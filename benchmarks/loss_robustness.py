@@ -10,6 +10,12 @@ the summary leaves out (``left_out``: more than ``AnalysisSettings.max_data_gap_
 with the largest difference among those.
 The tests (``tests/test_loss_robustness.py``) assert the requirement on fewer seeds.
 
+Then, when ``../shared`` is beside the repository, the same losses on real lower-back
+walking (IPOL dev set, L5 sensor, 100 Hz): the error of the rotation integrated over each
+loss (what the orientation keeps of it) with a straight line, the cubic, and the fill
+matched to an earlier moment, since the simulator's walk repeats exactly and real gait
+does not.
+
 Run: ``.venv/bin/python benchmarks/loss_robustness.py [--seeds 4] [--loss 0.02]``
 """
 
@@ -17,11 +23,17 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
 from sensorlab.processing.pipeline import analyze
+from sensorlab.processing.timebase import GridResampler, TimebaseSettings
+from sensorlab.simulate.imu import short_burst_mask
 from sensorlab.simulate.scenarios import make_scenario
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+IPOL_SET = Path("data") / "ipol-lowback-gait-dev"
 
 ACTIVITIES = {"step_up": "step_up_alternating", "walk": "walk_asymmetric"}
 REP_METRICS = (
@@ -78,10 +90,52 @@ def compare(activity: str, rate_hz: float, seed: int, loss_fraction: float) -> d
     }
 
 
+def real_sacrum_errors(ipol: Path, loss: float) -> dict[str, list[float]]:
+    """Rotation error (deg) over each loss in real L5 walking, per way of filling it."""
+    rng = np.random.default_rng(0)
+    errors: dict[str, list[float]] = defaultdict(list)
+    for path in sorted((ipol / "GaitData").glob("*_lb.txt")):
+        data = np.loadtxt(path, skiprows=2)
+        counter = data[:, 0]
+        edges = np.r_[0, np.flatnonzero(np.diff(counter) != 1) + 1, counter.size]
+        longest = int(np.argmax(np.diff(edges)))
+        data = data[edges[longest] : edges[longest + 1]]
+        t = np.arange(data.shape[0]) / 100.0 + 0.003
+        values = data[:, 1:7]
+        lost = short_burst_mask(t.size, loss, 10, rng)
+        lost[:20] = lost[-20:] = False
+        keep = ~lost
+        fills = {}
+        for name, residual in (("cubic", -1.0), ("matched", TimebaseSettings().match_max_residual)):
+            resampler = GridResampler(
+                TimebaseSettings(match_max_residual=residual),
+                averaging=False,
+                sample_rate_hz=100.0,
+                match_columns=(3, 4, 5),
+            )
+            blocks = [resampler.update(t[keep], values[keep]), resampler.flush()]
+            fills[name] = np.vstack([b.values for b in blocks])
+        k0 = blocks[0].k0
+        grid_t = (k0 + np.arange(fills["cubic"].shape[0])) / 100.0
+        truth = np.column_stack([np.interp(grid_t, t, values[:, j]) for j in range(3, 6)])
+        fills["linear"] = np.column_stack(
+            [np.interp(grid_t, t[keep], values[keep, j]) for j in range(6)]
+        )
+        flags = fills["cubic"][:, -1] > 0.5
+        starts = np.flatnonzero(flags[1:] & ~flags[:-1]) + 1
+        ends = np.flatnonzero(flags[:-1] & ~flags[1:]) + 1
+        for name, out in fills.items():
+            for a, b in zip(starts, ends, strict=False):
+                lost_rate = np.sum(out[a:b, 3:6] - truth[a:b], axis=0) / 100.0
+                errors[name].append(float(np.degrees(np.linalg.norm(lost_rate))))
+    return errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--loss", type=float, default=0.02, help="fraction lost (0.02 = 2 %%)")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the shared data folder")
     args = parser.parse_args()
     print(
         f"loss {100 * args.loss:g} % in bursts of 1-10 samples, seeds 0-{args.seeds - 1}; "
@@ -130,6 +184,22 @@ def main() -> None:
                         f"    seed {seed}: {r['count'][0]} without loss, {r['count'][1]} with "
                         "(or sides differ)"
                     )
+
+    ipol = args.shared / IPOL_SET
+    if not ipol.is_dir():
+        print(f"\nreal lower-back walking: {ipol} not found, skipped")
+        return
+    errors = real_sacrum_errors(ipol, args.loss)
+    print(
+        f"\nreal lower-back walking (IPOL dev set, 100 Hz, {args.loss:.0%} lost in bursts of "
+        "1-10): |rotation error| over each loss, deg"
+    )
+    for name in ("linear", "cubic", "matched"):
+        e = np.array(errors[name])
+        print(
+            f"  {name:8s} {e.size} losses: median {np.median(e):.2f}  "
+            f"p95 {np.percentile(e, 95):.2f}  max {e.max():.2f}"
+        )
 
 
 if __name__ == "__main__":

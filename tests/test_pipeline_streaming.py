@@ -88,11 +88,15 @@ def test_any_interleaving_of_blocks_gives_the_batch_result():
         # repetitions (the fill waits for the samples after each loss).
         ("walk_asymmetric", {"duration_s": 20.0, "rate_hz": 60.0, "loss_fraction": 0.02}),
         ("step_up_alternating", {"reps_per_side": 3, "rate_hz": 200.0, "loss_fraction": 0.02}),
+        # Seed 3 at 60 Hz: tilt checks after losses flag reps, one of them only after
+        # the rep was judged, so it waits for the check (check_hold_s).
+        ("step_up_alternating", {"seed": 3, "rate_hz": 60.0, "loss_fraction": 0.02}),
     ],
-    ids=["step_up_messy", "walk", "walk-60Hz-lossy", "step_up-200Hz-lossy"],
+    ids=["step_up_messy", "walk", "walk-60Hz-lossy", "step_up-200Hz-lossy", "step_up-60Hz-lossy"],
 )
 def test_random_blocks_give_the_batch_result(scenario, options):
-    session = SCENARIOS[scenario](0, **options)
+    options = dict(options)
+    session = SCENARIOS[scenario](options.pop("seed", 0), **options)
     batch = analyze(session.recording)
     streamed, _ = stream(session.recording, seed=1)
     assert_same_records(streamed.reps, batch.reps)

@@ -191,9 +191,9 @@ def test_columns_in_a_long_stream_hold_the_right_rows_in_flat_memory():
 
 def _lossy(t, rng, fraction=0.05):
     """Times with bursts of 1-10 samples removed (the simulator's loss model)."""
-    from sensorlab.simulate.imu import _short_bursts
+    from sensorlab.simulate.imu import short_burst_mask
 
-    return t[~_short_bursts(t.size, fraction, 10, rng)]
+    return t[~short_burst_mask(t.size, fraction, 10, rng)]
 
 
 def _fill_error(resampler, t, signal):

@@ -18,6 +18,7 @@ the same result. The stages, in order:
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -293,6 +294,11 @@ class SessionAnalyzer:
         self._contacts = InitialContactDetector(self.rate_hz, settings.gait)
         self._last_contact: tuple[float, str] | None = None
         self._last_step_t: float | None = None
+        # Segmentation output in order, reps and steps waiting while a tilt check on
+        # their data is pending (see OrientationSettings.check_hold_s); and the
+        # (start, end) times the checks found wrong, to flag in the kinematics.
+        self._held: list[tuple] = []
+        self._marks: list[tuple[float, float]] = []
         self.reps: list[RepResult] = []
         self.steps: list[StepResult] = []
         self.final_events: list = []
@@ -572,6 +578,8 @@ class SessionAnalyzer:
                     bridged[valid],
                 )
             self._uncertain[placement].append(flag=uncertain.astype(float))
+            self._marks.extend(estimator.corrections_)
+            estimator.corrections_.clear()
             blocks[placement] = quaternions
         self._ahrs_rows = hi
         if self._calibration is None:
@@ -727,25 +735,77 @@ class SessionAnalyzer:
     def _segment(self, final: bool) -> list:
         assert self._static_rows is not None
         first = self._static_rows[0]
-        events: list = []
+        held = self._held
         if self.activity in (None, "step_up"):
             t_s = self.kinematics["t_s"]
             for notice in self._step_up.update(self.kinematics, first):
                 if isinstance(notice, LiftStarted):
-                    events.append(RepStarted(notice.side, float(t_s[notice.row])))
+                    held.append(("event", RepStarted(notice.side, float(t_s[notice.row]))))
                 elif isinstance(notice, LiftAborted):
-                    events.append(RepAborted(notice.side, float(t_s[notice.row])))
+                    held.append(("event", RepAborted(notice.side, float(t_s[notice.row]))))
                 else:
-                    events.append(RepFinished(self._finish_rep(notice)))
+                    held.append(("rep", self._row_t(notice.decided), notice))
         if self.activity in (None, "walk"):
+            max_step_rows = self.settings.gait.max_step_s * self.rate_hz / 2
             for contact in self._contacts.update(self.kinematics, first, final):
                 if self._last_contact is not None:
-                    events.append(self._finish_step(contact[0]))
+                    end = self._row_t(round(contact[0]))
+                    held.append(("step", end, self._last_contact, contact[0]))
                 self._last_contact = contact
             if final and self._last_contact is not None:
-                events.append(self._finish_step(None))
+                end = self._row_t(round(self._last_contact[0] + max_step_rows))
+                held.append(("step", end, self._last_contact, None))
                 self._last_contact = None
+        return self._release(final)
+
+    def _row_t(self, row: int) -> float:
+        return (self._k0 + row) / self.rate_hz
+
+    def _release(self, final: bool) -> list:
+        """Events of the held segmentation output that no pending tilt check can change.
+
+        A check pending since ``since`` can still flag rows from ``since`` on, as long
+        as it resolves within ``check_hold_s``: a rep or step judged at or after that
+        waits. Flags found meanwhile are written into the kinematics first, so every
+        rep and step sees the same rows in a live stream as in batch.
+        """
+        self._apply_marks()
+        now_t = self._row_t(self.kinematics.size - 1)
+        hold_s = self.settings.orientation.check_hold_s
+        pending = [
+            since
+            for estimator in self._estimators.values()
+            if (since := estimator.pending_check_since_t) is not None and now_t - since <= hold_s
+        ]
+        blocked_from_t = min(pending) if pending and not final else np.inf
+        events = []
+        while self._held:
+            kind, *item = self._held[0]
+            if kind != "event" and item[0] >= blocked_from_t:
+                break
+            self._held.pop(0)
+            if kind == "event":
+                events.append(item[0])
+            elif kind == "rep":
+                events.append(RepFinished(self._finish_rep(item[1])))
+            else:
+                events.append(self._finish_step(*item[1:]))
         return events
+
+    def _apply_marks(self) -> None:
+        """Flag as orientation-uncertain the kinematics rows a tilt check found wrong."""
+        assert self._static_rows is not None
+        first, size = self._static_rows[0], self.kinematics.size
+        kept = []
+        for start_t, end_t in self._marks:
+            hi = math.floor(end_t * self.rate_hz + 1e-9) - self._k0 + 1
+            if hi > size:
+                kept.append((start_t, end_t))  # its rows are not in the kinematics yet
+                continue
+            lo = max(math.ceil(start_t * self.rate_hz - 1e-9) - self._k0, first)
+            if hi > lo:
+                self.kinematics.rows("orientation_uncertain", lo, hi)[:] = 1.0
+        self._marks = kept
 
     def _finish_rep(self, bounds: RepBounds) -> RepResult:
         previous = self.reps[-1] if self.reps else None
@@ -765,11 +825,10 @@ class SessionAnalyzer:
         self.reps.append(rep)
         return rep
 
-    def _finish_step(self, next_row: float | None) -> StepDetected:
-        assert self._last_contact is not None
+    def _finish_step(self, contact: tuple[float, str], next_row: float | None) -> StepDetected:
         step = step_result(
             self.kinematics,
-            self._last_contact,
+            contact,
             next_row,
             self._last_step_t,
             self.rate_hz,

@@ -239,11 +239,11 @@ def _lost_mask(n: int, settings: SensorSettings, rng: np.random.Generator) -> np
         for start in rng.integers(0, n - length, size=settings.burst_count):
             lost[start : start + length] = True
     if settings.burst_loss_fraction > 0:
-        lost |= _short_bursts(n, settings.burst_loss_fraction, settings.burst_max_samples, rng)
+        lost |= short_burst_mask(n, settings.burst_loss_fraction, settings.burst_max_samples, rng)
     return lost
 
 
-def _short_bursts(
+def short_burst_mask(
     n: int, fraction: float, max_samples: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Loss mask of ``n`` samples: bursts of 1..``max_samples`` samples (uniform) between
