@@ -88,7 +88,7 @@ def test_counts_and_sides_stay_exact(pair):
 
 def test_every_metric_kept_stays_within_1_deg(pair):
     """Within 1 deg, except walks at 60 Hz: there a loss of up to 10 samples is 0.18 s,
-    and a fifth of the sacrum's rate power in walking lies above 5 Hz, so what a loss
+    and 13 % of the sacrum's rate power in simulated walking lies above 5 Hz, so what a loss
     hid is partly unrecoverable; the pelvis tilt can stay 1-2 deg off for the ten
     seconds the filter takes to pull it back (``benchmarks/loss_robustness.py``: max
     1.8 deg, median 0.13 deg). That misses the issue's 1 deg and is tested as it is."""

@@ -17,6 +17,7 @@ Quaternions are ``(w, x, y, z)`` and rotate sensor-frame vectors into the world 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import imufusion
@@ -297,9 +298,12 @@ class OrientationEstimator:
         tilt to the accelerometer's mean over them (after a bridged loss only when the
         two disagree by more than ``relevel_min_deg``). True when a bridged loss's tilt
         was reset here."""
+        # Plain floats: this runs for every sample while a check is pending.
+        gx, gy, gz = (gyr_dps - self._bias.get_offset()).tolist()
+        ax, ay, az = acc_g.tolist()
         still = (
-            np.linalg.norm(gyr_dps - self._bias.get_offset()) < self.settings.still_dps
-            and abs(np.linalg.norm(acc_g) - 1.0) < 0.03
+            math.sqrt(gx * gx + gy * gy + gz * gz) < self.settings.still_dps
+            and abs(math.sqrt(ax * ax + ay * ay + az * az) - 1.0) < 0.03
         )
         if still and self._still_run:
             low = np.minimum(self._still_acc_low, acc_g)

@@ -36,6 +36,10 @@ import numpy as np
 CUBIC_MARGIN = 0.5
 """The cubic across a loss stays within this fraction of its nodes' range beyond them."""
 
+MATCH_COARSE_S = 0.02
+"""Step of the first, coarse search for the earlier moment that fills a loss, seconds:
+finer than the narrowest feature of a stride's rate (a heel strike's, about 0.05 s)."""
+
 
 @dataclass(frozen=True)
 class TimebaseSettings:
@@ -338,20 +342,33 @@ class GridResampler:
         longest = min(s.match_history_s, (t_left - c) - float(t[0]))
         if longest <= shortest:
             return None
-        taus = np.arange(shortest, longest, period_s)
         history_v = v[:, columns]
-        query = ctx_t[None, :] - taus[:, None]
-        shifted = np.stack(
-            [np.interp(query, t, history_v[:, j]) for j in range(history_v.shape[1])], axis=-1
-        )
-        error = np.sum((shifted - ctx_v[None]) ** 2, axis=(1, 2))
         variance = float(np.sum((ctx_v - ctx_v.mean(axis=0)) ** 2))
-        # The template's own span must hold real samples, not another loss: no sample
-        # after a loss from its first to the one after its end.
         losses_before = np.concatenate([[0], np.cumsum(np.diff(t) > self._loss_gap_s)])
-        starts = t.searchsorted(t_left - taus, side="left")
-        ends = np.minimum(t.searchsorted(t_right - taus, side="right"), t.size - 1)
-        error[losses_before[ends] - losses_before[np.maximum(starts - 1, 0)] > 0] = np.inf
+
+        def mismatch(taus: np.ndarray) -> np.ndarray:
+            query = ctx_t[None, :] - taus[:, None]
+            shifted = np.stack(
+                [np.interp(query, t, history_v[:, j]) for j in range(history_v.shape[1])],
+                axis=-1,
+            )
+            error = np.sum((shifted - ctx_v[None]) ** 2, axis=(1, 2))
+            # The template's own span must hold real samples, not another loss: no
+            # sample after a loss from its first to the one after its end.
+            starts = t.searchsorted(t_left - taus, side="left")
+            ends = np.minimum(t.searchsorted(t_right - taus, side="right"), t.size - 1)
+            error[losses_before[ends] - losses_before[np.maximum(starts - 1, 0)] > 0] = np.inf
+            return error
+
+        # Coarse lags every MATCH_COARSE_S (a fast sensor's every sample would cost four
+        # times as much), then every sample period around the best of them.
+        coarse_s = max(period_s, MATCH_COARSE_S)
+        taus = np.arange(shortest, longest, coarse_s)
+        coarse = float(taus[int(np.argmin(mismatch(taus)))])
+        taus = np.arange(
+            max(shortest, coarse - coarse_s), min(longest, coarse + coarse_s) + 1e-9, period_s
+        )
+        error = mismatch(taus)
         best = int(np.argmin(error))
         if not np.isfinite(error[best]) or error[best] > s.match_max_residual * variance:
             return None
