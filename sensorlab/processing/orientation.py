@@ -48,14 +48,15 @@ class OrientationSettings:
         is reset to the accelerometer's, keeping its heading. A low-gain filter would
         otherwise take tens of seconds to recover. Losses the time base bridged (up to
         ``TimebaseSettings.max_gap_s``) arrive as samples on the grid and are integrated
-        through: the bridged rate follows the motion across them (a cubic through the
-        samples on either side), which keeps the orientation within a few tenths of a
-        degree of the lossless one at 100 and 200 Hz (``benchmarks/loss_robustness.py``),
-        where waiting for stillness would flag seconds of good data. Where a bridge
-        still missed some rotation (a fifth of a second at 60 Hz as a thigh stops, say),
-        the next still moment checks the tilt: if the accelerometer there (averaged over
-        ``still_s``) disagrees with the estimate by more than ``relevel_min_deg``, the
-        tilt is reset to it, without flagging anything as uncertain.
+        through: the bridged rate follows the motion across them (the same moment of an
+        earlier repetition, or a cubic through the samples on either side), which keeps
+        the orientation within a few tenths of a degree of the lossless one at 100 and
+        200 Hz (``benchmarks/loss_robustness.py``), where waiting for stillness would
+        flag seconds of good data. Where a bridge still missed some rotation (a fifth of
+        a second at 60 Hz as a thigh stops, say), the next still moment checks the tilt:
+        if the accelerometer there (averaged over ``still_s``) disagrees with the
+        estimate by more than ``relevel_min_deg``, the tilt is reset to it, and by more
+        than ``relevel_flag_deg`` the rows since the loss are flagged uncertain.
     still_dps, still_s : float
         Stillness for that reset: rate below ``still_dps`` deg/s for ``still_s`` s.
     still_acc_range_g : float
@@ -270,7 +271,10 @@ class OrientationEstimator:
             if i in gaps:
                 self._uncertain, self._still_run = True, 0
             if i in checks:
-                if not self._check_tilt:
+                since = self._check_since_t
+                if since is None or times[i] - since > self.settings.check_hold_s:
+                    # A check pending longer than that can no longer flag what came
+                    # before: from here on it covers this loss.
                     self._check_since_t = times[i]
                 self._check_tilt, self._still_run = True, 0
             if self._uncertain or self._check_tilt:
