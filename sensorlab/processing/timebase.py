@@ -323,7 +323,7 @@ class GridResampler:
         seconds and more; the previous stride's rate, matched in time, keeps most steps'
         pelvic drop within a few tenths (``benchmarks/loss_robustness.py``; on real
         lower-back walking it cuts the 95th percentile of the rotation lost over a loss
-        from 2.9 to 2.2 deg). This is packet-loss
+        from 2.9 to 2.25 deg). This is packet-loss
         concealment by waveform matching, as speech codecs do it (e.g. ITU-T G.711
         Appendix I).
         """

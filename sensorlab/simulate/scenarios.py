@@ -180,6 +180,7 @@ def with_asymmetry(
     duration_s: float | None = None,
     rate_hz: float = 100.0,
     mean_drop_deg: float = 4.5,
+    loss_fraction: float = 0.0,
 ) -> SimulatedSession:
     """A session whose pelvic drop has a chosen Robinson symmetry index.
 
@@ -198,6 +199,8 @@ def with_asymmetry(
         Sensor rate, Hz.
     mean_drop_deg : float
         Mean of the two sides' drops, degrees.
+    loss_fraction : float
+        Fraction of each sensor's samples lost in bursts of 1-10 samples.
     """
     left = mean_drop_deg * (1 - drop_si_pct / 200.0)
     right = mean_drop_deg * (1 + drop_si_pct / 200.0)
@@ -205,11 +208,11 @@ def with_asymmetry(
         settings = WalkSettings(
             duration_s=duration_s or 60.0, left_pelvic_drop_deg=left, right_pelvic_drop_deg=right
         )
-        return simulate_walk(settings, _sensors(rate_hz), seed)
+        return simulate_walk(settings, _sensors(rate_hz, loss_fraction), seed)
     settings = replace(
         ASYMMETRIC_STEP_UPS,
         left=replace(ASYMMETRIC_STEP_UPS.left, pelvic_drop_deg=left),
         right=replace(ASYMMETRIC_STEP_UPS.right, pelvic_drop_deg=right),
     )
     settings = replace(settings, reps_per_side=_reps_for(settings, duration_s, 8))
-    return simulate_step_ups(settings, _sensors(rate_hz), seed)
+    return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)
