@@ -134,12 +134,13 @@ class AnalysisSettings:
         A rep or step with more lost data than this (``data_gap_s``: time in it during
         which some sensor's samples were missing or bridged), seconds, is listed but
         left out of the per-side means, symmetry, gait measures and findings; so is one
-        during which a sensor's orientation had not recovered from a loss too long to
-        bridge. 0.3 s, the longest loss the time base bridges: on simulated sessions
-        with 2 % loss in bursts of 1-10 samples at 60-200 Hz, reps and steps with up
-        to that much bridged data keep every metric within 1 deg of the same session
-        without loss (``benchmarks/loss_robustness.py``), and one loss longer than that
-        leaves the segment's angles over it unknown.
+        during which a sensor's orientation was uncertain (not yet re-levelled after a
+        loss too long to bridge, or found more than 2 deg off by the tilt check after a
+        bridged one). 0.3 s: on simulated step-ups with 2 % loss in bursts of 1-10
+        samples at 60, 100 and 200 Hz, no rep with less lost moved an angle by more
+        than 1 deg against the same session without loss, while 0.4 s let one through
+        4 deg off (``benchmarks/loss_robustness.py``); and a single loss that long is
+        no longer bridged.
     """
 
     timebase: TimebaseSettings = DEFAULT_TIMEBASE
