@@ -10,7 +10,8 @@ the summary leaves out (``left_out``: more than ``AnalysisSettings.max_data_gap_
 with the largest difference among those.
 The tests (``tests/test_loss_robustness.py``) assert the requirement on fewer seeds.
 
-Then, when ``../shared`` is beside the repository, the same losses on real lower-back
+Then a loss too long to bridge in the middle of a walk, for the stride-average
+re-levelling. Then, when ``../shared`` is beside the repository, the same losses on real lower-back
 walking (IPOL dev set, L5 sensor, 100 Hz): the error of the rotation integrated over each
 loss (what the orientation keeps of it) with a straight line, the cubic, and the fill
 matched to an earlier moment, since the simulator's walk repeats exactly and real gait
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +90,43 @@ def compare(activity: str, rate_hz: float, seed: int, loss_fraction: float) -> d
             )
         ),
     }
+
+
+def long_loss_walk(gap_s: float, seed: int) -> tuple[int, int, float, float]:
+    """Every sensor loses ``gap_s`` mid-walk (too long to bridge, no stillness after):
+    steps, steps left out, the largest |delta| of a kept step's pelvic drop and of the
+    thigh angles from 3 s after the loss on, against the walk without it (deg)."""
+    session = make_scenario("walk_asymmetric", seed, duration_s=60.0)
+    t0 = session.truth.steps[20].t + 0.2
+    chunks = {}
+    for placement, chunk in session.recording.chunks.items():
+        keep = (chunk.t_s < t0) | (chunk.t_s > t0 + gap_s)
+        chunks[placement] = replace(
+            chunk,
+            t_s=chunk.t_s[keep],
+            acc_m_s2=chunk.acc_m_s2[keep],
+            gyr_rad_s=chunk.gyr_rad_s[keep],
+            seq=chunk.seq[keep],
+            device_t_s=chunk.device_t_s[keep],
+        )
+    lossy = analyze(replace(session.recording, chunks=chunks), "walk")
+    clean = analyze(session.recording, "walk")
+    clean_t = np.array([s.t for s in clean.steps])
+    drop = [
+        abs(s.pelvic_drop_deg - clean.steps[int(np.argmin(np.abs(clean_t - s.t)))].pelvic_drop_deg)
+        for s in lossy.steps
+        if not s.left_out
+    ]
+    after = lossy.kinematics.t_s > t0 + gap_s + 3.0
+    thigh = max(
+        float(
+            np.nanmax(
+                np.abs(getattr(lossy.kinematics, n)[after] - getattr(clean.kinematics, n)[after])
+            )
+        )
+        for n in ("left_thigh_sagittal_deg", "right_thigh_sagittal_deg")
+    )
+    return len(lossy.steps), sum(s.left_out for s in lossy.steps), max(drop), thigh
 
 
 def real_sacrum_errors(ipol: Path, loss: float) -> dict[str, list[float]]:
@@ -185,6 +224,18 @@ def main() -> None:
                         "(or sides differ)"
                     )
 
+    print(
+        "\nlong loss mid-walk (every sensor, too long to bridge, no stillness after; "
+        "re-levelled over whole strides)"
+    )
+    for gap_s in (0.5, 1.0, 3.0):
+        results = [long_loss_walk(gap_s, seed) for seed in range(args.seeds)]
+        print(
+            f"  {gap_s:g} s: steps left out {sum(r[1] for r in results)}/"
+            f"{sum(r[0] for r in results)}; kept steps' pelvic drop max |delta| "
+            f"{max(r[2] for r in results):.2f} deg; thigh angles 3 s after the loss max "
+            f"|delta| {max(r[3] for r in results):.2f} deg"
+        )
     ipol = args.shared / IPOL_SET
     if not ipol.is_dir():
         print(f"\nreal lower-back walking: {ipol} not found, skipped")

@@ -251,3 +251,29 @@ def test_simulate_command_loses_the_percentage_asked(tmp_path, capsys):
     assert 1 - kept / expected == pytest.approx(LOSS, abs=0.008)
     assert main([*args, "--loss", "60", "--out", str(tmp_path / "x.csv")]) == 2
     assert "--loss 60" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("gap_s", [0.5, 3.0])
+def test_a_long_loss_while_walking_is_relevelled_over_whole_strides(gap_s):
+    """Every sensor loses ``gap_s`` mid-walk: too long to bridge, and no still moment
+    follows. The tilt is re-levelled from whole cycles of the walk before and after the
+    loss, so only the steps around it are left out (not every step to the end of the
+    walk), and the rest keep their pelvic drop within 1 deg of the lossless walk."""
+    session = make_scenario("walk_asymmetric", 0, duration_s=60.0)
+    t0 = session.truth.steps[20].t + 0.2
+    recording = session.recording
+    for placement in recording.chunks:
+        recording = _drop_span(recording, placement, t0, t0 + gap_s)
+    lossy, clean = analyze(recording, "walk"), analyze(session.recording, "walk")
+    left_out = [s for s in lossy.steps if s.left_out]
+    assert left_out and all(t0 - 1.0 < s.t < t0 + gap_s + 3.5 for s in left_out)
+    clean_t = np.array([s.t for s in clean.steps])
+    for step in lossy.steps:
+        if not step.left_out:
+            match = clean.steps[int(np.argmin(np.abs(clean_t - step.t)))]
+            assert step.side == match.side
+            assert step.pelvic_drop_deg == pytest.approx(match.pelvic_drop_deg, abs=1.0)
+    after = lossy.kinematics.t_s > t0 + gap_s + 3.0
+    for name in ("left_thigh_sagittal_deg", "right_thigh_sagittal_deg"):
+        delta = getattr(lossy.kinematics, name)[after] - getattr(clean.kinematics, name)[after]
+        assert np.nanmax(np.abs(delta)) < 1.0

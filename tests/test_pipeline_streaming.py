@@ -171,3 +171,32 @@ def test_a_silent_sensor_does_not_hold_the_others_back():
         ]
     ).all()
     assert_same_records(streamed.reps, batch.reps)
+
+
+def test_a_long_loss_relevelled_over_strides_gives_the_batch_result():
+    """A 1 s loss of every sensor mid-walk: the stride-average re-levelling after it
+    carries its state (the history before the loss, the sums after it) across blocks."""
+    session = SCENARIOS["walk_asymmetric"](1, duration_s=30.0)
+    chunks = {}
+    for placement, chunk in session.recording.chunks.items():
+        keep = (chunk.t_s < 12.0) | (chunk.t_s > 13.0)
+        chunks[placement] = dataclasses.replace(
+            chunk,
+            t_s=chunk.t_s[keep],
+            acc_m_s2=chunk.acc_m_s2[keep],
+            gyr_rad_s=chunk.gyr_rad_s[keep],
+            seq=chunk.seq[keep],
+            device_t_s=chunk.device_t_s[keep],
+        )
+    recording = dataclasses.replace(session.recording, chunks=chunks)
+    batch = analyze(recording)
+    streamed, _ = stream(recording, seed=2)
+    assert_same_records(streamed.steps, batch.steps)
+    assert any(step.left_out for step in batch.steps)
+    assert not all(step.left_out for step in batch.steps if step.t > 13.0)
+    np.testing.assert_allclose(
+        streamed.kinematics.left_thigh_sagittal_deg,
+        batch.kinematics.left_thigh_sagittal_deg,
+        rtol=0,
+        atol=1e-9,
+    )

@@ -45,18 +45,21 @@ class OrientationSettings:
         After a gap between the samples fed longer than this the orientation is
         uncertain (the gyroscope did not see the motion): at the next moment the sensor
         is still (``still_dps``, ``still_s``, specific force within 3 % of 1 g) its tilt
-        is reset to the accelerometer's, keeping its heading. A low-gain filter would
-        otherwise take tens of seconds to recover. Losses the time base bridged (up to
-        ``TimebaseSettings.max_gap_s``) arrive as samples on the grid and are integrated
-        through: the bridged rate follows the motion across them (the same moment of an
-        earlier repetition, or a cubic through the samples on either side), which keeps
-        the orientation within a few tenths of a degree of the lossless one at 100 and
-        200 Hz (``benchmarks/loss_robustness.py``), where waiting for stillness would
-        flag seconds of good data. Where a bridge still missed some rotation (a fifth of
-        a second at 60 Hz as a thigh stops, say), the next still moment checks the tilt:
-        if the accelerometer there (averaged over ``still_s``) disagrees with the
-        estimate by more than ``relevel_min_deg``, the tilt is reset to it, and by more
-        than ``relevel_flag_deg`` the rows since the loss are flagged uncertain.
+        is reset to the accelerometer's, keeping its heading, or, in a repeating
+        movement, once whole cycles after the gap are in (``cycle_window_s``). A
+        low-gain filter would otherwise take tens of seconds to recover: a thigh 10 deg
+        off after a 1 s loss mid-walk was still 2 deg off 30 s later. Losses the time
+        base bridged (up to ``TimebaseSettings.max_gap_s``) arrive as samples on the
+        grid and are integrated through: the bridged rate follows the motion across
+        them (the same moment of an earlier repetition, or a cubic through the samples
+        on either side), which keeps the orientation within a few tenths of a degree of
+        the lossless one at 100 and 200 Hz (``benchmarks/loss_robustness.py``), where
+        waiting for stillness would flag seconds of good data. Where a bridge still
+        missed some rotation (a fifth of a second at 60 Hz as a thigh stops, say), the
+        next still moment checks the tilt: if the accelerometer there (averaged over
+        ``still_s``) disagrees with the estimate by more than ``relevel_min_deg``, the
+        tilt is reset to it, and by more than ``relevel_flag_deg`` the rows since the
+        loss are flagged uncertain.
     still_dps, still_s : float
         Stillness for that reset: rate below ``still_dps`` deg/s for ``still_s`` s.
     still_acc_range_g : float
@@ -80,6 +83,20 @@ class OrientationSettings:
         and steps that long while a check is pending, so the flags reach them in a live
         stream as in batch, seconds. A rep ends 0.3 s after the thighs come to rest and
         the check needs 0.2 s of stillness, so either can come first.
+    cycle_window_s : float
+        After a gap too long to bridge during a repeating movement (walking), the tilt
+        is re-levelled without waiting for stillness: over whole cycles of the movement
+        lasting at least this long, seconds, before and after the gap, the sensor's
+        specific force in the world frame averages to the same vector (velocity
+        returns to itself each cycle, so only gravity remains), and the estimate after
+        the gap is turned so that its average matches the one before. The cycle is the
+        lag, between 0.4 and 2.5 s, at which the angular rate's magnitude over the
+        ``cycle_history_s`` before the gap correlates best.
+    cycle_history_s : float
+        Samples kept to find the cycle and the average before a gap, seconds.
+    min_cycle_correlation : float
+        The movement repeats when that best correlation reaches this; else the tilt
+        waits for the next still moment.
     bias_stationary_dps, bias_stationary_s : float
         Fusion's gyroscope bias tracker (``imufusion.Bias``) re-estimates the bias
         whenever the rate stays below this (deg/s) for this long (s), e.g. standing
@@ -101,6 +118,9 @@ class OrientationSettings:
     relevel_min_deg: float = 1.0
     relevel_flag_deg: float = 2.0
     check_hold_s: float = 1.0
+    cycle_window_s: float = 2.0
+    cycle_history_s: float = 6.0
+    min_cycle_correlation: float = 0.8
     bias_stationary_dps: float = 3.0
     bias_stationary_s: float = 3.0
 
@@ -203,6 +223,10 @@ class OrientationEstimator:
         self._still_acc_g = np.zeros(3)
         self._still_acc_low = np.zeros(3)
         self._still_acc_high = np.zeros(3)
+        # The last cycle_history_s of quaternions, specific force (g) and rate (deg/s),
+        # and the cycle-average re-levelling under way after a long gap (or None).
+        self._history = np.empty((0, 8))
+        self._cycle: _CycleRelevel | None = None
 
     def update(
         self,
@@ -249,6 +273,7 @@ class OrientationEstimator:
         periods = [t - p for t, p in zip(times, [previous, *times[:-1]], strict=True)]
         max_gap_s = self.settings.max_gap_s
         gaps = {i for i, period in enumerate(periods) if period > max_gap_s}
+        long_gaps = set(gaps)
         if relevel is not None and relevel.any():
             gaps.update(np.flatnonzero(relevel).tolist())
         checks = set() if bridged is None else set(np.flatnonzero(bridged).tolist())
@@ -269,7 +294,15 @@ class OrientationEstimator:
         current_period = -1.0
         for i, (period, gyr, acc) in enumerate(zip(periods, gyr_dps, acc_g, strict=True)):
             if i in gaps:
+                # A second gap before the cycles after the first are in: the history
+                # then holds the doubtful stretch, so only stillness re-levels.
+                fresh = not self._uncertain
                 self._uncertain, self._still_run = True, 0
+                self._cycle = (
+                    self._start_cycle(quaternions, acc_g[:i], gyr_dps[:i])
+                    if i in long_gaps and fresh
+                    else None
+                )
             if i in checks:
                 since = self._check_since_t
                 if since is None or times[i] - since > self.settings.check_hold_s:
@@ -292,10 +325,70 @@ class OrientationEstimator:
                 set_period(period)
                 current_period = period
             update(unbias(gyr), acc)
-            append(get_quaternion())
+            q = get_quaternion()
+            if self._cycle is not None:
+                if not self._uncertain:
+                    self._cycle = None  # re-levelled at a still moment first
+                elif self._cycle.add(q, acc):
+                    q = self._finish_cycle(q)
+            append(q)
         self._last_t_s = float(t_s[-1])
         # Fusion computes in float32; the stages after it work in float64.
-        return np.asarray(quaternions, dtype=np.float64), flags
+        out = np.asarray(quaternions, dtype=np.float64)
+        keep = max(1, round(self.settings.cycle_history_s * self.rate_hz))
+        recent_gyr = gyr_dps[-keep:]
+        recent = np.column_stack(
+            [out[-keep:], acc_g[-keep:], np.sqrt(np.sum(recent_gyr * recent_gyr, axis=1))]
+        )
+        self._history = np.concatenate([self._history, recent])[-keep:]
+        return out, flags
+
+    def _start_cycle(
+        self, block_q: list, block_acc_g: np.ndarray, block_gyr_dps: np.ndarray
+    ) -> _CycleRelevel | None:
+        """The cycle-average re-levelling after a long gap, or None when the movement
+        before it does not repeat (or too little of it was seen)."""
+        history = self._history
+        if block_q:
+            rate = np.sqrt(np.sum(block_gyr_dps * block_gyr_dps, axis=1))
+            block = np.column_stack([np.asarray(block_q, dtype=np.float64), block_acc_g, rate])
+            history = np.concatenate([history, block])
+        # The same rows however the samples came in blocks.
+        history = history[-max(1, round(self.settings.cycle_history_s * self.rate_hz)) :]
+        rate_hz = self.rate_hz
+        shortest, longest = round(0.4 * rate_hz), round(2.5 * rate_hz)
+        window_min = round(self.settings.cycle_window_s * rate_hz)
+        if history.shape[0] < longest + window_min:
+            return None
+        x = history[:, 7] - history[:, 7].mean()
+        energy = float(np.dot(x, x))
+        if energy <= 0:
+            return None
+        lags = np.arange(shortest, longest + 1)
+        correlation = np.array([np.dot(x[lag:], x[:-lag]) for lag in lags])
+        correlation /= energy * (x.size - lags) / x.size
+        best = int(np.argmax(correlation))
+        if correlation[best] < self.settings.min_cycle_correlation:
+            return None
+        cycle = int(lags[best])
+        window = cycle * math.ceil(window_min / cycle)
+        recent = history[-window:]
+        before = rotate_to_world(recent[:, :4], recent[:, 4:7]).mean(axis=0)
+        return _CycleRelevel(before, window)
+
+    def _finish_cycle(self, q: np.ndarray) -> np.ndarray:
+        """Turn the estimate so its cycle average after the gap matches the one before."""
+        assert self._cycle is not None
+        after = self._cycle.total / self._cycle.count
+        before = self._cycle.before
+        correction = quaternion_from_to(
+            after / np.linalg.norm(after), before / np.linalg.norm(before)
+        )
+        self._cycle = None
+        turned = quaternion_multiply(correction, q)
+        self._ahrs.set_quaternion(turned)
+        self._uncertain = False
+        return np.asarray(self._ahrs.get_quaternion())
 
     def _recover_when_still(self, gyr_dps: np.ndarray, acc_g: np.ndarray, needed: int) -> bool:
         """Count still samples after a gap (or a bridged loss); once enough, reset the
@@ -347,6 +440,23 @@ class OrientationEstimator:
     def pending_check_since_t(self) -> float | None:
         """Time (s) of the loss whose tilt check is still pending, or None."""
         return self._check_since_t
+
+
+class _CycleRelevel:
+    """World-frame specific force summed over the samples after a long gap, until it
+    covers as many whole cycles as the average ``before`` it was taken over."""
+
+    def __init__(self, before: np.ndarray, window: int) -> None:
+        self.before = before
+        self.window = window
+        self.total = np.zeros(3)
+        self.count = 0
+
+    def add(self, q: np.ndarray, acc_g: np.ndarray) -> bool:
+        """Add one sample (quaternion after it, specific force in g); True when done."""
+        self.total += rotate_to_world(q[None], acc_g)[0]
+        self.count += 1
+        return self.count >= self.window
 
 
 def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:
