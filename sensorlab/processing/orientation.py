@@ -329,7 +329,7 @@ class OrientationEstimator:
             if self._cycle is not None:
                 if not self._uncertain:
                     self._cycle = None  # re-levelled at a still moment first
-                elif self._cycle.add(q, acc):
+                elif self._cycle.add(q, acc, gyr):
                     q = self._finish_cycle(q)
             append(q)
         self._last_t_s = float(t_s[-1])
@@ -374,19 +374,22 @@ class OrientationEstimator:
         window = cycle * math.ceil(window_min / cycle)
         recent = history[-window:]
         before = rotate_to_world(recent[:, :4], recent[:, 4:7]).mean(axis=0)
-        return _CycleRelevel(before, window)
+        return _CycleRelevel(before, float(recent[:, 7].mean()), window)
 
     def _finish_cycle(self, q: np.ndarray) -> np.ndarray:
-        """Turn the estimate so its cycle average after the gap matches the one before."""
-        assert self._cycle is not None
-        after = self._cycle.total / self._cycle.count
-        before = self._cycle.before
+        """Turn the estimate so its cycle average after the gap matches the one before,
+        if the movement went on as before (its mean rate within 30 %)."""
+        cycle, self._cycle = self._cycle, None
+        assert cycle is not None
+        rate_ratio = cycle.rate_total / cycle.count / max(cycle.rate_before, 1e-9)
+        if not 0.7 <= rate_ratio <= 1.3:
+            # Stopped or changed pace: the averages no longer cancel the motion.
+            return q
+        after = cycle.total / cycle.count
         correction = quaternion_from_to(
-            after / np.linalg.norm(after), before / np.linalg.norm(before)
+            after / np.linalg.norm(after), cycle.before / np.linalg.norm(cycle.before)
         )
-        self._cycle = None
-        turned = quaternion_multiply(correction, q)
-        self._ahrs.set_quaternion(turned)
+        self._ahrs.set_quaternion(quaternion_multiply(correction, q))
         self._uncertain = False
         return np.asarray(self._ahrs.get_quaternion())
 
@@ -443,18 +446,22 @@ class OrientationEstimator:
 
 
 class _CycleRelevel:
-    """World-frame specific force summed over the samples after a long gap, until it
-    covers as many whole cycles as the average ``before`` it was taken over."""
+    """World-frame specific force (g) and rate magnitude (deg/s) summed over the samples
+    after a long gap, until they cover as many whole cycles as the averages ``before``
+    and ``rate_before`` were taken over."""
 
-    def __init__(self, before: np.ndarray, window: int) -> None:
+    def __init__(self, before: np.ndarray, rate_before: float, window: int) -> None:
         self.before = before
+        self.rate_before = rate_before
         self.window = window
         self.total = np.zeros(3)
+        self.rate_total = 0.0
         self.count = 0
 
-    def add(self, q: np.ndarray, acc_g: np.ndarray) -> bool:
-        """Add one sample (quaternion after it, specific force in g); True when done."""
+    def add(self, q: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray) -> bool:
+        """Add one sample (quaternion after it, specific force, rate); True when done."""
         self.total += rotate_to_world(q[None], acc_g)[0]
+        self.rate_total += float(np.linalg.norm(gyr_dps))
         self.count += 1
         return self.count >= self.window
 
