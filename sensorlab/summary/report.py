@@ -417,9 +417,10 @@ def _rep_table(summary: dict) -> str:
         if gap:
             classes.append("gap")
             mark = f'<span class="gap-mark">{GAP_MARK}</span>'
+        left_out = " (left out)" if rep.get("left_out") else ""
         cls = f' class="{" ".join(classes)}"' if classes else ""
         cells = [
-            f'<td class="num">{mark}{rep["index"] + 1}</td>',
+            f'<td class="num">{mark}{rep["index"] + 1}{left_out}</td>',
             *([] if alternating else [f'<td class="num">{rep["set"] + 1}</td>']),
             f"<td>{_side_tag(rep['side'])}</td>",
             f'<td class="num">{_fmt(rep.get("t_start"), 1)}</td>',
@@ -439,8 +440,9 @@ def _rep_table(summary: dict) -> str:
             f'<p class="gap-legend"><span class="gap-mark">{GAP_MARK}</span> '
             "Some sensor data were lost during this rep (for up to "
             f"{max(r['data_gap_s'] for r in gaps):.1f} s), so its numbers are partly "
-            "estimated and less certain. The lost time per rep is in reps.csv "
-            "(data_gap_s).</p>"
+            "estimated and less certain; those marked (left out) lost more than 0.3 s, or "
+            "their orientation was not yet re-levelled, and are left out of the means, "
+            "symmetry and findings. The lost time per rep is in reps.csv (data_gap_s).</p>"
         )
     return _collapsible(table, min(len(reps), TABLE_MAX_ROWS), "reps", len(reps)) + legend
 
