@@ -228,14 +228,18 @@ class _SensorGrid:
     def lost_before(self, chunk: ImuChunk) -> np.ndarray | None:
         """Per cleaned sample, whether the device's counter says samples were lost just
         before it (a forward step of more than one); None without a counter, when the
-        resampler judges losses by the spacing of the times instead. A step back or of
-        more than half the 16-bit range is a wrap or a restart, not a loss."""
+        resampler judges losses by the spacing of the times instead. A 16-bit counter
+        wraps (65535 -> 0 is a step of one); any other step back, or one of more than
+        half the 16-bit range, is a restart, not a loss."""
         if chunk.seq is None:
             self.last_seq = None
             return None
         seq = np.asarray(chunk.seq, dtype=np.int64)
         previous = seq[:1] - 1 if self.last_seq is None else np.array([self.last_seq])
-        step = np.diff(np.concatenate([previous, seq]))
+        values = np.concatenate([previous, seq])
+        step = np.diff(values)
+        if values.min() >= 0 and values.max() < 65536:
+            step = np.where(step < 0, step + 65536, step)
         self.last_seq = int(seq[-1]) if seq.size else self.last_seq
         return (step > 1) & (step <= 32768)
 
