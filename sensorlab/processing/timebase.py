@@ -21,7 +21,7 @@ orientation keeps the lost rotation for the tens of seconds its accelerometer co
 takes: a 0.11 s loss during a step-up's lift left a thigh 4 deg off
 (``benchmarks/loss_robustness.py``). The last output column flags every grid point between
 two samples with a loss between them (1.0, else 0.0), as the device's sample counter tells
-it, else a spacing above 1.5 sample periods (``flag_gap_s`` when the rate is not known);
+it, else a spacing above ``flag_gap_s`` or 1.5 sample periods, whichever is longer;
 later stages know the values there are estimates and count that time as lost. The
 resampler emits a grid point only once the samples that decide it have arrived (for a
 bridged point, those within ``match_context_s`` after the loss too), so feeding a
@@ -56,8 +56,10 @@ class TimebaseSettings:
         estimate of a lost quarter second keeps the integrated rotation closer to the
         truth than no rotation at all.
     flag_gap_s : float
-        Grid points in a gap between samples longer than this are flagged, seconds, for
-        a sensor whose sampling rate is not known (else 1.5 sample periods).
+        Without the device's sample counter, a spacing between samples longer than
+        this (or than 1.5 sample periods, whichever is longer) counts as a loss and
+        flags the grid points in it, seconds: host time stamps jitter by up to half a
+        sample period, so a shorter spacing cannot tell a lost sample from a late one.
     match_context_s : float
         A bridged loss is filled from the same moment of an earlier repetition when the
         signal this long before and after the loss matches that moment's, seconds.
@@ -91,7 +93,7 @@ class GridBlock:
         Grid index of the first row (time ``k0 / rate_hz``).
     values : ndarray, shape (n, m + 1)
         One row per grid point; NaN where there was no data. The last column is the
-        gap flag (1.0 inside a gap longer than ``flag_gap_s``).
+        loss flag (1.0 between two samples with a loss between them).
     """
 
     k0: int
@@ -108,8 +110,9 @@ class GridResampler:
     averaging : bool
         True to average over bins (sensor faster than the grid), False to interpolate.
     sample_rate_hz : float, optional
-        The sensor's nominal rate, Hz: a spacing above 1.5 of its periods is a loss and
-        flagged; without it, spacings above ``settings.flag_gap_s``.
+        The sensor's nominal rate, Hz: a spacing above 1.5 of its periods is bridged as
+        a loss (filled), and flagged when it is also above ``settings.flag_gap_s`` and
+        no sample counter says otherwise.
     match_columns : tuple of int, optional
         Value columns compared to find the earlier moment that fills a loss (e.g. the
         gyroscope's); all when not given.
@@ -129,6 +132,7 @@ class GridResampler:
         self._loss_gap_s = (
             settings.flag_gap_s if sample_rate_hz is None else 1.5 / float(sample_rate_hz)
         )
+        self._flag_gap_s = max(self._loss_gap_s, settings.flag_gap_s)
         self._period_s = 1.0 / settings.rate_hz
         self._t = np.empty(0)
         self._lost = np.empty(0, dtype=bool)
@@ -152,14 +156,14 @@ class GridResampler:
 
         ``lost_before`` (bool, one per sample) marks the samples that follow a loss, as
         the device's sample counter tells it; without it a loss is a spacing of more than
-        1.5 sample periods (or ``flag_gap_s``), which a jittery host clock can fake.
+        ``flag_gap_s`` (or 1.5 sample periods if longer).
         """
         if self._v is None:
             self._v = np.empty((0, values.shape[1]))
         if t_s.size:
             if lost_before is None:
                 previous = self._t[-1:] if self._t.size else t_s[:1]
-                lost_before = np.diff(np.concatenate([previous, t_s])) > self._loss_gap_s
+                lost_before = np.diff(np.concatenate([previous, t_s])) > self._flag_gap_s
             self._t = np.concatenate([self._t, t_s])
             self._v = np.concatenate([self._v, values])
             self._lost = np.concatenate([self._lost, np.asarray(lost_before, dtype=bool)])
