@@ -152,7 +152,9 @@ def real_sacrum_errors(ipol: Path, loss: float) -> dict[str, list[float]]:
                 sample_rate_hz=100.0,
                 match_columns=(3, 4, 5),
             )
-            blocks = [resampler.update(t[keep], values[keep]), resampler.flush()]
+            # The losses as a sample counter tells them: after each lost run.
+            lost_before = np.concatenate([[False], lost[:-1]])[keep]
+            blocks = [resampler.update(t[keep], values[keep], lost_before), resampler.flush()]
             fills[name] = np.vstack([b.values for b in blocks])
         k0 = blocks[0].k0
         grid_t = (k0 + np.arange(fills["cubic"].shape[0])) / 100.0

@@ -195,7 +195,9 @@ def _fill_rotation_errors_deg(t, values, lost, settings):
     resampler = GridResampler(
         settings, averaging=False, sample_rate_hz=100.0, match_columns=(3, 4, 5)
     )
-    blocks = [resampler.update(t[keep], values[keep]), resampler.flush()]
+    # The losses as a sample counter tells them: after each lost run.
+    lost_before = np.concatenate([[False], lost[:-1]])[keep]
+    blocks = [resampler.update(t[keep], values[keep], lost_before), resampler.flush()]
     out = np.vstack([b.values for b in blocks])
     grid_t = (blocks[0].k0 + np.arange(out.shape[0])) / 100.0
     truth = np.column_stack([np.interp(grid_t, t, values[:, j]) for j in range(3, 6)])
