@@ -339,7 +339,8 @@ class StepResult:
         Interval from the previous (other foot's) initial contact, seconds; ``None`` for
         the first step of a walking bout.
     data_gap_s : float
-        Time from this contact to the end of its stance window during which some
+        Time from just before this contact (``GaitSettings.min_step_s / 2``, where its
+        peak was picked from) to the end of its stance window during which some
         sensor's data was lost (bridged or missing), seconds, as for reps.
     left_out : bool
         Listed but left out of the per-side means, symmetry, gait measures and findings,

@@ -219,8 +219,9 @@ def step_result(
 
     The stance window runs from this contact to the next (the other foot's) contact, or
     for the last step of a bout, one typical step time. Its lost data (``data_gap_s``)
-    and whether that leaves the step out are counted over the same window
-    (:func:`sensorlab.processing.reps.lost_data`).
+    and whether that leaves the step out are counted over the same window, from
+    ``min_step_s / 2`` before the contact (the stretch the contact's peak was picked
+    from: a loss there moves the contact) (:func:`sensorlab.processing.reps.lost_data`).
     """
     row, side = contact
     t0 = float(columns["t_s"][0])
@@ -232,7 +233,8 @@ def step_result(
     step_time = None
     if previous_t is not None and t - previous_t <= settings.max_step_s:
         step_time = t - previous_t
-    data_gap_s, left_out = lost_data(columns, slice(lo, hi), rate_hz, max_data_gap_s)
+    picked_from = max(round(row - settings.min_step_s * rate_hz / 2), 0)
+    data_gap_s, left_out = lost_data(columns, slice(picked_from, hi), rate_hz, max_data_gap_s)
     return StepResult(
         side=side,
         t=round(t, 4),

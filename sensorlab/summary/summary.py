@@ -221,7 +221,7 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
           ``step_time_s`` and ``pelvic_drop_deg`` by stance side); for walks
           ``step_time_s`` repeats ``gait.step_time_s``;
         - ``steps[i].step_time_s``, ``steps[i].data_gap_s`` and ``steps[i].left_out``
-          (as for reps, over the step's stance window); ``gait``: ``step_regularity``,
+          (as for reps, over the step's contact and stance); ``gait``: ``step_regularity``,
           ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
         - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``dropped``,
           ``rate_hz``, ``nominal_rate_hz``, ``calibration_quality`` (0..1),

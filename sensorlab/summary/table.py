@@ -44,7 +44,7 @@ STEP_COLUMNS: tuple[str, ...] = (
     "left_out",
 )
 """Columns of a walk's step table: ``side`` is the foot making contact (the stance side);
-``data_gap_s`` and ``left_out`` as for reps, over the step's stance window."""
+``data_gap_s`` and ``left_out`` as for reps, over the step's contact and stance."""
 
 
 def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[object]]]:
