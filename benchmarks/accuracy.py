@@ -39,7 +39,7 @@ def main() -> None:
                 continue
             for rep, true in zip(analysis.reps, session.truth.reps, strict=True):
                 reps += 1
-                if rep.data_gap_s > 0:
+                if rep.left_out:
                     flagged += 1
                     continue
                 for metric, errors in rep_errors.items():
@@ -48,7 +48,7 @@ def main() -> None:
     print(
         f"  rep counts exact in {counts_ok}/{sessions}, lead sides exact in {sides_ok}/{sessions}"
     )
-    print(f"  {reps} reps, {flagged} flagged for lost data (excluded below)")
+    print(f"  {reps} reps, {flagged} left out for lost data (excluded below, as in the summary)")
     for metric, errors in rep_errors.items():
         e = np.abs(errors)
         spread = f"median {np.median(e):.2f}  p95 {np.percentile(e, 95):.2f}  max {e.max():.2f}"

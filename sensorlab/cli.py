@@ -74,6 +74,11 @@ prescribed body motion, then noise, bias, quantisation, strap error, clocks and 
 def _simulated_session(args: argparse.Namespace):
     from sensorlab.simulate.scenarios import make_scenario, with_asymmetry
 
+    loss_fraction = None
+    if args.loss is not None:
+        if not 0.0 <= args.loss < 50.0:
+            raise InputError(f"--loss {args.loss:g}: give a percentage from 0 to below 50")
+        loss_fraction = args.loss / 100.0
     if args.asymmetry is not None:
         if args.scenario:
             raise InputError("give either --scenario or --asymmetry, not both")
@@ -84,10 +89,14 @@ def _simulated_session(args: argparse.Namespace):
             args.seed,
             duration_s=args.duration,
             rate_hz=args.rate or 100.0,
+            loss_fraction=loss_fraction or 0.0,
         )
         return name, session
     name = args.scenario or f"{args.activity}_asymmetric"
-    return name, make_scenario(name, args.seed, duration_s=args.duration, rate_hz=args.rate)
+    session = make_scenario(
+        name, args.seed, duration_s=args.duration, rate_hz=args.rate, loss_fraction=loss_fraction
+    )
+    return name, session
 
 
 def _check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:
@@ -810,6 +819,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     simulate.add_argument("--duration", type=float, metavar="S", help="approximate length, s")
     simulate.add_argument("--rate", type=float, metavar="HZ", help="sensor rate (default 100)")
+    simulate.add_argument(
+        "--loss",
+        type=float,
+        metavar="PCT",
+        help="percent of each sensor's samples lost in bursts of 1-10 samples, as over "
+        "Bluetooth (default 0; e.g. 2)",
+    )
     simulate.add_argument(
         "--asymmetry",
         type=float,

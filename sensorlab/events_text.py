@@ -49,8 +49,13 @@ class EventPrinter:
         if isinstance(event, RepFinished):
             rep = event.rep
             self._reps += 1
-            self._drops[rep.side].append(rep.pelvic_drop_deg)
-            gap = f" (lost data {rep.data_gap_s:.1f} s: estimates)" if rep.data_gap_s > 0 else ""
+            # As in the summary: a rep left out for lost data is not in the SI so far.
+            if not rep.left_out:
+                self._drops[rep.side].append(rep.pelvic_drop_deg)
+            gap = ""
+            if rep.data_gap_s > 0 or rep.left_out:
+                what = "left out" if rep.left_out else "estimates"
+                gap = f" (lost data {rep.data_gap_s:.1f} s: {what})"
             return (
                 f"[{rep.t_end:7.1f} s] rep {self._reps}, {rep.side} lead: thigh ROM "
                 f"{rep.thigh_rom_deg:.0f} deg, pelvic drop {rep.pelvic_drop_deg:.1f} deg; "
@@ -64,9 +69,11 @@ class EventPrinter:
             total = sum(len(v) for v in self._steps.values())
             if total % self.step_every:
                 return None
-            timed = [s.step_time_s for v in self._steps.values() for s in v if s.step_time_s]
+            # As in the summary, steps left out for lost data count but give no numbers.
+            kept = {side: [s for s in v if not s.left_out] for side, v in self._steps.items()}
+            timed = [s.step_time_s for v in kept.values() for s in v if s.step_time_s]
             cadence = f", cadence {60 / (sum(timed) / len(timed)):.0f} steps/min" if timed else ""
-            drops = {side: [s.pelvic_drop_deg for s in v] for side, v in self._steps.items()}
+            drops = {side: [s.pelvic_drop_deg for s in v] for side, v in kept.items()}
             means = {side: sum(v) / len(v) for side, v in drops.items() if v}
             drop = ""
             if len(means) == 2:

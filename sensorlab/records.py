@@ -310,8 +310,13 @@ class RepResult:
         RMS of the pelvis angular rate while the working leg bears the load, deg/s
         (single-leg stability: lower is steadier).
     data_gap_s : float
-        Time within the rep during which some sensor's data was lost and bridged or
-        missing, seconds; when above zero the rep's metrics are partly estimates.
+        Time within the rep during which some sensor's data was lost (bridged across a
+        short loss, or missing), seconds, to the analysis grid's resolution; when above
+        zero the rep's metrics are partly estimates.
+    left_out : bool
+        Listed but left out of the per-side means, symmetry and findings: more than
+        ``AnalysisSettings.max_data_gap_s`` of its data was lost, or a sensor's
+        orientation had not recovered from a longer loss yet.
     """
 
     index: int
@@ -328,6 +333,7 @@ class RepResult:
     thigh_adduction_excursion_deg: float
     pelvic_rate_rms_dps: float
     data_gap_s: float = 0.0
+    left_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -345,12 +351,21 @@ class StepResult:
     step_time_s : float or None
         Interval from the previous (other foot's) initial contact, seconds; ``None`` for
         the first step of a walking bout.
+    data_gap_s : float
+        Time from just before this contact (``GaitSettings.min_step_s / 2``, where its
+        peak was picked from) to the end of its stance window during which some
+        sensor's data was lost (bridged or missing), seconds, as for reps.
+    left_out : bool
+        Listed but left out of the per-side means, symmetry, gait measures and findings,
+        as for reps.
     """
 
     side: str
     t: float
     pelvic_drop_deg: float
     step_time_s: float | None = None
+    data_gap_s: float = 0.0
+    left_out: bool = False
 
 
 @dataclass(frozen=True)

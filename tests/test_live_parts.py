@@ -132,8 +132,10 @@ def test_marks_and_recalibration_are_recorded_and_reanalysed_alike(step_up, tmp_
         assert live.side == offline.side
         assert live.pelvic_drop_deg == pytest.approx(offline.pelvic_drop_deg, abs=0.1)
 
-    # Re-levelling flags the rows from the marker until the sensors were still again.
-    gap, t = session.analyzer.kinematics["data_gap"], session.analyzer.kinematics["t_s"]
+    # Re-levelling flags the rows from the marker until the sensors were still again
+    # (the orientation is uncertain there; no data were lost).
+    kinematics = session.analyzer.kinematics
+    gap, t = kinematics["orientation_uncertain"], kinematics["t_s"]
     at = int(np.searchsorted(t, marked[1].t_s))
     assert gap[at] == 1.0
     assert gap[at - 50 : at].max() == 0.0
@@ -158,7 +160,8 @@ def test_recalibration_makes_a_difference_only_from_where_marked(step_up):
         plain.kinematics["pelvis_obliquity_deg"][before],
     )
     after = ~before
-    assert marked.kinematics["data_gap"][after].sum() > plain.kinematics["data_gap"][after].sum()
+    uncertain = "orientation_uncertain"
+    assert marked.kinematics[uncertain][after].sum() > plain.kinematics[uncertain][after].sum()
 
 
 def test_recording_can_start_and_stop_mid_session(step_up, tmp_path):

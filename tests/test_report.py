@@ -284,8 +284,10 @@ def test_write_outputs_writes_the_three_files(tmp_path):
 # ------------------------------------------------------------------------- data gaps
 
 GAP_ROW = re.compile(
-    r'<tr class="[^"]*\bgap\b[^"]*"><td class="num"><span class="gap-mark">†</span>(\d+)</td>'
+    r'<tr class="[^"]*\bgap\b[^"]*"><td class="num"><span class="gap-mark">†</span>(\d+)'
+    r"(?: \(left out\))?</td>"
 )
+LEFT_OUT_ROW = re.compile(r'<td class="num"><span class="gap-mark">†</span>(\d+) \(left out\)</td>')
 
 
 def _gap_rows(text: str) -> list[int]:
@@ -329,6 +331,9 @@ def test_real_analysis_report_marks_its_gap_reps(tmp_path):
     text = write_report(analysis, summary, tmp_path / "r.html").read_text(encoding="utf-8")
     assert _gap_rows(text) == expected
     assert f"{len(expected)} reps contain lost data" in text
+    left_out = [r.index + 1 for r in analysis.reps if r.left_out]
+    assert left_out  # the two 0.25 s bursts per sensor leave some out
+    assert [int(n) for n in LEFT_OUT_ROW.findall(text)] == left_out
 
 
 def test_gap_reps_are_hatched_and_drawn_open():

@@ -62,8 +62,17 @@ CONTRACT_EXAMPLE = json.loads(
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "formats.md"
 
-NON_METRIC_REP_FIELDS = {"index", "set_index", "side", "t_start", "t_end", "data_gap_s"}
-"""RepResult fields that are not per-side metrics (``data_gap_s`` is a quality flag)."""
+NON_METRIC_REP_FIELDS = {
+    "index",
+    "set_index",
+    "side",
+    "t_start",
+    "t_end",
+    "data_gap_s",
+    "left_out",
+}
+"""RepResult fields that are not per-side metrics (``data_gap_s`` and ``left_out`` are
+quality flags)."""
 
 
 def robinson(left: float, right: float) -> float:
@@ -296,7 +305,7 @@ def test_reps_csv_one_row_per_rep_with_units(step_up, tmp_path):
     header = list(rows[0])
     for key in rep_metric_keys():
         assert key in header
-    numeric = [h for h in header if h not in ("rep", "set", "side")]
+    numeric = [h for h in header if h not in ("rep", "set", "side", "left_out")]
     assert all(h.endswith(("_s", "_deg", "_dps")) for h in numeric), numeric
     for row, rep in zip(rows, step_up.reps, strict=True):
         assert int(row["rep"]) == rep.index + 1
@@ -312,7 +321,15 @@ def test_reps_csv_for_walks_and_empty_sessions(walk, tmp_path):
     assert len(rows) == len(walk.steps)
     assert rows[0]["step_time_s"] == ""  # None -> empty cell
     assert float(rows[1]["step_time_s"]) == pytest.approx(walk.steps[1].step_time_s, abs=5e-4)
-    assert set(rows[0]) == {"step", "side", "t_s", "step_time_s", "pelvic_drop_deg"}
+    assert set(rows[0]) == {
+        "step",
+        "side",
+        "t_s",
+        "step_time_s",
+        "pelvic_drop_deg",
+        "data_gap_s",
+        "left_out",
+    }
     empty = write_reps_csv(make_step_up_analysis(sets=()), tmp_path / "empty.csv")
     lines = empty.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and "pelvic_drop_deg" in lines[0]
@@ -522,8 +539,9 @@ def messy():
 
 def test_real_analysis_gaps_reach_summary_csv_and_text(messy, tmp_path):
     gap_reps = [r for r in messy.reps if r.data_gap_s > 0]
-    # The premise: the loss bursts fall within some reps and not within others.
-    assert 0 < len(gap_reps) < len(messy.reps)
+    left_out = [r for r in messy.reps if r.left_out]
+    # The premise: the loss bursts leave some reps out and not others.
+    assert 0 < len(left_out) < len(messy.reps)
     for rep in messy.reps:
         assert 0.0 <= rep.data_gap_s <= rep.t_end - rep.t_start + 0.01
     summary = json.loads(summary_to_json(build_summary(messy)))
@@ -536,6 +554,17 @@ def test_real_analysis_gaps_reach_summary_csv_and_text(messy, tmp_path):
     # A quality flag, not a per-side metric.
     assert "data_gap_s" not in summary["symmetry"]
     assert all("data_gap_s" not in summary["sides"][side] for side in ("left", "right"))
+    # Reps left out are listed, counted, named, and kept out of the per-side statistics.
+    assert [row["left_out"] for row in summary["reps"]] == [r.left_out for r in messy.reps]
+    assert summary["left_out"] == len(left_out)
+    for side in ("left", "right"):
+        kept = [r.pelvic_drop_deg for r in messy.reps if r.side == side and not r.left_out]
+        assert summary["sides"][side]["pelvic_drop_deg"]["n"] == len(kept)
+        assert summary["sides"][side]["pelvic_drop_deg"]["mean"] == pytest.approx(
+            np.mean(kept), abs=0.051
+        )
+    numbers = ", ".join(str(r.index + 1) for r in left_out)
+    assert any("left out" in w and numbers in w for w in summary["warnings"])
 
     path = write_reps_csv(messy, tmp_path / "reps.csv")
     with path.open(encoding="utf-8", newline="") as f:
@@ -548,6 +577,7 @@ def test_real_analysis_gaps_reach_summary_csv_and_text(messy, tmp_path):
     flat = " ".join(text.split())
     assert f"{len(gap_reps)} reps contain lost data" in flat
     assert "their metrics are estimates" in flat
+    assert f"{len(left_out)} of them are left out of the means" in flat
     assert all(len(line) <= 78 for line in text.splitlines())
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from sensorlab.processing.columns import Columns
+from sensorlab.processing.reps import lost_data
 from sensorlab.records import GaitResult, StepResult
 
 
@@ -399,11 +400,15 @@ def step_result(
     previous_t: float | None,
     rate_hz: float,
     settings: GaitSettings = DEFAULT_GAIT,
+    max_data_gap_s: float = np.inf,
 ) -> StepResult:
     """A step's record: its time, the contralateral drop over the stance that follows.
 
     The stance window runs from this contact to the next (the other foot's) contact, or
-    for the last step of a bout, one typical step time.
+    for the last step of a bout, one typical step time. Its lost data (``data_gap_s``)
+    and whether that leaves the step out are counted over the same window, from
+    ``min_step_s / 2`` before the contact (the stretch the contact's peak was picked
+    from: a loss there moves the contact) (:func:`sensorlab.processing.reps.lost_data`).
     """
     row, side = contact
     t0 = float(columns["t_s"][0])
@@ -415,11 +420,15 @@ def step_result(
     step_time = None
     if previous_t is not None and t - previous_t <= settings.max_step_s:
         step_time = t - previous_t
+    picked_from = max(round(row - settings.min_step_s * rate_hz / 2), 0)
+    data_gap_s, left_out = lost_data(columns, slice(picked_from, hi), rate_hz, max_data_gap_s)
     return StepResult(
         side=side,
         t=round(t, 4),
         pelvic_drop_deg=float(np.nanmax(drop)) if np.any(np.isfinite(drop)) else float("nan"),
         step_time_s=step_time,
+        data_gap_s=data_gap_s,
+        left_out=left_out,
     )
 
 
@@ -475,6 +484,8 @@ def gait_result(
 ) -> GaitResult:
     """Session gait measures from the steps and the vertical sacrum acceleration.
 
+    Steps marked ``left_out`` (lost data) count per side but give no step time.
+
     Parameters
     ----------
     steps : list of StepResult
@@ -485,7 +496,7 @@ def gait_result(
         Grid rate, Hz.
     """
     counts = {side: sum(1 for s in steps if s.side == side) for side in ("left", "right")}
-    timed = [s for s in steps if s.step_time_s is not None]
+    timed = [s for s in steps if s.step_time_s is not None and not s.left_out]
     step_times = {
         side: float(np.mean([s.step_time_s for s in timed if s.side == side]))
         if any(s.side == side for s in timed)
@@ -495,10 +506,13 @@ def gait_result(
     if not timed:
         return GaitResult(counts, float("nan"), step_times, float("nan"), float("nan"), 0.0)
     mean_step = float(np.mean([s.step_time_s for s in timed]))
-    # Regularity over the longest stretch of consecutive timed steps (one walking bout).
+    # Regularity over the longest stretch of consecutive timed steps (one walking bout);
+    # a step left out for lost data ends the stretch, as its signal is partly missing.
     bouts: list[list[StepResult]] = []
     for step in steps:
-        if step.step_time_s is None or not bouts:
+        if step.left_out:
+            bouts.append([])
+        elif step.step_time_s is None or not bouts:
             bouts.append([step])
         else:
             bouts[-1].append(step)

@@ -18,6 +18,7 @@ the trail leg leaving the floor is counted as aborted, not as a rep.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,13 +100,14 @@ class LiftAborted:
 @dataclass(frozen=True)
 class RepBounds:
     """A finished rep: rows of its start, lead-thigh peak, top (standing tall on the box)
-    and end, and the working side."""
+    and end, the working side, and the row at which the rest after it decided the end."""
 
     start: int
     peak: int
     top: int
     end: int
     side: str
+    decided: int
 
 
 class StepUpSegmenter:
@@ -207,7 +209,7 @@ class StepUpSegmenter:
                     continue
                 end = rest_start + int(still[0])
                 assert c.top is not None
-                finished.append(RepBounds(c.start, c.peak, c.top, end, c.lead))
+                finished.append(RepBounds(c.start, c.peak, c.top, end, c.lead, i))
                 self._reset(i)
             i += 1
         self._cursor = i
@@ -219,18 +221,61 @@ class StepUpSegmenter:
         self._last_end = i
 
 
+def lost_data(
+    columns: Columns, rows: slice, rate_hz: float, max_data_gap_s: float
+) -> tuple[float, bool]:
+    """Time lost over ``rows`` of the kinematics columns, and whether that leaves them out.
+
+    Returns
+    -------
+    data_gap_s : float
+        Rows flagged ``data_gap`` (some sensor's data bridged or missing) times the grid
+        period, seconds.
+    left_out : bool
+        More than ``max_data_gap_s`` lost, or some row flagged ``orientation_uncertain``
+        (a sensor not yet re-levelled after a loss too long to bridge).
+    """
+    data_gap_s = float(np.sum(columns["data_gap"][rows]) / rate_hz)
+    uncertain = bool(np.any(columns["orientation_uncertain"][rows] > 0.5))
+    return data_gap_s, data_gap_s > max_data_gap_s or uncertain
+
+
 def rep_metrics(
     columns: Columns,
     bounds: RepBounds,
     rate_hz: float,
     index: int,
     set_index: int,
+    max_data_gap_s: float = np.inf,
 ) -> RepResult:
     """Metrics of one rep from the kinematics columns (definitions in ``RepResult``).
 
     The load phase, during which the working leg bears the body, runs from the lead
-    thigh's peak flexion (foot on the box, drive begins) to the end of the rep.
+    thigh's peak flexion (foot on the box, drive begins) to the end of the rep. A rep
+    with more than ``max_data_gap_s`` seconds of lost data is marked ``left_out``
+    (:func:`lost_data`); so is one whose orientation was uncertain before the rest that
+    ended it was judged (a tilt corrected there had been wrong during the rep).
     """
+    start, end = bounds.start, bounds.end
+    data_gap_s, left_out = lost_data(columns, slice(start, end + 1), rate_hz, max_data_gap_s)
+    judged = slice(start, bounds.decided + 1)
+    left_out = left_out or bool(np.any(columns["orientation_uncertain"][judged] > 0.5))
+    with warnings.catch_warnings():
+        # A segment with no data over the whole rep (a long loss) has no value: NaN,
+        # which the summary writes as null; numpy's warning about it says nothing more.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _rep_result(columns, bounds, rate_hz, index, set_index, data_gap_s, left_out)
+
+
+def _rep_result(
+    columns: Columns,
+    bounds: RepBounds,
+    rate_hz: float,
+    index: int,
+    set_index: int,
+    data_gap_s: float,
+    left_out: bool,
+) -> RepResult:
     start, peak, top, end, side = bounds.start, bounds.peak, bounds.top, bounds.end, bounds.side
     side_sign = 1.0 if side == "left" else -1.0
     rep = slice(start, end + 1)
@@ -246,23 +291,17 @@ def rep_metrics(
         t_start=float(t[start]),
         t_end=float(t[end]),
         thigh_rom_deg=float(np.nanmax(thigh[rep]) - np.nanmin(thigh[rep])),
-        pelvic_drop_deg=_where_measured(np.nanmax, drop),
-        pelvic_tilt_range_deg=_where_measured(np.nanmax, columns["pelvis_tilt_deg"][rep])
-        - _where_measured(np.nanmin, columns["pelvis_tilt_deg"][rep]),
+        pelvic_drop_deg=float(np.nanmax(drop)),
+        pelvic_tilt_range_deg=float(
+            np.nanmax(columns["pelvis_tilt_deg"][rep]) - np.nanmin(columns["pelvis_tilt_deg"][rep])
+        ),
         peak_thigh_velocity_dps=float(np.nanmax(np.abs(thigh_velocity_dps))),
         up_duration_s=float(t[top] - t[start]),
         down_duration_s=float(t[end] - t[top]),
         thigh_adduction_excursion_deg=float(
             np.nanmax(columns[f"{side}_thigh_adduction_deg"][load])
         ),
-        pelvic_rate_rms_dps=float(
-            np.sqrt(_where_measured(np.nanmean, columns["pelvis_rate_dps"][load] ** 2))
-        ),
-        data_gap_s=float(np.sum(columns["data_gap"][rep]) / rate_hz),
+        pelvic_rate_rms_dps=float(np.sqrt(np.nanmean(columns["pelvis_rate_dps"][load] ** 2))),
+        data_gap_s=data_gap_s,
+        left_out=left_out,
     )
-
-
-def _where_measured(reduce, values: np.ndarray) -> float:
-    """``reduce`` (a NaN-ignoring numpy reduction) of ``values``, NaN when none was
-    measured (a sensor that was not worn)."""
-    return float(reduce(values)) if np.isfinite(values).any() else float("nan")

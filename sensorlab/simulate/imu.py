@@ -11,6 +11,9 @@ turned by a strap error ``R_err`` (a fixed angle about a random axis, in the seg
 frame). Then, in this order: constant bias, white noise, clipping at the range, and
 quantisation to the ADC step. Each sensor has its own clock: a random start phase, drift
 and offset; rows lost by random drops and bursts are removed, so ``seq`` shows the gaps.
+Two burst models: a few fixed-length bursts (a stalled link), and short bursts of random
+length making up a set fraction of the samples (the everyday losses of a BLE link, where a
+missed connection event loses the one to ten samples it would have carried).
 """
 
 from __future__ import annotations
@@ -74,6 +77,12 @@ class SensorSettings:
         Probability that a sample is lost on its own.
     burst_count, burst_length_samples : int
         Number of loss bursts per sensor and their length in samples.
+    burst_loss_fraction : float
+        Fraction of the samples lost in short bursts, each of a length uniform in
+        ``1..burst_max_samples`` samples, separated by kept runs of exponentially
+        distributed length (a memoryless link), so bursts never merge.
+    burst_max_samples : int
+        Longest of those short bursts, samples.
     calibration_span_s : tuple of float or None
         Quiet-standing span written to the sidecar metadata, s; ``None`` leaves it out.
     """
@@ -97,6 +106,8 @@ class SensorSettings:
     drop_fraction: float = 0.0
     burst_count: int = 0
     burst_length_samples: int = 0
+    burst_loss_fraction: float = 0.0
+    burst_max_samples: int = 10
     calibration_span_s: tuple[float, float] | None = (0.0, 3.0)
 
     def __post_init__(self) -> None:
@@ -111,6 +122,12 @@ class SensorSettings:
             raise ValueError(f"drop_fraction must be within [0, 1), got {self.drop_fraction}")
         if self.burst_count < 0 or self.burst_length_samples < 0:
             raise ValueError("burst_count and burst_length_samples must not be negative")
+        if not 0.0 <= self.burst_loss_fraction < 0.5:
+            raise ValueError(
+                f"burst_loss_fraction must be within [0, 0.5), got {self.burst_loss_fraction}"
+            )
+        if self.burst_max_samples < 1:
+            raise ValueError(f"burst_max_samples must be at least 1, got {self.burst_max_samples}")
         if self.adc_bits is not None and (self.acc_range_g is None or self.gyr_range_dps is None):
             raise ValueError("quantisation (adc_bits) needs both ranges to set the step size")
         for placement, mount in self.mounts.items():
@@ -221,7 +238,28 @@ def _lost_mask(n: int, settings: SensorSettings, rng: np.random.Generator) -> np
     if length and settings.burst_count and n > length:
         for start in rng.integers(0, n - length, size=settings.burst_count):
             lost[start : start + length] = True
+    if settings.burst_loss_fraction > 0:
+        lost |= short_burst_mask(n, settings.burst_loss_fraction, settings.burst_max_samples, rng)
     return lost
+
+
+def short_burst_mask(
+    n: int, fraction: float, max_samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Loss mask of ``n`` samples: bursts of 1..``max_samples`` samples (uniform) between
+    kept runs of at least one sample, exponential in length with the mean that makes
+    ``fraction`` of the samples lost on average."""
+    mean_burst = (1 + max_samples) / 2
+    mean_kept = mean_burst * (1 - fraction) / fraction
+    # Enough burst/run pairs to cover n samples with a wide margin.
+    pairs = int(3 * n / (mean_burst + mean_kept)) + 10
+    bursts = rng.integers(1, max_samples + 1, size=pairs)
+    kept = np.maximum(1, np.round(rng.exponential(mean_kept, size=pairs))).astype(np.int64)
+    starts = np.cumsum(kept) + np.concatenate([[0], np.cumsum(bursts)[:-1]])
+    lost = np.zeros(n + max_samples, dtype=bool)
+    for start, length in zip(starts[starts < n].tolist(), bursts.tolist(), strict=False):
+        lost[start : start + length] = True
+    return lost[:n]
 
 
 def simulate_sensor(

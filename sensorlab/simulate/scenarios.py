@@ -3,7 +3,11 @@
 Each preset is a function of the seed (and of the length or rate where that makes sense)
 returning a :class:`~sensorlab.simulate.session.SimulatedSession`. Sensors use
 :data:`~sensorlab.simulate.imu.DEFAULT_SENSOR_SETTINGS` except where a preset says
-otherwise; all presets draw each strap error uniformly up to 20 deg.
+otherwise; all presets draw each strap error uniformly up to 20 deg. Those that take
+``loss_fraction`` lose that fraction of each sensor's samples in bursts of 1-10 samples
+(:attr:`~sensorlab.simulate.imu.SensorSettings.burst_loss_fraction`); the losses draw from
+their own random stream, so the same seed with and without loss gives the same motion
+and the same readings of every sample kept.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ PRESET_MOUNT_ERROR_DEG = 20.0
 """Largest strap error in the presets, degrees (each sensor's is uniform up to this)."""
 
 
-def _sensors(rate_hz: float, **changes) -> SensorSettings:
+def _sensors(rate_hz: float, loss_fraction: float = 0.0, **changes) -> SensorSettings:
     return replace(
         DEFAULT_SENSOR_SETTINGS,
         rate_hz=rate_hz,
+        burst_loss_fraction=loss_fraction,
         mount_error_deg=PRESET_MOUNT_ERROR_DEG,
         mount_error_uniform=True,
         **changes,
@@ -55,6 +60,7 @@ def step_up_asymmetric(
     reps_per_side: int = 8,
     duration_s: float | None = None,
     rate_hz: float = 100.0,
+    loss_fraction: float = 0.0,
 ) -> SimulatedSession:
     """Step-ups in two sets with a weaker right side (drop 6 vs 3 deg).
 
@@ -68,19 +74,26 @@ def step_up_asymmetric(
         Approximate session length, s: sets ``reps_per_side`` to fill it.
     rate_hz : float
         Sampling rate of every sensor, Hz.
+    loss_fraction : float
+        Fraction of each sensor's samples lost in bursts of 1-10 samples.
     """
     settings = replace(
         ASYMMETRIC_STEP_UPS, reps_per_side=_reps_for(ASYMMETRIC_STEP_UPS, duration_s, reps_per_side)
     )
-    return simulate_step_ups(settings, _sensors(rate_hz), seed)
+    return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)
 
 
 def step_up_alternating(
-    seed: int = 0, *, reps_per_side: int = 8, rate_hz: float = 100.0
+    seed: int = 0,
+    *,
+    reps_per_side: int = 8,
+    rate_hz: float = 100.0,
+    loss_fraction: float = 0.0,
 ) -> SimulatedSession:
-    """Alternating lead legs, right first, symmetric 4 deg drops."""
+    """Alternating lead legs, right first, symmetric 4 deg drops (``loss_fraction`` as in
+    :func:`step_up_asymmetric`)."""
     settings = StepUpSettings(pattern="alternating", reps_per_side=reps_per_side)
-    return simulate_step_ups(settings, _sensors(rate_hz), seed)
+    return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)
 
 
 def step_up_messy(
@@ -105,24 +118,27 @@ def step_up_messy(
 
 
 def walk_symmetric(
-    seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0
+    seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0, loss_fraction: float = 0.0
 ) -> SimulatedSession:
-    """Steady walking at 108 steps/min, symmetric 4 deg drops."""
-    return simulate_walk(WalkSettings(duration_s=duration_s), _sensors(rate_hz), seed)
+    """Steady walking at 108 steps/min, symmetric 4 deg drops (``loss_fraction`` as in
+    :func:`step_up_asymmetric`)."""
+    return simulate_walk(
+        WalkSettings(duration_s=duration_s), _sensors(rate_hz, loss_fraction), seed
+    )
 
 
 def walk_asymmetric(
-    seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0
+    seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0, loss_fraction: float = 0.0
 ) -> SimulatedSession:
     """Walking with right step time 1.1 x the left one and drops of 5 (right stance) vs
-    2.5 deg (left stance)."""
+    2.5 deg (left stance) (``loss_fraction`` as in :func:`step_up_asymmetric`)."""
     settings = WalkSettings(
         duration_s=duration_s,
         step_time_ratio=1.1,
         right_pelvic_drop_deg=5.0,
         left_pelvic_drop_deg=2.5,
     )
-    return simulate_walk(settings, _sensors(rate_hz), seed)
+    return simulate_walk(settings, _sensors(rate_hz, loss_fraction), seed)
 
 
 def lunges(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
@@ -149,9 +165,15 @@ SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
 
 
 def make_scenario(
-    name: str, seed: int = 0, *, duration_s: float | None = None, rate_hz: float | None = None
+    name: str,
+    seed: int = 0,
+    *,
+    duration_s: float | None = None,
+    rate_hz: float | None = None,
+    loss_fraction: float | None = None,
 ) -> SimulatedSession:
-    """The preset ``name``, passing ``duration_s`` and ``rate_hz`` where it takes them.
+    """The preset ``name``, passing ``duration_s``, ``rate_hz`` and ``loss_fraction`` where
+    it takes them.
 
     Raises
     ------
@@ -160,7 +182,7 @@ def make_scenario(
     """
     make = SCENARIOS[name]
     accepted = inspect.signature(make).parameters
-    options = {"duration_s": duration_s, "rate_hz": rate_hz}
+    options = {"duration_s": duration_s, "rate_hz": rate_hz, "loss_fraction": loss_fraction}
     return make(seed, **{k: v for k, v in options.items() if k in accepted and v is not None})
 
 
@@ -172,6 +194,7 @@ def with_asymmetry(
     duration_s: float | None = None,
     rate_hz: float = 100.0,
     mean_drop_deg: float = 4.5,
+    loss_fraction: float = 0.0,
 ) -> SimulatedSession:
     """A session whose pelvic drop has a chosen Robinson symmetry index.
 
@@ -190,6 +213,8 @@ def with_asymmetry(
         Sensor rate, Hz.
     mean_drop_deg : float
         Mean of the two sides' drops, degrees.
+    loss_fraction : float
+        Fraction of each sensor's samples lost in bursts of 1-10 samples.
     """
     left = mean_drop_deg * (1 - drop_si_pct / 200.0)
     right = mean_drop_deg * (1 + drop_si_pct / 200.0)
@@ -197,11 +222,11 @@ def with_asymmetry(
         settings = WalkSettings(
             duration_s=duration_s or 60.0, left_pelvic_drop_deg=left, right_pelvic_drop_deg=right
         )
-        return simulate_walk(settings, _sensors(rate_hz), seed)
+        return simulate_walk(settings, _sensors(rate_hz, loss_fraction), seed)
     settings = replace(
         ASYMMETRIC_STEP_UPS,
         left=replace(ASYMMETRIC_STEP_UPS.left, pelvic_drop_deg=left),
         right=replace(ASYMMETRIC_STEP_UPS.right, pelvic_drop_deg=right),
     )
     settings = replace(settings, reps_per_side=_reps_for(settings, duration_s, 8))
-    return simulate_step_ups(settings, _sensors(rate_hz), seed)
+    return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)

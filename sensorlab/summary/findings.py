@@ -419,34 +419,61 @@ def data_gap_reps(summary: dict) -> list[dict]:
     return [r for r in summary.get("reps", []) if (r.get("data_gap_s") or 0.0) > 0.0]
 
 
+def _data_gap_items(summary: dict) -> tuple[str, list[dict], list[int]]:
+    """``("rep" or "step", items with lost data, their 1-based numbers)``."""
+    if summary.get("reps"):
+        gaps = data_gap_reps(summary)
+        return "rep", gaps, [int(r["index"]) + 1 for r in gaps]
+    steps = summary.get("steps", [])
+    numbered = [(i + 1, s) for i, s in enumerate(steps) if (s.get("data_gap_s") or 0.0) > 0.0]
+    return "step", [s for _, s in numbered], [n for n, _ in numbered]
+
+
 def _seconds(value: float) -> str:
     return f"{value:.1f}" if value >= 0.095 else f"{value:.2f}"
 
 
 def data_gap_note(summary: dict) -> str | None:
-    """One sentence on reps whose data were partly lost, or ``None`` when there are none.
+    """One sentence on reps (or steps) whose data were partly lost, or ``None`` when
+    there are none.
 
-    A rep's ``data_gap_s`` counts the time within it when some sensor's data were lost
-    (bridged or missing) or its orientation was still recovering from a loss; above zero,
-    its metrics are partly estimates. E.g. "2 reps contain lost data (reps 3 and 5,
-    0.3–1.5 s each); their metrics are estimates."
+    A rep's or step's ``data_gap_s`` counts the time within it when some sensor's data
+    were lost (bridged or missing); above zero, its metrics are partly estimates. Those
+    marked ``left_out`` (too much lost) are named as left out of the means. E.g. "2 reps
+    contain lost data (reps 3 and 5, 0.3–1.5 s each); their metrics are estimates; 1 of
+    them is left out of the means, symmetry and findings."
     """
-    gaps = data_gap_reps(summary)
+    unit, gaps, numbers = _data_gap_items(summary)
     if not gaps:
         return None
     n = len(gaps)
-    ranges = _number_ranges([int(r["index"]) + 1 for r in gaps])
+    ranges = _number_ranges(numbers)
     if n == 2 and "–" not in ranges:
         ranges = ranges.replace(", ", " and ")
     details = []
     if ranges.count(",") < MAX_LISTED_RANGES:
-        details.append(f"{'rep' if n == 1 else 'reps'} {ranges}")
+        details.append(f"{unit if n == 1 else unit + 's'} {ranges}")
     low, high = (
         _seconds(min(r["data_gap_s"] for r in gaps)),
         _seconds(max(r["data_gap_s"] for r in gaps)),
     )
+    n_out = sum(bool(r.get("left_out")) for r in gaps)
+    left_out = ""
+    if n_out:
+        left_out = (
+            f"; {n_out} of them {'is' if n_out == 1 else 'are'} left out of the means, "
+            "symmetry and findings"
+            if n > 1
+            else "; it is left out of the means, symmetry and findings"
+        )
     if n == 1:
         details.append(f"{low} s")
-        return f"1 rep contains lost data ({', '.join(details)}); its metrics are estimates."
+        return (
+            f"1 {unit} contains lost data ({', '.join(details)}); its metrics are "
+            f"estimates{left_out}."
+        )
     details.append(f"{low} s each" if low == high else f"{low}–{high} s each")
-    return f"{n} reps contain lost data ({', '.join(details)}); their metrics are estimates."
+    return (
+        f"{n} {unit}s contain lost data ({', '.join(details)}); their metrics are "
+        f"estimates{left_out}."
+    )

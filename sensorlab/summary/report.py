@@ -426,9 +426,10 @@ def _rep_table(summary: dict) -> str:
         if gap:
             classes.append("gap")
             mark = f'<span class="gap-mark">{GAP_MARK}</span>'
+        left_out = " (left out)" if rep.get("left_out") else ""
         cls = f' class="{" ".join(classes)}"' if classes else ""
         cells = [
-            f'<td class="num">{mark}{rep["index"] + 1}</td>',
+            f'<td class="num">{mark}{rep["index"] + 1}{left_out}</td>',
             *([] if alternating else [f'<td class="num">{rep["set"] + 1}</td>']),
             f"<td>{_side_tag(rep['side'])}</td>",
             f'<td class="num">{_fmt(rep.get("t_start"), 1)}</td>',
@@ -448,8 +449,9 @@ def _rep_table(summary: dict) -> str:
             f'<p class="gap-legend"><span class="gap-mark">{GAP_MARK}</span> '
             "Some sensor data were lost during this rep (for up to "
             f"{max(r['data_gap_s'] for r in gaps):.1f} s), so its numbers are partly "
-            "estimated and less certain. The lost time per rep is in reps.csv "
-            "(data_gap_s).</p>"
+            "estimated and less certain; those marked (left out) lost more than 0.3 s, or "
+            "their orientation was not yet re-levelled, and are left out of the means, "
+            "symmetry and findings. The lost time per rep is in reps.csv (data_gap_s).</p>"
         )
     return _collapsible(table, min(len(reps), TABLE_MAX_ROWS), "reps", len(reps)) + legend
 
@@ -481,17 +483,24 @@ def _step_tables(summary: dict) -> str:
         f"(by stance side)</th>{side_head}</tr></thead><tbody>{''.join(rows)}</tbody>"
         "</table></div>"
     )
-    body = [
-        f'<tr><td class="num">{i + 1}</td><td>{_side_tag(s["side"])}</td>'
-        f'<td class="num">{_fmt(s.get("t"), 2)}</td>'
-        f'<td class="num">{_fmt(s.get("step_time_s"), 3)}</td>'
-        f'<td class="num">{_fmt(s.get("pelvic_drop_deg"), 1)}</td></tr>'
-        for i, s in enumerate(steps[:TABLE_MAX_ROWS])
-    ]
+    body = []
+    for i, s in enumerate(steps[:TABLE_MAX_ROWS]):
+        gap = (s.get("data_gap_s") or 0.0) > 0.0
+        mark = f'<span class="gap-mark">{GAP_MARK}</span>' if gap else ""
+        lost = _fmt(s.get("data_gap_s"), 2) + (" (left out)" if s.get("left_out") else "")
+        cls = ' class="gap"' if gap else ""
+        body.append(
+            f'<tr{cls}><td class="num">{mark}{i + 1}</td>'
+            f"<td>{_side_tag(s['side'])}</td>"
+            f'<td class="num">{_fmt(s.get("t"), 2)}</td>'
+            f'<td class="num">{_fmt(s.get("step_time_s"), 3)}</td>'
+            f'<td class="num">{_fmt(s.get("pelvic_drop_deg"), 1)}</td>'
+            f'<td class="num">{lost if gap else ""}</td></tr>'
+        )
     table = (
         '<table class="data"><thead><tr><th class="num">#</th><th>foot</th>'
         '<th class="num">contact (s)</th><th class="num">step time (s)</th>'
-        '<th class="num">pelvic drop (°)</th></tr></thead>'
+        '<th class="num">pelvic drop (°)</th><th class="num">lost data (s)</th></tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
     return per_side + _collapsible(table, min(len(steps), TABLE_MAX_ROWS), "steps", len(steps))
@@ -601,10 +610,15 @@ def _quality_section(summary: dict) -> str:
     if summary.get("reps") and not gap_note:
         table = '<p class="note">No data were lost within any rep.</p>' + table
     if gap_note:
+        where = (
+            f"They are marked {GAP_MARK} in the rep table and drawn as open circles in the "
+            "per-side charts."
+            if summary.get("reps")
+            else f"They are marked {GAP_MARK} in the step table, with the time lost."
+        )
         table = (
             f'<p class="gap-note"><span class="gap-mark">{GAP_MARK}</span> {_E(gap_note)} '
-            f"They are marked {GAP_MARK} in the rep table and drawn as open circles in the "
-            "per-side charts.</p>" + table
+            f"{where}</p>" + table
         )
     missing_note = unavailable_note(summary)
     if missing_note:

@@ -56,6 +56,7 @@ def _rep_dict(rep: RepResult) -> dict[str, Any]:
     for info in REP_METRICS:
         out[info.key] = round_or_none(getattr(rep, info.key), info.decimals)
     out["data_gap_s"] = round_or_none(rep.data_gap_s, TIME_DECIMALS)
+    out["left_out"] = bool(rep.left_out)
     return out
 
 
@@ -65,7 +66,27 @@ def _step_dict(step: StepResult) -> dict[str, Any]:
         "t": round_or_none(step.t, TIME_DECIMALS),
         "pelvic_drop_deg": round_or_none(step.pelvic_drop_deg, ANGLE_DECIMALS),
         "step_time_s": round_or_none(step.step_time_s, TIME_DECIMALS),
+        "data_gap_s": round_or_none(step.data_gap_s, TIME_DECIMALS),
+        "left_out": bool(step.left_out),
     }
+
+
+def left_out_warning(items: Sequence[RepResult] | Sequence[StepResult], unit: str) -> list[str]:
+    """The warning naming the reps or steps left out for lost data (none when none are).
+
+    ``unit`` is ``rep`` or ``step``; numbers are 1-based, as people count.
+    """
+    numbers = [i + 1 for i, item in enumerate(items) if item.left_out]
+    if not numbers:
+        return []
+    listed = ", ".join(str(n) for n in numbers[:10]) + (", ..." if len(numbers) > 10 else "")
+    plural = "s" if len(numbers) > 1 else ""
+    return [
+        f"{len(numbers)} {unit}{plural} of {len(items)} left out of the per-side means, "
+        f"symmetry and findings for lost data ({unit}{plural} {listed}): too much of the "
+        "data was lost in them, or a sensor had not recovered from a long loss yet; "
+        "they are still listed, with data_gap_s"
+    ]
 
 
 def _stats_dict(values: Iterable[float | None], info: MetricInfo) -> dict[str, Any]:
@@ -89,12 +110,13 @@ def _symmetry_entry(left: float | None, right: float | None) -> dict[str, Any]:
 def _per_side(
     events: Sequence[RepResult] | Sequence[StepResult], metrics: Sequence[MetricInfo]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Per-side stats of each metric, and the symmetry entry built from their means."""
+    """Per-side stats of each metric, and the symmetry entry built from their means;
+    reps or steps marked ``left_out`` (lost data) do not count."""
     sides: dict[str, dict[str, Any]] = {side: {} for side in SIDES}
     symmetry: dict[str, dict[str, Any]] = {}
     for info in metrics:
         for side in SIDES:
-            values = [getattr(e, info.key) for e in events if e.side == side]
+            values = [getattr(e, info.key) for e in events if e.side == side and not e.left_out]
             sides[side][info.key] = _stats_dict(values, info)
         symmetry[info.key] = _symmetry_entry(
             sides["left"][info.key]["mean"], sides["right"][info.key]["mean"]
@@ -208,14 +230,18 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
 
         - ``reps[i]``: ``index``, ``set``, ``up_duration_s``, ``down_duration_s``,
           ``thigh_adduction_excursion_deg``, ``pelvic_rate_rms_dps``, ``data_gap_s``
-          (seconds of the rep with lost or still-recovering data: above zero, the rep's
-          metrics are partly estimates; a quality flag, not a per-side metric);
+          (seconds of the rep whose data were lost, bridged or missing: above zero, the
+          rep's metrics are partly estimates; a quality flag, not a per-side metric),
+          ``left_out`` (true: listed, but left out of the means, symmetry and findings
+          for lost data, see ``AnalysisSettings.max_data_gap_s``);
         - ``sides[side]``: ``steps`` (walks), and per metric ``{mean, sd, cv_pct, n}``
-          (sample SD; CV in percent of ``|mean|``);
+          (sample SD; CV in percent of ``|mean|``; ``n`` counts the reps or steps kept);
+        - ``left_out``: how many reps (or steps) are left out for lost data;
         - ``symmetry``: every per-side metric (step-ups: all rep metrics; walks:
           ``step_time_s`` and ``pelvic_drop_deg`` by stance side); for walks
           ``step_time_s`` repeats ``gait.step_time_s``;
-        - ``steps[i].step_time_s``; ``gait``: ``step_regularity``,
+        - ``steps[i].step_time_s``, ``steps[i].data_gap_s`` and ``steps[i].left_out``
+          (as for reps, over the step's contact and stance); ``gait``: ``step_regularity``,
           ``stride_regularity``, ``walking_s`` (``gait`` is ``null`` for rep sessions);
         - ``quality``: per sensor ``samples``, ``lost``, ``lost_pct``, ``missing_pct``
           (lost by the counter or short of the recording's length at the sensor's rate,
@@ -250,6 +276,7 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
     else:
         metric_sides, symmetry = _per_side(analysis.reps, REP_METRICS)
 
+    items = analysis.steps if gait_session else analysis.reps
     sides: dict[str, dict[str, Any]] = {}
     for side in SIDES:
         sides[side] = {"reps": rep_counts[side]}
@@ -268,11 +295,15 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         sides=sides,
         symmetry=symmetry,
         steps=[_step_dict(s) for s in analysis.steps],
+        left_out=sum(bool(item.left_out) for item in items),
         gait=gait,
         quality=_quality_dict(analysis),
         unavailable=dict(analysis.unavailable),
         movement=_movement_dict(analysis.movement),
-        warnings=list(analysis.warnings),
+        warnings=[
+            *analysis.warnings,
+            *left_out_warning(items, "step" if gait_session else "rep"),
+        ],
     )
     if analysis.activity_basis in COUNTED_BASES:
         counts = step_counts if gait_session else rep_counts

@@ -28,13 +28,24 @@ REP_COLUMNS: tuple[str, ...] = (
     "duration_s",
     *(m.key for m in REP_METRICS),
     "data_gap_s",
+    "left_out",
 )
 """Columns of a rep table: ``rep`` and ``set`` are 1-based, as people count them;
-``data_gap_s`` is the time within the rep whose data were lost or still recovering (above
-zero, that rep's metrics are partly estimates)."""
+``data_gap_s`` is the time within the rep whose data were lost, bridged or missing (above
+zero, that rep's metrics are partly estimates); ``left_out`` is 1 for a rep left out of
+the means, symmetry and findings for lost data, else 0."""
 
-STEP_COLUMNS: tuple[str, ...] = ("step", "side", "t_s", "step_time_s", "pelvic_drop_deg")
-"""Columns of a walk's step table: ``side`` is the foot making contact (the stance side)."""
+STEP_COLUMNS: tuple[str, ...] = (
+    "step",
+    "side",
+    "t_s",
+    "step_time_s",
+    "pelvic_drop_deg",
+    "data_gap_s",
+    "left_out",
+)
+"""Columns of a walk's step table: ``side`` is the foot making contact (the stance side);
+``data_gap_s`` and ``left_out`` as for reps, over the step's contact and stance."""
 
 
 def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[object]]]:
@@ -60,6 +71,8 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
                 round_or_none(s.t, TIME_DECIMALS),
                 round_or_none(s.step_time_s, TIME_DECIMALS),
                 round_or_none(s.pelvic_drop_deg, ANGLE_DECIMALS),
+                round_or_none(s.data_gap_s, TIME_DECIMALS),
+                int(s.left_out),
             ]
             for i, s in enumerate(analysis.steps)
         ]
@@ -74,6 +87,7 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
             round_or_none(r.t_end - r.t_start, TIME_DECIMALS),
             *(round_or_none(getattr(r, m.key), m.decimals) for m in REP_METRICS),
             round_or_none(r.data_gap_s, TIME_DECIMALS),
+            int(r.left_out),
         ]
         for r in analysis.reps
     ]
