@@ -474,8 +474,9 @@ def regularity(
 
 def cadence_spm(steps: list[StepResult]) -> float:
     """Steps per minute while walking: 60 over the mean step time of the timed steps (those
-    within a walking bout), NaN without any. The summary and the live view both use it."""
-    timed = [s.step_time_s for s in steps if s.step_time_s is not None]
+    within a walking bout, not left out for lost data), NaN without any. The summary and
+    the live view both use it."""
+    timed = [s.step_time_s for s in steps if s.step_time_s is not None and not s.left_out]
     return 60.0 / float(np.mean(timed)) if timed else float("nan")
 
 
