@@ -20,6 +20,7 @@ for the IMUs sensorlab reads (otherwise a still axis could legitimately repeat a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,7 +101,9 @@ class SensorHealth:
     t_start_s, t_end_s : float
         First and last sample time, seconds.
     longest_flat : tuple of int
-        Per channel (:data:`CHANNELS` order), samples in its longest constant run.
+        Per channel (:data:`CHANNELS` order), samples in its longest constant run; 0 when
+        none reached ``min_flat_samples`` (shorter runs are not tracked: a live chunk of
+        a few samples then costs a handful of array operations).
     flat_spans : tuple of FlatSpan
         Constant runs of at least ``flat_s`` and ``min_flat_samples`` (a few per channel).
     rest_acc_m_s2 : float
@@ -167,7 +170,16 @@ class SensorHealthMonitor:
         change = np.empty(values.shape, dtype=bool)
         np.not_equal(values[0], self._value, out=change[0])
         np.not_equal(values[1:], values[:-1], out=change[1:])
-        if change.all():
+        n, shortest = t.size, self.settings.min_flat_samples
+        if n < shortest and (self._run_n + n < shortest).all():
+            # The live case, a few samples: no run can reach ``min_flat_samples`` in this
+            # chunk, so none can be listed or be the longest; only the open runs move.
+            changed = change.any(axis=0)
+            last = n - 1 - np.argmax(change[::-1], axis=0)
+            self._run_n = np.where(changed, n - last, self._run_n + n)
+            self._run_t0 = np.where(changed, t[last], self._run_t0)
+            self._value = values[-1].copy()
+        elif change.all():
             # The usual case (noise moves every channel at every sample): each open run
             # ends before this chunk, every sample but the last is a run of one.
             for channel in np.flatnonzero(self._run_n >= self.settings.min_flat_samples):
@@ -178,7 +190,8 @@ class SensorHealthMonitor:
                     self._run_n[channel : channel + 1],
                     self._value[channel : channel + 1],
                 )
-            self._longest = np.maximum(self._longest, np.maximum(self._run_n, 1))
+            long_runs = np.where(self._run_n >= shortest, self._run_n, 0)
+            self._longest = np.maximum(self._longest, long_runs)
             self._value = values[-1].copy()
             self._run_t0[:] = t[-1]
             self._run_n[:] = 1
@@ -225,7 +238,8 @@ class SensorHealthMonitor:
     ) -> None:
         if counts.size == 0:
             return
-        self._longest[channel] = max(self._longest[channel], int(counts.max()))
+        if counts.max() >= self.settings.min_flat_samples:
+            self._longest[channel] = max(self._longest[channel], int(counts.max()))
         long = (last_t - first_t >= self.settings.flat_s) & (
             counts >= self.settings.min_flat_samples
         )
@@ -243,7 +257,18 @@ class SensorHealthMonitor:
 
     def _rest_bins(self, t: np.ndarray, acc: np.ndarray) -> None:
         """Add the samples to fixed time bins; each finished bin may be the quietest."""
-        bins = np.floor(t / self.settings.rest_window_s).astype(np.int64)
+        window_s = self.settings.rest_window_s
+        first = math.floor(t[0] / window_s)
+        if first == math.floor(t[-1] / window_s) and self._bin in (None, first):
+            # The live case: a few samples inside the open bin.
+            self._bin = first
+            sums = self._bin_sums
+            sums[0] += t.size
+            sums[1:4] += acc.sum(axis=0)
+            sums[4:7] += (acc * acc).sum(axis=0)
+            sums[7] += np.sqrt(np.einsum("ij,ij->i", acc, acc)).sum()
+            return
+        bins = np.floor(t / window_s).astype(np.int64)
         starts = np.flatnonzero(np.concatenate([[True], bins[1:] != bins[:-1]]))
         columns = np.column_stack(
             [np.ones(t.size), acc, acc * acc, np.sqrt(np.einsum("ij,ij->i", acc, acc))]
@@ -270,7 +295,8 @@ class SensorHealthMonitor:
 
     def report(self) -> SensorHealth:
         """The account so far (the open run and bin included as they stand)."""
-        longest = np.maximum(self._longest, self._run_n)
+        open_runs = np.where(self._run_n >= self.settings.min_flat_samples, self._run_n, 0)
+        longest = np.maximum(self._longest, open_runs)
         spans = [list(channel_spans) for channel_spans in self._spans]
         for channel in range(6):
             n = int(self._run_n[channel])
