@@ -62,8 +62,9 @@ def test_a_replay_fills_the_curves_and_counts_match_analyze(qtbot, tmp_path):
         t, y = curve.getData()
         assert t is not None and t[-1] - t[0] == pytest.approx(10.0, abs=0.05), name
         assert np.isfinite(y).sum() > 900, name
-    # Each rep that ended within the view has its shaded span in both trace plots.
-    newest = window.session.status.t_s
+    # Each rep that ended within the view has its shaded span in both trace plots. The
+    # view ends at its newest angle (the status snapshot may be renewed later or earlier).
+    newest = float(window.curves["pelvis_tilt_deg"].getData()[0][-1])
     recent = [r for r in batch.reps if r.t_end >= newest - 2 * window.settings.window_s]
     assert len(window._rep_spans) == len(recent) > 0
     spans = window._rep_spans[-1][1]
