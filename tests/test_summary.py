@@ -37,7 +37,7 @@ from sensorlab.summary.summary import build_summary, summary_to_json, write_summ
 from sensorlab.summary.table import write_reps_csv
 from sensorlab.summary.text import format_text_summary
 
-# The contract's example, as printed in /work/shared/spec/formats.md (version 1).
+# The contract's example, as printed in ../shared/spec/formats.md (version 1; docs/formats.md).
 CONTRACT_EXAMPLE = json.loads(
     """
 {

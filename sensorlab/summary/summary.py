@@ -1,4 +1,4 @@
-"""``summary.json``: the session summary contract (``/work/shared/spec/formats.md``, v1).
+"""``summary.json``: the session summary contract (``docs/formats.md``, v1).
 
 :func:`build_summary` turns a :class:`~sensorlab.records.SessionAnalysis` into a plain,
 JSON-ready dict; :func:`write_summary` writes it. Contract fields keep their names and
