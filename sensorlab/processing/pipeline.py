@@ -379,15 +379,25 @@ class SessionAnalyzer:
         for marker in meta.markers:
             self.add_marker(marker)
 
-    def _use_placements(self, placements: tuple[str, ...]) -> None:
-        """Analyse these placements (before any row was analysed)."""
+    def _use_placements(
+        self, placements: tuple[str, ...], grids: dict[str, _SensorGrid] | None = None
+    ) -> None:
+        """Analyse these placements (before any row was analysed), with the samples their
+        ``grids`` already hold (new grids by default)."""
         unknown = [p for p in placements if p not in PLACEMENTS]
         if unknown:
             raise InputError(
                 f"cannot analyse {', '.join(unknown)}: the analysis uses {', '.join(PLACEMENTS)}"
             )
         self.placements = tuple(p for p in PLACEMENTS if p in placements)
-        self._sensors = {p: _SensorGrid() for p in self.placements}
+        self._sensors = {p: (grids or {}).get(p) or _SensorGrid() for p in self.placements}
+        self.unavailable: dict[str, str] = {}
+        """What the analysed placements cannot measure, and why (see :data:`NEEDS`)."""
+        for placement, measures in NEEDS.items():
+            if placement not in self.placements:
+                for measure in measures:
+                    reason = f"needs the {placement.replace('_', ' ')} sensor"
+                    self.unavailable.setdefault(measure, reason)
         # Orientation uncertain (after a gap, until reset), per sensor, from grid row 0.
         self._uncertain = {p: Columns(["flag"]) for p in self.placements}
         self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in self.placements}
@@ -1097,16 +1107,6 @@ class SessionAnalyzer:
         self.steps.append(step)
         return StepDetected(step)
 
-    @property
-    def unavailable(self) -> dict[str, str]:
-        """What the analysed placements cannot measure, and why (see :data:`NEEDS`)."""
-        out: dict[str, str] = {}
-        for placement, measures in NEEDS.items():
-            if placement not in self.placements:
-                for measure in measures:
-                    out.setdefault(measure, f"needs the {placement.replace('_', ' ')} sensor")
-        return out
-
     # ----------------------------------------------------------------- output
     def finish(self) -> SessionAnalysis:
         """End of stream: flush every stage and return the whole analysis."""
@@ -1124,8 +1124,7 @@ class SessionAnalyzer:
                 "without it; check the sensor"
             )
             sensors = {p: s for p, s in self._sensors.items() if p not in missing}
-            self._use_placements(tuple(sensors))
-            self._sensors = sensors
+            self._use_placements(tuple(sensors), sensors)
         health = {placement: sensor.health for placement, sensor in self._sensors.items()}
         self.warnings.extend(check_health(health, self.source or "session"))
         for placement, sensor in self._sensors.items():
@@ -1295,7 +1294,7 @@ class SessionAnalyzer:
             calibration=dict(self._calibration),
             quality=quality,
             warnings=list(self.warnings),
-            unavailable=unavailable,
+            unavailable=dict(unavailable),
             movement=movement,
             activity_basis=basis,
             recorded_s=max(recorded, duration),
