@@ -255,3 +255,30 @@ def test_clean_chunk_is_one_update():
     np.testing.assert_array_equal(cleaned.t_s, expected.t_s)
     assert quality == cleaner.quality(100.0)
     assert quality.samples + quality.dropped == len(chunk)
+
+
+def test_lost_before_flags_agree_whole_and_in_blocks_across_a_wrap_and_dropped_samples():
+    """The cleaner says which samples follow a loss: a 16-bit counter that starts at 0 and
+    loses the sample after its wrap, and samples dropped for a NaN, give the same flags
+    whether the stream comes whole or in blocks of any size."""
+    n = 70_000
+    seq = np.arange(n) % 65536
+    keep = np.ones(n, dtype=bool)
+    keep[[65536, 1000]] = False  # lost: counter 0 after the wrap, and one early sample
+    t = np.arange(n) / 100.0
+    acc = np.tile([0.0, 0.0, 9.81], (n, 1))
+    acc[[5000, 5001, 9999]] = np.nan  # dropped by the cleaner: the next sample follows a loss
+    chunk = ImuChunk("pelvis", t[keep], acc[keep], np.zeros((keep.sum(), 3)), seq=seq[keep])
+    whole = SampleCleaner()
+    kept = whole.update(chunk)
+    expected = np.isin(kept.t_s, t[[1001, 5002, 10000, 65537]])
+    np.testing.assert_array_equal(whole.lost_before_, expected)
+    rng = np.random.default_rng(3)
+    streamed, flags, lo = SampleCleaner(), [], 0
+    while lo < len(chunk):
+        hi = min(lo + int(rng.integers(1, 3000)), len(chunk))
+        streamed.update(chunk.take(slice(lo, hi)))
+        flags.append(streamed.lost_before_)
+        lo = hi
+    np.testing.assert_array_equal(np.concatenate(flags), expected)
+    assert whole.lost_ == 2 and whole.non_finite_ == 3

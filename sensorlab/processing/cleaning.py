@@ -106,6 +106,11 @@ class SampleCleaner:
         self.last_t_s_ = -np.inf
         self._last_seq: int | None = None
         self._seq_wide = False
+        self.lost_before_: np.ndarray | None = None
+        """For the samples the last :meth:`update` returned: True where the device's
+        counter says samples were lost just before it (a dropped non-finite sample
+        counts as lost); None when they carry no counter."""
+        self._loss_pending = False  # a non-finite sample dropped at the end of a chunk
         # Sample periods as a histogram (10 us bins up to 0.5 s, then one overflow bin):
         # the median rate in fixed memory however long the stream, the same in blocks.
         self._period_counts = np.zeros(_PERIOD_BINS + 1, dtype=np.int64)
@@ -166,18 +171,39 @@ class SampleCleaner:
         if emitted.size:
             self._count_periods(emitted)
             self.last_t_s_ = float(emitted[-1])
+        lost = None
         if kept.seq is None and emitted.size:
             self._last_seq = None  # samples without a counter break the chain
         elif kept.seq is not None:
-            self._account_seq(np.asarray(kept.seq, dtype=np.int64))
+            lost = self._account_seq(np.asarray(kept.seq, dtype=np.int64))
         if not (np.isfinite(kept.acc_m_s2).all() and np.isfinite(kept.gyr_rad_s).all()):
             finite = np.isfinite(kept.acc_m_s2).all(axis=1) & np.isfinite(kept.gyr_rad_s).all(
                 axis=1
             )
             self.non_finite_ += int(finite.size - np.count_nonzero(finite))
+            if lost is not None:
+                lost = self._lost_across_drops(lost, finite)
             kept = kept.take(finite)
+        elif lost is not None and self._loss_pending and lost.size:
+            lost[0], self._loss_pending = True, False
+        self.lost_before_ = lost
         self.samples_ += len(kept)
         return kept
+
+    def _lost_across_drops(self, lost: np.ndarray, finite: np.ndarray) -> np.ndarray:
+        """``lost`` for the finite samples only: a sample after dropped ones (or after
+        a loss before a dropped one) follows a loss."""
+        carried = lost | ~finite
+        if self._loss_pending and carried.size:
+            carried[0] = True
+        kept = np.flatnonzero(finite)
+        if kept.size == 0:
+            self._loss_pending = bool(carried.any())
+            return np.zeros(0, dtype=bool)
+        self._loss_pending = bool(carried[kept[-1] + 1 :].any())
+        # Each kept sample takes in the dropped ones since the kept sample before it.
+        starts = np.concatenate([[0], kept[:-1] + 1])
+        return np.logical_or.reduceat(carried[: kept[-1] + 1], starts)
 
     def _count_periods(self, emitted: np.ndarray) -> None:
         """Add the periods before each emitted sample to the histogram."""
@@ -197,9 +223,12 @@ class SampleCleaner:
         bins = np.minimum((np.diff(joined) / _PERIOD_BIN_S).astype(np.int64), _PERIOD_BINS)
         np.add.at(counts, bins, 1)
 
-    def _account_seq(self, seq: np.ndarray) -> None:
+    def _account_seq(self, seq: np.ndarray) -> np.ndarray:
+        """Count losses and resets of the device counter; returns per sample whether
+        samples were lost just before it."""
+        lost = np.zeros(seq.size, dtype=bool)
         if seq.size == 0:
-            return
+            return lost
         # Python ints for a live block of a few samples (numpy's cost per call dominates).
         first, last = int(seq[0]), int(seq[-1])
         expected = first if self._last_seq is None else self._last_seq + 1
@@ -211,7 +240,7 @@ class SampleCleaner:
         ):
             # The usual case, a gap-free counter: nothing lost, no wrap, no reset.
             self._last_seq = last
-            return
+            return lost
         values = seq if self._last_seq is None else np.concatenate([[self._last_seq], seq])
         modulus = self.settings.seq_modulus
         out_of_range = (values < 0) | (values >= modulus)
@@ -223,8 +252,11 @@ class SampleCleaner:
         forward = (step > 0) & (step <= self.settings.max_seq_step)
         self.lost_ += int(np.sum(step[forward] - 1))
         self.seq_resets_ += int(np.sum((step < 0) | (step > self.settings.max_seq_step)))
+        # With no counter value before this block, its first sample follows no step.
+        lost[seq.size - step.size :] = forward & (step > 1)
         self._last_seq = int(seq[-1])
         self._seq_wide = bool(wide[-1])
+        return lost
 
     def quality(self, nominal_rate_hz: float | None = None) -> SensorQuality:
         """The data-quality account so far.

@@ -275,28 +275,10 @@ class _SensorGrid:
     cleaner: SampleCleaner = field(default_factory=SampleCleaner)
     health: SensorHealthMonitor = field(default_factory=SensorHealthMonitor)
     resampler: GridResampler | None = None
-    pending: list[ImuChunk] = field(default_factory=list)
+    # Cleaned chunks, each with the cleaner's lost-before flags, until the grid starts.
+    pending: list[tuple[ImuChunk, np.ndarray | None]] = field(default_factory=list)
     values: Columns = field(default_factory=lambda: Columns(_RAW))
     k0: int | None = None
-    last_seq: int | None = None
-
-    def lost_before(self, chunk: ImuChunk) -> np.ndarray | None:
-        """Per cleaned sample, whether the device's counter says samples were lost just
-        before it (a forward step of more than one); None without a counter, when the
-        resampler judges losses by the spacing of the times instead. A 16-bit counter
-        wraps (65535 -> 0 is a step of one); any other step back, or one of more than
-        half the 16-bit range, is a restart, not a loss."""
-        if chunk.seq is None:
-            self.last_seq = None
-            return None
-        seq = np.asarray(chunk.seq, dtype=np.int64)
-        previous = seq[:1] - 1 if self.last_seq is None else np.array([self.last_seq])
-        values = np.concatenate([previous, seq])
-        step = np.diff(values)
-        if values.min() >= 0 and values.max() < 65536:
-            step = np.where(step < 0, step + 65536, step)
-        self.last_seq = int(seq[-1]) if seq.size else self.last_seq
-        return (step > 1) & (step <= 32768)
 
 
 class SessionAnalyzer:
@@ -507,7 +489,8 @@ class SessionAnalyzer:
                 cleaned = sensor.cleaner.update(chunk)
                 sensor.health.update(cleaned)
                 if len(cleaned):
-                    self._resample(chunk.placement, sensor, [cleaned])
+                    blocks = [(cleaned, sensor.cleaner.lost_before_)]
+                    self._resample(chunk.placement, sensor, blocks)
             if now_t_s is not None:
                 for sensor in self._sensors.values():
                     if sensor.resampler is not None:
@@ -515,27 +498,39 @@ class SessionAnalyzer:
                         self._store(sensor, sensor.resampler.advance_to(silent_until))
         return self._advance(final=False)
 
-    def _resample(self, placement: str, sensor: _SensorGrid, chunks: list[ImuChunk]) -> None:
+    def _resample(
+        self,
+        placement: str,
+        sensor: _SensorGrid,
+        blocks: list[tuple[ImuChunk, np.ndarray | None]],
+        final: bool = False,
+    ) -> None:
+        """Put cleaned chunks (with their lost-before flags) on the grid; the grid starts
+        once 20 samples tell the sensor's rate (or at the end of the stream)."""
         if sensor.resampler is None:
-            sensor.pending.extend(chunks)
-            if sum(len(c) for c in sensor.pending) < 20:
+            sensor.pending.extend(blocks)
+            if sum(len(chunk) for chunk, _ in sensor.pending) < 20 and not final:
                 return
-            chunks, sensor.pending = sensor.pending, []
-            info = self.meta.sensors.get(placement)
-            rate_hz = info.rate_hz if info is not None and info.rate_hz else None
-            if rate_hz is None:
-                t = np.concatenate([c.t_s for c in chunks])
-                rate_hz = 1.0 / float(np.median(np.diff(t)))
-            sensor.resampler = GridResampler(
-                self.settings.timebase,
-                averaging=GridResampler.averaging_for(rate_hz, self.settings.timebase),
-                sample_rate_hz=rate_hz,
-                match_columns=_GYRO_COLUMNS,
+            blocks, sensor.pending = sensor.pending, []
+            sensor.resampler = self._new_resampler(
+                placement, np.concatenate([chunk.t_s for chunk, _ in blocks])
             )
-        for chunk in chunks:
+        for chunk, lost_before in blocks:
             values = np.concatenate([chunk.acc_m_s2, chunk.gyr_rad_s], axis=1)
-            block = sensor.resampler.update(chunk.t_s, values, sensor.lost_before(chunk))
-            self._store(sensor, block)
+            self._store(sensor, sensor.resampler.update(chunk.t_s, values, lost_before))
+
+    def _new_resampler(self, placement: str, t_s: np.ndarray) -> GridResampler:
+        """A sensor's resampler, for the sidecar's rate or else the rate of ``t_s``."""
+        info = self.meta.sensors.get(placement)
+        rate_hz = info.rate_hz if info is not None and info.rate_hz else None
+        if rate_hz is None:
+            rate_hz = 1.0 / float(np.median(np.diff(t_s))) if t_s.size > 1 else self.rate_hz
+        return GridResampler(
+            self.settings.timebase,
+            averaging=GridResampler.averaging_for(rate_hz, self.settings.timebase),
+            sample_rate_hz=rate_hz,
+            match_columns=_GYRO_COLUMNS,
+        )
 
     @staticmethod
     def _store(sensor: _SensorGrid, block: GridBlock | None) -> None:
@@ -1129,17 +1124,7 @@ class SessionAnalyzer:
         self.warnings.extend(check_health(health, self.source or "session"))
         for placement, sensor in self._sensors.items():
             if sensor.resampler is None and sensor.pending:
-                info = self.meta.sensors.get(placement)
-                sensor.resampler = GridResampler(
-                    self.settings.timebase,
-                    averaging=GridResampler.averaging_for(
-                        info.rate_hz if info and info.rate_hz else 100.0
-                    ),
-                    sample_rate_hz=info.rate_hz if info and info.rate_hz else None,
-                    match_columns=_GYRO_COLUMNS,
-                )
-                chunks, sensor.pending = sensor.pending, []
-                self._resample(placement, sensor, chunks)
+                self._resample(placement, sensor, [], final=True)
             if sensor.resampler is not None:
                 self._store(sensor, sensor.resampler.flush())
         self.final_events = self._advance(final=True)
