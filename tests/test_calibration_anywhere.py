@@ -246,3 +246,18 @@ def test_a_mount_the_movement_contradicts_is_corrected_with_a_warning(placement,
     for got, expected in zip(analysis.reps, reference.reps, strict=True):
         assert got.pelvic_drop_deg == pytest.approx(expected.pelvic_drop_deg, abs=0.3)
         assert got.thigh_rom_deg == pytest.approx(expected.thigh_rom_deg, abs=0.3)
+
+
+def test_which_sensors_are_analysed_is_decided_once_for_every_route():
+    """A pelvis-only walk without sensors in its sidecar: batch and a stream (the CLI's and
+    the live session's route) analyse the same sensor, with the same warnings, and do not
+    call the absent thighs sensors listed in the sidecar."""
+    session = SCENARIOS["walk_asymmetric"](1)
+    recording = _subset(session.recording, ("pelvis",))
+    recording = replace(recording, meta=replace(recording.meta, sensors={}))
+    batch = analyze(recording)
+    streamed = _streamed(recording, 5)
+    assert set(batch.calibration) == set(streamed.calibration) == {"pelvis"}
+    assert batch.warnings == streamed.warnings
+    assert not any("listed in the sidecar" in w for w in batch.warnings)
+    assert_same_records(streamed.steps, batch.steps)

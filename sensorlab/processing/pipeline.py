@@ -1114,10 +1114,12 @@ class SessionAnalyzer:
             )
         if missing and self._k0 is None:
             # Nothing was analysed yet (the grid waits for every sensor): go on without them.
-            self.warnings.append(
-                f"no samples from {', '.join(missing)} (listed in the sidecar): analysed "
-                "without it; check the sensor"
-            )
+            listed = [p for p in missing if p in self.meta.sensors]
+            if listed:
+                self.warnings.append(
+                    f"no samples from {', '.join(listed)} (listed in the sidecar): analysed "
+                    "without it; check the sensor"
+                )
             sensors = {p: s for p, s in self._sensors.items() if p not in missing}
             self._use_placements(tuple(sensors), sensors)
         health = {placement: sensor.health for placement, sensor in self._sensors.items()}
@@ -1290,18 +1292,7 @@ def analyze(
     recording, activity: str | None = None, settings: AnalysisSettings = DEFAULT_ANALYSIS
 ) -> SessionAnalysis:
     """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor)."""
-    with_data = tuple(p for p in PLACEMENTS if len(recording.chunks.get(p, ())) > 0)
-    listed = tuple(p for p in PLACEMENTS if p in recording.meta.sensors) or PLACEMENTS
-    placements = tuple(p for p in listed if p in with_data) or listed
-    analyzer = SessionAnalyzer(
-        recording.meta, activity, settings, source=recording.source, placements=placements
-    )
-    silent = [p for p in listed if p not in placements]
-    if silent and recording.meta.sensors:
-        analyzer.warnings.append(
-            f"no samples from {', '.join(silent)} (listed in the sidecar): analysed without "
-            "it; check the sensor"
-        )
+    analyzer = SessionAnalyzer(recording.meta, activity, settings, source=recording.source)
     analyzer.warnings.extend(recording.warnings)
     analyzer.update(recording.chunks.values())
     return analyzer.finish()
