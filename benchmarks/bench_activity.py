@@ -41,13 +41,12 @@ IPOL = Path(__file__).resolve().parents[2] / "shared" / "data" / "ipol-lowback-g
 
 
 def grid_columns(session) -> dict[str, np.ndarray]:
-    """The pipeline's grid columns from the first analysed row."""
+    """The pipeline's grid columns (the classifier's input: every row from the first sample)."""
     activity = session.recording.meta.activity
     analyzer = SessionAnalyzer(session.recording.meta, "walk" if activity == "walk" else None)
     analyzer.update(session.recording.chunks.values())
     analyzer.finish()
-    first = analyzer._static_rows[0]
-    return {name: analyzer.kinematics[name][first:].copy() for name in analyzer.kinematics.names}
+    return {name: analyzer.kinematics[name].copy() for name in analyzer.kinematics.names}
 
 
 def classify(columns: dict[str, np.ndarray], sensors: tuple[str, ...]):

@@ -2,11 +2,10 @@
 
 The IPOL lower-back development set (``../shared/data/ipol-lowback-gait-dev``: Xsens MTw at
 L5, 100 Hz, 60 trials of 10 healthy adults walking 10 m, turning and walking back; heel
-strikes from foot sensors, hand-checked) through ``tests/ipol.py``: its loader, its
-stand-in harness for pelvis-only kinematics (the pipeline's own stages, until
-``SessionAnalyzer`` accepts pelvis-only recordings) and its scoring. Prints, pooled over
-the trials, F1 within +-100 ms, the median and IQR of the signed error (ms, negative =
-early), side accuracy and cadence error, for:
+strikes from foot sensors, hand-checked) through ``tests/ipol.py``: its loader, the
+pelvis-only analysis (``SessionAnalyzer`` on the L5 sensor alone) and its scoring.
+Prints, pooled over the trials, F1 within +-100 ms, the median and IQR of the signed
+error (ms, negative = early), side accuracy and cadence error, for:
 
 - this detector (``gait.InitialContactDetector``), with and without the U-turn steps;
 - the previous detector's timing (peaks of the 10 ms-smoothed vertical acceleration, the

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from sensorlab.processing.gait import cadence_spm
 from sensorlab.processing.pipeline import (
     CalibrationDone,
     RepAborted,
@@ -71,8 +74,10 @@ class EventPrinter:
                 return None
             # As in the summary, steps left out for lost data count but give no numbers.
             kept = {side: [s for s in v if not s.left_out] for side, v in self._steps.items()}
-            timed = [s.step_time_s for v in kept.values() for s in v if s.step_time_s]
-            cadence = f", cadence {60 / (sum(timed) / len(timed)):.0f} steps/min" if timed else ""
+            steps_per_min = cadence_spm([s for v in kept.values() for s in v])
+            cadence = (
+                f", cadence {steps_per_min:.0f} steps/min" if math.isfinite(steps_per_min) else ""
+            )
             drops = {side: [s.pelvic_drop_deg for s in v] for side, v in kept.items()}
             means = {side: sum(v) / len(v) for side, v in drops.items() if v}
             drop = ""

@@ -143,7 +143,7 @@ def load_trial(name: str) -> IpolTrial:
 
 
 # --------------------------------------------------------------------------------------------
-# the stand-in for analyze(recording, activity="walk") on a pelvis-only recording
+# the pelvis alone through SessionAnalyzer, as analyze(recording, activity="walk")
 # --------------------------------------------------------------------------------------------
 
 
@@ -213,9 +213,9 @@ def detect(
     for size in sizes:
         hi = min(lo + size, n)
         fed.append(**{name: columns.rows(name, lo, hi) for name in names})
-        found += detector.update(fed, 0)
+        found += detector.update(fed)
         lo = hi
-    found += detector.update(fed, 0, final=True)
+    found += detector.update(fed, final=True)
     t0 = float(columns["t_s"][0])
     return np.array([t0 + row / rate_hz for row, _ in found]), tuple(side for _, side in found)
 

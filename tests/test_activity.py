@@ -52,16 +52,15 @@ def _without_activity(recording: Recording) -> Recording:
 
 @pytest.fixture(scope="module")
 def kinematics():
-    """Per scenario (seed 1): the truth and the pipeline's grid columns from the first
-    analysed row (the classifier's input as the pipeline feeds it)."""
+    """Per scenario (seed 1): the truth and the pipeline's grid columns (the classifier's
+    input as the pipeline feeds it: every row from the first sample)."""
     out = {}
     for name in CASES:
         session = SCENARIOS[name](1)
         analyzer = SessionAnalyzer(session.recording.meta, "walk" if "walk" in name else "step_up")
         analyzer.update(session.recording.chunks.values())
         analyzer.finish()
-        first = analyzer._static_rows[0]
-        columns = {c: analyzer.kinematics[c][first:].copy() for c in analyzer.kinematics.names}
+        columns = {c: analyzer.kinematics[c].copy() for c in analyzer.kinematics.names}
         out[name] = (session, columns)
     return out
 

@@ -59,7 +59,7 @@ def _items(analysis):
     return analysis.reps if analysis.activity == "step_up" else analysis.steps
 
 
-def test_the_loss_model_loses_two_percent_inshort_burst_mask():
+def test_the_loss_model_loses_two_percent_in_short_bursts():
     rng = np.random.default_rng(3)
     lost = short_burst_mask(200_000, LOSS, 10, rng)
     assert lost.mean() == pytest.approx(LOSS, rel=0.1)

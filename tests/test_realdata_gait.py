@@ -208,8 +208,8 @@ def detect(
     found = []
     for lo, hi in itertools.pairwise(edges):
         columns.append(**data.columns(lo, hi))
-        found += detector.update(columns, 0)
-    found += detector.update(columns, 0, final=True)
+        found += detector.update(columns)
+    found += detector.update(columns, final=True)
     return Contacts(
         t_s=np.array([row for row, _ in found]) / MTW_RATE_HZ,
         sides=tuple(side for _, side in found),

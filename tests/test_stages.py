@@ -276,7 +276,7 @@ def test_the_counter_decides_what_was_lost_not_a_jittery_clock():
 
 def test_orientation_carries_through_a_bridged_loss_and_checks_the_tilt_when_still():
     """A rotation integrated through bridged rows is not uncertain; a tilt that a bridge
-    got wrong by 10 deg is put right at the next still moment and that row flagged."""
+    got wrong (here by 6 deg) is put right at the next still moment and that row flagged."""
     rate = 100.0
     t = np.arange(0, 6, 1 / rate)
     axis = np.array([1.0, 0.0, 0.0])

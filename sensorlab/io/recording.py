@@ -391,7 +391,7 @@ def _clock_restart(t_s: np.ndarray) -> int | None:
     """Index of the first sample after a clock restart, or None (see :data:`RESTART_BACK_S`)."""
     for k in np.flatnonzero(np.diff(t_s) < -RESTART_BACK_S).tolist():
         after = t_s[k + 1 : k + 1 + RESTART_RUN]
-        if after.size >= min(RESTART_RUN, 2) and bool(np.all(after < t_s[k] - RESTART_BACK_S)):
+        if after.size >= 2 and bool(np.all(after < t_s[k] - RESTART_BACK_S)):
             return k + 1
     return None
 

@@ -280,7 +280,6 @@ class InitialContactDetector:
             rate_hz, settings.smoothing_s, settings.min_step_s, settings.min_peak_m_s2
         )
         self._forward = GaussianSmoother(rate_hz, settings.smoothing_s)
-        self._first_row: int | None = None
         self._fed = 0
         self._pending: list[float] = []
         # The current run of candidates (each within max_step_s of the one before): its
@@ -290,32 +289,27 @@ class InitialContactDetector:
         self._run_length = 0
         self._reported = 0
 
-    def update(
-        self, columns: Columns, first_valid: int, final: bool = False
-    ) -> list[tuple[float, str]]:
+    def update(self, columns: Columns, final: bool = False) -> list[tuple[float, str]]:
         """Advance over new rows; returns contacts as ``(fractional row, side)``.
 
         ``columns`` holds ``pelvis_vertical_acc_m_s2``, ``pelvis_forward_acc_m_s2``,
         ``pelvis_obliquity_deg`` and the two ``*_thigh_sagittal_deg`` (NaN without
-        thighs); ``first_valid`` is the first row with data.
+        thighs), from the session's first row.
         """
-        if self._first_row is None:
-            self._first_row = self._fed = first_valid
-        first = self._first_row
         n = columns.size
         peaks = self._peaks.update(columns["pelvis_vertical_acc_m_s2"][self._fed : n], final)
         forward = self._forward.update(columns["pelvis_forward_acc_m_s2"][self._fed : n], final)
         self._fed = n
-        self._pending.extend(first + index for index, _ in peaks)
+        self._pending.extend(index for index, _ in peaks)
         rate = self.rate_hz
         swing = round(self.settings.swing_window_s * rate / 2)
         wait = max(swing, round(self.settings.drop_window_s * rate), self._forward.half) + 1
         search = round(self.settings.contact_search_s * rate)
         contacts = []
         while self._pending and (final or round(self._pending[0]) + wait < n):
-            peak = round(self._pending.pop(0)) - first
+            peak = round(self._pending.pop(0))
             lo = max(peak - search, 0)
-            row = first + _refined(forward, lo + int(np.argmax(forward[lo : peak + 1])))
+            row = _refined(forward, lo + int(np.argmax(forward[lo : peak + 1])))
             contacts.extend(self._judge(columns, row, swing))
         # A run is over once no later candidate can come within max_step_s: one would have
         # been judged by now (its peak is at most contact_search_s after it).
@@ -326,10 +320,9 @@ class InitialContactDetector:
 
     def _judge(self, columns: Columns, row: float, swing: int) -> list[tuple[float, str]]:
         """Take a candidate at ``row`` into the run; returns the contacts now decided."""
-        assert self._first_row is not None
         i = round(row)
         n = columns.size
-        lo, hi = max(i - swing, self._first_row), min(i + swing + 1, n)
+        lo, hi = max(i - swing, 0), min(i + swing + 1, n)
         left = columns["left_thigh_sagittal_deg"]
         right = columns["right_thigh_sagittal_deg"]
         # The leg reaching forward to land is the one that flexed furthest just before

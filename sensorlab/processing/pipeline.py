@@ -1011,7 +1011,7 @@ class SessionAnalyzer:
                     held.append(("rep", self._row_t(notice.decided), notice))
         if self.activity in (None, "walk") and "gait_steps" not in self.unavailable:
             max_step_rows = self.settings.gait.max_step_s * self.rate_hz / 2
-            for contact in self._contacts.update(self.kinematics, 0, final):
+            for contact in self._contacts.update(self.kinematics, final):
                 if self._last_contact is not None:
                     end = self._row_t(round(contact[0]))
                     held.append(("step", end, self._last_contact, contact[0]))

@@ -135,12 +135,10 @@ class StepUpSegmenter:
         self._last_end = 0
         self._candidate: _Candidate | None = None
 
-    def update(
-        self, columns: Columns, first_valid: int = 0
-    ) -> list[LiftStarted | LiftAborted | RepBounds]:
+    def update(self, columns: Columns) -> list[LiftStarted | LiftAborted | RepBounds]:
         """Advance over new rows; returns what happened, in order.
 
-        Indices are rows of ``columns``; rows before ``first_valid`` are ignored.
+        Indices are rows of ``columns``, the session's from its first row on.
         """
         s = self.settings
         left = columns["left_thigh_sagittal_deg"]
@@ -148,7 +146,7 @@ class StepUpSegmenter:
         n = columns.size
         rest_samples = max(1, round(s.rest_s * self.rate_hz))
         finished = []
-        i = max(self._cursor, first_valid)
+        i = self._cursor
         while i < n:
             if self._state == _IDLE:
                 active = np.flatnonzero((left[i:n] > s.start_deg) | (right[i:n] > s.start_deg))
@@ -158,7 +156,7 @@ class StepUpSegmenter:
                 i += int(active[0])
                 lead = "left" if left[i] >= right[i] else "right"
                 lead_angle = left if lead == "left" else right
-                earliest = max(self._last_end, first_valid)
+                earliest = self._last_end
                 speed = np.abs(np.diff(lead_angle[earliest : i + 1])) * self.rate_hz
                 still = np.flatnonzero(speed < s.still_dps)
                 start = earliest + (int(still[-1]) if still.size else 0)

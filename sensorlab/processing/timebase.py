@@ -178,7 +178,8 @@ class GridResampler:
         # it (the match context, and the cubic's second node) are in too.
         last_ready = self.last_ready_k(self._t[-1])
         t = self._t
-        recent = t[t.searchsorted(t[-1] - self.settings.match_context_s, side="left") - 1 :]
+        first = max(t.searchsorted(t[-1] - self.settings.match_context_s, side="left") - 1, 0)
+        recent = t[first:]
         if recent.size >= 2:
             open_gaps = np.flatnonzero(np.diff(recent) > self._loss_gap_s)
             if open_gaps.size:
@@ -226,8 +227,8 @@ class GridResampler:
             averaged, filled = self._bin_means(grid_t)
             if filled.all():
                 # Every bin has samples, so every interpolated value would be replaced
-                # by its mean: only the gap lengths are needed (the usual case, and the
-                # interpolation's dozen small-array calls are most of a streaming update).
+                # by its mean: no interpolation (the usual case, and the interpolation's
+                # dozen small-array calls are most of a streaming update).
                 out = averaged
             else:
                 out = self._interpolate(grid_t)
