@@ -5,8 +5,8 @@ Real data: the IPOL lower-back development set (``tests/ipol.py``; read from
 run in about a second, so the targets are checked on the whole set, pooled: contacts and
 reference heel strikes inside ``TrialBoundaries`` (U-turn steps included), matched one to
 one within +-100 ms; F1 >= 0.92, median signed error within +-20 ms, side accuracy >= 0.97
-(issue 13). Measured (``benchmarks/ipol_gait.py``): F1 0.940, median -10.0 ms (IQR -19.6
-to +0.1), sides 0.982; on the held-out half of the subjects F1 0.942, -7.5 ms, 0.987.
+(issue 13). Measured (``benchmarks/ipol_gait.py``): F1 0.942, median -10.1 ms (IQR -19.5
+to +0.2), sides 0.983; on the held-out half of the subjects F1 0.942, -7.7 ms, 0.987.
 
 Simulator: the same detector on simulated walks (``sensorlab.simulate``, exact truth),
 fed the pipeline's own kinematics with the thigh columns set to NaN (pelvis only) and as

@@ -256,8 +256,8 @@ class InitialContactDetector:
 
     Measured (``benchmarks/ipol_gait.py``: real Xsens MTw at L5, 60 trials of 10 healthy
     adults, 2112 heel strikes from foot sensors, hand-checked; pelvis only; matched
-    within +-100 ms, U-turns included): F1 0.940, median error -10.0 ms (IQR -19.6 to
-    +0.1), sides 98.2 %, cadence error median 1.7 %; the vertical peak alone: F1 0.870,
+    within +-100 ms, U-turns included): F1 0.942, median error -10.1 ms (IQR -19.5 to
+    +0.2), sides 98.3 %, cadence error median 1.7 %; the vertical peak alone: F1 0.871,
     +39 ms; McCamley's yaw-sign side rule 77 %, the roll sign at the vertical peak 95 %.
     On simulated walks (whose heel-strike signature copies the real one) -14 ms, sides
     exact with or without thighs (``tests/test_realdata_ipol.py``). On the OpenSense MTw
