@@ -200,6 +200,7 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
     by_metric = {f.metric: f for f in graded}
     catalogue = STEP_METRICS if gait_session else REP_METRICS
     sides = summary.get("sides", {})
+    withheld = bool(findings_withheld(summary))
     rows = []
     for info in catalogue:
         f = by_metric.get(info.key)
@@ -214,7 +215,7 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
             )
             cells.append(f'<td class="num {cls}">{_E(info.fmt(stats.get("mean")))}{sd_text}</td>')
         badge = _badge(f.level)
-        if findings_withheld(summary):
+        if withheld:
             badge = _badge("withheld")
         elif f.within_noise:
             floor = MIN_DIFFERENCE[info.key]
