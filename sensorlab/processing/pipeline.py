@@ -746,15 +746,15 @@ class SessionAnalyzer:
         t = self._grid_t(0, hi)
         brief = replace(self.settings.stillness, window_s=self.settings.pause_window_s)
         paused = np.ones(hi, dtype=bool)
-        for placement in self.placements:
-            acc, gyr = self._raw(placement, 0, hi)
-            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        raw = {p: self._raw(p, 0, hi) for p in self.placements}
+        finite = {p: np.isfinite(np.hstack(raw[p])).all(axis=1) for p in self.placements}
+        for placement, (acc, gyr) in raw.items():
+            valid = finite[placement]
             paused[valid] &= still_mask(t[valid], acc[valid], gyr[valid], brief)
             paused &= valid
         poses = {}
-        for placement in self.placements:
-            acc, gyr = self._raw(placement, 0, hi)
-            valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        for placement, (acc, gyr) in raw.items():
+            valid = finite[placement]
             try:
                 poses[placement] = movement_pose(
                     t[valid], acc[valid], gyr[valid], paused[valid], round(self.rate_hz)
@@ -817,9 +817,9 @@ class SessionAnalyzer:
                 self._pending_quaternions[placement].append(quaternions)
         return lo, blocks
 
-    def _quaternions(self, placement: str) -> np.ndarray:
-        """Every quaternion from grid row 0 until calibration is complete."""
-        return np.concatenate(self._pending_quaternions[placement])
+    def _quaternions(self) -> dict[str, np.ndarray]:
+        """Every sensor's quaternions from grid row 0 until calibration is complete."""
+        return {p: np.concatenate(self._pending_quaternions[p]) for p in self.placements}
 
     def _evidence_start(self) -> int:
         """Row after which the refinement waits no longer than ``max_refine_wait_s``."""
@@ -871,12 +871,22 @@ class SessionAnalyzer:
         assert self._static is not None and self._reference_rows is not None
         calibration = {}
         references = []
+        quaternions = self._quaternions()
+        # Movement evidence: rows outside quiet standing where every sensor has data, so
+        # that the sensors' evidence lines up.
+        static_lo, static_end = self._static_rows
+        evidence_rows = np.ones(evidence_end, dtype=bool)
+        evidence_rows[static_lo:static_end] = False
+        for placement in self.placements:
+            acc, _ = self._raw(placement, 0, evidence_end)
+            evidence_rows &= np.isfinite(quaternions[placement][:evidence_end]).all(axis=1)
+            evidence_rows &= np.isfinite(acc).all(axis=1)
         # Thighs first: the pelvis heading comes from their flexion axes.
         for placement in (*THIGHS, "pelvis"):
             if placement not in self.placements:
                 continue
             pose = self._static[placement]
-            evidence = self._heading_evidence(placement, evidence_end)
+            evidence = self._heading_evidence(placement, quaternions[placement], evidence_rows)
             info = self.meta.sensors.get(placement)
             nominal = mount_matrix(info.mount) if info is not None and info.mount else None
             try:
@@ -892,44 +902,36 @@ class SessionAnalyzer:
         self._calibration = {p: calibration[p] for p in self.placements}
         if "pelvis" in self.placements:
             ref_lo, ref_hi = self._reference_rows
-            pelvis_q = self._quaternions("pelvis")[ref_lo:ref_hi]
+            pelvis_q = quaternions["pelvis"][ref_lo:ref_hi]
             forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
             self._pelvis_heading0_deg = float(
                 np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
             )
-        self._append_kinematics(
-            0, self._ahrs_rows, {p: self._quaternions(p) for p in self.placements}
-        )
+        self._append_kinematics(0, self._ahrs_rows, quaternions)
         self._pending_quaternions = {p: [] for p in self.placements}
 
-    def _heading_evidence(self, placement: str, evidence_end: int) -> HeadingEvidence | None:
-        """Movement data up to ``evidence_end``, outside quiet standing."""
-        static_lo, static_end = self._static_rows
-        pose = self._static[placement]
-        quaternions = self._quaternions(placement)[:evidence_end]
-        acc, gyr = self._raw(placement, 0, evidence_end)
-        # Keep rows where every sensor has data, so that the sensors' evidence lines up.
-        valid = np.ones(evidence_end, dtype=bool)
-        valid[static_lo:static_end] = False
-        for other in self.placements:
-            other_q = self._quaternions(other)[:evidence_end]
-            other_acc, _ = self._raw(other, 0, evidence_end)
-            valid &= np.isfinite(other_q).all(axis=1) & np.isfinite(other_acc).all(axis=1)
-        if np.count_nonzero(valid) <= 10:
+    def _heading_evidence(
+        self, placement: str, quaternions: np.ndarray, rows: np.ndarray
+    ) -> HeadingEvidence | None:
+        """A sensor's movement data on the evidence ``rows`` (a mask from grid row 0)."""
+        if np.count_nonzero(rows) <= 10:
             return None
-        linear_world = rotate_to_world(quaternions[valid], acc[valid])
+        pose = self._static[placement]
+        acc, gyr = self._raw(placement, 0, rows.size)
+        linear_world = rotate_to_world(quaternions[: rows.size][rows], acc[rows])
         linear_world[:, 2] -= pose.gravity_m_s2
         return HeadingEvidence(
-            gyr[valid] - pose.gyro_bias_rad_s,
+            gyr[rows] - pose.gyro_bias_rad_s,
             linear_world,
-            self._static_orientation(placement),
+            self._static_orientation(quaternions),
             self.rate_hz,
         )
 
-    def _static_orientation(self, placement: str) -> np.ndarray:
-        """Mean sensor-to-world rotation over the reference rows (its rows: world axes)."""
+    def _static_orientation(self, quaternions: np.ndarray) -> np.ndarray:
+        """Mean sensor-to-world rotation of a sensor's ``quaternions`` (from grid row 0)
+        over the reference rows (its rows: world axes)."""
         ref_lo, ref_hi = self._reference_rows
-        quaternions = self._quaternions(placement)[ref_lo:ref_hi]
+        quaternions = quaternions[ref_lo:ref_hi]
         quaternions = quaternions[np.isfinite(quaternions).all(axis=1)]
         columns = [rotate_to_world(quaternions, axis).mean(axis=0) for axis in np.eye(3)]
         # Orthonormalise the averaged columns (a polar decomposition).
