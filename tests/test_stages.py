@@ -238,6 +238,37 @@ def test_losses_are_filled_from_the_same_moment_of_an_earlier_repetition():
     np.testing.assert_array_equal(filled[0.2], filled[-1.0])
 
 
+def test_the_earlier_moment_is_found_to_a_fraction_of_a_sample():
+    """A stride of 1.1083 s is 66.5 samples at 60 Hz: a lag on the sample grid is half a
+    sample off, which over a loss of a sharp impact loses a good part of its integral.
+    The lag is refined between samples, so the fill keeps each loss's integral within
+    5 % of the integral of the signal's magnitude over it (on the sample grid alone:
+    up to 94 %)."""
+    rng = np.random.default_rng(11)
+    t = _lossy(np.arange(0.0, 30.0, 1 / 60) + 0.004, rng)
+    stride_s = 1.1083
+
+    def stride(x):
+        phase = (x / stride_s) % 1.0
+        impacts = 40.0 * np.exp(-0.5 * ((phase - 0.1) / 0.015) ** 2)
+        return np.column_stack([np.sin(2 * np.pi * x / stride_s) + impacts])
+
+    resampler = GridResampler(TimebaseSettings(), averaging=False, sample_rate_hz=60.0)
+    blocks = [resampler.update(t, stride(t)), resampler.flush()]
+    out = np.vstack([b.values for b in blocks])
+    grid_t = (blocks[0].k0 + np.arange(out.shape[0])) / 100.0
+    flags = out[:, -1] > 0.5
+    starts = np.flatnonzero(flags[1:] & ~flags[:-1]) + 1
+    ends = np.flatnonzero(flags[:-1] & ~flags[1:]) + 1
+    relative = []
+    for a, b in zip(starts, ends, strict=False):
+        truth = stride(grid_t[a:b])[:, 0]
+        if np.abs(truth).max() > 10.0:  # the losses over an impact
+            relative.append(abs(np.sum(out[a:b, 0] - truth)) / np.sum(np.abs(truth)))
+    assert len(relative) >= 3
+    assert max(relative) < 0.05
+
+
 @pytest.mark.parametrize("rate_hz", [60.0, 200.0])
 def test_filled_losses_are_block_size_invariant(rate_hz):
     rng = np.random.default_rng(7)
