@@ -1,6 +1,6 @@
 """The whole virtual BLE path: CPU and notification-to-ring-buffer latency (issue 5).
 
-Three virtual sensors (``sensorlab.ble.virtual.sensors``: the device models of
+Three virtual sensors (``sensorlab.virtual.sensors``: the device models of
 ``sensorlab.devices`` on bumble's in-process stack) stream a simulated step-up session at
 ``--rate-hz`` through the unchanged collector (:class:`~sensorlab.ble.collector.BleSource`
 over bleak) into a :class:`~sensorlab.session.Session` that writes the ring buffers, records
@@ -34,11 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sensorlab.ble.virtual.link import RadioConditions
-from sensorlab.ble.virtual.source import VirtualBleSource
 from sensorlab.buffer import RingSet
 from sensorlab.io.recorder import Recorder
 from sensorlab.session import Session
+from sensorlab.virtual.link import RadioConditions
+from sensorlab.virtual.source import VirtualBleSource
 
 
 async def run(model: str, args: argparse.Namespace, folder: Path) -> dict:

@@ -1,7 +1,7 @@
 """The virtual BLE sensors' cost and latency (issue 5 infrastructure).
 
 Three virtual peripherals (bumble, in process) notify 20-byte payloads at 200 Hz for 20 s
-through the bleak backend of ``sensorlab.ble.virtual`` into one list per sensor, as the
+through the bleak backend of ``sensorlab.virtual`` into one list per sensor, as the
 collector's callback will (stamp and keep). Prints:
 
 - CPU: process CPU time over the streaming window, as % of one core (the whole process:
@@ -32,7 +32,7 @@ import numpy as np
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 
-from sensorlab.ble.virtual import (
+from sensorlab.virtual import (
     PeripheralSpec,
     RadioConditions,
     VirtualPeripheral,

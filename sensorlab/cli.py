@@ -430,8 +430,8 @@ def _scan(args: argparse.Namespace) -> int:
     async def scan() -> list:
         if args.virtual is None:
             return await scan_devices(args.timeout)
-        from sensorlab.ble.virtual import client_kwargs, scanner_kwargs
-        from sensorlab.ble.virtual.sensors import running_sensors
+        from sensorlab.virtual import client_kwargs, scanner_kwargs
+        from sensorlab.virtual.sensors import running_sensors
 
         async with running_sensors(_virtual_set(args)) as radio:
             return await scan_devices(
@@ -459,7 +459,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _virtual_set(args: argparse.Namespace):
     """Three virtual sensors for 'scan --virtual' (their motion does not matter here)."""
-    from sensorlab.ble.virtual.source import VirtualBleSource
+    from sensorlab.virtual.source import VirtualBleSource
 
     return VirtualBleSource(args.virtual, args.virtual_model, duration_s=10.0).sensors
 
@@ -509,7 +509,7 @@ def _collector_config(args: argparse.Namespace):
 
 def _record_source(args: argparse.Namespace):
     if args.virtual is not None:
-        from sensorlab.ble.virtual.source import VirtualBleSource
+        from sensorlab.virtual.source import VirtualBleSource
 
         return VirtualBleSource(
             args.virtual,
@@ -686,15 +686,15 @@ async def _virtual_calibration_source(
     """A collector of one virtual sensor at ``address`` with a known error, which holds
     the six positions by itself (running until ``stack`` closes)."""
     from sensorlab.ble.collector import BleSource
-    from sensorlab.ble.virtual import client_kwargs, scanner_kwargs
-    from sensorlab.ble.virtual.sensors import (
+    from sensorlab.virtual import client_kwargs, scanner_kwargs
+    from sensorlab.virtual.sensors import (
         DEMO_ERROR,
         VirtualSensorSet,
         parse_models,
         pose_motion,
         running_sensors,
     )
-    from sensorlab.ble.virtual.source import VIRTUAL_SETTINGS
+    from sensorlab.virtual.source import VIRTUAL_SETTINGS
 
     virtual_model = parse_models(args.virtual_model)[0]
     sensors = VirtualSensorSet.build(

@@ -16,12 +16,12 @@ import pytest
 
 from sensorlab.ble.collector import BleSource
 from sensorlab.ble.config import CollectorConfig, SensorConfig, load_config, with_overrides
-from sensorlab.ble.virtual.sensors import DEMO_ERROR
-from sensorlab.ble.virtual.source import VirtualBleSource
 from sensorlab.cli import main
 from sensorlab.errors import InputError
 from sensorlab.io.recording import read_recording
 from sensorlab.sources.base import make_source
+from sensorlab.virtual.sensors import DEMO_ERROR
+from sensorlab.virtual.source import VirtualBleSource
 
 CONFIG = """\
 rate_hz = 100

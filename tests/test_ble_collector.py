@@ -24,17 +24,6 @@ from sensorlab.ble.calibration import (
 )
 from sensorlab.ble.collector import BleSource, CollectorSettings, scan_devices
 from sensorlab.ble.guided import run_guided_calibration
-from sensorlab.ble.virtual import RadioConditions, client_kwargs, scanner_kwargs
-from sensorlab.ble.virtual.sensors import (
-    Motion,
-    SensorError,
-    VirtualSensorSet,
-    motions_from_spec,
-    ordered_placements,
-    pose_motion,
-    running_sensors,
-)
-from sensorlab.ble.virtual.source import VirtualBleSource
 from sensorlab.devices import diy, dot, metamotion, movesense, witmotion
 from sensorlab.errors import InputError
 from sensorlab.io.recording import read_recording
@@ -43,6 +32,17 @@ from sensorlab.records import ImuChunk
 from sensorlab.session import SensorLost, SensorResumed, SensorStale, Session
 from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.units import STANDARD_GRAVITY_M_S2
+from sensorlab.virtual import RadioConditions, client_kwargs, scanner_kwargs
+from sensorlab.virtual.sensors import (
+    Motion,
+    SensorError,
+    VirtualSensorSet,
+    motions_from_spec,
+    ordered_placements,
+    pose_motion,
+    running_sensors,
+)
+from sensorlab.virtual.source import VirtualBleSource
 
 FAST = CollectorSettings(scan_timeout_s=3.0, connect_timeout_s=5.0)
 

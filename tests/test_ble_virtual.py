@@ -1,4 +1,4 @@
-"""Virtual BLE sensors on bumble, driven through plain bleak (sensorlab.ble.virtual).
+"""Virtual BLE sensors on bumble, driven through plain bleak (sensorlab.virtual).
 
 Every test runs its own event loop (``asyncio.run``) and its own :class:`VirtualRadio`; no
 Bluetooth adapter is touched. Streams are timed in real time, so the assertions on timing
@@ -24,7 +24,7 @@ from bleak.exc import (
     BleakGATTProtocolErrorCode,
 )
 
-from sensorlab.ble.virtual import (
+from sensorlab.virtual import (
     PeripheralSpec,
     RadioConditions,
     VirtualPeripheral,

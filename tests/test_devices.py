@@ -21,6 +21,7 @@ from sensorlab.devices import (
     witmotion,
 )
 from sensorlab.devices.profile import (
+    CharacteristicSpec,
     CounterUnwrapper,
     DecodedSamples,
     DecodeError,
@@ -682,6 +683,16 @@ def test_virtual_device_exposes_what_the_profile_uses(model):
     if profile.battery_uuid:
         assert "read" in characteristics[profile.battery_uuid]
     assert identify(sensor.advertised_name, list(sensor.advertised_service_uuids)) is profile
+
+
+def test_characteristic_spec_takes_any_iterable_and_rejects_unknown_properties():
+    spec = CharacteristicSpec("ffe4", ["notify", "read", "notify"], bytearray(b"\x55"))
+    assert spec.properties == frozenset({"notify", "read"})
+    assert spec.value == b"\x55" and isinstance(spec.value, bytes)
+    with pytest.raises(ValueError, match="indicate"):
+        CharacteristicSpec("ffe4", ["notify", "indicate"])
+    with pytest.raises(ValueError, match="ffe9"):
+        CharacteristicSpec("ffe9", [])
 
 
 @pytest.mark.parametrize("model", sorted(PROFILES))

@@ -510,7 +510,7 @@ class BleSource:
         Timeouts, retries, reconnection; ``scan_timeout_s`` defaults to the config's.
     scanner_kwargs, client_kwargs : dict, optional
         Extra keyword arguments of every ``BleakScanner`` / ``BleakClient``: the backend
-        (``sensorlab.ble.virtual.scanner_kwargs(radio)`` for virtual sensors) or
+        (``sensorlab.virtual.scanner_kwargs(radio)`` for virtual sensors) or
         platform options. Default: the real backend.
     calibration_dir : Path or None
         Folder of per-device calibration files, applied when present; ``None`` applies

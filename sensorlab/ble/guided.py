@@ -6,7 +6,7 @@ specific force of each gives the accelerometer's per-axis offset and scale, see
 :mod:`sensorlab.ble.calibration`). Each step waits for the sensor to be still, in the
 asked orientation, for a while, and averages that stretch; a person is prompted on the
 terminal (and, unless ``yes``, asked to press Enter once in position), while a scripted
-virtual sensor (:func:`sensorlab.ble.virtual.sensors.pose_motion`) needs no one.
+virtual sensor (:func:`sensorlab.virtual.sensors.pose_motion`) needs no one.
 """
 
 from __future__ import annotations

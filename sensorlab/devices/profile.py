@@ -139,23 +139,47 @@ class PacketDecoder(Protocol):
         ...
 
 
+PROPERTY_NAMES = ("read", "write", "write_without_response", "notify")
+"""Characteristic properties a :class:`CharacteristicSpec` may list."""
+
+
 @dataclass(frozen=True)
 class CharacteristicSpec:
     """One characteristic of a device's GATT table.
 
+    The one description of a characteristic: the device models list theirs in
+    :meth:`VirtualDevice.gatt_services`, and the virtual radio
+    (:class:`sensorlab.virtual.PeripheralSpec`) serves it.
+
     Attributes
     ----------
     uuid : str
-        128-bit UUID, lower case.
+        16-bit (``"ffe4"``), 32-bit or 128-bit UUID, in any case (the device models give
+        128-bit, lower case).
     properties : frozenset of str
-        Among ``"read"``, ``"write"``, ``"write_without_response"``, ``"notify"``.
-    initial_value : bytes
-        Value a read returns before anything changes it.
+        Some of :data:`PROPERTY_NAMES`; any iterable of them is accepted.
+    value : bytes
+        Initial value: what a read returns until a write changes it.
+
+    Raises
+    ------
+    ValueError
+        If ``properties`` is empty or names a property not in :data:`PROPERTY_NAMES`.
     """
 
     uuid: str
     properties: frozenset[str]
-    initial_value: bytes = b""
+    value: bytes = b""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "properties", frozenset(self.properties))
+        object.__setattr__(self, "value", bytes(self.value))
+        unknown = sorted(self.properties - set(PROPERTY_NAMES))
+        if not self.properties or unknown:
+            raise ValueError(
+                f"characteristic {self.uuid}: properties must be some of {PROPERTY_NAMES}, "
+                f"got {sorted(self.properties)!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def make_source(
             )
         return BleSource(config)
     if kind == "virtual":
-        from sensorlab.ble.virtual.source import VirtualBleSource
+        from sensorlab.virtual.source import VirtualBleSource
 
         motion, _, models = argument.partition("@")
         if not motion:

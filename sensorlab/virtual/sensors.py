@@ -41,17 +41,17 @@ from pathlib import Path
 import numpy as np
 
 from sensorlab.ble.config import SensorConfig
-from sensorlab.ble.virtual.link import (
-    PeripheralSpec,
-    RadioConditions,
-    VirtualPeripheral,
-    VirtualRadio,
-)
 from sensorlab.devices import PROFILES, VIRTUAL_DEVICES, VirtualDevice
 from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS
 from sensorlab.records import SessionMeta
 from sensorlab.units import STANDARD_GRAVITY_M_S2
+from sensorlab.virtual.link import (
+    PeripheralSpec,
+    RadioConditions,
+    VirtualPeripheral,
+    VirtualRadio,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -424,13 +424,7 @@ class VirtualSensor:
 
     def spec(self) -> PeripheralSpec:
         """The peripheral description: name, address, advertised UUIDs, GATT table."""
-        gatt = {
-            service.uuid: [
-                {"uuid": c.uuid, "properties": sorted(c.properties), "value": c.initial_value}
-                for c in service.characteristics
-            ]
-            for service in self.device.gatt_services()
-        }
+        gatt = {service.uuid: service.characteristics for service in self.device.gatt_services()}
         return PeripheralSpec(
             name=self.device.advertised_name,
             address=self.address,

@@ -34,7 +34,7 @@ Internals relied upon (bleak 3.1, bumble 0.0.236; both pinned in ``pyproject.tom
 bleak's backend base classes are meant for third-party backends but are not covered by its
 stability promise (3.0 changed the client's constructor and exceptions, 3.1 added the
 adapter class), hence ``>=3.1,<3.2``; bumble is pinned exactly (see
-:mod:`sensorlab.ble.virtual.link`).
+:mod:`sensorlab.virtual.link`).
 
 * bleak: the backend contract of ``BaseBleakScanner`` (``seen_devices``,
   ``create_or_update_device``, ``call_detection_callbacks``, ``is_allowed_uuid``) and
@@ -82,7 +82,7 @@ from bumble.device import Advertisement, Connection, Peer
 from bumble.gatt import GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR, Characteristic
 from bumble.gatt_client import CharacteristicProxy, Client, ServiceProxy
 
-from sensorlab.ble.virtual.link import DEFAULT_ATT_MTU, VirtualRadio, to_bleak_uuid
+from sensorlab.virtual.link import DEFAULT_ATT_MTU, VirtualRadio, to_bleak_uuid
 
 logger = logging.getLogger(__name__)
 

@@ -24,17 +24,17 @@ from sensorlab.ble.collector import (
     SensorStatus,
     StoppedWhileStartingError,
 )
-from sensorlab.ble.virtual.backend import client_kwargs, scanner_kwargs
-from sensorlab.ble.virtual.link import RadioConditions, VirtualRadio
-from sensorlab.ble.virtual.sensors import (
+from sensorlab.devices import PROFILES
+from sensorlab.records import ImuChunk, SensorInfo, SessionMeta
+from sensorlab.virtual.backend import client_kwargs, scanner_kwargs
+from sensorlab.virtual.link import RadioConditions, VirtualRadio
+from sensorlab.virtual.sensors import (
     SensorError,
     VirtualSensorSet,
     motions_from_spec,
     ordered_placements,
     parse_models,
 )
-from sensorlab.devices import PROFILES
-from sensorlab.records import ImuChunk, SensorInfo, SessionMeta
 
 VIRTUAL_SETTINGS = replace(DEFAULT_COLLECTOR, scan_timeout_s=3.0, connect_timeout_s=5.0)
 """Collector settings for virtual sensors (they advertise every 50 ms)."""

@@ -1,7 +1,7 @@
 """Virtual BLE sensors: bumble devices on one in-process radio link, with optional realism.
 
 A :class:`VirtualRadio` owns one bumble ``LocalLink``, one central bumble ``Device`` (the
-"adapter" that the bleak backend in :mod:`sensorlab.ble.virtual.backend` drives) and any
+"adapter" that the bleak backend in :mod:`sensorlab.virtual.backend` drives) and any
 number of peripheral ``Device`` objects, each built from a :class:`PeripheralSpec`: name,
 address, advertised service UUIDs, manufacturer data and a GATT table as plain data. Every
 byte between central and peripherals goes through bumble's real host stack (HCI, L2CAP,
@@ -94,10 +94,9 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-logger = logging.getLogger(__name__)
+from sensorlab.devices.profile import CharacteristicSpec
 
-PROPERTY_NAMES = ("read", "write", "write_without_response", "notify")
-"""Characteristic properties a :class:`CharacteristicSpec` may list."""
+logger = logging.getLogger(__name__)
 
 _PROPERTY_FLAGS = {
     "read": gatt.Characteristic.Properties.READ,
@@ -125,32 +124,10 @@ _NOTIFICATION_OPCODE = bytes([_ATT_HANDLE_VALUE_NOTIFICATION])
 # --------------------------------------------------------------------------------------
 # Descriptions (plain data in, frozen records kept)
 # --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CharacteristicSpec:
-    """One characteristic of a virtual peripheral's GATT table."""
-
-    uuid: str
-    """16-bit (``"ffe4"``), 32-bit or 128-bit UUID, in any case."""
-    properties: tuple[str, ...]
-    """Some of :data:`PROPERTY_NAMES`."""
-    value: bytes = b""
-    """Initial value, returned by reads until written."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "properties", tuple(self.properties))
-        object.__setattr__(self, "value", bytes(self.value))
-        unknown = [p for p in self.properties if p not in PROPERTY_NAMES]
-        if not self.properties or unknown:
-            raise ValueError(
-                f"characteristic {self.uuid}: properties must be some of {PROPERTY_NAMES}, "
-                f"got {self.properties!r}"
-            )
-        to_bumble_uuid(self.uuid)  # validates the UUID text
-
-
-GattTable = Mapping[str, Sequence["CharacteristicSpec | Mapping[str, Any]"]]
-"""Service UUID -> characteristics, each a :class:`CharacteristicSpec` or a dict with the
-same keys (``{"uuid": "ffe4", "properties": ["notify"], "value": b""}``)."""
+GattTable = Mapping[str, Sequence[CharacteristicSpec | Mapping[str, Any]]]
+"""Service UUID -> characteristics, each a
+:class:`~sensorlab.devices.profile.CharacteristicSpec` or a dict with the same keys
+(``{"uuid": "ffe4", "properties": ["notify"], "value": b""}``)."""
 
 
 @dataclass(frozen=True)
@@ -285,6 +262,8 @@ def _normalize_gatt(table: GattTable) -> list[tuple[str, list[CharacteristicSpec
             c if isinstance(c, CharacteristicSpec) else CharacteristicSpec(**c)
             for c in characteristics
         ]
+        for spec in specs:
+            to_bumble_uuid(spec.uuid)
         services.append((service_uuid, specs))
     return services
 
@@ -890,8 +869,8 @@ class VirtualRadio:
             sensor = await radio.add_peripheral(spec)
             ...
 
-    and hand it to bleak through :func:`sensorlab.ble.virtual.scanner_kwargs` and
-    :func:`sensorlab.ble.virtual.client_kwargs`.
+    and hand it to bleak through :func:`sensorlab.virtual.scanner_kwargs` and
+    :func:`sensorlab.virtual.client_kwargs`.
 
     Parameters
     ----------
