@@ -137,3 +137,36 @@ def heading_deg(forward_world: np.ndarray) -> np.ndarray:
     """
     f = np.asarray(forward_world, dtype=float)
     return np.degrees(np.arctan2(f[..., 1], f[..., 0]))
+
+
+def pelvis_euler_deg(
+    tilt_deg: np.ndarray, obliquity_deg: np.ndarray, forward_heading_deg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pelvis's obliquity and rotation in the rotation-obliquity-tilt (Z-X-Y) order.
+
+    The kinematics' obliquity is a projection angle and its rotation the heading of the
+    pelvis's forward axis; in a deep hinge both mix: at 60 deg of anterior tilt a 5 deg
+    obliquity projects to 10 deg, and the forward axis's heading turns by 9 deg with no
+    rotation at all. For ``R = Rz(rotation) Rx(obliquity) Ry(tilt)``, the up vector in
+    the pelvis frame is ``(-cos o sin t, sin o, cos o cos t)``, so the Euler obliquity is
+    ``atan(tan(projected) cos t)``, and the forward axis's heading is
+    ``rotation + atan2(sin o sin t, cos t)``. The tilt is the same in both.
+
+    Parameters
+    ----------
+    tilt_deg, obliquity_deg : ndarray
+        Pelvic tilt and projected obliquity (:data:`SEGMENT_ANGLES`), degrees.
+    forward_heading_deg : ndarray
+        Heading of the pelvis's forward axis (the kinematics' ``pelvis_rotation_deg``),
+        degrees.
+
+    Returns
+    -------
+    obliquity_deg, rotation_deg : ndarray
+        Euler obliquity (right side lower positive) and rotation (left side back
+        positive), degrees.
+    """
+    tilt = np.radians(tilt_deg)
+    obliquity = np.arctan(np.tan(np.radians(obliquity_deg)) * np.cos(tilt))
+    turn = np.arctan2(np.sin(obliquity) * np.sin(tilt), np.cos(tilt))
+    return np.degrees(obliquity), np.asarray(forward_heading_deg) - np.degrees(turn)

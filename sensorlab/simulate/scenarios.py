@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import replace
 
-from sensorlab.simulate.drills import DrillSettings, simulate_drill
+from sensorlab.simulate.drills import DrillSettings, drill_kinds, profile, simulate_drill
 from sensorlab.simulate.imu import DEFAULT_SENSOR_SETTINGS, SensorSettings
 from sensorlab.simulate.session import SimulatedSession
 from sensorlab.simulate.step_up import SideSettings, StepUpSettings, simulate_step_ups
@@ -152,6 +152,28 @@ def squats(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
     return simulate_drill(DrillSettings(kind="squat"), _sensors(rate_hz), seed)
 
 
+def _drill_asymmetric(kind: str) -> Callable[..., SimulatedSession]:
+    def make(seed: int = 0, *, rate_hz: float = 100.0, loss_fraction: float = 0.0):
+        normal = profile(kind).DEFAULT_SIDE
+        weak = replace(
+            normal,
+            depth_deg=0.9 * normal.depth_deg,
+            pelvic_drop_deg=2.0 * normal.pelvic_drop_deg,
+            adduction_deg=1.8 * normal.adduction_deg,
+            tilt_deg=1.3 * normal.tilt_deg,
+            rotation_deg=1.5 * normal.rotation_deg,
+            other_thigh_deg=0.85 * normal.other_thigh_deg,
+        )
+        settings = DrillSettings(kind=kind, reps=12, left=normal, right=weak)
+        return simulate_drill(settings, _sensors(rate_hz, loss_fraction), seed)
+
+    make.__doc__ = (
+        f"12 reps of {kind.replace('_', ' ')}, the right side weaker: twice the pelvic "
+        "drop, 1.8 times the adduction, 10 % less depth."
+    )
+    return make
+
+
 SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
     "step_up_asymmetric": step_up_asymmetric,
     "step_up_alternating": step_up_alternating,
@@ -160,6 +182,7 @@ SCENARIOS: dict[str, Callable[..., SimulatedSession]] = {
     "walk_asymmetric": walk_asymmetric,
     "lunges": lunges,
     "squats": squats,
+    **{f"{kind}_asymmetric": _drill_asymmetric(kind) for kind in drill_kinds()},
 }
 """Every preset by name; each takes ``seed`` first."""
 

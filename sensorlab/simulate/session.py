@@ -17,6 +17,7 @@ from sensorlab.simulate.imu import (
 )
 from sensorlab.simulate.truth import (
     AbortedAttempt,
+    DrillRepTruth,
     GaitTruth,
     RepTruth,
     SessionTruth,
@@ -77,6 +78,7 @@ def record_session(
     steps: list[StepTruth] | None = None,
     gait: GaitTruth | None = None,
     activity_settings=None,
+    drill_reps: list[DrillRepTruth] | None = None,
 ) -> SimulatedSession:
     """Record every placement of ``sensor_settings.mounts`` over ``motion`` and bundle the truth.
 
@@ -117,6 +119,7 @@ def record_session(
         sensors=sensor_truths,
         kinematics=kinematics_record(motion, duration_s),
         settings=settings_dict(*settings),
+        drill_reps=drill_reps or [],
     )
     recording = Recording(source=f"simulated:{activity}:seed={seed}", meta=meta, chunks=chunks)
     return SimulatedSession(recording=recording, truth=truth, motion=motion)

@@ -150,6 +150,33 @@ class GaitTruth:
 
 
 @dataclass(frozen=True)
+class DrillRepTruth:
+    """One true rep of a standing drill.
+
+    Attributes
+    ----------
+    activity : str
+        The drill.
+    side : str
+        Working side (``left``, ``right``; ``both`` for a bilateral drill).
+    set_index : int
+        0-based set.
+    t_start, t_bottom, t_end : float
+        Rep start, the middle of its hold at the bottom, and its end, s.
+    metrics : dict of str to float
+        Every per-rep metric of the drill on the true motion (names as in the summary).
+    """
+
+    activity: str
+    side: str
+    set_index: int
+    t_start: float
+    t_bottom: float
+    t_end: float
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SessionTruth:
     """Everything true about a simulated session.
 
@@ -175,6 +202,8 @@ class SessionTruth:
         True segment angles on a ``KINEMATICS_RATE_HZ`` grid from 0 to ``duration_s``.
     settings : dict
         The activity and sensor settings used, as plain JSON data.
+    drill_reps : list of DrillRepTruth
+        Reps of a standing drill (:mod:`sensorlab.simulate.drills`) in time order.
     """
 
     activity: str
@@ -187,6 +216,7 @@ class SessionTruth:
     sensors: dict[str, SensorTruth]
     kinematics: Kinematics
     settings: dict = field(default_factory=dict)
+    drill_reps: list[DrillRepTruth] = field(default_factory=list)
 
 
 def _grid(t0_s: float, t1_s: float) -> np.ndarray:
@@ -340,4 +370,5 @@ def read_truth(path: str | Path) -> SessionTruth:
         sensors=sensors,
         kinematics=Kinematics(**{k: np.array(v) for k, v in data["kinematics"].items()}),
         settings=data["settings"],
+        drill_reps=[DrillRepTruth(**r) for r in data.get("drill_reps", [])],
     )

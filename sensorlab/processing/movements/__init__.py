@@ -1,0 +1,36 @@
+"""One module per drill: what one rep is, which side works, the per-rep metrics.
+
+Each standing-drill module here holds ``NAME``, ``WORKING_SIDE`` (in words),
+``PER_SIDE_METRICS``, a settings dataclass with an ``excursion``
+(:class:`~.base.ExcursionSettings`) and ``DEFAULT_SETTINGS``, ``drivers(columns, lo,
+hi)``, ``judge(view, settings)`` and ``metrics(view, side)``; :mod:`.base` holds what
+they share and the streaming :class:`~.base.ExcursionSegmenter`. Drills are found by
+module name: adding one is adding its module (and its simulator profile in
+:mod:`sensorlab.simulate.drills`, and its tests).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+_SHARED = {"base"}
+
+
+def drill_names() -> tuple[str, ...]:
+    """Names of the standing drills with a module here."""
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _SHARED))
+
+
+def drill(name: str) -> ModuleType:
+    """The module of drill ``name``.
+
+    Raises
+    ------
+    ValueError
+        When no module is named so.
+    """
+    if name not in drill_names():
+        raise ValueError(f"no drill {name!r}; drills: {', '.join(drill_names())}")
+    return importlib.import_module(f"{__name__}.{name}")

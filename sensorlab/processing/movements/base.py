@@ -1,0 +1,302 @@
+"""What every standing drill shares: rep windows, the view a drill judges, the segmenter.
+
+A drill (one module of :mod:`sensorlab.processing.movements`) names a *driver* per
+candidate side, a per-row signal that rises during a rep and falls back at its end (a
+thigh's flexion, its extension, the pelvis's hinge), with the thresholds it crosses. The
+:class:`ExcursionSegmenter` follows the drivers row by row on the common grid: a rep
+starts where its driver was last still below ``rest_deg`` before it rose past
+``start_deg``; its bottom is
+the middle of the time the driver spends within ``bottom_band_deg`` of its peak; it ends
+where the driver is back below ``rest_deg`` and has stayed still for ``rest_s``. The drill
+then judges the window (:class:`RepView`): whether the other segments moved as this drill
+moves them (a lunge's rear thigh extends; a squat's thighs move together), and which side
+worked. Windows it rejects are counted, never reported. Row by row, with the cursor kept
+between calls, the segmenter gives the same reps whether it sees the session whole or in
+blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing import angles
+from sensorlab.processing.columns import Columns
+
+MAX_RISE_S = 10.0
+"""A rep's start is the last still row at most this long before its driver rose, s."""
+
+REARM_DEG = 10.0
+"""A driver counts as rising again once it fell this far below ``start_deg``, degrees."""
+
+SIDES = ("left", "right")
+OTHER = {"left": "right", "right": "left"}
+SIDE_SIGN = {"left": 1.0, "right": -1.0}
+"""``SIDE_SIGN[s] * obliquity`` is the drop of the side opposite ``s`` (obliquity is
+positive when the right side is lower); ``SIDE_SIGN[s] * rotation`` is side ``s`` moving
+back (rotation is positive turning left, the left side back)."""
+
+
+@dataclass(frozen=True)
+class ExcursionSettings:
+    """Thresholds of a drill's driver (its module documents what they are for it).
+
+    Attributes
+    ----------
+    start_deg : float
+        A driver rising past this starts a candidate rep, degrees.
+    rest_deg : float
+        The driver back below this, and still, ends it, degrees.
+    min_peak_deg : float
+        A rep's driver must reach at least this, degrees.
+    still_dps : float
+        A driver slower than this is still, deg/s.
+    rest_s : float
+        Still below ``rest_deg`` this long ends the rep, seconds.
+    bottom_band_deg : float
+        The bottom is the middle of the time the driver stays within this of its peak,
+        degrees (a held bottom is a plateau, its peak row an accident of noise).
+    """
+
+    start_deg: float
+    rest_deg: float
+    min_peak_deg: float
+    still_dps: float = 5.0
+    rest_s: float = 0.3
+    bottom_band_deg: float = 2.0
+
+
+@dataclass(frozen=True)
+class RepWindow:
+    """Rows of one rep on the kinematics grid.
+
+    Attributes
+    ----------
+    start, bottom, end : int
+        First row, the middle of the bottom, last row.
+    driver : str
+        The candidate side whose driver made the rep (``left``, ``right`` or ``both``).
+    decided : int
+        The row at which the rest after it ended the rep (a live stream knows it then).
+    """
+
+    start: int
+    bottom: int
+    end: int
+    driver: str
+    decided: int
+
+
+@dataclass(frozen=True)
+class RepView:
+    """A rep window's kinematics, as arrays over its rows (start to end inclusive).
+
+    Attributes
+    ----------
+    t_s : ndarray
+        Row times, s.
+    bottom : int
+        Index of the bottom within the arrays.
+    driver : str
+        The candidate side that made the rep.
+    sagittal_deg, adduction_deg : dict of str to ndarray
+        Each thigh's sagittal angle (flexion positive) and adduction (toward the
+        midline positive), degrees.
+    tilt_deg : ndarray
+        Pelvic tilt, anterior positive, degrees.
+    obliquity_deg, rotation_deg : ndarray
+        The pelvis's Euler obliquity (right side lower positive) and rotation (left
+        side back positive, relative to the rep's first row) in the contract's
+        rotation-obliquity-tilt order (:func:`angles.pelvis_euler_deg`), degrees.
+    pelvis_rate_dps : ndarray
+        Magnitude of the pelvis's angular velocity, deg/s.
+    """
+
+    t_s: np.ndarray
+    bottom: int
+    driver: str
+    sagittal_deg: dict[str, np.ndarray]
+    adduction_deg: dict[str, np.ndarray]
+    tilt_deg: np.ndarray
+    obliquity_deg: np.ndarray
+    rotation_deg: np.ndarray
+    pelvis_rate_dps: np.ndarray = field(repr=False)
+
+    @classmethod
+    def of(cls, columns: Columns, window: RepWindow) -> RepView:
+        """The view of ``window`` on the kinematics ``columns``."""
+        rows = (window.start, window.end + 1)
+
+        def column(name: str) -> np.ndarray:
+            return np.array(columns.rows(name, *rows))
+
+        tilt = column("pelvis_tilt_deg")
+        obliquity, rotation = angles.pelvis_euler_deg(
+            tilt, column("pelvis_obliquity_deg"), column("pelvis_rotation_deg")
+        )
+        rotation = np.degrees(np.unwrap(np.radians(rotation)))
+        return cls(
+            t_s=column("t_s"),
+            bottom=window.bottom - window.start,
+            driver=window.driver,
+            sagittal_deg={s: column(f"{s}_thigh_sagittal_deg") for s in SIDES},
+            # The projected adduction wraps by 180 deg once a thigh flexes past horizontal
+            # (its up vector's vertical component turns negative); the angle itself
+            # stays within +-90 deg, where tan is one to one.
+            adduction_deg={
+                s: (column(f"{s}_thigh_adduction_deg") + 90.0) % 180.0 - 90.0 for s in SIDES
+            },
+            tilt_deg=tilt,
+            obliquity_deg=obliquity,
+            rotation_deg=rotation - rotation[0],
+            pelvis_rate_dps=column("pelvis_rate_dps"),
+        )
+
+    def tempo(self) -> dict[str, float]:
+        """``down_duration_s`` (start to bottom), ``up_duration_s`` (bottom to end) and
+        ``pelvic_rate_rms_dps`` (RMS of the pelvis's rate over the rep), as every drill
+        reports them."""
+        t = self.t_s
+        return {
+            "down_duration_s": float(t[self.bottom] - t[0]),
+            "up_duration_s": float(t[-1] - t[self.bottom]),
+            "pelvic_rate_rms_dps": float(np.sqrt(np.nanmean(self.pelvis_rate_dps**2))),
+        }
+
+
+@dataclass(frozen=True)
+class RepFound:
+    """A rep the drill accepted: its window and working side (``both`` if bilateral)."""
+
+    window: RepWindow
+    side: str
+
+
+@dataclass(frozen=True)
+class WindowRejected:
+    """A driver excursion that is not this drill's rep, and why (for the log)."""
+
+    window: RepWindow
+    reason: str
+
+
+class ExcursionSegmenter:
+    """Streaming rep segmentation for one drill (module docstring).
+
+    Parameters
+    ----------
+    drill : module
+        The drill's module: ``drivers(columns, lo, hi)`` and ``judge(view, settings)``.
+    rate_hz : float
+        Grid rate, Hz.
+    settings : object
+        The drill's settings; its ``excursion`` attribute is an
+        :class:`ExcursionSettings`.
+
+    Attributes
+    ----------
+    rejected_ : int
+        Excursions judged not to be this drill's reps.
+    """
+
+    def __init__(self, drill, rate_hz: float, settings) -> None:
+        self.drill = drill
+        self.rate_hz = float(rate_hz)
+        self.settings = settings
+        self.rejected_ = 0
+        self._cursor = 0
+        self._last_end = 0
+        self._active: str | None = None
+        self._search_lo = 0
+        self._peak = 0
+        self._rest_run = 0
+        # How far before its rise a rep's start is searched: bounded, so a live stream
+        # computes the drivers over a few seconds, not since the last rep.
+        self._max_rise_rows = round(MAX_RISE_S * self.rate_hz)
+
+    @property
+    def needed_from(self) -> int:
+        """The oldest row a later call may still read (rows before it may be forgotten)."""
+        if self._active is not None:
+            return self._search_lo
+        return max(self._last_end, self._cursor - 1 - self._max_rise_rows, 0)
+
+    def update(self, columns: Columns) -> list[RepFound | WindowRejected]:
+        """Advance over the rows appended since the last call; what ended, in order."""
+        s: ExcursionSettings = self.settings.excursion
+        n = columns.size
+        if self._cursor >= n:
+            return []
+        lo = self.needed_from
+        drivers = self.drill.drivers(columns, lo, n)
+        rest_rows = max(1, round(s.rest_s * self.rate_hz))
+        events: list[RepFound | WindowRejected] = []
+        i = self._cursor
+        while i < n:
+            if self._active is None:
+                crossing = None
+                for name, values in drivers.items():
+                    above = np.flatnonzero(values[i - lo :] > s.start_deg)
+                    if above.size and (crossing is None or above[0] + i < crossing[1]):
+                        crossing = (name, int(above[0]) + i)
+                if crossing is None:
+                    i = n
+                    break
+                self._active, i = crossing
+                self._peak, self._rest_run = i, 0
+                self._search_lo = max(self._last_end, i - self._max_rise_rows)
+                i += 1
+                continue
+            values = drivers[self._active]
+            value = values[i - lo]
+            if value > values[self._peak - lo]:
+                self._peak = i
+            speed = abs(value - values[i - 1 - lo]) * self.rate_hz
+            resting = value < s.rest_deg and speed < s.still_dps
+            self._rest_run = self._rest_run + 1 if resting else 0
+            if self._rest_run >= rest_rows:
+                events.append(self._finish(columns, drivers, lo, i - rest_rows + 1, i))
+            i += 1
+        self._cursor = i
+        return events
+
+    def _finish(
+        self, columns: Columns, drivers: dict[str, np.ndarray], lo: int, end: int, decided: int
+    ) -> RepFound | WindowRejected:
+        s: ExcursionSettings = self.settings.excursion
+        name, values = self._active, drivers[self._active]
+        assert name is not None
+        # The start: the last still row at rest before the driver rose (since the last rep).
+        rising = values[self._search_lo - lo : self._peak - lo + 1]
+        speed = np.abs(np.diff(rising)) * self.rate_hz
+        still = np.flatnonzero((speed < s.still_dps) & (rising[:-1] < s.rest_deg))
+        start = self._search_lo + (int(still[-1]) if still.size else 0)
+        rep = values[start - lo : end - lo + 1]
+        near_peak = np.flatnonzero(rep >= np.nanmax(rep) - s.bottom_band_deg)
+        bottom = start + int(round(0.5 * (near_peak[0] + near_peak[-1])))
+        window = RepWindow(start, bottom, end, name, decided)
+        self._active, self._last_end = None, end
+        if np.nanmax(rep) < s.min_peak_deg:
+            self.rejected_ += 1
+            return WindowRejected(window, f"the driver peaked below {s.min_peak_deg:g} deg")
+        # One rep is one excursion: a driver that fell well below the start and rose past
+        # it again inside the window made several (a set held in a pose above the rest
+        # level, as a split stance seen by the lunge).
+        if _excursions(rep, s.start_deg, REARM_DEG) > 1:
+            self.rejected_ += 1
+            return WindowRejected(window, "several excursions without a rest between them")
+        side, reason = self.drill.judge(RepView.of(columns, window), self.settings)
+        if side is None:
+            self.rejected_ += 1
+            return WindowRejected(window, reason)
+        return RepFound(window, side)
+
+
+def _excursions(values: np.ndarray, start_deg: float, rearm_deg: float) -> int:
+    """How many times ``values`` rise past ``start_deg``, each after being below
+    ``start_deg - rearm_deg`` (or from the first value)."""
+    level = np.where(values > start_deg, 1, np.where(values < start_deg - rearm_deg, -1, 0))
+    level = level[level != 0]
+    changes = np.flatnonzero(np.diff(level)) + 1
+    return int(level[0] == 1) + int(np.sum(level[changes] == 1)) if level.size else 0

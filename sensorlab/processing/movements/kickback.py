@@ -1,0 +1,76 @@
+"""Standing kickback (hip extension): the moving thigh extends behind vertical and
+returns; the working side is the moving leg.
+
+Driver: each thigh's extension (minus its sagittal angle). A rep rises past 10 deg,
+peaks at 12 deg or more, and ends still below 5 deg. The moving leg is the thigh that
+drove it. The window is a kickback's when the other (stance) thigh moved less than
+``other_excursion_max_deg`` (walking and lunges move both) and the pelvis hinged less
+than ``hinge_max_deg`` (a single-leg RDL's free leg also goes back).
+
+Per-rep metrics: ``hip_extension_deg``, the moving thigh's peak angle behind vertical;
+``lumbar_compensation_deg``, the anterior pelvic tilt gained over the rep's start (the
+low back taking over); ``pelvic_drop_deg``, the peak drop of the moving-leg side; and the
+tempo every drill keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, SIDES, ExcursionSettings, RepView
+
+NAME = "kickback"
+WORKING_SIDE = "moving leg"
+PER_SIDE_METRICS = ("hip_extension_deg", "lumbar_compensation_deg", "pelvic_drop_deg")
+
+
+@dataclass(frozen=True)
+class KickbackSettings:
+    """Kickback thresholds.
+
+    Attributes
+    ----------
+    excursion : ExcursionSettings
+        The moving thigh's extension as the driver, degrees.
+    other_excursion_max_deg : float
+        The stance thigh's range over the rep stays below this, degrees.
+    hinge_max_deg : float
+        The pelvis's anterior tilt stays below this, degrees.
+    """
+
+    excursion: ExcursionSettings = field(
+        default_factory=lambda: ExcursionSettings(start_deg=10.0, rest_deg=5.0, min_peak_deg=12.0)
+    )
+    other_excursion_max_deg: float = 10.0
+    hinge_max_deg: float = 25.0
+
+
+DEFAULT_SETTINGS = KickbackSettings()
+
+
+def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """Each thigh's extension behind vertical, rows ``lo:hi``, degrees."""
+    return {side: -columns.rows(f"{side}_thigh_sagittal_deg", lo, hi) for side in SIDES}
+
+
+def judge(view: RepView, settings: KickbackSettings) -> tuple[str | None, str]:
+    """The moving leg if the window is a kickback's rep, else None and why."""
+    stance = view.sagittal_deg[OTHER[view.driver]]
+    if np.nanmax(stance) - np.nanmin(stance) > settings.other_excursion_max_deg:
+        return None, "the other thigh moved too"
+    if np.nanmax(view.tilt_deg) > settings.hinge_max_deg:
+        return None, "the pelvis hinged forward"
+    return view.driver, ""
+
+
+def metrics(view: RepView, moving: str) -> dict[str, float]:
+    """Per-rep metrics (module docstring), degrees and seconds."""
+    return {
+        "hip_extension_deg": float(np.nanmax(-view.sagittal_deg[moving])),
+        "lumbar_compensation_deg": float(np.nanmax(view.tilt_deg) - view.tilt_deg[0]),
+        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[OTHER[moving]] * view.obliquity_deg)),
+        **view.tempo(),
+    }

@@ -1,0 +1,88 @@
+"""Single-leg Romanian deadlift: hinge forward on one leg, the free leg extending back,
+and return; the working side is the stance leg.
+
+Driver: the pelvis's anterior tilt (the hinge). A rep rises past 25 deg, peaks at 35 deg
+or more, and ends still below 12 deg. The free leg is the thigh that went furthest
+behind vertical (at least ``free_behind_min_deg``); the stance leg is the other, whose
+range must stay below the free thigh's.
+
+Per-rep metrics: ``hinge_deg``, the peak anterior pelvic tilt; ``pelvic_opening_deg``,
+the peak rotation moving the free-leg side back, from the rep's start (the heading has no
+absolute reference); ``pelvic_drop_deg``, the peak drop of the free-leg side;
+``free_thigh_extension_deg``, the free thigh's peak angle behind vertical;
+``thigh_rom_deg`` of the stance thigh; and the tempo every drill keeps. Pelvic angles are
+in the rotation-obliquity-tilt order: at a 60 deg hinge the projected obliquity would
+double the drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, ExcursionSettings, RepView
+
+NAME = "single_leg_rdl"
+WORKING_SIDE = "stance leg"
+PER_SIDE_METRICS = (
+    "hinge_deg",
+    "pelvic_opening_deg",
+    "pelvic_drop_deg",
+    "free_thigh_extension_deg",
+    "thigh_rom_deg",
+)
+
+
+@dataclass(frozen=True)
+class SingleLegRdlSettings:
+    """Single-leg RDL thresholds.
+
+    Attributes
+    ----------
+    excursion : ExcursionSettings
+        The pelvis's anterior tilt as the driver, degrees.
+    free_behind_min_deg : float
+        The free thigh goes at least this far behind vertical, degrees.
+    """
+
+    excursion: ExcursionSettings = field(
+        default_factory=lambda: ExcursionSettings(start_deg=25.0, rest_deg=12.0, min_peak_deg=35.0)
+    )
+    free_behind_min_deg: float = 20.0
+
+
+DEFAULT_SETTINGS = SingleLegRdlSettings()
+
+
+def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """The pelvis's anterior tilt, rows ``lo:hi``, degrees (one driver: the hinge)."""
+    return {"both": columns.rows("pelvis_tilt_deg", lo, hi)}
+
+
+def judge(view: RepView, settings: SingleLegRdlSettings) -> tuple[str | None, str]:
+    """The stance leg if the window is a single-leg RDL's rep, else None and why."""
+    behind = {side: -np.nanmin(angle) for side, angle in view.sagittal_deg.items()}
+    free = max(behind, key=behind.get)
+    if behind[free] < settings.free_behind_min_deg:
+        return None, "no thigh extended behind the body"
+    stance = OTHER[free]
+    ranges = {side: np.nanmax(a) - np.nanmin(a) for side, a in view.sagittal_deg.items()}
+    if ranges[stance] >= ranges[free]:
+        return None, "both legs moved alike"
+    return stance, ""
+
+
+def metrics(view: RepView, stance: str) -> dict[str, float]:
+    """Per-rep metrics (module docstring), degrees and seconds."""
+    free = OTHER[stance]
+    thigh = view.sagittal_deg[stance]
+    return {
+        "hinge_deg": float(np.nanmax(view.tilt_deg)),
+        "pelvic_opening_deg": float(np.nanmax(SIDE_SIGN[free] * view.rotation_deg)),
+        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[stance] * view.obliquity_deg)),
+        "free_thigh_extension_deg": float(np.nanmax(-view.sagittal_deg[free])),
+        "thigh_rom_deg": float(np.nanmax(thigh) - np.nanmin(thigh)),
+        **view.tempo(),
+    }

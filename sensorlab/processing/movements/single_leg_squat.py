@@ -1,0 +1,89 @@
+"""Single-leg squat (also a step-down from a box): the stance thigh flexes to depth and
+back; the working side is the stance leg.
+
+Driver: each thigh's flexion. A rep rises past 25 deg, peaks at 35 deg or more, and ends
+still below 12 deg. The stance leg is the thigh that drove it. The window is a single-leg
+squat's when the other (free) thigh moved less than ``other_excursion_max_deg`` (a squat
+moves both, a step-up's trail leg lifts, a lunge's rear thigh swings back), never went
+behind ``-other_behind_max_deg`` (a lunge's or split squat's rear thigh does), and the
+pelvis hinged less than ``hinge_max_deg`` (a single-leg RDL hinges).
+
+Per-rep metrics (max - min over the rep unless said): ``thigh_rom_deg`` of the stance
+thigh; ``pelvic_drop_deg``, the peak drop of the free-leg side; ``pelvic_tilt_range_deg``;
+``thigh_adduction_excursion_deg`` of the stance thigh (the valgus proxy); and the tempo
+every drill keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, SIDES, ExcursionSettings, RepView
+
+NAME = "single_leg_squat"
+WORKING_SIDE = "stance leg"
+PER_SIDE_METRICS = (
+    "thigh_rom_deg",
+    "pelvic_drop_deg",
+    "pelvic_tilt_range_deg",
+    "thigh_adduction_excursion_deg",
+)
+
+
+@dataclass(frozen=True)
+class SingleLegSquatSettings:
+    """Single-leg squat thresholds.
+
+    Attributes
+    ----------
+    excursion : ExcursionSettings
+        The stance thigh's flexion as the driver, degrees.
+    other_excursion_max_deg : float
+        The free thigh's range over the rep stays below this, degrees.
+    other_behind_max_deg : float
+        The free thigh never goes further behind vertical than this, degrees.
+    hinge_max_deg : float
+        The pelvis's anterior tilt stays below this, degrees.
+    """
+
+    excursion: ExcursionSettings = field(
+        default_factory=lambda: ExcursionSettings(start_deg=25.0, rest_deg=12.0, min_peak_deg=35.0)
+    )
+    other_excursion_max_deg: float = 15.0
+    other_behind_max_deg: float = 8.0
+    hinge_max_deg: float = 30.0
+
+
+DEFAULT_SETTINGS = SingleLegSquatSettings()
+
+
+def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """Each thigh's flexion, rows ``lo:hi``, degrees."""
+    return {side: columns.rows(f"{side}_thigh_sagittal_deg", lo, hi) for side in SIDES}
+
+
+def judge(view: RepView, settings: SingleLegSquatSettings) -> tuple[str | None, str]:
+    """The stance leg if the window is a single-leg squat's rep, else None and why."""
+    free = view.sagittal_deg[OTHER[view.driver]]
+    if np.nanmax(free) - np.nanmin(free) > settings.other_excursion_max_deg:
+        return None, "the other thigh moved too"
+    if np.nanmin(free) < -settings.other_behind_max_deg:
+        return None, "the other thigh went behind the body"
+    if np.nanmax(view.tilt_deg) > settings.hinge_max_deg:
+        return None, "the pelvis hinged forward"
+    return view.driver, ""
+
+
+def metrics(view: RepView, stance: str) -> dict[str, float]:
+    """Per-rep metrics (module docstring), degrees and seconds."""
+    thigh, adduction = view.sagittal_deg[stance], view.adduction_deg[stance]
+    return {
+        "thigh_rom_deg": float(np.nanmax(thigh) - np.nanmin(thigh)),
+        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[stance] * view.obliquity_deg)),
+        "pelvic_tilt_range_deg": float(np.nanmax(view.tilt_deg) - np.nanmin(view.tilt_deg)),
+        "thigh_adduction_excursion_deg": float(np.nanmax(adduction) - np.nanmin(adduction)),
+        **view.tempo(),
+    }

@@ -1,0 +1,84 @@
+"""Bilateral squat: down and up on both legs; both sides work, and the left-right
+difference in depth is what it shows.
+
+Driver: the lesser of the two thighs' flexion. A rep rises past 30 deg, peaks at 45 deg
+or more, and ends still below 15 deg. The window is a squat's when the two thighs moved
+together (their angles correlate by at least ``min_correlation`` over the rep): a lunge
+or split squat moves them apart.
+
+Per-rep metrics: ``depth_left_deg`` and ``depth_right_deg``, each thigh's peak flexion;
+``depth_si_pct``, their Robinson symmetry index (right minus left over their mean, %);
+``pelvic_obliquity_range_deg`` and ``pelvic_rotation_range_deg`` (max - min); and the
+tempo every drill keeps. The per-side block of the summary's symmetry is ``depth_deg``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.movements.base import ExcursionSettings, RepView
+
+NAME = "squat"
+WORKING_SIDE = "both legs"
+PER_SIDE_METRICS = ("depth_deg",)
+
+
+@dataclass(frozen=True)
+class SquatSettings:
+    """Squat thresholds.
+
+    Attributes
+    ----------
+    excursion : ExcursionSettings
+        The lesser thigh flexion as the driver, degrees.
+    min_correlation : float
+        The two thighs' angles over the rep correlate at least this much.
+    """
+
+    excursion: ExcursionSettings = field(
+        default_factory=lambda: ExcursionSettings(start_deg=30.0, rest_deg=15.0, min_peak_deg=45.0)
+    )
+    min_correlation: float = 0.9
+
+
+DEFAULT_SETTINGS = SquatSettings()
+
+
+def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """The lesser of the thighs' flexion, rows ``lo:hi``, degrees."""
+    return {
+        "both": np.fmin(
+            columns.rows("left_thigh_sagittal_deg", lo, hi),
+            columns.rows("right_thigh_sagittal_deg", lo, hi),
+        )
+    }
+
+
+def judge(view: RepView, settings: SquatSettings) -> tuple[str | None, str]:
+    """``both`` if the window is a squat's rep, else None and why."""
+    left, right = view.sagittal_deg["left"], view.sagittal_deg["right"]
+    valid = np.isfinite(left) & np.isfinite(right)
+    if valid.sum() < 3 or np.corrcoef(left[valid], right[valid])[0, 1] < settings.min_correlation:
+        return None, "the thighs did not move together"
+    return "both", ""
+
+
+def metrics(view: RepView, side: str) -> dict[str, float]:
+    """Per-rep metrics (module docstring), degrees, % and seconds."""
+    left = float(np.nanmax(view.sagittal_deg["left"]))
+    right = float(np.nanmax(view.sagittal_deg["right"]))
+    return {
+        "depth_left_deg": left,
+        "depth_right_deg": right,
+        "depth_si_pct": 100.0 * (right - left) / (0.5 * (right + left)),
+        "pelvic_obliquity_range_deg": float(
+            np.nanmax(view.obliquity_deg) - np.nanmin(view.obliquity_deg)
+        ),
+        "pelvic_rotation_range_deg": float(
+            np.nanmax(view.rotation_deg) - np.nanmin(view.rotation_deg)
+        ),
+        **view.tempo(),
+    }

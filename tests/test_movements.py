@@ -1,0 +1,242 @@
+"""Conformance suite of the standing drills (:mod:`sensorlab.processing.movements`).
+
+Every drill module passes the same checks, on the simulator's true motion (its exact
+segment angles on a 100 Hz grid, the columns the pipeline's kinematics stage gives):
+
+- reps, sides and every per-rep metric against the simulator's truth;
+- any block size gives what one block gives (streaming equals batch);
+- degenerate input: standing only, one rep on one side, a shallow attempt;
+- another drill's data (and step-ups and walks) gives zero reps of this drill;
+- each settings class documents exactly its fields.
+
+Through the sensors and the orientation filter the drills are measured by
+``benchmarks/drills.py``; they are not analysed by ``sensorlab analyze`` yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from sensorlab.processing import angles
+from sensorlab.processing.columns import Columns
+from sensorlab.processing.movements import base, drill, drill_names
+from sensorlab.processing.movements.base import (
+    ExcursionSegmenter,
+    ExcursionSettings,
+    RepFound,
+    RepView,
+    WindowRejected,
+)
+from sensorlab.simulate.body import BodyMotion, pelvis_pose
+from sensorlab.simulate.drills import DrillSettings, DrillSide, simulate_drill
+from sensorlab.simulate.profiles import constant
+from sensorlab.simulate.scenarios import make_scenario
+from sensorlab.simulate.truth import KINEMATICS_RATE_HZ
+
+RATE_HZ = KINEMATICS_RATE_HZ
+ANGLE_TOLERANCE_DEG = 0.5
+TEMPO_TOLERANCE_S = 0.3
+COLUMNS = (
+    "t_s",
+    "pelvis_tilt_deg",
+    "pelvis_obliquity_deg",
+    "pelvis_rotation_deg",
+    "left_thigh_sagittal_deg",
+    "right_thigh_sagittal_deg",
+    "left_thigh_adduction_deg",
+    "right_thigh_adduction_deg",
+    "pelvis_rate_dps",
+)
+
+
+def true_columns(session) -> Columns:
+    """The kinematics columns of the true motion (the pipeline's names and units)."""
+    kin = session.truth.kinematics
+    rate = np.degrees(np.linalg.norm(pelvis_pose(session.motion, kin.t_s).body_rate(), axis=1))
+    columns = Columns(COLUMNS)
+    columns.append(
+        **{name: getattr(kin, name) for name in COLUMNS[:-1]},
+        pelvis_rate_dps=rate,
+    )
+    return columns
+
+
+def segment(name: str, columns: Columns, block_rows: list[int] | None = None):
+    """Every event of drill ``name`` over ``columns``, fed whole or in blocks."""
+    module = drill(name)
+    segmenter = ExcursionSegmenter(module, RATE_HZ, module.DEFAULT_SETTINGS)
+    if block_rows is None:
+        return segmenter.update(columns), segmenter
+    fed = Columns(COLUMNS)
+    events, row = [], 0
+    for size in block_rows:
+        fed.append(**{n: columns.rows(n, row, min(row + size, columns.size)) for n in COLUMNS})
+        events += segmenter.update(fed)
+        row += size
+        if row >= columns.size:
+            break
+    return events, segmenter
+
+
+def reps_of(events) -> list[RepFound]:
+    return [e for e in events if isinstance(e, RepFound)]
+
+
+@pytest.fixture(scope="module", params=[(name, seed) for name in drill_names() for seed in (0, 1)])
+def session(request):
+    name, seed = request.param
+    return name, simulate_drill(DrillSettings(kind=name, reps=8), seed=seed)
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    """One session of every drill, plus step-ups and a walk."""
+    out = {name: simulate_drill(DrillSettings(kind=name, reps=6), seed=3) for name in drill_names()}
+    out["step_up"] = make_scenario("step_up_alternating", 3)
+    out["walk"] = make_scenario("walk_asymmetric", 3, duration_s=40.0)
+    return out
+
+
+def test_reps_sides_and_metrics_match_the_truth(session):
+    name, sim = session
+    columns = true_columns(sim)
+    found = reps_of(segment(name, columns)[0])
+    truth = sim.truth.drill_reps
+    assert [r.side for r in found] == [r.side for r in truth]
+    module = drill(name)
+    for rep, true in zip(found, truth, strict=True):
+        measured = module.metrics(RepView.of(columns, rep.window), rep.side)
+        assert set(measured) == set(true.metrics)
+        for metric, value in true.metrics.items():
+            if metric.endswith("_s"):
+                assert measured[metric] == pytest.approx(value, abs=TEMPO_TOLERANCE_S), metric
+            elif metric.endswith("_pct") or metric.endswith("_dps"):
+                assert measured[metric] == pytest.approx(value, rel=0.05, abs=0.5), metric
+            else:
+                assert measured[metric] == pytest.approx(value, abs=ANGLE_TOLERANCE_DEG), metric
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_any_block_size_equals_one_block(name, sessions):
+    columns = true_columns(sessions[name])
+    whole, _ = segment(name, columns)
+    assert reps_of(whole)
+    rng = np.random.default_rng(4)
+    for sizes in ([1] * columns.size, list(rng.integers(1, 250, size=columns.size))):
+        pieces, _ = segment(name, columns, sizes)
+        assert pieces == whole
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_another_drills_data_gives_no_reps(name, sessions):
+    for other, sim in sessions.items():
+        if other != name:
+            assert reps_of(segment(name, true_columns(sim))[0]) == [], other
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_standing_gives_no_reps(name):
+    t = np.arange(0.0, 30.0, 1.0 / RATE_HZ)
+    columns = Columns(COLUMNS)
+    columns.append(t_s=t, **{n: np.zeros_like(t) for n in COLUMNS[1:]})
+    events, segmenter = segment(name, columns)
+    assert events == [] and segmenter.rejected_ == 0
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_one_rep_on_one_side(name):
+    sim = simulate_drill(DrillSettings(kind=name, reps=1), seed=5)
+    found = reps_of(segment(name, true_columns(sim))[0])
+    assert [r.side for r in found] == [sim.truth.drill_reps[0].side]
+
+
+SHALLOW = {
+    "single_leg_squat": DrillSide(depth_deg=30.0),
+    "lunge": DrillSide(depth_deg=50.0),
+    "split_squat": DrillSide(depth_deg=50.0),
+    "squat": DrillSide(depth_deg=38.0),
+    "single_leg_rdl": DrillSide(tilt_deg=30.0, other_thigh_deg=25.0),
+    "kickback": DrillSide(other_thigh_deg=11.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHALLOW))
+def test_a_shallow_attempt_is_rejected_not_counted(name):
+    """A rep that crosses the start but stops short of the drill's least peak."""
+    shallow = SHALLOW[name]
+    sim = simulate_drill(
+        DrillSettings(kind=name, reps=2, left=shallow, right=shallow, variation=0.0), seed=6
+    )
+    events, segmenter = segment(name, true_columns(sim))
+    assert reps_of(events) == []
+    assert segmenter.rejected_ == 2
+    assert all("peaked below" in e.reason for e in events if isinstance(e, WindowRejected))
+
+
+def _documented_attributes(cls) -> list[str]:
+    doc = cls.__doc__ or ""
+    section = doc.split("Attributes\n")[1]
+    names = re.findall(r"^    (\w+(?:, \w+)*) :", section, flags=re.MULTILINE)
+    return [n for group in names for n in group.split(", ")]
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_settings_document_exactly_their_fields(name):
+    settings = type(drill(name).DEFAULT_SETTINGS)
+    fields = [f.name for f in dataclasses.fields(settings)]
+    assert _documented_attributes(settings) == fields
+    assert _documented_attributes(ExcursionSettings) == [
+        f.name for f in dataclasses.fields(ExcursionSettings)
+    ]
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_every_drill_module_has_the_interface(name):
+    module = drill(name)
+    assert name == module.NAME
+    assert isinstance(module.WORKING_SIDE, str) and module.PER_SIDE_METRICS
+    for attribute in ("drivers", "judge", "metrics"):
+        assert callable(getattr(module, attribute))
+
+
+def test_an_unknown_drill_names_the_known_ones():
+    with pytest.raises(ValueError, match="single_leg_squat"):
+        drill("burpee")
+
+
+@pytest.mark.parametrize(
+    ("tilt", "obliquity", "rotation"), [(60.0, 5.0, 10.0), (30.0, -4.0, -7.0), (75.0, 8.0, 20.0)]
+)
+def test_pelvic_angles_in_the_rotation_obliquity_tilt_order(tilt, obliquity, rotation):
+    """From the kinematics' projections back to the Euler angles the body model prescribes:
+    at 60 deg of hinge the projected obliquity doubles and the forward axis turns by 9 deg."""
+    rad = np.radians
+    motion = BodyMotion(
+        constant(0.0),
+        constant(0.0),
+        constant(1.0),
+        constant(rad(tilt)),
+        constant(rad(obliquity)),
+        constant(rad(rotation)),
+        *[constant(0.0)] * 4,
+    )
+    R = pelvis_pose(motion, np.zeros(1)).rot[0]
+    projected_obliquity = angles.pelvis_obliquity_deg(R[2])
+    heading = angles.heading_deg(R[:, 0])
+    euler_obliquity, euler_rotation = angles.pelvis_euler_deg(
+        angles.pelvis_tilt_deg(R[2]), projected_obliquity, heading
+    )
+    assert euler_obliquity == pytest.approx(obliquity, abs=1e-9)
+    assert euler_rotation == pytest.approx(rotation, abs=1e-9)
+    if tilt >= 60:
+        assert abs(projected_obliquity - obliquity) > 4.0
+
+
+def test_a_dip_counts_as_a_new_excursion_only_well_below_the_start():
+    assert base._excursions(np.array([0.0, 50, 40, 50, 0]), 45.0, 10.0) == 1
+    assert base._excursions(np.array([0.0, 50, 30, 50, 0]), 45.0, 10.0) == 2
+    assert base._excursions(np.array([50.0, 30, 50]), 45.0, 10.0) == 2
