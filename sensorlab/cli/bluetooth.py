@@ -13,6 +13,7 @@ from sensorlab.cli.common import (
     check_new_recording,
     check_virtual_speed,
     print_events,
+    require_bluetooth_extra,
 )
 from sensorlab.errors import InputError
 
@@ -57,6 +58,7 @@ listed is off, out of range or connected to something else (a phone app).
 
 
 def _scan(args: argparse.Namespace) -> int:
+    require_bluetooth_extra(args)
     import asyncio
 
     from sensorlab.ble.collector import scan_devices
@@ -158,6 +160,7 @@ def _record_source(args: argparse.Namespace):
 
 
 def _record(args: argparse.Namespace) -> int:
+    require_bluetooth_extra(args)
     import asyncio
 
     from sensorlab.io.writer import check_output_dir

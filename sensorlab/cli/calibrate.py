@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sensorlab.cli.bluetooth_errors import bluetooth_errors
-from sensorlab.cli.common import add_virtual_speed, check_virtual_speed
+from sensorlab.cli.common import add_virtual_speed, check_virtual_speed, require_bluetooth_extra
 
 CALIBRATE_DEVICE_EPILOG = """\
 examples:
@@ -33,6 +33,7 @@ with a known error (gyroscope bias 0.8, -0.5, 0.3 deg/s; accelerometer offset 0.
 
 
 def _calibrate_device(args: argparse.Namespace) -> int:
+    require_bluetooth_extra(args)
     import asyncio
 
     from sensorlab.ble.calibration import save_calibration

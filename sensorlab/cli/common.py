@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sensorlab.errors import InputError
+from sensorlab.extras import require_extra
 
 
 def parse_speed(text: str) -> float | None:
@@ -110,3 +111,11 @@ def check_virtual_speed(args: argparse.Namespace) -> None:
         raise InputError("--speed max is for replays; virtual sensors run at 1, 4, ... x")
     if args.virtual is None and args.speed != 1.0:
         raise InputError("--speed is for --virtual sensors only (real ones run in real time)")
+
+
+def require_bluetooth_extra(args: argparse.Namespace) -> None:
+    """The extra of a Bluetooth command: ``virtual`` with ``--virtual``, else ``ble``."""
+    if args.virtual is None:
+        require_extra("ble", "talking to Bluetooth sensors")
+    else:
+        require_extra("virtual", "running virtual Bluetooth sensors")

@@ -11,6 +11,7 @@ from sensorlab.cli.common import (
     parse_speed,
     run_session,
 )
+from sensorlab.extras import require_extra
 
 REPLAY_EPILOG = """\
 examples:
@@ -59,6 +60,7 @@ writes summary.json, report.html and reps.csv to --out.
 
 
 def _live(args: argparse.Namespace) -> int:
+    require_extra("live", "the live window")
     from sensorlab.io.writer import check_output_dir
     from sensorlab.live.app import LiveOptions, run_live
 
