@@ -179,7 +179,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     calibrate_device.add_argument("--rate", type=float, metavar="HZ", help="rate (default 100)")
     calibrate_device.add_argument("--config", metavar="TOML", help="default ./sensorlab.toml")
     calibrate_device.add_argument(
-        "--out-dir", metavar="DIR", help="where to write (default: calibration/)"
+        "--out-dir",
+        metavar="DIR",
+        help="where to write (default: sensorlab.toml's calibration_dir, calibration/ next "
+        "to it; without a sensorlab.toml, calibration/ in the current folder)",
     )
     calibrate_device.add_argument(
         "--yes", action="store_true", help="do not wait for Enter between steps"
