@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every extra (pyproject.toml): the demo prints how to watch it live, and the tests cover all.
+EXTRAS := live,ble,virtual,dev
 DEMO_RECORDING := recordings/step_up_asymmetric.csv
 DEMO_OUT := out/demo
 
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sensorlab needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@$(MAKE) --no-print-directory qt-libs
 	@touch $(STAMP)
 

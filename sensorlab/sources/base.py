@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from sensorlab.errors import InputError
+from sensorlab.extras import require_extra
 from sensorlab.records import ImuChunk, SessionMeta
 
 
@@ -71,7 +72,9 @@ def make_source(
     Raises
     ------
     InputError
-        For an unknown kind of source or a missing file.
+        For an unknown kind of source or a missing file;
+        :class:`~sensorlab.extras.MissingExtraError` for ``ble`` or ``virtual`` without
+        its extra.
     """
     kind, _, argument = spec.partition(":")
     if kind == "replay":
@@ -87,6 +90,7 @@ def make_source(
             argument or "step_up_asymmetric", seed=seed, duration_s=duration_s, speed=speed
         )
     if kind == "ble":
+        require_extra("ble", "the ble source (Bluetooth sensors)")
         from sensorlab.ble.collector import BleSource
         from sensorlab.ble.config import find_and_load_config
 
@@ -99,6 +103,7 @@ def make_source(
             )
         return BleSource(config)
     if kind == "virtual":
+        require_extra("virtual", "the virtual source (virtual Bluetooth sensors)")
         from sensorlab.virtual.source import VirtualBleSource
 
         motion, _, models = argument.partition("@")

@@ -1,0 +1,121 @@
+"""What several commands share: argument helpers and the streaming runner."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sensorlab.errors import InputError
+from sensorlab.extras import require_extra
+
+
+def parse_speed(text: str) -> float | None:
+    """The ``--speed`` option: a factor of real time (``1``, ``4``, ``4x``), or ``None``
+    for ``max`` (as fast as possible)."""
+    if text == "max":
+        return None
+    try:
+        value = float(text.rstrip("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"speed is a number (1, 4, ...) or 'max', not {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("speed must be positive")
+    return value
+
+
+def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of every command that reads a recording and writes the outputs."""
+    parser.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    parser.add_argument(
+        "--activity",
+        choices=("step_up", "walk"),
+        help="what the session is (default: the sidecar's 'activity', else detected)",
+    )
+
+
+def check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:
+    """Refuse to overwrite a recording: ``out`` must be a new ``.csv`` name, and its
+    sidecar (and the files with the ``also`` suffixes) must not exist either."""
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"{option} {out}: give a file name ending in .csv")
+    for path in (out, out.with_suffix(".json"), *(out.with_suffix(x) for x in also)):
+        if path.exists():
+            raise InputError(
+                f"{path} exists; record to a new name (sensorlab never overwrites a recording)"
+            )
+
+
+async def print_events(session) -> None:
+    """Run a session, printing each event a person would want to see as it happens."""
+    from sensorlab.events_text import EventPrinter
+
+    printer = EventPrinter()
+    async for event in session.events():
+        line = printer.line(event)
+        if line is not None:
+            print(line, flush=True)
+
+
+def run_session(
+    source, args: argparse.Namespace, record: Path | None, report_dir: Path | None
+) -> int:
+    """Stream a source through the live pipeline, printing events; then the summary."""
+    import asyncio
+
+    from sensorlab.session import Session
+    from sensorlab.summary.outputs import write_outputs
+    from sensorlab.summary.summary import build_summary
+    from sensorlab.summary.text import format_text_summary
+
+    session = Session(source, getattr(args, "activity", None), record_path=record)
+
+    speed = "as fast as possible" if args.speed is None else f"at {args.speed:g}x"
+    print(f"streaming {source.name} {speed} (Ctrl-C ends the session early)", flush=True)
+    try:
+        asyncio.run(print_events(session))
+        analysis = session.analysis
+    except KeyboardInterrupt:
+        print("\nstopped: summarising what came in", file=sys.stderr)
+        analysis = session.analyzer.finish()
+    for warning in analysis.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print()
+    if report_dir is not None:
+        outputs = write_outputs(analysis, report_dir, started_at=source.meta.started_at)
+        print(format_text_summary(outputs.summary))
+        print()
+        print(f"summary  {outputs.summary_path}")
+        print(f"report   {outputs.report_path}")
+        print(f"reps     {outputs.table_path}")
+    else:
+        print(format_text_summary(build_summary(analysis, started_at=source.meta.started_at)))
+    if record is not None:
+        print(f"recorded {record}")
+    return 0
+
+
+def add_virtual_speed(parser: argparse.ArgumentParser) -> None:
+    """``--speed`` of the commands that can run ``--virtual`` sensors."""
+    parser.add_argument(
+        "--speed", type=parse_speed, default=1.0, help="with --virtual: 1, 4, ... (default 1)"
+    )
+
+
+def check_virtual_speed(args: argparse.Namespace) -> None:
+    """--speed (of :func:`add_virtual_speed`) runs virtual sensors faster, never real ones."""
+    if args.speed is None:
+        raise InputError("--speed max is for replays; virtual sensors run at 1, 4, ... x")
+    if args.virtual is None and args.speed != 1.0:
+        raise InputError("--speed is for --virtual sensors only (real ones run in real time)")
+
+
+def require_bluetooth_extra(args: argparse.Namespace) -> None:
+    """The extra of a Bluetooth command: ``virtual`` with ``--virtual``, else ``ble``."""
+    if args.virtual is None:
+        require_extra("ble", "talking to Bluetooth sensors")
+    else:
+        require_extra("virtual", "running virtual Bluetooth sensors")
