@@ -14,6 +14,8 @@ import pytest
 
 import sensorlab.io.writer as writer
 from sensorlab.cli import main
+from sensorlab.io.recording import read_recording
+from sensorlab.simulate.truth import read_truth
 from tests.unprivileged import run_unprivileged
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
@@ -125,6 +127,18 @@ def test_simulate_refuses_to_overwrite_a_recording(tmp_path, capsys):
             if other != existing:
                 (tmp_path / f"{other}.aside").rename(tmp_path / other)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+
+
+def test_simulate_a_drill_into_a_new_folder(tmp_path, capsys):
+    csv = tmp_path / "new" / "split.csv"
+    assert main(["simulate", "--activity", "split_squat", "--out", str(csv)]) == 0
+    assert "split_squat_asymmetric, seed 0" in capsys.readouterr().out
+    truth = read_truth(csv.with_suffix(".truth.json"))
+    assert truth.activity == "split_squat" and len(truth.drill_reps) == 12
+    assert read_recording(csv).meta.activity == "split_squat"
+    argv = ["simulate", "--activity", "kickback", "--asymmetry", "20"]
+    assert main([*argv, "--out", str(tmp_path / "k.csv")]) == 2
+    assert "--asymmetry is for step_up and walk" in capsys.readouterr().err
 
 
 def test_simulate_wants_a_csv_name(tmp_path, capsys):

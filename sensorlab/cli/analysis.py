@@ -97,6 +97,11 @@ def _simulated_session(args: argparse.Namespace):
     if args.asymmetry is not None:
         if args.scenario:
             raise InputError("give either --scenario or --asymmetry, not both")
+        if args.activity not in ("step_up", "walk"):
+            raise InputError(
+                f"--asymmetry is for step_up and walk; {args.activity}_asymmetric has the "
+                "right side weaker (--activity alone gives it)"
+            )
         name = f"{args.activity} with pelvic-drop SI {args.asymmetry:+g}%"
         session = with_asymmetry(
             args.activity,
@@ -127,9 +132,14 @@ def _simulate(args: argparse.Namespace) -> int:
         check_output_dir(out.parent, "--out")
     name, session = _simulated_session(args)
     truth = session.truth
-    counts = f"{len(truth.reps)} reps" if truth.reps else f"{len(truth.steps)} steps"
+    counts = (
+        f"{len(truth.steps)} steps"
+        if truth.steps
+        else f"{len(truth.reps) or len(truth.drill_reps)} reps"
+    )
     print(f"{name}, seed {args.seed}: {truth.duration_s:.0f} s, {counts}")
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
         write_truth(truth, out.with_suffix(".truth.json"))
     if args.live:
         from sensorlab.sources.simulated import SimulatedSource
@@ -164,8 +174,14 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         epilog=SIMULATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from sensorlab.simulate.drills import drill_kinds
+
     simulate.add_argument(
-        "--activity", choices=("step_up", "walk"), default="step_up", help="default: step_up"
+        "--activity",
+        choices=("step_up", "walk", *drill_kinds()),
+        default="step_up",
+        help="default: step_up; the standing drills are simulated for testing, and analyse "
+        "to activity 'not analysed' until the exercise library lands",
     )
     simulate.add_argument(
         "--scenario",
