@@ -201,6 +201,33 @@ class AlignmentSettings:
 DEFAULT_ALIGNMENT = AlignmentSettings()
 
 
+@dataclass(frozen=True)
+class AlignmentCues:
+    """Which movement cues may decide an axis's sign and the pelvis's heading: the
+    activity says (each drill in :mod:`sensorlab.processing.movements` declares its own).
+
+    Attributes
+    ----------
+    thigh_flexion_dominates : bool
+        A thigh flexes further than it extends (step-ups, squats, lunges, walking): a
+        thigh whose movement says otherwise is strapped the other way round. False where
+        a thigh's main excursion is extension (kickbacks, a single-leg RDL's free leg):
+        the mount's sign is kept.
+    pelvis_heading_from_thighs : bool
+        The pelvis and thighs translate together enough to carry the thighs' flexion
+        axes over to the pelvis (:func:`_pelvis_forward_from_thighs`), or the pelvis's
+        own travel shows its heading. False in drills standing on the spot, where the
+        pelvis's tilt and obliquity move together and its heading is not observable:
+        the mount's heading is kept.
+    """
+
+    thigh_flexion_dominates: bool = True
+    pelvis_heading_from_thighs: bool = True
+
+
+DEFAULT_CUES = AlignmentCues()
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
@@ -396,6 +423,7 @@ def calibrate_sensor(
     nominal_mount: np.ndarray | None,
     settings: AlignmentSettings = DEFAULT_ALIGNMENT,
     thighs: list[ThighReference] | None = None,
+    cues: AlignmentCues = DEFAULT_CUES,
 ) -> SensorCalibration:
     """Sensor-to-segment rotation for one sensor, with its quality and notes.
 
@@ -413,6 +441,8 @@ def calibrate_sensor(
         Refinement settings.
     thighs : list of ThighReference, optional
         For the pelvis: the calibrated thighs, whose flexion axes give its heading.
+    cues : AlignmentCues
+        Which movement cues the activity makes valid.
 
     Returns
     -------
@@ -441,7 +471,15 @@ def calibrate_sensor(
         )
     forward, axis_quality, problem = (None, 0.0, "no movement data")
     signed = False
-    if evidence is not None:
+    if placement == "pelvis" and not cues.pelvis_heading_from_thighs:
+        if nominal_mount is None:
+            raise ValueError(
+                "pelvis: the sidecar gives no mount, and this drill does not show the "
+                "pelvis's heading; add the sensor's 'mount' to the sidecar (which anatomical "
+                "direction each axis points to), or walk a few steps before the first set"
+            )
+        problem = "this drill does not show the pelvis's heading"
+    elif evidence is not None:
         if placement == "pelvis":
             forward, axis_quality, problem = _pelvis_forward_from_thighs(evidence, thighs or [])
             signed = forward is not None and axis_quality >= settings.min_axis_quality
@@ -469,7 +507,7 @@ def calibrate_sensor(
         if nominal_forward is not None:
             if not signed:
                 forward = forward if forward @ nominal_forward >= 0 else -forward
-                if placement != "pelvis" and evidence is not None:
+                if placement != "pelvis" and evidence is not None and cues.thigh_flexion_dominates:
                     # A thigh strapped the other way round reads flexion as extension.
                     decisive = _decisive_flexion_sign(static, forward, evidence)
                     forward = -forward if decisive < 0 else forward
@@ -489,6 +527,13 @@ def calibrate_sensor(
                 forward, axis_quality = nominal_forward, 0.0
         elif evidence is not None:
             if not signed:
+                if placement != "pelvis" and not cues.thigh_flexion_dominates:
+                    raise ValueError(
+                        f"{placement}: the sidecar gives no mount, and in this drill the "
+                        "thigh's movement does not show which way it flexes; add the "
+                        "sensor's 'mount' to the sidecar (which anatomical direction each "
+                        "axis points to)"
+                    )
                 sign = (
                     _rising_forward_sign(static, forward, evidence)
                     if placement == "pelvis"

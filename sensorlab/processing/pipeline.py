@@ -67,6 +67,7 @@ from sensorlab.processing.gait import (
     gait_result,
     step_result,
 )
+from sensorlab.processing.movements import alignment_cues
 from sensorlab.processing.orientation import (
     DEFAULT_ORIENTATION,
     OrientationEstimator,
@@ -891,7 +892,13 @@ class SessionAnalyzer:
             nominal = mount_matrix(info.mount) if info is not None and info.mount else None
             try:
                 calibration[placement] = calibrate_sensor(
-                    placement, pose, evidence, nominal, self.settings.alignment, references
+                    placement,
+                    pose,
+                    evidence,
+                    nominal,
+                    self.settings.alignment,
+                    references,
+                    alignment_cues(self._stated_activity),
                 )
             except ValueError as error:
                 raise InputError(f"{self.source or 'session'}: {error}") from None

@@ -1,7 +1,8 @@
 """One module per drill: what one rep is, which side works, the per-rep metrics.
 
 Each standing-drill module here holds ``NAME``, ``WORKING_SIDE`` (in words),
-``PER_SIDE_METRICS``, a settings dataclass with an ``excursion``
+``PER_SIDE_METRICS``, ``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.
+AlignmentCues` its movement makes valid), a settings dataclass with an ``excursion``
 (:class:`~.base.ExcursionSettings`) and ``DEFAULT_SETTINGS``, ``drivers(columns, lo,
 hi)``, ``judge(view, settings)`` and ``metrics(view, side)``; :mod:`.base` holds what
 they share and the streaming :class:`~.base.ExcursionSegmenter`. Drills are found by
@@ -14,6 +15,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+
+from sensorlab.processing.calibration import DEFAULT_CUES, AlignmentCues
 
 _SHARED = {"base"}
 
@@ -34,3 +37,11 @@ def drill(name: str) -> ModuleType:
     if name not in drill_names():
         raise ValueError(f"no drill {name!r}; drills: {', '.join(drill_names())}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def alignment_cues(activity: str | None) -> AlignmentCues:
+    """The movement cues the alignment may use for ``activity`` (a drill's ``ALIGNMENT``;
+    step-ups, walks and an unknown activity use every cue)."""
+    if activity in drill_names():
+        return drill(activity).ALIGNMENT
+    return DEFAULT_CUES

@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, SIDES, ExcursionSettings, RepView
 
 NAME = "kickback"
 WORKING_SIDE = "moving leg"
 PER_SIDE_METRICS = ("hip_extension_deg", "lumbar_compensation_deg", "pelvic_drop_deg")
+
+# Alignment: a kickback's thighs mostly extend, and the pelvis stays on the spot.
+ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=False)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ WORKING_SIDE = "front leg"
 PER_SIDE_METRICS = split_squat.PER_SIDE_METRICS
 drivers = split_squat.drivers
 metrics = split_squat.metrics
+# Alignment: as the split squat's (a blocked set has its rear thigh only extending).
+ALIGNMENT = split_squat.ALIGNMENT
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, ExcursionSettings, RepView
 
@@ -33,6 +34,9 @@ PER_SIDE_METRICS = (
     "free_thigh_extension_deg",
     "thigh_rom_deg",
 )
+
+# Alignment: the free thigh mostly extends, and the pelvis hinges on the spot.
+ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=False)
 
 
 @dataclass(frozen=True)

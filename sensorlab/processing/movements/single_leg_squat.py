@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, SIDES, ExcursionSettings, RepView
 
@@ -31,6 +32,9 @@ PER_SIDE_METRICS = (
     "pelvic_tilt_range_deg",
     "thigh_adduction_excursion_deg",
 )
+
+# Alignment: the pelvis tilts and drops together on the spot.
+ALIGNMENT = AlignmentCues(thigh_flexion_dominates=True, pelvis_heading_from_thighs=False)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import (
     OTHER,
@@ -41,6 +42,9 @@ PER_SIDE_METRICS = (
     "pelvic_tilt_range_deg",
     "thigh_adduction_excursion_deg",
 )
+
+# Alignment: a set on one side has its rear thigh only extending.
+ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=True)
 
 
 @dataclass(frozen=True)

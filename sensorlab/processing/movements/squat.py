@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import ExcursionSettings, RepView
 
 NAME = "squat"
 WORKING_SIDE = "both legs"
 PER_SIDE_METRICS = ("depth_deg",)
+
+ALIGNMENT = AlignmentCues(thigh_flexion_dominates=True, pelvis_heading_from_thighs=True)
 
 
 @dataclass(frozen=True)
