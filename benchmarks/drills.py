@@ -9,7 +9,11 @@ find none), and what the alignment stage said (a warning that a mount was turned
 blind alignment misreading the drill). ``--truth`` reads the true kinematics instead:
 the segmenters and metrics alone.
 
-Run: ``.venv/bin/python benchmarks/drills.py [--seeds 3] [--rate 100] [--truth]``
+Each session starts with ``--walk`` steps of walking (the README's protocol: walking
+shows the headings that standing drills hide); ``--walk 0`` shows what the drills alone
+give.
+
+Run: ``.venv/bin/python benchmarks/drills.py [--seeds 3] [--rate 100] [--walk 10] [--truth]``
 """
 
 from __future__ import annotations
@@ -70,18 +74,23 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=100.0, help="sensor rate, Hz")
     parser.add_argument("--truth", action="store_true", help="read the true kinematics")
+    parser.add_argument(
+        "--walk", type=int, default=10, help="steps walked before the first set (0: none)"
+    )
     args = parser.parse_args()
     sensors = DEFAULT_SENSOR_SETTINGS.__class__(
         **{**DEFAULT_SENSOR_SETTINGS.__dict__, "rate_hz": args.rate}
     )
     print(
         f"{'true kinematics' if args.truth else 'through the sensors and analyze'}, "
-        f"{args.rate:g} Hz, seeds 0-{args.seeds - 1}, 8 reps each"
+        f"{args.rate:g} Hz, seeds 0-{args.seeds - 1}, {args.walk} steps of walking, then 8 "
+        "reps each"
     )
     for name in drill_names():
         exact, errors, crossed, said = 0, defaultdict(list), defaultdict(int), set()
         for seed in range(args.seeds):
-            session = simulate_drill(DrillSettings(kind=name, reps=8), sensors, seed)
+            settings = DrillSettings(kind=name, reps=8, calibration_walk_steps=args.walk)
+            session = simulate_drill(settings, sensors, seed)
             columns, rate_hz, warned = kinematics_columns(session, args.truth)
             said.update(w.split(":")[0] + ": " + w.split(":")[1][:60] for w in warned)
             found = reps(name, columns, rate_hz)

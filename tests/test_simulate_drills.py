@@ -11,16 +11,17 @@ import pytest
 from scipy.spatial.transform import Rotation
 from test_simulate import EXACT, G_WORLD, _integrate_gyro
 
-from sensorlab.simulate import BodyMotion, DrillSettings, simulate_drill
+from sensorlab.simulate import BodyMotion, DrillSettings, drills, simulate_drill
 from sensorlab.simulate.drills import DrillSide, drill_kinds, profile
 from sensorlab.simulate.profiles import MinJerkPath
 
 SHORT = {kind: DrillSettings(kind=kind, reps=3, variation=0.0) for kind in drill_kinds()}
+AFTER_A_WALK = DrillSettings(kind="single_leg_rdl", reps=3, variation=0.0, calibration_walk_steps=8)
 
 
-@pytest.fixture(scope="module", params=list(SHORT))
+@pytest.fixture(scope="module", params=[*SHORT, "walk then single_leg_rdl"])
 def exact_drill(request):
-    return simulate_drill(SHORT[request.param], EXACT, seed=21)
+    return simulate_drill(SHORT.get(request.param, AFTER_A_WALK), EXACT, seed=21)
 
 
 def test_integrated_gyro_reproduces_true_orientation(exact_drill):
@@ -54,6 +55,8 @@ def test_specific_force_equals_second_derivative_of_sensor_position(exact_drill)
 
 def test_motion_is_c2_at_every_keyframe(exact_drill):
     eps = 1e-9
+    if exact_drill.truth.settings["DrillSettings"]["calibration_walk_steps"]:
+        pytest.skip("a walk's profiles are no keyframe paths (see the test below)")
     for name in BodyMotion.__dataclass_fields__:
         path = getattr(exact_drill.motion, name)
         assert isinstance(path, MinJerkPath)
@@ -106,6 +109,21 @@ def test_the_truth_shows_the_prescribed_drill(exact_drill):
             # sagittal angle by a fraction of a degree.
             assert rep.metrics[metric] == pytest.approx(value, abs=0.5), metric
         assert rep.t_start < rep.t_bottom < rep.t_end
+
+
+def test_the_drill_follows_the_walk_smoothly():
+    """From the walk to the drill at a standing moment: every degree of freedom C2 there
+    (and at rest), the drill where the walk ended, its reps after the walk."""
+    session = simulate_drill(AFTER_A_WALK, EXACT, seed=22)
+    at = drills._calibration_walk(AFTER_A_WALK)[1] + 0.5 * drills.WALK_TO_DRILL_S
+    for name in BodyMotion.__dataclass_fields__:
+        trace = getattr(session.motion, name)(np.array([at - 1e-9, at + 1e-9]))
+        for values in (trace.x, trace.dx, trace.ddx):
+            assert values[0] == pytest.approx(values[1], abs=1e-6), name
+        assert np.abs(trace.dx).max() < 1e-6 and np.abs(trace.ddx).max() < 1e-6, name
+    walked = session.motion.pelvis_x(np.array([at])).x[0]
+    assert walked > 3.0  # eight steps of 0.67 m, give or take the start and stop
+    assert session.truth.drill_reps[0].t_start > at
 
 
 def test_sides_follow_the_order():

@@ -495,6 +495,52 @@ def _describe_lifts(kind: str, lifts: list[Lift]) -> str:
     return ", ".join(parts)
 
 
+def _signals(
+    left_thigh_deg: np.ndarray | None,
+    right_thigh_deg: np.ndarray | None,
+    pelvis_vertical_acc_m_s2: np.ndarray | None,
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The thighs and the sacrum's vertical acceleration that were recorded."""
+    thighs = {
+        side: np.asarray(angle, dtype=float)
+        for side, angle in (("left", left_thigh_deg), ("right", right_thigh_deg))
+        if _present(angle)
+    }
+    acc = (
+        np.asarray(pelvis_vertical_acc_m_s2, dtype=float)
+        if _present(pelvis_vertical_acc_m_s2)
+        else None
+    )
+    return thighs, acc
+
+
+def _smoothed(acc: np.ndarray | None, rate_hz: float, s: MovementSettings) -> np.ndarray | None:
+    """The vertical acceleration low-passed at ``vertical_cutoff_hz`` (NaN kept)."""
+    if acc is None:
+        return None
+    # Heel-strike impacts carry no rhythm and blur it; the gait's own frequencies are
+    # below 4 Hz (Moe-Nilssen & Helbostad 2004 low-pass at about that).
+    sos = butter(4, s.vertical_cutoff_hz, fs=rate_hz, output="sos")
+    missing = ~np.isfinite(acc)
+    smooth = sosfiltfilt(sos, np.where(missing, 0.0, acc)) if acc.size > 30 else acc
+    return np.where(missing, np.nan, smooth)
+
+
+def walking_rows(
+    left_thigh_deg: np.ndarray | None,
+    right_thigh_deg: np.ndarray | None,
+    pelvis_vertical_acc_m_s2: np.ndarray | None,
+    rate_hz: float,
+    settings: MovementSettings = DEFAULT_MOVEMENT,
+) -> np.ndarray:
+    """Per grid row, whether one of :func:`classify_movement`'s walking windows covers
+    it (same signals and units); all False without any signal."""
+    thighs, acc = _signals(left_thigh_deg, right_thigh_deg, pelvis_vertical_acc_m_s2)
+    n = next((x.size for x in (*thighs.values(), acc) if x is not None), 0)
+    walking, _ = _walking_windows(thighs, _smoothed(acc, rate_hz, settings), n, rate_hz, settings)
+    return walking
+
+
 def classify_movement(
     t_s: np.ndarray,
     left_thigh_deg: np.ndarray | None,
@@ -527,30 +573,13 @@ def classify_movement(
     """
     s = settings
     t = np.asarray(t_s, dtype=float)
-    thighs = {
-        side: np.asarray(angle, dtype=float)
-        for side, angle in (("left", left_thigh_deg), ("right", right_thigh_deg))
-        if _present(angle)
-    }
-    acc = (
-        np.asarray(pelvis_vertical_acc_m_s2, dtype=float)
-        if _present(pelvis_vertical_acc_m_s2)
-        else None
-    )
+    thighs, acc = _signals(left_thigh_deg, right_thigh_deg, pelvis_vertical_acc_m_s2)
     signals = (("thighs",) if len(thighs) == 2 else ("one thigh",) if thighs else ()) + (
         ("pelvis",) if acc is not None else ()
     )
     if not signals or t.size < 2:
         return Movement("unknown", "no thigh or pelvis signal to judge the movement from")
-    smooth = None
-    if acc is not None:
-        # Heel-strike impacts carry no rhythm and blur it; the gait's own frequencies are
-        # below 4 Hz (Moe-Nilssen & Helbostad 2004 low-pass at about that).
-        sos = butter(4, s.vertical_cutoff_hz, fs=rate_hz, output="sos")
-        missing = ~np.isfinite(acc)
-        smooth = sosfiltfilt(sos, np.where(missing, 0.0, acc)) if acc.size > 30 else acc
-        smooth = np.where(missing, np.nan, smooth)
-    walking, step_times = _walking_windows(thighs, smooth, t.size, rate_hz, s)
+    walking, step_times = _walking_windows(thighs, _smoothed(acc, rate_hz, s), t.size, rate_hz, s)
     walking_s = float(np.count_nonzero(walking)) / rate_hz
     step_time = _median(step_times)
     lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window

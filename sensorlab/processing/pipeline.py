@@ -47,9 +47,11 @@ from sensorlab.processing.activity import (
     Movement,
     MovementSettings,
     classify_movement,
+    walking_rows,
 )
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
+    DEFAULT_CUES,
     AlignmentSettings,
     HeadingEvidence,
     StaticPose,
@@ -192,6 +194,10 @@ class AnalysisSettings:
         than 1 deg against the same session without loss, while 0.4 s let one through
         4 deg off (``benchmarks/loss_robustness.py``); and a single loss that long is
         no longer bridged.
+    min_calibration_walk_s : float
+        In a drill whose movement hides a heading (its ``ALIGNMENT`` cues), walking of
+        at least this long before the refinement gives every sensor's heading instead,
+        seconds (about eight steps).
     """
 
     timebase: TimebaseSettings = DEFAULT_TIMEBASE
@@ -209,6 +215,7 @@ class AnalysisSettings:
     pause_window_s: float = 0.3
     min_movement_calibration_s: float = 10.0
     max_data_gap_s: float = 0.3
+    min_calibration_walk_s: float = 4.0
 
 
 DEFAULT_ANALYSIS = AnalysisSettings()
@@ -882,6 +889,16 @@ class SessionAnalyzer:
             acc, _ = self._raw(placement, 0, evidence_end)
             evidence_rows &= np.isfinite(quaternions[placement][:evidence_end]).all(axis=1)
             evidence_rows &= np.isfinite(acc).all(axis=1)
+        cues = alignment_cues(self._stated_activity)
+        walked = None
+        if cues != DEFAULT_CUES:
+            # A drill that hides a heading: walking, if the session has some (the
+            # README's protocol asks for a few steps first), shows every one.
+            walked = evidence_rows & self._walking_rows(quaternions, evidence_end)
+            if np.count_nonzero(walked) >= self.settings.min_calibration_walk_s * self.rate_hz:
+                evidence_rows, cues = walked, DEFAULT_CUES
+            else:
+                walked = None
         # Thighs first: the pelvis heading comes from their flexion axes.
         for placement in (*THIGHS, "pelvis"):
             if placement not in self.placements:
@@ -898,10 +915,15 @@ class SessionAnalyzer:
                     nominal,
                     self.settings.alignment,
                     references,
-                    alignment_cues(self._stated_activity),
+                    cues,
                 )
             except ValueError as error:
                 raise InputError(f"{self.source or 'session'}: {error}") from None
+            if walked is not None:
+                calibration[placement] = replace(
+                    calibration[placement],
+                    notes=(*calibration[placement].notes, "heading from the walk before the drill"),
+                )
             if placement != "pelvis" and evidence is not None:
                 references.append(
                     ThighReference(evidence, calibration[placement].sensor_to_segment[1])
@@ -916,6 +938,23 @@ class SessionAnalyzer:
             )
         self._append_kinematics(0, self._ahrs_rows, quaternions)
         self._pending_quaternions = {p: [] for p in self.placements}
+
+    def _walking_rows(self, quaternions: dict[str, np.ndarray], end: int) -> np.ndarray:
+        """Rows ``0:end`` inside walking (:func:`activity.walking_rows`), judged before
+        the heading is known: thigh angles through the nominal mounts (a strap error of
+        some degrees does not hide a rhythm), the sacrum's world-vertical acceleration."""
+        thighs: dict[str, np.ndarray | None] = {"left": None, "right": None}
+        for side in ("left", "right"):
+            info = self.meta.sensors.get(f"{side}_thigh")
+            if f"{side}_thigh" in self.placements and info is not None and info.mount:
+                up = up_in_sensor(quaternions[f"{side}_thigh"][:end]) @ mount_matrix(info.mount).T
+                thighs[side] = angles.thigh_sagittal_deg(up)
+        vertical = None
+        if "pelvis" in self.placements:
+            acc, _ = self._raw("pelvis", 0, end)
+            world = rotate_to_world(quaternions["pelvis"][:end], acc)
+            vertical = world[:, 2] - self._static["pelvis"].gravity_m_s2
+        return walking_rows(thighs["left"], thighs["right"], vertical, self.rate_hz)
 
     def _heading_evidence(
         self, placement: str, quaternions: np.ndarray, rows: np.ndarray

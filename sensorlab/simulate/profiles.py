@@ -12,7 +12,7 @@ Building blocks:
 - :func:`beta_bump`: a compact bump ``u^p (1-u)^q`` on ``[0, 1]``, C2 at both ends when
   ``p, q >= 3``.
 - :func:`gaussian`, :func:`sin`, :func:`cos`, and the :class:`Trace` algebra (sum, product
-  rule, chain rule) to combine them.
+  rule, chain rule) to combine them; :func:`switched` to play one profile after another.
 """
 
 from __future__ import annotations
@@ -105,6 +105,27 @@ def constant(value: float) -> Profile:
     def profile(t_s: np.ndarray) -> Trace:
         t = np.asarray(t_s, dtype=float)
         return Trace(np.full_like(t, value), np.zeros_like(t), np.zeros_like(t))
+
+    return profile
+
+
+def switched(first: Profile, second: Profile, at_s: float, offset: float = 0.0) -> Profile:
+    """``first`` before ``at_s`` and ``second + offset`` from then on.
+
+    C2 only where both are at rest together at ``at_s`` (equal values after the offset,
+    zero first and second derivatives): the caller picks such a moment, e.g. standing
+    between a walk and a drill.
+    """
+
+    def profile(t_s: np.ndarray) -> Trace:
+        t = np.asarray(t_s, dtype=float)
+        early = t < at_s
+        a, b = first(t), second(t)
+        return Trace(
+            np.where(early, a.x, b.x + offset),
+            np.where(early, a.dx, b.dx),
+            np.where(early, a.ddx, b.ddx),
+        )
 
     return profile
 

@@ -164,12 +164,14 @@ def _drill_asymmetric(kind: str) -> Callable[..., SimulatedSession]:
             rotation_deg=1.5 * normal.rotation_deg,
             other_thigh_deg=0.85 * normal.other_thigh_deg,
         )
-        settings = DrillSettings(kind=kind, reps=12, left=normal, right=weak)
+        settings = DrillSettings(
+            kind=kind, reps=12, left=normal, right=weak, calibration_walk_steps=10
+        )
         return simulate_drill(settings, _sensors(rate_hz, loss_fraction), seed)
 
     make.__doc__ = (
-        f"12 reps of {kind.replace('_', ' ')}, the right side weaker: twice the pelvic "
-        "drop, 1.8 times the adduction, 10 % less depth."
+        f"10 steps of walking, then 12 reps of {kind.replace('_', ' ')}, the right side "
+        "weaker: twice the pelvic drop, 1.8 times the adduction, 10 % less depth."
     )
     return make
 

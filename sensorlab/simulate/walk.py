@@ -265,6 +265,12 @@ def _gait_motion(s: WalkSettings, sides: list[str], contacts: np.ndarray, start_
     )
 
 
+def gait_motion(settings: WalkSettings = DEFAULT_WALK_SETTINGS) -> tuple[BodyMotion, float]:
+    """The body motion of a walk and the time its movement ends (standing after it), s."""
+    sides, contacts, start_s, end_s = _contacts(settings)
+    return _gait_motion(settings, sides, contacts, start_s, end_s), float(end_s)
+
+
 def simulate_walk(
     activity_settings: WalkSettings = DEFAULT_WALK_SETTINGS,
     sensor_settings: SensorSettings = DEFAULT_SENSOR_SETTINGS,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import numpy as np
@@ -35,9 +35,10 @@ from sensorlab.simulate.body import (
     true_kinematics,
 )
 from sensorlab.simulate.imu import DEFAULT_SENSOR_SETTINGS, SensorSettings
-from sensorlab.simulate.profiles import KeyframeTrack
+from sensorlab.simulate.profiles import KeyframeTrack, switched
 from sensorlab.simulate.session import SimulatedSession, record_session, split_rng
 from sensorlab.simulate.truth import DrillRepTruth
+from sensorlab.simulate.walk import WalkSettings, gait_motion
 
 TRACKS = (
     "x",
@@ -124,6 +125,10 @@ class DrillSettings:
         Quiet standing before the first and after the last rep, s.
     hip_height_m : float
         Standing height of the pelvis origin, m.
+    calibration_walk_steps : int
+        Steps walked (straight, after the standing start) before the first set, as the
+        README's protocol asks: walking shows each sensor's heading, which standing
+        drills do not (0: none).
     """
 
     kind: str = "lunge"
@@ -138,8 +143,11 @@ class DrillSettings:
     standing_start_s: float = 4.0
     standing_end_s: float = 2.0
     hip_height_m: float = STANDING_HIP_HEIGHT_M
+    calibration_walk_steps: int = 0
 
     def __post_init__(self) -> None:
+        if self.calibration_walk_steps and self.calibration_walk_steps < 6:
+            raise ValueError("a calibration walk needs at least 6 steps (0 for none)")
         if self.kind not in drill_kinds():
             raise ValueError(f"kind must be one of {', '.join(drill_kinds())}, not {self.kind!r}")
         if self.reps < 1:
@@ -228,7 +236,8 @@ def simulate_drill(
     nominal_s = s.rep_duration_s or module.REP_DURATION_S
     sides = _sides(s, module)
     reps: list[tuple[str, int, float, float, float]] = []
-    t = s.standing_start_s
+    walk = _calibration_walk(s)
+    t = s.standing_start_s if walk is None else walk[1] + WALK_TO_DRILL_S
     order = module.ORDER if s.order == "default" else s.order
     set_index, held = 0, None
     for k, side in enumerate(sides):
@@ -253,6 +262,8 @@ def simulate_drill(
     t = _leave_pose(tracks, module, held, t)
     duration_s = t + s.standing_end_s
     motion = _motion(tracks, s.hip_height_m)
+    if walk is not None:
+        motion = _after_walk(*walk, motion)
     truths = [
         _measure(module, motion, s.kind, side, set_index, t0, t_bottom, t1)
         for side, set_index, t0, t_bottom, t1 in reps
@@ -268,6 +279,40 @@ def simulate_drill(
         drill_reps=truths,
     )
     return session
+
+
+WALK_TO_DRILL_S = 2.0
+"""Standing between the calibration walk and the first set, s."""
+
+
+def _calibration_walk(settings: DrillSettings) -> tuple[BodyMotion, float] | None:
+    """The walk before the first set (its motion and end of movement, s), or None."""
+    if not settings.calibration_walk_steps:
+        return None
+    walk = WalkSettings(
+        standing_start_s=settings.standing_start_s, hip_height_m=settings.hip_height_m
+    )
+    # Start and stop take initiation_steps + termination_steps of the count.
+    steady = settings.calibration_walk_steps - walk.initiation_steps - walk.termination_steps
+    walk = replace(walk, duration_s=steady * 0.5 * walk.stride_s)
+    return gait_motion(walk)
+
+
+def _after_walk(walk: BodyMotion, walk_end_s: float, drill: BodyMotion) -> BodyMotion:
+    """The walk, then (from a standing moment after it) the drill where the walk ended."""
+    at_s = walk_end_s + 0.5 * WALK_TO_DRILL_S
+    walked_m = float(walk.pelvis_x(np.array([at_s])).x[0])
+    return BodyMotion(
+        **{
+            name: switched(
+                getattr(walk, name),
+                getattr(drill, name),
+                at_s,
+                walked_m if name == "pelvis_x" else 0.0,
+            )
+            for name in BodyMotion.__dataclass_fields__
+        }
+    )
 
 
 def _enter_pose(tracks: dict, pose: dict[str, float], t_s: float, span_s: float) -> float:
