@@ -277,20 +277,32 @@ class HeadingEvidence:
         the sensor frame of the calibration pose.
     rate_hz : float
         Sampling rate of the arrays, Hz.
+    up_sensor : ndarray, shape (n, 3), optional
+        World up in the sensor frame at each sample (from the orientation): rotation
+        about the vertical (the pelvis turning the thigh with it as it rotates in gait)
+        is removed from the rate before the flexion axis is fitted.
     """
 
     gyr_rad_s: np.ndarray
     linear_acc_world_m_s2: np.ndarray
     static_world_from_sensor: np.ndarray
     rate_hz: float
+    up_sensor: np.ndarray | None = None
 
 
 def _thigh_forward(
     static: StaticPose, evidence: HeadingEvidence, settings: AlignmentSettings
 ) -> tuple[np.ndarray | None, float, str | None]:
     """Forward axis of a thigh (sensor frame) from its flexion axis, sign still open."""
-    rate_dps = np.degrees(np.linalg.norm(evidence.gyr_rad_s, axis=1))
-    moving = evidence.gyr_rad_s[rate_dps > settings.moving_rate_dps]
+    gyr = evidence.gyr_rad_s
+    if evidence.up_sensor is not None:
+        # The flexion axis stays horizontal as the thigh flexes; turning about the
+        # vertical (with the pelvis's rotation in gait, 4-5 deg each stride) does not,
+        # and correlated with flexion it tilts the fitted axis by about 2 deg.
+        up = evidence.up_sensor
+        gyr = gyr - np.sum(gyr * up, axis=1, keepdims=True) * up
+    rate_dps = np.degrees(np.linalg.norm(gyr, axis=1))
+    moving = gyr[rate_dps > settings.moving_rate_dps]
     if moving.shape[0] < 10:
         return None, 0.0, "too little thigh rotation to find its flexion axis"
     left, quality = _principal_axis(moving, static.up_sensor)

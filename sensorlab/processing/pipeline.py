@@ -971,6 +971,7 @@ class SessionAnalyzer:
             linear_world,
             self._static_orientation(quaternions),
             self.rate_hz,
+            up_in_sensor(quaternions[: rows.size][rows]),
         )
 
     def _static_orientation(self, quaternions: np.ndarray) -> np.ndarray:
