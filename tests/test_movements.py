@@ -36,6 +36,8 @@ from sensorlab.simulate.drills import DrillSettings, DrillSide, simulate_drill
 from sensorlab.simulate.profiles import constant
 from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.simulate.truth import KINEMATICS_RATE_HZ
+from sensorlab.summary.findings import session_findings
+from sensorlab.summary.metrics import metric_info
 
 RATE_HZ = KINEMATICS_RATE_HZ
 ANGLE_TOLERANCE_DEG = 0.5
@@ -240,3 +242,34 @@ def test_a_dip_counts_as_a_new_excursion_only_well_below_the_start():
     assert base._excursions(np.array([0.0, 50, 40, 50, 0]), 45.0, 10.0) == 1
     assert base._excursions(np.array([0.0, 50, 30, 50, 0]), 45.0, 10.0) == 2
     assert base._excursions(np.array([50.0, 30, 50]), 45.0, 10.0) == 2
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_every_per_side_metric_is_named_and_has_a_finding(name):
+    """Each per-side metric has a label and a plain-language finding in the drill's
+    module, and the findings of a session of that drill use them."""
+    module = drill(name)
+    for metric in module.PER_SIDE_METRICS:
+        info = metric_info(metric, name)
+        assert info.label and info.unit in ("°", "s", "%")
+        assert metric in module.FINDINGS
+        summary = {
+            "activity": name,
+            "gait": None,
+            "symmetry": {metric: {"left": 10.0, "right": 20.0, "si_pct": 66.7}},
+        }
+        (finding,) = session_findings(summary)
+        assert finding.level == "notable"
+        assert "right" in finding.observation and "{" not in finding.text
+        assert finding.text.startswith(module.FINDINGS[metric][0].split("{")[0].strip()[:20])
+        assert "diagnos" not in finding.text
+
+
+def test_a_drill_difference_below_its_noise_is_no_finding():
+    summary = {
+        "activity": "single_leg_rdl",
+        "gait": None,
+        "symmetry": {"pelvic_opening_deg": {"left": 2.0, "right": 3.0, "si_pct": 40.0}},
+    }
+    (finding,) = session_findings(summary)
+    assert finding.level == "balanced" and finding.within_noise

@@ -143,7 +143,22 @@ def classify_si(
     return "notable"
 
 
-def grade(metric: str, left: float | None, right: float | None, si_pct: float | None) -> str:
+def _min_difference(metric: str, activity: str | None) -> float:
+    """:data:`MIN_DIFFERENCE` of ``metric``, or the standing drill's own."""
+    from sensorlab.processing.movements import drill, drill_names
+
+    if metric not in MIN_DIFFERENCE and activity in drill_names():
+        return drill(activity).MIN_DIFFERENCE.get(metric, 0.0)
+    return MIN_DIFFERENCE.get(metric, 0.0)
+
+
+def grade(
+    metric: str,
+    left: float | None,
+    right: float | None,
+    si_pct: float | None,
+    activity: str | None = None,
+) -> str:
     """Level of one metric's asymmetry, with the smallest meaningful difference applied.
 
     Parameters
@@ -154,11 +169,13 @@ def grade(metric: str, left: float | None, right: float | None, si_pct: float | 
         Per-side means.
     si_pct : float or None
         Their Robinson symmetry index, percent.
+    activity : str, optional
+        The session's activity: a standing drill's own smallest differences apply.
     """
     if left is None or right is None:
         return "unavailable"
     diff = abs(right - left)
-    floor = MIN_DIFFERENCE.get(metric, 0.0)
+    floor = _min_difference(metric, activity)
     if diff < floor or diff == 0:
         return "balanced"
     if si_pct is None:
@@ -266,19 +283,29 @@ def _fields(
     }
 
 
+def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
+    """The finding templates of the session's kind: a standing drill's own (the
+    step-ups' for the tempo and steadiness every rep keeps), a walk's or the step-ups'."""
+    from sensorlab.processing.movements import drill, drill_names
+
+    if activity in drill_names():
+        return {**_REP_TEMPLATES, **drill(activity).FINDINGS}
+    return _WALK_TEMPLATES if walk else _REP_TEMPLATES
+
+
 def _finding(metric: str, entry: dict[str, Any], activity: str | None, walk: bool) -> Finding:
     left, right, si_pct = entry.get("left"), entry.get("right"), entry.get("si_pct")
-    level = grade(metric, left, right, si_pct)
+    level = grade(metric, left, right, si_pct, activity)
     if level == "unavailable":
         return Finding(metric, level, left, right, si_pct, "")
-    info = metric_info(metric)
+    info = metric_info(metric, activity)
     if level == "balanced":
         obs = (
             f"{info.label}: balanced ({_v(info, left)} left, {_v(info, right)} right, "
             f"{_si(si_pct)})."
         )
         return Finding(metric, level, left, right, si_pct, obs)
-    templates = (_WALK_TEMPLATES if walk else _REP_TEMPLATES).get(metric, _GENERIC_TEMPLATES)
+    templates = _templates(activity, walk).get(metric, _GENERIC_TEMPLATES)
     fields = _fields(info, left, right, si_pct, activity, walk)
     observation, hint = (template.format(**fields) for template in templates)
     if level == "notable":

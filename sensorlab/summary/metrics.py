@@ -156,8 +156,30 @@ STEP_METRICS: tuple[MetricInfo, ...] = (
 SIDES: tuple[str, str] = ("left", "right")
 
 
-def metric_info(key: str) -> MetricInfo:
-    """The :class:`MetricInfo` of ``key`` (rep metrics first, then step metrics)."""
+_UNITS = {"_deg": ("°", ANGLE_DECIMALS), "_s": ("s", TIME_DECIMALS), "_pct": ("%", PCT_DECIMALS)}
+
+
+def drill_metric_info(activity: str, key: str) -> MetricInfo:
+    """The :class:`MetricInfo` of a standing drill's metric, from the drill's module
+    (:mod:`sensorlab.processing.movements`): its label and help there, its unit from the
+    key's suffix."""
+    from sensorlab.processing.movements import drill
+
+    label, help_text = drill(activity).METRICS[key]
+    unit, decimals = next(u for suffix, u in _UNITS.items() if key.endswith(suffix))
+    return MetricInfo(key, label, unit, decimals, help_text, short=label.lower())
+
+
+def metric_info(key: str, activity: str | None = None) -> MetricInfo:
+    """The :class:`MetricInfo` of ``key``: a standing drill's own (``activity``) where
+    it has one, else the rep metrics', then the step metrics'."""
+    from sensorlab.processing.movements import drill_names
+
+    if activity in drill_names():
+        try:
+            return drill_metric_info(activity, key)
+        except KeyError:
+            pass
     for info in (*REP_METRICS, *STEP_METRICS):
         if info.key == key:
             return info
@@ -197,6 +219,9 @@ ACTIVITY_NAMES: dict[str, str] = {
     "walk": "Walk",
     "split_squat": "Split squat",
     "single_leg_rdl": "Single-leg RDL",
+    "single_leg_squat": "Single-leg squat",
+    "lunge": "Lunge",
+    "kickback": "Kickback",
     "squat": "Squat",
 }
 

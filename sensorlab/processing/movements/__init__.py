@@ -1,7 +1,8 @@
 """One module per drill: what one rep is, which side works, the per-rep metrics.
 
 Each standing-drill module here holds ``NAME``, ``WORKING_SIDE`` (in words),
-``PER_SIDE_METRICS``, ``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.
+``PER_SIDE_METRICS`` with their ``METRICS`` (label, help), ``FINDINGS`` (plain-language
+templates) and ``MIN_DIFFERENCE``, ``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.
 AlignmentCues` its movement makes valid), a settings dataclass with an ``excursion``
 (:class:`~.base.ExcursionSettings`) and ``DEFAULT_SETTINGS``, ``drivers(columns, lo,
 hi)``, ``judge(view, settings)`` and ``metrics(view, side)``; :mod:`.base` holds what

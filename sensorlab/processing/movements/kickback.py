@@ -27,6 +27,40 @@ NAME = "kickback"
 WORKING_SIDE = "moving leg"
 PER_SIDE_METRICS = ("hip_extension_deg", "lumbar_compensation_deg", "pelvic_drop_deg")
 
+METRICS = {
+    "hip_extension_deg": ("Hip extension", "largest angle of the moving thigh behind vertical"),
+    "lumbar_compensation_deg": (
+        "Lumbar compensation",
+        "anterior pelvic tilt gained during the rep",
+    ),
+    "pelvic_drop_deg": ("Pelvic drop", "largest drop of the pelvis on the moving-leg side"),
+}
+"""Label and one-line help of each per-side metric (by the moving leg), for every view."""
+
+FINDINGS = {
+    "hip_extension_deg": (
+        "The {small} leg extends less behind the body: {sv} against {bv} on the {big} ({si}).",
+        "less hip-extension range or gluteus maximus strength on the {small}",
+    ),
+    "lumbar_compensation_deg": (
+        "Kicking back with the {big} leg tilts the pelvis forward by {bv}, against {sv} "
+        "with the {small} ({si}).",
+        "the low back arching to make up for hip extension on the {big}",
+    ),
+    "pelvic_drop_deg": (
+        "Kicking back with the {big} leg lets the pelvis drop {bv} on that side, against "
+        "{small_drop} ({si}).",
+        "less hip-abductor (gluteus medius) control of the {small} leg, which stands then",
+    ),
+}
+"""Per metric: the observation and what the pattern is consistent with (observations,
+never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
+and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+MIN_DIFFERENCE = {"hip_extension_deg": 2.0, "lumbar_compensation_deg": 1.0}
+"""Smallest left-right difference that can count as a finding, for metrics the catalogue
+of :mod:`sensorlab.summary.findings` does not know, degrees."""
+
 # Alignment: a kickback's thighs mostly extend, and the pelvis stays on the spot.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=False)
 

@@ -21,6 +21,9 @@ from sensorlab.processing.movements.base import OTHER, ExcursionSettings, RepVie
 NAME = "lunge"
 WORKING_SIDE = "front leg"
 PER_SIDE_METRICS = split_squat.PER_SIDE_METRICS
+METRICS = split_squat.METRICS
+FINDINGS = split_squat.FINDINGS
+MIN_DIFFERENCE = split_squat.MIN_DIFFERENCE
 drivers = split_squat.drivers
 metrics = split_squat.metrics
 # Alignment: as the split squat's (a blocked set has its rear thigh only extending).

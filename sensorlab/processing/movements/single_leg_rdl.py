@@ -35,6 +35,55 @@ PER_SIDE_METRICS = (
     "thigh_rom_deg",
 )
 
+METRICS = {
+    "hinge_deg": ("Hinge", "largest anterior pelvic tilt"),
+    "pelvic_opening_deg": (
+        "Pelvic opening",
+        "largest rotation turning the free-leg side of the pelvis back",
+    ),
+    "pelvic_drop_deg": ("Pelvic drop", "largest drop of the pelvis on the free-leg side"),
+    "free_thigh_extension_deg": (
+        "Free thigh extension",
+        "largest angle of the free thigh behind vertical",
+    ),
+    "thigh_rom_deg": ("Stance thigh range", "range of the stance thigh's sagittal angle"),
+}
+"""Label and one-line help of each per-side metric (by the stance leg), for every view."""
+
+FINDINGS = {
+    "hinge_deg": (
+        "The hinge reaches {bv} standing on the {big} leg, against {sv} on the {small} ({si}).",
+        "less hip-hinge range or confidence standing on the {small} leg",
+    ),
+    "pelvic_opening_deg": (
+        "Standing on the {big} leg the pelvis opens {bv} (the free side turning back), "
+        "against {sv} on the {small} ({si}).",
+        "less control of pelvic rotation over the {big} leg (gluteus medius and the hip's "
+        "external rotators)",
+    ),
+    "pelvic_drop_deg": (
+        "Standing on the {big} leg, the pelvis drops {bv} on the free side, against "
+        "{small_drop} ({si}).",
+        "less hip-abductor (gluteus medius) control on the {big}",
+    ),
+    "free_thigh_extension_deg": (
+        "The free leg reaches {bv} behind the body standing on the {big} leg, against {sv} "
+        "on the {small} ({si}).",
+        "a shorter lever (less hip extension of the free leg) when standing on the {small}",
+    ),
+    "thigh_rom_deg": (
+        "The {big} stance thigh moves through {bv}, against {sv} on the {small} ({si}).",
+        "the {big} knee and hip bending more to balance",
+    ),
+}
+"""Per metric: the observation and what the pattern is consistent with (observations,
+never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
+and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+MIN_DIFFERENCE = {"hinge_deg": 3.0, "pelvic_opening_deg": 1.5, "free_thigh_extension_deg": 3.0}
+"""Smallest left-right difference that can count as a finding, for metrics the catalogue
+of :mod:`sensorlab.summary.findings` does not know, degrees."""
+
 # Alignment: the free thigh mostly extends, and the pelvis hinges on the spot.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=False)
 

@@ -33,6 +33,47 @@ PER_SIDE_METRICS = (
     "thigh_adduction_excursion_deg",
 )
 
+METRICS = {
+    "thigh_rom_deg": ("Thigh range (depth)", "range of the stance thigh's sagittal angle"),
+    "pelvic_drop_deg": ("Pelvic drop", "largest drop of the pelvis on the free-leg side"),
+    "pelvic_tilt_range_deg": ("Pelvic tilt excursion", "range of pelvic tilt over the rep"),
+    "thigh_adduction_excursion_deg": (
+        "Thigh adduction range",
+        "range of the stance thigh's movement toward the midline (valgus proxy)",
+    ),
+}
+"""Label and one-line help of each per-side metric, for every view."""
+
+FINDINGS = {
+    "pelvic_drop_deg": (
+        "Standing on the {big} leg, the pelvis drops {bv} on the {small}, against "
+        "{small_drop} ({si}).",
+        "less hip-abductor (gluteus medius) control on the {big}",
+    ),
+    "thigh_rom_deg": (
+        "Squatting on the {small} leg goes less deep: {sv} against {bv} on the {big} ({si}).",
+        "avoiding deep loading on the {small} leg",
+    ),
+    "pelvic_tilt_range_deg": (
+        "The pelvis tilts through {bv} squatting on the {big} leg, against {sv} on the "
+        "{small} ({si}).",
+        "the trunk leaning forward or the low back taking over on the {big}",
+    ),
+    "thigh_adduction_excursion_deg": (
+        "On the {big} leg the thigh moves {bv} toward the midline, against {sv} on the "
+        "{small} ({si}).",
+        "a dynamic valgus tendency (knee drifting inward) on the {big}; this is a "
+        "thigh-angle proxy, not a knee angle",
+    ),
+}
+"""Per metric: the observation and what the pattern is consistent with (observations,
+never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
+and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+MIN_DIFFERENCE: dict[str, float] = {}
+"""Smallest left-right difference that can count as a finding, for metrics the catalogue
+of :mod:`sensorlab.summary.findings` does not know, in the metric's unit."""
+
 # Alignment: the pelvis tilts and drops together on the spot.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=True, pelvis_heading_from_thighs=False)
 

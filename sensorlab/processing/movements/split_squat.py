@@ -43,6 +43,63 @@ PER_SIDE_METRICS = (
     "thigh_adduction_excursion_deg",
 )
 
+METRICS = {
+    "thigh_rom_deg": ("Thigh range (depth)", "range of the front thigh's sagittal angle"),
+    "rear_thigh_extension_deg": (
+        "Rear thigh extension",
+        "largest angle of the rear thigh behind vertical",
+    ),
+    "pelvic_drop_deg": ("Pelvic drop", "largest drop of the pelvis on the rear-leg side"),
+    "pelvic_rotation_range_deg": ("Pelvic rotation range", "range of pelvic rotation"),
+    "pelvic_tilt_range_deg": ("Pelvic tilt excursion", "range of pelvic tilt over the rep"),
+    "thigh_adduction_excursion_deg": (
+        "Thigh adduction range",
+        "range of the front thigh's movement toward the midline (valgus proxy)",
+    ),
+}
+"""Label and one-line help of each per-side metric (by the front leg), for every view."""
+
+FINDINGS = {
+    "thigh_rom_deg": (
+        "With the {small} leg in front the rep goes less deep: {sv} against {bv} with the "
+        "{big} in front ({si}).",
+        "avoiding deep loading on the {small} leg",
+    ),
+    "rear_thigh_extension_deg": (
+        "With the {big} leg in front the rear thigh reaches {bv} behind the body, against "
+        "{sv} with the {small} in front ({si}).",
+        "less hip extension (a stiffer hip front) of the leg behind when the {small} leg leads",
+    ),
+    "pelvic_drop_deg": (
+        "With the {big} leg in front, the pelvis drops {bv} on the rear side, against "
+        "{small_drop} ({si}).",
+        "less hip-abductor (gluteus medius) control on the {big}",
+    ),
+    "pelvic_rotation_range_deg": (
+        "The pelvis turns through {bv} with the {big} leg in front, against {sv} with the "
+        "{small} ({si}).",
+        "less rotational control of the pelvis over the {big} leg",
+    ),
+    "pelvic_tilt_range_deg": (
+        "The pelvis tilts through {bv} with the {big} leg in front, against {sv} with the "
+        "{small} ({si}).",
+        "the low back taking over some of the work when the {big} leg leads",
+    ),
+    "thigh_adduction_excursion_deg": (
+        "The {big} front thigh moves {bv} toward the midline, against {sv} on the {small} ({si}).",
+        "a dynamic valgus tendency (knee drifting inward) on the {big}; this is a "
+        "thigh-angle proxy, not a knee angle",
+    ),
+}
+"""Per metric: the observation and what the pattern is consistent with (observations,
+never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
+and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+MIN_DIFFERENCE = {"rear_thigh_extension_deg": 2.0, "pelvic_rotation_range_deg": 1.0}
+"""Smallest left-right difference that can count as a finding, for metrics the catalogue
+of :mod:`sensorlab.summary.findings` does not know, degrees: about the measurement's
+noise (``benchmarks/drills.py``) and twice it."""
+
 # Alignment: a set on one side has its rear thigh only extending.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=True)
 

@@ -26,6 +26,22 @@ NAME = "squat"
 WORKING_SIDE = "both legs"
 PER_SIDE_METRICS = ("depth_deg",)
 
+METRICS = {"depth_deg": ("Depth", "largest flexion of the thigh")}
+"""Label and one-line help of the per-side metric, for every view."""
+
+FINDINGS = {
+    "depth_deg": (
+        "The {small} thigh goes less deep: {sv} against {bv} on the {big} ({si}).",
+        "shifting the load toward the {big} leg",
+    ),
+}
+"""Per metric: the observation and what the pattern is consistent with (observations,
+never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
+and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+MIN_DIFFERENCE = {"depth_deg": 3.0}
+"""Smallest left-right difference that can count as a finding, degrees."""
+
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=True, pelvis_heading_from_thighs=True)
 
 
