@@ -48,8 +48,9 @@ def realtime(seconds: float) -> None:
             if isinstance(event, CalibrationDone):
                 calibrated_at_s = event.t_s
                 calibrated_clocks = (time.process_time(), time.perf_counter())
-            # Reps that ended before calibration completed come out together when it
-            # does; their latency is not the one the target is about.
+            # Reps that ended before calibration completed come out provisional (each
+            # computing its own calibration), then again, refined, together when it
+            # completes; the target is about the steady state after it.
             if isinstance(event, RepFinished) and event.rep.t_end > calibrated_at_s:
                 latencies.append(session.stats.event_latency_s[-1])
 

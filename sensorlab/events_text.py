@@ -1,19 +1,33 @@
-"""Events as the lines a person reads on the terminal while a session runs."""
+"""Events as the lines a person reads on the terminal while a session runs.
+
+Lines come in time order: each rep or step is printed once, when it is judged (marked
+``provisional`` before the headings are refined); when the refinement lands, a line
+says so, and a rep whose printed values the refinement changed gets a line then, stamped
+with that moment, rather than being printed again at its own time. A line's time is what
+it is about (a rep's end, a step's contact, the end of the calibration's evidence); a
+step is judged once its stance is over, so a step line can carry a time up to a second
+or two before that of a calibration line printed just before it.
+"""
 
 from __future__ import annotations
 
 import math
 
+from sensorlab.live.tally import SIDES, LiveTally
 from sensorlab.processing.gait import cadence_spm
 from sensorlab.processing.pipeline import (
     CalibrationDone,
+    ProvisionalWithdrawn,
     RepAborted,
     RepFinished,
     RepStarted,
     StepDetected,
 )
 from sensorlab.processing.symmetry import robinson_si_pct
+from sensorlab.records import RepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
+
+PROVISIONAL = " (provisional)"
 
 
 class EventPrinter:
@@ -27,20 +41,30 @@ class EventPrinter:
 
     def __init__(self, step_every: int = 10) -> None:
         self.step_every = step_every
-        self._drops: dict[str, list[float]] = {"left": [], "right": []}
-        self._reps = 0
-        self._steps: dict[str, list] = {"left": [], "right": []}
+        self.tally = LiveTally()
+        """Reps and steps so far, refined values replacing provisional ones."""
+        self._refined_at_s: float | None = None
 
     def _si_so_far(self) -> str:
-        means = {side: sum(v) / len(v) for side, v in self._drops.items() if v}
+        # As in the summary: a rep left out for lost data is not in the SI so far.
+        drops: dict[str, list[float]] = {"left": [], "right": []}
+        for rep in self.tally.reps:
+            if not rep.left_out:
+                drops[rep.side].append(rep.pelvic_drop_deg)
+        means = {side: sum(v) / len(v) for side, v in drops.items() if v}
         if len(means) < 2:
             return "SI needs both sides"
         si = robinson_si_pct(means["left"], means["right"])
         return "SI so far n/a" if si is None else f"SI so far {si:+.0f}%"
 
+    @staticmethod
+    def _rep_values(rep: RepResult) -> str:
+        return f"thigh ROM {rep.thigh_rom_deg:.0f} deg, pelvic drop {rep.pelvic_drop_deg:.1f} deg"
+
     def line(self, event) -> str | None:
         """The line for one event, or None when it is not worth a line."""
         if isinstance(event, CalibrationDone):
+            self._refined_at_s = event.t_s
             parts = []
             for placement, calibration in event.calibration.items():
                 correction = calibration.mount_correction_deg
@@ -48,47 +72,28 @@ class EventPrinter:
                 parts.append(
                     f"{placement.replace('_', ' ')} quality {calibration.quality:.2f}{fixed}"
                 )
-            return f"[{event.t_s:7.1f} s] calibrated: " + "; ".join(parts)
+            refining = ""
+            if self.tally.provisional_reps:
+                refining = (
+                    f"; refining the {len(self.tally.provisional_reps)} provisional reps (a "
+                    "line for each whose values change)"
+                )
+            elif self.tally.provisional_steps:
+                refining = f"; refining the {len(self.tally.provisional_steps)} provisional steps"
+            return f"[{event.t_s:7.1f} s] calibrated: " + "; ".join(parts) + refining
         if isinstance(event, RepFinished):
-            rep = event.rep
-            self._reps += 1
-            # As in the summary: a rep left out for lost data is not in the SI so far.
-            if not rep.left_out:
-                self._drops[rep.side].append(rep.pelvic_drop_deg)
-            gap = ""
-            if rep.data_gap_s > 0 or rep.left_out:
-                what = "left out" if rep.left_out else "estimates"
-                gap = f" (lost data {rep.data_gap_s:.1f} s: {what})"
+            return self._rep_line(event)
+        if isinstance(event, StepDetected):
+            return self._step_line(event)
+        if isinstance(event, ProvisionalWithdrawn):
+            self.tally.add(event)
+            what = "reps" if event.kind == "rep" else "steps"
             return (
-                f"[{rep.t_end:7.1f} s] rep {self._reps}, {rep.side} lead: thigh ROM "
-                f"{rep.thigh_rom_deg:.0f} deg, pelvic drop {rep.pelvic_drop_deg:.1f} deg; "
-                f"{self._si_so_far()}{gap}"
+                f"[{event.t_s:7.1f} s] the refined analysis does not confirm the provisional "
+                f"{what} from {event.first_index + 1} on: withdrawn"
             )
         if isinstance(event, RepAborted):
             return f"[{event.t_s:7.1f} s] the {event.side} leg lifted and came back down: not a rep"
-        if isinstance(event, StepDetected):
-            step = event.step
-            self._steps[step.side].append(step)
-            total = sum(len(v) for v in self._steps.values())
-            if total % self.step_every:
-                return None
-            # As in the summary, steps left out for lost data count but give no numbers.
-            kept = {side: [s for s in v if not s.left_out] for side, v in self._steps.items()}
-            steps_per_min = cadence_spm([s for v in kept.values() for s in v])
-            cadence = (
-                f", cadence {steps_per_min:.0f} steps/min" if math.isfinite(steps_per_min) else ""
-            )
-            drops = {side: [s.pelvic_drop_deg for s in v] for side, v in kept.items()}
-            means = {side: sum(v) / len(v) for side, v in drops.items() if v}
-            drop = ""
-            if len(means) == 2:
-                si = robinson_si_pct(means["left"], means["right"])
-                si_text = "" if si is None else f" (SI {si:+.0f}%)"
-                drop = f"; pelvic drop L {means['left']:.1f} / R {means['right']:.1f} deg{si_text}"
-            return (
-                f"[{step.t:7.1f} s] {total} steps (L {len(self._steps['left'])} / "
-                f"R {len(self._steps['right'])}){cadence}{drop}"
-            )
         if isinstance(event, SensorStale):
             return f"[{event.t_s:7.1f} s] {event.placement}: no data (stale)"
         if isinstance(event, SensorLost):
@@ -98,3 +103,53 @@ class EventPrinter:
         if isinstance(event, RepStarted):
             return None
         return None
+
+    def _rep_line(self, event: RepFinished) -> str | None:
+        rep = event.rep
+        number = rep.index + 1
+        shown = self.tally.reps[rep.index] if rep.index < len(self.tally.reps) else None
+        self.tally.add(event)
+        if shown is not None:
+            # A refined rep replacing a provisional one: said only if what was printed
+            # changes, at the moment of the refinement.
+            if self._rep_values(shown) == self._rep_values(rep) and shown.side == rep.side:
+                return None
+            at = rep.t_end if self._refined_at_s is None else self._refined_at_s
+            return (
+                f"[{at:7.1f} s] rep {number} refined: {rep.side} lead, {self._rep_values(rep)}; "
+                f"{self._si_so_far()}"
+            )
+        gap = ""
+        if rep.data_gap_s > 0 or rep.left_out:
+            what = "left out" if rep.left_out else "estimates"
+            gap = f" (lost data {rep.data_gap_s:.1f} s: {what})"
+        mark = PROVISIONAL if event.provisional else ""
+        return (
+            f"[{rep.t_end:7.1f} s] rep {number}, {rep.side} lead: {self._rep_values(rep)}; "
+            f"{self._si_so_far()}{gap}{mark}"
+        )
+
+    def _step_line(self, event: StepDetected) -> str | None:
+        replacing = event.index < len(self.tally.steps)
+        self.tally.add(event)
+        total = len(self.tally.steps)
+        if replacing or total % self.step_every:
+            return None
+        step = event.step
+        steps = {side: [s for s in self.tally.steps if s.side == side] for side in SIDES}
+        # As in the summary, steps left out for lost data count but give no numbers.
+        kept = {side: [s for s in v if not s.left_out] for side, v in steps.items()}
+        steps_per_min = cadence_spm([s for v in kept.values() for s in v])
+        cadence = f", cadence {steps_per_min:.0f} steps/min" if math.isfinite(steps_per_min) else ""
+        drops = {side: [s.pelvic_drop_deg for s in v] for side, v in kept.items()}
+        means = {side: sum(v) / len(v) for side, v in drops.items() if v}
+        drop = ""
+        if len(means) == 2:
+            si = robinson_si_pct(means["left"], means["right"])
+            si_text = "" if si is None else f" (SI {si:+.0f}%)"
+            drop = f"; pelvic drop L {means['left']:.1f} / R {means['right']:.1f} deg{si_text}"
+        mark = PROVISIONAL if self.tally.provisional_steps else ""
+        return (
+            f"[{step.t:7.1f} s] {total} steps (L {len(steps['left'])} / "
+            f"R {len(steps['right'])}){cadence}{drop}{mark}"
+        )

@@ -75,7 +75,7 @@ def test_tally_switches_to_gait_when_steps_dominate():
 
     tally = LiveTally()
     for i in range(8):
-        tally.add(StepDetected(StepResult("left" if i % 2 else "right", i * 0.5, 3.0, 0.5)))
+        tally.add(StepDetected(StepResult("left" if i % 2 else "right", i * 0.5, 3.0, 0.5), i))
     assert tally.walking and tally.count("left") == 4
     assert tally.cadence_steps_min == pytest.approx(120.0)
     assert [bar.metric for bar in tally.bars()] == ["step_time_s", "pelvic_drop_deg"]
@@ -86,8 +86,8 @@ def test_live_cadence_is_the_summary_cadence():
     with uneven step times (mean and median differ) they agree."""
     batch = analyze(read_recording(RECORDINGS / "walk_asymmetric.csv"))
     tally = LiveTally()
-    for step in batch.steps:
-        tally.add(StepDetected(step))
+    for index, step in enumerate(batch.steps):
+        tally.add(StepDetected(step, index))
     times = [s.step_time_s for s in batch.steps if s.step_time_s is not None]
     assert 60 / np.median(times) != pytest.approx(60 / np.mean(times), abs=0.05)
     assert tally.cadence_steps_min == pytest.approx(batch.gait.cadence_spm, abs=1e-9)
@@ -167,7 +167,7 @@ def test_recalibration_makes_a_difference_only_from_where_marked(step_up):
 def test_recording_can_start_and_stop_mid_session(step_up, tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
 
-    # Reps before calibration come out together when it is done: use later ones.
+    # Reps before calibration come out twice (provisional, then refined): use later ones.
     def controls(session, event):
         if isinstance(event, RepFinished) and event.rep.index == 9:
             session.start_recording(first)

@@ -3,7 +3,8 @@
 The window shows what the summary will say, as it builds up: rep counts and means per
 side with the Robinson symmetry index (:mod:`sensorlab.processing.symmetry`) graded as
 the report grades it (:func:`sensorlab.summary.findings.grade`); for walks, steps per
-side, cadence, step time and pelvic drop.
+side, cadence, step time and pelvic drop. Reps and steps reported provisionally (before
+the headings are refined) count at once; their refined values replace them by index.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sensorlab.processing.gait import cadence_spm
-from sensorlab.processing.pipeline import RepFinished, StepDetected
+from sensorlab.processing.pipeline import ProvisionalWithdrawn, RepFinished, StepDetected
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.records import RepResult, StepResult
 from sensorlab.summary.findings import grade
@@ -58,20 +59,48 @@ class SymmetryBar:
 
 @dataclass
 class LiveTally:
-    """Reps and steps so far, per side."""
+    """Reps and steps so far, per side, each in its place in the session.
+
+    Attributes
+    ----------
+    reps, steps : list
+        In session order; a rep's or step's place is its event's index.
+    provisional_reps, provisional_steps : set of int
+        Indices of those still provisional.
+    """
 
     reps: list[RepResult] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
+    provisional_reps: set[int] = field(default_factory=set)
+    provisional_steps: set[int] = field(default_factory=set)
 
     def add(self, event) -> bool:
-        """Take an event; True if it changed the tally."""
+        """Take an event; True if it changed the tally.
+
+        A rep or step whose index is already held replaces it (the refined values of a
+        provisional one); :class:`ProvisionalWithdrawn` removes those not confirmed.
+        """
         if isinstance(event, RepFinished):
-            self.reps.append(event.rep)
+            _put(self.reps, self.provisional_reps, event.rep.index, event.rep, event.provisional)
             return True
         if isinstance(event, StepDetected):
-            self.steps.append(event.step)
+            _put(self.steps, self.provisional_steps, event.index, event.step, event.provisional)
+            return True
+        if isinstance(event, ProvisionalWithdrawn):
+            items, flags = (
+                (self.reps, self.provisional_reps)
+                if event.kind == "rep"
+                else (self.steps, self.provisional_steps)
+            )
+            del items[event.first_index :]
+            flags.intersection_update(range(len(items)))
             return True
         return False
+
+    @property
+    def provisional(self) -> bool:
+        """Some of the reps (or, when walking, steps) shown are still provisional."""
+        return bool(self.provisional_steps if self.walking else self.provisional_reps)
 
     @property
     def walking(self) -> bool:
@@ -110,3 +139,15 @@ class LiveTally:
             si = None if left is None or right is None else robinson_si_pct(left, right)
             bars.append(SymmetryBar(metric, label, left, right, si, grade(metric, left, right, si)))
         return bars
+
+
+def _put(items: list, provisional: set[int], index: int, item, is_provisional: bool) -> None:
+    """Put ``item`` at ``index`` of ``items`` (replacing what is there, or appended)."""
+    if index < len(items):
+        items[index] = item
+    else:
+        items.append(item)
+    if is_provisional:
+        provisional.add(index)
+    else:
+        provisional.discard(index)

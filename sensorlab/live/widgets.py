@@ -89,8 +89,16 @@ class SymmetryBars(pg.PlotWidget):
         plot.getAxis("left").setTicks([[(y, "") for y in ys]])
 
 
+PROVISIONAL_COLOR = "#8a939c"
+"""Grey of values not yet refined (they are also in italics, with the word provisional)."""
+
+
 class LastRepPanel(QtWidgets.QFrame):
-    """Rep counts per side and the newest rep's metrics, in type readable from the mat."""
+    """Rep counts per side and the newest rep's metrics, in type readable from the mat.
+
+    Values judged before the headings were refined are grey and italic, marked
+    provisional, until the refined ones replace them.
+    """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,27 +115,42 @@ class LastRepPanel(QtWidgets.QFrame):
             layout.addWidget(label)
         self.show_counts("reps", 0, 0)
 
-    def show_counts(self, unit: str, left: int, right: int) -> None:
-        """``L n · R m`` in the side colours."""
+    def show_counts(self, unit: str, left: int, right: int, provisional: bool = False) -> None:
+        """``L n · R m`` in the side colours (``provisional``: some not yet refined)."""
+        note = (
+            f' <span style="font-size:12pt;font-weight:normal;font-style:italic;'
+            f'color:{PROVISIONAL_COLOR}">provisional</span>'
+            if provisional
+            else ""
+        )
         self.counts.setText(
             f'<span style="color:{LEFT_COLOR}">L {left}</span> &nbsp;·&nbsp; '
             f'<span style="color:{RIGHT_COLOR}">R {right}</span> '
-            f'<span style="font-size:12pt;font-weight:normal">{unit}</span>'
+            f'<span style="font-size:12pt;font-weight:normal">{unit}</span>{note}'
         )
 
-    def show_rep(self, number: int, rep: RepResult) -> None:
-        """The newest rep."""
+    def show_rep(self, number: int, rep: RepResult, provisional: bool = False) -> None:
+        """The newest rep (``provisional``: judged before the headings were refined)."""
         color = LEFT_COLOR if rep.side == "left" else RIGHT_COLOR
         gap = f" · lost data {rep.data_gap_s:.1f} s" if rep.data_gap_s > 0 else ""
+        note = f' · <i style="color:{PROVISIONAL_COLOR}">provisional</i>' if provisional else ""
         self.headline.setText(
             f'<span style="color:{color}">rep {number}, {rep.side} lead</span>'
-            f" · {rep.up_duration_s + rep.down_duration_s:.1f} s{gap}"
+            f" · {rep.up_duration_s + rep.down_duration_s:.1f} s{gap}{note}"
         )
         self.metrics.setText(
             f"drop {rep.pelvic_drop_deg:.1f}°  ·  ROM {rep.thigh_rom_deg:.0f}°\n"
             f"tilt {rep.pelvic_tilt_range_deg:.1f}°  ·  "
             f"add {rep.thigh_adduction_excursion_deg:.1f}°"
         )
+        self.metrics.setStyleSheet(
+            f"color: {PROVISIONAL_COLOR}; font-style: italic;" if provisional else ""
+        )
+
+    def clear_rep(self) -> None:
+        """No rep to show (the only ones were withdrawn)."""
+        self.headline.setText("no reps yet")
+        self.metrics.setText("")
 
     def show_walk(self, cadence_steps_min: float | None) -> None:
         """Gait instead of reps."""

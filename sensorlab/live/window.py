@@ -22,11 +22,13 @@ from sensorlab.live.tally import SIDES, LiveTally
 from sensorlab.live.widgets import LastRepPanel, SensorTable, SymmetryBars
 from sensorlab.processing.pipeline import (
     CalibrationDone,
+    ProvisionalWithdrawn,
     RepAborted,
     RepFinished,
     RepStarted,
     StepDetected,
 )
+from sensorlab.records import RepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 from sensorlab.summary.summary import unavailable_note
@@ -112,6 +114,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._rep_spans: list[tuple[float, list[pg.LinearRegionItem]]] = []
         self._markers_drawn = 0
         self._calibration_quality: dict[str, float] = {}
+        self._calibrated_at_s: float | None = None
         self._traces_drawn_at = 0
         self._raw_drawn_at = 0
         self._open_spans: list[pg.LinearRegionItem] = []
@@ -354,13 +357,21 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._draw_status()
 
     def _take_event(self, event) -> None:
+        # A rep or step already shown is replaced in place (its refined values), not
+        # added again.
+        shown = None
+        if isinstance(event, RepFinished) and event.rep.index < len(self.tally.reps):
+            shown = self.tally.reps[event.rep.index]
+        new_step = isinstance(event, StepDetected) and event.index >= len(self.tally.steps)
         if self.tally.add(event):
+            provisional = self.tally.provisional
             if self.tally.walking:
                 self.last_rep.show_walk(self.tally.cadence_steps_min)
                 left, right = (self.tally.count(side) for side in SIDES)
-                self.last_rep.show_counts("steps", left, right)
+                self.last_rep.show_counts("steps", left, right, provisional)
             else:
-                self.last_rep.show_counts("reps", *(self.tally.count(side) for side in SIDES))
+                counts = (self.tally.count(side) for side in SIDES)
+                self.last_rep.show_counts("reps", *counts, provisional)
             self.bars.show_bars(self.tally.bars())
         if isinstance(event, RepStarted):
             self._open_lift(event.t_s, event.side)
@@ -368,15 +379,17 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._close_lift()
             self._log(f"{event.t_s:6.1f} s  {event.side} lift came back down: not a rep")
         if isinstance(event, RepFinished):
-            self._close_lift()
-            rep = event.rep
-            self.last_rep.show_rep(len(self.tally.reps), rep)
-            self._add_rep_span(rep.t_start, rep.t_end, rep.side)
+            self._take_rep(event, shown)
+        elif isinstance(event, ProvisionalWithdrawn):
+            what = "reps" if event.kind == "rep" else "steps"
             self._log(
-                f"{rep.t_end:6.1f} s  rep {len(self.tally.reps)} {rep.side}: drop "
-                f"{rep.pelvic_drop_deg:.1f}°, ROM {rep.thigh_rom_deg:.0f}°"
+                f"{event.t_s:6.1f} s  provisional {what} from {event.first_index + 1} on "
+                "withdrawn (not confirmed)"
             )
+            if event.kind == "rep":
+                self._show_last_rep()
         elif isinstance(event, CalibrationDone):
+            self._calibrated_at_s = event.t_s
             self._log(f"{event.t_s:6.1f} s  calibrated")
             self._calibration_quality = {
                 placement: calibration.quality
@@ -390,8 +403,34 @@ class LiveWindow(QtWidgets.QMainWindow):
                 f"{event.t_s:6.1f} s  {event.placement.replace('_', ' ')} back "
                 f"after {event.gap_s:.1f} s"
             )
-        elif isinstance(event, StepDetected) and len(self.tally.steps) % 20 == 0:
-            self._log(f"{event.step.t:6.1f} s  {len(self.tally.steps)} steps")
+        elif new_step and len(self.tally.steps) % 20 == 0:
+            mark = "  (provisional)" if event.provisional else ""
+            self._log(f"{event.step.t:6.1f} s  {len(self.tally.steps)} steps{mark}")
+
+    def _take_rep(self, event: RepFinished, shown: RepResult | None) -> None:
+        """A new rep (shown, spanned and logged), or the refined values of one shown."""
+        rep = event.rep
+        number = rep.index + 1
+        values = f"drop {rep.pelvic_drop_deg:.1f}°, ROM {rep.thigh_rom_deg:.0f}°"
+        if shown is None:
+            self._close_lift()
+            self._add_rep_span(rep.t_start, rep.t_end, rep.side)
+            mark = "  (provisional)" if event.provisional else ""
+            self._log(f"{rep.t_end:6.1f} s  rep {number} {rep.side}: {values}{mark}")
+        elif values != f"drop {shown.pelvic_drop_deg:.1f}°, ROM {shown.thigh_rom_deg:.0f}°":
+            at = rep.t_end if self._calibrated_at_s is None else self._calibrated_at_s
+            self._log(f"{at:6.1f} s  rep {number} refined: {values}")
+        if rep.index == len(self.tally.reps) - 1:
+            self._show_last_rep()
+
+    def _show_last_rep(self) -> None:
+        """The newest rep in large type, marked while provisional."""
+        reps = self.tally.reps
+        if not reps:
+            self.last_rep.clear_rep()
+            return
+        provisional = len(reps) - 1 in self.tally.provisional_reps
+        self.last_rep.show_rep(len(reps), reps[-1], provisional)
 
     def _log(self, line: str) -> None:
         self.event_log.appendPlainText(line)

@@ -14,8 +14,10 @@ the same result. The stages, in order:
    span and, when it came late, backward from it to the session's start, so nothing
    before it is lost;
 5. after enough movement (or at most ``max_refine_wait_s``): heading of each segment,
-   hence sensor-to-segment alignment (:mod:`.calibration`); until then samples wait, so
-   the first events of a live session come once calibration is done;
+   hence sensor-to-segment alignment (:mod:`.calibration`). Until then a live session
+   reports *provisional* reps and steps (found on angles with the nominal mounts, their
+   values computed with the headings the movement so far gives), which the refined ones
+   replace once it lands (see :class:`SessionAnalyzer`);
 
 Any subset of the three placements is analysed (the sidecar's sensors, or those with
 data): what a missing sensor takes away is listed in ``SessionAnalysis.unavailable``.
@@ -163,7 +165,8 @@ class AnalysisSettings:
         Rotation each thigh must have made after quiet standing before the headings are
         refined, degrees: about 15 s of walking or 4-8 step-ups. Less data leaves the
         pelvis heading a few degrees off (5 deg for walks at 360 deg), which mixes tilt
-        into obliquity; a live session shows its first reps once this is reached.
+        into obliquity; until this is reached a live session's reps and steps are
+        provisional (see ``SessionAnalyzer``'s ``provisional``).
     max_refine_wait_s : float
         Refine with what there is after this long, seconds.
     calibration_search_s : float
@@ -264,16 +267,77 @@ class RepAborted:
 
 @dataclass(frozen=True)
 class RepFinished:
-    """Event: a repetition was judged, with its metrics."""
+    """Event: a repetition was judged, with its metrics.
+
+    Attributes
+    ----------
+    rep : RepResult
+        The rep; ``rep.index`` is its place in the session. A later event with the same
+        index replaces it (the refined values of a provisional rep).
+    provisional : bool
+        Judged before the headings were refined (see :class:`SessionAnalyzer`): the
+        values may still change a little, and the count and sides are not final.
+    """
 
     rep: RepResult
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
 class StepDetected:
-    """Event: a gait step (its stance is over, so its pelvic drop is known)."""
+    """Event: a gait step (its stance is over, so its pelvic drop is known).
+
+    Attributes
+    ----------
+    step : StepResult
+        The step.
+    index : int
+        Its 0-based place in the session; a later event with the same index replaces it.
+    provisional : bool
+        As for :class:`RepFinished`.
+    """
 
     step: StepResult
+    index: int
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class ProvisionalWithdrawn:
+    """Event: the refined analysis did not confirm the provisional reps (``kind`` ``rep``)
+    or steps (``step``) from ``first_index`` on; they are no longer counted.
+
+    ``t_s``: when the refinement landed, seconds.
+    """
+
+    kind: str
+    first_index: int
+    t_s: float
+
+
+@dataclass
+class _EarlyAnalysis:
+    """The provisional analysis of a live session until the headings are refined.
+
+    Attributes
+    ----------
+    calibration : tuple or None
+        The calibration whose angles segment reps and steps (the standing pose with the
+        nominal mounts; without mounts, the headings of the first second of movement
+        that gives them) and the pelvis's reference heading, degrees.
+    tried_end : int
+        Grid row at which that calibration was last tried.
+    """
+
+    step_up: StepUpSegmenter
+    contacts: InitialContactDetector
+    calibration: tuple[dict[str, SensorCalibration], float] | None = None
+    tried_end: int = -1
+    kinematics: Columns = field(default_factory=lambda: Columns(KINEMATICS_COLUMNS))
+    last_contact: tuple[float, str] | None = None
+    last_step_t: float | None = None
+    reps: list[RepResult] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
 
 
 @dataclass
@@ -306,6 +370,17 @@ class SessionAnalyzer:
     placements : tuple of str, optional
         The placements to analyse, a subset of :data:`~sensorlab.frames.PLACEMENTS`;
         default: those the sidecar lists (all three when it lists none).
+    provisional : bool
+        Report provisional reps and steps before the headings are refined (a live
+        session): from quiet standing on, reps and steps are found on angles with the
+        standing pose and the nominal mounts (without mounts: the headings of the first
+        movement that gives them), and each one's values are computed when it is judged
+        with the headings the movement up to then gives (the refinement of
+        :mod:`.calibration` on the evidence so far, the first rep's flexion axis for a
+        thigh). Their events say ``provisional``; once the refinement lands, the refined
+        reps and steps replace them by index (:class:`ProvisionalWithdrawn` removes any
+        it does not confirm). The analysis's results (:meth:`finish`) are the refined
+        ones either way; batch analysis turns this off, as nobody watches it.
     """
 
     def __init__(
@@ -315,6 +390,7 @@ class SessionAnalyzer:
         settings: AnalysisSettings = DEFAULT_ANALYSIS,
         source: str = "",
         placements: tuple[str, ...] | None = None,
+        provisional: bool = True,
     ) -> None:
         self.meta = meta
         self.settings = settings
@@ -366,6 +442,16 @@ class SessionAnalyzer:
         self.timings_s: dict[str, float] = defaultdict(float)
         """Seconds spent per stage so far (for benchmarks and profiling)."""
         self._relevel_k: list[int] = []
+        self._early = (
+            _EarlyAnalysis(
+                StepUpSegmenter(self.rate_hz, settings.step_up),
+                InitialContactDetector(self.rate_hz, settings.gait),
+            )
+            if provisional
+            else None
+        )
+        self._early_rows = 0
+        """Grid rows the provisional analysis covered (its lift events are not repeated)."""
         for marker in meta.markers:
             self.add_marker(marker)
 
@@ -594,6 +680,7 @@ class SessionAnalyzer:
                     return events
         with self._timed("orientation"):
             lo, blocks = self._run_orientation(rows)
+        refine_end = None
         if self._calibration is not None:
             with self._timed("angles"):
                 self._append_kinematics(lo, rows, blocks)
@@ -601,16 +688,19 @@ class SessionAnalyzer:
         else:
             with self._timed("calibration"):
                 refine_end = self._refine_end(rows, final)
-                if refine_end is None:
-                    return events
+            if self._early is not None and not final:
+                with self._timed("provisional"):
+                    events.extend(self._early_events(lo, blocks))
+            if refine_end is None:
+                return events
+            with self._timed("calibration"):
                 self._refine(refine_end)
-            events.append(
-                CalibrationDone(
-                    float(self._grid_t(refine_end - 1, refine_end)[0]), self._calibration
-                )
-            )
+            calibrated_t = float(self._grid_t(refine_end - 1, refine_end)[0])
+            events.append(CalibrationDone(calibrated_t, self._calibration))
         with self._timed("segmentation+metrics"):
             events.extend(self._segment(final))
+        if refine_end is not None and self._early is not None:
+            events.extend(self._withdraw_unconfirmed(calibrated_t))
         return events
 
     # ---------------------------------------------------------- calibration
@@ -876,10 +966,20 @@ class SessionAnalyzer:
         return rows if final else None
 
     def _refine(self, evidence_end: int) -> None:
+        quaternions = self._quaternions()
+        self._calibration, self._pelvis_heading0_deg = self._calibrate(evidence_end, quaternions)
+        self._append_kinematics(0, self._ahrs_rows, quaternions)
+        self._pending_quaternions = {p: [] for p in self.placements}
+
+    def _calibrate(
+        self, evidence_end: int, quaternions: dict[str, np.ndarray]
+    ) -> tuple[dict[str, SensorCalibration], float]:
+        """Every sensor's calibration from the heading evidence on grid rows before
+        ``evidence_end``, and the pelvis's heading in the reference pose (degrees, 0
+        without a pelvis sensor)."""
         assert self._static is not None and self._reference_rows is not None
         calibration = {}
         references = []
-        quaternions = self._quaternions()
         # Movement evidence: rows outside quiet standing where every sensor has data, so
         # that the sensors' evidence lines up.
         static_lo, static_end = self._static_rows
@@ -928,16 +1028,15 @@ class SessionAnalyzer:
                 references.append(
                     ThighReference(evidence, calibration[placement].sensor_to_segment[1])
                 )
-        self._calibration = {p: calibration[p] for p in self.placements}
+        heading0_deg = 0.0
         if "pelvis" in self.placements:
             ref_lo, ref_hi = self._reference_rows
             pelvis_q = quaternions["pelvis"][ref_lo:ref_hi]
             forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
-            self._pelvis_heading0_deg = float(
+            heading0_deg = float(
                 np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
             )
-        self._append_kinematics(0, self._ahrs_rows, quaternions)
-        self._pending_quaternions = {p: [] for p in self.placements}
+        return {p: calibration[p] for p in self.placements}, heading0_deg
 
     def _walking_rows(self, quaternions: dict[str, np.ndarray], end: int) -> np.ndarray:
         """Rows ``0:end`` inside walking (:func:`activity.walking_rows`), judged before
@@ -987,18 +1086,44 @@ class SessionAnalyzer:
 
     # ----------------------------------------------------------- kinematics
     def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
-        assert self._calibration is not None and self._static is not None
+        assert self._calibration is not None
+        self.kinematics.append(
+            **self._kinematics_columns(
+                lo, hi, quaternions, self._calibration, self._pelvis_heading0_deg
+            )
+        )
+
+    def _kinematics_columns(
+        self,
+        lo: int,
+        hi: int,
+        quaternions: dict[str, np.ndarray],
+        calibration: dict[str, SensorCalibration],
+        pelvis_heading0_deg: float,
+    ) -> dict[str, np.ndarray]:
+        """The :data:`KINEMATICS_COLUMNS` of grid rows ``lo:hi`` from the sensors'
+        quaternions on them, with ``calibration`` and the pelvis's reference heading."""
+        assert self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
         present = self.placements
         up_sensor = up_in_sensor(np.array([quaternions[p] for p in present]))
         up_segment = np.full((len(PLACEMENTS), hi - lo, 3), np.nan)
         for placement, up in zip(present, up_sensor, strict=True):
             up_segment[PLACEMENTS.index(placement)] = (
-                up @ self._calibration[placement].sensor_to_segment.T
+                up @ calibration[placement].sensor_to_segment.T
             )
         columns.update(angles.segment_angles_deg(up_segment))
         if "pelvis" in present:
-            columns.update(self._pelvis_columns(lo, hi, quaternions["pelvis"], up_sensor[0]))
+            columns.update(
+                self._pelvis_columns(
+                    lo,
+                    hi,
+                    quaternions["pelvis"],
+                    up_sensor[0],
+                    calibration["pelvis"].sensor_to_segment[0],
+                    pelvis_heading0_deg,
+                )
+            )
         else:
             for name in (
                 "pelvis_rotation_deg",
@@ -1016,18 +1141,23 @@ class SessionAnalyzer:
             uncertain |= self._uncertain[placement].rows("flag", lo, hi) > 0.5
         columns["data_gap"] = lost.astype(float)
         columns["orientation_uncertain"] = uncertain.astype(float)
-        self.kinematics.append(**columns)
+        return columns
 
     def _pelvis_columns(
-        self, lo: int, hi: int, quaternions: np.ndarray, pelvis_up: np.ndarray
+        self,
+        lo: int,
+        hi: int,
+        quaternions: np.ndarray,
+        pelvis_up: np.ndarray,
+        forward_sensor: np.ndarray,
+        heading0_deg: float,
     ) -> dict[str, np.ndarray]:
         """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration,
-        rows lo:hi."""
+        rows lo:hi (``forward_sensor``: the pelvis's forward axis in its sensor frame;
+        ``heading0_deg``: its heading in the reference pose)."""
         columns = {}
-        forward = rotate_to_world(
-            quaternions, self._calibration["pelvis"].sensor_to_segment[0], horizontal_only=True
-        )
-        heading = angles.heading_deg(forward) - self._pelvis_heading0_deg
+        forward = rotate_to_world(quaternions, forward_sensor, horizontal_only=True)
+        heading = angles.heading_deg(forward) - heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
         acc, gyr = self._raw("pelvis", lo, hi)
         # Forward acceleration: the world-horizontal specific force along the pelvis's
@@ -1052,6 +1182,8 @@ class SessionAnalyzer:
         if self.activity in (None, "step_up") and "step_up_reps" not in self.unavailable:
             t_s = self.kinematics["t_s"]
             for notice in self._step_up.update(self.kinematics):
+                if isinstance(notice, LiftStarted | LiftAborted) and notice.row < self._early_rows:
+                    continue  # told by the provisional analysis already
                 if isinstance(notice, LiftStarted):
                     held.append(("event", RepStarted(notice.side, float(t_s[notice.row]))))
                 elif isinstance(notice, LiftAborted):
@@ -1120,22 +1252,21 @@ class SessionAnalyzer:
         self._marks = kept
 
     def _finish_rep(self, bounds: RepBounds) -> RepResult:
-        previous = self.reps[-1] if self.reps else None
-        set_index = 0
-        if previous is not None:
-            gap_s = self.kinematics["t_s"][bounds.start] - previous.t_end
-            same_set = previous.side == bounds.side and gap_s <= self.settings.step_up.set_gap_s
-            set_index = previous.set_index + (0 if same_set else 1)
-        rep = rep_metrics(
-            self.kinematics,
-            bounds,
-            self.rate_hz,
-            len(self.reps),
-            set_index,
-            self.settings.max_data_gap_s,
-        )
+        rep = self._rep_record(self.kinematics, bounds, self.reps)
         self.reps.append(rep)
         return rep
+
+    def _rep_record(self, columns: Columns, bounds: RepBounds, reps: list[RepResult]) -> RepResult:
+        """The rep ``bounds`` finds in ``columns`` (rows from grid row 0), after ``reps``."""
+        previous = reps[-1] if reps else None
+        set_index = 0
+        if previous is not None:
+            gap_s = columns["t_s"][bounds.start] - previous.t_end
+            same_set = previous.side == bounds.side and gap_s <= self.settings.step_up.set_gap_s
+            set_index = previous.set_index + (0 if same_set else 1)
+        return rep_metrics(
+            columns, bounds, self.rate_hz, len(reps), set_index, self.settings.max_data_gap_s
+        )
 
     def _finish_step(self, contact: tuple[float, str], next_row: float | None) -> StepDetected:
         step = step_result(
@@ -1149,7 +1280,111 @@ class SessionAnalyzer:
         )
         self._last_step_t = step.t
         self.steps.append(step)
-        return StepDetected(step)
+        return StepDetected(step, len(self.steps) - 1)
+
+    # ------------------------------------------------------------ provisional
+    def _early_events(self, lo: int, blocks: dict[str, np.ndarray]) -> list:
+        """Provisional events of the rows the orientation filters have reached
+        (``blocks``: the quaternions of the newest rows, from grid row ``lo``)."""
+        early = self._early
+        assert early is not None
+        if early.calibration is None:
+            early.calibration = self._early_calibration(early)
+            if early.calibration is None:
+                return []
+        start, hi = early.kinematics.size, self._ahrs_rows
+        if hi > start:
+            if start != lo:  # the first rows: every row so far
+                blocks = {p: q[start:hi] for p, q in self._quaternions().items()}
+            early.kinematics.append(
+                **self._kinematics_columns(start, hi, blocks, *early.calibration)
+            )
+        self._early_rows = hi
+        events: list = []
+        if self.activity in (None, "step_up") and "step_up_reps" not in self.unavailable:
+            t_s = early.kinematics["t_s"]
+            for notice in early.step_up.update(early.kinematics):
+                if isinstance(notice, LiftStarted):
+                    events.append(RepStarted(notice.side, float(t_s[notice.row])))
+                elif isinstance(notice, LiftAborted):
+                    events.append(RepAborted(notice.side, float(t_s[notice.row])))
+                else:
+                    columns = self._early_columns(notice.decided + 1)
+                    rep = self._rep_record(columns, notice, early.reps)
+                    early.reps.append(rep)
+                    events.append(RepFinished(rep, provisional=True))
+        if self.activity in (None, "walk") and "gait_steps" not in self.unavailable:
+            for contact in early.contacts.update(early.kinematics):
+                if early.last_contact is not None:
+                    columns = self._early_columns(round(contact[0]) + 1)
+                    step = step_result(
+                        columns,
+                        early.last_contact,
+                        contact[0],
+                        early.last_step_t,
+                        self.rate_hz,
+                        self.settings.gait,
+                        self.settings.max_data_gap_s,
+                    )
+                    early.last_step_t = step.t
+                    early.steps.append(step)
+                    events.append(StepDetected(step, len(early.steps) - 1, provisional=True))
+                early.last_contact = contact
+        return events
+
+    def _early_calibration(
+        self, early: _EarlyAnalysis
+    ) -> tuple[dict[str, SensorCalibration], float] | None:
+        """The calibration that segments the provisional reps and steps, or None while the
+        data so far cannot give one.
+
+        With every sensor's nominal mount that is the standing pose with those mounts
+        (the heading evidence then ends where the reference pose does); without, the
+        movement's headings, tried after each further second of movement, so which rows
+        it uses depends on the data, not on how it arrived.
+        """
+        while True:
+            if early.tried_end < 0:
+                end = self._evidence_start()
+            else:
+                end = early.tried_end + round(self.rate_hz)
+            if end > self._ahrs_rows:
+                return None
+            early.tried_end = end
+            try:
+                return self._calibrate(end, self._quaternions())
+            except InputError:
+                continue  # too little movement yet
+
+    def _early_columns(self, end: int) -> Columns:
+        """Kinematics of grid rows ``0:end`` with the calibration the heading evidence
+        before ``end`` gives (that of the segmentation where it gives none)."""
+        assert self._early is not None and self._early.calibration is not None
+        quaternions = self._quaternions()
+        try:
+            calibration = self._calibrate(end, quaternions)
+        except InputError:
+            calibration = self._early.calibration
+        columns = Columns(KINEMATICS_COLUMNS, capacity=end)
+        rows = {p: q[:end] for p, q in quaternions.items()}
+        columns.append(**self._kinematics_columns(0, end, rows, *calibration))
+        return columns
+
+    def _withdraw_unconfirmed(self, t_s: float) -> list[ProvisionalWithdrawn]:
+        """Once refined: the provisional reps and steps beyond those the refined
+        segmentation has found (released or held) are withdrawn; the provisional
+        analysis ends."""
+        early, self._early = self._early, None
+        assert early is not None
+        held = [kind for kind, *_ in self._held]
+        events = []
+        for kind, provisional, confirmed in (
+            ("rep", early.reps, len(self.reps) + held.count("rep")),
+            ("step", early.steps, len(self.steps) + held.count("step")),
+        ):
+            if len(provisional) > confirmed:
+                events.append(ProvisionalWithdrawn(kind, confirmed, t_s))
+        return events
 
     # ----------------------------------------------------------------- output
     def finish(self) -> SessionAnalysis:
@@ -1341,7 +1576,9 @@ def analyze(
     recording, activity: str | None = None, settings: AnalysisSettings = DEFAULT_ANALYSIS
 ) -> SessionAnalysis:
     """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor)."""
-    analyzer = SessionAnalyzer(recording.meta, activity, settings, source=recording.source)
+    analyzer = SessionAnalyzer(
+        recording.meta, activity, settings, source=recording.source, provisional=False
+    )
     analyzer.warnings.extend(recording.warnings)
     analyzer.update(recording.chunks.values())
     return analyzer.finish()
