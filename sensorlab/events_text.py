@@ -4,9 +4,10 @@ Lines come in time order: each rep or step is printed once, when it is judged (m
 ``provisional`` before the headings are refined); when the refinement lands, a line
 says so, and a rep whose printed values the refinement changed gets a line then, stamped
 with that moment, rather than being printed again at its own time. A line's time is what
-it is about (a rep's end, a step's contact, the end of the calibration's evidence); a
-step is judged once its stance is over, so a step line can carry a time up to a second
-or two before that of a calibration line printed just before it.
+it is about (a rep's end, the end of the calibration's evidence, a sensor's silence); a
+walk's running line counts the steps by its time: the newest step's contact, or the time
+of the line before when that is later (a step is judged a second or two after its
+contact, so a calibration line can come in between).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class EventPrinter:
         self.tally = LiveTally()
         """Reps and steps so far, refined values replacing provisional ones."""
         self._refined_at_s: float | None = None
+        self._latest_s = float("-inf")
+        """The latest time printed so far, s."""
 
     def _si_so_far(self) -> str:
         # As in the summary: a rep left out for lost data is not in the SI so far.
@@ -63,6 +66,15 @@ class EventPrinter:
 
     def line(self, event) -> str | None:
         """The line for one event, or None when it is not worth a line."""
+        stamped = self._stamped(event)
+        if stamped is None:
+            return None
+        t_s, text = stamped
+        self._latest_s = max(self._latest_s, t_s)
+        return f"[{t_s:7.1f} s] {text}"
+
+    def _stamped(self, event) -> tuple[float, str] | None:
+        """The time a line is about, s, and its text."""
         if isinstance(event, CalibrationDone):
             self._refined_at_s = event.t_s
             parts = []
@@ -80,7 +92,7 @@ class EventPrinter:
                 )
             elif self.tally.provisional_steps:
                 refining = f"; refining the {len(self.tally.provisional_steps)} provisional steps"
-            return f"[{event.t_s:7.1f} s] calibrated: " + "; ".join(parts) + refining
+            return event.t_s, "calibrated: " + "; ".join(parts) + refining
         if isinstance(event, RepFinished):
             return self._rep_line(event)
         if isinstance(event, StepDetected):
@@ -89,22 +101,23 @@ class EventPrinter:
             self.tally.add(event)
             what = "reps" if event.kind == "rep" else "steps"
             return (
-                f"[{event.t_s:7.1f} s] the refined analysis does not confirm the provisional "
-                f"{what} from {event.first_index + 1} on: withdrawn"
+                event.t_s,
+                "the refined analysis does not confirm the provisional "
+                f"{what} from {event.first_index + 1} on: withdrawn",
             )
         if isinstance(event, RepAborted):
-            return f"[{event.t_s:7.1f} s] the {event.side} leg lifted and came back down: not a rep"
+            return event.t_s, f"the {event.side} leg lifted and came back down: not a rep"
         if isinstance(event, SensorStale):
-            return f"[{event.t_s:7.1f} s] {event.placement}: no data (stale)"
+            return event.t_s, f"{event.placement}: no data (stale)"
         if isinstance(event, SensorLost):
-            return f"[{event.t_s:7.1f} s] {event.placement}: lost"
+            return event.t_s, f"{event.placement}: lost"
         if isinstance(event, SensorResumed):
-            return f"[{event.t_s:7.1f} s] {event.placement}: back after {event.gap_s:.1f} s"
+            return event.t_s, f"{event.placement}: back after {event.gap_s:.1f} s"
         if isinstance(event, RepStarted):
             return None
         return None
 
-    def _rep_line(self, event: RepFinished) -> str | None:
+    def _rep_line(self, event: RepFinished) -> tuple[float, str] | None:
         rep = event.rep
         number = rep.index + 1
         shown = self.tally.reps[rep.index] if rep.index < len(self.tally.reps) else None
@@ -116,8 +129,9 @@ class EventPrinter:
                 return None
             at = rep.t_end if self._refined_at_s is None else self._refined_at_s
             return (
-                f"[{at:7.1f} s] rep {number} refined: {rep.side} lead, {self._rep_values(rep)}; "
-                f"{self._si_so_far()}"
+                at,
+                f"rep {number} refined: {rep.side} lead, {self._rep_values(rep)}; "
+                f"{self._si_so_far()}",
             )
         gap = ""
         if rep.data_gap_s > 0 or rep.left_out:
@@ -125,11 +139,12 @@ class EventPrinter:
             gap = f" (lost data {rep.data_gap_s:.1f} s: {what})"
         mark = PROVISIONAL if event.provisional else ""
         return (
-            f"[{rep.t_end:7.1f} s] rep {number}, {rep.side} lead: {self._rep_values(rep)}; "
-            f"{self._si_so_far()}{gap}{mark}"
+            rep.t_end,
+            f"rep {number}, {rep.side} lead: {self._rep_values(rep)}; "
+            f"{self._si_so_far()}{gap}{mark}",
         )
 
-    def _step_line(self, event: StepDetected) -> str | None:
+    def _step_line(self, event: StepDetected) -> tuple[float, str] | None:
         replacing = event.index < len(self.tally.steps)
         self.tally.add(event)
         total = len(self.tally.steps)
@@ -150,6 +165,9 @@ class EventPrinter:
             drop = f"; pelvic drop L {means['left']:.1f} / R {means['right']:.1f} deg{si_text}"
         mark = PROVISIONAL if self.tally.provisional_steps else ""
         return (
-            f"[{step.t:7.1f} s] {total} steps (L {len(steps['left'])} / "
-            f"R {len(steps['right'])}){cadence}{drop}{mark}"
+            # Counted by then: a step is judged after its stance, so a calibration line
+            # may have come since its contact.
+            max(step.t, self._latest_s),
+            f"{total} steps (L {len(steps['left'])} / "
+            f"R {len(steps['right'])}){cadence}{drop}{mark}",
         )

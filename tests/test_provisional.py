@@ -125,3 +125,16 @@ def test_replay_prints_each_rep_once_in_time_order(capsys, tmp_path):
     assert stamps[lines.index(new_reps[0])] < 10.0
     for line in new_reps:
         assert ("(provisional)" in line) == (lines.index(line) < calibrated)
+
+
+def test_walk_replay_prints_in_time_order(capsys, tmp_path):
+    """A walk's running lines start provisional and never go back in time, across the
+    calibration line too (a step is judged a second or two after its contact)."""
+    path = RECORDINGS / "walk_asymmetric.csv"
+    assert main(["replay", str(path), "--speed", "max", "--out", str(tmp_path)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
+    stamps = [float(re.match(r"\[\s*([\d.]+) s\]", line).group(1)) for line in lines]
+    assert stamps == sorted(stamps)
+    calibrated = next(i for i, line in enumerate(lines) if "calibrated" in line)
+    assert calibrated > 0 and all("(provisional)" in line for line in lines[:calibrated])
+    assert not any("(provisional)" in line for line in lines[calibrated:])
