@@ -1,7 +1,8 @@
 """The optional parts of sensorlab (pip extras) and the message when one is not installed.
 
 ``pip install sensorlab`` gives analysis, reports, readers, replay and the simulator; the
-live window, Bluetooth sensors and virtual Bluetooth sensors each need an extra
+live window, Bluetooth sensors, virtual Bluetooth sensors, Parquet files and Lab Streaming
+Layer outlets each need an extra
 (``pyproject.toml``, ``[project.optional-dependencies]``). Modules that need an extra
 import its packages at their top; the commands and :func:`sensorlab.sources.base.make_source`
 call :func:`require_extra` before importing them, so a missing extra is one message that
@@ -18,6 +19,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "live": ("PySide6", "pyqtgraph"),
     "ble": ("bleak",),
     "virtual": ("bumble", "bleak"),
+    "parquet": ("pyarrow",),
+    "lsl": ("pylsl",),
 }
 """Extra -> the top-level modules it installs that sensorlab imports."""
 

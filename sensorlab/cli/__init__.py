@@ -6,6 +6,7 @@ clear message and exit status 2, without a traceback.
 
 - :mod:`~sensorlab.cli.analysis`: ``analyze``, ``simulate``
 - :mod:`~sensorlab.cli.streaming`: ``replay``, ``live``
+- :mod:`~sensorlab.cli.export`: ``convert`` (Parquet), ``export-bids`` (Motion-BIDS)
 - :mod:`~sensorlab.cli.bluetooth`: ``scan``, ``record`` (and the ``--virtual`` options);
   :mod:`~sensorlab.cli.calibrate`: ``calibrate-device``;
   :mod:`~sensorlab.cli.bluetooth_errors`: Bluetooth trouble as one message
@@ -21,7 +22,7 @@ import argparse
 import sys
 
 from sensorlab import __version__
-from sensorlab.cli import analysis, bluetooth, calibrate, streaming
+from sensorlab.cli import analysis, bluetooth, calibrate, export, streaming
 from sensorlab.errors import InputError
 
 EXIT_USER_ERROR = 2
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sensorlab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for family in (analysis, streaming, bluetooth, calibrate):
+    for family in (analysis, streaming, export, bluetooth, calibrate):
         family.add_parsers(commands)
     return parser
 

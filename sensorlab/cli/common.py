@@ -28,7 +28,10 @@ def parse_speed(text: str) -> float | None:
 
 def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of every command that reads a recording and writes the outputs."""
-    parser.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
+    parser.add_argument(
+        "recording",
+        help="the session CSV (its sidecar NAME.json is read too) or its .parquet conversion",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
     parser.add_argument(
         "--activity",

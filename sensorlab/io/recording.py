@@ -82,12 +82,14 @@ __all__ = ["read_recording", "write_recording"]
 def read_recording(
     csv_path: str | os.PathLike, sidecar_path: str | os.PathLike | None = None
 ) -> Recording:
-    """Read a recording CSV and its sidecar.
+    """Read a recording CSV (or its Parquet conversion) and its sidecar.
 
     Parameters
     ----------
     csv_path : path-like
-        The recording, ``NAME.csv`` (UTF-8 with or without BOM, LF or CRLF).
+        The recording, ``NAME.csv`` (UTF-8 with or without BOM, LF or CRLF), or
+        ``NAME.parquet`` written by ``sensorlab convert`` (:mod:`sensorlab.io.parquet`;
+        needs pyarrow), which gives the same samples.
     sidecar_path : path-like, optional
         The sidecar. Defaults to ``NAME.json`` next to the CSV, which may be absent.
 
@@ -107,21 +109,50 @@ def read_recording(
         or an invalid sidecar (bad JSON, a wrong type, a left-handed or malformed mount).
     """
     path = Path(csv_path)
+    if path.suffix.lower() == ".parquet":
+        from sensorlab.io.parquet import read_parquet_table
+
+        meta, warnings, table = read_parquet_table(path, sidecar_path)
+        keep = np.ones(len(table.frame), dtype=bool)  # the converter kept only good rows
+        return _recording_from_table(path, meta, table, keep, warnings)
+    meta, warnings, table, keep = read_csv_table(path, sidecar_path)
+    return _recording_from_table(path, meta, table, keep, warnings)
+
+
+def read_csv_table(
+    csv_path: str | os.PathLike, sidecar_path: str | os.PathLike | None = None
+) -> tuple[SessionMeta, list[str], CsvTable, np.ndarray]:
+    """The recording CSV's table as parsed, before samples are built from it.
+
+    Returns the sidecar, the warnings so far, the table (values as in the file: no unit
+    converted yet) and which rows are good (blank, cut-off and bad rows are not). Raises
+    :class:`InputError` like :func:`read_recording`. The Parquet converter
+    (:mod:`sensorlab.io.parquet`) stores exactly these rows, so that reading either file
+    gives the same samples.
+    """
+    path = Path(csv_path)
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path and the file name")
     meta, warnings = _read_meta(path, sidecar_path)
     check_text(path)  # binary, huge-line or non-UTF-8 files end here, in bounded memory
     header = read_header(path)
-    names = _check_header(path, header, warnings)
+    names = check_header(path, header, warnings)
     table = parse_table(path, names, NUMERIC_REQUIRED)
     if len(table.frame) == 0 and not table.long_lines:
         raise InputError(
             f"{path}: the header is there but there are no data rows; the recording is empty "
             "(was the export or the recording interrupted?); record or export it again"
         )
-    columns = _Columns(table)
-    keep = _select_rows(path, table, columns, warnings)
-    chunks, first_lines = _build_chunks(path, table, columns, keep, warnings)
+    keep = _select_rows(path, table, _Columns(table), warnings)
+    return meta, warnings, table, keep
+
+
+def _recording_from_table(
+    path: Path, meta: SessionMeta, table: CsvTable, keep: np.ndarray, warnings: list[str]
+) -> Recording:
+    """Samples per sensor from the table's ``keep`` rows, units converted, names and rates
+    checked."""
+    chunks, first_lines = _build_chunks(path, table, _Columns(table), keep, warnings)
     _check_names(path, chunks, first_lines, meta, warnings)
     meta = _check_rates(path, chunks, first_lines, meta, warnings)
     return Recording(source=path.name, meta=meta, chunks=chunks, warnings=warnings)
@@ -142,7 +173,7 @@ def _read_meta(path: Path, sidecar_path: str | os.PathLike | None) -> tuple[Sess
     return read_sidecar(candidate)
 
 
-def _check_header(path: Path, header: list[str], warnings: list[str]) -> list[str]:
+def check_header(path: Path, header: list[str], warnings: list[str]) -> list[str]:
     """Check the header and return the column names to parse with."""
     names = []
     for index, name in enumerate(header, start=1):
