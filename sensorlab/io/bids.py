@@ -176,9 +176,10 @@ def merge_rows(times: list[np.ndarray], period_s: float) -> tuple[list[np.ndarra
     nearest existing row (by the time of the sample that made it) when within half a
     period and no nearer sample of the same sensor claims that row; the others make new
     rows at their own time. So each row holds at most one sample per sensor, each within
-    half a period of the row's time, and every sample is in exactly one row. Sensors whose
-    clocks drift apart by half a period produce one row with a single sensor where
-    their pairing shifts; a loss leaves that sensor's cell empty.
+    half a period of the row's time, and every sample is in exactly one row; a loss
+    leaves that sensor's cell empty. While two sensors' clocks sit about half a period
+    apart (they drift through it in long sessions), timing jitter makes some of their
+    samples take rows of their own instead of pairing: more rows, never a moved sample.
 
     Parameters
     ----------
