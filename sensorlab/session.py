@@ -10,7 +10,9 @@ Concurrency model: the source and the analysis run as tasks of one asyncio event
 (in the live view that loop runs in its own thread); the source only writes rings and
 sets an ``asyncio.Event``; the analysis waits on it, reads everything new and updates.
 The recorder's disk I/O happens in its own thread, fed by a reader of the same rings, so
-a slow disk never delays an event. The rings are the only shared state between threads,
+a slow disk never delays an event. Sinks (:class:`SessionSink`, e.g. the Lab Streaming
+Layer outlets of :mod:`sensorlab.sinks.lsl`) get each wake's new samples, angle rows and
+events on the loop's thread. The rings are the only shared state between threads,
 and they carry their own lock.
 
 From a script or a notebook::
@@ -25,9 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from sensorlab.buffer import RingSet, TableRing
 from sensorlab.errors import InputError
@@ -95,6 +100,27 @@ class SensorResumed:
     placement: str
     t_s: float
     gap_s: float
+
+
+class SessionSink(Protocol):
+    """Something that publishes the session as it runs (called on the session's thread).
+
+    Each call gets only what is new since the previous one. A sink that raises is
+    dropped with a warning in the analysis; the session and its recording go on.
+    """
+
+    def samples(self, chunks: list[ImuChunk]) -> None:
+        """New raw samples, one chunk per sensor block (acc m/s^2, gyro rad/s, t_s s)."""
+
+    def angles(self, rows: np.ndarray) -> None:
+        """New rows of the analysis's angles, columns :data:`KINEMATICS_COLUMNS`."""
+
+    def events(self, events: list) -> None:
+        """New events (:class:`RepFinished`, :class:`StepDetected`, ...) and
+        :class:`~sensorlab.records.Marker` s."""
+
+    def close(self) -> None:
+        """The session has ended."""
 
 
 @dataclass
@@ -167,6 +193,9 @@ class Session:
         Settings of the analysis pipeline.
     settings : SessionSettings
         Buffering and sensor watch.
+    sinks : sequence of SessionSink
+        Publishers fed with the samples, angles and events as they come (e.g.
+        :class:`sensorlab.sinks.lsl.LslSink`).
     """
 
     def __init__(
@@ -176,8 +205,10 @@ class Session:
         record_path: Path | None = None,
         analysis_settings: AnalysisSettings = DEFAULT_ANALYSIS,
         settings: SessionSettings = DEFAULT_SESSION,
+        sinks: Sequence[SessionSink] = (),
     ) -> None:
         self.source = source
+        self.sinks = list(sinks)
         self.settings = settings
         self.record_path = record_path
         rates = {p: (info.rate_hz or 100.0) for p, info in source.meta.sensors.items()}
@@ -285,10 +316,12 @@ class Session:
                 chunks = reader.read()
                 if self._recorder is not None:
                     self._recorder.write(self._recorder_reader.read())
+                self._to_sinks("samples", chunks)
                 watch_events = self._watch_sensors(chunks)
                 now = max(w.newest_t_s for w in self._watch.values())
                 events = watch_events + self.analyzer.update(chunks, now)
                 self._publish()
+                self._to_sinks("events", events)
                 emitted = time.perf_counter()
                 for event in events:
                     self.stats.event_latency_s.append(emitted - arrival)
@@ -298,12 +331,32 @@ class Session:
             self.stats.overruns = reader.lost_
             self.analysis = self.analyzer.finish()
             self._publish(force=True)
+            self._to_sinks("events", list(self.analyzer.final_events))
             for event in self.analyzer.final_events:
                 yield event
         finally:
             self.source.stop()
             await producer
             self.stop_recording()
+            self._to_sinks("close")
+            self.sinks.clear()  # the streams are withdrawn: nothing more goes to them
+
+    def _to_sinks(self, method: str, *args) -> None:
+        """Call every sink; one that fails is dropped with a warning, the session goes on."""
+        if method != "close" and args and not len(args[0]):
+            return
+        for sink in list(self.sinks):
+            try:
+                getattr(sink, method)(*args)
+            except Exception as error:  # a publisher must never end the session
+                self.sinks.remove(sink)
+                message = (
+                    f"{type(sink).__name__} stopped publishing ({type(error).__name__}: "
+                    f"{error}); the session and its recording went on without it"
+                )
+                self.analyzer.warnings.append(message)
+                if self.analysis is not None:
+                    self.analysis.warnings.append(message)
 
     # ---------------------------------------------------------------- controls
     # Called on the session loop's thread (the live view posts them there).
@@ -349,6 +402,7 @@ class Session:
         self.analyzer.add_marker(marker)
         if self._recorder is not None:
             self._recorder.add_marker(marker)
+        self._to_sinks("events", [marker])
         self.status = self._snapshot()
         return marker
 
@@ -373,7 +427,9 @@ class Session:
         table = self.analyzer.kinematics
         if table.size > self._kinematics_published:
             lo, hi = self._kinematics_published, table.size
-            self.kinematics.write(table.block(lo, hi, 0, len(KINEMATICS_COLUMNS)))
+            rows = table.block(lo, hi, 0, len(KINEMATICS_COLUMNS))
+            self.kinematics.write(rows)
+            self._to_sinks("angles", rows)
             self._kinematics_published = hi
         # The status (rates from histograms) is for eyes: a few times a second is enough.
         now = time.perf_counter()

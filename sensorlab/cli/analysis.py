@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from sensorlab.cli.common import (
+    add_lsl_argument,
     add_recording_arguments,
     check_new_recording,
     parse_speed,
@@ -216,4 +217,5 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="NEW.csv",
         help="recording to write (with --live: recorded while it streams)",
     )
+    add_lsl_argument(simulate)
     simulate.set_defaults(handler=_simulate)

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from sensorlab.cli.bluetooth_errors import bluetooth_errors
 from sensorlab.cli.common import (
+    add_lsl_argument,
+    add_lsl_sink,
     add_virtual_speed,
+    check_lsl,
     check_new_recording,
     check_virtual_speed,
     print_events,
@@ -169,6 +172,7 @@ def _record(args: argparse.Namespace) -> int:
     check_new_recording(out)
     check_output_dir(out.parent)
     check_virtual_speed(args)
+    check_lsl(args, args.speed)
     source = _record_source(args)
     with bluetooth_errors():
         try:
@@ -193,6 +197,7 @@ async def _record_session(source, args: argparse.Namespace, out: Path) -> None:
     for status in source.status().values():
         print(f"  {status.line()}", flush=True)
     session = Session(source, args.activity, record_path=out)
+    add_lsl_sink(session, args, args.speed)
     started = time.perf_counter()
 
     async def report_status() -> None:
@@ -269,4 +274,5 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add_virtual_arguments(record)
     add_virtual_speed(record)
+    add_lsl_argument(record)
     record.set_defaults(handler=_record)

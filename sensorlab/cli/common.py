@@ -75,6 +75,7 @@ def run_session(
     from sensorlab.summary.text import format_text_summary
 
     session = Session(source, getattr(args, "activity", None), record_path=record)
+    add_lsl_sink(session, args, args.speed)
 
     speed = "as fast as possible" if args.speed is None else f"at {args.speed:g}x"
     print(f"streaming {source.name} {speed} (Ctrl-C ends the session early)", flush=True)
@@ -99,6 +100,41 @@ def run_session(
     if record is not None:
         print(f"recorded {record}")
     return 0
+
+
+LSL_HELP = (
+    "publish each sensor's raw IMU, the angles and the reps/steps as Lab Streaming Layer "
+    "streams PREFIX_imu_<sensor>, PREFIX_angles, PREFIX_events (default PREFIX: sensorlab); "
+    "needs pip install 'sensorlab[lsl]'; see docs/export.md"
+)
+
+
+def add_lsl_argument(parser: argparse.ArgumentParser) -> None:
+    """``--lsl [PREFIX]`` of the commands that stream a session."""
+    parser.add_argument("--lsl", nargs="?", const="sensorlab", metavar="PREFIX", help=LSL_HELP)
+
+
+def check_lsl(args: argparse.Namespace, speed: float | None) -> None:
+    """With ``--lsl``: the extra is installed and the session runs in real time (or at a
+    fixed factor of it); before any work is done."""
+    if getattr(args, "lsl", None) is None:
+        return
+    require_extra("lsl", "--lsl (Lab Streaming Layer)")
+    from sensorlab.sinks.lsl import check_time_scale
+
+    check_time_scale(speed)
+
+
+def add_lsl_sink(session, args: argparse.Namespace, speed: float | None) -> None:
+    """With ``--lsl [PREFIX]``: publish ``session`` as Lab Streaming Layer streams."""
+    if getattr(args, "lsl", None) is None:
+        return
+    from sensorlab.sinks.lsl import LslSettings, LslSink, check_time_scale
+
+    settings = LslSettings(prefix=args.lsl, time_scale=check_time_scale(speed))
+    sink = LslSink(session.source.meta, session.analyzer.rate_hz, session.source.name, settings)
+    session.sinks.append(sink)
+    print(f"LSL streams: {', '.join(sink.stream_names)}", flush=True)
 
 
 def add_virtual_speed(parser: argparse.ArgumentParser) -> None:

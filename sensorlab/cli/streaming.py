@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from sensorlab.cli.common import (
+    add_lsl_argument,
     add_recording_arguments,
+    check_lsl,
     check_new_recording,
     parse_speed,
     run_session,
@@ -33,6 +35,7 @@ def _replay(args: argparse.Namespace) -> int:
     check_output_dir(Path(args.out))
     if args.record:
         check_new_recording(Path(args.record), "--record")
+    check_lsl(args, args.speed)
     source = ReplaySource.from_path(Path(args.recording), speed=args.speed)
     return run_session(
         source, args, record=Path(args.record) if args.record else None, report_dir=Path(args.out)
@@ -61,6 +64,7 @@ writes summary.json, report.html and reps.csv to --out.
 
 def _live(args: argparse.Namespace) -> int:
     require_extra("live", "the live window")
+    check_lsl(args, args.speed)
     from sensorlab.io.writer import check_output_dir
     from sensorlab.live.app import LiveOptions, run_live
 
@@ -77,6 +81,7 @@ def _live(args: argparse.Namespace) -> int:
             duration_s=args.duration,
             screenshot=Path(args.screenshot) if args.screenshot else None,
             window_s=args.window,
+            lsl_prefix=args.lsl,
         )
     )
 
@@ -95,6 +100,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--speed", type=parse_speed, default=1.0, help="1 (real time), 4, ... or max (default 1)"
     )
     replay.add_argument("--record", metavar="NEW.csv", help="record the stream to a new file")
+    add_lsl_argument(replay)
     replay.set_defaults(handler=_replay)
 
     from sensorlab.sources.base import SOURCE_HELP
@@ -134,4 +140,5 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="PNG",
         help="with --duration: save the window to PNG at the end (runs headless if no screen)",
     )
+    add_lsl_argument(live)
     live.set_defaults(handler=_live)

@@ -23,6 +23,7 @@ class LiveOptions:
     screenshot: Path | None = None
     window_s: float = 10.0
     fps: float = 60.0
+    lsl_prefix: str | None = None
 
 
 def _choose_platform(options: LiveOptions) -> None:
@@ -47,6 +48,18 @@ interval a frame could wait that long (or more) for it, at 1 ms the window keeps
 frame time (``benchmarks/bench_live.py``)."""
 
 
+def _session(session_class, source, options: LiveOptions, lsl):
+    """The live session (built on the session's thread), publishing to LSL if asked."""
+    session = session_class(source, activity=options.activity, record_path=options.record)
+    if lsl is not None:
+        from sensorlab.sinks.lsl import LslSink
+
+        sink = LslSink(source.meta, session.analyzer.rate_hz, source.name, lsl)
+        session.sinks.append(sink)
+        print(f"LSL streams: {', '.join(sink.stream_names)}", flush=True)
+    return session
+
+
 def run_live(options: LiveOptions) -> int:
     """Run the window until it is closed (or ``duration_s`` passed); writes the outputs."""
     _choose_platform(options)
@@ -59,10 +72,13 @@ def run_live(options: LiveOptions) -> int:
     from sensorlab.sources.base import make_source
 
     source = make_source(options.source, speed=options.speed)
+    lsl = None
+    if options.lsl_prefix is not None:
+        from sensorlab.sinks.lsl import LslSettings, check_time_scale
+
+        lsl = LslSettings(options.lsl_prefix, check_time_scale(options.speed))
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["sensorlab"])
-    runner = SessionRunner(
-        lambda: Session(source, activity=options.activity, record_path=options.record)
-    ).start()
+    runner = SessionRunner(lambda: _session(Session, source, options, lsl)).start()
     window = LiveWindow(
         runner,
         LiveSettings(window_s=options.window_s, fps=options.fps),

@@ -1,0 +1,1 @@
+"""Publishers fed by a running session (:class:`sensorlab.session.SessionSink`)."""
