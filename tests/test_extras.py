@@ -116,11 +116,22 @@ def test_analyze_and_replay_work_without_any_extra(tmp_path):
         (ALL_EXTRAS, ["calibrate-device", "C1:5E:00:00:00:09", "--virtual", "poses"], "virtual"),
         ({"bleak"}, ["live", "--source", "ble", "--out", "{tmp}/o"], "ble"),
         ({"bumble"}, ["live", "--source", "virtual:sim", "--out", "{tmp}/o"], "virtual"),
+        (
+            ALL_EXTRAS,
+            ["convert", str(RECORDING), "--to", "parquet", "--out", "{tmp}/x.parquet"],
+            "parquet",
+        ),
+        ({"pyarrow"}, ["analyze", "{tmp}/x.parquet", "--out", "{tmp}/o"], "parquet"),
+        ({"pylsl"}, ["replay", str(RECORDING), "--out", "{tmp}/o", "--lsl"], "lsl"),
+        ({"pylsl"}, ["record", "--virtual", "sim", "--out", "{tmp}/new.csv", "--lsl"], "lsl"),
+        ({"pylsl"}, ["live", "--source", f"replay:{RECORDING}", "--lsl"], "lsl"),
     ],
 )
 def test_a_command_without_its_extra_names_it(blocked, argv, extra, tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"PAR1")  # read only with pyarrow
     result = sensorlab_without(blocked, *(a.format(tmp=tmp_path) for a in argv))
     assert result.returncode == 2, result.stderr
     assert f"pip install 'sensorlab[{extra}]'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "new.csv").exists()
+    assert not (tmp_path / "o").exists()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import builtins
 import json
 import uuid
 from dataclasses import replace
@@ -184,24 +183,14 @@ def test_a_failing_publisher_is_dropped_and_the_session_goes_on(recording):
     assert sum(analysis.quality[p].samples for p in part.chunks) > 0
 
 
-def test_lsl_wants_real_time_and_names_the_extra_when_pylsl_is_missing(
-    tmp_path, monkeypatch, capsys
-):
+def test_lsl_wants_real_time_and_a_streaming_session(tmp_path, capsys):
     csv_path = str(RECORDINGS / "step_up_asymmetric.csv")
     out = str(tmp_path / "o")
     assert main(["replay", csv_path, "--out", out, "--speed", "max", "--lsl"]) == 2
     assert "--lsl publishes in real time" in capsys.readouterr().err
-    real_import = builtins.__import__
-
-    def no_pylsl(name, *args, **kwargs):
-        if name == "pylsl":
-            raise ImportError("No module named 'pylsl'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pylsl)
-    assert main(["replay", csv_path, "--out", out, "--lsl"]) == 2
-    error = capsys.readouterr().err
-    assert "pip install 'sensorlab[lsl]'" in error and "Traceback" not in error
+    assert main(["simulate", "--out", str(tmp_path / "s.csv"), "--lsl"]) == 2
+    assert "add --live" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 def test_marker_for_a_mark_made_before_any_sample_is_stamped_now(recording):

@@ -3,7 +3,6 @@ sidecar, and ``analyze`` on the Parquet file gives the CSV's summary."""
 
 from __future__ import annotations
 
-import builtins
 import json
 import shutil
 from pathlib import Path
@@ -128,24 +127,6 @@ def test_convert_refuses_to_overwrite_and_wants_a_parquet_name(step_up_csv, caps
     assert main(["convert", str(step_up_csv), "--to", "parquet"]) == 0
     assert main(["convert", str(step_up_csv), "--to", "parquet"]) == 2
     assert "exists" in capsys.readouterr().err
-
-
-def test_without_pyarrow_analyze_says_which_extra_to_install(
-    step_up_csv, tmp_path, monkeypatch, capsys
-):
-    convert_csv_to_parquet(step_up_csv, step_up_csv.with_suffix(".parquet"))
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name == "pyarrow" or name.startswith("pyarrow."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
-    parquet = str(step_up_csv.with_suffix(".parquet"))
-    assert main(["analyze", parquet, "--out", str(tmp_path / "o"), "-q"]) == 2
-    error = capsys.readouterr().err
-    assert "pip install 'sensorlab[parquet]'" in error and "Traceback" not in error
 
 
 def test_a_damaged_parquet_file_is_a_clear_error(tmp_path, capsys):

@@ -10,6 +10,7 @@ from pathlib import Path
 from sensorlab.cli.common import (
     add_lsl_argument,
     add_recording_arguments,
+    check_lsl,
     check_new_recording,
     parse_speed,
     run_session,
@@ -128,6 +129,9 @@ def _simulate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is None and not args.live:
         raise InputError("give --out NEW.csv for the recording (or --live to stream it)")
+    if args.lsl is not None and not args.live:
+        raise InputError("--lsl publishes a streaming session: add --live")
+    check_lsl(args, args.speed)
     if out is not None:  # like 'record': never overwrite, and know before simulating
         check_new_recording(out, also=(".truth.json",))
         check_output_dir(out.parent, "--out")
