@@ -18,7 +18,9 @@ adds one. Streams (``PREFIX`` defaults to ``sensorlab``):
 Each stream's XML description carries ``desc/channels/channel`` with ``label``, ``unit``
 and ``type`` per channel, and ``desc/acquisition`` (manufacturer, model, placement,
 mount). Timestamps are on LSL's clock: a sample's session time (the host clock after
-clock alignment) is mapped by :class:`SessionClock`.
+clock alignment) is mapped by :class:`SessionClock`; nothing is pushed before the clock
+has watched the blocks arrive for :data:`WARM_UP_S`, and each stream's timestamps never
+decrease.
 
 pylsl is an optional dependency: ``pip install 'sensorlab[lsl]'`` (its wheels bundle
 liblsl). Which network LSL uses (multicast, a list of known peers, localhost only) is
@@ -70,6 +72,10 @@ def require_pylsl():
     return pylsl
 
 
+WARM_UP_S = 0.5
+"""Seconds of LSL time over which blocks are watched before anything is pushed."""
+
+
 class SessionClock:
     """Maps session time to LSL's clock from when the samples arrive.
 
@@ -79,18 +85,28 @@ class SessionClock:
     block (the least-delayed arrival bounds the true offset from above and approaches it),
     so ``lsl_t = t_s / time_scale + offset``. ``time_scale`` is the playback speed (1 for
     sensors; 4 for a replay at 4x), so LSL time advances with the wall clock.
+
+    At the start blocks can come in a burst (a backlog drained at once), each later
+    block lowering the estimate by what it waited: :attr:`warm` turns true once blocks
+    have been watched for :data:`WARM_UP_S`, and the sink holds everything until then.
     """
 
     def __init__(self, local_clock, time_scale: float = 1.0) -> None:
         self._now = local_clock
         self.time_scale = time_scale
         self.offset_s: float | None = None
+        self._first_arrival: float | None = None
+        self.warm = False
 
     def observe(self, newest_t_s: float) -> None:
         """A block whose newest sample has session time ``newest_t_s`` arrived now."""
-        offset = self._now() - newest_t_s / self.time_scale
+        now = self._now()
+        offset = now - newest_t_s / self.time_scale
         if self.offset_s is None or offset < self.offset_s:
             self.offset_s = offset
+        if self._first_arrival is None:
+            self._first_arrival = now
+        self.warm = self.warm or now - self._first_arrival >= WARM_UP_S
 
     def lsl_time(self, t_s):
         """LSL timestamps of session times ``t_s`` (a number or an array), seconds."""
@@ -116,7 +132,8 @@ class LslSettings:
 
 
 def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
-    """The JSON text and LSL timestamp of a marker for an event, or None if not published.
+    """The JSON text of a marker for an event and the session time (s) it is stamped at,
+    or None if the event is not published.
 
     - a rep, stamped at its end (when it is judged): ``{"event": "rep", "side",
       "t_start_s", "t_end_s", "lsl_t_start", "lsl_t_end", "thigh_rom_deg",
@@ -131,7 +148,7 @@ def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
     """
     if isinstance(item, RepFinished):
         rep = item.rep
-        start, end = (float(x) for x in clock.lsl_time([rep.t_start, rep.t_end]))
+        start, end = (float(x) for x in clock.lsl_time([rep.t_start, rep.t_end]))  # in the text
         body = {
             "event": "rep",
             "side": rep.side,
@@ -145,7 +162,7 @@ def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
             "peak_thigh_velocity_dps": rep.peak_thigh_velocity_dps,
             "left_out": rep.left_out,
         }
-        return json.dumps(body), end
+        return json.dumps(body), rep.t_end
     if isinstance(item, StepDetected):
         step = item.step
         body = {
@@ -156,10 +173,10 @@ def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
             "step_time_s": step.step_time_s,
             "left_out": step.left_out,
         }
-        return json.dumps(body), float(clock.lsl_time(step.t))
+        return json.dumps(body), step.t
     if isinstance(item, Marker):
         body = {"event": "mark", "label": item.label, "t_s": item.t_s}
-        return json.dumps(body), float(clock.lsl_time(item.t_s))
+        return json.dumps(body), item.t_s
     return None
 
 
@@ -197,6 +214,8 @@ class LslSink:
         pylsl = require_pylsl()
         self.settings = settings
         self.clock = SessionClock(local_clock or pylsl.local_clock, settings.time_scale)
+        self._held: list[tuple[Callable, object]] = []
+        self._last_stamp: dict[int, float] = {}
         self._imu = {}
         for placement, info in meta.sensors.items():
             self._imu[placement] = self._outlet(
@@ -261,6 +280,42 @@ class LslSink:
         for chunk in chunks:
             if len(chunk):
                 self.clock.observe(float(chunk.t_s[-1]))
+        self._send(self._push_samples, chunks)
+
+    def angles(self, rows: np.ndarray) -> None:
+        """Push new rows of angles (rows without any finite angle are skipped)."""
+        self._send(self._push_angles, rows)
+
+    def events(self, events: list) -> None:
+        """Push a marker per rep, step and marked moment."""
+        self._send(self._push_events, events)
+
+    def close(self) -> None:
+        """The session has ended: push what is held. The streams stay visible, with what
+        was sent still readable, until the sink is dropped (they vanish with it, or with
+        the process)."""
+        self.clock.warm = True
+        self._send(None, None)
+
+    def _send(self, push, data) -> None:
+        """Push now, or hold until the clock is warm (then push what was held first)."""
+        if push is not None:
+            self._held.append((push, data))
+        if not self.clock.warm:
+            return
+        held, self._held = self._held, []
+        for hold_push, hold_data in held:
+            hold_push(hold_data)
+
+    def _stamps(self, outlet, t_s) -> list[float]:
+        """LSL timestamps for ``t_s``, never before the outlet's last one (a later, lower
+        offset estimate must not send a stream back in time)."""
+        stamps = np.maximum.accumulate(self.clock.lsl_time(t_s))
+        stamps = np.maximum(stamps, self._last_stamp.get(id(outlet), -np.inf))
+        self._last_stamp[id(outlet)] = float(stamps[-1])
+        return stamps.tolist()
+
+    def _push_samples(self, chunks: list[ImuChunk]) -> None:
         for chunk in chunks:
             outlet = self._imu.get(chunk.placement)
             if outlet is None or not len(chunk):
@@ -268,26 +323,21 @@ class LslSink:
             values = np.empty((len(chunk), 6), dtype=np.float32)
             values[:, :3] = chunk.acc_m_s2
             values[:, 3:] = np.degrees(chunk.gyr_rad_s)
-            outlet.push_chunk(values, self.clock.lsl_time(chunk.t_s).tolist())
+            outlet.push_chunk(values, self._stamps(outlet, chunk.t_s))
 
-    def angles(self, rows: np.ndarray) -> None:
-        """Push new rows of angles (rows without any finite angle are skipped)."""
+    def _push_angles(self, rows: np.ndarray) -> None:
         values = rows[:, _ANGLE_INDEX]
         keep = np.isfinite(values).any(axis=1)
         if keep.any():
-            stamps = self.clock.lsl_time(rows[keep, _T_INDEX]).tolist()
+            stamps = self._stamps(self._angles, rows[keep, _T_INDEX])
             self._angles.push_chunk(values[keep].astype(np.float32), stamps)
 
-    def events(self, events: list) -> None:
-        """Push a marker per rep, step and marked moment."""
+    def _push_events(self, events: list) -> None:
         for event in events:
             payload = marker_payload(event, self.clock)
             if payload is not None:
-                self._markers.push_sample([payload[0]], payload[1])
-
-    def close(self) -> None:
-        """The session has ended. The streams stay visible, with what was sent still
-        readable, until the sink is dropped (they vanish with it, or with the process)."""
+                stamp = self._stamps(self._markers, [payload[1]])[0]
+                self._markers.push_sample([payload[0]], stamp)
 
 
 def check_time_scale(speed: float | None) -> float:
