@@ -94,9 +94,12 @@ class BidsTarget:
     task: str | None = None
 
     def __post_init__(self) -> None:
-        for option, value in (("--subject", self.subject), ("--session", self.session)):
+        for option, value in (
+            ("--subject", self.subject),
+            ("--session", self.session),
+            ("--task", self.task),
+        ):
             _check_label(option, value)
-        _check_label("--task", self.task)
 
 
 def _check_label(option: str, value: str | None) -> None:
