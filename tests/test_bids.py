@@ -17,7 +17,7 @@ import pytest
 
 from sensorlab.cli import main
 from sensorlab.io import bids_spec as spec
-from sensorlab.io.bids import merge_rows
+from sensorlab.io.bids_motion import merge_rows
 from sensorlab.io.recording import read_recording, write_recording
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
