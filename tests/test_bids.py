@@ -370,8 +370,9 @@ def test_merge_rows_puts_each_sample_in_one_row_with_one_per_sensor():
     rng = np.random.default_rng(7)
     period = 0.01
     times = []
+    jitter = 5e-4
     for k, drift in enumerate((0.0, 40e-6, -30e-6)):  # clocks drift apart by >1 period
-        t = np.arange(20_000) * period * (1 + drift) + 0.003 * k + rng.normal(0, 5e-4, 20_000)
+        t = np.arange(20_000) * period * (1 + drift) + 0.003 * k + rng.normal(0, jitter, 20_000)
         times.append(np.sort(np.delete(t, rng.choice(20_000, 300, replace=False))))
     rows, n_rows = merge_rows(times, period)
     for sensor_rows in rows:
@@ -381,11 +382,13 @@ def test_merge_rows_puts_each_sample_in_one_row_with_one_per_sensor():
         for t, row in zip(sensor_t, sensor_rows, strict=True):
             row_times[row].append(t)
     assert all(row_times), "no empty row"
-    assert max(max(r) - min(r) for r in row_times) < period
+    # Each sample within half a period of its row's time, give or take the jitter.
+    assert max(max(r) - min(r) for r in row_times) < period + 8 * jitter
     for sensor_rows in rows:
         assert np.all(np.diff(sensor_rows) > 0), "each sensor's rows follow its samples"
-    # Rows of a single sensor appear only while two clocks sit near half a period apart.
-    assert n_rows < 1.15 * max(len(t) for t in times)
+    # The pairing follows the drift, not the jitter: hardly more rows than the 20,000
+    # sample slots (each sensor lost 300 different ones, so every slot has a sample).
+    assert n_rows < 1.005 * 20_000
 
 
 def test_a_second_subject_is_added_and_nothing_is_overwritten(exported, tmp_path, capsys):

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from sensorlab.records import ImuChunk, Recording, SessionAnalysis
 
@@ -100,17 +101,23 @@ def median_rate(t_s: np.ndarray) -> float:
     return float(1.0 / np.median(steps)) if steps.size else float("nan")
 
 
+PAIRING_WINDOW = 101
+"""Samples over which a sensor's offset from the rows is smoothed (about 1 s at 100 Hz)."""
+
+
 def merge_rows(times: list[np.ndarray], period_s: float) -> tuple[list[np.ndarray], int]:
     """Rows for samples of several sensors at one nominal rate, without moving any.
 
-    The first sensor's samples make the first rows. Each next sensor's samples join the
-    nearest existing row (by the time of the sample that made it) when within half a
-    period and no nearer sample of the same sensor claims that row; the others make new
-    rows at their own time. So each row holds at most one sample per sensor, each within
-    half a period of the row's time, and every sample is in exactly one row; a loss
-    leaves that sensor's cell empty. While two sensors' clocks sit about half a period
-    apart (they drift through it in long sessions), timing jitter makes some of their
-    samples take rows of their own instead of pairing: more rows, never a moved sample.
+    The first sensor's samples make the first rows. For each next sensor, its offset from
+    the nearest row (modulo a period) is smoothed over :data:`PAIRING_WINDOW` samples (a
+    running median of the unwrapped offset, wrapped back to half a period either way), and
+    each sample joins the row nearest to its time minus that offset, if no sample of the
+    same sensor is nearer to it; the others make new rows at their own time. Pairing
+    thus follows the clocks' slow drift rather than each sample's jitter: when two clocks
+    drift through half a period apart the pairing moves on by one row, once (one row
+    without that sensor), instead of flickering. Each row holds at most one sample per
+    sensor, each within half a period (plus timing jitter) of the row's time; every
+    sample is in exactly one row; a loss leaves that sensor's cell empty.
 
     Parameters
     ----------
@@ -135,13 +142,13 @@ def merge_rows(times: list[np.ndarray], period_s: float) -> tuple[list[np.ndarra
         if row_t.size and t.size:
             by_time = np.argsort(row_t, kind="stable")
             sorted_t = row_t[by_time]
-            after = np.searchsorted(sorted_t, t)
-            before = np.clip(after - 1, 0, sorted_t.size - 1)
-            after = np.clip(after, 0, sorted_t.size - 1)
-            near = np.where(
-                np.abs(t - sorted_t[before]) <= np.abs(sorted_t[after] - t), before, after
+            offset = _wrap(t - sorted_t[_nearest(sorted_t, t)], period_s)
+            smooth = median_filter(
+                np.unwrap(offset, period=period_s), PAIRING_WINDOW, mode="nearest"
             )
-            distance = np.abs(t - sorted_t[near])
+            target = t - _wrap(smooth, period_s)
+            near = _nearest(sorted_t, target)
+            distance = np.abs(target - sorted_t[near])
             claim = by_time[near]
             close = np.flatnonzero(distance < half)
             ranked = close[np.lexsort((distance[close], claim[close]))]  # nearest first per row
@@ -154,6 +161,19 @@ def merge_rows(times: list[np.ndarray], period_s: float) -> tuple[list[np.ndarra
     rank = np.empty(row_t.size, dtype=np.int64)
     rank[np.argsort(row_t, kind="stable")] = np.arange(row_t.size)
     return [rank[rows] for rows in assigned], int(row_t.size)
+
+
+def _nearest(sorted_t: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Index of the nearest of ``sorted_t`` (ascending, not empty) to each of ``t``."""
+    after = np.searchsorted(sorted_t, t)
+    before = np.clip(after - 1, 0, sorted_t.size - 1)
+    after = np.clip(after, 0, sorted_t.size - 1)
+    return np.where(np.abs(t - sorted_t[before]) <= np.abs(sorted_t[after] - t), before, after)
+
+
+def _wrap(offset: np.ndarray, period_s: float) -> np.ndarray:
+    """``offset`` wrapped to [-period/2, period/2)."""
+    return (offset + 0.5 * period_s) % period_s - 0.5 * period_s
 
 
 @dataclass(frozen=True)
