@@ -145,16 +145,25 @@ def test_a_replayed_session_publishes_samples_angles_and_rep_markers(recording):
     assert before <= stamps[0] and stamps[-1] <= after
     assert np.allclose((stamps - stamps[0]) * speed, left.t_s - left.t_s[0], atol=1e-6)
 
-    texts, marker_stamps = _pull(markers, len(analysis.reps) + 1)
+    texts, marker_stamps = _pull(markers, 10**6, timeout_s=0.5)
     payloads = [json.loads(text[0]) for text in texts]
     assert payloads[0] == {"event": "mark", "label": "start", "t_s": 0.0}
-    reps = [p for p in payloads if p["event"] == "rep"]
-    marker_stamps = marker_stamps[1:]
+    # Provisional reps are replaced by index, or withdrawn; what stands is the analysis's.
+    standing: dict[int, dict] = {}
+    for payload in payloads:
+        if payload["event"] == "rep":
+            standing[payload["index"]] = payload
+        elif payload["event"] == "withdrawn" and payload["kind"] == "rep":
+            standing = {i: p for i, p in standing.items() if i < payload["first_index"]}
     assert len(analysis.reps) >= 4, "the part replayed has reps to publish"
-    assert [(r["side"], r["t_start_s"]) for r in reps] == [
-        (r.side, r.t_start) for r in analysis.reps
+    reps = [standing[i] for i in sorted(standing)]
+    assert [(r["side"], r["t_start_s"], r["thigh_rom_deg"]) for r in reps] == [
+        (r.side, r.t_start, r.thigh_rom_deg) for r in analysis.reps
     ]
-    for payload, stamp in zip(reps, marker_stamps, strict=False):
+    assert not any(r["provisional"] for r in reps)
+    for payload, stamp in zip(payloads, marker_stamps, strict=True):
+        if payload["event"] != "rep":
+            continue
         assert stamp == pytest.approx(payload["lsl_t_end"], abs=1e-9)
         assert payload["lsl_t_end"] - payload["lsl_t_start"] == pytest.approx(
             (payload["t_end_s"] - payload["t_start_s"]) / speed, abs=1e-9

@@ -19,8 +19,8 @@ Each stream's XML description carries ``desc/channels/channel`` with ``label``, 
 and ``type`` per channel, and ``desc/acquisition`` (manufacturer, model, placement,
 mount). Timestamps are on LSL's clock: a sample's session time (the host clock after
 clock alignment) is mapped by :class:`SessionClock`; nothing is pushed before the clock
-has watched the blocks arrive for :data:`WARM_UP_S`, and each stream's timestamps never
-decrease.
+has watched the blocks arrive for :data:`WARM_UP_S`, and the timestamps of the IMU and
+angle streams never decrease (markers carry their event's own time).
 
 pylsl is an optional dependency: ``pip install 'sensorlab[lsl]'`` (its wheels bundle
 liblsl). Which network LSL uses (multicast, a list of known peers, localhost only) is
@@ -38,7 +38,12 @@ import numpy as np
 
 from sensorlab.errors import InputError
 from sensorlab.extras import require_extra
-from sensorlab.processing.pipeline import KINEMATICS_COLUMNS, RepFinished, StepDetected
+from sensorlab.processing.pipeline import (
+    KINEMATICS_COLUMNS,
+    ProvisionalWithdrawn,
+    RepFinished,
+    StepDetected,
+)
 from sensorlab.records import ImuChunk, Marker, SessionMeta
 
 IMU_CHANNELS = (
@@ -135,23 +140,30 @@ def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
     """The JSON text of a marker for an event and the session time (s) it is stamped at,
     or None if the event is not published.
 
-    - a rep, stamped at its end (when it is judged): ``{"event": "rep", "side",
-      "t_start_s", "t_end_s", "lsl_t_start", "lsl_t_end", "thigh_rom_deg",
+    - a rep, stamped at its end (when it is judged): ``{"event": "rep", "index", "side",
+      "provisional", "t_start_s", "t_end_s", "lsl_t_start", "lsl_t_end", "thigh_rom_deg",
       "pelvic_drop_deg", "pelvic_tilt_range_deg", "peak_thigh_velocity_dps",
       "left_out"}``;
-    - a gait step, stamped at its initial contact: ``{"event": "step", "side", "t_s",
-      "pelvic_drop_deg", "step_time_s", "left_out"}``;
+    - a gait step, stamped at its initial contact: ``{"event": "step", "index", "side",
+      "provisional", "t_s", "pelvic_drop_deg", "step_time_s", "left_out"}``;
+    - provisional reps or steps the refined analysis did not confirm, stamped when it
+      landed: ``{"event": "withdrawn", "kind": "rep" or "step", "first_index", "t_s"}``
+      (those from ``first_index`` on no longer count);
     - a moment marked in the session: ``{"event": "mark", "label", "t_s"}``.
 
-    ``*_s`` fields are session seconds (the recording's ``t``), ``lsl_*`` LSL time, angles
-    in degrees, rates in deg/s; the side is the working leg (reps) or the foot (steps).
+    A rep or step with the ``index`` of an earlier one replaces it (the refined values of a
+    provisional one, :class:`~sensorlab.processing.pipeline.RepFinished`). ``*_s`` fields
+    are session seconds (the recording's ``t``), ``lsl_*`` LSL time, angles in degrees,
+    rates in deg/s; the side is the working leg (reps) or the foot (steps).
     """
     if isinstance(item, RepFinished):
         rep = item.rep
         start, end = (float(x) for x in clock.lsl_time([rep.t_start, rep.t_end]))  # in the text
         body = {
             "event": "rep",
+            "index": rep.index,
             "side": rep.side,
+            "provisional": item.provisional,
             "t_start_s": rep.t_start,
             "t_end_s": rep.t_end,
             "lsl_t_start": start,
@@ -167,13 +179,23 @@ def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
         step = item.step
         body = {
             "event": "step",
+            "index": item.index,
             "side": step.side,
+            "provisional": item.provisional,
             "t_s": step.t,
             "pelvic_drop_deg": step.pelvic_drop_deg,
             "step_time_s": step.step_time_s,
             "left_out": step.left_out,
         }
         return json.dumps(body), step.t
+    if isinstance(item, ProvisionalWithdrawn):
+        body = {
+            "event": "withdrawn",
+            "kind": item.kind,
+            "first_index": item.first_index,
+            "t_s": item.t_s,
+        }
+        return json.dumps(body), item.t_s
     if isinstance(item, Marker):
         body = {"event": "mark", "label": item.label, "t_s": item.t_s}
         return json.dumps(body), item.t_s
@@ -335,9 +357,9 @@ class LslSink:
     def _push_events(self, events: list) -> None:
         for event in events:
             payload = marker_payload(event, self.clock)
-            if payload is not None:
-                stamp = self._stamps(self._markers, [payload[1]])[0]
-                self._markers.push_sample([payload[0]], stamp)
+            if payload is not None:  # at the event's own time, even when earlier than the
+                # last marker's (the refined values of a provisional rep come later)
+                self._markers.push_sample([payload[0]], float(self.clock.lsl_time(payload[1])))
 
 
 def check_time_scale(speed: float | None) -> float:
