@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import time
@@ -51,14 +52,23 @@ def _inlet_process(prefix: str, ready, stop, results) -> None:
         inlets[name] = inlet
     ready.set()
     latency: dict[str, list[tuple[float, float]]] = {"imu": [], "angles": [], "events": []}
+    seen: set[tuple[str, int]] = set()
     started_cpu = time.process_time()
     while not stop.is_set():
         for name, inlet in inlets.items():
-            _, stamps = inlet.pull_chunk(timeout=0.0, max_samples=4096)
-            if stamps:
-                now = pylsl.local_clock()
-                kind = "imu" if "_imu_" in name else name.rsplit("_", 1)[1]
-                latency[kind].extend((now, now - t) for t in stamps)
+            values, stamps = inlet.pull_chunk(timeout=0.0, max_samples=4096)
+            if not stamps:
+                continue
+            now = pylsl.local_clock()
+            kind = "imu" if "_imu_" in name else name.rsplit("_", 1)[1]
+            for value, stamp in zip(values, stamps, strict=True):
+                if kind == "events":  # a rep's or step's first marker, not its refinement
+                    payload = json.loads(value[0])
+                    key = (payload["event"], payload.get("index", -1))
+                    if payload["event"] not in ("rep", "step") or key in seen:
+                        continue
+                    seen.add(key)
+                latency[kind].append((now, now - stamp))
         time.sleep(0.001)
     results.put((latency, time.process_time() - started_cpu))
 
@@ -127,6 +137,7 @@ def main() -> None:
     print("calibration is done: quiet standing, then reps leading with each leg):")
     for kind in ("imu", "angles", "events"):
         print(f"  {kind:7s} {_percentiles(latency[kind], live_only=False)}")
+    print("  (events: each rep's or step's first marker; refined values come again later)")
     print("latency, live part (samples stamped after the stream's first one arrived):")
     for kind in ("imu", "angles", "events"):
         print(f"  {kind:7s} {_percentiles(latency[kind], live_only=True)}")
