@@ -17,12 +17,14 @@ blocks.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sensorlab.processing import angles
 from sensorlab.processing.columns import Columns
+from sensorlab.records import Kinematics
 
 MAX_RISE_S = 10.0
 """A rep's start is the last still row at most this long before its driver rose, s."""
@@ -179,6 +181,19 @@ class WindowRejected:
 
     window: RepWindow
     reason: str
+
+
+def kinematics_columns(kinematics: Kinematics, pelvis_rate_dps: np.ndarray) -> Columns:
+    """The columns a drill reads, from a :class:`~sensorlab.records.Kinematics` record
+    (its angles, degrees) and the pelvis's angular-rate magnitude on the same rows
+    (deg/s): to run the drills on kinematics computed elsewhere (the simulator's truth,
+    a finished analysis)."""
+    names = [f.name for f in dataclasses.fields(Kinematics)]
+    columns = Columns((*names, "pelvis_rate_dps"))
+    columns.append(
+        **{name: getattr(kinematics, name) for name in names}, pelvis_rate_dps=pelvis_rate_dps
+    )
+    return columns
 
 
 class ExcursionSegmenter:
