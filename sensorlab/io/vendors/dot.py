@@ -83,7 +83,7 @@ def read(path: Path) -> list[VendorStream]:
     ]
     warnings: list[str] = []
     table = parse_numeric(
-        path, lines, header_index, ",", ["PacketCounter", "SampleTimeFine"], optional, warnings
+        path, lines, header_index, ",", ["PacketCounter", "SampleTimeFine", *optional], [], warnings
     )
     fine_us = unwrap_counter(table["SampleTimeFine"].astype(np.int64), SAMPLE_TIME_MODULUS)
     keep = check_increasing(path, fine_us.astype(float), table.lines, "SampleTimeFine")

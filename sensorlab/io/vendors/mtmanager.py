@@ -72,12 +72,13 @@ def read(path: Path) -> list[VendorStream]:
         if match := _RATE.search(line):
             rate = float(match.group(1))
     header = {f.strip() for f in lines[header_index].split("\t")}
-    wanted = ["SampleTimeFine"]
+    wanted = ["PacketCounter"]
     for names in (["Acc_X", "Acc_Y", "Acc_Z"], ["Gyr_X", "Gyr_Y", "Gyr_Z"], _QUAT, _MATRIX):
         if all(name in header for name in names):
             wanted += names
     warnings: list[str] = []
-    table = parse_numeric(path, lines, header_index, "\t", ["PacketCounter"], wanted, warnings)
+    optional = ["SampleTimeFine"] if "SampleTimeFine" in header else []
+    table = parse_numeric(path, lines, header_index, "\t", wanted, optional, warnings)
     counter = unwrap_counter(table["PacketCounter"].astype(np.int64), PACKET_COUNTER_MODULUS)
     fine = table.columns.get("SampleTimeFine")
     notes = []
