@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -158,30 +159,37 @@ def parse_numeric(
             f"(the header has {', '.join(header)}); export the file again with them, or "
             "convert it to the contract CSV (see docs/vendors.md)"
         )
-    body = [(k + 1, text) for k, text in enumerate(lines[header_index + 1 :], header_index + 1)]
-    body = [(number, text) for number, text in body if text.strip()]
-    line_numbers = np.fromiter((number for number, _ in body), dtype=np.int64, count=len(body))
+    data = lines[header_index + 1 :]
+    filled = np.fromiter(map(len, map(str.strip, data)), dtype=np.int64, count=len(data)) > 0
+    line_numbers = np.flatnonzero(filled) + header_index + 2
+    body = list(compress(data, filled))
     wanted = [name for name in dict.fromkeys([*required, *optional]) if name in header]
-    frame = _read_cells(body, sep, header, wanted)
-    frame.columns = wanted
-    columns: dict[str, np.ndarray] = {}
-    bad = np.zeros(len(frame), dtype=bool)
+    columns = _read_numbers(body, sep, header, wanted)
+    texts = None
+    if columns is None:  # a cell that is not a number, or a line with extra fields
+        texts = _read_cells(body, sep, header, wanted)
+        columns = {
+            name: pd.to_numeric(texts[name], errors="coerce").to_numpy(dtype=np.float64)
+            for name in wanted
+        }
+    bad = np.zeros(len(body), dtype=bool)
     first_bad: list[tuple[int, str]] = []
     for name in wanted:
-        texts = frame[name].fillna("").str.strip()
-        values = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=np.float64)
+        wrong = ~np.isfinite(columns[name])
+        if name not in required:  # an empty optional cell is fine, text in it is not
+            empty = np.ones(len(body), bool) if texts is None else (texts[name] == "").to_numpy()
+            wrong &= ~empty
+        if not wrong.any():
+            continue
         if name in required:
-            wrong = ~np.isfinite(values)
-        else:
-            wrong = ~np.isfinite(values) & (texts != "").to_numpy()
-        if wrong.any():
-            bad |= wrong if name in required else False
-            for row in np.flatnonzero(wrong)[:MAX_LISTED]:
-                shown = texts.iat[row]
-                first_bad.append(
-                    (int(line_numbers[row]), f"{path}:{line_numbers[row]}:{name} {shown!r}")
-                )
-        columns[name] = values
+            bad |= wrong
+        for row in np.flatnonzero(wrong)[:MAX_LISTED]:
+            fields = body[row].split(sep)
+            index = header.index(name)
+            shown = fields[index].strip() if index < len(fields) else "(missing)"
+            first_bad.append(
+                (int(line_numbers[row]), f"{path}:{line_numbers[row]}:{name} {shown!r}")
+            )
     if bad.all():
         raise InputError(
             f"{path}: no usable data row: every row has a missing or non-numeric value in "
@@ -200,12 +208,34 @@ def parse_numeric(
     )
 
 
-def _read_cells(
-    body: list[tuple[int, str]], sep: str, header: list[str], wanted: list[str]
-) -> pd.DataFrame:
-    """The ``wanted`` columns of the data lines as text (pandas' C parser; a line with more
-    fields than the header falls back to a plain split, its extra fields ignored)."""
-    text = "\n".join(line for _, line in body)
+def _read_numbers(
+    body: list[str], sep: str, header: list[str], wanted: list[str]
+) -> dict[str, np.ndarray] | None:
+    """The ``wanted`` columns as float64 in one pass of pandas' C parser (a short or empty
+    cell reads as NaN); None when a cell is not a number or a line has extra fields."""
+    try:
+        frame = pd.read_csv(
+            io.StringIO("\n".join(body)),
+            sep=sep,
+            header=None,
+            names=header,
+            usecols=wanted,
+            dtype=dict.fromkeys(wanted, np.float64),
+            engine="c",
+            index_col=False,
+            skip_blank_lines=False,
+        )
+    except (ValueError, pd.errors.ParserError):
+        return None
+    if len(frame) != len(body):
+        return None
+    return {name: frame[name].to_numpy(dtype=np.float64) for name in wanted}
+
+
+def _read_cells(body: list[str], sep: str, header: list[str], wanted: list[str]) -> pd.DataFrame:
+    """The ``wanted`` columns of the data lines as stripped text (pandas' C parser; a line
+    with more fields than the header falls back to a plain split, its extra fields ignored)."""
+    text = "\n".join(body)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -217,12 +247,13 @@ def _read_cells(
             keep_default_na=False,
             engine="c",
             index_col=False,
+            skip_blank_lines=False,
         )
     except pd.errors.ParserError:
         width = len(header)
-        rows = [(line.split(sep) + [""] * width)[:width] for _, line in body]
+        rows = [(line.split(sep) + [""] * width)[:width] for line in body]
         frame = pd.DataFrame(rows, columns=header)
-    return frame[wanted]
+    return frame[wanted].fillna("").apply(lambda column: column.str.strip())
 
 
 def unwrap_counter(counter: np.ndarray, modulus: int) -> np.ndarray:
