@@ -106,7 +106,7 @@ def import_session(
             placement=placement,
             model=stream.format,
             rate_hz=stream.rate_hz or _measured_rate(stream.t_s),
-            extra={"device": stream.device} if stream.device else {},
+            extra={"device_id": stream.device} if stream.device else {},
         )
         imported[placement] = {
             "file": stream.source.name,
