@@ -312,7 +312,7 @@ def test_apdm_without_h5py_names_the_package(simulated, tmp_path, monkeypatch):
     pytest.importorskip("h5py")
     path = fixtures.apdm_h5(simulated, tmp_path / "opal.h5")
     monkeypatch.setitem(sys.modules, "h5py", None)
-    with pytest.raises(InputError, match="pip install h5py"):
+    with pytest.raises(InputError, match=r"h5py not installed.*pip install 'sensorlab\[vendors\]'"):
         import_session([path])
 
 

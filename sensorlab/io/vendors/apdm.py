@@ -9,7 +9,7 @@ clock shared by every Opal of the recording), and ``Configuration`` with the att
 ``Sample Rate``; ``/Processed/<id>/Orientation`` (n x 4, scalar first) when present.
 
 Conversions: time us -> s; acc, gyro already SI, axes the Opal's own. Needs the optional
-package h5py (``pip install h5py``).
+package h5py (the ``vendors`` extra: ``pip install 'sensorlab[vendors]'``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sensorlab.errors import InputError
+from sensorlab.extras import require_extra
 from sensorlab.io.vendors.stream import VendorStream
 
 NAME = "APDM Opal .h5"
@@ -39,13 +40,9 @@ def _text(value) -> str:
 
 
 def read(path: Path) -> list[VendorStream]:
-    try:
-        import h5py
-    except ImportError:
-        raise InputError(
-            f"{path}: reading APDM .h5 files needs the package h5py: pip install h5py "
-            "(or pip install 'sensorlab[vendors]')"
-        ) from None
+    require_extra("vendors", f"{path}: reading an APDM .h5 file")
+    import h5py
+
     streams = []
     with h5py.File(path, "r") as h5:
         if "Sensors" not in h5:
