@@ -161,7 +161,8 @@ def test_angular_rate_from_exact_orientation_equals_the_simulated_gyro():
             mount = session.truth.sensors[placement].sensor_to_segment
             _, rotation = session.sensor_pose(placement, t)
             _, gyro = ideal_readings(session.motion, placement, mount, t)
-            derived = angular_rate_from_orientation(t, Rotation.from_matrix(rotation))
+            quat = Rotation.from_matrix(rotation).as_quat()[:, [3, 0, 1, 2]]
+            derived = angular_rate_from_orientation(t, quat)
             error = np.degrees(np.sqrt(np.mean((derived - gyro)[1:-1] ** 2)))
             errors[rate, placement] = error
             signal = np.degrees(np.sqrt(np.mean(gyro**2)))
@@ -181,7 +182,7 @@ def test_specific_force_from_free_acceleration_equals_the_simulated_acceleromete
         behind, _ = session.sensor_pose(placement, t - step)
         free = (ahead - 2.0 * position + behind) / step**2  # world acceleration, gravity-free
         force, _ = ideal_readings(session.motion, placement, mount, t)
-        derived = specific_force(Rotation.from_matrix(rotation), free)
+        derived = specific_force(Rotation.from_matrix(rotation).as_quat()[:, [3, 0, 1, 2]], free)
         np.testing.assert_allclose(derived, force, atol=0.02)
         # the sign and frame matter: R instead of R^T would be far off
         wrong = Rotation.from_matrix(rotation).apply(free + np.array([0.0, 0.0, 9.81]))
@@ -406,3 +407,19 @@ def test_import_command_writes_a_contract_csv_that_reads_back(tmp_path, capsys):
         np.testing.assert_allclose(back.acc_m_s2, chunk.acc_m_s2, atol=1e-5)
         np.testing.assert_allclose(back.gyr_rad_s, chunk.gyr_rad_s, atol=np.radians(1e-4))
     assert main(["import", str(dot_files()[0]), "--out", str(out)]) == 2  # never overwrites
+
+
+def test_dot_offline_export_euler_acc_gyr(tmp_path):
+    """The on-sensor recording layout (Euler angles, Acc, Gyr in deg/s, a zero first row),
+    built from the documented layout with the simulator's exact values."""
+    session = make_scenario("step_up_asymmetric", 0, duration_s=10)
+    path, t, rotation, force, rate = fixtures.dot_offline(session, "left_thigh", tmp_path)
+    recording = import_session([path])
+    chunk = recording.chunks["left_thigh"]
+    assert any("all zero" in w and f"{path}" in w for w in recording.warnings)
+    np.testing.assert_allclose(chunk.t_s, t - t[0], atol=1e-6)  # SampleTimeFine: 1 us
+    np.testing.assert_allclose(chunk.acc_m_s2, force, atol=1e-6)
+    np.testing.assert_allclose(chunk.gyr_rad_s, rate, atol=np.radians(1e-6))
+    quat = np.column_stack([chunk.extra[f"quat_{a}"] for a in "wxyz"])
+    matrices = Rotation.from_quat(quat[:, [1, 2, 3, 0]]).as_matrix()
+    np.testing.assert_allclose(matrices, rotation, atol=1e-6)

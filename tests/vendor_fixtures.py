@@ -145,3 +145,35 @@ def apdm_h5(chunks: dict[str, ImuChunk], path: Path) -> Path:
 def json_mapping(path: Path, mapping: dict[str, str]) -> Path:
     path.write_text(json.dumps(mapping), encoding="utf-8")
     return path
+
+
+def dot_offline(session, placement: str, folder: Path, rate_hz: float = 120.0):
+    """A DOT recording exported after on-sensor logging (firmware 1.6 layout, documented in
+    ``docs/vendors.md``): preamble, ``PacketCounter,SampleTimeFine,Euler_X,Euler_Y,Euler_Z,
+    Acc_X,Acc_Y,Acc_Z,Gyr_X,Gyr_Y,Gyr_Z`` (deg, m/s^2, deg/s), a first row with all-zero Acc
+    and Gyr. Exact values from the simulator; returns the path and the true times, rotation
+    matrices, specific force and angular rate of the rows after the placeholder."""
+    from scipy.spatial.transform import Rotation
+
+    from sensorlab.simulate.imu import ideal_readings
+
+    t = np.arange(0.0, 5.0, 1.0 / rate_hz)
+    mount = session.truth.sensors[placement].sensor_to_segment
+    _, rotation = session.sensor_pose(placement, t)
+    force, rate = ideal_readings(session.motion, placement, mount, t)
+    euler = Rotation.from_matrix(rotation).as_euler("xyz", degrees=True)
+    fine = 1_000_000 + np.round(t * 1e6).astype(np.int64)
+    rows = []
+    for k in range(t.size):
+        acc = (0.0, 0.0, 0.0) if k == 0 else force[k]
+        gyr = (0.0, 0.0, 0.0) if k == 0 else np.degrees(rate[k])
+        values = [*euler[k], *acc, *gyr]
+        rows.append(f"{k + 1},{fine[k]}," + ",".join(f"{v:.6f}" for v in values))
+    preamble = "sep=,\nDeviceTag:,bei\nFirmwareVersion:,1.6.0\nAppVersion:,2021.0\n"
+    preamble += "StartTime: ,2026-11-29_10:00:00_000 GMT+1\n\u00a9 Xsens Technologies B. V.\n\n"
+    header = (
+        "PacketCounter,SampleTimeFine,Euler_X,Euler_Y,Euler_Z,Acc_X,Acc_Y,Acc_Z,Gyr_X,Gyr_Y,Gyr_Z"
+    )
+    path = folder / f"{placement}_D4CA6EF17860_20261129_100000.csv"
+    _write(path, preamble + header, rows)
+    return path, t[1:], rotation[1:], force[1:], rate[1:]

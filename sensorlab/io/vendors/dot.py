@@ -93,6 +93,17 @@ def read(path: Path) -> list[VendorStream]:
             f"{path}: {len(fine_us) - keep.size} row(s) repeat or go back in SampleTimeFine; "
             f"dropped (first at line {first})"
         )
+    if all(f"Acc_{axis}" in table.columns for axis in _XYZ):
+        # Recordings made on the sensor start with a placeholder row whose Acc (and Gyr)
+        # are all zero: no accelerometer at rest reads zero, gravity is always there.
+        zero = np.all(table.stack([f"Acc_{axis}" for axis in _XYZ])[keep] == 0.0, axis=1)
+        if zero.any():
+            lines = ", ".join(str(int(n)) for n in table.lines[keep][zero][:5])
+            warnings.append(
+                f"{path}: {int(zero.sum())} row(s) with Acc_X..Z all zero (the DOT's "
+                f"placeholder sample, lines {lines}) dropped"
+            )
+            keep = keep[~zero]
 
     def block(kind: str, axes=_XYZ) -> np.ndarray | None:
         names = [f"{kind}_{axis}" for axis in axes]

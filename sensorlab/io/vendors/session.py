@@ -33,8 +33,8 @@ from sensorlab.io.vendors.mapping import placement_from_text, read_mapping_file
 from sensorlab.io.vendors.stream import VendorStream
 from sensorlab.processing.device_orientation import (
     angular_rate_from_orientation,
-    rotations_from_quaternions,
     specific_force,
+    unit_quaternions,
 )
 from sensorlab.records import ImuChunk, Recording, SensorInfo, SessionMeta
 
@@ -243,10 +243,10 @@ def _chunk(
 ) -> tuple[ImuChunk, list[str]]:
     """The contract chunk of one sensor: SI signals, what had to be derived, and why."""
     derived = []
-    rotations = None
+    orientation = None
     if stream.quat_wxyz is not None:
         try:
-            rotations = rotations_from_quaternions(stream.quat_wxyz)
+            orientation = unit_quaternions(stream.quat_wxyz)
         except ValueError:
             raise InputError(
                 f"{stream.source}: a quaternion row is zero or empty; the orientation columns "
@@ -254,22 +254,22 @@ def _chunk(
             ) from None
     gyr = stream.gyr_rad_s
     if gyr is None:
-        if rotations is None:
+        if orientation is None:
             raise InputError(
                 f"{stream.source} ({placement}): no gyroscope and no orientation; sensorlab "
                 "follows a segment's rotation with one of them. Export the gyroscope (or the "
                 "device's orientation) too"
             )
-        gyr = angular_rate_from_orientation(stream.t_s, rotations)
+        gyr = angular_rate_from_orientation(stream.t_s, orientation)
         derived.append("angular rate derived from the device's orientation (no gyroscope)")
     acc = stream.acc_m_s2
     if acc is None:
-        if rotations is None:
+        if orientation is None:
             raise InputError(
                 f"{stream.source} ({placement}): no accelerometer and no orientation; "
                 "sensorlab needs gravity's direction from one of them"
             )
-        acc = specific_force(rotations, stream.free_acc_m_s2)
+        acc = specific_force(orientation, stream.free_acc_m_s2)
         if stream.free_acc_m_s2 is not None:
             derived.append("specific force = R^T (free acceleration + g), from the device")
         else:
