@@ -62,11 +62,6 @@ class ImportSettings:
     rate_hz: float | None = None
 
 
-def is_vendor_file(path: str | os.PathLike) -> bool:
-    """Whether a vendor reader recognises the file."""
-    return Path(path).is_file() and find_reader(Path(path)) is not None
-
-
 def import_session(
     paths: list[str | os.PathLike], settings: ImportSettings | None = None
 ) -> Recording:
