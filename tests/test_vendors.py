@@ -423,3 +423,23 @@ def test_dot_offline_export_euler_acc_gyr(tmp_path):
     quat = np.column_stack([chunk.extra[f"quat_{a}"] for a in "wxyz"])
     matrices = Rotation.from_quat(quat[:, [1, 2, 3, 0]]).as_matrix()
     np.testing.assert_allclose(matrices, rotation, atol=1e-6)
+
+
+def test_mapping_files_json_and_their_errors(tmp_path):
+    good = fixtures.json_mapping(
+        tmp_path / "map.json",
+        {"00B42279": "pelvis", "00B421EE": "Left Thigh", "00B4227C": "femur_r"},
+    )
+    recording = import_session(mtw_files(), ImportSettings(mapping_file=good))
+    assert list(recording.chunks) == ["pelvis", "left_thigh", "right_thigh"]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"00B42279": "pelvis",\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken.json:2: not JSON"):
+        import_session(mtw_files(), ImportSettings(mapping_file=broken))
+    wrong = fixtures.json_mapping(tmp_path / "wrong.json", {"00B42279": "Knee #3"})
+    with pytest.raises(InputError, match="is not a placement"):
+        import_session(mtw_files(), ImportSettings(mapping_file=wrong))
+    xml = tmp_path / "bad.xml"
+    xml.write_text("<OpenSimDocument><XsensDataReaderSettings>", encoding="utf-8")
+    with pytest.raises(InputError, match="not well-formed XML"):
+        import_session(mtw_files(), ImportSettings(mapping_file=xml))
