@@ -9,6 +9,7 @@ simulated recording, whose values are then the reference.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -217,8 +218,6 @@ def test_orientation_only_export_says_gait_steps_are_unavailable(tmp_path):
     out = tmp_path / "out"
     code = main(["analyze", *(str(e.path) for e in exports.values()), "--out", str(out), "-q"])
     assert code == 0
-    import json
-
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert "gait_steps" in summary["unavailable"]
     assert "orientation only" in summary["unavailable"]["gait_steps"]
@@ -443,3 +442,30 @@ def test_mapping_files_json_and_their_errors(tmp_path):
     xml.write_text("<OpenSimDocument><XsensDataReaderSettings>", encoding="utf-8")
     with pytest.raises(InputError, match="not well-formed XML"):
         import_session(mtw_files(), ImportSettings(mapping_file=xml))
+
+
+def test_metabase_5_layout_epoch_in_seconds(simulated, tmp_path):
+    paths = fixtures.metabase_v5(simulated, tmp_path)
+    recording = import_session(paths)
+    epoch_s = fixtures.EPOCH_MS / 1000
+    _check_values(recording, simulated, 6e-5 * STANDARD_GRAVITY_M_S2, 1e-4, 1e-3, True, epoch_s)
+
+
+def test_witmotion_txt_with_every_device_in_one_file(simulated, tmp_path):
+    path = tmp_path / "data.txt"
+    devices = fixtures.witmotion_txt(simulated, path)
+    mapping = {device: placement for placement, device in devices.items()}
+    recording = import_session([path], ImportSettings(mapping=mapping))
+    _check_values(recording, simulated, 6e-5 * STANDARD_GRAVITY_M_S2, 1e-4, 1e-3)
+
+
+def test_analyze_command_on_mt_manager_files_with_the_opensense_mapping(tmp_path, capsys):
+    xml = data_path("opensense-xsens-mtw-walking", "myIMUMappings.xml")
+    out = tmp_path / "out"
+    argv = ["analyze", *map(str, mtw_files()), "--mapping", str(xml), "--out", str(out), "-q"]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["activity"] == "walk"
+    assert abs(len(summary["steps"]) - reference_cadence_spm().n_steps) <= 1
+    assert summary["unavailable"] == {}
+    assert "angular rate derived" in capsys.readouterr().err

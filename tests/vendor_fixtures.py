@@ -177,3 +177,51 @@ def dot_offline(session, placement: str, folder: Path, rate_hz: float = 120.0):
     path = folder / f"{placement}_D4CA6EF17860_20261129_100000.csv"
     _write(path, preamble + header, rows)
     return path, t[1:], rotation[1:], force[1:], rate[1:]
+
+
+def metabase_v5(chunks: dict[str, ImuChunk], folder: Path) -> list[Path]:
+    """MetaBase 5 / Swift SDK files: ``Epoch,Timestamp (-0800),Elapsed (s),X,Y,Z``, the epoch
+    in seconds with millisecond decimals, values to 4 decimals, the signal only in the file
+    name (``..._<MAC>_Accelerometer.csv``)."""
+    paths = []
+    for placement, chunk in chunks.items():
+        for signal, values in (
+            ("Accelerometer", chunk.acc_m_s2 / STANDARD_GRAVITY_M_S2),
+            ("Gyroscope", np.degrees(chunk.gyr_rad_s)),
+        ):
+            epoch_ms = EPOCH_MS + np.round(chunk.t_s * 1000).astype(np.int64)
+            rows = [
+                f"{e / 1000:.3f},2026-11-29T10.00.00.000,{(e - epoch_ms[0]) / 1000:.3f},"
+                + ",".join(f"{v:.4f}" for v in row)
+                for e, row in zip(epoch_ms.tolist(), values.tolist(), strict=True)
+            ]
+            name = f"{placement}_{MACS[placement]}_{signal}.csv"
+            paths.append(_write(folder / name, "Epoch,Timestamp (-0800),Elapsed (s),X,Y,Z", rows))
+    return paths
+
+
+def witmotion_txt(chunks: dict[str, ImuChunk], path: Path) -> dict[str, str]:
+    """The older WitMotion app/PC ``.txt`` export: tab separated, ``time DeviceName
+    ChipTime() AccX(g) AccY(g) AccZ(g) AsX(°/s) AsY(°/s) AsZ(°/s) AngleX(°) ...``, all devices
+    in one file (rows interleaved by time). Returns placement -> device name."""
+    header = "\t".join(
+        ["time", "DeviceName", "ChipTime()"]
+        + [f"Acc{a}(g)" for a in "XYZ"]
+        + [f"As{a}(°/s)" for a in "XYZ"]
+        + [f"Angle{a}(°)" for a in "XYZ"]
+    )
+    devices, rows = {}, []
+    for k, (placement, chunk) in enumerate(chunks.items()):
+        devices[placement] = f"HC-06(00:0C:BF:19:3F:0{k})"
+        stamps = np.datetime64("2026-11-29T10:00:00.000") + np.round(chunk.t_s * 1000).astype(
+            "timedelta64[ms]"
+        )
+        acc = chunk.acc_m_s2 / STANDARD_GRAVITY_M_S2
+        gyr = np.degrees(chunk.gyr_rad_s)
+        for s, a, g in zip(stamps, acc.tolist(), gyr.tolist(), strict=True):
+            fields = [str(s), devices[placement], "null"]
+            fields += [f"{v:.4f}" for v in [*a, *g]] + ["0.0"] * 3
+            rows.append((s, "\t".join(fields)))
+    rows.sort(key=lambda row: row[0])
+    _write(path, header, [text for _, text in rows])
+    return devices
