@@ -7,6 +7,7 @@ Also the vendor options that ``sensorlab analyze`` shares (``--map``, ``--mappin
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sensorlab.cli.common import check_new_recording
@@ -76,7 +77,7 @@ def _import(args: argparse.Namespace) -> int:
     check_output_dir(out.parent, "--out")
     recording = read_session_files(args.files, import_settings(args))
     for warning in recording.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {warning}", file=sys.stderr)
     write_recording(recording, out)
     for placement, chunk in recording.chunks.items():
         source = recording.meta.extra.get("import", {}).get(placement, {})
