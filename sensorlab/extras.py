@@ -18,6 +18,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "live": ("PySide6", "pyqtgraph"),
     "ble": ("bleak",),
     "virtual": ("bumble", "bleak"),
+    "vendors": ("h5py",),
 }
 """Extra -> the top-level modules it installs that sensorlab imports."""
 

@@ -26,9 +26,17 @@ def parse_speed(text: str) -> float | None:
     return value
 
 
-def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of every command that reads a recording and writes the outputs."""
-    parser.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
+def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = False) -> None:
+    """The arguments of every command that reads a recording and writes the outputs
+    (``vendor``: also vendor exports, one or more files)."""
+    if vendor:
+        parser.add_argument(
+            "recording",
+            nargs="+",
+            help="the session CSV (its sidecar NAME.json is read too), or vendor exports",
+        )
+    else:
+        parser.add_argument("recording", help="the session CSV (its sidecar NAME.json is read too)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
     parser.add_argument(
         "--activity",

@@ -474,6 +474,13 @@ class SessionAnalyzer:
                 for measure in measures:
                     reason = f"needs the {placement.replace('_', ' ')} sensor"
                     self.unavailable.setdefault(measure, reason)
+        # What the recording itself says it cannot give (an import of a vendor file that
+        # lacks a signal: sensorlab.io.vendors.session), e.g. gait steps without pelvis
+        # acceleration.
+        declared = self.meta.extra.get("unavailable")
+        if isinstance(declared, dict):
+            for measure, reason in declared.items():
+                self.unavailable.setdefault(str(measure), str(reason))
         # Orientation uncertain (after a gap, until reset), per sensor, from grid row 0.
         self._uncertain = {p: Columns(["flag"]) for p in self.placements}
         self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in self.placements}
