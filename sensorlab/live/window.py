@@ -87,6 +87,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         Where the Record button puts new recordings.
     out_dir : Path
         Where closing the window writes summary.json, report.html and reps.csv.
+    write_on_close : bool
+        Whether closing the window writes those outputs (tests that do not look at them
+        turn it off); :meth:`finish` writes them either way.
     """
 
     message = QtCore.Signal(str)
@@ -98,6 +101,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         settings: LiveSettings = LiveSettings(),
         record_folder: Path = Path("recordings"),
         out_dir: Path = Path("out/live"),
+        write_on_close: bool = True,
     ) -> None:
         super().__init__()
         assert runner.session is not None
@@ -106,6 +110,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.settings = settings
         self.record_folder = record_folder
         self.out_dir = out_dir
+        self.write_on_close = write_on_close
         self.outputs = None
         """The written outputs (SessionOutputs), once the session was finished."""
         self.tally = LiveTally()
@@ -327,7 +332,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         return self.outputs
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Closing the window ends the session and writes its outputs."""
+        """Closing the window ends the session and writes its outputs (see ``write_on_close``)."""
+        if not self.write_on_close:
+            self.timer.stop()
+            self.runner.stop()
+            event.accept()
+            return
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
         try:
             outputs = self.finish()
