@@ -44,6 +44,7 @@ calibration_dir = "cal"
 """
 
 
+@pytest.mark.realtime
 def test_scan_lists_virtual_sensors_with_address_model_rssi_and_battery(capsys) -> None:
     argv = ["scan", "--virtual", "sim", "--virtual-model", "diy,witmotion,movesense"]
     assert main([*argv, "--timeout", "0.4"]) == 0
@@ -55,6 +56,7 @@ def test_scan_lists_virtual_sensors_with_address_model_rssi_and_battery(capsys) 
     assert "3 sensor(s) sensorlab knows" in out
 
 
+@pytest.mark.realtime
 def test_record_virtual_sensors_of_three_models_to_a_new_recording(tmp_path, capsys) -> None:
     out = tmp_path / "session.csv"
     argv = ["record", "--virtual", "sim", "--virtual-model", "diy,witmotion,dot"]
@@ -75,11 +77,15 @@ def test_record_virtual_sensors_of_three_models_to_a_new_recording(tmp_path, cap
     ]
     assert sensors["pelvis"].address == "C1:5E:00:00:00:01"
     assert sensors["pelvis"].mount == {"x": "up", "y": "left", "z": "backward"}
+    # The session stops after 8 s on the host's clock, the motion ends after 8 s of
+    # world time: most of it is in, never more, and nothing is missing in between.
     for placement, chunk in recording.chunks.items():
         rate = sensors[placement].rate_hz
-        assert abs(len(chunk) - 8.0 * rate) <= 0.02 * 8.0 * rate, placement
-    assert recording.chunks["pelvis"].seq is not None  # DIY counts its samples
+        assert 0.5 * 8.0 * rate < len(chunk) <= 8.0 * rate + 1, placement
+    pelvis, dot_thigh = recording.chunks["pelvis"], recording.chunks["right_thigh"]
+    assert pelvis.seq is not None and (np.diff(pelvis.seq) == 1).all()  # DIY counts
     assert recording.chunks["left_thigh"].seq is None  # a WitMotion does not
+    assert np.allclose(np.diff(dot_thigh.device_t_s), 1 / 60.0, atol=1e-5)  # a DOT stamps
     status_lines = [
         line for line in printed.splitlines() if line.startswith("[") and "samples" in line
     ]
@@ -87,6 +93,7 @@ def test_record_virtual_sensors_of_three_models_to_a_new_recording(tmp_path, cap
     assert f"recorded {out}" in printed and "sensorlab analyze" in printed
 
 
+@pytest.mark.realtime
 def test_ctrl_c_stops_the_recording_cleanly_and_keeps_the_file(tmp_path) -> None:
     out = tmp_path / "interrupted.csv"
     argv = [sys.executable, "-m", "sensorlab.cli", "record", "--virtual", "sim"]
@@ -198,6 +205,7 @@ def test_ble_source_reads_sensorlab_toml(tmp_path, monkeypatch) -> None:
         make_source(f"ble:{tmp_path / 'missing.toml'}")
 
 
+@pytest.mark.realtime
 def test_virtual_source_streams_through_the_collector() -> None:
     source = make_source("virtual:sim@witmotion,diy,movesense", duration_s=3.0, speed=4.0)
     assert isinstance(source, VirtualBleSource)
@@ -220,6 +228,7 @@ def test_virtual_source_streams_through_the_collector() -> None:
         make_source("virtual:")
 
 
+@pytest.mark.realtime
 def test_calibrate_device_non_interactive_writes_the_calibration_file(tmp_path, capsys) -> None:
     argv = ["calibrate-device", "c1:5e:00:00:00:09", "--virtual", "poses", "--yes"]
     assert main([*argv, "--speed", "8", "--out-dir", str(tmp_path / "cal")]) == 0
