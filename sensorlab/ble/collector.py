@@ -76,7 +76,7 @@ from sensorlab.ble.config import (
     SensorConfig,
     normalize_address,
 )
-from sensorlab.ble.stream import ConnectionOffsets, SensorStream
+from sensorlab.ble.stream import DEFAULT_COUNTER_DRIFT_PRIOR_PPM, ConnectionOffsets, SensorStream
 from sensorlab.devices import PROFILES, DecodedSamples, DecodeError, DeviceProfile, identify
 from sensorlab.devices.profile import GattWrite, PacketDecoder
 from sensorlab.errors import InputError
@@ -132,7 +132,7 @@ class CollectorSettings:
     reconnect_scan_timeout_s: float = 5.0
     lost_after_s: float = 15.0
     command_timeout_s: float = 5.0
-    counter_drift_prior_ppm: float = 10_000.0
+    counter_drift_prior_ppm: float = DEFAULT_COUNTER_DRIFT_PRIOR_PPM
 
     def __post_init__(self) -> None:
         for name in (
