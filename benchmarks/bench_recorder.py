@@ -95,19 +95,19 @@ def real_time(folder: Path, duration_s: float) -> None:
     cpu0 = time.process_time()
     start = time.monotonic()
     fsync_ages = []  # s since the last fsync, seen at each write
-    behind = []  # rows handed over and not yet in the file, seen at each write
+    behind = []  # rows handed over and not yet in the file, seen before each write
     handed = 0
     calls = []
     for block in blocks:
         delay = start + float(block.t_s[-1]) - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        behind.append(handed - recorder.rows_written_)  # before this block
         c0 = time.perf_counter()
         recorder.write(block)
         calls.append(time.perf_counter() - c0)
         fsync_ages.append(time.monotonic() - recorder.last_fsync_t_)
         handed += len(block)
-        behind.append(handed - recorder.rows_written_)
     thread1 = writer_thread_cpu_s()
     cpu = time.process_time() - cpu0
     elapsed = time.monotonic() - start
