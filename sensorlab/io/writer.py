@@ -158,14 +158,21 @@ class RowFormat:
                 fixed = f"{{:.{T_DECIMALS}f}}".format
                 columns.append(_text_column(chunks, lambda c: c.device_t_s, fixed))
             else:
-                columns.append(
-                    _text_column(chunks, lambda c, n=name: c.extra.get(n), _format_extra)
-                )
+                columns.append(_text_column(chunks, _extra_getter(name), _format_extra))
         return ",".join(formats) + "\n", columns
 
 
 def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros(0)
+
+
+def _extra_getter(name: str) -> Callable[[ImuChunk], np.ndarray | None]:
+    """The ``name`` column of a chunk's extra columns, or None where the chunk lacks it."""
+
+    def get(chunk: ImuChunk) -> np.ndarray | None:
+        return chunk.extra.get(name)
+
+    return get
 
 
 def _text_column(

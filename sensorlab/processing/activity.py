@@ -220,7 +220,7 @@ class Movement:
 
 def _present(x: np.ndarray | None) -> bool:
     """A signal is there when at least half of it is finite."""
-    return x is not None and x.size > 0 and np.count_nonzero(np.isfinite(x)) >= 0.5 * x.size
+    return x is not None and x.size > 0 and bool(np.count_nonzero(np.isfinite(x)) >= 0.5 * x.size)
 
 
 _FFT_BLOCK = 256
@@ -584,7 +584,10 @@ def classify_movement(
     step_time = _median(step_times)
     lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window
     kinds = {kind: [lift for lift in lifts if lift.kind == kind] for kind in LIFT_KINDS}
-    common = dict(walking_s=walking_s, step_time_s=step_time, lifts=tuple(lifts), signals=signals)
+
+    def verdict(label: str, description: str) -> Movement:
+        return Movement(label, description, walking_s, step_time, tuple(lifts), signals)
+
     walk_text = (
         f"walking: {walking_s:.0f} s of alternating rhythm, step time {step_time:.2f} s"
         if walking_s > 0
@@ -592,20 +595,20 @@ def classify_movement(
     )
     best = max(LIFT_KINDS[:-1], key=lambda kind: len(kinds[kind]))  # "unclear" last
     if walking_s >= s.min_walking_s and walking_s >= s.lift_duration_s * len(lifts):
-        return Movement("walk", walk_text, **common)
+        return verdict("walk", walk_text)
     if len(kinds[best]) >= s.min_lifts and len(kinds[best]) > len(kinds["unclear"]):
         label = "step_up" if best == "step_up" else "other_exercise"
         text = _describe_lifts(best, kinds[best])
-        return Movement(label, text, **common)
+        return verdict(label, text)
     if len(lifts) >= s.min_lifts:
-        return Movement("unknown", _describe_lifts("unclear", lifts), **common)
+        return verdict("unknown", _describe_lifts("unclear", lifts))
     if walking_s > 0:
-        return Movement("unknown", f"{walk_text} (less than {s.min_walking_s:.0f} s)", **common)
+        return verdict("unknown", f"{walk_text} (less than {s.min_walking_s:.0f} s)")
     ranges = [np.nanmax(x) - np.nanmin(x) for x in thighs.values()]
     rms = float(np.sqrt(np.nanmean(acc**2))) if acc is not None else 0.0
     if max(ranges, default=0.0) < s.still_range_deg and rms < s.still_rms_m_s2:
-        return Movement("standing", "standing still: no thigh lift and no walking rhythm", **common)
+        return verdict("standing", "standing still: no thigh lift and no walking rhythm")
     if not thighs:
         text = "movement without a walking rhythm (without a thigh sensor drills look alike)"
-        return Movement("unknown", text, **common)
-    return Movement("unknown", "movement without a walking rhythm or thigh lifts", **common)
+        return verdict("unknown", text)
+    return verdict("unknown", "movement without a walking rhythm or thigh lifts")

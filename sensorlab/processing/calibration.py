@@ -481,7 +481,9 @@ def calibrate_sensor(
         static_quality = float(
             np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
         )
-    forward, axis_quality, problem = (None, 0.0, "no movement data")
+    forward: np.ndarray | None = None
+    axis_quality = 0.0
+    problem: str | None = "no movement data"  # None when the movement gave a heading
     signed = False
     if placement == "pelvis" and not cues.pelvis_heading_from_thighs:
         if nominal_mount is None:

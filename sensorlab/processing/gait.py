@@ -490,16 +490,16 @@ def gait_result(
         Grid rate, Hz.
     """
     counts = {side: sum(1 for s in steps if s.side == side) for side in ("left", "right")}
-    timed = [s for s in steps if s.step_time_s is not None and not s.left_out]
+    timed = [(s.side, s.step_time_s) for s in steps if s.step_time_s is not None and not s.left_out]
     step_times = {
-        side: float(np.mean([s.step_time_s for s in timed if s.side == side]))
-        if any(s.side == side for s in timed)
+        side: float(np.mean([time_s for step_side, time_s in timed if step_side == side]))
+        if any(step_side == side for step_side, _ in timed)
         else float("nan")
         for side in ("left", "right")
     }
     if not timed:
         return GaitResult(counts, float("nan"), step_times, float("nan"), float("nan"), 0.0)
-    mean_step = float(np.mean([s.step_time_s for s in timed]))
+    mean_step = float(np.mean([time_s for _, time_s in timed]))
     # Regularity over the longest stretch of consecutive timed steps (one walking bout);
     # a step left out for lost data ends the stretch, as its signal is partly missing.
     bouts: list[list[StepResult]] = []
@@ -515,9 +515,9 @@ def gait_result(
     step_reg, stride_reg = regularity(vertical_acc_m_s2[lo:hi], mean_step, rate_hz)
     return GaitResult(
         steps_per_side=counts,
-        cadence_spm=cadence_spm(timed),
+        cadence_spm=cadence_spm(steps),
         step_time_s=step_times,
         step_regularity=step_reg,
         stride_regularity=stride_reg,
-        walking_s=float(sum(s.step_time_s for s in timed)),
+        walking_s=float(sum(time_s for _, time_s in timed)),
     )

@@ -295,7 +295,7 @@ class OrientationEstimator:
             ahrs.get_quaternion,
         )
         unbias = self._bias.update
-        quaternions = []
+        quaternions: list[np.ndarray] = []
         append = quaternions.append
         flags = np.zeros(n, dtype=bool)
         current_period = -1.0

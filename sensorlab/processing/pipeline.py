@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 
 import numpy as np
 
@@ -340,6 +341,14 @@ class _EarlyAnalysis:
     steps: list[StepResult] = field(default_factory=list)
 
 
+class _Turn(TypedDict):
+    """A thigh's rotation summed from grid row 0 while calibration waits for movement."""
+
+    row: int  # rows summed so far
+    deg: float  # rotation in them, degrees
+    hit: int | None  # row by which it reached ``refine_rotation_deg``, once it has
+
+
 @dataclass
 class _SensorGrid:
     """One sensor's values on the grid, from grid index ``k0``."""
@@ -485,7 +494,7 @@ class SessionAnalyzer:
         self._uncertain = {p: Columns(["flag"]) for p in self.placements}
         self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in self.placements}
         # Thigh rotation summed from the start: rows done, degrees, row of the hit.
-        self._turned = {
+        self._turned: dict[str, _Turn] = {
             p: {"row": 0, "deg": 0.0, "hit": None} for p in THIGHS if p in self.placements
         }
 
@@ -552,6 +561,7 @@ class SessionAnalyzer:
 
     def _relevel_rows(self, lo: int, hi: int) -> np.ndarray | None:
         """Rows ``lo:hi`` where a recalibration marker re-levels the sensors (or None)."""
+        assert self._k0 is not None
         if not self._relevel_k or self._relevel_k[0] >= self._k0 + hi:
             return None
         flags = np.zeros(hi - lo, dtype=bool)
@@ -643,16 +653,18 @@ class SessionAnalyzer:
 
     # ------------------------------------------------------------- the stages
     def _rows_available(self) -> int:
-        if any(s.k0 is None for s in self._sensors.values()):
+        starts = [s.k0 for s in self._sensors.values() if s.k0 is not None]
+        if len(starts) < len(self._sensors):
             return 0
         if self._k0 is None:
-            self._k0 = max(s.k0 for s in self._sensors.values())
-        return max(0, min(s.k0 + s.values.size for s in self._sensors.values()) - self._k0)
+            self._k0 = max(starts)
+        ends = [k0 + s.values.size for k0, s in zip(starts, self._sensors.values(), strict=True)]
+        return max(0, min(ends) - self._k0)
 
     def _raw_block(self, placement: str, lo: int, hi: int) -> np.ndarray:
         """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 6)."""
         sensor = self._sensors[placement]
-        offset = self._k0 - sensor.k0
+        offset = self._row_offset(sensor)
         # acc_x..acc_z and gyr_x..gyr_z are the first six columns of _RAW.
         return sensor.values.block(offset + lo, offset + hi, 0, 6)
 
@@ -663,16 +675,22 @@ class SessionAnalyzer:
 
     def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
         sensor = self._sensors[placement]
-        offset = self._k0 - sensor.k0
+        offset = self._row_offset(sensor)
         return sensor.values.rows("bridged", offset + lo, offset + hi) > 0.5
 
     def _forget_consumed(self) -> None:
         """After calibration, grid rows the orientation filter has used are not needed."""
         for placement, sensor in self._sensors.items():
-            sensor.values.forget_before(self._ahrs_rows + self._k0 - sensor.k0)
+            sensor.values.forget_before(self._ahrs_rows + self._row_offset(sensor))
             self._uncertain[placement].forget_before(self._ahrs_rows)
 
+    def _row_offset(self, sensor: _SensorGrid) -> int:
+        """Index in a sensor's stored values of grid row 0 (the first common row)."""
+        assert self._k0 is not None and sensor.k0 is not None
+        return self._k0 - sensor.k0
+
     def _grid_t(self, lo: int, hi: int) -> np.ndarray:
+        assert self._k0 is not None
         return (self._k0 + np.arange(lo, hi)) / self.rate_hz
 
     def _advance(self, final: bool) -> list:
@@ -965,8 +983,8 @@ class SessionAnalyzer:
             hits = np.flatnonzero(turned >= self.settings.refine_rotation_deg)
             turn["hit"] = lo + int(hits[0]) + 1 if hits.size else None
             turn["deg"], turn["row"] = float(turned[-1]), end
-        reached = [turn["hit"] for turn in self._turned.values()]
-        if all(row is not None for row in reached):
+        reached = [turn["hit"] for turn in self._turned.values() if turn["hit"] is not None]
+        if len(reached) == len(self._turned):
             return max(*reached, start)
         if rows >= longest:
             return longest
@@ -985,6 +1003,7 @@ class SessionAnalyzer:
         ``evidence_end``, and the pelvis's heading in the reference pose (degrees, 0
         without a pelvis sensor)."""
         assert self._static is not None and self._reference_rows is not None
+        assert self._static_rows is not None
         calibration = {}
         references = []
         # Movement evidence: rows outside quiet standing where every sensor has data, so
@@ -1066,6 +1085,7 @@ class SessionAnalyzer:
         self, placement: str, quaternions: np.ndarray, rows: np.ndarray
     ) -> HeadingEvidence | None:
         """A sensor's movement data on the evidence ``rows`` (a mask from grid row 0)."""
+        assert self._static is not None
         if np.count_nonzero(rows) <= 10:
             return None
         pose = self._static[placement]
@@ -1083,6 +1103,7 @@ class SessionAnalyzer:
     def _static_orientation(self, quaternions: np.ndarray) -> np.ndarray:
         """Mean sensor-to-world rotation of a sensor's ``quaternions`` (from grid row 0)
         over the reference rows (its rows: world axes)."""
+        assert self._reference_rows is not None
         ref_lo, ref_hi = self._reference_rows
         quaternions = quaternions[ref_lo:ref_hi]
         quaternions = quaternions[np.isfinite(quaternions).all(axis=1)]
@@ -1211,6 +1232,7 @@ class SessionAnalyzer:
         return self._release(final)
 
     def _row_t(self, row: int) -> float:
+        assert self._k0 is not None
         return (self._k0 + row) / self.rate_hz
 
     def _release(self, final: bool) -> list:
@@ -1246,6 +1268,7 @@ class SessionAnalyzer:
 
     def _apply_marks(self) -> None:
         """Flag as orientation-uncertain the kinematics rows a tilt check found wrong."""
+        assert self._k0 is not None
         size = self.kinematics.size
         kept = []
         for start_t, end_t in self._marks:
@@ -1554,7 +1577,7 @@ class SessionAnalyzer:
         recorded = 0.0
         if firsts and lasts:
             recorded = max(lasts.values()) - min(firsts) + 1.0 / self.rate_hz
-            first_end = min(lasts, key=lasts.get)
+            first_end = min(lasts, key=lasts.__getitem__)
             unanalysed_s = max(lasts.values()) - float(t[-1]) if k.size else 0.0
             if unanalysed_s > UNANALYSED_TAIL_S:
                 self.warnings.append(

@@ -145,7 +145,7 @@ class StepUpSegmenter:
         right = columns["right_thigh_sagittal_deg"]
         n = columns.size
         rest_samples = max(1, round(s.rest_s * self.rate_hz))
-        finished = []
+        finished: list[LiftStarted | LiftAborted | RepBounds] = []
         i = self._cursor
         while i < n:
             if self._state == _IDLE:

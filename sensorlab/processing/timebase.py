@@ -333,6 +333,7 @@ class GridResampler:
         concealment by waveform matching, as speech codecs do it (e.g. ITU-T G.711
         Appendix I).
         """
+        assert self._v is not None
         s = self.settings
         c = s.match_context_s
         t_left, t_right = float(self._t[left]), float(self._t[left + 1])
@@ -419,7 +420,7 @@ class GridResampler:
         return means, filled
 
     def _trim(self) -> None:
-        assert self._next_k is not None
+        assert self._next_k is not None and self._v is not None
         # Keep every sample that can still matter for the next grid point: those inside
         # its bin or gap window, plus the history a loss after it may be filled from.
         s = self.settings

@@ -244,14 +244,14 @@ def with_asymmetry(
     left = mean_drop_deg * (1 - drop_si_pct / 200.0)
     right = mean_drop_deg * (1 + drop_si_pct / 200.0)
     if activity == "walk":
-        settings = WalkSettings(
+        walk = WalkSettings(
             duration_s=duration_s or 60.0, left_pelvic_drop_deg=left, right_pelvic_drop_deg=right
         )
-        return simulate_walk(settings, _sensors(rate_hz, loss_fraction), seed)
-    settings = replace(
+        return simulate_walk(walk, _sensors(rate_hz, loss_fraction), seed)
+    step_ups = replace(
         ASYMMETRIC_STEP_UPS,
         left=replace(ASYMMETRIC_STEP_UPS.left, pelvic_drop_deg=left),
         right=replace(ASYMMETRIC_STEP_UPS.right, pelvic_drop_deg=right),
     )
-    settings = replace(settings, reps_per_side=_reps_for(settings, duration_s, 8))
-    return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)
+    step_ups = replace(step_ups, reps_per_side=_reps_for(step_ups, duration_s, 8))
+    return simulate_step_ups(step_ups, _sensors(rate_hz, loss_fraction), seed)

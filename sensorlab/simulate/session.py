@@ -90,10 +90,10 @@ def record_session(
     for placement in PLACEMENTS:
         if placement not in sensor_settings.mounts:
             continue
-        chunk, truth = simulate_sensor(
+        chunk, sensor_truth = simulate_sensor(
             motion, placement, duration_s, sensor_settings, streams[placement]
         )
-        chunks[placement], sensor_truths[placement] = chunk, truth
+        chunks[placement], sensor_truths[placement] = chunk, sensor_truth
         infos[placement] = SensorInfo(
             placement=placement,
             model=SIM_MODEL,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -23,13 +24,16 @@ from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
 from sensorlab.summary.metrics import SIDES, MetricInfo
 from sensorlab.summary.style import NEUTRAL_COLOR, SECONDARY_COLOR, SIDE_COLORS
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 FIGURE_WIDTH_IN = 10.0
 """Figure width in inches; at :data:`FIGURE_DPI` this is the report's content width x 1.5."""
 
 FIGURE_DPI = 150
 """PNG resolution: 1.5 px per CSS px keeps text sharp on high-density screens."""
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.size": 9.0,
     "axes.titlesize": 9.5,
     "axes.titleweight": "bold",

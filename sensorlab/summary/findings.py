@@ -296,7 +296,7 @@ def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
 def _finding(metric: str, entry: dict[str, Any], activity: str | None, walk: bool) -> Finding:
     left, right, si_pct = entry.get("left"), entry.get("right"), entry.get("si_pct")
     level = grade(metric, left, right, si_pct, activity)
-    if level == "unavailable":
+    if left is None or right is None:  # graded "unavailable"
         return Finding(metric, level, left, right, si_pct, "")
     info = metric_info(metric, activity)
     if level == "balanced":

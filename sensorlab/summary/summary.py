@@ -71,7 +71,7 @@ def _step_dict(step: StepResult) -> dict[str, Any]:
     }
 
 
-def left_out_warning(items: Sequence[RepResult] | Sequence[StepResult], unit: str) -> list[str]:
+def left_out_warning(items: Sequence[RepResult | StepResult], unit: str) -> list[str]:
     """The warning naming the reps or steps left out for lost data (none when none are).
 
     ``unit`` is ``rep`` or ``step``; numbers are 1-based, as people count.
