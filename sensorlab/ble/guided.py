@@ -97,8 +97,11 @@ class _Recent:
     def window(
         self, since_t_s: float, span_s: float, rate_hz: float
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(acc, gyr)`` of the last ``span_s`` after ``since_t_s``, if that much is there
-        without gaps (a dropped link or lost samples restart the stretch)."""
+        """``(acc, gyr)`` of the last ``span_s`` after ``since_t_s``, if all there.
+
+        None unless that much is there without gaps (a dropped link or lost samples restart the
+        stretch).
+        """
         if not self.chunks or self.latest_t_s - since_t_s < span_s:
             return None
         t = np.concatenate([c.t_s for c in self.chunks])

@@ -129,8 +129,11 @@ def _check_bytes(
 
 
 def _looks_binary(head: bytes) -> bool:
-    """Whether the start of a file is binary: NUL or more than 1 % control bytes (other
-    than tab, line ends and form feed), which text never has."""
+    """Whether the start of a file is binary.
+
+    Binary: NUL or more than 1 % control bytes (other than tab, line ends and form feed), which text
+    never has.
+    """
     control = sum(byte < 9 or 13 < byte < 32 for byte in head)
     return b"\0" in head or control > 0.01 * max(len(head), 1)
 
@@ -197,8 +200,10 @@ def read_header(path: Path) -> list[str]:
 
 
 def encoding_error(path: Path, exc: UnicodeDecodeError) -> InputError:
-    """An :class:`InputError` for bytes that are not UTF-8, naming the line (found by
-    :func:`check_text`, in bounded memory)."""
+    """An :class:`InputError` for bytes that are not UTF-8, naming the line.
+
+    The line is found by :func:`check_text`, in bounded memory.
+    """
     try:
         check_text(path)
     except InputError as found:
@@ -412,7 +417,7 @@ def split_fields(line: str) -> list[str]:
 
 
 def tail(path: Path, size: int = 65536) -> tuple[list[str], bool]:
-    """The last lines of a file (the first may be partial) and whether it ends in a newline.
+    r"""The last lines of a file (the first may be partial) and whether it ends in a newline.
 
     Lines are split at ``\n`` only (a trailing ``\r`` is removed), as the CSV parser does.
     """

@@ -95,8 +95,11 @@ class RowFormat:
 
     @classmethod
     def for_chunks(cls, chunks: Iterable[ImuChunk]) -> RowFormat:
-        """The batch writer's columns: ``seq``, ``device_t`` if any chunk has them, then every
-        extra any chunk has, in order of first appearance."""
+        """The batch writer's optional columns, in order.
+
+        ``seq``, ``device_t`` if any chunk has them, then every extra any chunk has, in order of
+        first appearance.
+        """
         chunks = list(chunks)
         names = ["seq"] * any(c.seq is not None for c in chunks)
         names += ["device_t"] * any(c.device_t_s is not None for c in chunks)
@@ -115,7 +118,7 @@ class RowFormat:
     def lines(
         self, chunks: list[ImuChunk], order: np.ndarray | None = None, step: int = 200_000
     ) -> Iterator[str]:
-        """Rows of ``chunks`` as text, complete lines only, in pieces of up to ``step`` rows.
+        r"""Rows of ``chunks`` as text, complete lines only, in pieces of up to ``step`` rows.
 
         Parameters
         ----------
@@ -130,7 +133,7 @@ class RowFormat:
         Yields
         ------
         str
-            One or more complete lines, each ending in ``"\\n"``.
+            One or more complete lines, each ending in ``"\n"``.
         """
         template, columns = self._columns(chunks)
         if order is None:

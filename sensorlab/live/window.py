@@ -457,8 +457,10 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _add_spans(
         self, region: tuple[float, float], fill: QtGui.QColor, start_edge: QtGui.QPen | None = None
     ) -> list[pg.LinearRegionItem]:
-        """A shaded span on every trace plot, in session time (it moves with the traces),
-        behind them; edges invisible but for ``start_edge``."""
+        """A shaded span on every trace plot, in session time, behind the traces.
+
+        It moves with the traces; edges invisible but for ``start_edge``.
+        """
         spans = []
         for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
             span = pg.LinearRegionItem(region, movable=False, brush=pg.mkBrush(fill))

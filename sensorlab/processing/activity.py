@@ -228,9 +228,10 @@ _FFT_BLOCK = 256
 
 
 def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
-    """Unbiased autocorrelation of each row of ``windows`` for lags 0..max_lag,
-    normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples
-    are left out of every lag's products and of its count. NaN where undefined.
+    """Unbiased autocorrelation of each row of ``windows`` for lags 0..max_lag.
+
+    Normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples are left out
+    of every lag's products and of its count. NaN where undefined.
 
     Computed with FFTs (sums of products and pair counts alike), zero-padded beyond the
     longest lag so that none wraps around, in batches of :data:`_FFT_BLOCK` rows.
@@ -256,8 +257,10 @@ def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
 
 
 def _rhythm_peaks(ac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``ac`` (autocorrelations), the highest peak at a lag index within
-    ``lo..hi`` (per row): (value, lag index), NaN where there is none.
+    """The highest autocorrelation peak of each row of ``ac`` within a lag range.
+
+    Per row, at a lag index within ``lo..hi`` (per row): (value, lag index), NaN where there is
+    none.
 
     A peak is a local maximum inside the range, after the autocorrelation has gone
     negative: a slow drift or a movement repeating every few seconds correlates well at
@@ -300,8 +303,11 @@ def _walking_windows(
     rate_hz: float,
     s: MovementSettings,
 ) -> tuple[np.ndarray, list[float]]:
-    """Per grid row (``n`` of them), whether a window with a walking rhythm covers it;
-    and the step times (s) of those windows."""
+    """Which grid rows a window with a walking rhythm covers, and its step times.
+
+    Per grid row (``n`` of them), whether a walking window covers it; and the step times (s) of
+    those windows.
+    """
     walking = np.zeros(n, dtype=bool)
     width, hop = round(s.window_s * rate_hz), max(1, round(s.hop_s * rate_hz))
     step_lo, step_hi = (round(lag * rate_hz) for lag in s.step_time_range_s)
@@ -359,8 +365,10 @@ def _walking_windows(
 
 
 def _height_m(acc: np.ndarray, rate_hz: float) -> np.ndarray:
-    """Height change from the first sample, metres: ``acc`` (m/s^2) integrated twice from
-    rest, missing samples counted as zero acceleration."""
+    """Height change from the first sample, metres.
+
+    ``acc`` (m/s^2) integrated twice from rest, missing samples counted as zero acceleration.
+    """
     a = np.where(np.isfinite(acc), acc, 0.0)
     velocity = np.cumsum(a) / rate_hz
     return np.cumsum(velocity) / rate_hz
@@ -434,8 +442,10 @@ def _lift_kind(
     rise_m: float,
     s: MovementSettings,
 ) -> str:
-    """``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` from what the body did
-    (NaN: that signal is missing).
+    """What a lift was, from what the body did.
+
+    ``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` (NaN inputs: that signal is
+    missing).
 
     Where the pelvis is recorded, whether the body went up or down decides: the thigh
     angles vary more between people (a trail thigh a little behind at the lead's peak is

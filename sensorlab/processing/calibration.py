@@ -111,8 +111,9 @@ def movement_pose(
     paused: np.ndarray | None = None,
     min_paused: int = 50,
 ) -> StaticPose:
-    """A stand-in for quiet standing when a session has none: brief pauses, else the
-    mean posture.
+    """A stand-in for quiet standing when a session has none.
+
+    Brief pauses, else the mean posture.
 
     Repetitions are often separated by pauses too short to count as quiet standing
     (under a second of standing between step-ups); when the sensors were still

@@ -1,4 +1,4 @@
-"""Clock alignment: put every sample of a sensor on the host clock, block by block.
+r"""Clock alignment: put every sample of a sensor on the host clock, block by block.
 
 A body-worn BLE sensor stamps its samples with its own clock (``device_t_s``), or only
 counts them (``seq``), and the host stamps each notification when it arrives
@@ -6,7 +6,7 @@ counts them (``seq``), and the host stamps each notification when it arrives
 the next connection event (7.5-50 ms) adds latency, the radio sometimes stalls for
 100 ms or more, and packets get lost. The model is
 
-.. math::  t_{host} = t_{device} (1 + d) + o + \\ell, \\qquad \\ell \\ge 0,
+.. math::  t_{host} = t_{device} (1 + d) + o + \ell, \qquad \ell \ge 0,
 
 with ``d`` the device clock's drift, ``o`` its offset and ``ell`` a random latency that is
 never negative. So ``y = host_t - device_t`` lies on or above the line ``o + d *

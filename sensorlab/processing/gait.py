@@ -140,10 +140,12 @@ class GaussianSmoother:
 
 
 def _refined(values: np.ndarray, i: int) -> float:
-    """Fractional index of the maximum at ``i``: the vertex of a parabola through it and
-    its neighbours, within half a sample of ``i`` (``i`` itself at an edge or where the
-    curve is not concave; at the edge of a search window ``i`` need not be a local
-    maximum, and the vertex of a nearly flat parabola can lie far away)."""
+    """Fractional index of the maximum at ``i``, by parabolic interpolation.
+
+    The vertex of a parabola through ``i`` and its neighbours, within half a sample of ``i`` (``i``
+    itself at an edge or where the curve is not concave; at the edge of a search window ``i`` need
+    not be a local maximum, and the vertex of a nearly flat parabola can lie far away).
+    """
     if i <= 0 or i >= values.size - 1:
         return float(i)
     y0, y1, y2 = values[i - 1], values[i], values[i + 1]
@@ -466,9 +468,11 @@ def regularity(
 
 
 def cadence_spm(steps: list[StepResult]) -> float:
-    """Steps per minute while walking: 60 over the mean step time of the timed steps (those
-    within a walking bout, not left out for lost data), NaN without any. The summary and
-    the live view both use it."""
+    """Steps per minute while walking, NaN without timed steps.
+
+    60 over the mean step time of the timed steps (those within a walking bout, not left out for
+    lost data). The summary and the live view both use it.
+    """
     timed = [s.step_time_s for s in steps if s.step_time_s is not None and not s.left_out]
     return 60.0 / float(np.mean(timed)) if timed else float("nan")
 

@@ -467,8 +467,10 @@ class SessionAnalyzer:
     def _use_placements(
         self, placements: tuple[str, ...], grids: dict[str, _SensorGrid] | None = None
     ) -> None:
-        """Analyse these placements (before any row was analysed), with the samples their
-        ``grids`` already hold (new grids by default)."""
+        """Analyse these placements, before any row was analysed.
+
+        With the samples their ``grids`` already hold (new grids by default).
+        """
         unknown = [p for p in placements if p not in PLACEMENTS]
         if unknown:
             raise InputError(
@@ -500,8 +502,10 @@ class SessionAnalyzer:
 
     @property
     def activity(self) -> str | None:
-        """The activity segmented for (``step_up``, ``walk``; None: both, decided at the
-        end); a live session may change it (the segmenter catches up)."""
+        """The activity segmented for: ``step_up``, ``walk``, or None for both.
+
+        None: decided at the end. A live session may change it (the segmenter catches up).
+        """
         return self._activity
 
     @activity.setter
@@ -510,9 +514,11 @@ class SessionAnalyzer:
         self._activity_origin = "as chosen during the session"
 
     def add_marker(self, marker: Marker) -> None:
-        """Take a marked moment into account: at a ``recalibrate`` marker every sensor's
-        tilt is re-levelled at the next still moment, as after a gap in its data (and
-        Fusion's bias tracker re-estimates the gyroscope bias over 3 s of stillness).
+        """Take a marked moment into account.
+
+        At a ``recalibrate`` marker every sensor's tilt is re-levelled at the next still moment, as
+        after a gap in its data (and Fusion's bias tracker re-estimates the gyroscope bias over 3 s
+        of stillness).
 
         The live view adds markers as they are made and the recording keeps them, so a
         later ``analyze`` of the recording re-levels at the same grid row.
@@ -544,8 +550,9 @@ class SessionAnalyzer:
         return quality
 
     def last_ready_k(self, newest_t_s: dict[str, float]) -> int | None:
-        """Grid index of the last row the sensors' newest samples decide, or None while
-        that is not known yet (a sensor without samples, or still gathering its first).
+        """Grid index of the last row the sensors' newest samples decide.
+
+        None while that is not known yet (a sensor without samples, or still gathering its first).
 
         A live session wakes the analysis only when this grows: a block that decides no
         new row cannot change any result.
@@ -616,8 +623,10 @@ class SessionAnalyzer:
         blocks: list[tuple[ImuChunk, np.ndarray | None]],
         final: bool = False,
     ) -> None:
-        """Put cleaned chunks (with their lost-before flags) on the grid; the grid starts
-        once 20 samples tell the sensor's rate (or at the end of the stream)."""
+        """Put cleaned chunks (with their lost-before flags) on the grid.
+
+        The grid starts once 20 samples tell the sensor's rate (or at the end of the stream).
+        """
         if sensor.resampler is None:
             sensor.pending.extend(blocks)
             if sum(len(chunk) for chunk, _ in sensor.pending) < 20 and not final:
@@ -730,8 +739,9 @@ class SessionAnalyzer:
 
     # ---------------------------------------------------------- calibration
     def _find_static(self, rows: int, final: bool) -> bool:
-        """Find the reference pose and start the orientation filters; False while the data
-        so far does not decide it.
+        """Find the reference pose and start the orientation filters.
+
+        False while the data so far does not decide it.
 
         The sidecar's span is used when every sensor is still in it. Otherwise the first
         still span in the first ``calibration_search_s`` (decided once it is over, or once
@@ -831,8 +841,10 @@ class SessionAnalyzer:
         return True
 
     def _start_filters(self, lo: int, settled: bool) -> None:
-        """Start each sensor's AHRS at grid row ``lo`` in its reference pose, and carry
-        that pose back to row 0."""
+        """Start each sensor's AHRS at grid row ``lo`` in its reference pose.
+
+        And carry that pose back to row 0.
+        """
         assert self._static is not None
         self._ahrs_rows = lo
         for placement, pose in self._static.items():
@@ -847,8 +859,11 @@ class SessionAnalyzer:
             self._orientation_before(lo)
 
     def _orientation_before(self, lo: int) -> None:
-        """Carry the quiet pose back to the session's start: the AHRS run backward in time
-        over rows ``0:lo`` (:func:`~sensorlab.processing.orientation.time_reversed`)."""
+        """Carry the quiet pose back to the session's start.
+
+        The AHRS runs backward in time over rows ``0:lo``
+        (:func:`~sensorlab.processing.orientation.time_reversed`).
+        """
         assert self._static is not None
         t = self._grid_t(0, lo)
         for placement, pose in self._static.items():
@@ -864,8 +879,10 @@ class SessionAnalyzer:
             self._uncertain[placement].append(flag=uncertain[::-1].astype(float))
 
     def _start_from_movement(self, hi: int) -> bool:
-        """No quiet standing: calibrate on brief pauses, else the mean posture, over rows
-        ``0:hi``."""
+        """No quiet standing: calibrate on brief pauses, else the mean posture.
+
+        Over grid rows ``0:hi``.
+        """
         t = self._grid_t(0, hi)
         brief = replace(self.settings.stillness, window_s=self.settings.pause_window_s)
         paused = np.ones(hi, dtype=bool)
@@ -1101,8 +1118,11 @@ class SessionAnalyzer:
         )
 
     def _static_orientation(self, quaternions: np.ndarray) -> np.ndarray:
-        """Mean sensor-to-world rotation of a sensor's ``quaternions`` (from grid row 0)
-        over the reference rows (its rows: world axes)."""
+        """Mean sensor-to-world rotation of a sensor over the reference rows.
+
+        From the sensor's ``quaternions`` (from grid row 0); the rows of the result are the world
+        axes.
+        """
         assert self._reference_rows is not None
         ref_lo, ref_hi = self._reference_rows
         quaternions = quaternions[ref_lo:ref_hi]
@@ -1180,9 +1200,12 @@ class SessionAnalyzer:
         forward_sensor: np.ndarray,
         heading0_deg: float,
     ) -> dict[str, np.ndarray]:
-        """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration,
-        rows lo:hi (``forward_sensor``: the pelvis's forward axis in its sensor frame;
-        ``heading0_deg``: its heading in the reference pose)."""
+        """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration.
+
+        On grid rows ``lo:hi``. ``forward_sensor``: the pelvis's forward axis in its sensor
+        frame; ``heading0_deg``: its heading in the reference pose.
+        """
+        assert self._static is not None
         columns = {}
         forward = rotate_to_world(quaternions, forward_sensor, horizontal_only=True)
         heading = angles.heading_deg(forward) - heading0_deg
@@ -1621,9 +1644,11 @@ def _filter(
     relevel: np.ndarray | None,
     bridged: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quaternions and uncertainty of grid rows (``raw``: acc then gyro), skipping empty
-    rows (no data: NaN quaternion, uncertain); ``relevel`` and ``bridged`` as in
-    :meth:`OrientationEstimator.update`."""
+    """Quaternions and uncertainty of grid rows, skipping empty rows.
+
+    ``raw``: acc then gyro. Empty rows (no data) get a NaN quaternion and are uncertain; ``relevel``
+    and ``bridged`` as in :meth:`OrientationEstimator.update`.
+    """
     if np.isfinite(raw).all():  # the usual case: no masked copies
         return estimator.update(t_s, raw[:, :3], raw[:, 3:], relevel, bridged)
     valid = np.isfinite(raw).all(axis=1)

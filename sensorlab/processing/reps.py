@@ -99,8 +99,11 @@ class LiftAborted:
 
 @dataclass(frozen=True)
 class RepBounds:
-    """A finished rep: rows of its start, lead-thigh peak, top (standing tall on the box)
-    and end, the working side, and the row at which the rest after it decided the end."""
+    """A finished rep, as grid rows.
+
+    Rows of its start, lead-thigh peak, top (standing tall on the box) and end, the working side,
+    and the row at which the rest after it decided the end.
+    """
 
     start: int
     peak: int

@@ -97,8 +97,11 @@ class Pose:
 
 
 def _elementary(axis: str, angle_rad: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Rotation about ``axis`` by ``angle_rad``, and its first and second angle derivatives
-    (``A K`` and ``A K^2`` for the axis' skew matrix ``K``), each shape (n, 3, 3)."""
+    """Rotation about ``axis`` by ``angle_rad``, with two angle derivatives.
+
+    The first and second derivatives are ``A K`` and ``A K^2`` for the axis' skew matrix ``K``; each
+    shape (n, 3, 3).
+    """
     n = angle_rad.shape[0]
     c, s = np.cos(angle_rad), np.sin(angle_rad)
     i, j = {"x": (1, 2), "y": (2, 0), "z": (0, 1)}[axis]

@@ -50,8 +50,10 @@ class SimulatedSession:
     motion: BodyMotion
 
     def sensor_pose(self, placement: str, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """True position (world frame, m; shape (n, 3)) and orientation ``R_s`` (sensor ->
-        world; shape (n, 3, 3)) of ``placement`` at true times ``t_s`` (s).
+        """True position and orientation of ``placement`` at true times ``t_s`` (s).
+
+        Position: world frame, m, shape (n, 3). Orientation ``R_s``: sensor -> world, shape (n, 3,
+        3).
 
         See :func:`sensorlab.simulate.imu.sensor_pose`.
         """

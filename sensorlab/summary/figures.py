@@ -122,8 +122,10 @@ def _grid(
 def _shade_spans(
     ax, spans: Sequence[tuple[float, float, str]], hatched: Sequence[bool] = ()
 ) -> None:
-    """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours;
-    spans whose ``hatched`` flag is true are also hatched (reps with lost data)."""
+    """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours.
+
+    Spans whose ``hatched`` flag is true are also hatched (reps with lost data).
+    """
     flags = list(hatched) + [False] * (len(spans) - len(hatched))
     for side in SIDES:
         mine = [
@@ -168,8 +170,11 @@ def _legend(ax, **kwargs) -> None:
 
 
 def _plot_trace(ax, t, y, max_points: int, band_alpha: float = 1.0, **kwargs) -> None:
-    """Draw a trace; longer than ``max_points``, as its min/max band over ``max_points / 2``
-    bins (a filled polygon renders far faster than a dense zigzag and looks the same)."""
+    """Draw a trace; one longer than ``max_points`` as its min/max band.
+
+    The band is over ``max_points / 2`` bins: a filled polygon renders far faster than a dense
+    zigzag and looks the same.
+    """
     y = np.asarray(y, dtype=float)
     if np.all(np.isnan(y)):
         return

@@ -113,8 +113,10 @@ class Finding:
 
     @property
     def within_noise(self) -> bool:
-        """Balanced only because the difference is below :data:`MIN_DIFFERENCE`, although
-        the symmetry index alone would count as borderline or notable."""
+        """Balanced only because the difference is below :data:`MIN_DIFFERENCE`.
+
+        The symmetry index alone would count as borderline or notable.
+        """
         return self.level == "balanced" and classify_si(self.si_pct) in ("borderline", "notable")
 
 
@@ -356,8 +358,10 @@ def findings_withheld(summary: dict) -> list[str]:
 
 
 def withheld_sentence(reasons: list[str]) -> str:
-    """The line stated instead of findings, e.g. "No finding is stated: pelvis misses
-    30% of its samples (more than 20%)."."""
+    """The line stated instead of findings.
+
+    E.g. "No finding is stated: pelvis misses 30% of its samples (more than 20%).".
+    """
     return f"No finding is stated: {'; '.join(reasons)}."
 
 
@@ -461,8 +465,9 @@ def _seconds(value: float) -> str:
 
 
 def data_gap_note(summary: dict) -> str | None:
-    """One sentence on reps (or steps) whose data were partly lost, or ``None`` when
-    there are none.
+    """One sentence on reps (or steps) whose data were partly lost.
+
+    ``None`` when there are none.
 
     A rep's or step's ``data_gap_s`` counts the time within it when some sensor's data
     were lost (bridged or missing); above zero, its metrics are partly estimates. Those

@@ -48,8 +48,10 @@ class MetricInfo:
         return self.decimals if self.shown_decimals is None else self.shown_decimals
 
     def fmt(self, value: float | None, *, signed: bool = False) -> str:
-        """``value`` with this metric's display decimals and unit, or an em dash when
-        missing."""
+        """``value`` with this metric's display decimals and unit.
+
+        An em dash when missing.
+        """
         if value is None or not math.isfinite(value):
             return "—"
         sign = "+" if signed else ""
