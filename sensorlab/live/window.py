@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,6 +33,9 @@ from sensorlab.records import RepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 from sensorlab.summary.summary import unavailable_note
+
+if TYPE_CHECKING:
+    from sensorlab.summary.outputs import SessionOutputs
 
 SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
 TRACE_WIDTH = 1
@@ -106,8 +110,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.settings = settings
         self.record_folder = record_folder
         self.out_dir = out_dir
-        self.outputs = None
-        """The written outputs (SessionOutputs), once the session was finished."""
+        self.outputs: SessionOutputs | None = None
+        """The written outputs, once the session was finished."""
         self.tally = LiveTally()
         self.paused = False
         self._last_status = 0.0
@@ -305,7 +309,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._post(self.session.set_activity, "activity", activity)
 
     # ------------------------------------------------------------------ ending
-    def finish(self):
+    def finish(self) -> SessionOutputs | None:
         """Stop the session and write its summary, report and reps table (once).
 
         Returns the :class:`~sensorlab.summary.outputs.SessionOutputs`, or None when the
