@@ -841,10 +841,7 @@ class SessionAnalyzer:
         return True
 
     def _start_filters(self, lo: int, settled: bool) -> None:
-        """Start each sensor's AHRS at grid row ``lo`` in its reference pose.
-
-        And carry that pose back to row 0.
-        """
+        """Start each sensor's AHRS at grid row ``lo`` in its reference pose, carried to row 0."""
         assert self._static is not None
         self._ahrs_rows = lo
         for placement, pose in self._static.items():

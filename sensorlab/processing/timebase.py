@@ -246,10 +246,7 @@ class GridResampler:
         return GridBlock(k0, block)
 
     def _lost_flags(self, grid_t: np.ndarray) -> np.ndarray:
-        """True for each point between two samples with a loss between them.
-
-        Or with a gap too long to bridge.
-        """
+        """Whether each point lies across a loss, or across a gap too long to bridge."""
         t = self._t
         if t.size == 1:
             return np.zeros(grid_t.size, dtype=bool)
