@@ -12,7 +12,7 @@ DEMO_OUT := out/demo
 
 help:
 	@echo "make demo   - set up .venv and analyse the bundled step-up recording into $(DEMO_OUT)/"
-	@echo "make test   - set up .venv, lint (ruff) and run the test suite"
+	@echo "make test   - set up .venv, lint (ruff, mypy) and run the test suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their figures"
 	@echo "make clean  - remove .venv and out/"
 
@@ -55,6 +55,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sensorlab tests benchmarks
 	$(BIN)/ruff format --check sensorlab tests benchmarks
+	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
