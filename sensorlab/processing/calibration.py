@@ -204,8 +204,9 @@ DEFAULT_ALIGNMENT = AlignmentSettings()
 
 @dataclass(frozen=True)
 class AlignmentCues:
-    """Which movement cues may decide an axis's sign and the pelvis's heading: the
-    activity says (each drill in :mod:`sensorlab.processing.movements` declares its own).
+    """Which movement cues may decide an axis's sign and the pelvis's heading.
+
+    The activity says (each drill in :mod:`sensorlab.processing.movements` declares its own).
 
     Attributes
     ----------
