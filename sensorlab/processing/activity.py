@@ -543,8 +543,10 @@ def walking_rows(
     rate_hz: float,
     settings: MovementSettings = DEFAULT_MOVEMENT,
 ) -> np.ndarray:
-    """Per grid row, whether one of :func:`classify_movement`'s walking windows covers
-    it (same signals and units); all False without any signal."""
+    """Per grid row, whether one of :func:`classify_movement`'s walking windows covers it.
+
+    Same signals and units as there; all False without any signal.
+    """
     thighs, acc = _signals(left_thigh_deg, right_thigh_deg, pelvis_vertical_acc_m_s2)
     n = next((x.size for x in (*thighs.values(), acc) if x is not None), 0)
     walking, _ = _walking_windows(thighs, _smoothed(acc, rate_hz, settings), n, rate_hz, settings)

@@ -1079,9 +1079,12 @@ class SessionAnalyzer:
         return {p: calibration[p] for p in self.placements}, heading0_deg
 
     def _walking_rows(self, quaternions: dict[str, np.ndarray], end: int) -> np.ndarray:
-        """Rows ``0:end`` inside walking (:func:`activity.walking_rows`), judged before
-        the heading is known: thigh angles through the nominal mounts (a strap error of
-        some degrees does not hide a rhythm), the sacrum's world-vertical acceleration."""
+        """Rows ``0:end`` inside walking, judged before the heading is known.
+
+        See :func:`activity.walking_rows`. Thigh angles through the nominal mounts (a strap error of
+        some degrees does not hide a rhythm), the sacrum's world-vertical acceleration.
+        """
+        assert self._static is not None
         thighs: dict[str, np.ndarray | None] = {"left": None, "right": None}
         for side in ("left", "right"):
             info = self.meta.sensors.get(f"{side}_thigh")

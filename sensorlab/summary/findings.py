@@ -286,8 +286,11 @@ def _fields(
 
 
 def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
-    """The finding templates of the session's kind: a standing drill's own (the
-    step-ups' for the tempo and steadiness every rep keeps), a walk's or the step-ups'."""
+    """The finding templates of the session's kind.
+
+    A standing drill's own (the step-ups' for the tempo and steadiness every rep keeps), a walk's or
+    the step-ups'.
+    """
     from sensorlab.processing.movements import drill, drill_names
 
     if activity in drill_names():
