@@ -374,8 +374,8 @@ class LiveWindow(QtWidgets.QMainWindow):
                 left, right = (self.tally.count(side) for side in SIDES)
                 self.last_rep.show_counts("steps", left, right, provisional)
             else:
-                counts = (self.tally.count(side) for side in SIDES)
-                self.last_rep.show_counts("reps", *counts, provisional)
+                left, right = (self.tally.count(side) for side in SIDES)
+                self.last_rep.show_counts("reps", left, right, provisional)
             self.bars.show_bars(self.tally.bars())
         if isinstance(event, RepStarted):
             self._open_lift(event.t_s, event.side)

@@ -305,8 +305,9 @@ class StepDetected:
 
 @dataclass(frozen=True)
 class ProvisionalWithdrawn:
-    """Event: the refined analysis did not confirm the provisional reps (``kind`` ``rep``)
-    or steps (``step``) from ``first_index`` on; they are no longer counted.
+    """Event: the refined analysis did not confirm some provisional reps or steps.
+
+    Those of ``kind`` (``rep`` or ``step``) from ``first_index`` on; they are no longer counted.
 
     ``t_s``: when the refinement landed, seconds.
     """
@@ -728,9 +729,9 @@ class SessionAnalyzer:
             if refine_end is None:
                 return events
             with self._timed("calibration"):
-                self._refine(refine_end)
+                calibration = self._refine(refine_end)
             calibrated_t = float(self._grid_t(refine_end - 1, refine_end)[0])
-            events.append(CalibrationDone(calibrated_t, self._calibration))
+            events.append(CalibrationDone(calibrated_t, calibration))
         with self._timed("segmentation+metrics"):
             events.extend(self._segment(final))
         if refine_end is not None and self._early is not None:
@@ -1004,22 +1005,27 @@ class SessionAnalyzer:
             return longest
         return rows if final else None
 
-    def _refine(self, evidence_end: int) -> None:
+    def _refine(self, evidence_end: int) -> dict[str, SensorCalibration]:
+        """Calibrate every sensor on the evidence before ``evidence_end``; returns it."""
         quaternions = self._quaternions()
-        self._calibration, self._pelvis_heading0_deg = self._calibrate(evidence_end, quaternions)
+        calibration, self._pelvis_heading0_deg = self._calibrate(evidence_end, quaternions)
+        self._calibration = calibration
         self._append_kinematics(0, self._ahrs_rows, quaternions)
         self._pending_quaternions = {p: [] for p in self.placements}
+        return calibration
 
     def _calibrate(
         self, evidence_end: int, quaternions: dict[str, np.ndarray]
     ) -> tuple[dict[str, SensorCalibration], float]:
-        """Every sensor's calibration from the heading evidence on grid rows before
-        ``evidence_end``, and the pelvis's heading in the reference pose (degrees, 0
-        without a pelvis sensor)."""
+        """Every sensor's calibration, and the pelvis's reference heading, from the evidence.
+
+        The heading evidence on grid rows before ``evidence_end``; the pelvis's heading in the
+        reference pose in degrees (0 without a pelvis sensor).
+        """
         assert self._static is not None and self._reference_rows is not None
         assert self._static_rows is not None
         calibration = {}
-        references = []
+        references: list[ThighReference] = []
         # Movement evidence: rows outside quiet standing where every sensor has data, so
         # that the sensors' evidence lines up.
         static_lo, static_end = self._static_rows
@@ -1149,8 +1155,11 @@ class SessionAnalyzer:
         calibration: dict[str, SensorCalibration],
         pelvis_heading0_deg: float,
     ) -> dict[str, np.ndarray]:
-        """The :data:`KINEMATICS_COLUMNS` of grid rows ``lo:hi`` from the sensors'
-        quaternions on them, with ``calibration`` and the pelvis's reference heading."""
+        """The :data:`KINEMATICS_COLUMNS` of grid rows ``lo:hi``.
+
+        From the sensors' quaternions on them, with ``calibration`` and the pelvis's reference
+        heading.
+        """
         assert self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
         present = self.placements
@@ -1337,8 +1346,10 @@ class SessionAnalyzer:
 
     # ------------------------------------------------------------ provisional
     def _early_events(self, lo: int, blocks: dict[str, np.ndarray]) -> list:
-        """Provisional events of the rows the orientation filters have reached
-        (``blocks``: the quaternions of the newest rows, from grid row ``lo``)."""
+        """Provisional events of the rows the orientation filters have reached.
+
+        ``blocks``: the quaternions of the newest rows, from grid row ``lo``.
+        """
         early = self._early
         assert early is not None
         if early.calibration is None:
@@ -1388,8 +1399,9 @@ class SessionAnalyzer:
     def _early_calibration(
         self, early: _EarlyAnalysis
     ) -> tuple[dict[str, SensorCalibration], float] | None:
-        """The calibration that segments the provisional reps and steps, or None while the
-        data so far cannot give one.
+        """The calibration that segments the provisional reps and steps.
+
+        None while the data so far cannot give one.
 
         With every sensor's nominal mount that is the standing pose with those mounts
         (the heading evidence then ends where the reference pose does); without, the
@@ -1410,8 +1422,10 @@ class SessionAnalyzer:
                 continue  # too little movement yet
 
     def _early_columns(self, end: int) -> Columns:
-        """Kinematics of grid rows ``0:end`` with the calibration the heading evidence
-        before ``end`` gives (that of the segmentation where it gives none)."""
+        """Kinematics of grid rows ``0:end``, calibrated on the heading evidence before ``end``.
+
+        Where that evidence gives no calibration, the segmentation's is used.
+        """
         assert self._early is not None and self._early.calibration is not None
         quaternions = self._quaternions()
         try:
@@ -1424,9 +1438,11 @@ class SessionAnalyzer:
         return columns
 
     def _withdraw_unconfirmed(self, t_s: float) -> list[ProvisionalWithdrawn]:
-        """Once refined: the provisional reps and steps beyond those the refined
-        segmentation has found (released or held) are withdrawn; the provisional
-        analysis ends."""
+        """Once refined, withdraw the provisional reps and steps the refinement did not find.
+
+        Those beyond the ones the refined segmentation has found (released or held) are withdrawn;
+        the provisional analysis ends.
+        """
         early, self._early = self._early, None
         assert early is not None
         held = [kind for kind, *_ in self._held]
