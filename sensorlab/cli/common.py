@@ -29,8 +29,10 @@ def parse_speed(text: str) -> float | None:
 
 
 def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = False) -> None:
-    """The arguments of every command that reads a recording and writes the outputs
-    (``vendor``: also vendor exports, one or more files)."""
+    """The arguments of every command that reads a recording and writes the outputs.
+
+    ``vendor``: also vendor exports, one or more files.
+    """
     if vendor:
         parser.add_argument(
             "recording",

@@ -186,10 +186,11 @@ class WindowRejected:
 
 
 def kinematics_columns(kinematics: Kinematics, pelvis_rate_dps: np.ndarray) -> Columns:
-    """The columns a drill reads, from a :class:`~sensorlab.records.Kinematics` record
-    (its angles, degrees) and the pelvis's angular-rate magnitude on the same rows
-    (deg/s): to run the drills on kinematics computed elsewhere (the simulator's truth,
-    a finished analysis)."""
+    """The columns a drill reads, from a :class:`~sensorlab.records.Kinematics` record.
+
+    Its angles (degrees) and the pelvis's angular-rate magnitude on the same rows (deg/s): to run
+    the drills on kinematics computed elsewhere (the simulator's truth, a finished analysis).
+    """
     names = [f.name for f in dataclasses.fields(Kinematics)]
     columns = Columns((*names, "pelvis_rate_dps"))
     columns.append(
