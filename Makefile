@@ -12,7 +12,7 @@ DEMO_OUT := out/demo
 
 help:
 	@echo "make demo   - set up .venv and analyse the bundled step-up recording into $(DEMO_OUT)/"
-	@echo "make test   - set up .venv, lint (ruff) and run the test suite (without the real-time tests)"
+	@echo "make test   - set up .venv, lint (ruff, mypy) and run the test suite (without the real-time tests)"
 	@echo "make test-realtime - the tests that run for seconds of wall-clock time (pytest -m realtime)"
 	@echo "make ci     - what CI runs: make test, then make test-realtime"
 	@echo "make test-busy - the whole suite while two CPU-bound processes occupy two cores"
@@ -58,6 +58,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sensorlab tests benchmarks
 	$(BIN)/ruff format --check sensorlab tests benchmarks
+	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not realtime"

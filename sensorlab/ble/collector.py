@@ -89,8 +89,10 @@ _LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError)
 
 
 class StoppedWhileStartingError(Exception):
-    """:meth:`BleSource.stop` was called before the sensors were all connected and started
-    (:meth:`BleSource.blocks` then simply ends)."""
+    """:meth:`BleSource.stop` was called before every sensor was connected and started.
+
+    :meth:`BleSource.blocks` then simply ends.
+    """
 
 
 @dataclass(frozen=True)
@@ -261,9 +263,11 @@ class _Connection:
 
 
 class _Link:
-    """One placement's sensor across its connections: link state, counters, and its
-    :class:`~sensorlab.ble.stream.SensorStream` (made at the first samples, once the
-    model and rate are known)."""
+    """One placement's sensor across its connections.
+
+    Link state, counters, and its :class:`~sensorlab.ble.stream.SensorStream` (made at
+    the first samples, once the model and rate are known).
+    """
 
     def __init__(self, config: SensorConfig, rate_hz: float) -> None:
         self.config = config
@@ -315,8 +319,10 @@ class _Link:
     def chunk(
         self, parts: list[tuple[float, _Connection, DecodedSamples]], settings: CollectorSettings
     ) -> ImuChunk:
-        """One block from the samples of several notifications, in arrival order, with
-        the device's calibration applied."""
+        """One block from the samples of several notifications, in arrival order.
+
+        The device's calibration is applied.
+        """
         if self.stream is None:
             self.stream = SensorStream(
                 self.placement,
@@ -474,8 +480,10 @@ class BleSource:
 
     @property
     def t0_s(self) -> float | None:
-        """The host clock at session start, seconds (``host_t_s`` and ``t_s`` count from
-        it); ``None`` before :meth:`start`."""
+        """The host clock at session start, seconds; ``None`` before :meth:`start`.
+
+        ``host_t_s`` and ``t_s`` count from it.
+        """
         return self._t0
 
     @property
@@ -599,10 +607,12 @@ class BleSource:
         )
 
     async def _connect(self, link: _Link, start: bool = False) -> _Connection:
-        """Connect (one at a time), read the battery, subscribe; with ``start`` (a
-        reconnection) send the start commands too, unless the session is stopping.
+        """Connect (one at a time), read the battery and subscribe.
 
-        Whatever fails disconnects the device again before the error is raised."""
+        With ``start`` (a reconnection) send the start commands too, unless the session is stopping.
+
+        Whatever fails disconnects the device again before the error is raised.
+        """
         assert link.profile is not None and link.device is not None
         profile = link.profile
         conn = _Connection(link, profile.new_decoder(link.requested_rate_hz))
@@ -651,8 +661,10 @@ class BleSource:
         return conn
 
     async def _identify(self, conn: _Connection, profile: DeviceProfile) -> DeviceProfile:
-        """The profile of the variant the connected device says it is (``profile`` itself
-        for a model with one variant)."""
+        """The profile of the variant the connected device says it is.
+
+        ``profile`` itself for a model with one variant.
+        """
         commands = profile.identify_commands()
         if not commands:
             return profile
@@ -872,8 +884,9 @@ async def scan_devices(
     client_kwargs: Mapping[str, Any] | None = None,
     connect_timeout_s: float = 5.0,
 ) -> list[ScanResult]:
-    """Every BLE device advertising within ``timeout_s``: known sensor models first, then
-    by signal strength.
+    """Every BLE device advertising within ``timeout_s``.
+
+    Known sensor models first, then by signal strength.
 
     Parameters
     ----------

@@ -148,6 +148,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
         source = SimulatedSource.from_session(session, f"sim:{name}", speed=args.speed)
         return run_session(source, args, record=out, report_dir=None)
+    assert out is not None  # without --live, --out was required above
     write_recording(session.recording, out)
     print(f"recording  {out} (+ {out.with_suffix('.json').name})")
     print(f"truth      {out.with_suffix('.truth.json')}")

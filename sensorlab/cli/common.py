@@ -11,8 +11,10 @@ from sensorlab.extras import require_extra
 
 
 def parse_speed(text: str) -> float | None:
-    """The ``--speed`` option: a factor of real time (``1``, ``4``, ``4x``), or ``None``
-    for ``max`` (as fast as possible)."""
+    """The ``--speed`` option: a factor of real time, or ``None`` for ``max``.
+
+    A factor: ``1``, ``4``, ``4x``; ``max``: as fast as possible.
+    """
     if text == "max":
         return None
     try:
@@ -27,8 +29,10 @@ def parse_speed(text: str) -> float | None:
 
 
 def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = False) -> None:
-    """The arguments of every command that reads a recording and writes the outputs
-    (``vendor``: also vendor exports, one or more files)."""
+    """The arguments of every command that reads a recording and writes the outputs.
+
+    ``vendor``: also vendor exports, one or more files.
+    """
     if vendor:
         parser.add_argument(
             "recording",
@@ -46,8 +50,11 @@ def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = Fals
 
 
 def check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:
-    """Refuse to overwrite a recording: ``out`` must be a new ``.csv`` name, and its
-    sidecar (and the files with the ``also`` suffixes) must not exist either."""
+    """Refuse to overwrite a recording.
+
+    ``out`` must be a new ``.csv`` name, and its sidecar (and the files with the ``also`` suffixes)
+    must not exist either.
+    """
     if out.suffix.lower() != ".csv":
         raise InputError(f"{option} {out}: give a file name ending in .csv")
     for path in (out, out.with_suffix(".json"), *(out.with_suffix(x) for x in also)):
@@ -86,6 +93,7 @@ def run_session(
     try:
         asyncio.run(print_events(session))
         analysis = session.analysis
+        assert analysis is not None  # set once the event stream has ended
     except KeyboardInterrupt:
         print("\nstopped: summarising what came in", file=sys.stderr)
         analysis = session.analyzer.finish()

@@ -52,8 +52,11 @@ def read_session_files(
 
 
 def _looks_like_contract(path: Path) -> bool:
-    """Whether the file is meant as a contract CSV: its first line names a contract column,
-    or it is not readable text at all (the contract reader then says exactly what is wrong)."""
+    """Whether the file is meant as a contract CSV.
+
+    Its first line names a contract column, or it is not readable text at all (the contract reader
+    then says exactly what is wrong).
+    """
     try:
         with path.open("rb") as handle:
             first = handle.readline(4096)

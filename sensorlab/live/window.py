@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,6 +33,9 @@ from sensorlab.records import RepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 from sensorlab.summary.summary import unavailable_note
+
+if TYPE_CHECKING:
+    from sensorlab.summary.outputs import SessionOutputs
 
 SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
 TRACE_WIDTH = 1
@@ -111,8 +115,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.record_folder = record_folder
         self.out_dir = out_dir
         self.write_on_close = write_on_close
-        self.outputs = None
-        """The written outputs (SessionOutputs), once the session was finished."""
+        self.outputs: SessionOutputs | None = None
+        """The written outputs, once the session was finished."""
         self.tally = LiveTally()
         self.paused = False
         self._last_status = 0.0
@@ -310,7 +314,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._post(self.session.set_activity, "activity", activity)
 
     # ------------------------------------------------------------------ ending
-    def finish(self):
+    def finish(self) -> SessionOutputs | None:
         """Stop the session and write its summary, report and reps table (once).
 
         Returns the :class:`~sensorlab.summary.outputs.SessionOutputs`, or None when the
@@ -380,8 +384,8 @@ class LiveWindow(QtWidgets.QMainWindow):
                 left, right = (self.tally.count(side) for side in SIDES)
                 self.last_rep.show_counts("steps", left, right, provisional)
             else:
-                counts = (self.tally.count(side) for side in SIDES)
-                self.last_rep.show_counts("reps", *counts, provisional)
+                left, right = (self.tally.count(side) for side in SIDES)
+                self.last_rep.show_counts("reps", left, right, provisional)
             self.bars.show_bars(self.tally.bars())
         if isinstance(event, RepStarted):
             self._open_lift(event.t_s, event.side)
@@ -467,8 +471,10 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _add_spans(
         self, region: tuple[float, float], fill: QtGui.QColor, start_edge: QtGui.QPen | None = None
     ) -> list[pg.LinearRegionItem]:
-        """A shaded span on every trace plot, in session time (it moves with the traces),
-        behind them; edges invisible but for ``start_edge``."""
+        """A shaded span on every trace plot, in session time, behind the traces.
+
+        It moves with the traces; edges invisible but for ``start_edge``.
+        """
         spans = []
         for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
             span = pg.LinearRegionItem(region, movable=False, brush=pg.mkBrush(fill))

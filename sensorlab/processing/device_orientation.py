@@ -45,8 +45,11 @@ def unit_quaternions(quat_wxyz: np.ndarray) -> np.ndarray:
 
 
 def _relative_rotvec(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:
-    """Rotation vectors (rad) of ``q_from* (x) q_to``: the turn from one orientation to the
-    next, in the body frame of ``q_from``; the shorter way round (q and -q are one turn)."""
+    """Rotation vectors (rad) of ``q_from* (x) q_to``: the turn between orientations.
+
+    The turn from one orientation to the next, in the body frame of ``q_from``; the shorter way
+    round (q and -q are one turn).
+    """
     w1, v1 = q_from[:, :1], q_from[:, 1:]
     w2, v2 = q_to[:, :1], q_to[:, 1:]
     w = w1 * w2 + np.sum(v1 * v2, axis=1, keepdims=True)
@@ -61,8 +64,9 @@ def _relative_rotvec(q_from: np.ndarray, q_to: np.ndarray) -> np.ndarray:
 
 
 def angular_rate_from_orientation(t_s: np.ndarray, quat_wxyz: np.ndarray) -> np.ndarray:
-    """Body (sensor-frame) angular rate, rad/s, shape ``(n, 3)``, from the orientations
-    ``quat_wxyz`` (sensor to earth, scalar first, unit) at ``t_s``.
+    """Body (sensor-frame) angular rate, rad/s, shape ``(n, 3)``, from orientations.
+
+    From ``quat_wxyz`` (sensor to earth, scalar first, unit) at ``t_s``.
 
     Central difference on the rotation group (see the module notes); with gaps (lost
     samples) the actual times are used, so a gap averages the rate over it.

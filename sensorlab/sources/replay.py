@@ -73,7 +73,7 @@ class ReplaySource:
 
     def _schedule(self) -> list[tuple[float, str, int, int]]:
         """Release time (recorded s), sensor and sample range of every block."""
-        schedule = []
+        schedule: list[tuple[float, str, int, int]] = []
         self._chunks = {}
         for placement, chunk in self.recording.chunks.items():
             if len(chunk) == 0:

@@ -28,6 +28,7 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def sniff(path: Path) -> bool:
+    """Whether ``path`` is an APDM Opal ``.h5`` file (the HDF5 signature)."""
     try:
         with path.open("rb") as handle:
             return handle.read(8) == _HDF5_SIGNATURE
@@ -40,6 +41,10 @@ def _text(value) -> str:
 
 
 def read(path: Path) -> list[VendorStream]:
+    """The streams of ``path``: one per Opal sensor in the file.
+
+    In SI units, on the sensor's own axes and the device's own time.
+    """
     require_extra("vendors", f"{path}: reading an APDM .h5 file")
     import h5py
 

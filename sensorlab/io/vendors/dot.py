@@ -98,10 +98,10 @@ def read(path: Path) -> list[VendorStream]:
         # are all zero: no accelerometer at rest reads zero, gravity is always there.
         zero = np.all(table.stack([f"Acc_{axis}" for axis in _XYZ])[keep] == 0.0, axis=1)
         if zero.any():
-            lines = ", ".join(str(int(n)) for n in table.lines[keep][zero][:5])
+            listed = ", ".join(str(int(n)) for n in table.lines[keep][zero][:5])
             warnings.append(
                 f"{path}: {int(zero.sum())} row(s) with Acc_X..Z all zero (the DOT's "
-                f"placeholder sample, lines {lines}) dropped"
+                f"placeholder sample, lines {listed}) dropped"
             )
             keep = keep[~zero]
 

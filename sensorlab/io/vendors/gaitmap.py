@@ -27,6 +27,7 @@ SENSOR_NAMES = {"left_sensor": "left_foot", "right_sensor": "right_foot"}
 
 
 def sniff(path: Path) -> bool:
+    """Whether ``path`` is a gaitmap-style CSV (its two header rows)."""
     lines = head_lines(path, 2)
     return (
         len(lines) == 2
@@ -37,6 +38,11 @@ def sniff(path: Path) -> bool:
 
 
 def read(path: Path, rate_hz: float | None = None) -> list[VendorStream]:
+    """The streams of ``path``: one per sensor of the file.
+
+    In SI units, on the sensor's own axes and the device's own time. ``rate_hz``: the
+    sampling rate, Hz, which the file does not hold.
+    """
     if rate_hz is None:
         raise InputError(
             f"{path}: a gaitmap CSV has no time column and no rate; give the sampling rate "
@@ -53,7 +59,7 @@ def read(path: Path, rate_hz: float | None = None) -> list[VendorStream]:
     warnings: list[str] = []
     table = parse_numeric(path, flat, 1, ",", ["index", *wanted], [], warnings)
     t_s = table["index"] / rate_hz
-    streams = []
+    streams: list[VendorStream] = []
     for sensor in dict.fromkeys(n.split("/")[0] for n in wanted):
         missing = [a for a in _AXES if f"{sensor}/{a}" not in table.columns]
         if missing:

@@ -61,10 +61,12 @@ def _tokens(text: str) -> list[str]:
 
 
 def placement_from_text(text: str) -> str | None:
-    """The placement a name means, or None: ``"LFemur_2021.csv"`` -> ``left_thigh``,
-    ``"femur_r_imu"`` -> ``right_thigh``, ``"Pelvis"`` -> ``pelvis``, ``"Left Upper Leg"``
-    -> ``left_thigh``, ``"calcn_l"`` -> ``left_foot``. Several different placements in one
-    name (``pelvis_to_left_thigh``) give None: ambiguous."""
+    """The placement a name means, or None.
+
+    ``"LFemur_2021.csv"`` -> ``left_thigh``, ``"femur_r_imu"`` -> ``right_thigh``, ``"Pelvis"`` ->
+    ``pelvis``, ``"Left Upper Leg"`` -> ``left_thigh``, ``"calcn_l"`` -> ``left_foot``. Several
+    different placements in one name (``pelvis_to_left_thigh``) give None: ambiguous.
+    """
     tokens = _tokens(text)
     found = set()
     for index, token in enumerate(tokens):

@@ -52,6 +52,7 @@ def _layout(header: str) -> str | None:
 
 
 def sniff(path: Path) -> bool:
+    """Whether ``path`` is a MetaBase CSV export (its header line)."""
     lines = head_lines(path, 1)
     return bool(lines) and _layout(lines[0]) is not None
 
@@ -75,6 +76,10 @@ def _signal(path: Path, header: list[str]) -> str:
 
 
 def read(path: Path) -> list[VendorStream]:
+    """The streams of ``path``: one: the file's sensor and signal.
+
+    In SI units, on the sensor's own axes and the device's own time.
+    """
     lines = read_lines(path)
     layout = _layout(lines[0]) if lines else None
     if layout is None:
@@ -136,8 +141,10 @@ def _spread_repeats(t_s: np.ndarray) -> np.ndarray:
 
 
 def _median_step(t_s: np.ndarray) -> float:
-    """Spacing for a last run of equal stamps (no next stamp to spread to): the median
-    step between distinct stamps divided by the run length seen most, here taken as 3,
-    the samples MetaWear packs in one notification."""
+    """Spacing for a last run of equal stamps (no next stamp to spread to).
+
+    The median step between distinct stamps divided by the run length seen most, here taken as 3,
+    the samples MetaWear packs in one notification.
+    """
     steps = np.diff(np.unique(t_s))
     return float(np.median(steps)) / 3.0 if steps.size else 1e-3

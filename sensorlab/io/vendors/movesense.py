@@ -38,6 +38,7 @@ _SIGNAL = re.compile(r"(?i)(?<![a-z])(acc|gyro)(?![a-z])")
 
 
 def sniff(path: Path) -> bool:
+    """Whether ``path`` is a Movesense Showcase CSV export (its header line)."""
     lines = head_lines(path, 1)
     if not lines:
         return False
@@ -46,6 +47,10 @@ def sniff(path: Path) -> bool:
 
 
 def read(path: Path) -> list[VendorStream]:
+    """The streams of ``path``: one: the file's sensor and signal.
+
+    In SI units, on the sensor's own axes and the device's own time.
+    """
     lines = read_lines(path)
     match = _SIGNAL.search(path.stem)
     if match is None:

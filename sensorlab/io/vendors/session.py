@@ -21,6 +21,7 @@ conversion (``extra["import"]``), so a contract CSV written from it tells where 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -63,7 +64,7 @@ class ImportSettings:
 
 
 def import_session(
-    paths: list[str | os.PathLike], settings: ImportSettings | None = None
+    paths: Sequence[str | os.PathLike], settings: ImportSettings | None = None
 ) -> Recording:
     """Read vendor files of one session into a recording on one time axis.
 
@@ -91,7 +92,8 @@ def import_session(
     warnings = [w for stream in streams for w in stream.warnings]
     sensors = {placement: _pair(placement, group) for placement, group in placed.items()}
     offsets = _align(sensors, warnings)
-    chunks, infos, unavailable, imported = {}, {}, {}, {}
+    chunks, infos, imported = {}, {}, {}
+    unavailable: dict[str, str] = {}
     for placement in sorted(sensors, key=_placement_order):
         stream = sensors[placement]
         chunk, derived = _chunk(placement, stream, offsets[placement], unavailable)
@@ -134,11 +136,13 @@ def _keys(stream: VendorStream) -> list[str]:
 def _place(
     streams: list[VendorStream], mapping: dict[str, str], strict: list[str]
 ) -> dict[str, list]:
-    """Each stream's placement (see :mod:`.mapping`), grouped. ``strict``: the ``--map``
-    keys, each of which must match something (a typo otherwise); a mapping file may name
-    more sensors than are read (OpenSense maps every sensor of a trial)."""
+    """Each stream's placement (see :mod:`.mapping`), grouped.
+
+    ``strict``: the ``--map`` keys, each of which must match something (a typo otherwise); a mapping
+    file may name more sensors than are read (OpenSense maps every sensor of a trial).
+    """
     lowered = {key.lower(): value for key, value in mapping.items()}
-    used = set()
+    used: set[str] = set()
     placed: dict[str, list[VendorStream]] = {}
     for stream in streams:
         placement = next((lowered[k] for k in _keys(stream) if k in lowered), None)
@@ -190,11 +194,13 @@ def _pair(placement: str, group: list[VendorStream]) -> VendorStream:
             f"{placement} do not overlap in time; were they recorded together?"
         )
     t = acc.t_s[inside]
-    rates = np.column_stack([np.interp(t, gyr.t_s, gyr.gyr_rad_s[:, k]) for k in range(3)])
+    acc_m_s2, gyr_rad_s = acc.acc_m_s2, gyr.gyr_rad_s
+    assert acc_m_s2 is not None and gyr_rad_s is not None  # what "acc" and "gyr" streams carry
+    rates = np.column_stack([np.interp(t, gyr.t_s, gyr_rad_s[:, k]) for k in range(3)])
     return replace(
         acc,
         t_s=t,
-        acc_m_s2=acc.acc_m_s2[inside],
+        acc_m_s2=acc_m_s2[inside],
         gyr_rad_s=rates,
         notes=(
             *acc.notes,

@@ -10,6 +10,7 @@ one session are put on one time axis, is decided later (:mod:`sensorlab.io.vendo
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
@@ -136,7 +137,7 @@ def parse_numeric(
     header_index: int,
     sep: str,
     required: list[str],
-    optional: list[str] = (),
+    optional: Sequence[str] = (),
     warnings: list[str] | None = None,
 ) -> NumericTable:
     """Parse the rows after ``lines[header_index]`` (the header) into float columns.
@@ -211,8 +212,10 @@ def parse_numeric(
 def _read_numbers(
     body: list[str], sep: str, header: list[str], wanted: list[str]
 ) -> dict[str, np.ndarray] | None:
-    """The ``wanted`` columns as float64 in one pass of pandas' C parser (a short or empty
-    cell reads as NaN); None when a cell is not a number or a line has extra fields."""
+    """The ``wanted`` columns as float64 in one pass of pandas' C parser.
+
+    A short or empty cell reads as NaN; None when a cell is not a number or a line has extra fields.
+    """
     try:
         frame = pd.read_csv(
             io.StringIO("\n".join(body)),
@@ -233,8 +236,11 @@ def _read_numbers(
 
 
 def _read_cells(body: list[str], sep: str, header: list[str], wanted: list[str]) -> pd.DataFrame:
-    """The ``wanted`` columns of the data lines as stripped text (pandas' C parser; a line
-    with more fields than the header falls back to a plain split, its extra fields ignored)."""
+    """The ``wanted`` columns of the data lines as stripped text.
+
+    By pandas' C parser; a line with more fields than the header falls back to a plain split, its
+    extra fields ignored.
+    """
     text = "\n".join(body)
     try:
         frame = pd.read_csv(
@@ -267,8 +273,11 @@ def unwrap_counter(counter: np.ndarray, modulus: int) -> np.ndarray:
 
 
 def check_increasing(path: Path, t_s: np.ndarray, lines: np.ndarray, what: str) -> np.ndarray:
-    """Indices of samples that keep ``t_s`` strictly increasing (later repeats and steps
-    back are dropped). Raises when more than half are out of order: a wrong time column."""
+    """Indices of samples that keep ``t_s`` strictly increasing.
+
+    Later repeats and steps back are dropped. Raises when more than half are out of order: a wrong
+    time column.
+    """
     keep = np.ones(t_s.size, dtype=bool)
     running = np.maximum.accumulate(t_s)
     keep[1:] = t_s[1:] > running[:-1]

@@ -19,6 +19,7 @@ quaternions are the device's own fusion; the quaternion (``Q0`` scalar) is kept.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,20 @@ DESCRIPTION = (
     "WitMotion app/PC export (Time, Device name, Acceleration X(g) / AccX(g), Angular velocity "
     "X(°/s) / AsX(°/s), CSV or tab separated)"
 )
-_LAYOUTS = {
+
+
+class _Layout(TypedDict):
+    """Where a WitMotion export keeps each signal: separator and column names."""
+
+    sep: str
+    time: str
+    device: str
+    acc: list[str]
+    gyr: list[str]
+    quat: list[str]
+
+
+_LAYOUTS: dict[str, _Layout] = {
     "csv": {
         "sep": ",",
         "time": "Time",
@@ -68,11 +82,16 @@ def _layout(header: str) -> str | None:
 
 
 def sniff(path: Path) -> bool:
+    """Whether ``path`` is a WitMotion app or PC software export (its header line)."""
     lines = head_lines(path, 1)
     return bool(lines) and _layout(lines[0]) is not None
 
 
 def read(path: Path) -> list[VendorStream]:
+    """The streams of ``path``: one per device named in the file.
+
+    In SI units, on the sensor's own axes and the device's own time.
+    """
     lines = read_lines(path)
     kind = _layout(lines[0]) if lines else None
     if kind is None:
@@ -109,7 +128,7 @@ def read(path: Path) -> list[VendorStream]:
         warnings.append(f"{path}: {int(bad.sum())} row(s) without a readable time dropped: {where}")
     t_all = (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy()
     devices = np.array([row[device_at].strip() if len(row) > device_at else "" for row in rows])
-    streams = []
+    streams: list[VendorStream] = []
     for device in dict.fromkeys(devices[~bad]):
         index = np.flatnonzero((devices == device) & ~bad)
         keep = index[check_increasing(path, t_all[index], table.lines[index], layout["time"])]

@@ -39,6 +39,7 @@ ACC = [f"Accelerometer {a} (g)" for a in "XYZ"]
 
 
 def sniff(path: Path) -> bool:
+    """Whether ``path`` is an x-IMU3 GUI ``Inertial.csv`` (its header line)."""
     lines = head_lines(path, 1)
     if not lines:
         return False
@@ -47,6 +48,10 @@ def sniff(path: Path) -> bool:
 
 
 def read(path: Path) -> list[VendorStream]:
+    """The streams of ``path``: one: the device of the file.
+
+    In SI units, on the sensor's own axes and the device's own time.
+    """
     lines = read_lines(path)
     if not lines:
         raise InputError(f"{path}: the file is empty")
