@@ -4,15 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Every extra (pyproject.toml): the demo prints how to watch it live, and the tests cover all.
-EXTRAS := live,ble,virtual,parquet,lsl,dev
+EXTRAS := live,ble,virtual,vendors,parquet,lsl,dev
 DEMO_RECORDING := recordings/step_up_asymmetric.csv
 DEMO_OUT := out/demo
 
-.PHONY: demo test lint bench venv clean help qt-libs
+.PHONY: demo test test-realtime test-busy ci lint bench venv clean help qt-libs
 
 help:
 	@echo "make demo   - set up .venv and analyse the bundled step-up recording into $(DEMO_OUT)/"
-	@echo "make test   - set up .venv, lint (ruff) and run the test suite"
+	@echo "make test   - set up .venv, lint (ruff, mypy) and run the test suite (without the real-time tests)"
+	@echo "make test-realtime - the tests that run for seconds of wall-clock time (pytest -m realtime)"
+	@echo "make ci     - what CI runs: make test, then make test-realtime"
+	@echo "make test-busy - the whole suite while two CPU-bound processes occupy two cores"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their figures"
 	@echo "make clean  - remove .venv and out/"
 
@@ -55,8 +58,23 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sensorlab tests benchmarks
 	$(BIN)/ruff format --check sensorlab tests benchmarks
+	$(BIN)/mypy
 
 test: $(STAMP) lint
+	$(BIN)/python -m pytest -q -m "not realtime"
+
+test-realtime: $(STAMP)
+	$(BIN)/python -m pytest -q -m realtime
+
+ci: test test-realtime
+
+# The whole suite (real-time tests included) on a machine kept busy by two CPU-bound
+# processes, which are killed however the run ends. No test may depend on idle cores.
+HOGS ?= 2
+test-busy: $(STAMP)
+	@pids=""; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq $(HOGS)); do $(BIN)/python -c 'while True: pass' & pids="$$pids $$!"; done; \
+	echo "$(HOGS) CPU-bound processes running:$$pids"; \
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

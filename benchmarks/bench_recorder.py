@@ -7,7 +7,9 @@ Two figures:
   ``stop()`` has flushed, fsynced and closed the file, and the cost of one ``write`` call;
 - real time: ``--live-seconds`` of the same stream paced by the wall clock (a block per
   sensor every 50 ms, as a Bluetooth receiver would deliver it); CPU time of the recorder's
-  writing thread and of the whole process per second of stream.
+  writing thread and of the whole process per second of stream, and how far the file lags
+  behind what was handed over, against the promised bound (reorder window plus flush
+  interval: what a kill -9 may lose; the tests check what reaches the file, not when).
 
 Run: ``.venv/bin/python benchmarks/bench_recorder.py [--seconds 600] [--live-seconds 10]``
 """
@@ -93,15 +95,19 @@ def real_time(folder: Path, duration_s: float) -> None:
     cpu0 = time.process_time()
     start = time.monotonic()
     fsync_ages = []  # s since the last fsync, seen at each write
+    behind = []  # rows handed over and not yet in the file, seen before each write
+    handed = 0
     calls = []
     for block in blocks:
         delay = start + float(block.t_s[-1]) - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        behind.append(handed - recorder.rows_written_)  # before this block
         c0 = time.perf_counter()
         recorder.write(block)
         calls.append(time.perf_counter() - c0)
         fsync_ages.append(time.monotonic() - recorder.last_fsync_t_)
+        handed += len(block)
     thread1 = writer_thread_cpu_s()
     cpu = time.process_time() - cpu0
     elapsed = time.monotonic() - start
@@ -111,6 +117,12 @@ def real_time(folder: Path, duration_s: float) -> None:
         f"real time: {stream_s:.1f} s of 3 x {RATE_HZ:.0f} Hz paced by the clock "
         f"({elapsed:.1f} s wall), {recorder.rows_written_} rows; time since the last fsync "
         f"at most {max(fsync_ages):.2f} s"
+    )
+    promised_s = recorder.settings.reorder_window_s + recorder.settings.flush_interval_s
+    lag_s = max(behind) / (len(meta.sensors) * RATE_HZ)
+    print(
+        f"  the file behind what was handed over: at most {lag_s:.2f} s of stream "
+        f"({lag_s / promised_s:.2f} x the promised {promised_s:.1f} s)"
     )
     if thread0 is not None and thread1 is not None:
         per_s = (thread1 - thread0) / stream_s

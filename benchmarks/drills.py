@@ -26,26 +26,20 @@ import numpy as np
 
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements import drill, drill_names
-from sensorlab.processing.movements.base import ExcursionSegmenter, RepFound, RepView
+from sensorlab.processing.movements.base import (
+    ExcursionSegmenter,
+    RepFound,
+    RepView,
+    kinematics_columns,
+)
 from sensorlab.processing.pipeline import analyze
 from sensorlab.simulate.body import pelvis_pose
 from sensorlab.simulate.drills import DrillSettings, simulate_drill
 from sensorlab.simulate.imu import DEFAULT_SENSOR_SETTINGS
 from sensorlab.simulate.truth import KINEMATICS_RATE_HZ
 
-NAMES = (
-    "t_s",
-    "pelvis_tilt_deg",
-    "pelvis_obliquity_deg",
-    "pelvis_rotation_deg",
-    "left_thigh_sagittal_deg",
-    "right_thigh_sagittal_deg",
-    "left_thigh_adduction_deg",
-    "right_thigh_adduction_deg",
-)
 
-
-def kinematics_columns(session, use_truth: bool) -> tuple[Columns, float, list[str]]:
+def session_columns(session, use_truth: bool) -> tuple[Columns, float, list[str]]:
     """Columns of the session's kinematics, their rate and the analysis's warnings."""
     if use_truth:
         kin, rate_hz, said = session.truth.kinematics, KINEMATICS_RATE_HZ, []
@@ -57,9 +51,7 @@ def kinematics_columns(session, use_truth: bool) -> tuple[Columns, float, list[s
         rate_hz = 1.0 / float(np.median(np.diff(kin.t_s)))
         said = [w for w in analysis.warnings if "mount" in w or "heading" in w]
     rate = np.degrees(np.linalg.norm(pelvis_pose(session.motion, kin.t_s).body_rate(), axis=1))
-    columns = Columns((*NAMES, "pelvis_rate_dps"))
-    columns.append(**{n: getattr(kin, n) for n in NAMES}, pelvis_rate_dps=rate)
-    return columns, rate_hz, said
+    return kinematics_columns(kin, rate), rate_hz, said
 
 
 def reps(name: str, columns: Columns, rate_hz: float) -> list[tuple[RepFound, dict]]:
@@ -91,7 +83,7 @@ def main() -> None:
         for seed in range(args.seeds):
             settings = DrillSettings(kind=name, reps=8, calibration_walk_steps=args.walk)
             session = simulate_drill(settings, sensors, seed)
-            columns, rate_hz, warned = kinematics_columns(session, args.truth)
+            columns, rate_hz, warned = session_columns(session, args.truth)
             said.update(w.split(":")[0] + ": " + w.split(":")[1][:60] for w in warned)
             found = reps(name, columns, rate_hz)
             truth = session.truth.drill_reps

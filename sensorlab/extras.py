@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "live": ("PySide6", "pyqtgraph"),
     "ble": ("bleak",),
     "virtual": ("bumble", "bleak"),
+    "vendors": ("h5py",),
     "parquet": ("pyarrow",),
     "lsl": ("pylsl",),
 }

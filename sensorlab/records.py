@@ -57,8 +57,10 @@ class ImuChunk:
         return int(self.t_s.shape[0])
 
     def take(self, index) -> ImuChunk:
-        """The samples picked by ``index`` (a slice, indices or a mask), every per-sample
-        array alike."""
+        """The samples picked by ``index`` (a slice, indices or a mask).
+
+        Every per-sample array alike.
+        """
 
         def pick(values):
             return None if values is None else values[index]

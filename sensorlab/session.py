@@ -30,11 +30,11 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from sensorlab.buffer import RingSet, TableRing
+from sensorlab.buffer import RingSet, RingSetReader, TableRing
 from sensorlab.errors import InputError
 from sensorlab.processing.pipeline import (
     ACTIVITIES,
@@ -47,6 +47,9 @@ from sensorlab.processing.pipeline import (
 )
 from sensorlab.records import ImuChunk, Marker, SensorQuality, SessionAnalysis
 from sensorlab.sources.base import Source
+
+if TYPE_CHECKING:
+    from sensorlab.io.recorder import Recorder
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,7 @@ class SessionSink(Protocol):
         """New rows of the analysis's angles, columns :data:`KINEMATICS_COLUMNS`."""
 
     def events(self, events: list) -> None:
-        """New events (:class:`RepFinished`, :class:`StepDetected`, ...) and
-        :class:`~sensorlab.records.Marker` s."""
+        """Take new events (:class:`RepFinished`, :class:`StepDetected`, ..., markers)."""
 
     def close(self) -> None:
         """The session has ended."""
@@ -231,8 +233,8 @@ class Session:
         self._ready_k = -(2**62)
         self._kinematics_published = 0
         self._status_at = float("-inf")
-        self._recorder = None
-        self._recorder_reader = None
+        # The recorder and the ring reader that feeds it, while recording.
+        self._recording: tuple[Recorder, RingSetReader] | None = None
         self._recordings = 0
         self.status = self._snapshot()
         """The latest :class:`SessionStatus` (safe to read from any thread)."""
@@ -314,8 +316,9 @@ class Session:
                 self._arrived.clear()
                 arrival = self._last_arrival
                 chunks = reader.read()
-                if self._recorder is not None:
-                    self._recorder.write(self._recorder_reader.read())
+                if self._recording is not None:
+                    recorder, recorder_reader = self._recording
+                    recorder.write(recorder_reader.read())
                 self._to_sinks("samples", chunks)
                 watch_events = self._watch_sensors(chunks)
                 now = max(w.newest_t_s for w in self._watch.values())
@@ -374,18 +377,16 @@ class Session:
         self.stop_recording()
         recorder = Recorder(path, self.source.meta).start()
         self._recordings += 1
-        self._recorder_reader = self.rings.reader(f"recorder-{self._recordings}")
-        self._recorder = recorder
+        self._recording = (recorder, self.rings.reader(f"recorder-{self._recordings}"))
         self.status = self._snapshot()
 
     def stop_recording(self) -> Path | None:
         """Write what is left and close the recording; returns its path (None if none)."""
-        recorder, self._recorder = self._recorder, None
-        if recorder is None:
+        if self._recording is None:
             return None
-        recorder.write(self._recorder_reader.read())
-        self.rings.remove_reader(self._recorder_reader.name)
-        self._recorder_reader = None
+        (recorder, reader), self._recording = self._recording, None
+        recorder.write(reader.read())
+        self.rings.remove_reader(reader.name)
         recorder.stop()
         self.status = self._snapshot()
         return recorder.path
@@ -400,8 +401,8 @@ class Session:
         marker = Marker(round(max(newest, 0.0), 3), label)
         self.markers.append(marker)
         self.analyzer.add_marker(marker)
-        if self._recorder is not None:
-            self._recorder.add_marker(marker)
+        if self._recording is not None:
+            self._recording[0].add_marker(marker)
         self._to_sinks("events", [marker])
         self.status = self._snapshot()
         return marker
@@ -447,7 +448,7 @@ class Session:
             },
             quality=self.analyzer.quality(),
             calibration=self.analyzer.calibration_progress,
-            recording=None if self._recorder is None else self._recorder.path,
+            recording=None if self._recording is None else self._recording[0].path,
             markers=tuple(self.markers),
         )
 

@@ -9,9 +9,10 @@ Run: ``python tests/record_until_killed.py OUT.csv [--speed 1] [--block-s 0.05]
 It prints JSON lines on stdout, flushed at once:
 
 - ``{"event": "started", "wall": ...}`` once the recorder has started;
-- ``{"event": "fed", "wall": ..., "fed_t": {sensor: t}, "rows": n}`` every
-  ``--report-every-s``: ``fed_t`` is the time (s, session clock) of each sensor's last sample
-  handed to ``Recorder.write`` by ``wall`` (``time.time()``, s);
+- ``{"event": "fed", "wall": ..., "fed_t": {sensor: t}, "rows": n, "rows_written": m}``
+  every ``--report-every-s``: ``fed_t`` is the time (s, session clock) of each sensor's last
+  sample handed to ``Recorder.write`` by ``wall`` (``time.time()``, s), ``rows`` how many
+  rows that was, ``rows_written`` how many of them the recorder had written to the file;
 - at the end ``{"event": "done", ...}``, or ``{"event": "error", "message": ...}`` when
   ``Recorder.stop`` raised.
 
@@ -115,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         if recorder.error_ is not None and error_seen_at_rows is None:
             error_seen_at_rows = rows
         if time.monotonic() >= next_report:
-            _say("fed", fed_t=fed, rows=rows)
+            _say("fed", fed_t=fed, rows=rows, rows_written=recorder.rows_written_)
             next_report += args.report_every_s
-    _say("fed", fed_t=fed, rows=rows)
+    _say("fed", fed_t=fed, rows=rows, rows_written=recorder.rows_written_)
     try:
         recorder.stop()
     except InputError as exc:

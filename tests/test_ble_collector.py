@@ -5,12 +5,19 @@ touched. The virtual sensors are the device models of ``sensorlab.devices`` play
 motion with a known content, and the collector is the unchanged :class:`BleSource` over
 bleak with the virtual backend. Several tests run the world (and the collector's clock) 2-4
 times faster than real time to stay short; times are then in world seconds.
+
+These tests run in real time (``realtime`` marker). They assert on what arrived: counts,
+order, values and device clocks, and wait for the samples they expect rather than for a
+fixed time, so that a busy machine only makes them slower. How the collector's times are
+made from the stamps (clock continuation, counter, spreading, ties) is tested on hand-made
+sequences in ``tests/test_ble_stream.py``, the aligners in ``tests/test_clock.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,22 +75,50 @@ def sim_motions(duration_s: float, seed: int = 0) -> dict[str, Motion]:
     return ordered_placements(motions)
 
 
-async def collect(source, stop_after_s: float | None = None) -> dict[str, list[ImuChunk]]:
-    """Every block of a source, per placement (stopping it after ``stop_after_s`` wall s)."""
+async def collect(source) -> dict[str, list[ImuChunk]]:
+    """Every block of a source, per placement, until it ends."""
     chunks: dict[str, list[ImuChunk]] = {}
-    stopper = None
-    if stop_after_s is not None:
-
-        async def stop_later() -> None:
-            await asyncio.sleep(stop_after_s)
-            source.stop()
-
-        stopper = asyncio.get_running_loop().create_task(stop_later())
     async for chunk in source.blocks():
         chunks.setdefault(chunk.placement, []).append(chunk)
-    if stopper is not None:
-        stopper.cancel()
     return chunks
+
+
+async def until(predicate, guard_s: float = 60.0) -> None:
+    """Wait until ``predicate()`` holds (polling); ``guard_s`` only ends a hung test."""
+    loop = asyncio.get_running_loop()
+    deadline_s = loop.time() + guard_s
+    while not predicate() and loop.time() < deadline_s:
+        await asyncio.sleep(0.02)
+
+
+def everything_arrived(sensors: VirtualSensorSet, source, packing: dict[str, int]):
+    """Whether the motion was played and the collector has every sample each sensor took,
+    but for those a packing device holds back in its last, incomplete notification."""
+
+    def check() -> bool:
+        if not sensors.finished:
+            return False
+        status = source.status()
+        return all(
+            p in status and status[p].samples > sensor.log.samples - packing[p]
+            for p, sensor in sensors.sensors.items()
+        )
+
+    return check
+
+
+async def collect_everything(source, sensors: VirtualSensorSet, packing: dict[str, int]):
+    """Every block of ``source``, stopped once every sample taken has arrived."""
+
+    async def stop_then() -> None:
+        await until(everything_arrived(sensors, source, packing))
+        source.stop()
+
+    stopper = asyncio.get_running_loop().create_task(stop_then())
+    try:
+        return await collect(source)
+    finally:
+        stopper.cancel()
 
 
 def joined(chunks: list[ImuChunk]) -> ImuChunk:
@@ -115,6 +150,7 @@ def virtual_collector(radio, sensors: VirtualSensorSet, **options) -> BleSource:
 
 
 # --------------------------------------------------------------------------------------
+@pytest.mark.realtime
 def test_scan_lists_the_virtual_sensors_with_model_rssi_and_battery() -> None:
     rssi = {"pelvis": -45, "left_thigh": -63, "right_thigh": -81}
 
@@ -146,12 +182,23 @@ def test_scan_lists_the_virtual_sensors_with_model_rssi_and_battery() -> None:
     assert [f.rssi_dbm for f in found] == sorted((f.rssi_dbm for f in found), reverse=True)
 
 
+PACKING = {"diy": 2, "witmotion": 1, "movesense": 4, "metamotion": 3, "dot": 1}
+"""Samples per notification (a MetaMotion's acc and gyro each pack 3)."""
+CLOCK_RESOLUTION_S = {"diy": 1e-6, "movesense": 1e-3}
+"""A tick of the device clock: a DIY stamps samples in us, a Movesense packets in ms."""
+
+
+@pytest.mark.realtime
 def test_three_models_stream_completely_and_equal_the_source_within_quantisation() -> None:
     models = ["diy", "witmotion", "movesense"]  # device clock + counter, nothing, clock
+    duration_s = 6.0
 
     async def main():
-        source = VirtualBleSource("sim", models, duration_s=10.0, speed=2.0)
-        chunks = await collect(source)
+        source = VirtualBleSource(
+            "sim", models, duration_s=duration_s, speed=2.0, stop_at_end=False
+        )
+        packing = {p: PACKING[m] for p, m in zip(source.sensors.sensors, models, strict=True)}
+        chunks = await collect_everything(source, source.sensors, packing)
         return source, chunks
 
     source, chunks = asyncio.run(main())
@@ -168,9 +215,8 @@ def test_three_models_stream_completely_and_equal_the_source_within_quantisation
         assert sent.notifications_unsent == 0
         assert len(sent.runs) == 1 and sent.runs[0][0] == rate_hz
         first, end = sent.runs[0][1:]
-        assert first <= 1 and end - first >= 0.99 * 10.0 * rate_hz
-        packing = {"diy": 2, "witmotion": 1, "movesense": 4}[model]
-        assert end - first - packing < len(got) <= end - first
+        assert first <= 1 and end - first >= 0.99 * duration_s * rate_hz
+        assert end - first - PACKING[model] < len(got) <= end - first
         assert status[placement].decode_errors == 0
         assert status[placement].samples == len(got)
         # Values: the motion the sensor felt, within half a count of its quantisation.
@@ -179,19 +225,22 @@ def test_three_models_stream_completely_and_equal_the_source_within_quantisation
         k = np.arange(first, first + len(got))
         assert np.abs(got.acc_m_s2 - motion.acc_m_s2[k]).max() <= acc_q / 2 + 1e-9
         assert np.abs(got.gyr_rad_s - motion.gyr_rad_s[k]).max() <= gyr_q / 2 + 1e-9
-        # Times: on the world's sample grid, up to a constant offset (start-up excluded).
-        offset = got.t_s - k / rate_hz
-        settled = got.t_s > 1.0
-        assert np.ptp(offset[settled]) < 0.015, model
-        assert (np.diff(got.t_s) >= 0).all()
-        assert abs(np.median(np.diff(got.t_s)) - 1 / rate_hz) < 0.02 / rate_hz
+        # Times: the device clock (where there is one) on the sample grid exactly; the
+        # aligned times in order and never after their receive stamps. (How close those
+        # come to the grid depends on how promptly this machine ran the event loop.)
+        if got.device_t_s is not None:
+            offset = got.device_t_s - k / rate_hz
+            assert np.ptp(offset) <= CLOCK_RESOLUTION_S[model] + 1e-9, model
+        assert (np.diff(got.t_s) > 0).all()
         assert np.all(got.host_t_s >= got.t_s)
     pelvis = joined(chunks["pelvis"])
     assert np.array_equal(pelvis.seq, np.arange(len(pelvis)) + pelvis.seq[0])
     assert status["pelvis"].lost_samples == 0
     assert pelvis.device_t_s is not None and joined(chunks["left_thigh"]).seq is None
+    assert joined(chunks["right_thigh"]).device_t_s is not None
 
 
+@pytest.mark.realtime
 def test_metamotion_r_and_s_are_told_apart_and_stream_with_a_dot() -> None:
     """A MetaMotion S (BMI270) has other registers than an R (BMI160): the collector asks
     each board for its IMU, so both stream completely under the one model key."""
@@ -200,9 +249,10 @@ def test_metamotion_r_and_s_are_told_apart_and_stream_with_a_dot() -> None:
 
     async def main():
         sensors = VirtualSensorSet.build(sim_motions(4.0), models, devices=devices, speed=2.0)
+        packing = {p: PACKING[m] for p, m in zip(sensors.sensors, models, strict=True)}
         async with running_sensors(sensors) as radio:
             source = virtual_collector(radio, sensors)
-            chunks = await collect(source, stop_after_s=3.0)
+            chunks = await collect_everything(source, sensors, packing)
         return sensors, source, chunks
 
     sensors, source, chunks = asyncio.run(main())
@@ -223,8 +273,7 @@ def test_metamotion_r_and_s_are_told_apart_and_stream_with_a_dot() -> None:
         # at the first command to any sensor, while the others were still connecting).
         assert rate_hz == info.rate_hz and end == len(motion) and end - first > rate_hz
         got = joined(chunks[placement])
-        packing = 3 if model == "metamotion" else 1  # acc and gyro each pack 3
-        assert end - first - packing < len(got) <= end - first, placement
+        assert end - first - PACKING[model] < len(got) <= end - first, placement
         assert status[placement].decode_errors == 0
         k = np.arange(first, first + len(got))
         acc_q, gyr_q = QUANTUM[model]
@@ -232,55 +281,11 @@ def test_metamotion_r_and_s_are_told_apart_and_stream_with_a_dot() -> None:
         assert np.abs(got.gyr_rad_s - motion.gyr_rad_s[k]).max() <= gyr_q / 2 + 1e-9, placement
 
 
-def test_on_links_with_connection_events_samples_go_with_the_first_event_after_them() -> None:
-    """15 ms connection intervals, random phases: each feeder queues its samples at its
-    link's events (joining them), so every sample arrives (nothing lost or late by an
-    extra event), in bursts spaced by whole intervals."""
-    interval_s = 0.015
-    models = ["diy", "witmotion", "movesense"]
-    conditions = {
-        placement: RadioConditions(connection_interval_s=interval_s, seed=seed)
-        for seed, placement in enumerate(("pelvis", "left_thigh", "right_thigh"))
-    }
-
-    async def main():
-        source = VirtualBleSource("sim", models, duration_s=4.0, conditions=conditions)
-        return source, await collect(source)
-
-    source, chunks = asyncio.run(main())
-    world = source.sensors.world
-    # World time 0 in host_t_s, which counts from the collector's start.
-    world_start_s = world.host_clock() - world.now() - source.collector.t0_s
-    for placement, model in zip(("pelvis", "left_thigh", "right_thigh"), models, strict=True):
-        sensor = source.sensors.sensors[placement]
-        rate_hz = sensor.log.runs[0][0]
-        first, end = sensor.log.runs[0][1:]
-        got = joined(chunks[placement])
-        packing = {"diy": 2, "witmotion": 1, "movesense": 4}[model]
-        assert sensor.log.notifications_unsent == 0
-        assert end - first - packing < len(got) <= end - first, model
-        # A sample waits for the next connection event (and for the rest of a packed
-        # notification): 0 to 1 interval, by half of one on average. A sample that
-        # missed the event after it would wait a whole interval more.
-        k = np.arange(first, first + len(got))
-        settled = got.t_s > 1.0
-        wait = (got.host_t_s - world_start_s - k / rate_hz)[settled]
-        assert wait.min() > 0, model
-        packet_wait_s = (packing - 1) / rate_hz / 2
-        assert abs(np.median(wait) - interval_s / 2 - packet_wait_s) < 0.005, model
-        if packing == 1:  # (a 95th percentile: one pause of the machine, e.g. a full
-            # garbage collection, holds back every sample taken while it lasts)
-            assert np.percentile(wait, 95) < interval_s + 0.005, model
-        # Bursts come at connection events: whole numbers of intervals apart (give or
-        # take the event loop's lateness, which a loaded machine makes a few ms).
-        arrivals = np.unique(got.host_t_s[settled])
-        events = np.diff(arrivals) / interval_s
-        off_grid = np.abs(events - np.round(events))
-        assert np.median(off_grid) < 0.1, (model, np.sort(off_grid)[-20:])
-
-
-@pytest.mark.parametrize("diy_clock", ["runs on", "wraps in the gap", "restarts in the gap"])
-def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(diy_clock, tmp_path) -> None:
+@pytest.mark.realtime
+def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(tmp_path) -> None:
+    """The one end-to-end run of a reconnection: two sensors' links dropped mid-session,
+    the DIY's 32-bit microsecond clock wrapping while its link is down. (The clock that
+    runs on or restarts, and the counter, on hand-made sequences: test_ble_stream.py.)"""
     out = tmp_path / "dropped.csv"
     drops = {"pelvis": 2.5, "left_thigh": 5.0}  # world seconds: diy (counter), witmotion
     wrap_s = diy.TIME_MODULUS / 1e6
@@ -288,10 +293,7 @@ def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(diy_clock, tm
     async def main():
         source = VirtualBleSource("sim", "diy,witmotion,movesense", duration_s=8.0, speed=2.0)
         pelvis = source.sensors.sensors["pelvis"]
-        if diy_clock == "wraps in the gap":  # its 32-bit microseconds, at world 2.7 s
-            pelvis.clock_offset_s = wrap_s - 2.7
-        elif diy_clock == "restarts in the gap":  # from past half a wrap, to 0 at world 2.5 s
-            pelvis.clock_offset_s = 0.7 * wrap_s
+        pelvis.clock_offset_s = wrap_s - 2.7  # its 32-bit microseconds wrap at world 2.7 s
         await source.start()
         session = Session(source, record_path=out)
         events = []
@@ -302,8 +304,6 @@ def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(diy_clock, tm
                 while world.now() < at_s:
                     await asyncio.sleep(0.01)
                 assert source.radio.drop_link(source.sensors.addresses[placement])
-                if placement == "pelvis" and diy_clock == "restarts in the gap":
-                    pelvis.clock_offset_s = -at_s
 
         dropper = asyncio.get_running_loop().create_task(drop())
         async for event in session.events():
@@ -325,23 +325,17 @@ def test_a_dropped_link_reconnects_and_the_gap_is_in_the_recording(diy_clock, tm
     recording = read_recording(out)
     pelvis = recording.chunks["pelvis"]
     steps = np.diff(pelvis.seq)
-    if diy_clock == "restarts in the gap":
-        # Nothing tells how many samples went missing: the counter just continues, the
-        # device clock steps back once, and the gap shows in time (from arrival).
-        assert (steps == 1).all() and status["pelvis"].lost_samples == 0
-        assert (np.diff(pelvis.device_t_s) < 0).sum() == 1
-        assert np.diff(pelvis.t_s).max() > 0.5
-    else:
-        assert (steps >= 1).all() and (steps > 1).sum() == 1  # one gap in the counter ...
-        missing = int(steps.max()) - 1
-        assert missing == status["pelvis"].lost_samples
-        gap_s = float(np.diff(pelvis.t_s).max())  # ... and the same gap in time
-        assert abs(gap_s - (missing + 1) / 100.0) < 0.03
-        # The device clock continues across the reconnection (wrapped or not).
-        assert np.allclose(np.diff(pelvis.device_t_s), steps / 100.0, atol=1e-5)
+    assert (steps >= 1).all() and (steps > 1).sum() == 1  # one gap in the counter ...
+    missing = int(steps.max()) - 1
+    assert missing == status["pelvis"].lost_samples
+    # ... and the same gap in the device clock, which continues across the wrap
+    assert np.allclose(np.diff(pelvis.device_t_s), steps / 100.0, atol=1e-5)
+    assert pelvis.device_t_s[-1] > wrap_s
+    assert np.diff(pelvis.t_s).max() > 0.5
     left = recording.chunks["left_thigh"]  # no counter: the gap shows in time only
     assert left.seq is None and np.diff(left.t_s).max() > 0.5
-    assert np.diff(recording.chunks["right_thigh"].t_s).max() < 0.1  # unaffected
+    right = recording.chunks["right_thigh"]  # unaffected: its device clock has no gap
+    assert np.diff(right.device_t_s).max() < 1.5 / 104.0
     for chunk in recording.chunks.values():
         assert chunk.t_s[-1] > 7.0  # the recording went on to the end
 
@@ -366,6 +360,7 @@ class GarbageEvery3rdDiy(diy.VirtualDiy):
         return out
 
 
+@pytest.mark.realtime
 def test_garbage_is_counted_and_reported_and_the_other_sensors_are_unaffected() -> None:
     bad = GarbageEvery3rdDiy()
 
@@ -373,13 +368,21 @@ def test_garbage_is_counted_and_reported_and_the_other_sensors_are_unaffected() 
         sensors = VirtualSensorSet.build(
             sim_motions(4.0), "diy", speed=2.0, devices={"pelvis": bad}
         )
+        # The pelvis's count is checked on its own below (garbage, then the last packet).
+        others = {"pelvis": 10**9, "left_thigh": 2, "right_thigh": 2}
         async with running_sensors(sensors) as radio:
             source = virtual_collector(radio, sensors)
             await source.start()
 
+            def garbage_and_all_in() -> bool:
+                pelvis = source.status()["pelvis"]
+                good = 2 * (bad.packets - bad.garbage)
+                return everything_arrived(sensors, source, others)() and (
+                    pelvis.samples >= good and pelvis.decode_errors >= bad.garbage
+                )
+
             async def stop_at_end() -> None:
-                await sensors.wait_finished()
-                await asyncio.sleep(0.2)
+                await until(garbage_and_all_in)
                 source.stop()
 
             task = asyncio.get_running_loop().create_task(stop_at_end())
@@ -404,6 +407,7 @@ def test_garbage_is_counted_and_reported_and_the_other_sensors_are_unaffected() 
         assert len(joined(chunks[placement])) >= log.samples - 1
 
 
+@pytest.mark.realtime
 def test_a_sensor_that_never_appears_is_named_with_its_address_within_the_timeout() -> None:
     async def main():
         sensors = VirtualSensorSet.build(sim_motions(3.0), "diy")
@@ -424,6 +428,7 @@ def test_a_sensor_that_never_appears_is_named_with_its_address_within_the_timeou
     assert all(s.state == "stopped" for s in source.status().values())
 
 
+@pytest.mark.realtime
 def test_stop_while_connecting_ends_the_stream_and_leaves_nothing_connected() -> None:
     async def main():
         sensors = VirtualSensorSet.build(sim_motions(3.0), "diy")
@@ -444,6 +449,7 @@ def test_stop_while_connecting_ends_the_stream_and_leaves_nothing_connected() ->
     assert all(s.state == "stopped" for s in source.status().values())
 
 
+@pytest.mark.realtime
 def test_a_calibration_file_is_applied_automatically(tmp_path) -> None:
     error = SensorError(
         gyro_bias_rad_s=(0.02, -0.015, 0.01),
@@ -465,7 +471,7 @@ def test_a_calibration_file_is_applied_automatically(tmp_path) -> None:
         save_calibration(calibration, tmp_path / "calibration")
         async with running_sensors(sensors) as radio:
             source = virtual_collector(radio, sensors, calibration_dir=tmp_path / "calibration")
-            chunks = await collect(source, stop_after_s=1.0)
+            chunks = await collect_everything(source, sensors, dict.fromkeys(sensors.sensors, 2))
         return sensors, source, chunks
 
     sensors, source, chunks = asyncio.run(main())
@@ -490,6 +496,7 @@ def test_a_calibration_file_is_applied_automatically(tmp_path) -> None:
     assert residual["left_thigh"][0] > 0.1 and residual["left_thigh"][1] > 0.005  # no file
 
 
+@pytest.mark.realtime
 def test_guided_calibration_finds_a_known_bias_and_scale(tmp_path) -> None:
     error = SensorError(
         gyro_bias_rad_s=tuple(np.radians([1.2, -0.7, 0.4])),
@@ -527,35 +534,58 @@ def analyze(recording):
     return analyzer.finish()
 
 
-@pytest.mark.parametrize(
-    ("model", "speed"),
-    [
-        # A WitMotion has neither clock nor counter: its times come from arrival stamps,
-        # which a busy event loop delays, and at 4x those delays are 4x longer in session
-        # time (enough for the dejitter to take some for lost samples). 2x is calm enough.
-        ("witmotion", 2.0),
-        ("diy", 4.0),
-    ],
-)
-def test_analysis_of_a_virtual_recording_agrees_with_the_source(model, speed, tmp_path) -> None:
-    out = tmp_path / f"{model}.csv"
+def on_device_time(recording, source: VirtualBleSource):
+    """The recording with each sensor's samples timed by the device: its clock where it
+    has one, else its sample index (every sample arrived: checked). The collector's own
+    times come from arrival stamps, which a busy machine delays; how they are made is
+    tested on hand-made sequences (test_ble_stream.py, test_clock.py)."""
+    chunks = {}
+    for placement, chunk in recording.chunks.items():
+        sensor = source.sensors.sensors[placement]
+        ((rate_hz, first, end),) = sensor.log.runs
+        assert end - first - PACKING[sensor.model] < len(chunk) <= end - first, placement
+        if chunk.device_t_s is not None:
+            t_s = chunk.device_t_s - chunk.device_t_s[0] + first / rate_hz
+        else:
+            t_s = (first + np.arange(len(chunk))) / rate_hz
+        chunks[placement] = replace(chunk, t_s=t_s)
+    return replace(recording, chunks=chunks)
+
+
+@pytest.mark.realtime
+def test_analysis_of_a_virtual_recording_agrees_with_the_source(tmp_path) -> None:
+    """A DIY (device clock and counter) on the pelvis and the right thigh, a WitMotion
+    (neither) on the left thigh, recorded over the virtual radio at 4x: analysed on the
+    devices' times, the reps equal the simulated session's within the devices' counts."""
+    out = tmp_path / "virtual.csv"
     duration_s = 30.0
 
     async def main():
-        source = VirtualBleSource("sim", model, duration_s=duration_s, speed=speed)
+        source = VirtualBleSource(
+            "sim", "diy,witmotion,diy", duration_s=duration_s, speed=4.0, stop_at_end=False
+        )
+        packing = {p: PACKING[s.model] for p, s in source.sensors.sensors.items()}
         await source.start()
-        await Session(source, record_path=out).run()
 
-    asyncio.run(main())
+        async def stop_then() -> None:
+            await until(everything_arrived(source.sensors, source, packing))
+            source.stop()
+
+        stopper = asyncio.get_running_loop().create_task(stop_then())
+        await Session(source, record_path=out).run()
+        await stopper
+        return source
+
+    source = asyncio.run(main())
     original = analyze(make_scenario("step_up_asymmetric", 0, duration_s=duration_s).recording)
-    virtual = analyze(read_recording(out))
+    virtual = analyze(on_device_time(read_recording(out), source))
     assert len(original.reps) == len(virtual.reps) >= 4
     assert virtual.activity == original.activity == "step_up"
     # Within what the devices' 16-bit counts allow (0.061 deg/s, 4.8 mm/s^2 per count: a
     # few hundredths of a degree over a rep) and a sample period in time.
     for a, b in zip(original.reps, virtual.reps, strict=True):
         assert a.side == b.side
-        assert abs(a.t_start - b.t_start) <= 0.021 and abs(a.t_end - b.t_end) <= 0.021
+        assert abs(a.t_start - b.t_start) <= 0.011 and abs(a.t_end - b.t_end) <= 0.011
         assert abs(a.thigh_rom_deg - b.thigh_rom_deg) < 0.15
         assert abs(a.pelvic_drop_deg - b.pelvic_drop_deg) < 0.1
         assert abs(a.pelvic_tilt_range_deg - b.pelvic_tilt_range_deg) < 0.1

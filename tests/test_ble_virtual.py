@@ -1,8 +1,11 @@
 """Virtual BLE sensors on bumble, driven through plain bleak (sensorlab.virtual).
 
 Every test runs its own event loop (``asyncio.run``) and its own :class:`VirtualRadio`; no
-Bluetooth adapter is touched. Streams are timed in real time, so the assertions on timing
-leave room for a loaded 2-core machine.
+Bluetooth adapter is touched. Streams run in real time (``realtime`` marker), so the tests
+assert on what arrived (counts, order, content) and on the radio's own counters, and wait
+for conditions rather than for fixed times; where a test is about timing (connection
+events), the intervals are long against the event loop's lateness on a busy machine.
+How long things take is a figure of ``benchmarks/bench_ble_virtual.py``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ RSSI_DBM = (-41, -58, -77)
 MANUFACTURER_ID = 0x0059  # Nordic Semiconductor
 PAYLOAD = struct.Struct("<Id")  # sequence number, perf_counter stamp; padded to 20 bytes
 PAYLOAD_SIZE = 20
+GUARD_S = 30.0
+"""How long a wait for a condition may take before the test gives up (a hung test guard)."""
+
+pytestmark = pytest.mark.realtime
 
 
 def sensor_spec(index: int) -> PeripheralSpec:
@@ -236,7 +243,7 @@ def test_connect_three_one_after_another_then_read_write_and_services() -> None:
             for client in clients:
                 await client.disconnect()
             assert not any(c.is_connected for c in clients)
-            assert await wait_until(lambda: len(disconnected) == 3, 1.0)
+            assert await wait_until(lambda: len(disconnected) == 3, GUARD_S)
             assert sorted(disconnected) == list(ADDRESSES)  # as BlueZ: on any disconnect
             with pytest.raises(BleakError, match="Service Discovery"):
                 _ = clients[0].services  # reset on disconnection, as BlueZ
@@ -254,7 +261,7 @@ def test_write_callback_receives_the_central_bytes_in_order() -> None:
             for k in range(5):
                 await clients[1].write_gatt_char(NUS_WRITE, bytes([k]) * 3, response=False)
             await clients[1].write_gatt_char(NUS_WRITE, bytearray(b"end"), response=True)
-            assert await wait_until(lambda: len(writes) == 7, 1.0)
+            assert await wait_until(lambda: len(writes) == 7, GUARD_S)
             assert writes[0] == ("0000ffe9-0000-1000-8000-00805f9b34fb", b"\xff\xaa\x69\x88\xb5")
             assert writes[1:] == [(NUS_WRITE, bytes([k]) * 3) for k in range(5)] + [
                 (NUS_WRITE, b"end")
@@ -276,17 +283,15 @@ def test_three_sensors_at_200hz_for_2s_arrive_complete_and_in_order() -> None:
             sent = await asyncio.gather(
                 *(stream(s, u, 200.0, 400) for s, u in zip(sensors, NOTIFY_UUIDS, strict=True))
             )
-            assert await wait_until(lambda: all(len(s.payloads) >= 400 for s in sinks), 2.0)
+            assert await wait_until(lambda: all(len(s.payloads) >= 400 for s in sinks), GUARD_S)
             await asyncio.sleep(0.05)  # nothing extra may trickle in
             for i, sink in enumerate(sinks):
                 assert len(sent[i]) == 400
                 assert sink.payloads == sent[i]  # count, content and order
                 stats = radio.stats(ADDRESSES[i])
                 assert stats.notifications_offered == stats.notifications_delivered == 400
-                # No batching: arrivals follow the 5 ms sample clock.
-                gaps = gaps_s(sink.arrivals_s)
-                assert 0.004 < statistics.median(gaps) < 0.006
-                assert sum(g < 0.002 for g in gaps) / len(gaps) < 0.3
+                # No connection interval: each notification goes as it comes, unbatched.
+                assert stats.connection_events == 0
             for client, uuid in zip(clients, NOTIFY_UUIDS, strict=True):
                 await client.stop_notify(uuid)
             assert not any(s.is_subscribed(u) for s, u in zip(sensors, NOTIFY_UUIDS, strict=True))
@@ -296,6 +301,9 @@ def test_three_sensors_at_200hz_for_2s_arrive_complete_and_in_order() -> None:
 
 
 def test_connection_event_batching_keeps_order_and_delivers_in_bursts() -> None:
+    """A 22.5 ms connection interval under a 200 Hz stream: everything arrives in order,
+    in fewer connection events than notifications, never more than one event per
+    interval (the radio's event count against the time the stream took)."""
     interval_s = 0.0225  # 18 x 1.25 ms; 4.5 samples of a 200 Hz stream per event
 
     async def main() -> None:
@@ -311,20 +319,19 @@ def test_connection_event_batching_keeps_order_and_delivers_in_bursts() -> None:
                 await client.start_notify(uuid, sink)
             # Setup traffic (discovery: one request and one response per event) counts too.
             events_before = [radio.stats(a).connection_events for a in ADDRESSES]
+            loop = asyncio.get_running_loop()
+            began_s = loop.time()
             sent = await asyncio.gather(
                 *(stream(s, u, 200.0, 300) for s, u in zip(sensors, NOTIFY_UUIDS, strict=True))
             )
-            assert await wait_until(lambda: all(len(s.payloads) >= 300 for s in sinks), 2.0)
+            done = lambda: all(len(s.payloads) >= 300 for s in sinks)  # noqa: E731
+            assert await wait_until(done, GUARD_S)
+            took_s = loop.time() - began_s
             for i, sink in enumerate(sinks):
                 assert sink.payloads == sent[i]
-                sizes = burst_sizes(sink.arrivals_s)
-                gaps = gaps_s(sink.arrivals_s)
-                between = [g for g in gaps if g >= 0.002]
-                assert sum(g < 0.002 for g in gaps) / len(gaps) > 0.6, sizes
-                assert 3.5 < statistics.mean(sizes) < 5.5, sizes
-                assert abs(statistics.median(between) - interval_s) < 0.004, between
                 events = radio.stats(ADDRESSES[i]).connection_events - events_before[i]
-                assert 55 < events < 80, events  # 1.5 s / 22.5 ms = 67
+                assert events < len(sent[i]) / 2, events  # batched: 4.5 a event when on time
+                assert events <= took_s / interval_s + 1, (events, took_s)
 
     asyncio.run(main())
 
@@ -333,8 +340,9 @@ def test_a_late_feeder_joins_the_event_it_woke_for_and_without_a_join_waits() ->
     """Queued 5 ms after an event: with a join it goes at once, without one it waits for
     the next event; a join in the second half of the interval does not reopen the event.
     Judged by the event each notification went with (before or at the next one), not by
-    absolute waits, which a loaded machine stretches."""
-    interval_s = 0.03
+    absolute waits; the 200 ms interval leaves the event loop's lateness on a busy machine
+    (milliseconds) far from the half-interval boundary of a join."""
+    interval_s = 0.2
 
     async def main() -> dict[str, list[float]]:
         async with VirtualRadio() as radio:
@@ -343,18 +351,20 @@ def test_a_late_feeder_joins_the_event_it_woke_for_and_without_a_join_waits() ->
             client = (await connect_all(radio))[0]
             sink = Sink()
             await client.start_notify(NOTIFY_UUIDS[0], sink)
-            trials = {"joined": 0.005, "not joined": 0.005, "joined late": 0.02}
+            # After the event began, in intervals: early in its first half, or late in it.
+            trials = {"joined": 0.15, "not joined": 0.15, "joined late": 0.7}
             # Arrival minus the next event's time, per trial, in intervals.
             early: dict[str, list[float]] = {name: [] for name in trials}
-            for seq in range(24):
+            for seq in range(9):
                 name, after_event_s = list(trials.items())[seq % 3]
-                await asyncio.sleep(peripheral.next_connection_event_in_s() + after_event_s)
+                next_s = peripheral.next_connection_event_in_s()
+                await asyncio.sleep(next_s + after_event_s * interval_s)
                 if name != "not joined":
                     peripheral.join_connection_event()
                 sent_s = time.perf_counter()
                 next_event_s = sent_s + peripheral.next_connection_event_in_s()
                 assert await peripheral.notify(NOTIFY_UUIDS[0], PAYLOAD.pack(seq, sent_s))
-                assert await wait_until(lambda n=seq + 1: len(sink.payloads) == n, 1.0)
+                assert await wait_until(lambda n=seq + 1: len(sink.payloads) == n, GUARD_S)
                 early[name].append((sink.arrivals_s[-1] - next_event_s) / interval_s)
             return early
 
@@ -384,15 +394,19 @@ def test_cap_per_event_spreads_notifications_and_full_queue_drops_them() -> None
             sent = await asyncio.gather(
                 *(stream(s, u, 200.0, 200) for s, u in zip(sensors, NOTIFY_UUIDS, strict=True))
             )
-            assert await wait_until(lambda: len(sinks[0].payloads) >= 200, 3.0)
+            fed = radio.stats(ADDRESSES[0])  # when the feeding ended
+            assert await wait_until(lambda: len(sinks[0].payloads) >= 200, GUARD_S)
             await asyncio.sleep(0.05)
 
-            # Capped: complete and in order, never more than 2 per event, late.
+            # Capped: complete and in order, never more than 2 per event, so a backlog
+            # built up while 200 a second were fed.
             assert sinks[0].payloads == sent[0]
-            assert max(burst_sizes(sinks[0].arrivals_s)) <= 2
-            span_s = sinks[0].arrivals_s[-1] - sinks[0].arrivals_s[0]
-            assert 1.3 < span_s < 2.0, span_s  # 200 / (2 / 15 ms) = 1.5 s for 1 s of data
-            assert radio.stats(ADDRESSES[0]).max_queue_depth > 40
+            stats = radio.stats(ADDRESSES[0])
+            assert stats.notifications_delivered == 200
+            assert stats.notifications_delivered <= 2 * stats.connection_events
+            assert fed.notifications_delivered <= 2 * fed.connection_events
+            backlog = fed.notifications_offered - fed.notifications_delivered
+            assert backlog > 40 and stats.max_queue_depth >= backlog
 
             # Capped with a 10-deep queue: what overflows is gone, the rest is in order.
             stats = radio.stats(ADDRESSES[1])
@@ -430,7 +444,7 @@ def test_loss_drops_the_expected_fraction_reproducibly_with_a_seed() -> None:
                     == n_samples - radio.stats(ADDRESSES[0]).notifications_lost
                     and len(sinks[1].payloads) == n_samples
                 ),
-                2.0,
+                GUARD_S,
             )
             stats = radio.stats(ADDRESSES[0])
             assert len(sent[0]) == stats.notifications_offered == n_samples
@@ -451,7 +465,11 @@ def test_loss_drops_the_expected_fraction_reproducibly_with_a_seed() -> None:
 
 
 def test_drop_link_mid_stream_disconnects_then_reconnect_resumes() -> None:
+    """The link is cut after 120 notifications: silence for at least the supervision
+    timeout, a disconnection, and after reconnecting the rest of the stream arrives (what
+    went into the cut link is counted as silenced); the neighbour gets everything."""
     supervision_timeout_s = 0.2
+    n_samples = 600
 
     async def main() -> None:
         async with VirtualRadio() as radio:
@@ -464,10 +482,10 @@ def test_drop_link_mid_stream_disconnects_then_reconnect_resumes() -> None:
             await clients[1].start_notify(NUS_NOTIFY, neighbour)
 
             async def drop_and_reconnect() -> float:
-                await asyncio.sleep(0.6)
+                assert await wait_until(lambda: len(sink.payloads) >= 120, GUARD_S)
                 dropped_at.append(time.perf_counter())
                 assert radio.drop_link(ADDRESSES[0], supervision_timeout_s=supervision_timeout_s)
-                await asyncio.wait_for(disconnected.wait(), 2.0)
+                await asyncio.wait_for(disconnected.wait(), GUARD_S)
                 noticed_s = time.perf_counter() - dropped_at[0]
                 assert not clients[0].is_connected
                 await clients[0].connect()  # same BLEDevice; the sensor advertises again
@@ -476,22 +494,25 @@ def test_drop_link_mid_stream_disconnects_then_reconnect_resumes() -> None:
 
             noticed_s, sent, sent_neighbour = await asyncio.gather(
                 drop_and_reconnect(),
-                stream(sensors[0], WIT_NOTIFY, 200.0, 400),
-                stream(sensors[1], NUS_NOTIFY, 200.0, 400),
+                stream(sensors[0], WIT_NOTIFY, 200.0, n_samples),
+                stream(sensors[1], NUS_NOTIFY, 200.0, n_samples),
             )
-            await asyncio.sleep(0.05)
-            assert supervision_timeout_s * 0.9 < noticed_s < supervision_timeout_s + 0.5
+            assert await wait_until(lambda: len(neighbour.payloads) == n_samples, GUARD_S)
+            last = PAYLOAD.pack(n_samples - 1, 0.0)[:4]
+            assert await wait_until(lambda: sink.payloads[-1][:4] == last, GUARD_S)
+            assert noticed_s > supervision_timeout_s * 0.9  # a cut link is noticed late
             before = [t for t in sink.arrivals_s if t <= dropped_at[0]]
             after = [t for t in sink.arrivals_s if t > dropped_at[0]]
-            assert len(before) > 80  # ~0.6 s at 200 Hz
+            assert len(before) >= 120
             assert after and after[0] > dropped_at[0] + supervision_timeout_s  # silence
-            assert len(after) > 100  # resumed for most of the remaining ~1.1 s
             seqs = sink.seqs()
-            assert seqs == sorted(set(seqs))
+            assert seqs == sorted(set(seqs)) and seqs[-1] == n_samples - 1
             assert set(sink.payloads) <= set(sent)
             stats = radio.stats(ADDRESSES[0])
-            assert stats.links_dropped == 1 and stats.notifications_silenced > 20
-            assert neighbour.payloads == sent_neighbour and len(sent_neighbour) == 400
+            assert stats.links_dropped == 1 and stats.notifications_silenced > 0
+            assert stats.notifications_delivered == len(sink.payloads)
+            assert stats.notifications_delivered + stats.notifications_silenced <= len(sent)
+            assert neighbour.payloads == sent_neighbour and len(sent_neighbour) == n_samples
             assert clients[0].is_connected
 
     asyncio.run(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,22 +25,51 @@ STEP_UP = ROOT / "recordings" / "step_up_asymmetric.csv"
 WALK = ROOT / "recordings" / "walk_asymmetric.csv"
 
 
-def _replayed_window(qtbot, path: Path, tmp_path: Path) -> LiveWindow:
+def _replayed_window(qapp, path: Path, out_dir: Path) -> LiveWindow:
+    """A window on a replay of ``path`` played as fast as possible, once the replay ended.
+
+    Closing it does not write the outputs (``write_on_close=False``): the tests that look
+    at them call :meth:`LiveWindow.finish`.
+    """
     source = ReplaySource.from_path(path, speed=None)
     runner = SessionRunner(lambda: Session(source)).start()
-    window = LiveWindow(runner, LiveSettings(window_s=10.0), out_dir=tmp_path / "out")
-    qtbot.addWidget(window)
+    window = LiveWindow(runner, LiveSettings(window_s=10.0), out_dir=out_dir, write_on_close=False)
     window.show()
-    qtbot.waitUntil(lambda: runner.done, timeout=60_000)
+    deadline_s = time.monotonic() + 120.0  # a guard only: the replay takes a second or two
+    while not runner.done and time.monotonic() < deadline_s:
+        qapp.processEvents()
+        time.sleep(0.01)
+    assert runner.done, "the replay did not end"
     window.refresh()
     return window
 
 
-def test_the_window_builds_with_every_part(qtbot, tmp_path):
-    source = ReplaySource.from_path(STEP_UP, speed=1.0)
-    runner = SessionRunner(lambda: Session(source)).start()
-    window = LiveWindow(runner, out_dir=tmp_path)
-    qtbot.addWidget(window)
+@pytest.fixture(scope="module")
+def step_up_window(qapp, tmp_path_factory):
+    """One window on the bundled step-up replay, shared by the tests that only look."""
+    window = _replayed_window(qapp, STEP_UP, tmp_path_factory.mktemp("live") / "out")
+    yield window
+    window.close()
+    window.deleteLater()
+
+
+@pytest.fixture
+def own_window(qapp, tmp_path):
+    """A window on another recording, closed (without writing the outputs) afterwards."""
+    windows = []
+
+    def make(path: Path) -> LiveWindow:
+        windows.append(_replayed_window(qapp, path, tmp_path / "out"))
+        return windows[-1]
+
+    yield make
+    for window in windows:
+        window.close()
+        window.deleteLater()
+
+
+def test_the_window_builds_with_every_part(step_up_window):
+    window = step_up_window
     assert set(window.curves) == {
         "pelvis_obliquity_deg",
         "pelvis_tilt_deg",
@@ -49,11 +79,10 @@ def test_the_window_builds_with_every_part(qtbot, tmp_path):
     assert set(window.raw_curves) == {"pelvis", "left_thigh", "right_thigh"}
     assert all(len(curves) == 6 for curves in window.raw_curves.values())
     assert window.sensor_table.rowCount() == 3
-    window.runner.stop()
 
 
-def test_a_replay_fills_the_curves_and_counts_match_analyze(qtbot, tmp_path):
-    window = _replayed_window(qtbot, STEP_UP, tmp_path)
+def test_a_replay_fills_the_curves_and_counts_match_analyze(step_up_window):
+    window = step_up_window
     batch = analyze(read_recording(STEP_UP))
     for side in ("left", "right"):
         assert window.tally.count(side) == sum(r.side == side for r in batch.reps) > 0
@@ -88,15 +117,14 @@ def test_a_replay_fills_the_curves_and_counts_match_analyze(qtbot, tmp_path):
     assert outputs.summary_path.exists() and outputs.report_path.exists()
 
 
-def test_a_walk_shows_steps_per_side(qtbot, tmp_path):
-    window = _replayed_window(qtbot, WALK, tmp_path)
+def test_a_walk_shows_steps_per_side(own_window):
+    window = own_window(WALK)
     batch = analyze(read_recording(WALK))
     assert window.tally.walking
     for side in ("left", "right"):
         assert window.tally.count(side) == sum(s.side == side for s in batch.steps) > 0
     assert "steps" in window.last_rep.counts.text()
     assert window.last_rep.metrics.text().startswith("cadence")
-    window.runner.stop()
 
 
 def _ink_pixels(image: QtGui.QImage, rect: QtCore.QRect, color: str, tolerance: int = 40) -> int:
@@ -125,8 +153,8 @@ def _plot_rect(window: LiveWindow, plot) -> QtCore.QRect:
     return QtCore.QRect(top_left, bottom_right)
 
 
-def test_the_screenshot_has_content_in_every_plot(qtbot, tmp_path):
-    window = _replayed_window(qtbot, STEP_UP, tmp_path)
+def test_the_screenshot_has_content_in_every_plot(step_up_window):
+    window = step_up_window
     image = window.grab().toImage()
     pelvis, thighs = window.trace_plots
     assert _ink_pixels(image, _plot_rect(window, pelvis), "#5f6b76") > 50
@@ -135,9 +163,9 @@ def test_the_screenshot_has_content_in_every_plot(qtbot, tmp_path):
     assert _ink_pixels(image, thigh_rect, RIGHT_COLOR) > 50
     bars = _plot_rect(window, window.bars.getPlotItem())
     assert _ink_pixels(image, bars, "#b0285a") + _ink_pixels(image, bars, "#2e7d4f") > 50
-    window.runner.stop()
 
 
+@pytest.mark.realtime  # the window stays up for --duration 3 s of wall-clock time
 def test_headless_command_writes_screenshot_and_outputs(tmp_path):
     shot, out = tmp_path / "live.png", tmp_path / "out"
     result = subprocess.run(
@@ -156,7 +184,7 @@ def test_headless_command_writes_screenshot_and_outputs(tmp_path):
     assert f"summary  {out / 'summary.json'}" in result.stdout
 
 
-def test_a_session_without_the_pelvis_says_what_it_cannot_show(qtbot, tmp_path):
+def test_a_session_without_the_pelvis_says_what_it_cannot_show(own_window, tmp_path):
     """Thigh sensors only: the window runs, counts reps, and names what the missing pelvis
     sensor takes away, as the report does."""
     from dataclasses import replace
@@ -174,7 +202,7 @@ def test_a_session_without_the_pelvis_says_what_it_cannot_show(qtbot, tmp_path):
     )
     path = tmp_path / "thighs.csv"
     write_recording(thighs, path)
-    window = _replayed_window(qtbot, path, tmp_path)
+    window = own_window(path)
     assert window.unavailable_note.isVisibleTo(window)
     assert "pelvic drop" in window.unavailable_note.text()
     assert "needs the pelvis sensor" in window.unavailable_note.text()

@@ -120,6 +120,7 @@ def _short_replay(recording, seconds: float):
     return replace(recording, chunks=chunks)
 
 
+@pytest.mark.realtime
 def test_a_replayed_session_publishes_samples_angles_and_rep_markers(recording):
     speed = 16.0
     part = _short_replay(recording, 40.0)
@@ -219,6 +220,7 @@ def test_a_mark_made_before_any_sample_goes_out_at_the_end_stamped_then(recordin
     assert before <= stamps[0] <= pylsl.local_clock()
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize(
     "argv",
     [

@@ -30,7 +30,9 @@ from sensorlab.processing.movements.base import (
     RepFound,
     RepView,
     WindowRejected,
+    kinematics_columns,
 )
+from sensorlab.records import Kinematics
 from sensorlab.simulate.body import BodyMotion, pelvis_pose
 from sensorlab.simulate.drills import DrillSettings, DrillSide, simulate_drill
 from sensorlab.simulate.profiles import constant
@@ -42,29 +44,13 @@ from sensorlab.summary.metrics import metric_info
 RATE_HZ = KINEMATICS_RATE_HZ
 ANGLE_TOLERANCE_DEG = 0.5
 TEMPO_TOLERANCE_S = 0.3
-COLUMNS = (
-    "t_s",
-    "pelvis_tilt_deg",
-    "pelvis_obliquity_deg",
-    "pelvis_rotation_deg",
-    "left_thigh_sagittal_deg",
-    "right_thigh_sagittal_deg",
-    "left_thigh_adduction_deg",
-    "right_thigh_adduction_deg",
-    "pelvis_rate_dps",
-)
 
 
 def true_columns(session) -> Columns:
     """The kinematics columns of the true motion (the pipeline's names and units)."""
     kin = session.truth.kinematics
     rate = np.degrees(np.linalg.norm(pelvis_pose(session.motion, kin.t_s).body_rate(), axis=1))
-    columns = Columns(COLUMNS)
-    columns.append(
-        **{name: getattr(kin, name) for name in COLUMNS[:-1]},
-        pelvis_rate_dps=rate,
-    )
-    return columns
+    return kinematics_columns(kin, rate)
 
 
 def segment(name: str, columns: Columns, block_rows: list[int] | None = None):
@@ -73,10 +59,12 @@ def segment(name: str, columns: Columns, block_rows: list[int] | None = None):
     segmenter = ExcursionSegmenter(module, RATE_HZ, module.DEFAULT_SETTINGS)
     if block_rows is None:
         return segmenter.update(columns), segmenter
-    fed = Columns(COLUMNS)
+    fed = Columns(columns.names)
     events, row = [], 0
     for size in block_rows:
-        fed.append(**{n: columns.rows(n, row, min(row + size, columns.size)) for n in COLUMNS})
+        fed.append(
+            **{n: columns.rows(n, row, min(row + size, columns.size)) for n in columns.names}
+        )
         events += segmenter.update(fed)
         row += size
         if row >= columns.size:
@@ -143,8 +131,8 @@ def test_another_drills_data_gives_no_reps(name, sessions):
 @pytest.mark.parametrize("name", drill_names())
 def test_standing_gives_no_reps(name):
     t = np.arange(0.0, 30.0, 1.0 / RATE_HZ)
-    columns = Columns(COLUMNS)
-    columns.append(t_s=t, **{n: np.zeros_like(t) for n in COLUMNS[1:]})
+    standing = Kinematics(t, *[np.zeros_like(t)] * (len(dataclasses.fields(Kinematics)) - 1))
+    columns = kinematics_columns(standing, np.zeros_like(t))
     events, segmenter = segment(name, columns)
     assert events == [] and segmenter.rejected_ == 0
 

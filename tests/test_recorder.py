@@ -32,8 +32,6 @@ T_TOL = 0.5 * 10.0**-T_DECIMALS + 1e-9
 """Largest t (and device_t) error the file's decimals allow, s."""
 ACC_TOL = 0.5 * 10.0**-ACC_DECIMALS + 1e-9
 GYR_TOL_DPS = 0.5 * 10.0**-GYR_DECIMALS + 1e-9
-SLACK_S = 0.3
-"""Scheduling allowance on top of the recorder's own bound (window + flush interval), s."""
 CUT_LAST_LINE = re.compile(r"cut short|ends in the middle of the last line")
 
 
@@ -82,6 +80,7 @@ def blocks_of(chunk: ImuChunk, size: int) -> list[ImuChunk]:
 def test_round_trip_of_a_simulated_session(session, tmp_path):
     recording, blocks = session
     path = tmp_path / "live.csv"
+    started_s = time.monotonic()
     with Recorder(path, recording.meta) as recorder:
         for block in blocks:
             recorder.write(block)
@@ -108,14 +107,26 @@ def test_round_trip_of_a_simulated_session(session, tmp_path):
     assert recorder.error_ is None
     assert recorder.rows_dropped_ == recorder.rows_out_of_order_ == 0
     assert recorder.columns_dropped_ == {}
-    assert recorder.last_fsync_t_ is not None and time.monotonic() - recorder.last_fsync_t_ < 5
+    assert recorder.last_fsync_t_ is not None  # the file was fsynced during this recording
+    assert started_s < recorder.last_fsync_t_ <= time.monotonic()
 
 
-def test_rows_reach_the_file_within_the_window_plus_the_flush_interval(session, tmp_path):
-    """While recording, without stop(): what was handed over is in the file soon after.
+def wait_for(predicate, guard_s: float = 60.0) -> bool:
+    """Poll until ``predicate()`` holds; ``guard_s`` only ends a hung test."""
+    deadline_s = time.monotonic() + guard_s
+    while not predicate() and time.monotonic() < deadline_s:
+        time.sleep(0.01)
+    return predicate()
 
-    The feeding stops halfway, so the last rows are let go by the wall-clock side of the
-    reorder window, not by later samples.
+
+@pytest.mark.realtime
+def test_rows_reach_the_file_without_later_samples_and_the_fsync_keeps_beating(session, tmp_path):
+    """While recording, without stop(): what was handed over reaches the file although no
+    later sample comes to push it out of the reorder window (the wall-clock side of the
+    window lets it go), and the thread keeps fsyncing with nothing new to write.
+
+    (How soon: at most the window plus the flush interval, a figure of
+    ``benchmarks/bench_recorder.py``; here only that it happens.)
     """
     recording, blocks = session
     settings = RecorderSettings(flush_interval_s=0.25, reorder_window_s=0.5)
@@ -129,12 +140,14 @@ def test_rows_reach_the_file_within_the_window_plus_the_flush_interval(session, 
         half = blocks[: len(blocks) // 2]
         for block in half:
             recorder.write(block)
-        time.sleep(settings.reorder_window_s + settings.flush_interval_s + SLACK_S)
+        fed = sum(len(b) for b in half)
+        assert wait_for(lambda: recorder.rows_written_ == fed)
         live = read_recording(path)  # the file as it is on disk now, mid-session
         assert live.warnings == []
-        assert sum(assert_prefix_of(live, recording).values()) == sum(len(b) for b in half)
-        assert recorder.rows_written_ == sum(len(b) for b in half)
-        assert time.monotonic() - recorder.last_fsync_t_ < settings.flush_interval_s + SLACK_S
+        assert sum(assert_prefix_of(live, recording).values()) == fed
+        beat = recorder.last_fsync_t_
+        assert wait_for(lambda: recorder.last_fsync_t_ != beat)  # nothing new, still fsyncs
+        assert recorder.rows_written_ == fed
     finally:
         recorder.stop()
 
@@ -154,6 +167,7 @@ def feed_paced(recorder: Recorder, blocks: list[tuple[float, ImuChunk]], speed: 
         recorder.write(block)
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("delay_s, merged", [(0.2, True), (1.6, False)])
 def test_a_late_sensor_is_merged_in_time_within_the_window(tmp_path, delay_s, merged):
     """Blocks of right_thigh arrive ``delay_s`` late: within the 0.5 s window the file is
@@ -281,35 +295,35 @@ def run_child(
     return child, events, reader
 
 
-@pytest.mark.parametrize("kill_after_s, speed", [(3.0, 1.0), (3.7, 4.0)])
-def test_sigkill_loses_at_most_the_last_second(session, tmp_path, kill_after_s, speed):
+@pytest.mark.realtime
+@pytest.mark.parametrize("speed", [1.0, 4.0])
+def test_sigkill_keeps_every_row_written_before_it(session, tmp_path, speed):
     """A child records the session paced in time (real time, and 4x) and is killed with
-    SIGKILL mid-session. The file must read back (a cut-off last line allowed), hold only
-    true samples, and cover everything the child had fed ``window + flush_interval`` (plus
-    scheduling slack) before the kill."""
+    SIGKILL mid-session, as soon as it has reported rows written to the file. The file
+    must read back (a cut-off last line allowed), hold only true samples, and hold every
+    row the child's recorder had written before the kill: what a kill takes is only what
+    had not been written yet. (How much that is at most, the reorder window plus the
+    flush interval, is a figure of ``benchmarks/bench_recorder.py``.)"""
     recording, _ = session
-    settings = RecorderSettings()  # the defaults are what is promised: 0.5 s + 0.5 s
-    bound_s = settings.reorder_window_s + settings.flush_interval_s + SLACK_S
+    settings = RecorderSettings()  # the defaults: 0.5 s window, 0.5 s flush interval
     path = tmp_path / "killed.csv"
     child, events, reader = run_child(
         stderr=tmp_path / "child.err",
         args=[
             str(path),
             f"--speed={speed}",
-            "--report-every-s=0.2",  # finer than 1 s, so the comparison below is tight
+            "--report-every-s=0.2",
             f"--flush-interval-s={settings.flush_interval_s}",
             f"--reorder-window-s={settings.reorder_window_s}",
         ],
     )
     try:
-        deadline = time.time() + 30
-        while not events and time.time() < deadline and child.poll() is None:
-            time.sleep(0.01)
-        assert events and events[0]["event"] == "started", (tmp_path / "child.err").read_text()
-        time.sleep(max(0.0, events[0]["wall"] + kill_after_s - time.time()))
-        kill_wall = time.time()
+        wrote = lambda: [e for e in events if e["event"] == "fed" and e["rows_written"] > 0]  # noqa: E731
+        assert wait_for(lambda: wrote() or child.poll() is not None)
+        reported = wrote()
+        assert reported, (tmp_path / "child.err").read_text()
         os.kill(child.pid, signal.SIGKILL)
-        assert child.wait(10) == -signal.SIGKILL
+        assert child.wait(60) == -signal.SIGKILL
     finally:
         if child.poll() is None:
             child.kill()
@@ -319,17 +333,10 @@ def test_sigkill_loses_at_most_the_last_second(session, tmp_path, kill_after_s, 
     result = read_recording(path)
     assert [w for w in result.warnings if not CUT_LAST_LINE.search(w)] == []
     counts = assert_prefix_of(result, recording)  # complete, true rows only
-    last_t = {name: float(result.chunks[name].t_s[-1]) for name in counts}
-    reports = [e for e in events if e["event"] == "fed" and e["wall"] <= kill_wall - bound_s]
-    assert reports, f"no progress report {bound_s} s before the kill: {events[:3]}"
-    promised = reports[-1]
-    for name, fed_t in promised["fed_t"].items():
-        assert last_t[name] >= fed_t - T_TOL, (
-            f"{name}: the file ends at t = {last_t[name]:.3f} s, but t = {fed_t:.3f} s was fed "
-            f"{kill_wall - promised['wall']:.2f} s before the kill"
-        )
-    # and it is a real kill in mid-session: the child had fed more than the file holds
-    assert any(e["event"] == "fed" for e in events) and events[-1]["event"] == "fed"
+    rows_written = max(e["rows_written"] for e in events if e["event"] == "fed")
+    assert sum(counts.values()) >= rows_written >= reported[0]["rows_written"] > 0
+    # and it is a real kill in mid-session: the child had more to feed than the file holds
+    assert events[-1]["event"] == "fed"
     assert sum(counts.values()) < sum(len(c) for c in recording.chunks.values())
 
 

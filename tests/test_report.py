@@ -7,7 +7,6 @@ import dataclasses
 import json
 import re
 import struct
-import time
 from html.parser import HTMLParser
 
 import numpy as np
@@ -173,16 +172,13 @@ def test_empty_session_report(tmp_path):
     assert "could not be compared" in text
 
 
-def test_long_session_report_is_fast(tmp_path):
+def test_long_session_report_collapses_the_reps_and_stays_small(tmp_path):
+    """A 1-hour session. (How long its report takes is a figure of
+    ``benchmarks/bench_analyze.py``, stage ``summary+report``, not a test.)"""
     analysis = make_long_step_up_analysis()
     assert analysis.kinematics.t_s.size == 360_000
     summary = build_summary(analysis)
-    write_report(analysis, summary, tmp_path / "warm.html")  # first call loads fonts
-    start = time.perf_counter()
     path = write_report(analysis, summary, tmp_path / "report.html")
-    elapsed_s = time.perf_counter() - start
-    print(f"1-hour report written in {elapsed_s:.3f} s")
-    assert elapsed_s < 2.5, f"report took {elapsed_s:.2f} s"
     text = path.read_text(encoding="utf-8")
     assert f"Show all {len(analysis.reps)} reps" in text
     assert path.stat().st_size < 2_000_000

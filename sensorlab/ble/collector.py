@@ -23,6 +23,8 @@ notification.
 
 Time
 ----
+What follows is :class:`~sensorlab.ble.stream.SensorStream`'s job, one per sensor (pure,
+tested with hand-made sequences in ``tests/test_ble_stream.py``).
 ``host_t_s`` is the receive stamp in seconds since the session started (just before the
 start commands went out; notifications stamped earlier are dropped). ``t_s`` comes from
 the best clock the model offers, per sensor, with state kept across reconnections:
@@ -62,7 +64,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
@@ -75,28 +76,23 @@ from sensorlab.ble.config import (
     SensorConfig,
     normalize_address,
 )
+from sensorlab.ble.stream import DEFAULT_COUNTER_DRIFT_PRIOR_PPM, ConnectionOffsets, SensorStream
 from sensorlab.devices import PROFILES, DecodedSamples, DecodeError, DeviceProfile, identify
 from sensorlab.devices.profile import GattWrite, PacketDecoder
 from sensorlab.errors import InputError
-from sensorlab.processing.clock import ArrivalDejitter, ClockAligner, ClockSettings
 from sensorlab.records import ImuChunk, SensorInfo, SessionMeta
 
 logger = logging.getLogger(__name__)
 
-_CLOCK_MATCH_S = 2.0
-"""Largest difference between a reconnected device clock's step and the host's for the
-device clock to be taken as having run on (see ``_Link._session_clock``), s."""
 _LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError)
 """What a failing connection, GATT request or scan raises (bleak, the OS, D-Bus)."""
 
 
 class StoppedWhileStartingError(Exception):
-    """:meth:`BleSource.stop` was called before the sensors were all connected and started
-    (:meth:`BleSource.blocks` then simply ends)."""
+    """:meth:`BleSource.stop` was called before every sensor was connected and started.
 
-
-_TIE_STEP_S = 2e-6
-"""Spacing given to samples whose aligned times repeat (the recorder writes microseconds)."""
+    :meth:`BleSource.blocks` then simply ends.
+    """
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,7 @@ class CollectorSettings:
     reconnect_scan_timeout_s: float = 5.0
     lost_after_s: float = 15.0
     command_timeout_s: float = 5.0
-    counter_drift_prior_ppm: float = 10_000.0
+    counter_drift_prior_ppm: float = DEFAULT_COUNTER_DRIFT_PRIOR_PPM
 
     def __post_init__(self) -> None:
         for name in (
@@ -256,19 +252,22 @@ class ScanResult:
 class _Connection:
     """One BLE connection to a sensor (a new one after every reconnection)."""
 
-    __slots__ = ("client", "clock_offset_s", "decoder", "link", "live", "seq_offset")
+    __slots__ = ("client", "decoder", "link", "live", "offsets")
 
     def __init__(self, link: _Link, decoder: PacketDecoder) -> None:
         self.link = link
         self.decoder = decoder
         self.client: BleakClient | None = None
         self.live = True
-        self.seq_offset: int | None = None
-        self.clock_offset_s: float | None = None
+        self.offsets = ConnectionOffsets()
 
 
 class _Link:
-    """One placement's sensor across its connections: counters and clock alignment."""
+    """One placement's sensor across its connections.
+
+    Link state, counters, and its :class:`~sensorlab.ble.stream.SensorStream` (made at
+    the first samples, once the model and rate are known).
+    """
 
     def __init__(self, config: SensorConfig, rate_hz: float) -> None:
         self.config = config
@@ -286,17 +285,10 @@ class _Link:
         self.battery_pct: int | None = None
         self.rssi_dbm: int | None = None
         self.packets = 0
-        self.samples = 0
         self.decode_errors = 0
         self.reconnects = 0
-        self.lost_samples = 0
         self.last_error: str | None = None
-        self.mode: str | None = None
-        self.aligner: ClockAligner | ArrivalDejitter | None = None
-        self.last_seq: int | None = None
-        self.last_device_t_s: float | None = None
-        self.last_device_host_s: float | None = None  # when last_device_t_s arrived
-        self.last_t_s: float | None = None
+        self.stream: SensorStream | None = None
 
     @property
     def rate_hz(self) -> float:
@@ -306,6 +298,7 @@ class _Link:
         return self.profile.nearest_rate(self.requested_rate_hz)
 
     def status(self) -> SensorStatus:
+        stream = self.stream
         return SensorStatus(
             placement=self.placement,
             address=self.address,
@@ -314,181 +307,36 @@ class _Link:
             battery_pct=self.battery_pct,
             rssi_dbm=self.rssi_dbm,
             packets=self.packets,
-            samples=self.samples,
+            samples=stream.samples if stream else 0,
             decode_errors=self.decode_errors,
-            lost_samples=self.lost_samples if self.last_seq is not None else None,
+            lost_samples=stream.lost_samples if stream and stream.last_seq is not None else None,
             reconnects=self.reconnects,
             calibrated=self.calibration is not None,
             last_error=self.last_error,
         )
 
     # -- samples ------------------------------------------------------------------------
-    def _session_clock(
-        self, conn: _Connection, device_t_s: np.ndarray, host_s: float
-    ) -> np.ndarray:
-        """The device clock continued across reconnections.
-
-        A new connection's decoder unwraps the clock afresh, so a clock that had wrapped
-        (a DIY's or a DOT's 32-bit microseconds, every 71.6 min), or that wraps while
-        the link is down, would step back. The connection's clock is moved by the whole
-        periods that make its step from the last sample match the host's, when one
-        does (within 2 s, or 1 % of a long gap); otherwise the device restarted its clock,
-        and the step back stays.
-        """
-        if conn.clock_offset_s is None:
-            conn.clock_offset_s = 0.0
-            period_s = self.profile.clock_period_s if self.profile else None
-            if period_s and self.last_device_t_s is not None:
-                assert self.last_device_host_s is not None
-                host_step_s = host_s - self.last_device_host_s
-                device_step_s = float(device_t_s[0]) - self.last_device_t_s
-                offset_s = period_s * round((host_step_s - device_step_s) / period_s)
-                mismatch_s = abs(host_step_s - device_step_s - offset_s)
-                if mismatch_s < max(_CLOCK_MATCH_S, 0.01 * host_step_s):
-                    conn.clock_offset_s = offset_s
-                else:
-                    logger.info("%s: the device clock restarted", self.placement)
-        return device_t_s + conn.clock_offset_s if conn.clock_offset_s else device_t_s
-
-    def _session_seq(
-        self, conn: _Connection, seq: np.ndarray, device_t_s: np.ndarray | None
-    ) -> np.ndarray:
-        """The device counter continued across reconnections (the device restarts it)."""
-        if conn.seq_offset is None:
-            first = int(seq[0])
-            if self.last_seq is None:
-                conn.seq_offset = 0
-            elif (
-                device_t_s is not None
-                and self.last_device_t_s is not None
-                and device_t_s[0] > self.last_device_t_s
-            ):
-                elapsed = (float(device_t_s[0]) - self.last_device_t_s) * self.rate_hz
-                conn.seq_offset = self.last_seq + max(1, round(elapsed)) - first
-            else:
-                conn.seq_offset = self.last_seq + 1 - first
-        seq = seq + conn.seq_offset
-        if self.last_seq is not None and seq[0] > self.last_seq + 1:
-            self.lost_samples += int(seq[0]) - self.last_seq - 1
-        self.last_seq = int(seq[-1])
-        return seq
-
     def chunk(
         self, parts: list[tuple[float, _Connection, DecodedSamples]], settings: CollectorSettings
     ) -> ImuChunk:
-        """One block from the samples of several notifications, in arrival order."""
-        seqs: list[np.ndarray] = []
-        device_ts: list[np.ndarray] = []
-        hosts: list[np.ndarray] = []
-        arrivals: list[np.ndarray] = []
-        period_s = 1.0 / self.rate_hz
-        for host_s, conn, decoded in parts:
-            n = len(decoded)
-            seq = device_t_s = None
-            if decoded.device_t_s is not None:
-                device_t_s = self._session_clock(conn, decoded.device_t_s, host_s)
-            if decoded.seq is not None:
-                seq = self._session_seq(conn, decoded.seq, device_t_s)
-                seqs.append(seq)
-            if device_t_s is not None:
-                device_ts.append(device_t_s)
-                self.last_device_t_s, self.last_device_host_s = float(device_t_s[-1]), host_s
-            hosts.append(np.full(n, host_s))
-            # The samples of one notification arrive together, the first one the longest
-            # after it was taken. For the alignment, each is taken to arrive as much before
-            # the notification as it was taken before the last sample: the envelope then
-            # sees the notification's quickest arrival for all of them at once, instead of
-            # holding the first ones back (a time repeated for several samples).
-            if n == 1:
-                arrivals.append(hosts[-1])
-                continue
-            if device_t_s is not None:
-                before_last_s = device_t_s[-1] - device_t_s
-            elif seq is not None:
-                before_last_s = (seq[-1] - seq) * period_s
-            else:
-                before_last_s = np.arange(n - 1, -1, -1) * period_s
-            arrivals.append(host_s - np.maximum(before_last_s, 0.0))
-        if len(parts) == 1:
-            _, _, decoded = parts[0]
-            acc, gyr, extra = decoded.acc_m_s2, decoded.gyr_rad_s, decoded.extra
-            host, arrival = hosts[0], arrivals[0]
-        else:
-            acc = np.concatenate([d.acc_m_s2 for _, _, d in parts])
-            gyr = np.concatenate([d.gyr_rad_s for _, _, d in parts])
-            host, arrival = np.concatenate(hosts), np.concatenate(arrivals)
-            keys = set.intersection(*(set(d.extra) for _, _, d in parts))
-            extra = {k: np.concatenate([d.extra[k] for _, _, d in parts]) for k in keys}
-        seq = seqs[0] if len(seqs) == 1 else np.concatenate(seqs) if seqs else None
-        if seq is not None and len(seq) != len(acc):
-            seq = None  # a packet without a counter among ones with: should not happen
-        device_t = device_ts[0] if len(device_ts) == 1 else None
-        if len(device_ts) > 1:
-            device_t = np.concatenate(device_ts)
-        if device_t is not None and len(device_t) != len(acc):
-            device_t = None
-        if self.calibration is not None:
-            acc, gyr = self.calibration.apply(acc, gyr)
-        t_s = self._strictly_increasing(self._align(device_t, seq, arrival, settings))
-        self.samples += len(acc)
-        return ImuChunk(
-            placement=self.placement,
-            t_s=t_s,
-            acc_m_s2=acc,
-            gyr_rad_s=gyr,
-            seq=seq,
-            device_t_s=device_t,
-            extra=extra,
-            host_t_s=host,
-        )
+        """One block from the samples of several notifications, in arrival order.
 
-    def _strictly_increasing(self, t_s: np.ndarray) -> np.ndarray:
-        """The aligned times with repeats (held outputs) moved on by 2 us each.
-
-        The aligners' output never goes back but may repeat a time while a lowered
-        estimate catches up; the recording's cleaner would drop such samples as repeats.
+        The device's calibration is applied.
         """
-        previous = self.last_t_s
-        self.last_t_s = float(t_s[-1]) if len(t_s) else previous
-        if previous is None:
-            steps_ok = len(t_s) < 2 or bool(np.all(np.diff(t_s) > 0))
-        else:
-            steps_ok = t_s[0] > previous and (len(t_s) < 2 or bool(np.all(np.diff(t_s) > 0)))
-        if steps_ok:
-            return t_s
-        start = -np.inf if previous is None else previous
-        ramp = _TIE_STEP_S * np.arange(1, len(t_s) + 1)
-        floor = np.maximum.accumulate(np.maximum(t_s - ramp, start))
-        fixed = np.maximum(t_s, floor + ramp)
-        self.last_t_s = float(fixed[-1])
-        return fixed
-
-    def _align(
-        self,
-        device_t: np.ndarray | None,
-        seq: np.ndarray | None,
-        arrival: np.ndarray,
-        settings: CollectorSettings,
-    ) -> np.ndarray:
-        if self.mode is None:
-            if device_t is not None:
-                self.mode, self.aligner = "clock", ClockAligner()
-            elif seq is not None:
-                prior = ClockSettings(drift_prior_ppm=settings.counter_drift_prior_ppm)
-                self.mode, self.aligner = "counter", ClockAligner(prior)
-            else:
-                self.mode, self.aligner = "arrival", ArrivalDejitter(self.rate_hz)
-        aligner = self.aligner
-        if self.mode == "clock" and device_t is not None:
-            assert isinstance(aligner, ClockAligner)
-            return aligner.update(device_t, arrival)
-        if self.mode == "counter" and seq is not None:
-            assert isinstance(aligner, ClockAligner)
-            return aligner.update(seq / self.rate_hz, arrival)
-        if self.mode == "arrival":
-            assert isinstance(aligner, ArrivalDejitter)
-            return aligner.update(arrival)
-        return arrival  # a packet lacking the clock its stream had: keep the receive time
+        if self.stream is None:
+            self.stream = SensorStream(
+                self.placement,
+                self.rate_hz,
+                clock_period_s=self.profile.clock_period_s if self.profile else None,
+                counter_drift_prior_ppm=settings.counter_drift_prior_ppm,
+            )
+        chunk = self.stream.chunk(
+            [(host_s, conn.offsets, decoded) for host_s, conn, decoded in parts]
+        )
+        if self.calibration is None:
+            return chunk
+        acc, gyr = self.calibration.apply(chunk.acc_m_s2, chunk.gyr_rad_s)
+        return replace(chunk, acc_m_s2=acc, gyr_rad_s=gyr)
 
 
 class BleSource:
@@ -632,8 +480,10 @@ class BleSource:
 
     @property
     def t0_s(self) -> float | None:
-        """The host clock at session start, seconds (``host_t_s`` and ``t_s`` count from
-        it); ``None`` before :meth:`start`."""
+        """The host clock at session start, seconds; ``None`` before :meth:`start`.
+
+        ``host_t_s`` and ``t_s`` count from it.
+        """
         return self._t0
 
     @property
@@ -757,10 +607,12 @@ class BleSource:
         )
 
     async def _connect(self, link: _Link, start: bool = False) -> _Connection:
-        """Connect (one at a time), read the battery, subscribe; with ``start`` (a
-        reconnection) send the start commands too, unless the session is stopping.
+        """Connect (one at a time), read the battery and subscribe.
 
-        Whatever fails disconnects the device again before the error is raised."""
+        With ``start`` (a reconnection) send the start commands too, unless the session is stopping.
+
+        Whatever fails disconnects the device again before the error is raised.
+        """
         assert link.profile is not None and link.device is not None
         profile = link.profile
         conn = _Connection(link, profile.new_decoder(link.requested_rate_hz))
@@ -809,8 +661,10 @@ class BleSource:
         return conn
 
     async def _identify(self, conn: _Connection, profile: DeviceProfile) -> DeviceProfile:
-        """The profile of the variant the connected device says it is (``profile`` itself
-        for a model with one variant)."""
+        """The profile of the variant the connected device says it is.
+
+        ``profile`` itself for a model with one variant.
+        """
         commands = profile.identify_commands()
         if not commands:
             return profile
@@ -1030,8 +884,9 @@ async def scan_devices(
     client_kwargs: Mapping[str, Any] | None = None,
     connect_timeout_s: float = 5.0,
 ) -> list[ScanResult]:
-    """Every BLE device advertising within ``timeout_s``: known sensor models first, then
-    by signal strength.
+    """Every BLE device advertising within ``timeout_s``.
+
+    Known sensor models first, then by signal strength.
 
     Parameters
     ----------

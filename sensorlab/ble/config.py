@@ -137,8 +137,10 @@ def calibration_file_name(address: str) -> str:
 
 
 def find_config(explicit: Path | None = None, folder: Path | None = None) -> Path | None:
-    """The config file to read: ``explicit`` if given (it must exist), else
-    ``sensorlab.toml`` in ``folder`` (default: the current folder) if there is one.
+    """The config file to read, if any.
+
+    ``explicit`` if given (it must exist), else ``sensorlab.toml`` in ``folder`` (default: the
+    current folder) if there is one.
 
     Raises
     ------
@@ -159,8 +161,10 @@ def find_config(explicit: Path | None = None, folder: Path | None = None) -> Pat
 def find_and_load_config(
     explicit: str | Path | None = None,
 ) -> tuple[Path | None, CollectorConfig | None]:
-    """:func:`find_config` then :func:`load_config`: the file used and what it says, or
-    ``(None, None)`` when no ``explicit`` file is given and the current folder has none."""
+    """:func:`find_config` then :func:`load_config`: the file used and what it says.
+
+    ``(None, None)`` when no ``explicit`` file is given and the current folder has none.
+    """
     path = find_config(Path(explicit) if explicit else None)
     return path, None if path is None else load_config(path)
 

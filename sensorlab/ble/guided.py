@@ -94,9 +94,14 @@ class _Recent:
             self.chunks.pop(0)
         self.new.set()
 
-    def window(self, since_t_s: float, span_s: float, rate_hz: float):
-        """``(acc, gyr)`` of the last ``span_s`` after ``since_t_s``, if that much is there
-        without gaps (a dropped link or lost samples restart the stretch)."""
+    def window(
+        self, since_t_s: float, span_s: float, rate_hz: float
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(acc, gyr)`` of the last ``span_s`` after ``since_t_s``, if all there.
+
+        None unless that much is there without gaps (a dropped link or lost samples restart the
+        stretch).
+        """
         if not self.chunks or self.latest_t_s - since_t_s < span_s:
             return None
         t = np.concatenate([c.t_s for c in self.chunks])
@@ -191,8 +196,11 @@ async def _wait_still(
     while True:
         recent.new.clear()
         if recent.ended:
-            if pump_task.done() and not pump_task.cancelled() and pump_task.exception():
-                raise pump_task.exception()  # type: ignore[misc]
+            failure = (
+                pump_task.exception() if pump_task.done() and not pump_task.cancelled() else None
+            )
+            if failure is not None:
+                raise failure
             raise InputError("the sensor stopped streaming during the calibration; try again")
         window = recent.window(since_t_s, span_s, rate_hz)
         if window is not None and is_still(*window, pose, settings.stillness):

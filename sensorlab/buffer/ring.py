@@ -191,7 +191,7 @@ class SampleRing:
         self._host_t = np.full(n, np.nan)
         self._flags = np.zeros(n, dtype=np.uint8)
         self._empty_chunks: dict[int, ImuChunk] = {}
-        self._columns = (
+        self._columns: tuple[np.ndarray, ...] = (
             self._t_s,
             self._acc,
             self._gyr,

@@ -5,6 +5,7 @@ person needs, and turn a user's mistake (:class:`sensorlab.errors.InputError`) i
 clear message and exit status 2, without a traceback.
 
 - :mod:`~sensorlab.cli.analysis`: ``analyze``, ``simulate``
+- :mod:`~sensorlab.cli.vendor_import`: ``import`` (vendor exports to a contract CSV)
 - :mod:`~sensorlab.cli.streaming`: ``replay``, ``live``
 - :mod:`~sensorlab.cli.export`: ``convert`` (Parquet), ``export-bids`` (Motion-BIDS)
 - :mod:`~sensorlab.cli.bluetooth`: ``scan``, ``record`` (and the ``--virtual`` options);
@@ -22,7 +23,7 @@ import argparse
 import sys
 
 from sensorlab import __version__
-from sensorlab.cli import analysis, bluetooth, calibrate, export, streaming
+from sensorlab.cli import analysis, bluetooth, calibrate, export, streaming, vendor_import
 from sensorlab.errors import InputError
 
 EXIT_USER_ERROR = 2
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sensorlab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for family in (analysis, streaming, export, bluetooth, calibrate):
+    for family in (analysis, vendor_import, streaming, export, bluetooth, calibrate):
         family.add_parsers(commands)
     return parser
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from sensorlab.cli import vendor_import
 from sensorlab.cli.common import (
     add_lsl_argument,
     add_recording_arguments,
@@ -23,19 +24,20 @@ examples:
   sensorlab analyze walk.csv --out out/walk --activity walk
 
 The recording is the contract CSV (t, sensor, acc_x..z in m/s^2, gyr_x..z in deg/s) with
-its JSON sidecar next to it (same name, .json). The session must start with about 3 s of
+its JSON sidecar next to it (same name, .json), or the vendor exports of one session
+(see 'sensorlab import --help'). The session must start with about 3 s of
 quiet standing (or the sidecar's "calibration" span says where it is); sensors: pelvis,
 left_thigh, right_thigh. Writes DIR/summary.json, DIR/report.html and DIR/reps.csv.
 """
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from sensorlab.io.recording import read_recording
+    from sensorlab.io.open_session import read_session_files
     from sensorlab.io.writer import check_output_dir
 
     started = time.perf_counter()
     check_output_dir(Path(args.out))  # before the analysis, not after minutes of it
-    recording = read_recording(Path(args.recording))
+    recording = read_session_files(args.recording, vendor_import.import_settings(args))
     # The analysis and report stack (about 150 MB) only once the file is known to be good.
     from sensorlab.processing.pipeline import SessionAnalyzer
     from sensorlab.summary.outputs import write_outputs
@@ -151,6 +153,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
         source = SimulatedSource.from_session(session, f"sim:{name}", speed=args.speed)
         return run_session(source, args, record=out, report_dir=None)
+    assert out is not None  # without --live, --out was required above
     write_recording(session.recording, out)
     print(f"recording  {out} (+ {out.with_suffix('.json').name})")
     print(f"truth      {out.with_suffix('.truth.json')}")
@@ -162,12 +165,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     analyze = commands.add_parser(
         "analyze",
         help="analyse a recorded session into summary.json, report.html and reps.csv",
-        description="Analyse a recorded session (contract CSV + sidecar).",
+        description="Analyse a recorded session (contract CSV + sidecar, or vendor exports).",
         epilog=ANALYZE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_recording_arguments(analyze)
+    add_recording_arguments(analyze, vendor=True)
     analyze.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    vendor_import.add_vendor_arguments(analyze)
     analyze.set_defaults(handler=_analyze)
 
     from sensorlab.simulate.scenarios import SCENARIOS

@@ -33,6 +33,7 @@ VIRTUAL_MODEL_HELP = (
 
 
 def add_virtual_arguments(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """Add ``--virtual`` (a bare one means ``default``) and ``--virtual-model`` to ``parser``."""
     parser.add_argument(
         "--virtual",
         metavar="SPEC",

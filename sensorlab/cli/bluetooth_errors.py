@@ -17,10 +17,12 @@ NO_STACK_FIX = (
 
 @contextlib.contextmanager
 def bluetooth_errors(virtual: str = "--virtual sim"):
-    """Bluetooth trouble that reaches the command as an InputError: no Bluetooth stack
-    (no D-Bus system bus, BlueZ not running), no adapter, Bluetooth off or not allowed;
-    link problems with single sensors are handled below it. ``virtual`` is the option
-    that tries the command without sensors, suggested in every message."""
+    """Bluetooth trouble that reaches the command as an InputError.
+
+    No Bluetooth stack (no D-Bus system bus, BlueZ not running), no adapter, Bluetooth off or not
+    allowed; link problems with single sensors are handled below it. ``virtual`` is the option that
+    tries the command without sensors, suggested in every message.
+    """
     from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError
 
     try:

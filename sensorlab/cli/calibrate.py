@@ -74,10 +74,14 @@ async def _calibrate(args: argparse.Namespace, address: str, model: str | None, 
         loop = asyncio.get_running_loop()
         answered = loop.create_future()
 
+        def answer() -> None:
+            if not answered.done():
+                answered.set_result(None)
+
         def read() -> None:  # a daemon thread: Ctrl-C does not wait for Enter
             with contextlib.suppress(EOFError):
                 input(prompt)
-            loop.call_soon_threadsafe(lambda: answered.done() or answered.set_result(None))
+            loop.call_soon_threadsafe(answer)
 
         threading.Thread(target=read, daemon=True).start()
         await answered
@@ -99,8 +103,10 @@ async def _calibrate(args: argparse.Namespace, address: str, model: str | None, 
 async def _virtual_calibration_source(
     args: argparse.Namespace, address: str, sensor: list, stack: contextlib.AsyncExitStack
 ):
-    """A collector of one virtual sensor at ``address`` with a known error, which holds
-    the six positions by itself (running until ``stack`` closes)."""
+    """A collector of one virtual sensor at ``address`` with a known error.
+
+    The sensor holds the six positions by itself (running until ``stack`` closes).
+    """
     from sensorlab.ble.collector import BleSource
     from sensorlab.virtual import client_kwargs, scanner_kwargs
     from sensorlab.virtual.sensors import (
@@ -148,7 +154,7 @@ def _print_calibration(calibration) -> None:
             f"  {pose}: |corrected| - g {residual:+.4f} m/s^2, {tilts[pose]:.1f} deg off vertical"
         )
     if tilts and max(tilts.values()) > 5.0:
-        worst = max(tilts, key=tilts.get)
+        worst = max(tilts, key=tilts.__getitem__)
         print(
             f"warning: position {worst} was {tilts[worst]:.0f} deg off vertical; for a better "
             "fit hold the sensor against a level surface and calibrate again",

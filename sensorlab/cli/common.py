@@ -11,8 +11,10 @@ from sensorlab.extras import require_extra
 
 
 def parse_speed(text: str) -> float | None:
-    """The ``--speed`` option: a factor of real time (``1``, ``4``, ``4x``), or ``None``
-    for ``max`` (as fast as possible)."""
+    """The ``--speed`` option: a factor of real time, or ``None`` for ``max``.
+
+    A factor: ``1``, ``4``, ``4x``; ``max``: as fast as possible.
+    """
     if text == "max":
         return None
     try:
@@ -26,12 +28,22 @@ def parse_speed(text: str) -> float | None:
     return value
 
 
-def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of every command that reads a recording and writes the outputs."""
-    parser.add_argument(
-        "recording",
-        help="the session CSV (its sidecar NAME.json is read too) or its .parquet conversion",
-    )
+def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = False) -> None:
+    """The arguments of every command that reads a recording and writes the outputs.
+
+    ``vendor``: also vendor exports, one or more files.
+    """
+    if vendor:
+        parser.add_argument(
+            "recording",
+            nargs="+",
+            help="the session CSV (its sidecar NAME.json is read too), or vendor exports",
+        )
+    else:
+        parser.add_argument(
+            "recording",
+            help="the session CSV (its sidecar NAME.json is read too) or its .parquet conversion",
+        )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
     parser.add_argument(
         "--activity",
@@ -41,8 +53,11 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:
-    """Refuse to overwrite a recording: ``out`` must be a new ``.csv`` name, and its
-    sidecar (and the files with the ``also`` suffixes) must not exist either."""
+    """Refuse to overwrite a recording.
+
+    ``out`` must be a new ``.csv`` name, and its sidecar (and the files with the ``also`` suffixes)
+    must not exist either.
+    """
     if out.suffix.lower() != ".csv":
         raise InputError(f"{option} {out}: give a file name ending in .csv")
     for path in (out, out.with_suffix(".json"), *(out.with_suffix(x) for x in also)):
@@ -82,6 +97,7 @@ def run_session(
     try:
         asyncio.run(print_events(session))
         analysis = session.analysis
+        assert analysis is not None  # set once the event stream has ended
     except KeyboardInterrupt:
         print("\nstopped: summarising what came in", file=sys.stderr)
         analysis = session.analyzer.finish()
@@ -115,8 +131,10 @@ def add_lsl_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def check_lsl(args: argparse.Namespace, speed: float | None) -> None:
-    """With ``--lsl``: the extra is installed and the session runs in real time (or at a
-    fixed factor of it); before any work is done."""
+    """Check ``--lsl`` before any work: the extra is installed and the speed is real time.
+
+    A fixed factor of real time (``--speed 4``) is fine; ``max`` is refused.
+    """
     if getattr(args, "lsl", None) is None:
         return
     require_extra("lsl", "--lsl (Lab Streaming Layer)")

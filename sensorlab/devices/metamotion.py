@@ -330,7 +330,7 @@ class MetaMotionProfile(DeviceProfile):
         return [_write(module_info_command(ACC_MODULE))]
 
     def variant_from_reply(self, payload: bytes) -> MetaMotionProfile | None:
-        """This profile for the IMU an accelerometer module-info reply names."""
+        """The profile for the IMU an accelerometer module-info reply names, or None."""
         if len(payload) < 2 or payload[0] != ACC_MODULE or payload[1] != READ_BIT:
             return None
         imu = imu_from_acc_info(decode_module_info(payload))

@@ -328,13 +328,16 @@ class DeviceProfile(ABC):
         return decode_battery_level(payload)
 
     def identify_commands(self) -> list[GattWrite]:
-        """Writes asking a connected device which variant of the model it is, answered
-        by a notification of ``notify_uuids`` (none: the model has one variant)."""
+        """Writes asking a connected device which variant of the model it is.
+
+        The answer is a notification of ``notify_uuids`` (none: the model has one variant).
+        """
         return []
 
     def variant_from_reply(self, payload: bytes) -> DeviceProfile | None:
-        """The profile of the variant that a notification names, or ``None`` if it is not
-        the reply to :meth:`identify_commands`.
+        """The profile of the variant that a notification names.
+
+        ``None`` if the notification is not the reply to :meth:`identify_commands`.
 
         Raises
         ------

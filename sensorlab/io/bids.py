@@ -166,8 +166,10 @@ def _write_tracking_system(
     motion_dir: Path,
     stem: str,
 ) -> tuple[float, list[Path]]:
-    """The ``_motion.tsv``, ``_channels.tsv``, ``_channels.json`` and ``_motion.json`` of one
-    tracking system; returns its onset (its first sample, session seconds) and the files."""
+    """Write the ``_motion``, ``_channels`` (tsv, json) files of one tracking system.
+
+    Returns its onset (its first sample, session seconds) and the files written.
+    """
     chunks = [recording.chunks[p] for p in system.placements]
     onset_s = float(min(c.t_s.min() for c in chunks))
     rows, n_rows = merge_rows([c.t_s for c in chunks], 1.0 / system.rate_hz)

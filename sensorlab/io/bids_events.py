@@ -1,6 +1,8 @@
-"""The events of a Motion-BIDS export: the analysis's reps and gait steps, and the moments
-marked in the session, as the rows of ``_events.tsv`` with the ``_events.json`` that says
-what each column means."""
+"""The events of a Motion-BIDS export.
+
+The analysis's reps and gait steps, and the moments marked in the session, as the rows of
+``_events.tsv``, with the ``_events.json`` that says what each column means.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from sensorlab.records import Recording, SessionAnalysis
 def events_table(
     analysis: SessionAnalysis, recording: Recording, onset_s: float
 ) -> tuple[pd.DataFrame, dict]:
-    """The rows of ``_events.tsv`` (reps, steps, marks; onsets in s from ``onset_s``) and
-    the ``_events.json`` description of its columns."""
+    """Return the rows of ``_events.tsv`` and the ``_events.json`` description of them.
+
+    Rows: reps, steps and marks, onsets in s from ``onset_s``.
+    """
     rows = []
     for rep in analysis.reps:
         rows.append(

@@ -1,7 +1,8 @@
-"""What goes into a Motion-BIDS tracking system's files: the rows of ``_motion.tsv`` (each
-sensor's samples as recorded, :func:`merge_rows`), its channels (``_channels.tsv``), their
-reference frames (``_channels.json``) and the ``_motion.json`` sidecar. Pure data; the
-files are written by :mod:`sensorlab.io.bids`.
+"""What goes into a Motion-BIDS tracking system's files.
+
+The rows of ``_motion.tsv`` (each sensor's samples as recorded, :func:`merge_rows`), its
+channels (``_channels.tsv``), their reference frames (``_channels.json``) and the
+``_motion.json`` sidecar. Pure data; the files are written by :mod:`sensorlab.io.bids`.
 """
 
 from __future__ import annotations
@@ -61,9 +62,12 @@ class TrackingSystem:
 
 
 def tracking_systems(recording: Recording) -> list[TrackingSystem]:
-    """Group the recording's sensors by nominal rate (the sidecar's, else the measured
-    median rate), within :data:`RATE_MATCH`; one group is ``imu``, several are named by
-    rate (``imu100``)."""
+    """Group the recording's sensors by nominal rate into tracking systems.
+
+    The rate is the sidecar's, else the measured median rate; rates within
+    :data:`RATE_MATCH` share a group. One group is ``imu``, several are named by rate
+    (``imu100``).
+    """
     groups: list[tuple[float, list[str]]] = []
     for placement, chunk in recording.chunks.items():
         if len(chunk) == 0:
@@ -96,6 +100,7 @@ def _nominal_rate(recording: Recording, placement: str, chunk: ImuChunk) -> floa
 
 
 def median_rate(t_s: np.ndarray) -> float:
+    """One over the median positive interval of ``t_s``, Hz (NaN without one)."""
     steps = np.diff(t_s)
     steps = steps[steps > 0]
     return float(1.0 / np.median(steps)) if steps.size else float("nan")
@@ -178,6 +183,8 @@ def _wrap(offset: np.ndarray, period_s: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Channel:
+    """One row of ``_channels.tsv`` (one column of ``_motion.tsv``)."""
+
     name: str
     component: str
     type: str
@@ -190,6 +197,7 @@ class Channel:
 
 
 def sensor_channels(placement: str, chunk: ImuChunk, rate_hz: float) -> list[Channel]:
+    """The channels of one sensor: acc, gyro, mag and quaternion if present, latency."""
     where = PLACEMENT_TEXT.get(placement, placement)
     frame = f"{placement}_sensor"
 
@@ -298,6 +306,7 @@ def motion_sidecar(
     channels: list[Channel],
     onset_s: float,
 ) -> dict:
+    """The ``_motion.json`` of one tracking system: every required and recommended field."""
     infos = [recording.meta.sensors.get(p) for p in system.placements]
     activity = analysis.activity
     task_name, task_text = TASK_TEXT.get(activity, (activity, MISSING))
@@ -349,5 +358,6 @@ _COUNTED_TYPES = (
 
 
 def json_number(value: float) -> float | int:
+    """``value`` as an integer when it is whole (``100``, not ``100.0``), for JSON."""
     value = float(value)
     return int(value) if value.is_integer() else value

@@ -16,8 +16,10 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -127,8 +129,11 @@ def _check_bytes(
 
 
 def _looks_binary(head: bytes) -> bool:
-    """Whether the start of a file is binary: NUL or more than 1 % control bytes (other
-    than tab, line ends and form feed), which text never has."""
+    """Whether the start of a file is binary.
+
+    Binary: NUL or more than 1 % control bytes (other than tab, line ends and form feed), which text
+    never has.
+    """
     control = sum(byte < 9 or 13 < byte < 32 for byte in head)
     return b"\0" in head or control > 0.01 * max(len(head), 1)
 
@@ -195,8 +200,10 @@ def read_header(path: Path) -> list[str]:
 
 
 def encoding_error(path: Path, exc: UnicodeDecodeError) -> InputError:
-    """An :class:`InputError` for bytes that are not UTF-8, naming the line (found by
-    :func:`check_text`, in bounded memory)."""
+    """An :class:`InputError` for bytes that are not UTF-8, naming the line.
+
+    The line is found by :func:`check_text`, in bounded memory.
+    """
     try:
         check_text(path)
     except InputError as found:
@@ -225,7 +232,7 @@ def parse_table(path: Path, names: list[str], numeric: tuple[str, ...]) -> CsvTa
     """
     dtype: dict[str, str] = {name: "float64" for name in numeric}
     dtype["sensor"] = "category"
-    options = {
+    options: _ReadOptions = {
         "encoding": "utf-8-sig",
         "header": 0,
         "names": names,
@@ -264,7 +271,7 @@ def _parse_diagnostic(
     names: list[str],
     numeric: tuple[str, ...],
     dtype: dict[str, str],
-    options: dict,
+    options: _ReadOptions,
     error: BaseException,
 ) -> CsvTable:
     """Parse a file that the fast path refused, keeping every row's line number.
@@ -311,10 +318,27 @@ def _parse_diagnostic(
     return CsvTable(frame, lines, long_lines, diagnostic=True)
 
 
-def _read(path: Path, dtype, options, skip: set[int], na_values) -> pd.DataFrame:
+class _ReadOptions(TypedDict):
+    """The :func:`pandas.read_csv` arguments that every parse of one file shares."""
+
+    encoding: str
+    header: int
+    names: list[str]
+    skip_blank_lines: bool
+    index_col: Literal[False]
+
+
+def _read(
+    path: Path,
+    dtype: Mapping[str, str],
+    options: _ReadOptions,
+    skip: set[int],
+    na_values: Mapping[str, Sequence[str]] | None,
+) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mixed types in an extra column stay as they come
-        return pd.read_csv(path, dtype=dtype, skiprows=skip or None, na_values=na_values, **options)
+        skiprows = sorted(skip) or None
+        return pd.read_csv(path, dtype=dtype, skiprows=skiprows, na_values=na_values, **options)
 
 
 def _long_lines(data: bytes, width: int) -> tuple[set[int], list[tuple[int, int]]]:
@@ -358,7 +382,7 @@ def _parse_quoted(path: Path, data: bytes, names: list[str], numeric: tuple[str,
 
 
 def _infer(values: list[str]) -> pd.Series:
-    series = pd.Series(values, dtype=object).replace("", np.nan)
+    series = pd.Series([value if value else np.nan for value in values], dtype=object)
     try:
         return pd.to_numeric(series)
     except (ValueError, TypeError):
@@ -393,7 +417,7 @@ def split_fields(line: str) -> list[str]:
 
 
 def tail(path: Path, size: int = 65536) -> tuple[list[str], bool]:
-    """The last lines of a file (the first may be partial) and whether it ends in a newline.
+    r"""The last lines of a file (the first may be partial) and whether it ends in a newline.
 
     Lines are split at ``\n`` only (a trailing ``\r`` is removed), as the CSV parser does.
     """

@@ -39,7 +39,7 @@ FORMAT_VALUE = b"sensorlab-recording-parquet 1"
 
 
 def _pyarrow():
-    """pyarrow and pyarrow.parquet, or a clear error naming the extra to install."""
+    """Return pyarrow and pyarrow.parquet, or raise an error naming the extra to install."""
     require_extra("parquet", "reading and writing Parquet recordings")
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -74,7 +74,7 @@ from sensorlab.records import ImuChunk, Marker, SessionMeta
 MAX_FLUSH_INTERVAL_S = 1.0
 """The longest allowed ``flush_interval_s``, s: the recorder fsyncs at least once a second."""
 
-_HINTS = {
+_HINTS: dict[int | None, str] = {
     errno.ENOSPC: "the disk is full; free some space",
     errno.EDQUOT: "the disk quota is used up; free some space",
     errno.EFBIG: "the file reached the largest size allowed (ulimit -f or the file system)",
@@ -296,7 +296,7 @@ class Recorder:
             raise
         with self._lock:
             if self._state != "starting":  # stop() was called meanwhile from another thread
-                os.close(self._fd)
+                os.close(self._csv_fd)
                 self._fd = None
                 return self
             self._thread = threading.Thread(
@@ -444,25 +444,32 @@ class Recorder:
             except OSError as exc:
                 raise InputError(self._message(exc, "cannot write the header")) from exc
         except BaseException:  # leave no half-made recording behind
-            os.close(self._fd)
+            os.close(self._csv_fd)
             self._fd = None
             path.unlink(missing_ok=True)
             if made_sidecar:
                 self.sidecar_path.unlink(missing_ok=True)
             raise
 
+    @property
+    def _csv_fd(self) -> int:
+        """The open CSV's file descriptor (between opening the files and closing them)."""
+        if self._fd is None:
+            raise RuntimeError(f"{self.path}: the recording is not open")
+        return self._fd
+
     def _append(self, data: bytes) -> None:
         """Write all of ``data`` at the end of the CSV (whole lines, no user-space buffer)."""
         view = memoryview(data)
         while view:
-            n = os.write(self._fd, view)
+            n = os.write(self._csv_fd, view)
             if n <= 0:
                 raise OSError(errno.EIO, "the operating system accepted no bytes")
             self.bytes_written_ += n
             view = view[n:]
 
     def _fsync(self) -> None:
-        os.fsync(self._fd)
+        os.fsync(self._csv_fd)
         self.last_fsync_t_ = time.monotonic()
 
     def _message(self, exc: OSError, what: str, path: Path | None = None) -> str:
@@ -563,7 +570,7 @@ class Recorder:
             self.rows_dropped_ += int(order.size) - rows
         if kept != done:
             try:
-                os.ftruncate(self._fd, start + kept)
+                os.ftruncate(self._csv_fd, start + kept)
                 self.bytes_written_ = start + kept
             except OSError:  # the reader drops a cut-off last line anyway
                 pass

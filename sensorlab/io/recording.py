@@ -150,8 +150,10 @@ def read_csv_table(
 def _recording_from_table(
     path: Path, meta: SessionMeta, table: CsvTable, keep: np.ndarray, warnings: list[str]
 ) -> Recording:
-    """Samples per sensor from the table's ``keep`` rows, units converted, names and rates
-    checked."""
+    """Build the recording from the table's ``keep`` rows.
+
+    Samples per sensor, units converted, names and rates checked.
+    """
     chunks, first_lines = _build_chunks(path, table, _Columns(table), keep, warnings)
     _check_names(path, chunks, first_lines, meta, warnings)
     meta = _check_rates(path, chunks, first_lines, meta, warnings)
@@ -336,8 +338,8 @@ def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
         )
     if ends_with_newline or after or len(fields) != len(names):
         return None
-    previous = [split_fields(p) for p in lines[-51:-1] if p.strip()]
-    previous = [p[-1] for p in previous if len(p) == len(names) and p != names]
+    rows_above = [split_fields(p) for p in lines[-51:-1] if p.strip()]
+    previous = [p[-1] for p in rows_above if len(p) == len(names) and p != names]
     if _looks_partial(fields[-1], previous):
         return (
             f"{path}:{line}:{names[-1]}: the file ends in the middle of the last line "
@@ -364,9 +366,9 @@ def _looks_partial(value: str, previous: list[str]) -> bool:
         if not _is_finite_number(value):
             return True
         decimals = {_decimals(p) for p in previous}
-        if len(decimals) == 1 and None not in decimals:
+        if len(decimals) == 1:
             expected = decimals.pop()
-            return expected > 0 and (_decimals(value) or 0) < expected
+            return expected is not None and expected > 0 and (_decimals(value) or 0) < expected
         return False
     return any(p.startswith(value) and p != value for p in previous)
 
@@ -599,10 +601,11 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
     """
     quiet = {name: quiet_acc(c.t_s, c.acc_m_s2) for name, c in chunks.items()}
     acc = decide_acc_unit(quiet)
+    voted = {name: window for name, window in quiet.items() if window is not None}  # deciders
     if acc.unit == "g":
         shown = ", ".join(
-            f"{name} {quiet[name].magnitude:.3f} at t = {quiet[name].t_start_s:.1f} to "
-            f"{quiet[name].t_end_s:.1f} s"
+            f"{name} {voted[name].magnitude:.3f} at t = {voted[name].t_start_s:.1f} to "
+            f"{voted[name].t_end_s:.1f} s"
             for name in acc.deciders
         )
         warnings.append(
@@ -616,8 +619,8 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
     file_unit = acc.unit or "m/s^2"
     for name in acc.dissenters:
         warnings.append(
-            f"{path}: sensor {name!r}: its own |acc| at rest ({quiet[name].magnitude:.3g}, t = "
-            f"{quiet[name].t_start_s:.1f} to {quiet[name].t_end_s:.1f} s) looks like "
+            f"{path}: sensor {name!r}: its own |acc| at rest ({voted[name].magnitude:.3g}, t = "
+            f"{voted[name].t_start_s:.1f} to {voted[name].t_end_s:.1f} s) looks like "
             f"{'m/s^2' if file_unit == 'g' else 'g'}, unlike {', '.join(acc.deciders)} "
             f"({file_unit}); it was read in {file_unit} with them (one file has one unit), so "
             "its numbers are likely wrong: check how this sensor was exported"

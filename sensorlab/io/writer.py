@@ -95,8 +95,11 @@ class RowFormat:
 
     @classmethod
     def for_chunks(cls, chunks: Iterable[ImuChunk]) -> RowFormat:
-        """The batch writer's columns: ``seq``, ``device_t`` if any chunk has them, then every
-        extra any chunk has, in order of first appearance."""
+        """The batch writer's optional columns, in order.
+
+        ``seq``, ``device_t`` if any chunk has them, then every extra any chunk has, in order of
+        first appearance.
+        """
         chunks = list(chunks)
         names = ["seq"] * any(c.seq is not None for c in chunks)
         names += ["device_t"] * any(c.device_t_s is not None for c in chunks)
@@ -115,7 +118,7 @@ class RowFormat:
     def lines(
         self, chunks: list[ImuChunk], order: np.ndarray | None = None, step: int = 200_000
     ) -> Iterator[str]:
-        """Rows of ``chunks`` as text, complete lines only, in pieces of up to ``step`` rows.
+        r"""Rows of ``chunks`` as text, complete lines only, in pieces of up to ``step`` rows.
 
         Parameters
         ----------
@@ -130,7 +133,7 @@ class RowFormat:
         Yields
         ------
         str
-            One or more complete lines, each ending in ``"\\n"``.
+            One or more complete lines, each ending in ``"\n"``.
         """
         template, columns = self._columns(chunks)
         if order is None:
@@ -158,14 +161,21 @@ class RowFormat:
                 fixed = f"{{:.{T_DECIMALS}f}}".format
                 columns.append(_text_column(chunks, lambda c: c.device_t_s, fixed))
             else:
-                columns.append(
-                    _text_column(chunks, lambda c, n=name: c.extra.get(n), _format_extra)
-                )
+                columns.append(_text_column(chunks, _extra_getter(name), _format_extra))
         return ",".join(formats) + "\n", columns
 
 
 def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros(0)
+
+
+def _extra_getter(name: str) -> Callable[[ImuChunk], np.ndarray | None]:
+    """The ``name`` column of a chunk's extra columns, or None where the chunk lacks it."""
+
+    def get(chunk: ImuChunk) -> np.ndarray | None:
+        return chunk.extra.get(name)
+
+    return get
 
 
 def _text_column(

@@ -125,9 +125,10 @@ class LiveTally:
 
     def bars(self) -> list[SymmetryBar]:
         """The symmetry bars for the current activity."""
-        items, metrics = (self.steps, STEP_BARS) if self.walking else (self.reps, REP_BARS)
+        everything: list[StepResult] | list[RepResult]
+        everything, metrics = (self.steps, STEP_BARS) if self.walking else (self.reps, REP_BARS)
         # As in the summary: reps and steps left out for lost data count but give no means.
-        items = [i for i in items if not i.left_out]
+        items = [i for i in everything if not i.left_out]
         bars = []
         for metric, label in metrics:
             means: dict[str, float | None] = {}

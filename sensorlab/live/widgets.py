@@ -189,6 +189,13 @@ class SensorTable(QtWidgets.QTableWidget):
                 self.setItem(row, column, QtWidgets.QTableWidgetItem("–"))
         self.setFixedHeight(self.verticalHeader().length() + self.horizontalHeader().height() + 4)
 
+    def _cell(self, row: int, column: int) -> QtWidgets.QTableWidgetItem:
+        """The item that the constructor put at ``(row, column)``."""
+        item = self.item(row, column)
+        if item is None:
+            raise LookupError(f"the sensor table has no item at row {row}, column {column}")
+        return item
+
     def show_status(
         self,
         states: dict[str, str],
@@ -199,14 +206,14 @@ class SensorTable(QtWidgets.QTableWidget):
         """Refresh every row."""
         for row, placement in enumerate(self.placements):
             state = states.get(placement, "waiting")
-            item = self.item(row, 1)
+            item = self._cell(row, 1)
             item.setText(state)
             item.setForeground(QtGui.QColor(STATE_COLORS.get(state, "#1d2733")))
             q = quality.get(placement)
             if q is not None and q.samples:
                 nominal = f" / {q.nominal_rate_hz:.0f}" if q.nominal_rate_hz else ""
-                self.item(row, 2).setText(f"{q.rate_hz:.0f}{nominal}")
-                self.item(row, 3).setText(f"{q.lost} ({100 * q.lost / (q.samples + q.lost):.1f}%)")
+                self._cell(row, 2).setText(f"{q.rate_hz:.0f}{nominal}")
+                self._cell(row, 3).setText(f"{q.lost} ({100 * q.lost / (q.samples + q.lost):.1f}%)")
             battery = battery_pct.get(placement)
-            self.item(row, 4).setText("–" if battery is None else f"{battery:.0f}%")
-            self.item(row, 5).setText(calibration.get(placement, "–"))
+            self._cell(row, 4).setText("–" if battery is None else f"{battery:.0f}%")
+            self._cell(row, 5).setText(calibration.get(placement, "–"))

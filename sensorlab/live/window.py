@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,6 +33,9 @@ from sensorlab.records import RepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 from sensorlab.summary.summary import unavailable_note
+
+if TYPE_CHECKING:
+    from sensorlab.summary.outputs import SessionOutputs
 
 SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
 TRACE_WIDTH = 1
@@ -87,6 +91,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         Where the Record button puts new recordings.
     out_dir : Path
         Where closing the window writes summary.json, report.html and reps.csv.
+    write_on_close : bool
+        Whether closing the window writes those outputs (tests that do not look at them
+        turn it off); :meth:`finish` writes them either way.
     """
 
     message = QtCore.Signal(str)
@@ -98,6 +105,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         settings: LiveSettings = LiveSettings(),
         record_folder: Path = Path("recordings"),
         out_dir: Path = Path("out/live"),
+        write_on_close: bool = True,
     ) -> None:
         super().__init__()
         assert runner.session is not None
@@ -106,8 +114,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.settings = settings
         self.record_folder = record_folder
         self.out_dir = out_dir
-        self.outputs = None
-        """The written outputs (SessionOutputs), once the session was finished."""
+        self.write_on_close = write_on_close
+        self.outputs: SessionOutputs | None = None
+        """The written outputs, once the session was finished."""
         self.tally = LiveTally()
         self.paused = False
         self._last_status = 0.0
@@ -305,7 +314,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._post(self.session.set_activity, "activity", activity)
 
     # ------------------------------------------------------------------ ending
-    def finish(self):
+    def finish(self) -> SessionOutputs | None:
         """Stop the session and write its summary, report and reps table (once).
 
         Returns the :class:`~sensorlab.summary.outputs.SessionOutputs`, or None when the
@@ -327,7 +336,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         return self.outputs
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Closing the window ends the session and writes its outputs."""
+        """Closing the window ends the session and writes its outputs (see ``write_on_close``)."""
+        if not self.write_on_close:
+            self.timer.stop()
+            self.runner.stop()
+            event.accept()
+            return
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
         try:
             outputs = self.finish()
@@ -370,8 +384,8 @@ class LiveWindow(QtWidgets.QMainWindow):
                 left, right = (self.tally.count(side) for side in SIDES)
                 self.last_rep.show_counts("steps", left, right, provisional)
             else:
-                counts = (self.tally.count(side) for side in SIDES)
-                self.last_rep.show_counts("reps", *counts, provisional)
+                left, right = (self.tally.count(side) for side in SIDES)
+                self.last_rep.show_counts("reps", left, right, provisional)
             self.bars.show_bars(self.tally.bars())
         if isinstance(event, RepStarted):
             self._open_lift(event.t_s, event.side)
@@ -457,8 +471,10 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _add_spans(
         self, region: tuple[float, float], fill: QtGui.QColor, start_edge: QtGui.QPen | None = None
     ) -> list[pg.LinearRegionItem]:
-        """A shaded span on every trace plot, in session time (it moves with the traces),
-        behind them; edges invisible but for ``start_edge``."""
+        """A shaded span on every trace plot, in session time, behind the traces.
+
+        It moves with the traces; edges invisible but for ``start_edge``.
+        """
         spans = []
         for plot, group in zip(self.trace_plots, self.trace_groups, strict=True):
             span = pg.LinearRegionItem(region, movable=False, brush=pg.mkBrush(fill))

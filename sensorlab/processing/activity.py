@@ -220,7 +220,7 @@ class Movement:
 
 def _present(x: np.ndarray | None) -> bool:
     """A signal is there when at least half of it is finite."""
-    return x is not None and x.size > 0 and np.count_nonzero(np.isfinite(x)) >= 0.5 * x.size
+    return x is not None and x.size > 0 and bool(np.count_nonzero(np.isfinite(x)) >= 0.5 * x.size)
 
 
 _FFT_BLOCK = 256
@@ -228,9 +228,10 @@ _FFT_BLOCK = 256
 
 
 def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
-    """Unbiased autocorrelation of each row of ``windows`` for lags 0..max_lag,
-    normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples
-    are left out of every lag's products and of its count. NaN where undefined.
+    """Unbiased autocorrelation of each row of ``windows`` for lags 0..max_lag.
+
+    Normalised by the lag-0 value (Moe-Nilssen & Helbostad 2004); missing (NaN) samples are left out
+    of every lag's products and of its count. NaN where undefined.
 
     Computed with FFTs (sums of products and pair counts alike), zero-padded beyond the
     longest lag so that none wraps around, in batches of :data:`_FFT_BLOCK` rows.
@@ -256,8 +257,10 @@ def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
 
 
 def _rhythm_peaks(ac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``ac`` (autocorrelations), the highest peak at a lag index within
-    ``lo..hi`` (per row): (value, lag index), NaN where there is none.
+    """The highest autocorrelation peak of each row of ``ac`` within a lag range.
+
+    Per row, at a lag index within ``lo..hi`` (per row): (value, lag index), NaN where there is
+    none.
 
     A peak is a local maximum inside the range, after the autocorrelation has gone
     negative: a slow drift or a movement repeating every few seconds correlates well at
@@ -300,8 +303,11 @@ def _walking_windows(
     rate_hz: float,
     s: MovementSettings,
 ) -> tuple[np.ndarray, list[float]]:
-    """Per grid row (``n`` of them), whether a window with a walking rhythm covers it;
-    and the step times (s) of those windows."""
+    """Which grid rows a window with a walking rhythm covers, and its step times.
+
+    Per grid row (``n`` of them), whether a walking window covers it; and the step times (s) of
+    those windows.
+    """
     walking = np.zeros(n, dtype=bool)
     width, hop = round(s.window_s * rate_hz), max(1, round(s.hop_s * rate_hz))
     step_lo, step_hi = (round(lag * rate_hz) for lag in s.step_time_range_s)
@@ -359,8 +365,10 @@ def _walking_windows(
 
 
 def _height_m(acc: np.ndarray, rate_hz: float) -> np.ndarray:
-    """Height change from the first sample, metres: ``acc`` (m/s^2) integrated twice from
-    rest, missing samples counted as zero acceleration."""
+    """Height change from the first sample, metres.
+
+    ``acc`` (m/s^2) integrated twice from rest, missing samples counted as zero acceleration.
+    """
     a = np.where(np.isfinite(acc), acc, 0.0)
     velocity = np.cumsum(a) / rate_hz
     return np.cumsum(velocity) / rate_hz
@@ -434,8 +442,10 @@ def _lift_kind(
     rise_m: float,
     s: MovementSettings,
 ) -> str:
-    """``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` from what the body did
-    (NaN: that signal is missing).
+    """What a lift was, from what the body did.
+
+    ``squat``, ``lunge``, ``lower``, ``step_up`` or ``unclear`` (NaN inputs: that signal is
+    missing).
 
     Where the pelvis is recorded, whether the body went up or down decides: the thigh
     angles vary more between people (a trail thigh a little behind at the lead's peak is
@@ -533,8 +543,10 @@ def walking_rows(
     rate_hz: float,
     settings: MovementSettings = DEFAULT_MOVEMENT,
 ) -> np.ndarray:
-    """Per grid row, whether one of :func:`classify_movement`'s walking windows covers
-    it (same signals and units); all False without any signal."""
+    """Per grid row, whether one of :func:`classify_movement`'s walking windows covers it.
+
+    Same signals and units as there; all False without any signal.
+    """
     thighs, acc = _signals(left_thigh_deg, right_thigh_deg, pelvis_vertical_acc_m_s2)
     n = next((x.size for x in (*thighs.values(), acc) if x is not None), 0)
     walking, _ = _walking_windows(thighs, _smoothed(acc, rate_hz, settings), n, rate_hz, settings)
@@ -584,7 +596,10 @@ def classify_movement(
     step_time = _median(step_times)
     lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window
     kinds = {kind: [lift for lift in lifts if lift.kind == kind] for kind in LIFT_KINDS}
-    common = dict(walking_s=walking_s, step_time_s=step_time, lifts=tuple(lifts), signals=signals)
+
+    def verdict(label: str, description: str) -> Movement:
+        return Movement(label, description, walking_s, step_time, tuple(lifts), signals)
+
     walk_text = (
         f"walking: {walking_s:.0f} s of alternating rhythm, step time {step_time:.2f} s"
         if walking_s > 0
@@ -592,20 +607,20 @@ def classify_movement(
     )
     best = max(LIFT_KINDS[:-1], key=lambda kind: len(kinds[kind]))  # "unclear" last
     if walking_s >= s.min_walking_s and walking_s >= s.lift_duration_s * len(lifts):
-        return Movement("walk", walk_text, **common)
+        return verdict("walk", walk_text)
     if len(kinds[best]) >= s.min_lifts and len(kinds[best]) > len(kinds["unclear"]):
         label = "step_up" if best == "step_up" else "other_exercise"
         text = _describe_lifts(best, kinds[best])
-        return Movement(label, text, **common)
+        return verdict(label, text)
     if len(lifts) >= s.min_lifts:
-        return Movement("unknown", _describe_lifts("unclear", lifts), **common)
+        return verdict("unknown", _describe_lifts("unclear", lifts))
     if walking_s > 0:
-        return Movement("unknown", f"{walk_text} (less than {s.min_walking_s:.0f} s)", **common)
+        return verdict("unknown", f"{walk_text} (less than {s.min_walking_s:.0f} s)")
     ranges = [np.nanmax(x) - np.nanmin(x) for x in thighs.values()]
     rms = float(np.sqrt(np.nanmean(acc**2))) if acc is not None else 0.0
     if max(ranges, default=0.0) < s.still_range_deg and rms < s.still_rms_m_s2:
-        return Movement("standing", "standing still: no thigh lift and no walking rhythm", **common)
+        return verdict("standing", "standing still: no thigh lift and no walking rhythm")
     if not thighs:
         text = "movement without a walking rhythm (without a thigh sensor drills look alike)"
-        return Movement("unknown", text, **common)
-    return Movement("unknown", "movement without a walking rhythm or thigh lifts", **common)
+        return verdict("unknown", text)
+    return verdict("unknown", "movement without a walking rhythm or thigh lifts")

@@ -111,8 +111,9 @@ def movement_pose(
     paused: np.ndarray | None = None,
     min_paused: int = 50,
 ) -> StaticPose:
-    """A stand-in for quiet standing when a session has none: brief pauses, else the
-    mean posture.
+    """A stand-in for quiet standing when a session has none.
+
+    Brief pauses, else the mean posture.
 
     Repetitions are often separated by pauses too short to count as quiet standing
     (under a second of standing between step-ups); when the sensors were still
@@ -203,8 +204,9 @@ DEFAULT_ALIGNMENT = AlignmentSettings()
 
 @dataclass(frozen=True)
 class AlignmentCues:
-    """Which movement cues may decide an axis's sign and the pelvis's heading: the
-    activity says (each drill in :mod:`sensorlab.processing.movements` declares its own).
+    """Which movement cues may decide an axis's sign and the pelvis's heading.
+
+    The activity says (each drill in :mod:`sensorlab.processing.movements` declares its own).
 
     Attributes
     ----------
@@ -481,7 +483,9 @@ def calibrate_sensor(
         static_quality = float(
             np.clip(1.0 - static.acc_norm_std_m_s2 / settings.static_noise_m_s2, 0.0, 1.0)
         )
-    forward, axis_quality, problem = (None, 0.0, "no movement data")
+    forward: np.ndarray | None = None
+    axis_quality = 0.0
+    problem: str | None = "no movement data"  # None when the movement gave a heading
     signed = False
     if placement == "pelvis" and not cues.pelvis_heading_from_thighs:
         if nominal_mount is None:

@@ -1,5 +1,6 @@
-"""Per-sensor sample cleaning: time order, duplicates, non-finite values, and losses from
-``seq`` gaps.
+"""Per-sensor sample cleaning: time order, duplicates, non-finite values, losses.
+
+Losses are found from ``seq`` gaps.
 
 :class:`SampleCleaner` is a stateful streaming step (``update(chunk) -> chunk``): it sorts
 each chunk by time (stable), drops samples whose time is not later than the last one it
@@ -191,8 +192,10 @@ class SampleCleaner:
         return kept
 
     def _lost_across_drops(self, lost: np.ndarray, finite: np.ndarray) -> np.ndarray:
-        """``lost`` for the finite samples only: a sample after dropped ones (or after
-        a loss before a dropped one) follows a loss."""
+        """``lost`` for the finite samples only.
+
+        A sample after dropped ones (or after a loss before a dropped one) follows a loss.
+        """
         carried = lost | ~finite
         if self._loss_pending and carried.size:
             carried[0] = True
@@ -224,8 +227,10 @@ class SampleCleaner:
         np.add.at(counts, bins, 1)
 
     def _account_seq(self, seq: np.ndarray) -> np.ndarray:
-        """Count losses and resets of the device counter; returns per sample whether
-        samples were lost just before it."""
+        """Count losses and resets of the device counter.
+
+        Returns, per sample, whether samples were lost just before it.
+        """
         lost = np.zeros(seq.size, dtype=bool)
         if seq.size == 0:
             return lost

@@ -1,4 +1,4 @@
-"""Clock alignment: put every sample of a sensor on the host clock, block by block.
+r"""Clock alignment: put every sample of a sensor on the host clock, block by block.
 
 A body-worn BLE sensor stamps its samples with its own clock (``device_t_s``), or only
 counts them (``seq``), and the host stamps each notification when it arrives
@@ -6,7 +6,7 @@ counts them (``seq``), and the host stamps each notification when it arrives
 the next connection event (7.5-50 ms) adds latency, the radio sometimes stalls for
 100 ms or more, and packets get lost. The model is
 
-.. math::  t_{host} = t_{device} (1 + d) + o + \\ell, \\qquad \\ell \\ge 0,
+.. math::  t_{host} = t_{device} (1 + d) + o + \ell, \qquad \ell \ge 0,
 
 with ``d`` the device clock's drift, ``o`` its offset and ``ell`` a random latency that is
 never negative. So ``y = host_t - device_t`` lies on or above the line ``o + d *
@@ -447,9 +447,15 @@ class _EnvelopeAligner:
         # samples were lost before them. Floor(+1/4) because latency is never negative.
         excess = min(y - self._line(x) for _, x, y in self._pending)
         if excess >= s.arrival_step_s:
-            self._shift_pending(math.floor(excess / self._period_s + 0.25))
+            self._shift_pending(math.floor(excess / self._grid_period_s() + 0.25))
         _, x, y = self._pending.pop(0)
         self._commit(x, y)
+
+    def _grid_period_s(self) -> float:
+        """Sample period of the counted grid, seconds (called on the counted grid only)."""
+        if self._period_s is None:
+            raise RuntimeError("the device-clock aligner has no counted grid")
+        return self._period_s
 
     def _flush_pending(self) -> None:
         for _, x, y in self._pending:
@@ -459,8 +465,9 @@ class _EnvelopeAligner:
     def _shift_pending(self, shift: int) -> None:
         """Take ``shift`` more samples as lost, from the oldest pending window on."""
         self._lost += shift
+        period = self._grid_period_s()
         for point in self._pending:
-            x_new = float(point[0] + self._lost) * self._period_s
+            x_new = float(point[0] + self._lost) * period
             point[2] -= x_new - point[1]
             point[1] = x_new
 
@@ -474,11 +481,12 @@ class _EnvelopeAligner:
         if self._win_open and math.isfinite(self._win_min_y):
             self._pending.append([self._win_min_k, self._win_min_x, self._win_min_y])
         self._win_open = False
+        period = self._grid_period_s()
         if carry:
-            self._shift_pending(math.floor((y - self._line(x)) / self._period_s))
+            self._shift_pending(math.floor((y - self._line(x)) / period))
         else:
-            self._flush_pending()
-            self._lost += math.floor((y - self._line(x)) / self._period_s)
+            self._flush_pending()  # refits the line before the sample is placed on it
+            self._lost += math.floor((y - self._line(x)) / period)
 
     # -- main loop --------------------------------------------------------------------
     def _run(self, host: list[float], x: list[float] | None, first_k: int) -> np.ndarray:
@@ -491,14 +499,15 @@ class _EnvelopeAligner:
         form would do, so the output does not depend on how the stream is cut.
         """
         s = self.settings
-        period = self._period_s
-        counted = period is not None
+        counted = self._period_s is not None
+        period = self._period_s if self._period_s is not None else math.nan
+        device = x if x is not None else []
         below_s = 0.5 * period if counted else s.reset_below_s
         if not host:
             return np.empty(0)
         out = []
         for i, h in enumerate(host):
-            xi = float(first_k + i + self._lost) * period if counted else x[i]
+            xi = float(first_k + i + self._lost) * period if counted else device[i]
             y = h - xi
             changed = False
             # Events known before any fitting: pauses in arrivals (counted grid), device

@@ -140,10 +140,12 @@ class GaussianSmoother:
 
 
 def _refined(values: np.ndarray, i: int) -> float:
-    """Fractional index of the maximum at ``i``: the vertex of a parabola through it and
-    its neighbours, within half a sample of ``i`` (``i`` itself at an edge or where the
-    curve is not concave; at the edge of a search window ``i`` need not be a local
-    maximum, and the vertex of a nearly flat parabola can lie far away)."""
+    """Fractional index of the maximum at ``i``, by parabolic interpolation.
+
+    The vertex of a parabola through ``i`` and its neighbours, within half a sample of ``i`` (``i``
+    itself at an edge or where the curve is not concave; at the edge of a search window ``i`` need
+    not be a local maximum, and the vertex of a nearly flat parabola can lie far away).
+    """
     if i <= 0 or i >= values.size - 1:
         return float(i)
     y0, y1, y2 = values[i - 1], values[i], values[i + 1]
@@ -466,9 +468,11 @@ def regularity(
 
 
 def cadence_spm(steps: list[StepResult]) -> float:
-    """Steps per minute while walking: 60 over the mean step time of the timed steps (those
-    within a walking bout, not left out for lost data), NaN without any. The summary and
-    the live view both use it."""
+    """Steps per minute while walking, NaN without timed steps.
+
+    60 over the mean step time of the timed steps (those within a walking bout, not left out for
+    lost data). The summary and the live view both use it.
+    """
     timed = [s.step_time_s for s in steps if s.step_time_s is not None and not s.left_out]
     return 60.0 / float(np.mean(timed)) if timed else float("nan")
 
@@ -490,16 +494,16 @@ def gait_result(
         Grid rate, Hz.
     """
     counts = {side: sum(1 for s in steps if s.side == side) for side in ("left", "right")}
-    timed = [s for s in steps if s.step_time_s is not None and not s.left_out]
+    timed = [(s.side, s.step_time_s) for s in steps if s.step_time_s is not None and not s.left_out]
     step_times = {
-        side: float(np.mean([s.step_time_s for s in timed if s.side == side]))
-        if any(s.side == side for s in timed)
+        side: float(np.mean([time_s for step_side, time_s in timed if step_side == side]))
+        if any(step_side == side for step_side, _ in timed)
         else float("nan")
         for side in ("left", "right")
     }
     if not timed:
         return GaitResult(counts, float("nan"), step_times, float("nan"), float("nan"), 0.0)
-    mean_step = float(np.mean([s.step_time_s for s in timed]))
+    mean_step = float(np.mean([time_s for _, time_s in timed]))
     # Regularity over the longest stretch of consecutive timed steps (one walking bout);
     # a step left out for lost data ends the stretch, as its signal is partly missing.
     bouts: list[list[StepResult]] = []
@@ -515,9 +519,9 @@ def gait_result(
     step_reg, stride_reg = regularity(vertical_acc_m_s2[lo:hi], mean_step, rate_hz)
     return GaitResult(
         steps_per_side=counts,
-        cadence_spm=cadence_spm(timed),
+        cadence_spm=cadence_spm(steps),
         step_time_s=step_times,
         step_regularity=step_reg,
         stride_regularity=stride_reg,
-        walking_s=float(sum(s.step_time_s for s in timed)),
+        walking_s=float(sum(time_s for _, time_s in timed)),
     )

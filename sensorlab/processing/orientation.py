@@ -295,7 +295,7 @@ class OrientationEstimator:
             ahrs.get_quaternion,
         )
         unbias = self._bias.update
-        quaternions = []
+        quaternions: list[np.ndarray] = []
         append = quaternions.append
         flags = np.zeros(n, dtype=bool)
         current_period = -1.0
@@ -353,8 +353,10 @@ class OrientationEstimator:
     def _start_cycle(
         self, block_q: list, block_acc_g: np.ndarray, block_gyr_dps: np.ndarray
     ) -> _CycleRelevel | None:
-        """The cycle-average re-levelling after a long gap, or None when the movement
-        before it does not repeat (or too little of it was seen)."""
+        """The cycle-average re-levelling after a long gap, if the movement repeats.
+
+        None when the movement before the gap does not repeat (or too little of it was seen).
+        """
         history = self._history
         if block_q:
             rate = np.sqrt(np.sum(block_gyr_dps * block_gyr_dps, axis=1))
@@ -384,8 +386,10 @@ class OrientationEstimator:
         return _CycleRelevel(before, float(recent[:, 7].mean()), window)
 
     def _finish_cycle(self, q: np.ndarray) -> np.ndarray:
-        """Turn the estimate so its cycle average after the gap matches the one before,
-        if the movement went on as before (its mean rate within 30 %)."""
+        """Turn the estimate so its cycle average after the gap matches the one before.
+
+        Only if the movement went on as before (its mean rate within 30 %).
+        """
         cycle, self._cycle = self._cycle, None
         assert cycle is not None
         rate_ratio = cycle.rate_total / cycle.count / max(cycle.rate_before, 1e-9)
@@ -401,10 +405,12 @@ class OrientationEstimator:
         return np.asarray(self._ahrs.get_quaternion())
 
     def _recover_when_still(self, gyr_dps: np.ndarray, acc_g: np.ndarray, needed: int) -> bool:
-        """Count still samples after a gap (or a bridged loss); once enough, reset the
-        tilt to the accelerometer's mean over them (after a bridged loss only when the
-        two disagree by more than ``relevel_min_deg``). True when a bridged loss's tilt
-        was reset here."""
+        """Count still samples after a gap (or a bridged loss); once enough, re-level.
+
+        Re-levelling resets the tilt to the accelerometer's mean over the still samples (after a
+        bridged loss only when the two disagree by more than ``relevel_min_deg``). True when a
+        bridged loss's tilt was reset here.
+        """
         # Plain floats: this runs for every sample while a check is pending.
         gx, gy, gz = (gyr_dps - self._bias.get_offset()).tolist()
         ax, ay, az = acc_g.tolist()
@@ -453,9 +459,11 @@ class OrientationEstimator:
 
 
 class _CycleRelevel:
-    """World-frame specific force (g) and rate magnitude (deg/s) summed over the samples
-    after a long gap, until they cover as many whole cycles as the averages ``before``
-    and ``rate_before`` were taken over."""
+    """World-frame specific force (g) and rate magnitude (deg/s) summed after a long gap.
+
+    Summed over the samples after the gap until they cover as many whole cycles as the averages
+    ``before`` and ``rate_before`` were taken over.
+    """
 
     def __init__(self, before: np.ndarray, rate_before: float, window: int) -> None:
         self.before = before

@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 
 import numpy as np
 
@@ -304,8 +305,9 @@ class StepDetected:
 
 @dataclass(frozen=True)
 class ProvisionalWithdrawn:
-    """Event: the refined analysis did not confirm the provisional reps (``kind`` ``rep``)
-    or steps (``step``) from ``first_index`` on; they are no longer counted.
+    """Event: the refined analysis did not confirm some provisional reps or steps.
+
+    Those of ``kind`` (``rep`` or ``step``) from ``first_index`` on; they are no longer counted.
 
     ``t_s``: when the refinement landed, seconds.
     """
@@ -338,6 +340,14 @@ class _EarlyAnalysis:
     last_step_t: float | None = None
     reps: list[RepResult] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
+
+
+class _Turn(TypedDict):
+    """A thigh's rotation summed from grid row 0 while calibration waits for movement."""
+
+    row: int  # rows summed so far
+    deg: float  # rotation in them, degrees
+    hit: int | None  # row by which it reached ``refine_rotation_deg``, once it has
 
 
 @dataclass
@@ -458,8 +468,10 @@ class SessionAnalyzer:
     def _use_placements(
         self, placements: tuple[str, ...], grids: dict[str, _SensorGrid] | None = None
     ) -> None:
-        """Analyse these placements (before any row was analysed), with the samples their
-        ``grids`` already hold (new grids by default)."""
+        """Analyse these placements, before any row was analysed.
+
+        With the samples their ``grids`` already hold (new grids by default).
+        """
         unknown = [p for p in placements if p not in PLACEMENTS]
         if unknown:
             raise InputError(
@@ -474,18 +486,27 @@ class SessionAnalyzer:
                 for measure in measures:
                     reason = f"needs the {placement.replace('_', ' ')} sensor"
                     self.unavailable.setdefault(measure, reason)
+        # What the recording itself says it cannot give (an import of a vendor file that
+        # lacks a signal: sensorlab.io.vendors.session), e.g. gait steps without pelvis
+        # acceleration.
+        declared = self.meta.extra.get("unavailable")
+        if isinstance(declared, dict):
+            for measure, reason in declared.items():
+                self.unavailable.setdefault(str(measure), str(reason))
         # Orientation uncertain (after a gap, until reset), per sensor, from grid row 0.
         self._uncertain = {p: Columns(["flag"]) for p in self.placements}
         self._pending_quaternions: dict[str, list[np.ndarray]] = {p: [] for p in self.placements}
         # Thigh rotation summed from the start: rows done, degrees, row of the hit.
-        self._turned = {
+        self._turned: dict[str, _Turn] = {
             p: {"row": 0, "deg": 0.0, "hit": None} for p in THIGHS if p in self.placements
         }
 
     @property
     def activity(self) -> str | None:
-        """The activity segmented for (``step_up``, ``walk``; None: both, decided at the
-        end); a live session may change it (the segmenter catches up)."""
+        """The activity segmented for: ``step_up``, ``walk``, or None for both.
+
+        None: decided at the end. A live session may change it (the segmenter catches up).
+        """
         return self._activity
 
     @activity.setter
@@ -494,9 +515,11 @@ class SessionAnalyzer:
         self._activity_origin = "as chosen during the session"
 
     def add_marker(self, marker: Marker) -> None:
-        """Take a marked moment into account: at a ``recalibrate`` marker every sensor's
-        tilt is re-levelled at the next still moment, as after a gap in its data (and
-        Fusion's bias tracker re-estimates the gyroscope bias over 3 s of stillness).
+        """Take a marked moment into account.
+
+        At a ``recalibrate`` marker every sensor's tilt is re-levelled at the next still moment, as
+        after a gap in its data (and Fusion's bias tracker re-estimates the gyroscope bias over 3 s
+        of stillness).
 
         The live view adds markers as they are made and the recording keeps them, so a
         later ``analyze`` of the recording re-levels at the same grid row.
@@ -528,8 +551,9 @@ class SessionAnalyzer:
         return quality
 
     def last_ready_k(self, newest_t_s: dict[str, float]) -> int | None:
-        """Grid index of the last row the sensors' newest samples decide, or None while
-        that is not known yet (a sensor without samples, or still gathering its first).
+        """Grid index of the last row the sensors' newest samples decide.
+
+        None while that is not known yet (a sensor without samples, or still gathering its first).
 
         A live session wakes the analysis only when this grows: a block that decides no
         new row cannot change any result.
@@ -545,6 +569,7 @@ class SessionAnalyzer:
 
     def _relevel_rows(self, lo: int, hi: int) -> np.ndarray | None:
         """Rows ``lo:hi`` where a recalibration marker re-levels the sensors (or None)."""
+        assert self._k0 is not None
         if not self._relevel_k or self._relevel_k[0] >= self._k0 + hi:
             return None
         flags = np.zeros(hi - lo, dtype=bool)
@@ -599,8 +624,10 @@ class SessionAnalyzer:
         blocks: list[tuple[ImuChunk, np.ndarray | None]],
         final: bool = False,
     ) -> None:
-        """Put cleaned chunks (with their lost-before flags) on the grid; the grid starts
-        once 20 samples tell the sensor's rate (or at the end of the stream)."""
+        """Put cleaned chunks (with their lost-before flags) on the grid.
+
+        The grid starts once 20 samples tell the sensor's rate (or at the end of the stream).
+        """
         if sensor.resampler is None:
             sensor.pending.extend(blocks)
             if sum(len(chunk) for chunk, _ in sensor.pending) < 20 and not final:
@@ -636,16 +663,18 @@ class SessionAnalyzer:
 
     # ------------------------------------------------------------- the stages
     def _rows_available(self) -> int:
-        if any(s.k0 is None for s in self._sensors.values()):
+        starts = [s.k0 for s in self._sensors.values() if s.k0 is not None]
+        if len(starts) < len(self._sensors):
             return 0
         if self._k0 is None:
-            self._k0 = max(s.k0 for s in self._sensors.values())
-        return max(0, min(s.k0 + s.values.size for s in self._sensors.values()) - self._k0)
+            self._k0 = max(starts)
+        ends = [k0 + s.values.size for k0, s in zip(starts, self._sensors.values(), strict=True)]
+        return max(0, min(ends) - self._k0)
 
     def _raw_block(self, placement: str, lo: int, hi: int) -> np.ndarray:
         """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 6)."""
         sensor = self._sensors[placement]
-        offset = self._k0 - sensor.k0
+        offset = self._row_offset(sensor)
         # acc_x..acc_z and gyr_x..gyr_z are the first six columns of _RAW.
         return sensor.values.block(offset + lo, offset + hi, 0, 6)
 
@@ -656,16 +685,22 @@ class SessionAnalyzer:
 
     def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
         sensor = self._sensors[placement]
-        offset = self._k0 - sensor.k0
+        offset = self._row_offset(sensor)
         return sensor.values.rows("bridged", offset + lo, offset + hi) > 0.5
 
     def _forget_consumed(self) -> None:
         """After calibration, grid rows the orientation filter has used are not needed."""
         for placement, sensor in self._sensors.items():
-            sensor.values.forget_before(self._ahrs_rows + self._k0 - sensor.k0)
+            sensor.values.forget_before(self._ahrs_rows + self._row_offset(sensor))
             self._uncertain[placement].forget_before(self._ahrs_rows)
 
+    def _row_offset(self, sensor: _SensorGrid) -> int:
+        """Index in a sensor's stored values of grid row 0 (the first common row)."""
+        assert self._k0 is not None and sensor.k0 is not None
+        return self._k0 - sensor.k0
+
     def _grid_t(self, lo: int, hi: int) -> np.ndarray:
+        assert self._k0 is not None
         return (self._k0 + np.arange(lo, hi)) / self.rate_hz
 
     def _advance(self, final: bool) -> list:
@@ -694,9 +729,9 @@ class SessionAnalyzer:
             if refine_end is None:
                 return events
             with self._timed("calibration"):
-                self._refine(refine_end)
+                calibration = self._refine(refine_end)
             calibrated_t = float(self._grid_t(refine_end - 1, refine_end)[0])
-            events.append(CalibrationDone(calibrated_t, self._calibration))
+            events.append(CalibrationDone(calibrated_t, calibration))
         with self._timed("segmentation+metrics"):
             events.extend(self._segment(final))
         if refine_end is not None and self._early is not None:
@@ -705,8 +740,9 @@ class SessionAnalyzer:
 
     # ---------------------------------------------------------- calibration
     def _find_static(self, rows: int, final: bool) -> bool:
-        """Find the reference pose and start the orientation filters; False while the data
-        so far does not decide it.
+        """Find the reference pose and start the orientation filters.
+
+        False while the data so far does not decide it.
 
         The sidecar's span is used when every sensor is still in it. Otherwise the first
         still span in the first ``calibration_search_s`` (decided once it is over, or once
@@ -806,8 +842,7 @@ class SessionAnalyzer:
         return True
 
     def _start_filters(self, lo: int, settled: bool) -> None:
-        """Start each sensor's AHRS at grid row ``lo`` in its reference pose, and carry
-        that pose back to row 0."""
+        """Start each sensor's AHRS at grid row ``lo`` in its reference pose, carried to row 0."""
         assert self._static is not None
         self._ahrs_rows = lo
         for placement, pose in self._static.items():
@@ -822,8 +857,11 @@ class SessionAnalyzer:
             self._orientation_before(lo)
 
     def _orientation_before(self, lo: int) -> None:
-        """Carry the quiet pose back to the session's start: the AHRS run backward in time
-        over rows ``0:lo`` (:func:`~sensorlab.processing.orientation.time_reversed`)."""
+        """Carry the quiet pose back to the session's start.
+
+        The AHRS runs backward in time over rows ``0:lo``
+        (:func:`~sensorlab.processing.orientation.time_reversed`).
+        """
         assert self._static is not None
         t = self._grid_t(0, lo)
         for placement, pose in self._static.items():
@@ -839,8 +877,10 @@ class SessionAnalyzer:
             self._uncertain[placement].append(flag=uncertain[::-1].astype(float))
 
     def _start_from_movement(self, hi: int) -> bool:
-        """No quiet standing: calibrate on brief pauses, else the mean posture, over rows
-        ``0:hi``."""
+        """No quiet standing: calibrate on brief pauses, else the mean posture.
+
+        Over grid rows ``0:hi``.
+        """
         t = self._grid_t(0, hi)
         brief = replace(self.settings.stillness, window_s=self.settings.pause_window_s)
         paused = np.ones(hi, dtype=bool)
@@ -958,28 +998,34 @@ class SessionAnalyzer:
             hits = np.flatnonzero(turned >= self.settings.refine_rotation_deg)
             turn["hit"] = lo + int(hits[0]) + 1 if hits.size else None
             turn["deg"], turn["row"] = float(turned[-1]), end
-        reached = [turn["hit"] for turn in self._turned.values()]
-        if all(row is not None for row in reached):
+        reached = [turn["hit"] for turn in self._turned.values() if turn["hit"] is not None]
+        if len(reached) == len(self._turned):
             return max(*reached, start)
         if rows >= longest:
             return longest
         return rows if final else None
 
-    def _refine(self, evidence_end: int) -> None:
+    def _refine(self, evidence_end: int) -> dict[str, SensorCalibration]:
+        """Calibrate every sensor on the evidence before ``evidence_end``; returns it."""
         quaternions = self._quaternions()
-        self._calibration, self._pelvis_heading0_deg = self._calibrate(evidence_end, quaternions)
+        calibration, self._pelvis_heading0_deg = self._calibrate(evidence_end, quaternions)
+        self._calibration = calibration
         self._append_kinematics(0, self._ahrs_rows, quaternions)
         self._pending_quaternions = {p: [] for p in self.placements}
+        return calibration
 
     def _calibrate(
         self, evidence_end: int, quaternions: dict[str, np.ndarray]
     ) -> tuple[dict[str, SensorCalibration], float]:
-        """Every sensor's calibration from the heading evidence on grid rows before
-        ``evidence_end``, and the pelvis's heading in the reference pose (degrees, 0
-        without a pelvis sensor)."""
+        """Every sensor's calibration, and the pelvis's reference heading, from the evidence.
+
+        The heading evidence on grid rows before ``evidence_end``; the pelvis's heading in the
+        reference pose in degrees (0 without a pelvis sensor).
+        """
         assert self._static is not None and self._reference_rows is not None
+        assert self._static_rows is not None
         calibration = {}
-        references = []
+        references: list[ThighReference] = []
         # Movement evidence: rows outside quiet standing where every sensor has data, so
         # that the sensors' evidence lines up.
         static_lo, static_end = self._static_rows
@@ -1039,9 +1085,12 @@ class SessionAnalyzer:
         return {p: calibration[p] for p in self.placements}, heading0_deg
 
     def _walking_rows(self, quaternions: dict[str, np.ndarray], end: int) -> np.ndarray:
-        """Rows ``0:end`` inside walking (:func:`activity.walking_rows`), judged before
-        the heading is known: thigh angles through the nominal mounts (a strap error of
-        some degrees does not hide a rhythm), the sacrum's world-vertical acceleration."""
+        """Rows ``0:end`` inside walking, judged before the heading is known.
+
+        See :func:`activity.walking_rows`. Thigh angles through the nominal mounts (a strap error of
+        some degrees does not hide a rhythm), the sacrum's world-vertical acceleration.
+        """
+        assert self._static is not None
         thighs: dict[str, np.ndarray | None] = {"left": None, "right": None}
         for side in ("left", "right"):
             info = self.meta.sensors.get(f"{side}_thigh")
@@ -1059,6 +1108,7 @@ class SessionAnalyzer:
         self, placement: str, quaternions: np.ndarray, rows: np.ndarray
     ) -> HeadingEvidence | None:
         """A sensor's movement data on the evidence ``rows`` (a mask from grid row 0)."""
+        assert self._static is not None
         if np.count_nonzero(rows) <= 10:
             return None
         pose = self._static[placement]
@@ -1074,8 +1124,12 @@ class SessionAnalyzer:
         )
 
     def _static_orientation(self, quaternions: np.ndarray) -> np.ndarray:
-        """Mean sensor-to-world rotation of a sensor's ``quaternions`` (from grid row 0)
-        over the reference rows (its rows: world axes)."""
+        """Mean sensor-to-world rotation of a sensor over the reference rows.
+
+        From the sensor's ``quaternions`` (from grid row 0); the rows of the result are the world
+        axes.
+        """
+        assert self._reference_rows is not None
         ref_lo, ref_hi = self._reference_rows
         quaternions = quaternions[ref_lo:ref_hi]
         quaternions = quaternions[np.isfinite(quaternions).all(axis=1)]
@@ -1101,8 +1155,11 @@ class SessionAnalyzer:
         calibration: dict[str, SensorCalibration],
         pelvis_heading0_deg: float,
     ) -> dict[str, np.ndarray]:
-        """The :data:`KINEMATICS_COLUMNS` of grid rows ``lo:hi`` from the sensors'
-        quaternions on them, with ``calibration`` and the pelvis's reference heading."""
+        """The :data:`KINEMATICS_COLUMNS` of grid rows ``lo:hi``.
+
+        From the sensors' quaternions on them, with ``calibration`` and the pelvis's reference
+        heading.
+        """
         assert self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
         present = self.placements
@@ -1152,9 +1209,12 @@ class SessionAnalyzer:
         forward_sensor: np.ndarray,
         heading0_deg: float,
     ) -> dict[str, np.ndarray]:
-        """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration,
-        rows lo:hi (``forward_sensor``: the pelvis's forward axis in its sensor frame;
-        ``heading0_deg``: its heading in the reference pose)."""
+        """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration.
+
+        On grid rows ``lo:hi``. ``forward_sensor``: the pelvis's forward axis in its sensor
+        frame; ``heading0_deg``: its heading in the reference pose.
+        """
+        assert self._static is not None
         columns = {}
         forward = rotate_to_world(quaternions, forward_sensor, horizontal_only=True)
         heading = angles.heading_deg(forward) - heading0_deg
@@ -1204,6 +1264,7 @@ class SessionAnalyzer:
         return self._release(final)
 
     def _row_t(self, row: int) -> float:
+        assert self._k0 is not None
         return (self._k0 + row) / self.rate_hz
 
     def _release(self, final: bool) -> list:
@@ -1239,6 +1300,7 @@ class SessionAnalyzer:
 
     def _apply_marks(self) -> None:
         """Flag as orientation-uncertain the kinematics rows a tilt check found wrong."""
+        assert self._k0 is not None
         size = self.kinematics.size
         kept = []
         for start_t, end_t in self._marks:
@@ -1284,8 +1346,10 @@ class SessionAnalyzer:
 
     # ------------------------------------------------------------ provisional
     def _early_events(self, lo: int, blocks: dict[str, np.ndarray]) -> list:
-        """Provisional events of the rows the orientation filters have reached
-        (``blocks``: the quaternions of the newest rows, from grid row ``lo``)."""
+        """Provisional events of the rows the orientation filters have reached.
+
+        ``blocks``: the quaternions of the newest rows, from grid row ``lo``.
+        """
         early = self._early
         assert early is not None
         if early.calibration is None:
@@ -1335,8 +1399,9 @@ class SessionAnalyzer:
     def _early_calibration(
         self, early: _EarlyAnalysis
     ) -> tuple[dict[str, SensorCalibration], float] | None:
-        """The calibration that segments the provisional reps and steps, or None while the
-        data so far cannot give one.
+        """The calibration that segments the provisional reps and steps.
+
+        None while the data so far cannot give one.
 
         With every sensor's nominal mount that is the standing pose with those mounts
         (the heading evidence then ends where the reference pose does); without, the
@@ -1357,8 +1422,10 @@ class SessionAnalyzer:
                 continue  # too little movement yet
 
     def _early_columns(self, end: int) -> Columns:
-        """Kinematics of grid rows ``0:end`` with the calibration the heading evidence
-        before ``end`` gives (that of the segmentation where it gives none)."""
+        """Kinematics of grid rows ``0:end``, calibrated on the heading evidence before ``end``.
+
+        Where that evidence gives no calibration, the segmentation's is used.
+        """
         assert self._early is not None and self._early.calibration is not None
         quaternions = self._quaternions()
         try:
@@ -1371,9 +1438,11 @@ class SessionAnalyzer:
         return columns
 
     def _withdraw_unconfirmed(self, t_s: float) -> list[ProvisionalWithdrawn]:
-        """Once refined: the provisional reps and steps beyond those the refined
-        segmentation has found (released or held) are withdrawn; the provisional
-        analysis ends."""
+        """Once refined, withdraw the provisional reps and steps the refinement did not find.
+
+        Those beyond the ones the refined segmentation has found (released or held) are withdrawn;
+        the provisional analysis ends.
+        """
         early, self._early = self._early, None
         assert early is not None
         held = [kind for kind, *_ in self._held]
@@ -1547,7 +1616,7 @@ class SessionAnalyzer:
         recorded = 0.0
         if firsts and lasts:
             recorded = max(lasts.values()) - min(firsts) + 1.0 / self.rate_hz
-            first_end = min(lasts, key=lasts.get)
+            first_end = min(lasts, key=lasts.__getitem__)
             unanalysed_s = max(lasts.values()) - float(t[-1]) if k.size else 0.0
             if unanalysed_s > UNANALYSED_TAIL_S:
                 self.warnings.append(
@@ -1591,9 +1660,11 @@ def _filter(
     relevel: np.ndarray | None,
     bridged: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quaternions and uncertainty of grid rows (``raw``: acc then gyro), skipping empty
-    rows (no data: NaN quaternion, uncertain); ``relevel`` and ``bridged`` as in
-    :meth:`OrientationEstimator.update`."""
+    """Quaternions and uncertainty of grid rows, skipping empty rows.
+
+    ``raw``: acc then gyro. Empty rows (no data) get a NaN quaternion and are uncertain; ``relevel``
+    and ``bridged`` as in :meth:`OrientationEstimator.update`.
+    """
     if np.isfinite(raw).all():  # the usual case: no masked copies
         return estimator.update(t_s, raw[:, :3], raw[:, 3:], relevel, bridged)
     valid = np.isfinite(raw).all(axis=1)

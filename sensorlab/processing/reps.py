@@ -99,8 +99,11 @@ class LiftAborted:
 
 @dataclass(frozen=True)
 class RepBounds:
-    """A finished rep: rows of its start, lead-thigh peak, top (standing tall on the box)
-    and end, the working side, and the row at which the rest after it decided the end."""
+    """A finished rep, as grid rows.
+
+    Rows of its start, lead-thigh peak, top (standing tall on the box) and end, the working side,
+    and the row at which the rest after it decided the end.
+    """
 
     start: int
     peak: int
@@ -145,7 +148,7 @@ class StepUpSegmenter:
         right = columns["right_thigh_sagittal_deg"]
         n = columns.size
         rest_samples = max(1, round(s.rest_s * self.rate_hz))
-        finished = []
+        finished: list[LiftStarted | LiftAborted | RepBounds] = []
         i = self._cursor
         while i < n:
             if self._state == _IDLE:

@@ -182,9 +182,9 @@ class SensorHealthMonitor:
         elif change.all():
             # The usual case (noise moves every channel at every sample): each open run
             # ends before this chunk, every sample but the last is a run of one.
-            for channel in np.flatnonzero(self._run_n >= self.settings.min_flat_samples):
+            for channel in np.flatnonzero(self._run_n >= self.settings.min_flat_samples).tolist():
                 self._close(
-                    int(channel),
+                    channel,
                     self._run_t0[channel : channel + 1],
                     np.array([previous_t]),
                     self._run_n[channel : channel + 1],

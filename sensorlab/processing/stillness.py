@@ -1,4 +1,4 @@
-"""Quiet-standing detection: where is every sensor still at once?
+"""Quiet-standing detection: the stretches where every sensor is still at once.
 
 A sample is *still* when, over the trailing window, the accelerometer barely varies and the
 gyroscope stays small; the calibration span is the first long enough stretch in which all

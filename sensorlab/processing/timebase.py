@@ -190,8 +190,10 @@ class GridResampler:
         return self._emit(last_ready)
 
     def last_ready_k(self, newest_t_s: float) -> int:
-        """Grid index of the last point decided once a sample at ``newest_t_s`` is in
-        (points in a loss just before it may wait for ``match_context_s`` more)."""
+        """Grid index of the last point decided once a sample at ``newest_t_s`` is in.
+
+        Points in a loss just before it may wait for ``match_context_s`` more.
+        """
         return math.floor((newest_t_s - self.ready_margin_s) * self.settings.rate_hz - 1e-9)
 
     def advance_to(self, t_s: float) -> GridBlock | None:
@@ -244,8 +246,7 @@ class GridResampler:
         return GridBlock(k0, block)
 
     def _lost_flags(self, grid_t: np.ndarray) -> np.ndarray:
-        """True for each point between two samples with a loss between them (or a gap
-        too long to bridge)."""
+        """Whether each point lies across a loss, or across a gap too long to bridge."""
         t = self._t
         if t.size == 1:
             return np.zeros(grid_t.size, dtype=bool)
@@ -255,8 +256,10 @@ class GridResampler:
         return self._lost[right] | (t[right] - t[right - 1] > self.settings.max_gap_s)
 
     def _interpolate(self, grid_t: np.ndarray) -> np.ndarray:
-        """Values at ``grid_t``: linear between samples, filled across losses, NaN in
-        gaps longer than ``max_gap_s``."""
+        """Values at ``grid_t``: linear between samples, filled across losses.
+
+        NaN in gaps longer than ``max_gap_s``.
+        """
         t, v = self._t, self._v
         assert v is not None
         if t.size == 1:
@@ -286,9 +289,11 @@ class GridResampler:
         return out
 
     def _cubic(self, grid_t: np.ndarray, left: np.ndarray, linear: np.ndarray) -> np.ndarray:
-        """Lagrange cubic through samples ``left - 1 .. left + 2`` at ``grid_t`` (each
-        point inside the loss between ``left`` and ``left + 1``); the linear value where
-        an outer neighbour lies across a gap longer than ``max_gap_s``."""
+        """Lagrange cubic through samples ``left - 1 .. left + 2`` at ``grid_t``.
+
+        Each point lies inside the loss between ``left`` and ``left + 1``; the linear value where an
+        outer neighbour lies across a gap longer than ``max_gap_s``.
+        """
         t, v = self._t, self._v
         assert v is not None
         nodes = t[left[:, None] + np.arange(-1, 3)]  # (m, 4)
@@ -311,8 +316,9 @@ class GridResampler:
         return np.where(outer_ok[:, None], cubic, linear)
 
     def _matched_fill(self, grid_t: np.ndarray, left: int) -> np.ndarray | None:
-        """Values at ``grid_t`` inside the loss after sample ``left``, taken from the
-        same moment of an earlier repetition of the movement; None when none matches.
+        """Values at ``grid_t`` inside the loss after sample ``left``, from a repetition.
+
+        Taken from the same moment of an earlier repetition of the movement; None when none matches.
 
         The lag ``tau`` is the one whose shifted history best matches the samples within
         ``match_context_s`` before and after the loss (least squares over the match
@@ -333,6 +339,7 @@ class GridResampler:
         concealment by waveform matching, as speech codecs do it (e.g. ITU-T G.711
         Appendix I).
         """
+        assert self._v is not None
         s = self.settings
         c = s.match_context_s
         t_left, t_right = float(self._t[left]), float(self._t[left + 1])
@@ -419,7 +426,7 @@ class GridResampler:
         return means, filled
 
     def _trim(self) -> None:
-        assert self._next_k is not None
+        assert self._next_k is not None and self._v is not None
         # Keep every sample that can still matter for the next grid point: those inside
         # its bin or gap window, plus the history a loss after it may be filled from.
         s = self.settings

@@ -97,8 +97,11 @@ class Pose:
 
 
 def _elementary(axis: str, angle_rad: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Rotation about ``axis`` by ``angle_rad``, and its first and second angle derivatives
-    (``A K`` and ``A K^2`` for the axis' skew matrix ``K``), each shape (n, 3, 3)."""
+    """Rotation about ``axis`` by ``angle_rad``, with two angle derivatives.
+
+    The first and second derivatives are ``A K`` and ``A K^2`` for the axis' skew matrix ``K``; each
+    shape (n, 3, 3).
+    """
     n = angle_rad.shape[0]
     c, s = np.cos(angle_rad), np.sin(angle_rad)
     i, j = {"x": (1, 2), "y": (2, 0), "z": (0, 1)}[axis]
@@ -111,21 +114,28 @@ def _elementary(axis: str, angle_rad: np.ndarray) -> tuple[np.ndarray, ...]:
     return A, dA, ddA
 
 
-def _rotation_chain(factors: list[tuple[str, Trace]]) -> tuple[np.ndarray, ...]:
+def _rotation_chain(factors: list[tuple[str, Trace]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``R = R_a1(q1) @ R_a2(q2) @ ...`` with dR and ddR, by the product rule."""
-    R = dR = ddR = None
-    for axis, q in factors:
+
+    def factor(axis: str, q: Trace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         A, A1, A2 = _elementary(axis, q.x)
-        dA = A1 * q.dx[:, None, None]
-        ddA = A1 * q.ddx[:, None, None] + A2 * (q.dx**2)[:, None, None]
-        if R is None:
-            R, dR, ddR = A, dA, ddA
-        else:
-            R, dR, ddR = R @ A, dR @ A + R @ dA, ddR @ A + 2.0 * (dR @ dA) + R @ ddA
+        return (
+            A,
+            A1 * q.dx[:, None, None],
+            A1 * q.ddx[:, None, None] + A2 * (q.dx**2)[:, None, None],
+        )
+
+    (first_axis, first_q), *rest = factors
+    R, dR, ddR = factor(first_axis, first_q)
+    for axis, q in rest:
+        A, dA, ddA = factor(axis, q)
+        R, dR, ddR = R @ A, dR @ A + R @ dA, ddR @ A + 2.0 * (dR @ dA) + R @ ddA
     return R, dR, ddR
 
 
-def _thigh_rotation(motion: BodyMotion, side: str, t: np.ndarray) -> tuple[np.ndarray, ...]:
+def _thigh_rotation(
+    motion: BodyMotion, side: str, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     flexion = motion.left_flexion(t) if side == "left" else motion.right_flexion(t)
     adduction = motion.left_adduction(t) if side == "left" else motion.right_adduction(t)
     return _rotation_chain(
@@ -138,7 +148,9 @@ def _thigh_rotation(motion: BodyMotion, side: str, t: np.ndarray) -> tuple[np.nd
 
 
 def _stack(traces: list[Trace]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return tuple(np.stack([getattr(tr, f) for tr in traces], axis=1) for f in ("x", "dx", "ddx"))
+    """Value, first and second derivative of the traces, side by side (shape (n, len))."""
+    x, dx, ddx = (np.stack([getattr(tr, f) for tr in traces], axis=1) for f in ("x", "dx", "ddx"))
+    return x, dx, ddx
 
 
 def pelvis_pose(motion: BodyMotion, t_s: np.ndarray) -> Pose:

@@ -246,9 +246,11 @@ def _lost_mask(n: int, settings: SensorSettings, rng: np.random.Generator) -> np
 def short_burst_mask(
     n: int, fraction: float, max_samples: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Loss mask of ``n`` samples: bursts of 1..``max_samples`` samples (uniform) between
-    kept runs of at least one sample, exponential in length with the mean that makes
-    ``fraction`` of the samples lost on average."""
+    """Loss mask of ``n`` samples, losing ``fraction`` of them on average.
+
+    Bursts of 1..``max_samples`` samples (uniform) between kept runs of at least one sample,
+    exponential in length with the mean that makes ``fraction`` of the samples lost on average.
+    """
     mean_burst = (1 + max_samples) / 2
     mean_kept = mean_burst * (1 - fraction) / fraction
     # Enough burst/run pairs to cover n samples with a wide margin.

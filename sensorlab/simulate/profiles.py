@@ -160,10 +160,11 @@ def beta_bump(u: Trace, p: int = 3, q: int = 12) -> Trace:
         - 2 * p * q * a ** (p - 1) * b ** (q - 1)
         + q * (q - 1) * a**p * b ** (q - 2)
     )
-    return compose(*(scale * np.where(inside, g, 0.0) for g in (f, df, ddf)), inner=u)
+    f, df, ddf = (scale * np.where(inside, g, 0.0) for g in (f, df, ddf))
+    return compose(f, df, ddf, inner=u)
 
 
-def gaussian(t_s: np.ndarray, center_s: np.ndarray, sigma_s: float) -> Trace:
+def gaussian(t_s: np.ndarray, center_s: np.ndarray | float, sigma_s: float) -> Trace:
     """``exp(-(t - c)^2 / (2 sigma^2))`` with its derivatives (1/s, 1/s^2).
 
     ``center_s`` broadcasts against ``t_s`` (one centre per sample).

@@ -90,8 +90,10 @@ def step_up_alternating(
     rate_hz: float = 100.0,
     loss_fraction: float = 0.0,
 ) -> SimulatedSession:
-    """Alternating lead legs, right first, symmetric 4 deg drops (``loss_fraction`` as in
-    :func:`step_up_asymmetric`)."""
+    """Step-ups with alternating lead legs, right first, symmetric 4 deg drops.
+
+    ``loss_fraction`` as in :func:`step_up_asymmetric`.
+    """
     settings = StepUpSettings(pattern="alternating", reps_per_side=reps_per_side)
     return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)
 
@@ -99,8 +101,11 @@ def step_up_alternating(
 def step_up_messy(
     seed: int = 0, *, reps_per_side: int = 6, rate_hz: float = 100.0
 ) -> SimulatedSession:
-    """Asymmetric sets with distractors: two aborted attempts, fidgets in most pauses,
-    1% random sample loss, two 25-sample loss bursts per sensor, 2 ms host-time error."""
+    """Asymmetric step-up sets with distractors.
+
+    Two aborted attempts, fidgets in most pauses, 1% random sample loss, two 25-sample loss bursts
+    per sensor, 2 ms host-time error.
+    """
     settings = replace(
         ASYMMETRIC_STEP_UPS,
         reps_per_side=reps_per_side,
@@ -120,8 +125,10 @@ def step_up_messy(
 def walk_symmetric(
     seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0, loss_fraction: float = 0.0
 ) -> SimulatedSession:
-    """Steady walking at 108 steps/min, symmetric 4 deg drops (``loss_fraction`` as in
-    :func:`step_up_asymmetric`)."""
+    """Steady walking at 108 steps/min, symmetric 4 deg drops.
+
+    ``loss_fraction`` as in :func:`step_up_asymmetric`.
+    """
     return simulate_walk(
         WalkSettings(duration_s=duration_s), _sensors(rate_hz, loss_fraction), seed
     )
@@ -130,8 +137,11 @@ def walk_symmetric(
 def walk_asymmetric(
     seed: int = 0, *, duration_s: float = 60.0, rate_hz: float = 100.0, loss_fraction: float = 0.0
 ) -> SimulatedSession:
-    """Walking with right step time 1.1 x the left one and drops of 5 (right stance) vs
-    2.5 deg (left stance) (``loss_fraction`` as in :func:`step_up_asymmetric`)."""
+    """Walking with asymmetric step times and pelvic drops.
+
+    Right step time 1.1 x the left one and drops of 5 (right stance) vs 2.5 deg (left stance);
+    ``loss_fraction`` as in :func:`step_up_asymmetric`.
+    """
     settings = WalkSettings(
         duration_s=duration_s,
         step_time_ratio=1.1,
@@ -142,8 +152,10 @@ def walk_asymmetric(
 
 
 def lunges(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
-    """12 forward lunges to 80 deg, alternating front legs: a drill sensorlab does not
-    analyse (no reps or steps in the truth)."""
+    """12 forward lunges to 80 deg, alternating front legs.
+
+    A drill sensorlab does not analyse (no reps or steps in the truth).
+    """
     return simulate_drill(DrillSettings(kind="lunge"), _sensors(rate_hz), seed)
 
 
@@ -197,8 +209,9 @@ def make_scenario(
     rate_hz: float | None = None,
     loss_fraction: float | None = None,
 ) -> SimulatedSession:
-    """The preset ``name``, passing ``duration_s``, ``rate_hz`` and ``loss_fraction`` where
-    it takes them.
+    """The preset ``name``.
+
+    Passing ``duration_s``, ``rate_hz`` and ``loss_fraction`` where it takes them.
 
     Raises
     ------
@@ -244,14 +257,14 @@ def with_asymmetry(
     left = mean_drop_deg * (1 - drop_si_pct / 200.0)
     right = mean_drop_deg * (1 + drop_si_pct / 200.0)
     if activity == "walk":
-        settings = WalkSettings(
+        walk = WalkSettings(
             duration_s=duration_s or 60.0, left_pelvic_drop_deg=left, right_pelvic_drop_deg=right
         )
-        return simulate_walk(settings, _sensors(rate_hz, loss_fraction), seed)
-    settings = replace(
+        return simulate_walk(walk, _sensors(rate_hz, loss_fraction), seed)
+    step_ups = replace(
         ASYMMETRIC_STEP_UPS,
         left=replace(ASYMMETRIC_STEP_UPS.left, pelvic_drop_deg=left),
         right=replace(ASYMMETRIC_STEP_UPS.right, pelvic_drop_deg=right),
     )
-    settings = replace(settings, reps_per_side=_reps_for(settings, duration_s, 8))
-    return simulate_step_ups(settings, _sensors(rate_hz, loss_fraction), seed)
+    step_ups = replace(step_ups, reps_per_side=_reps_for(step_ups, duration_s, 8))
+    return simulate_step_ups(step_ups, _sensors(rate_hz, loss_fraction), seed)

@@ -50,8 +50,10 @@ class SimulatedSession:
     motion: BodyMotion
 
     def sensor_pose(self, placement: str, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """True position (world frame, m; shape (n, 3)) and orientation ``R_s`` (sensor ->
-        world; shape (n, 3, 3)) of ``placement`` at true times ``t_s`` (s).
+        """True position and orientation of ``placement`` at true times ``t_s`` (s).
+
+        Position: world frame, m, shape (n, 3). Orientation ``R_s``: sensor -> world, shape (n, 3,
+        3).
 
         See :func:`sensorlab.simulate.imu.sensor_pose`.
         """
@@ -90,10 +92,10 @@ def record_session(
     for placement in PLACEMENTS:
         if placement not in sensor_settings.mounts:
             continue
-        chunk, truth = simulate_sensor(
+        chunk, sensor_truth = simulate_sensor(
             motion, placement, duration_s, sensor_settings, streams[placement]
         )
-        chunks[placement], sensor_truths[placement] = chunk, truth
+        chunks[placement], sensor_truths[placement] = chunk, sensor_truth
         infos[placement] = SensorInfo(
             placement=placement,
             model=SIM_MODEL,

@@ -117,6 +117,7 @@ class SessionClock:
         """LSL timestamps of session times ``t_s`` (a number or an array), seconds."""
         if self.offset_s is None:  # nothing arrived yet: stamp as if it arrived now
             self.observe(float(np.max(t_s)))
+        assert self.offset_s is not None  # set by observe
         return np.asarray(t_s, dtype=np.float64) / self.time_scale + self.offset_s
 
 
@@ -137,8 +138,9 @@ class LslSettings:
 
 
 def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
-    """The JSON text of a marker for an event and the session time (s) it is stamped at,
-    or None if the event is not published.
+    """Return a marker's JSON text and the session time (s) it is stamped at, or None.
+
+    None for an event that is not published.
 
     - a rep, stamped at its end (when it is judged): ``{"event": "rep", "index", "side",
       "provisional", "t_start_s", "t_end_s", "lsl_t_start", "lsl_t_end", "thigh_rom_deg",
@@ -313,9 +315,11 @@ class LslSink:
         self._send(self._push_events, events)
 
     def close(self) -> None:
-        """The session has ended: push what is held. The streams stay visible, with what
-        was sent still readable, until the sink is dropped (they vanish with it, or with
-        the process)."""
+        """Push what is held: the session has ended.
+
+        The streams stay visible, with what was sent still readable, until the sink is
+        dropped (they vanish with it, or with the process).
+        """
         self.clock.warm = True
         self._send(None, None)
 
@@ -330,8 +334,10 @@ class LslSink:
             hold_push(hold_data)
 
     def _stamps(self, outlet, t_s) -> list[float]:
-        """LSL timestamps for ``t_s``, never before the outlet's last one (a later, lower
-        offset estimate must not send a stream back in time)."""
+        """Return LSL timestamps for ``t_s``, never before the outlet's last one.
+
+        A later, lower offset estimate must not send a stream back in time.
+        """
         stamps = np.maximum.accumulate(self.clock.lsl_time(t_s))
         stamps = np.maximum(stamps, self._last_stamp.get(id(outlet), -np.inf))
         self._last_stamp[id(outlet)] = float(stamps[-1])
@@ -363,8 +369,10 @@ class LslSink:
 
 
 def check_time_scale(speed: float | None) -> float:
-    """The time scale for ``--lsl`` at replay speed ``speed``; LSL streams are real time,
-    so ``--speed max`` (None) is refused."""
+    """Return the time scale for ``--lsl`` at replay speed ``speed``.
+
+    LSL streams are real time, so ``--speed max`` (None) is refused.
+    """
     if speed is None:
         raise InputError(
             "--lsl publishes in real time: give --speed 1 (or 2, 4, ...), not max, so that "

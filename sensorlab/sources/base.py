@@ -56,8 +56,9 @@ virtual:MOTION[@MODEL]
 def make_source(
     spec: str, *, speed: float | None = 1.0, seed: int = 0, duration_s: float | None = None
 ) -> Source:
-    """The source named by ``spec`` (``replay:PATH``, ``sim[:SCENARIO]``, ``ble[:PATH]``,
-    ``virtual:MOTION[@MODEL]``).
+    """The source named by ``spec``.
+
+    ``replay:PATH``, ``sim[:SCENARIO]``, ``ble[:PATH]`` or ``virtual:MOTION[@MODEL]``.
 
     Parameters
     ----------

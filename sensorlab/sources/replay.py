@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,10 +33,21 @@ class ReplaySource:
     block_s : float
         Samples are released in blocks spanning this much recorded time (a Bluetooth
         sensor delivers a few samples per packet), seconds.
+    clock : callable
+        The host's monotonic clock, seconds (default ``time.perf_counter``).
+    sleep : callable
+        Waits the given seconds (default ``asyncio.sleep``). Tests pass a clock and a
+        sleep that advances it, to check the pacing without waiting.
     """
 
     def __init__(
-        self, recording: Recording, speed: float | None = 1.0, block_s: float = 0.02
+        self,
+        recording: Recording,
+        speed: float | None = 1.0,
+        block_s: float = 0.02,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive (or None for as fast as possible)")
@@ -45,6 +56,8 @@ class ReplaySource:
         self.name = recording.source
         self.speed = speed
         self.block_s = block_s
+        self._clock = clock
+        self._sleep = sleep
         self._stopped = False
 
     @classmethod
@@ -60,7 +73,7 @@ class ReplaySource:
 
     def _schedule(self) -> list[tuple[float, str, int, int]]:
         """Release time (recorded s), sensor and sample range of every block."""
-        schedule = []
+        schedule: list[tuple[float, str, int, int]] = []
         self._chunks = {}
         for placement, chunk in self.recording.chunks.items():
             if len(chunk) == 0:
@@ -86,19 +99,19 @@ class ReplaySource:
         if not schedule:
             return
         t0_recorded = schedule[0][0]
-        t0_wall = time.perf_counter()
+        t0_wall = self._clock()
         for count, (release_s, placement, start, end) in enumerate(schedule):
             if self._stopped:
                 return
             if self.speed is not None:
                 due = t0_wall + (release_s - t0_recorded) / self.speed
-                delay = due - time.perf_counter()
+                delay = due - self._clock()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    await self._sleep(delay)
             elif count % 64 == 0:
                 await asyncio.sleep(0)  # let the consumer run
             block = slice_chunk(self._chunks[placement], start, end)
             if block.host_t_s is None:
-                received = time.perf_counter() - t0_wall
+                received = self._clock() - t0_wall
                 block = replace(block, host_t_s=np.full(end - start, received))
             yield block

@@ -88,8 +88,10 @@ class SimulatedSource:
         self.name = name
 
     async def blocks(self) -> AsyncIterator[ImuChunk]:
-        """Blocks as a streaming sensor would deliver them (times aligned as a collector
-        aligns them, when streaming over the simulated link)."""
+        """Blocks as a streaming sensor would deliver them.
+
+        Times aligned as a collector aligns them, when streaming over the simulated link.
+        """
         async for block in self._replay.blocks():
             yield block if self._aligner is None else self._aligner.align(block)
 

@@ -1,5 +1,6 @@
-"""Session outputs after the analysis: ``summary.json``, ``reps.csv``, the terminal text and
-``report.html``.
+"""Session outputs after the analysis.
+
+``summary.json``, ``reps.csv``, the terminal text and ``report.html``.
 
 Modules: :mod:`.summary` (the contract dict and JSON), :mod:`.table` (CSV),
 :mod:`.text` (terminal lines), :mod:`.findings` (plain-language observations),

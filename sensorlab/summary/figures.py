@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -23,13 +24,16 @@ from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
 from sensorlab.summary.metrics import SIDES, MetricInfo
 from sensorlab.summary.style import NEUTRAL_COLOR, SECONDARY_COLOR, SIDE_COLORS
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 FIGURE_WIDTH_IN = 10.0
 """Figure width in inches; at :data:`FIGURE_DPI` this is the report's content width x 1.5."""
 
 FIGURE_DPI = 150
 """PNG resolution: 1.5 px per CSS px keeps text sharp on high-density screens."""
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.size": 9.0,
     "axes.titlesize": 9.5,
     "axes.titleweight": "bold",
@@ -118,8 +122,10 @@ def _grid(
 def _shade_spans(
     ax, spans: Sequence[tuple[float, float, str]], hatched: Sequence[bool] = ()
 ) -> None:
-    """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours;
-    spans whose ``hatched`` flag is true are also hatched (reps with lost data)."""
+    """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours.
+
+    Spans whose ``hatched`` flag is true are also hatched (reps with lost data).
+    """
     flags = list(hatched) + [False] * (len(spans) - len(hatched))
     for side in SIDES:
         mine = [
@@ -164,8 +170,11 @@ def _legend(ax, **kwargs) -> None:
 
 
 def _plot_trace(ax, t, y, max_points: int, band_alpha: float = 1.0, **kwargs) -> None:
-    """Draw a trace; longer than ``max_points``, as its min/max band over ``max_points / 2``
-    bins (a filled polygon renders far faster than a dense zigzag and looks the same)."""
+    """Draw a trace; one longer than ``max_points`` as its min/max band.
+
+    The band is over ``max_points / 2`` bins: a filled polygon renders far faster than a dense
+    zigzag and looks the same.
+    """
     y = np.asarray(y, dtype=float)
     if np.all(np.isnan(y)):
         return

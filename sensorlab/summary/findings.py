@@ -113,8 +113,10 @@ class Finding:
 
     @property
     def within_noise(self) -> bool:
-        """Balanced only because the difference is below :data:`MIN_DIFFERENCE`, although
-        the symmetry index alone would count as borderline or notable."""
+        """Balanced only because the difference is below :data:`MIN_DIFFERENCE`.
+
+        The symmetry index alone would count as borderline or notable.
+        """
         return self.level == "balanced" and classify_si(self.si_pct) in ("borderline", "notable")
 
 
@@ -284,8 +286,11 @@ def _fields(
 
 
 def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
-    """The finding templates of the session's kind: a standing drill's own (the
-    step-ups' for the tempo and steadiness every rep keeps), a walk's or the step-ups'."""
+    """The finding templates of the session's kind.
+
+    A standing drill's own (the step-ups' for the tempo and steadiness every rep keeps), a walk's or
+    the step-ups'.
+    """
     from sensorlab.processing.movements import drill, drill_names
 
     if activity in drill_names():
@@ -296,7 +301,7 @@ def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
 def _finding(metric: str, entry: dict[str, Any], activity: str | None, walk: bool) -> Finding:
     left, right, si_pct = entry.get("left"), entry.get("right"), entry.get("si_pct")
     level = grade(metric, left, right, si_pct, activity)
-    if level == "unavailable":
+    if left is None or right is None:  # graded "unavailable"
         return Finding(metric, level, left, right, si_pct, "")
     info = metric_info(metric, activity)
     if level == "balanced":
@@ -356,8 +361,10 @@ def findings_withheld(summary: dict) -> list[str]:
 
 
 def withheld_sentence(reasons: list[str]) -> str:
-    """The line stated instead of findings, e.g. "No finding is stated: pelvis misses
-    30% of its samples (more than 20%)."."""
+    """The line stated instead of findings.
+
+    E.g. "No finding is stated: pelvis misses 30% of its samples (more than 20%).".
+    """
     return f"No finding is stated: {'; '.join(reasons)}."
 
 
@@ -461,8 +468,9 @@ def _seconds(value: float) -> str:
 
 
 def data_gap_note(summary: dict) -> str | None:
-    """One sentence on reps (or steps) whose data were partly lost, or ``None`` when
-    there are none.
+    """One sentence on reps (or steps) whose data were partly lost.
+
+    ``None`` when there are none.
 
     A rep's or step's ``data_gap_s`` counts the time within it when some sensor's data
     were lost (bridged or missing); above zero, its metrics are partly estimates. Those

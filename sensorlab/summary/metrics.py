@@ -48,8 +48,10 @@ class MetricInfo:
         return self.decimals if self.shown_decimals is None else self.shown_decimals
 
     def fmt(self, value: float | None, *, signed: bool = False) -> str:
-        """``value`` with this metric's display decimals and unit, or an em dash when
-        missing."""
+        """``value`` with this metric's display decimals and unit.
+
+        An em dash when missing.
+        """
         if value is None or not math.isfinite(value):
             return "—"
         sign = "+" if signed else ""
@@ -160,9 +162,10 @@ _UNITS = {"_deg": ("°", ANGLE_DECIMALS), "_s": ("s", TIME_DECIMALS), "_pct": ("
 
 
 def drill_metric_info(activity: str, key: str) -> MetricInfo:
-    """The :class:`MetricInfo` of a standing drill's metric, from the drill's module
-    (:mod:`sensorlab.processing.movements`): its label and help there, its unit from the
-    key's suffix."""
+    """The :class:`MetricInfo` of a standing drill's metric, from the drill's module.
+
+    Its label and help in :mod:`sensorlab.processing.movements`, its unit from the key's suffix.
+    """
     from sensorlab.processing.movements import drill
 
     label, help_text = drill(activity).METRICS[key]
@@ -171,8 +174,11 @@ def drill_metric_info(activity: str, key: str) -> MetricInfo:
 
 
 def metric_info(key: str, activity: str | None = None) -> MetricInfo:
-    """The :class:`MetricInfo` of ``key``: a standing drill's own (``activity``) where
-    it has one, else the rep metrics', then the step metrics'."""
+    """The :class:`MetricInfo` of ``key``.
+
+    A standing drill's own (``activity``) where it has one, else the rep metrics', then the step
+    metrics'.
+    """
     from sensorlab.processing.movements import drill_names
 
     if activity in drill_names():

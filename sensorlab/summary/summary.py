@@ -71,7 +71,7 @@ def _step_dict(step: StepResult) -> dict[str, Any]:
     }
 
 
-def left_out_warning(items: Sequence[RepResult] | Sequence[StepResult], unit: str) -> list[str]:
+def left_out_warning(items: Sequence[RepResult | StepResult], unit: str) -> list[str]:
     """The warning naming the reps or steps left out for lost data (none when none are).
 
     ``unit`` is ``rep`` or ``step``; numbers are 1-based, as people count.
@@ -110,8 +110,10 @@ def _symmetry_entry(left: float | None, right: float | None) -> dict[str, Any]:
 def _per_side(
     events: Sequence[RepResult] | Sequence[StepResult], metrics: Sequence[MetricInfo]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Per-side stats of each metric, and the symmetry entry built from their means;
-    reps or steps marked ``left_out`` (lost data) do not count."""
+    """Per-side stats of each metric, and the symmetry entry built from their means.
+
+    Reps or steps marked ``left_out`` (lost data) do not count.
+    """
     sides: dict[str, dict[str, Any]] = {side: {} for side in SIDES}
     symmetry: dict[str, dict[str, Any]] = {}
     for info in metrics:
@@ -150,9 +152,11 @@ def _gait_dict(analysis: SessionAnalysis, step_sides: dict[str, dict[str, Any]])
 
 
 def _missing_pct(q: SensorQuality, length_s: float) -> float | None:
-    """Percent of a sensor's expected samples that are missing: lost by its counter, or
-    short of the recording's length (``length_s``, seconds) at its (nominal, else
-    measured) rate, whichever is more."""
+    """Percent of a sensor's expected samples that are missing.
+
+    Lost by its counter, or short of the recording's length (``length_s``, seconds) at its (nominal,
+    else measured) rate, whichever is more.
+    """
     rate_hz = q.nominal_rate_hz or q.rate_hz
     by_time = length_s * rate_hz if math.isfinite(length_s) and rate_hz else 0.0
     expected = max(q.samples + q.lost, by_time)
@@ -328,8 +332,11 @@ _MEASURE_NAMES = {
 
 
 def unavailable_note(summary: dict) -> str | None:
-    """One sentence on what the session could not measure and why (a sensor not worn),
-    from the summary's ``unavailable``; None when everything could be measured."""
+    """One sentence on what the session could not measure and why.
+
+    E.g. a sensor not worn; from the summary's ``unavailable``. None when everything could be
+    measured.
+    """
     by_reason: dict[str, list[str]] = {}
     for measure, reason in (summary.get("unavailable") or {}).items():
         by_reason.setdefault(reason, []).append(_MEASURE_NAMES.get(measure, measure))

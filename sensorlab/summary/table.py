@@ -64,7 +64,7 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
         One per rep or step; rounded floats, ``None`` for missing values.
     """
     if is_gait_session(analysis):
-        rows = [
+        rows: list[list[object]] = [
             [
                 i + 1,
                 s.side,

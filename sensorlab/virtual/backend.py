@@ -138,7 +138,7 @@ def _check_running(radio: VirtualRadio) -> None:
 
 
 def advertisement_data(advertisement: Advertisement) -> AdvertisementData:
-    """bleak's :class:`AdvertisementData` for one bumble advertisement report."""
+    """The :class:`AdvertisementData` (bleak's) for one bumble advertisement report."""
     data = advertisement.data
     names = data.get_all(AdvertisingData.COMPLETE_LOCAL_NAME, raw=True) or data.get_all(
         AdvertisingData.SHORTENED_LOCAL_NAME, raw=True

@@ -250,7 +250,7 @@ def to_bumble_uuid(uuid: str) -> UUID:
 
 
 def to_bleak_uuid(uuid: UUID) -> str:
-    """bleak's form of a bumble UUID: 128-bit, lower case."""
+    """A bumble UUID in bleak's form: 128-bit, lower case."""
     return normalize_uuid_str(uuid.to_hex_str("-"))
 
 
@@ -380,8 +380,10 @@ class _LinkChannel:
         self.schedule()
 
     def next_event_in_s(self, after_s: float) -> float | None:
-        """Seconds from now to the first connection event at least ``after_s`` from now
-        (None without connection events)."""
+        """Seconds from now to the first connection event at least ``after_s`` from now.
+
+        None without connection events.
+        """
         interval = self.conditions.connection_interval_s
         if interval is None:
             return None
@@ -390,8 +392,10 @@ class _LinkChannel:
         return self.anchor_s + index * interval - now
 
     def join_last_event(self) -> None:
-        """Open the last connection event again, if it began less than half an interval ago
-        (see :meth:`VirtualPeripheral.join_connection_event`)."""
+        """Open the last connection event again, if it began less than half an interval ago.
+
+        See :meth:`VirtualPeripheral.join_connection_event`.
+        """
         interval = self.conditions.connection_interval_s
         if interval is None:
             return
@@ -407,9 +411,9 @@ class _LinkChannel:
             self.schedule()
 
     @staticmethod
-    def _is_open(index: int | None, since_s: float, interval: float) -> bool:
+    def _is_open(index: int, since_s: float, interval: float) -> bool:
         """Whether a joined event ``index`` still takes PDUs ``since_s`` after the anchor."""
-        return index is not None and 0.0 <= since_s - index * interval < interval * JOIN_WINDOW
+        return 0.0 <= since_s - index * interval < interval * JOIN_WINDOW
 
     def schedule(self) -> None:
         interval = self.conditions.connection_interval_s
@@ -417,8 +421,9 @@ class _LinkChannel:
             return
         loop = asyncio.get_running_loop()
         since_s = loop.time() - self.anchor_s
-        if self._is_open(self.joined_index, since_s, interval):
-            index = self.joined_index  # open again for a late joiner; may have run already
+        joined = self.joined_index
+        if joined is not None and self._is_open(joined, since_s, interval):
+            index = joined  # open again for a late joiner; may have run already
         else:
             index = max(math.ceil(since_s / interval), self.delivered_index + 1)
         cap = self.conditions.max_notifications_per_event
@@ -548,9 +553,11 @@ class _QuietController(Controller):
 
 
 class _QuietHost(Host):
-    """bumble's host, without formatting every packet for a debug log (see
-    :class:`_QuietController`); with ``bumble.host`` debug logging or a snooper on,
-    bumble's own methods run."""
+    """The bumble host, without formatting every packet for a debug log.
+
+    See :class:`_QuietController`; with ``bumble.host`` debug logging or a snooper on, bumble's own
+    methods run.
+    """
 
     def _quiet(self) -> bool:
         return self.snooper is None and not _BUMBLE_HOST_LOG.isEnabledFor(logging.DEBUG)
@@ -574,10 +581,12 @@ class _QuietHost(Host):
 
 
 class _QuietCentral(Device):
-    """bumble's device, handing notifications to its GATT client without the debug line
-    (see :class:`_QuietController`) that ``gatt_client.Client.on_gatt_pdu`` formats for
-    every PDU; with ``bumble.gatt_client`` debug logging on, and for other PDUs, bumble's
-    own methods run."""
+    """The bumble device, handing notifications to its GATT client without a debug line.
+
+    The line is the one (see :class:`_QuietController`) that ``gatt_client.Client.on_gatt_pdu``
+    formats for every PDU; with ``bumble.gatt_client`` debug logging on, and for other PDUs,
+    bumble's own methods run.
+    """
 
     def on_gatt_pdu(self, connection_handle: int, pdu: bytes) -> None:
         if pdu[:1] == _NOTIFICATION_OPCODE and not _BUMBLE_GATT_CLIENT_LOG.isEnabledFor(
@@ -586,8 +595,9 @@ class _QuietCentral(Device):
             connection = self.lookup_connection(connection_handle)
             if connection is not None and connection.gatt_client is not None:
                 notification = att.ATT_PDU.from_bytes(pdu)
-                connection.gatt_client.on_att_handle_value_notification(notification)
-                return
+                if isinstance(notification, att.ATT_Handle_Value_Notification):
+                    connection.gatt_client.on_att_handle_value_notification(notification)
+                    return
         super().on_gatt_pdu(connection_handle, pdu)
 
 
@@ -729,14 +739,17 @@ class VirtualPeripheral:
         return self._connection.att_mtu if self._connection is not None else DEFAULT_ATT_MTU
 
     def next_connection_event_in_s(self, after_s: float = 0.0) -> float | None:
-        """Seconds from now to the first connection event of this peripheral's link at
-        least ``after_s`` seconds from now; None when the link has no connection events
-        (:attr:`RadioConditions.connection_interval_s` unset)."""
+        """Seconds from now to this link's first connection event ``after_s`` or more from now.
+
+        None when the link has no connection events (:attr:`RadioConditions.connection_interval_s`
+        unset).
+        """
         return self._channel.next_event_in_s(after_s)
 
     def join_connection_event(self) -> None:
-        """Send what this peripheral queues next with the connection event that has just
-        begun, as a device that queued it just before the event would.
+        """Send what this peripheral queues next with the connection event just begun.
+
+        As a device that queued it just before the event would.
 
         For a feeder that slept until just before an event: the event loop wakes it late
         (its task resumes an iteration after the timer, select() rounds up to a
@@ -756,7 +769,10 @@ class VirtualPeripheral:
 
     def value(self, char_uuid: str) -> bytes:
         """The current value of a characteristic (as the central would read it)."""
-        return bytes(self._characteristic(char_uuid).value or b"")
+        value = self._characteristic(char_uuid).value
+        if isinstance(value, att.AttributeValue):  # a read callback: none is ever set here
+            raise TypeError(f"{self.name}: characteristic {char_uuid} has no stored value")
+        return bytes(value or b"")
 
     def set_value(self, char_uuid: str, value: bytes) -> None:
         """Set the value that reads of ``char_uuid`` return (no notification)."""

@@ -138,8 +138,11 @@ class Motion:
         return Motion(self.rate_hz, self.acc_m_s2[:n], self.gyr_rad_s[:n])
 
     def at_rate(self, rate_hz: float) -> Motion:
-        """The motion at another rate: linear interpolation, or within 0.5 % the same
-        samples taken as they are (a device's rate and a recording's differ that little)."""
+        """The motion at another rate, linearly interpolated.
+
+        Within 0.5 % the same samples are taken as they are (a device's rate and a recording's
+        differ that little).
+        """
         if abs(rate_hz - self.rate_hz) <= 0.005 * rate_hz:
             return Motion(rate_hz, self.acc_m_s2, self.gyr_rad_s)
         t_old = np.arange(len(self)) / self.rate_hz
@@ -201,9 +204,10 @@ def _interp_rows(t_new: np.ndarray, t_old: np.ndarray, values: np.ndarray) -> np
 def motions_from_spec(
     spec: str, seed: int = 0, duration_s: float | None = None
 ) -> tuple[dict[str, Motion], SessionMeta]:
-    """The motions of each placement, and the source's sidecar, from ``replay:PATH`` or
-    ``sim[:SCENARIO]`` (see :data:`MOTION_HELP`), cut to ``duration_s`` if given (the
-    simulator is asked for about that long).
+    """The motions of each placement, and the source's sidecar, from a motion spec.
+
+    ``replay:PATH`` or ``sim[:SCENARIO]`` (see :data:`MOTION_HELP`), cut to ``duration_s`` if given
+    (the simulator is asked for about that long).
 
     Raises
     ------
@@ -248,8 +252,9 @@ def pose_motion(
     gyro_noise_rad_s: float = 0.002,
     seed: int = 0,
 ) -> Motion:
-    """The six-position calibration as a sensor feels it, without error: still top up,
-    then +x, -x, +y, -y, +z and -z up in turn, each held ``hold_s`` after a ``turn_s``
+    """The six-position calibration as a sensor feels it, without error.
+
+    Still top up, then +x, -x, +y, -y, +z and -z up in turn, each held ``hold_s`` after a ``turn_s``
     turn (the order :data:`sensorlab.ble.calibration.POSES` asks for).
 
     Specific force is ``R^T (0, 0, g)`` with ``g`` = 9.80665 m/s^2, the angular rate that
@@ -353,6 +358,7 @@ class FeedLog:
         return sum(end - first for _, first, end in self.runs)
 
     def add(self, rate_hz: float, first: int, end: int) -> None:
+        """Log motion samples ``first .. end - 1`` taken at ``rate_hz`` (joins a run it extends)."""
         if self.runs and self.runs[-1][0] == rate_hz and self.runs[-1][2] == first:
             self.runs[-1] = (rate_hz, self.runs[-1][1], end)
         else:

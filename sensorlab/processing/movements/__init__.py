@@ -41,8 +41,10 @@ def drill(name: str) -> ModuleType:
 
 
 def alignment_cues(activity: str | None) -> AlignmentCues:
-    """The movement cues the alignment may use for ``activity`` (a drill's ``ALIGNMENT``;
-    step-ups, walks and an unknown activity use every cue)."""
+    """The movement cues the alignment may use for ``activity``.
+
+    A drill's ``ALIGNMENT``; step-ups, walks and an unknown activity use every cue.
+    """
     if activity in drill_names():
         return drill(activity).ALIGNMENT
     return DEFAULT_CUES

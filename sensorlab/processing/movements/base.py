@@ -17,12 +17,14 @@ blocks.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sensorlab.processing import angles
 from sensorlab.processing.columns import Columns
+from sensorlab.records import Kinematics
 
 MAX_RISE_S = 10.0
 """A rep's start is the last still row at most this long before its driver rose, s."""
@@ -154,9 +156,11 @@ class RepView:
         )
 
     def tempo(self) -> dict[str, float]:
-        """``down_duration_s`` (start to bottom), ``up_duration_s`` (bottom to end) and
-        ``pelvic_rate_rms_dps`` (RMS of the pelvis's rate over the rep), as every drill
-        reports them."""
+        """The timing and stability metrics every drill reports.
+
+        ``down_duration_s`` (start to bottom), ``up_duration_s`` (bottom to end) and
+        ``pelvic_rate_rms_dps`` (RMS of the pelvis's rate over the rep).
+        """
         t = self.t_s
         return {
             "down_duration_s": float(t[self.bottom] - t[0]),
@@ -179,6 +183,20 @@ class WindowRejected:
 
     window: RepWindow
     reason: str
+
+
+def kinematics_columns(kinematics: Kinematics, pelvis_rate_dps: np.ndarray) -> Columns:
+    """The columns a drill reads, from a :class:`~sensorlab.records.Kinematics` record.
+
+    Its angles (degrees) and the pelvis's angular-rate magnitude on the same rows (deg/s): to run
+    the drills on kinematics computed elsewhere (the simulator's truth, a finished analysis).
+    """
+    names = [f.name for f in dataclasses.fields(Kinematics)]
+    columns = Columns((*names, "pelvis_rate_dps"))
+    columns.append(
+        **{name: getattr(kinematics, name) for name in names}, pelvis_rate_dps=pelvis_rate_dps
+    )
+    return columns
 
 
 class ExcursionSegmenter:
@@ -265,8 +283,9 @@ class ExcursionSegmenter:
         self, columns: Columns, drivers: dict[str, np.ndarray], lo: int, end: int, decided: int
     ) -> RepFound | WindowRejected:
         s: ExcursionSettings = self.settings.excursion
-        name, values = self._active, drivers[self._active]
+        name = self._active
         assert name is not None
+        values = drivers[name]
         # The start: the last still row at rest before the driver rose (since the last rep).
         rising = values[self._search_lo - lo : self._peak - lo + 1]
         speed = np.abs(np.diff(rising)) * self.rate_hz
@@ -294,8 +313,10 @@ class ExcursionSegmenter:
 
 
 def _excursions(values: np.ndarray, start_deg: float, rearm_deg: float) -> int:
-    """How many times ``values`` rise past ``start_deg``, each after being below
-    ``start_deg - rearm_deg`` (or from the first value)."""
+    """How many times ``values`` rise past ``start_deg``.
+
+    Each time after being below ``start_deg - rearm_deg`` (or from the first value).
+    """
     level = np.where(values > start_deg, 1, np.where(values < start_deg - rearm_deg, -1, 0))
     level = level[level != 0]
     changes = np.flatnonzero(np.diff(level)) + 1

@@ -1,5 +1,6 @@
-"""Standing kickback (hip extension): the moving thigh extends behind vertical and
-returns; the working side is the moving leg.
+"""Standing kickback (hip extension): the moving thigh extends behind vertical and returns.
+
+The working side is the moving leg.
 
 Driver: each thigh's extension (minus its sagittal angle). A rep rises past 10 deg,
 peaks at 12 deg or more, and ends still below 5 deg. The moving leg is the thigh that

@@ -1,5 +1,6 @@
-"""Lunge, forward or reverse, blocked or alternating: step out, down, up, step back; the
-working side is the front leg.
+"""Lunge, forward or reverse, blocked or alternating.
+
+Step out, down, up, step back; the working side is the front leg.
 
 Driver: each thigh's flexion. A rep rises past 45 deg, peaks at 55 deg or more, and ends
 still below 15 deg, back to standing. The front leg is the thigh that drove it. The

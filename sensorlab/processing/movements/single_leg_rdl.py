@@ -1,5 +1,6 @@
-"""Single-leg Romanian deadlift: hinge forward on one leg, the free leg extending back,
-and return; the working side is the stance leg.
+"""Single-leg Romanian deadlift: hinge forward on one leg and return.
+
+The free leg extends back; the working side is the stance leg.
 
 Driver: the pelvis's anterior tilt (the hinge). A rep rises past 25 deg, peaks at 35 deg
 or more, and ends still below 12 deg. The free leg is the thigh that went furthest
@@ -117,7 +118,7 @@ def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
 def judge(view: RepView, settings: SingleLegRdlSettings) -> tuple[str | None, str]:
     """The stance leg if the window is a single-leg RDL's rep, else None and why."""
     behind = {side: -np.nanmin(angle) for side, angle in view.sagittal_deg.items()}
-    free = max(behind, key=behind.get)
+    free = max(behind, key=behind.__getitem__)
     if behind[free] < settings.free_behind_min_deg:
         return None, "no thigh extended behind the body"
     stance = OTHER[free]

@@ -1,5 +1,6 @@
-"""Single-leg squat (also a step-down from a box): the stance thigh flexes to depth and
-back; the working side is the stance leg.
+"""Single-leg squat (also a step-down from a box).
+
+The stance thigh flexes to depth and back; the working side is the stance leg.
 
 Driver: each thigh's flexion. A rep rises past 25 deg, peaks at 35 deg or more, and ends
 still below 12 deg. The stance leg is the thigh that drove it. The window is a single-leg

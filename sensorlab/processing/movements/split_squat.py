@@ -1,5 +1,6 @@
-"""Bulgarian split squat: from the split stance, down and up; the working side is the
-front leg.
+"""Bulgarian split squat: from the split stance, down and up.
+
+The working side is the front leg.
 
 Driver: each thigh's flexion. A rep rises past 45 deg (the split stance holds the front
 thigh near 25 deg), peaks at 55 deg or more, and ends still below 40 deg, back in the

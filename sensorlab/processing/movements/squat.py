@@ -1,5 +1,6 @@
-"""Bilateral squat: down and up on both legs; both sides work, and the left-right
-difference in depth is what it shows.
+"""Bilateral squat: down and up on both legs.
+
+Both sides work, and the left-right difference in depth is what it shows.
 
 Driver: the lesser of the two thighs' flexion. A rep rises past 30 deg, peaks at 45 deg
 or more, and ends still below 15 deg. The window is a squat's when the two thighs moved

@@ -161,8 +161,11 @@ Frames = list[tuple[float, float]]
 
 
 def excursion(value: float, shape: tuple[float, ...], base: float = 0.0) -> Frames:
-    """Keyframes from ``base`` to ``value`` and back: ``shape`` holds the fractions at which
-    the move starts, reaches ``value``, leaves it and is back (four fractions)."""
+    """Keyframes from ``base`` to ``value`` and back.
+
+    ``shape`` holds the fractions at which the move starts, reaches ``value``, leaves it and is back
+    (four fractions).
+    """
     start, reach, leave, back = shape
     return [(start, base), (reach, value), (leave, value), (back, base)]
 

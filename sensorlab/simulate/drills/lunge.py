@@ -11,9 +11,7 @@ steps back.
 
 from __future__ import annotations
 
-import numpy as np
-
-from sensorlab.simulate.drills import OTHER, SIDE_SIGN, DrillSide, Frames, TrueRep, excursion
+from sensorlab.simulate.drills import OTHER, SIDE_SIGN, DrillSide, Frames, excursion, split_squat
 
 WORKING = "front"
 ORDER = "alternating"
@@ -54,14 +52,5 @@ def rep_frames(front: str, sides: dict[str, DrillSide]) -> dict[str, Frames]:
     }
 
 
-def measure(rep: TrueRep, front: str) -> dict[str, float]:
-    """The lunge's per-rep metrics on the true motion (the split squat's)."""
-    rear = OTHER[front]
-    return {
-        "thigh_rom_deg": float(np.ptp(rep.sagittal_deg[front])),
-        "rear_thigh_extension_deg": float(np.max(-rep.sagittal_deg[rear])),
-        "pelvic_drop_deg": float(np.max(SIDE_SIGN[front] * rep.obliquity_deg)),
-        "pelvic_rotation_range_deg": float(np.ptp(rep.rotation_deg)),
-        "pelvic_tilt_range_deg": float(np.ptp(rep.tilt_deg)),
-        "thigh_adduction_excursion_deg": float(np.ptp(rep.adduction_deg[front])),
-    }
+measure = split_squat.measure
+"""The lunge's per-rep metrics on the true motion: the split squat's."""

@@ -1,5 +1,6 @@
-"""Single-leg squat (or a step-down from a box), one set per side; the working side is
-the stance leg.
+"""Single-leg squat (or a step-down from a box), one set per side.
+
+The working side is the stance leg.
 
 Each set starts by lifting the free foot (free thigh 20 deg forward, knee bent) and ends
 putting it down. A rep of duration ``T`` (fractions of ``T``): 0-0.45 down: the stance
