@@ -1,7 +1,8 @@
 """Open the files of one session, whatever they are: a contract CSV or vendor exports.
 
 The one entry point of ``sensorlab analyze`` and ``sensorlab import``: a single contract CSV
-goes to :func:`sensorlab.io.recording.read_recording` (with its sidecar); vendor exports
+(or its Parquet conversion, ``.parquet``) goes to
+:func:`sensorlab.io.recording.read_recording` (with its sidecar); vendor exports
 (one or more files) to :func:`sensorlab.io.vendors.session.import_session`. A file that is
 neither gets the list of formats read and how to map columns.
 """
@@ -35,6 +36,8 @@ def read_session_files(
     for path in files:
         if not path.is_file():
             raise InputError(f"{path}: no such file; check the path and the file name")
+    if len(files) == 1 and files[0].suffix.lower() == ".parquet":
+        return read_recording(files[0])  # a recording converted by 'sensorlab convert'
     vendor = [path for path in files if find_reader(path) is not None]
     if vendor:
         others = [path for path in files if path not in vendor]
