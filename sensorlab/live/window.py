@@ -94,6 +94,9 @@ class LiveWindow(QtWidgets.QMainWindow):
     write_on_close : bool
         Whether closing the window writes those outputs (tests that do not look at them
         turn it off); :meth:`finish` writes them either way.
+    interactive : bool
+        Someone is at the window: closing it shows where the outputs went in a dialog.
+        False for timed runs (``--duration``), which must end without a click.
     """
 
     message = QtCore.Signal(str)
@@ -106,6 +109,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         record_folder: Path = Path("recordings"),
         out_dir: Path = Path("out/live"),
         write_on_close: bool = True,
+        interactive: bool = True,
     ) -> None:
         super().__init__()
         assert runner.session is not None
@@ -115,6 +119,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.record_folder = record_folder
         self.out_dir = out_dir
         self.write_on_close = write_on_close
+        self.interactive = interactive
         self.outputs: SessionOutputs | None = None
         """The written outputs, once the session was finished."""
         self.tally = LiveTally()
@@ -347,7 +352,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             outputs = self.finish()
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
-        if QtGui.QGuiApplication.platformName() != "offscreen":
+        if self.interactive and QtGui.QGuiApplication.platformName() != "offscreen":
             text = (
                 f"Summary: {outputs.summary_path}\nReport: {outputs.report_path}"
                 if outputs is not None
