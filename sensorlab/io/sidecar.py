@@ -21,7 +21,7 @@ from sensorlab.records import Marker, SensorInfo, SessionMeta
 FORMAT_NAME = "sensorlab-recording"
 FORMAT_VERSION = 1
 
-_TEXT_FIELDS = ("started_at", "activity", "subject", "notes")
+_TEXT_FIELDS = ("started_at", "activity", "subject", "date", "notes")
 _SENSOR_FIELDS = ("model", "address", "rate_hz", "mount")
 MAX_SIDECAR_BYTES = 16 * 2**20
 """Largest sidecar read, bytes (one with thousands of marks is under 1 MiB): a bigger file
@@ -144,6 +144,7 @@ def parse_sidecar(data: Any, path: Path, text: str = "") -> tuple[SessionMeta, l
         calibration_span_s=span,
         started_at=texts["started_at"],
         subject=texts["subject"],
+        date=texts["date"],
         notes=texts["notes"],
         markers=markers,
         extra=extra,
@@ -297,7 +298,7 @@ def sidecar_dict(meta: SessionMeta) -> dict:
     Fields that are ``None`` are left out; ``extra`` fields are written back unchanged.
     """
     out: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
-    for key in ("started_at", "activity", "subject"):
+    for key in ("started_at", "activity", "subject", "date"):
         if getattr(meta, key) is not None:
             out[key] = getattr(meta, key)
     if meta.sensors:

@@ -29,7 +29,7 @@ from sensorlab.processing.pipeline import (
     RepStarted,
     StepDetected,
 )
-from sensorlab.records import RepResult
+from sensorlab.records import RepResult, SessionMeta
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
 from sensorlab.summary.summary import unavailable_note
@@ -69,6 +69,13 @@ class LiveSettings:
     window_s: float = 10.0
     fps: float = 60.0
     status_hz: float = 4.0
+
+
+def window_title(source_name: str, meta: SessionMeta) -> str:
+    """``sensorlab live — SUBJECT — DATE — SOURCE``, with what the sidecar gives."""
+    date = meta.date or (meta.started_at or "")[:10]
+    parts = ["sensorlab live", meta.subject, date, source_name]
+    return " — ".join(part for part in parts if part)
 
 
 def _scrolling_group(plot: pg.PlotItem) -> pg.ItemGroup:
@@ -133,7 +140,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._raw_drawn_at = 0
         self._open_spans: list[pg.LinearRegionItem] = []
         """A lift under way: a pale span with a dashed start until the rep is judged."""
-        self.setWindowTitle(f"sensorlab live — {self.session.source.name}")
+        self.setWindowTitle(window_title(self.session.source.name, self.session.source.meta))
         self.resize(1400, 860)
         self._build_traces()
         self._build_raw()
@@ -335,9 +342,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             return None
         from sensorlab.summary.outputs import write_outputs
 
-        self.outputs = write_outputs(
-            analysis, self.out_dir, started_at=self.session.source.meta.started_at
-        )
+        self.outputs = write_outputs(analysis, self.out_dir, meta=self.session.source.meta)
         return self.outputs
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt's name)
