@@ -31,7 +31,7 @@ from sensorlab.processing.pipeline import (
 )
 from sensorlab.records import RepResult, SessionMeta
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
-from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
+from sensorlab.summary.style import LEFT_COLOR, OBLIQUITY_COLOR, RIGHT_COLOR, TILT_COLOR
 from sensorlab.summary.summary import unavailable_note
 
 if TYPE_CHECKING:
@@ -180,11 +180,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.trace_plots = (pelvis, thighs)
         self.curves = {
             "pelvis_obliquity_deg": pelvis.plot(
-                pen=pg.mkPen(NEUTRAL_COLOR, width=TRACE_WIDTH),
+                pen=pg.mkPen(OBLIQUITY_COLOR, width=TRACE_WIDTH),
                 name="obliquity (right side lower +)",
             ),
             "pelvis_tilt_deg": pelvis.plot(
-                pen=pg.mkPen(SECONDARY_COLOR, width=TRACE_WIDTH, style=QtCore.Qt.PenStyle.DashLine),
+                pen=pg.mkPen(TILT_COLOR, width=TRACE_WIDTH, style=QtCore.Qt.PenStyle.DashLine),
                 name="tilt (anterior +)",
             ),
             "left_thigh_sagittal_deg": thighs.plot(
@@ -206,9 +206,19 @@ class LiveWindow(QtWidgets.QMainWindow):
         for name, curve in self.curves.items():
             group = self.trace_groups[0 if name.startswith("pelvis") else 1]
             curve.setParentItem(group)
-        self.calibration_text = pg.TextItem("", color="#5f6b76", anchor=(0, 0))
-        pelvis.addItem(self.calibration_text, ignoreBounds=True)
-        self.calibration_text.setPos(-self.settings.window_s, 0)
+        # The calibration hint lives in the pelvis view's own pixels (not at a time on
+        # the scrolling axis, where its start fell left of the view), bottom left, wrapped
+        # to the view's width.
+        view = pelvis.getViewBox()
+        self.calibration_text = pg.TextItem("", color="#1d2733", anchor=(0, 1))
+        self.calibration_text.setParentItem(view)
+        view.sigResized.connect(self._place_calibration_text)
+        self._place_calibration_text(view)
+
+    def _place_calibration_text(self, view: pg.ViewBox) -> None:
+        margin = 8
+        self.calibration_text.setTextWidth(max(view.width() - 2 * margin, 50))
+        self.calibration_text.setPos(margin, view.height() - margin)
 
     def _build_raw(self) -> None:
         self.raw = pg.GraphicsLayoutWidget()
