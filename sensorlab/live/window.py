@@ -318,6 +318,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.message.emit(f"error: {error}")
         else:
             result = future.result()
+            if isinstance(result, Path):
+                result = result.name  # never a folder: it can carry a patient's name
             self.message.emit(message if result is None else f"{message}: {result}")
 
     def _toggle_recording(self, on: bool) -> None:
@@ -599,7 +601,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.calibration_text.setText(text)
         recording = status.recording
         self.record_label.setText(
-            f"  recording {recording}  " if recording else "  not recording  "
+            f"  recording {Path(recording).name}  " if recording else "  not recording  "
         )
         self.clock_label.setText(
             f"{status.t_s:7.1f} s · {self.session.source.name}"
