@@ -65,12 +65,17 @@ qt-libs:
 		echo "installing them with sudo apt-get"; \
 		sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends $$packages; \
 	else \
-		echo "install them with your package manager, then run make again"; exit 1; \
+		echo "install them with your package manager"; \
 	fi; \
-	if $(QT_CHECK); then echo "Qt starts offscreen and on X11 (xcb, tried under Xvfb)"; else \
-		echo "Qt still does not start; the plugin loader says:"; \
-		QT_DEBUG_PLUGINS=1 $(QT_OFFSCREEN_SMOKE) 2>&1 | tail -5; \
-		QT_DEBUG_PLUGINS=1 $(QT_XCB_SMOKE) 2>&1 | tail -5; exit 1; \
+	if $(QT_CHECK); then echo "Qt starts offscreen and on X11 (xcb, tried under Xvfb)"; \
+	elif $(QT_OFFSCREEN_SMOKE) 2>/dev/null; then \
+		echo "Qt starts offscreen (headless runs, most tests) but not on X11: 'sensorlab live'"; \
+		echo "opens no window on this desktop, and the X11 tests fail (or skip without Xvfb),"; \
+		echo "until the packages above are installed"; \
+		command -v xvfb-run >/dev/null && QT_DEBUG_PLUGINS=1 $(QT_XCB_SMOKE) 2>&1 | tail -4; true; \
+	else \
+		echo "Qt does not start; the plugin loader says:"; \
+		QT_DEBUG_PLUGINS=1 $(QT_OFFSCREEN_SMOKE) 2>&1 | tail -5; exit 1; \
 	fi
 
 venv: $(STAMP)
