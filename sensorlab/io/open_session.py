@@ -34,7 +34,7 @@ def read_session_files(
         raise InputError("give the session's file(s)")
     for path in files:
         if not path.is_file():
-            raise InputError(f"{path}: no such file; check the path and the file name")
+            raise InputError(f"{path.name}: no such file; check the path and the file name")
     vendor = [path for path in files if find_reader(path) is not None]
     if vendor:
         others = [path for path in files if path not in vendor]
