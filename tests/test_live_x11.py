@@ -43,6 +43,7 @@ def _ink_pixels(image: QtGui.QImage, color: str) -> int:
     return count
 
 
+@pytest.mark.realtime  # the window stays up for --duration 3 s of wall-clock time
 def test_a_timed_run_on_x11_closes_by_itself_with_its_outputs(tmp_path):
     shot, out = tmp_path / "live.png", tmp_path / "out"
     with virtual_display() as display:

@@ -64,6 +64,7 @@ def test_errors_name_the_file_but_never_its_folder(patient_recording, tmp_path, 
     assert FOLDER not in error
 
 
+@pytest.mark.realtime  # the window stays up for --duration S of wall-clock time
 @pytest.mark.parametrize(("kind", "seconds"), [("replay", 2), ("virtual:replay", 8)])
 def test_the_live_window_names_the_file_but_never_its_folder(
     kind, seconds, patient_recording, tmp_path
