@@ -135,6 +135,9 @@ class SessionMeta:
         ``(static_start_s, static_end_s)`` of the quiet-standing pose, when given.
     started_at, subject, notes : str or None
         As in the sidecar.
+    date : str or None
+        The session's date as the sidecar gives it (text, e.g. ``2026-11-23``), shown in
+        the report and the live window; ``started_at`` is the machine-written start time.
     markers : tuple of Marker
         Moments marked during the session (the sidecar's ``events``), in time order.
     extra : dict
@@ -147,6 +150,7 @@ class SessionMeta:
     started_at: str | None = None
     subject: str | None = None
     notes: str | None = None
+    date: str | None = None
     markers: tuple[Marker, ...] = ()
     extra: dict = field(default_factory=dict)
 

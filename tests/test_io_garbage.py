@@ -58,7 +58,7 @@ def test_100_mb_of_nul_bytes_is_refused_in_bounded_memory(tmp_path):
         handle.truncate(100 * 1024 * 1024)  # sparse: reads as NUL bytes
     status, error, peak_mb = analyze_in_subprocess(nul, tmp_path / "out")
     assert status == 2, error
-    assert f"{nul}: this is a binary file, not CSV text" in error
+    assert f"{nul.name}: this is a binary file, not CSV text" in error
     assert "export the session as CSV" in error
     assert "Traceback" not in error
     assert peak_mb < MEMORY_LIMIT_MB
@@ -81,7 +81,7 @@ def test_a_long_line_deep_in_a_big_file_is_found_in_bounded_memory(tmp_path):
     assert status == 2, error
     # The length, or "over the limit" when the line runs past the end of a scan block.
     exact, open_ended = f"{len(long_line)} bytes", f"over {MAX_LINE_BYTES} bytes"
-    assert f"{big}:{line}: line {line} is " in error
+    assert f"{big.name}:{line}: line {line} is " in error
     assert f"is {exact} long" in error or f"is {open_ended} long" in error
     assert "Traceback" not in error
     assert peak_mb < MEMORY_LIMIT_MB
@@ -99,7 +99,7 @@ def test_a_line_over_131072_characters_names_the_file_and_line(where, tmp_path, 
         line = 32
     assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 2
     error = capsys.readouterr().err
-    assert f"{csv}:{line}: line {line} is" in error and "bytes long" in error
+    assert f"{csv.name}:{line}: line {line} is" in error and "bytes long" in error
     assert "export the session again as CSV" in error and "Traceback" not in error
 
 
@@ -108,7 +108,7 @@ def test_a_binary_file_is_refused(tmp_path, capsys):
     binary.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, np.uint8).tobytes())
     assert main(["analyze", str(binary), "--out", str(tmp_path / "o"), "-q"]) == 2
     error = capsys.readouterr().err
-    assert f"{binary}: this is a binary file, not CSV text" in error
+    assert f"{binary.name}: this is a binary file, not CSV text" in error
     assert "Traceback" not in error
 
 
@@ -117,8 +117,8 @@ def test_nul_bytes_after_good_rows_name_the_line_and_how_to_keep_the_rows(tmp_pa
     csv.write_bytes((HEADER + rows(40)).encode() + b"\0" * 4096)
     assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 2
     error = capsys.readouterr().err
-    assert f"{csv}:42: NUL bytes (binary data) inside the text" in error
-    assert f"head -n 41 '{csv}' > fixed.csv" in error
+    assert f"{csv.name}:42: NUL bytes (binary data) inside the text" in error
+    assert f"head -n 41 '{csv.name}' > fixed.csv" in error
     assert "Traceback" not in error
 
 
@@ -127,7 +127,7 @@ def test_text_in_another_encoding_names_the_line(tmp_path, capsys):
     csv.write_bytes((HEADER + rows(5)).encode() + "0.9,bécken,0,0,9.8,0,0,0\n".encode("latin-1"))
     assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 2
     error = capsys.readouterr().err
-    assert f"{csv}:7: the file is not UTF-8 text" in error and "byte 0xe9" in error
+    assert f"{csv.name}:7: the file is not UTF-8 text" in error and "byte 0xe9" in error
 
 
 def test_a_huge_file_in_place_of_the_sidecar_is_refused_unread(tmp_path, capsys):
@@ -137,5 +137,5 @@ def test_a_huge_file_in_place_of_the_sidecar_is_refused_unread(tmp_path, capsys)
         handle.truncate(100 * 1024 * 1024)
     assert main(["analyze", str(csv), "--out", str(tmp_path / "o"), "-q"]) == 2
     error = capsys.readouterr().err
-    assert f"{csv.with_suffix('.json')}: 104857600 bytes is not a sidecar" in error
+    assert f"{csv.with_suffix('.json').name}: 104857600 bytes is not a sidecar" in error
     assert "Traceback" not in error

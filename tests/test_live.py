@@ -18,7 +18,7 @@ from sensorlab.live.window import LiveSettings, LiveWindow
 from sensorlab.processing.pipeline import analyze
 from sensorlab.session import Session
 from sensorlab.sources.replay import ReplaySource
-from sensorlab.summary.style import LEFT_COLOR, RIGHT_COLOR
+from sensorlab.summary.style import LEFT_COLOR, OBLIQUITY_COLOR, RIGHT_COLOR, TILT_COLOR
 
 ROOT = Path(__file__).resolve().parents[1]
 STEP_UP = ROOT / "recordings" / "step_up_asymmetric.csv"
@@ -157,7 +157,8 @@ def test_the_screenshot_has_content_in_every_plot(step_up_window):
     window = step_up_window
     image = window.grab().toImage()
     pelvis, thighs = window.trace_plots
-    assert _ink_pixels(image, _plot_rect(window, pelvis), "#5f6b76") > 50
+    assert _ink_pixels(image, _plot_rect(window, pelvis), OBLIQUITY_COLOR) > 50
+    assert _ink_pixels(image, _plot_rect(window, pelvis), TILT_COLOR) > 50
     thigh_rect = _plot_rect(window, thighs)
     assert _ink_pixels(image, thigh_rect, LEFT_COLOR) > 50
     assert _ink_pixels(image, thigh_rect, RIGHT_COLOR) > 50

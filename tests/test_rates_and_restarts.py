@@ -41,7 +41,7 @@ def test_a_sidecar_rate_the_data_contradicts_is_warned_and_the_measured_one_used
     line = 1 + next(
         k for k, text in enumerate(wrong.read_text().splitlines()) if ",pelvis," in text
     )
-    assert message.startswith(f"{wrong}:{line}: sensor 'pelvis': the sidecar says 100 Hz")
+    assert message.startswith(f"{wrong.name}:{line}: sensor 'pelvis': the sidecar says 100 Hz")
     assert "the samples come at 60 Hz" in message and "using 60 Hz" in message
     assert "sensors.pelvis.rate_hz" in message
     assert got.meta.sensors["pelvis"].rate_hz == pytest.approx(60.0, rel=1e-3)
@@ -78,7 +78,7 @@ def test_two_takes_joined_in_one_file_are_refused_with_where_and_how_to_split(tm
     error = capsys.readouterr().err
     first_sensor = parts[1][1].split(",")[1]
     last_t = max(float(line.split(",")[0]) for line in parts[0][1:] if f",{first_sensor}," in line)
-    assert f"{joined}:{split_line}: sensor {first_sensor!r}: the time goes back from " in error
+    assert f"{joined.name}:{split_line}: sensor {first_sensor!r}: the time goes back from " in error
     assert f"{last_t:.3f} s to" in error and "the clock restarted" in error
     assert "Traceback" not in error
     assert not (tmp_path / "out" / "summary.json").exists()

@@ -19,6 +19,7 @@ from summary_fixtures import (
     messy_step_up_analysis,
 )
 
+from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.summary import style
 from sensorlab.summary.downsample import minmax_bins
 from sensorlab.summary.figures import (
@@ -27,7 +28,7 @@ from sensorlab.summary.figures import (
     per_side_figure,
     time_series_figure,
 )
-from sensorlab.summary.findings import data_gap_note
+from sensorlab.summary.findings import data_gap_note, grade
 from sensorlab.summary.metrics import metric_info
 from sensorlab.summary.outputs import write_outputs
 from sensorlab.summary.report import render_report, write_report
@@ -240,6 +241,21 @@ def test_si_gauge():
     assert "not available" in empty
 
 
+def test_a_gauge_graded_balanced_within_noise_shows_no_bar_or_arrow():
+    """SI +200 % between 0.1 and 0.5 deg of drop is balanced (the gap is under the noise
+    floor): the gauge says so with a balanced dot at zero, not a full-length arrow."""
+    left, right = 0.1, 0.5
+    si = robinson_si_pct(left, right)
+    level = grade("pelvic_drop_deg", left, right, si)
+    assert si > 100 and level == "balanced"
+    gauge = si_bar_svg(si, level)
+    assert "<path" not in gauge and "<rect" not in gauge.split('stroke-width="1"/>')[1]
+    zero = re.search(r'<line x1="([\d.]+)"', gauge).group(1)
+    assert f'<circle cx="{zero}"' in gauge and style.OK_COLOR in gauge
+    assert "less than the measurement noise" in gauge
+    assert "<path" in si_bar_svg(si, "notable")  # the same SI, graded notable: an arrow
+
+
 def test_render_report_matches_written_file(step_up_report):
     analysis, summary, path = step_up_report
     assert render_report(analysis, summary) == path.read_text(encoding="utf-8")
@@ -355,17 +371,17 @@ def test_gap_reps_are_hatched_and_drawn_open():
     )
 
 
-def test_per_side_axes_start_at_zero_for_small_magnitudes():
+def test_per_side_axes_start_at_zero_so_the_gap_is_seen_at_its_size():
+    """Thigh range 64 vs 66 deg on an axis from 62 to 68 looked like a large asymmetry that
+    the table calls balanced: every per-side axis includes zero and every value."""
     analysis = make_step_up_analysis()
     keys = ["pelvic_drop_deg", "thigh_rom_deg"]
     fig = per_side_figure(analysis.reps, [metric_info(k) for k in keys])
     for ax, key in zip(fig.axes, keys, strict=True):
         values = np.array([getattr(r, key) for r in analysis.reps])
-        bottom = ax.get_ylim()[0]
-        if values.min() <= 0.7 * values.max():  # drops: 3 vs 6 deg
-            assert bottom == 0.0, key
-        else:  # thigh range: 64 vs 66 deg keeps its spread visible
-            assert bottom > 0.5 * values.min(), key
+        assert values.min() > 0, key  # so that the axis had to be extended down to zero
+        bottom, top = ax.get_ylim()
+        assert bottom == 0.0 and top > values.max(), key
 
 
 def test_alternating_session_is_not_called_sixteen_sets(tmp_path):

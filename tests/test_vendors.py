@@ -369,8 +369,8 @@ def test_malformed_dot_rows_are_named_by_file_and_line(tmp_path):
     path.write_text("\n".join(lines), encoding="utf-8")
     recording = import_session([path])
     (warning,) = [w for w in recording.warnings if "dropped" in w]
-    assert f"{path}:21:Quat_X 'abc'" in warning
-    assert f"{path}:{len(lines)}:" in warning
+    assert f"{path.name}:21:Quat_X 'abc'" in warning
+    assert f"{path.name}:{len(lines)}:" in warning
     assert len(recording.chunks["pelvis"]) == len(lines) - 12 - 2
 
 
@@ -419,7 +419,7 @@ def test_dot_offline_export_euler_acc_gyr(tmp_path):
     path, t, rotation, force, rate = fixtures.dot_offline(session, "left_thigh", tmp_path)
     recording = import_session([path])
     chunk = recording.chunks["left_thigh"]
-    assert any("all zero" in w and f"{path}" in w for w in recording.warnings)
+    assert any("all zero" in w and path.name in w for w in recording.warnings)
     np.testing.assert_allclose(chunk.t_s, t - t[0], atol=1e-6)  # SampleTimeFine: 1 us
     np.testing.assert_allclose(chunk.acc_m_s2, force, atol=1e-6)
     np.testing.assert_allclose(chunk.gyr_rad_s, rate, atol=np.radians(1e-6))

@@ -220,7 +220,7 @@ def save_calibration(calibration: DeviceCalibration, folder: Path) -> Path:
         write_atomically(path, lambda file: file.write(text))
     except OSError as exc:
         raise InputError(
-            f"{path}: cannot write the calibration file ({exc.strerror}); check that the "
+            f"{path.name}: cannot write the calibration file ({exc.strerror}); check that the "
             "folder is writable or choose another with --out-dir"
         ) from exc
     return path
@@ -237,20 +237,20 @@ def load_calibration(path: Path) -> DeviceCalibration:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the calibration file ({exc.strerror})") from exc
+        raise InputError(f"{path.name}: cannot read the calibration file ({exc.strerror})") from exc
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); run 'sensorlab calibrate-device' "
-            "again to rewrite it, or delete it to record uncalibrated"
+            f"{path.name}:{exc.lineno}: not valid JSON ({exc.msg}); run "
+            "'sensorlab calibrate-device' again to rewrite it, or delete it to record uncalibrated"
         ) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise InputError(
-            f"{path}: not a sensorlab device calibration (format should be {FORMAT_NAME!r}); "
+            f"{path.name}: not a sensorlab device calibration (format should be {FORMAT_NAME!r}); "
             "move other files out of the calibration folder"
         )
     if data.get("version") != FORMAT_VERSION:
         raise InputError(
-            f"{path}: calibration format version {data.get('version')!r} is not supported "
+            f"{path.name}: calibration format version {data.get('version')!r} is not supported "
             f"(this sensorlab reads version {FORMAT_VERSION}); calibrate the device again"
         )
 
@@ -265,16 +265,16 @@ def load_calibration(path: Path) -> DeviceCalibration:
         if array is None or not np.isfinite(array).all() or (positive and not (array > 0).all()):
             kind = "three positive numbers" if positive else "three numbers"
             raise InputError(
-                f"{path}: {name} must be {kind} (x, y, z), got {json.dumps(value)}; "
+                f"{path.name}: {name} must be {kind} (x, y, z), got {json.dumps(value)}; "
                 "run 'sensorlab calibrate-device' again"
             )
         return array
 
     address = data.get("address")
     if not isinstance(address, str):
-        raise InputError(f"{path}: address is missing; run 'sensorlab calibrate-device' again")
+        raise InputError(f"{path.name}: address is missing; run 'sensorlab calibrate-device' again")
     return DeviceCalibration(
-        address=normalize_address(address, f"{path}: address"),
+        address=normalize_address(address, f"{path.name}: address"),
         model=data.get("model") if isinstance(data.get("model"), str) else None,
         gyro_bias_rad_s=np.radians(vector("gyro_bias_dps")),
         acc_offset_m_s2=vector("acc_offset_m_s2"),
@@ -301,7 +301,7 @@ def find_calibration(address: str, folder: Path | None) -> tuple[DeviceCalibrati
     calibration = load_calibration(path)
     if calibration.address != normalize_address(address):
         raise InputError(
-            f"{path}: holds the calibration of {calibration.address}, not {address}; "
+            f"{path.name}: holds the calibration of {calibration.address}, not {address}; "
             "rename or delete it"
         )
     return calibration, path

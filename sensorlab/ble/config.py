@@ -181,12 +181,12 @@ def load_config(path: Path) -> CollectorConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+        raise InputError(f"{path.name}: cannot read the config file ({exc.strerror})") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"at line (\d+)", str(exc))
-        where = f"{path}:{line.group(1)}" if line else str(path)
+        where = f"{path.name}:{line.group(1)}" if line else path.name
         raise InputError(
             f"{where}: not valid TOML ({exc}); text values need quotes, and each sensor is a "
             f"table such as\n{_EXAMPLE}"
@@ -196,7 +196,7 @@ def load_config(path: Path) -> CollectorConfig:
 
 def parse_config(data: Mapping[str, Any], path: Path | None = None) -> CollectorConfig:
     """A :class:`CollectorConfig` from parsed TOML (see :func:`load_config`)."""
-    where = str(path) if path is not None else CONFIG_NAME
+    where = path.name if path is not None else CONFIG_NAME
     unknown = [key for key in data if key not in ("rate_hz", "sensors", "collector")]
     if unknown:
         raise InputError(

@@ -49,7 +49,7 @@ def _analyze(args: argparse.Namespace) -> int:
     analysis = analyzer.finish()
     for warning in analysis.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    outputs = write_outputs(analysis, Path(args.out), started_at=recording.meta.started_at)
+    outputs = write_outputs(analysis, Path(args.out), meta=recording.meta)
     print(format_text_summary(outputs.summary))
     print()
     print(f"summary  {outputs.summary_path}")

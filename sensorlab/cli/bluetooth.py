@@ -138,7 +138,9 @@ def _collector_config(args: argparse.Namespace):
     }
     config = with_overrides(config, flags, rate_hz=args.rate)
     if not config.sensors:
-        where = f"{path} has no [sensors.*] tables" if path else "there is no sensorlab.toml here"
+        where = (
+            f"{path.name} has no [sensors.*] tables" if path else "there is no sensorlab.toml here"
+        )
         raise InputError(
             f"which sensors? {where}. Give their addresses with --pelvis, --left-thigh and "
             "--right-thigh, or write them into sensorlab.toml (see docs/ble.md); "

@@ -105,7 +105,7 @@ def run_session(
         print(f"warning: {warning}", file=sys.stderr)
     print()
     if report_dir is not None:
-        outputs = write_outputs(analysis, report_dir, started_at=source.meta.started_at)
+        outputs = write_outputs(analysis, report_dir, meta=source.meta)
         print(format_text_summary(outputs.summary))
         print()
         print(f"summary  {outputs.summary_path}")

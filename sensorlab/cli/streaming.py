@@ -134,7 +134,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     live.add_argument(
         "--window", type=float, default=10.0, metavar="S", help="seconds of traces (default 10)"
     )
-    live.add_argument("--duration", type=float, metavar="S", help="close by itself after S seconds")
+    live.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="close by itself after S seconds, without asking anything (not interactive: "
+        "the outputs are named on the terminal, no dialog waits for a click)",
+    )
     live.add_argument(
         "--screenshot",
         metavar="PNG",

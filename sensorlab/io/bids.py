@@ -129,7 +129,8 @@ def export_bids(
         existing = motion_dir / f"{stem}_motion.tsv"
         if existing.exists():
             raise InputError(
-                f"{existing} exists: this subject, session and task are already exported; "
+                f"{existing.relative_to(root)} exists in --out: this subject, session and "
+                "task are already exported; "
                 "give another --session (or --task), or remove the old files first"
             )
     description = _dataset_description(root)
@@ -256,7 +257,7 @@ def _dataset_description(root: Path) -> dict | None:
     if not path.exists():
         if root.is_dir() and any(p.name.startswith("sub-") for p in root.iterdir()):
             raise InputError(
-                f"{root} has subject folders but no dataset_description.json: is it a BIDS "
+                "--out has subject folders but no dataset_description.json: is it a BIDS "
                 "dataset? Give an empty folder or an existing dataset as --out"
             )
         return None
@@ -264,10 +265,13 @@ def _dataset_description(root: Path) -> dict | None:
         description = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise InputError(
-            f"{path}: cannot read it as JSON ({error}); fix or remove it, or choose another --out"
+            f"{path.name} in --out: cannot read it as JSON ({error}); fix or remove it, or "
+            "choose another --out"
         ) from None
     if not isinstance(description, dict) or "BIDSVersion" not in description:
-        raise InputError(f"{path}: not a BIDS dataset description (no BIDSVersion); check --out")
+        raise InputError(
+            f"{path.name} in --out: not a BIDS dataset description (no BIDSVersion); check --out"
+        )
     return description
 
 

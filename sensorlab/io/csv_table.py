@@ -96,7 +96,7 @@ def check_text(path: Path) -> None:
             except UnicodeDecodeError as exc:
                 raise _not_utf8(path, line, exc.reason) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
+        raise InputError(f"{path.name}: cannot read the file ({exc.strerror})") from None
 
 
 def _check_bytes(
@@ -141,22 +141,22 @@ def _looks_binary(head: bytes) -> bool:
 def _binary_error(path: Path, line: int, offset: int) -> InputError:
     if line == 1:
         return InputError(
-            f"{path}: this is a binary file, not CSV text (from byte {offset}); a "
+            f"{path.name}: this is a binary file, not CSV text (from byte {offset}); a "
             f"recording is a text CSV whose first line is '{EXAMPLE_HEADER}'; export the "
             "session as CSV (a device's own log must be converted first), or check the path"
         )
     return InputError(
-        f"{path}:{line}: NUL bytes (binary data) inside the text from byte {offset} on, as "
+        f"{path.name}:{line}: NUL bytes (binary data) inside the text from byte {offset} on, as "
         "when a crash or power loss cut a recording short; nothing after them can be "
         f"trusted. To analyse the {line - 1} line(s) before them: "
-        f"head -n {line - 1} '{path}' > fixed.csv"
+        f"head -n {line - 1} '{path.name}' > fixed.csv"
     )
 
 
 def _long_line_error(path: Path, line: int, length: int | None) -> InputError:
     size = f"{length} bytes" if length is not None else f"over {MAX_LINE_BYTES} bytes"
     return InputError(
-        f"{path}:{line}: line {line} is {size} long (the limit is {MAX_LINE_BYTES}; a "
+        f"{path.name}:{line}: line {line} is {size} long (the limit is {MAX_LINE_BYTES}; a "
         "recording's rows are under 200): this is not a recording CSV, or its line ends "
         "were lost (old Mac files end lines with CR only: convert them to LF); export "
         "the session again as CSV with one row per sample"
@@ -165,7 +165,7 @@ def _long_line_error(path: Path, line: int, length: int | None) -> InputError:
 
 def _not_utf8(path: Path, line: int, detail: str) -> InputError:
     return InputError(
-        f"{path}:{line}: the file is not UTF-8 text ({detail}); save or export it as UTF-8 "
+        f"{path.name}:{line}: the file is not UTF-8 text ({detail}); save or export it as UTF-8 "
         "(most spreadsheet programs offer 'CSV UTF-8')"
     )
 
@@ -184,16 +184,16 @@ def read_header(path: Path) -> list[str]:
     except UnicodeDecodeError as exc:
         raise encoding_error(path, exc) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
+        raise InputError(f"{path.name}: cannot read the file ({exc.strerror})") from None
     example = EXAMPLE_HEADER
     if not first:
         raise InputError(
-            f"{path}: the file is empty; a recording needs the header line '{example}' and "
+            f"{path.name}: the file is empty; a recording needs the header line '{example}' and "
             "one row per sample; re-export the recording"
         )
     if not first.strip():
         raise InputError(
-            f"{path}:1: the first line is blank; the header ('{example}') must be on line 1; "
+            f"{path.name}:1: the first line is blank; the header ('{example}') must be on line 1; "
             "delete the blank line(s) above it"
         )
     return [name.strip() for name in next(csv.reader([first]))]
@@ -209,7 +209,7 @@ def encoding_error(path: Path, exc: UnicodeDecodeError) -> InputError:
     except InputError as found:
         return found
     return InputError(
-        f"{path}: the file is not UTF-8 text ({exc.reason}); save or export it as UTF-8 "
+        f"{path.name}: the file is not UTF-8 text ({exc.reason}); save or export it as UTF-8 "
         "(most spreadsheet programs offer 'CSV UTF-8')"
     )
 

@@ -35,7 +35,7 @@ def read_session_files(
         raise InputError("give the session's file(s)")
     for path in files:
         if not path.is_file():
-            raise InputError(f"{path}: no such file; check the path and the file name")
+            raise InputError(f"{path.name}: no such file; check the path and the file name")
     if len(files) == 1 and files[0].suffix.lower() == ".parquet":
         return read_recording(files[0])  # a recording converted by 'sensorlab convert'
     vendor = [path for path in files if find_reader(path) is not None]

@@ -113,12 +113,12 @@ def read_parquet_table(
 
     _, pq = _pyarrow()
     if not path.is_file():
-        raise InputError(f"{path}: no such file; check the path and the file name")
+        raise InputError(f"{path.name}: no such file; check the path and the file name")
     try:
         parquet = pq.read_table(path)
     except Exception as error:  # pyarrow raises several types for a damaged file
         raise InputError(
-            f"{path}: not a readable Parquet file ({error}); convert the CSV again with "
+            f"{path.name}: not a readable Parquet file ({error}); convert the CSV again with "
             "'sensorlab convert'"
         ) from None
     warnings: list[str] = []
@@ -130,9 +130,9 @@ def read_parquet_table(
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             raise InputError(
-                f"{path}: column {name} has {bad.size} missing or non-finite value(s) (first in "
-                f"row {int(bad[0]) + 1}); this file was not written by 'sensorlab convert': "
-                "convert the CSV again"
+                f"{path.name}: column {name} has {bad.size} missing or non-finite value(s) "
+                f"(first in row {int(bad[0]) + 1}); this file was not written by 'sensorlab "
+                "convert': convert the CSV again"
             )
         frame[name] = values
     if not isinstance(frame["sensor"].dtype, pd.CategoricalDtype):
@@ -149,7 +149,7 @@ def _meta(
     if sidecar_path is not None or beside.is_file():
         if not beside.is_file():
             raise InputError(
-                f"{beside}: sidecar not found; check the path, or leave the sidecar out "
+                f"{beside.name}: sidecar not found; check the path, or leave the sidecar out "
                 "(the Parquet file carries its own)"
             )
         meta, notes = read_sidecar(beside)
@@ -159,7 +159,7 @@ def _meta(
     if text is None:
         return SessionMeta()
     decoded = text.decode("utf-8")
-    where = Path(f"{path}[{SIDECAR_KEY.decode()}]")
+    where = Path(f"{path.name}[{SIDECAR_KEY.decode()}]")
     try:
         data = json.loads(decoded)
     except json.JSONDecodeError as error:

@@ -132,7 +132,7 @@ def read_csv_table(
     """
     path = Path(csv_path)
     if not path.is_file():
-        raise InputError(f"{path}: no such file; check the path and the file name")
+        raise InputError(f"{path.name}: no such file; check the path and the file name")
     meta, warnings = _read_meta(path, sidecar_path)
     check_text(path)  # binary, huge-line or non-UTF-8 files end here, in bounded memory
     header = read_header(path)
@@ -140,7 +140,7 @@ def read_csv_table(
     table = parse_table(path, names, NUMERIC_REQUIRED)
     if len(table.frame) == 0 and not table.long_lines:
         raise InputError(
-            f"{path}: the header is there but there are no data rows; the recording is empty "
+            f"{path.name}: the header is there but there are no data rows; the recording is empty "
             "(was the export or the recording interrupted?); record or export it again"
         )
     keep = _select_rows(path, table, _Columns(table), warnings)
@@ -169,7 +169,7 @@ def _read_meta(path: Path, sidecar_path: str | os.PathLike | None) -> tuple[Sess
         candidate = Path(sidecar_path)
         if not candidate.is_file():
             raise InputError(
-                f"{candidate}: sidecar not found; check the path, or leave the sidecar out "
+                f"{candidate.name}: sidecar not found; check the path, or leave the sidecar out "
                 "(it is optional)"
             )
     return read_sidecar(candidate)
@@ -184,14 +184,14 @@ def check_header(path: Path, header: list[str], warnings: list[str]) -> list[str
             continue
         names.append(f"__unnamed_{index}")
         warnings.append(
-            f"{path}:1: column {index} has no name in the header; its values are ignored; "
+            f"{path.name}:1: column {index} has no name in the header; its values are ignored; "
             "give it a name in the header to keep it (or remove the trailing comma)"
         )
     seen: dict[str, int] = {}
     for index, name in enumerate(names, start=1):
         if name in seen:
             raise InputError(
-                f"{path}:1: column {name!r} appears twice in the header (columns "
+                f"{path.name}:1: column {name!r} appears twice in the header (columns "
                 f"{seen[name]} and {index}); rename or remove one of them"
             )
         seen[name] = index
@@ -209,7 +209,7 @@ def check_header(path: Path, header: list[str], warnings: list[str]) -> list[str
             else:
                 problems.append(f"{name!r} is missing")
         raise InputError(
-            f"{path}:1 (header): required column(s) not found: " + "; ".join(problems) + ". "
+            f"{path.name}:1 (header): required column(s) not found: " + "; ".join(problems) + ". "
             f"A recording needs the columns {', '.join(REQUIRED_COLUMNS)} (any order; acc in "
             f"m/s^2, gyr in deg/s); fix the header line"
         )
@@ -217,7 +217,7 @@ def check_header(path: Path, header: list[str], warnings: list[str]) -> list[str
         meant = canonical_column(name)
         if meant in OPTIONAL_COLUMNS and meant not in seen:
             warnings.append(
-                f"{path}:1: column {seen[name]} {name!r} looks like {meant!r}; it is kept as "
+                f"{path.name}:1: column {seen[name]} {name!r} looks like {meant!r}; it is kept as "
                 f"an extra column and not used as {meant!r}; rename it to {meant!r} to use it"
             )
     return names
@@ -269,19 +269,19 @@ def _select_rows(path: Path, table: CsvTable, cols: _Columns, warnings: list[str
         summary = f"{count} row(s) with missing, non-numeric or extra values in required columns"
         if not keep.any():
             raise InputError(
-                f"{path}: no usable row: all {count} data row(s) are bad: "
+                f"{path.name}: no usable row: all {count} data row(s) are bad: "
                 + "; ".join(examples)
                 + ". Each row needs a number in t, acc_x..z and gyr_x..z and a sensor name; "
                 "fix these cells (or the export)"
             )
         warnings.append(
-            f"{path}: dropped {summary} ({int(keep.sum())} good rows kept); first: "
+            f"{path.name}: dropped {summary} ({int(keep.sum())} good rows kept); first: "
             + "; ".join(examples)
             + ". Fix or delete these rows in the file to silence this"
         )
     elif not keep.any():
         raise InputError(
-            f"{path}: no usable data row (only blank or cut-off lines); record or export the "
+            f"{path.name}: no usable data row (only blank or cut-off lines); record or export the "
             "session again"
         )
     return keep
@@ -290,7 +290,7 @@ def _select_rows(path: Path, table: CsvTable, cols: _Columns, warnings: list[str
 def _describe_rows(path: Path, table: CsvTable, rows: np.ndarray) -> list[str]:
     """``file:line:column 'value'`` for the first bad rows (and lines with extra fields)."""
     items: list[tuple[int, str]] = [
-        (line, f"{path}:{line}: {fields} fields, the header has {len(table.frame.columns)}")
+        (line, f"{path.name}:{line}: {fields} fields, the header has {len(table.frame.columns)}")
         for line, fields in table.long_lines[:MAX_LISTED]
     ]
     wanted = {int(table.row_lines[r]) for r in rows}
@@ -299,7 +299,7 @@ def _describe_rows(path: Path, table: CsvTable, rows: np.ndarray) -> list[str]:
     for line in sorted(wanted):
         fields = split_fields(texts.get(line, ""))
         if len(fields) < len(names):
-            items.append((line, f"{path}:{line}: only {len(fields)} of {len(names)} fields"))
+            items.append((line, f"{path.name}:{line}: only {len(fields)} of {len(names)} fields"))
             continue
         cells = []
         for column in REQUIRED_COLUMNS:
@@ -307,8 +307,8 @@ def _describe_rows(path: Path, table: CsvTable, rows: np.ndarray) -> list[str]:
             ok = bool(value.strip()) if column == "sensor" else _is_finite_number(value)
             if not ok:
                 shown = f"{value!r} (empty)" if not value.strip() else repr(value)
-                cells.append(f"{path}:{line}:{column} {shown}")
-        items.append((line, ", ".join(cells) or f"{path}:{line}: unreadable row"))
+                cells.append(f"{path.name}:{line}:{column} {shown}")
+        items.append((line, ", ".join(cells) or f"{path.name}:{line}: unreadable row"))
     items.sort()
     return [text for _, text in items[:MAX_LISTED]]
 
@@ -332,9 +332,9 @@ def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
     fields = split_fields(text)
     if len(fields) < len(names):
         return (
-            f"{path}:{line}: the last line is cut short ({len(fields)} of {len(names)} fields), "
-            "as when a recording stops in mid-write; dropped it. Nothing to fix unless you need "
-            "that sample (then export the file again)"
+            f"{path.name}:{line}: the last line is cut short ({len(fields)} of {len(names)} "
+            "fields), as when a recording stops in mid-write; dropped it. Nothing to fix "
+            "unless you need that sample (then export the file again)"
         )
     if ends_with_newline or after or len(fields) != len(names):
         return None
@@ -342,7 +342,7 @@ def _truncation(path: Path, table: CsvTable, line: int) -> str | None:
     previous = [p[-1] for p in rows_above if len(p) == len(names) and p != names]
     if _looks_partial(fields[-1], previous):
         return (
-            f"{path}:{line}:{names[-1]}: the file ends in the middle of the last line "
+            f"{path.name}:{line}:{names[-1]}: the file ends in the middle of the last line "
             f"({names[-1]} is {fields[-1]!r}, shorter than in the lines above, with no line end "
             "after it), as when a recording stops in mid-write; dropped that line. Nothing to "
             "fix unless you need that sample"
@@ -440,11 +440,11 @@ def _restart_error(path: Path, restarts: list[tuple[int, str, float, float]]) ->
     others = ", ".join(f"{n} at line {k}" for k, n, _, _ in restarts[1:])
     also = f" (also {others})" if others else ""
     return InputError(
-        f"{path}:{line}: sensor {name!r}: the time goes back from {before:.3f} s to "
+        f"{path.name}:{line}: sensor {name!r}: the time goes back from {before:.3f} s to "
         f"{after:.3f} s{also}: the clock restarted, so this file holds two takes joined "
         f"together (their times overlap and cannot be analysed as one session). Split it "
-        f"at line {line}: head -n {line - 1} '{path}' > take1.csv and "
-        f"(head -n 1 '{path}'; tail -n +{line} '{path}') > take2.csv, copy the sidecar "
+        f"at line {line}: head -n {line - 1} '{path.name}' > take1.csv and "
+        f"(head -n 1 '{path.name}'; tail -n +{line} '{path.name}') > take2.csv, copy the sidecar "
         "to take1.json and take2.json (fix each one's calibration span and events), and "
         "analyse each take"
     )
@@ -471,9 +471,10 @@ def _check_rates(
         if abs(measured / info.rate_hz - 1.0) <= RATE_TOLERANCE:
             continue
         warnings.append(
-            f"{path}:{first_lines[name]}: sensor {name!r}: the sidecar says {info.rate_hz:g} Hz "
-            f"but the samples come at {measured:.4g} Hz (median interval of t); using "
-            f"{measured:.4g} Hz. Fix sensors.{name}.rate_hz in the sidecar to silence this"
+            f"{path.name}:{first_lines[name]}: sensor {name!r}: the sidecar says "
+            f"{info.rate_hz:g} Hz but the samples come at {measured:.4g} Hz (median interval "
+            f"of t); using {measured:.4g} Hz. Fix sensors.{name}.rate_hz in the sidecar to "
+            "silence this"
         )
         sensors[name] = replace(info, rate_hz=measured)
     return replace(meta, sensors=sensors) if sensors != meta.sensors else meta
@@ -525,9 +526,9 @@ class _OptionalColumns:
         for line in lines:
             fields = split_fields(texts.get(int(line), ""))
             value = fields[position] if position < len(fields) else ""
-            shown.append(f"{self.path}:{line}:{name} {value!r}")
+            shown.append(f"{self.path.name}:{line}:{name} {value!r}")
         self.warnings.append(
-            f"{self.path}: column {name}: {rows.size} non-numeric cell(s), {consequence}; "
+            f"{self.path.name}: column {name}: {rows.size} non-numeric cell(s), {consequence}; "
             f"first: {', '.join(shown)}; write numbers there (or leave the cell empty)"
         )
 
@@ -544,7 +545,7 @@ class _OptionalColumns:
         if bad.any():
             first = lines[np.flatnonzero(bad)[:MAX_LISTED]]
             self.warnings.append(
-                f"{self.path}: sensor {sensor!r}: column seq has {int(bad.sum())} empty or "
+                f"{self.path.name}: sensor {sensor!r}: column seq has {int(bad.sum())} empty or "
                 f"non-integer value(s) (first at lines {', '.join(map(str, first))}), so loss "
                 "accounting from seq is off for this sensor; make seq a whole number in every "
                 "row of the sensor, or leave it empty in all of them"
@@ -581,7 +582,7 @@ def _check_time_order(
     backward = int(np.sum(steps < 0))
     repeated = int(np.sum(steps == 0))
     warnings.append(
-        f"{path}: sensor {sensor!r}: {not_later.size} sample(s) are not later than the sample "
+        f"{path.name}: sensor {sensor!r}: {not_later.size} sample(s) are not later than the sample "
         f"before them ({backward} go back in time, {repeated} repeat a time), first at lines "
         f"{_lines_text(lines[not_later[:MAX_LISTED]])}; kept in file order; the sample cleaner "
         "(sensorlab.processing.cleaning) sorts each sensor by time and drops repeats. If there "
@@ -609,7 +610,7 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
             for name in acc.deciders
         )
         warnings.append(
-            f"{path}: acc_x..acc_z look like g, not m/s^2 (median |acc| in the quietest "
+            f"{path.name}: acc_x..acc_z look like g, not m/s^2 (median |acc| in the quietest "
             f"second: {shown}; at rest it is about {GRAVITY_M_S2} in m/s^2); one file has one "
             f"unit, so every sensor's accelerometer was converted to m/s^2 (x "
             f"{STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to silence this"
@@ -619,8 +620,9 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
     file_unit = acc.unit or "m/s^2"
     for name in acc.dissenters:
         warnings.append(
-            f"{path}: sensor {name!r}: its own |acc| at rest ({voted[name].magnitude:.3g}, t = "
-            f"{voted[name].t_start_s:.1f} to {voted[name].t_end_s:.1f} s) looks like "
+            f"{path.name}: sensor {name!r}: its own |acc| at rest "
+            f"({voted[name].magnitude:.3g}, t = {voted[name].t_start_s:.1f} to "
+            f"{voted[name].t_end_s:.1f} s) looks like "
             f"{'m/s^2' if file_unit == 'g' else 'g'}, unlike {', '.join(acc.deciders)} "
             f"({file_unit}); it was read in {file_unit} with them (one file has one unit), so "
             "its numbers are likely wrong: check how this sensor was exported"
@@ -628,7 +630,7 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
     for name, window in quiet.items():
         if window is not None and acc_unit(window) is None:
             warnings.append(
-                f"{path}: sensor {name!r}: the median |acc| in the quietest second (t = "
+                f"{path.name}: sensor {name!r}: the median |acc| in the quietest second (t = "
                 f"{window.t_start_s:.1f} to {window.t_end_s:.1f} s) is {window.magnitude:.3g} "
                 f"({file_unit}), but at rest it should be about "
                 f"{'1' if file_unit == 'g' else GRAVITY_M_S2} {file_unit}; kept as it is; "
@@ -647,7 +649,7 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
         unclear = [n for n in chunks if n not in gyro.deciders and n not in gyro.dissenters]
         also = f"; {', '.join(unclear)}: no clear evidence alone, read the same way" * bool(unclear)
         warnings.append(
-            f"{path}: gyr_x..gyr_z look like rad/s, not deg/s ({shown}); one file has one "
+            f"{path.name}: gyr_x..gyr_z look like rad/s, not deg/s ({shown}); one file has one "
             f"unit, so every sensor's gyroscope was read as rad/s{also}. Write the gyroscope "
             "in deg/s to silence this"
         )
@@ -658,7 +660,7 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
     for name in gyro.dissenters:
         own = evidence[name]
         warnings.append(
-            f"{path}: sensor {name!r}: its own gyroscope looks like "
+            f"{path.name}: sensor {name!r}: its own gyroscope looks like "
             f"{'deg/s' if file_gyro == 'rad/s' else 'rad/s'} (integrated as deg/s it follows "
             f"gravity's turns to within {np.degrees(own.error_deg_s_rad):.0f} deg, as rad/s "
             f"to within {np.degrees(own.error_rad_s_rad):.0f} deg), unlike "
@@ -679,7 +681,7 @@ def _check_names(
     declared = list(meta.sensors)
     known = list(dict.fromkeys([*PLACEMENTS, *declared]))
     for name, chunk in chunks.items():
-        where = f"{path}:{first_lines[name]}"
+        where = f"{path.name}:{first_lines[name]}"
         if name in known and (not declared or name in declared):
             continue
         if name not in known:
@@ -702,9 +704,9 @@ def _check_names(
     absent = [name for name in declared if name not in chunks]
     if absent:
         warnings.append(
-            f"{path}: the sidecar lists sensor(s) {', '.join(map(repr, absent))} but the CSV has "
-            f"no rows for them (it has {', '.join(map(repr, chunks))}); make the sensor names in "
-            "the CSV and the sidecar match"
+            f"{path.name}: the sidecar lists sensor(s) {', '.join(map(repr, absent))} but the "
+            f"CSV has no rows for them (it has {', '.join(map(repr, chunks))}); make the "
+            "sensor names in the CSV and the sidecar match"
         )
 
 

@@ -21,7 +21,7 @@ from sensorlab.records import Marker, SensorInfo, SessionMeta
 FORMAT_NAME = "sensorlab-recording"
 FORMAT_VERSION = 1
 
-_TEXT_FIELDS = ("started_at", "activity", "subject", "notes")
+_TEXT_FIELDS = ("started_at", "activity", "subject", "date", "notes")
 _SENSOR_FIELDS = ("model", "address", "rate_hz", "mount")
 MAX_SIDECAR_BYTES = 16 * 2**20
 """Largest sidecar read, bytes (one with thousands of marks is under 1 MiB): a bigger file
@@ -40,7 +40,7 @@ class _Where:
     def __call__(self, *keys: str) -> str:
         line = _line_of(self.text, keys)
         dotted = ".".join(keys)
-        location = f"{self.path}:{line}" if line else str(self.path)
+        location = f"{self.path.name}:{line}" if line else self.path.name
         return f"{location} ({dotted})" if dotted else location
 
 
@@ -82,22 +82,22 @@ def read_sidecar(path: Path) -> tuple[SessionMeta, list[str]]:
         size = path.stat().st_size
         if size > MAX_SIDECAR_BYTES:
             raise InputError(
-                f"{path}: {size} bytes is not a sidecar (they are a few kB, at most "
+                f"{path.name}: {size} bytes is not a sidecar (they are a few kB, at most "
                 f"{MAX_SIDECAR_BYTES // 2**20} MiB); check that the file next to the CSV is the "
                 "recording's JSON sidecar, or give the right one"
             )
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: not UTF-8 text ({exc.reason}); save the sidecar as UTF-8"
+            f"{path.name}: not UTF-8 text ({exc.reason}); save the sidecar as UTF-8"
         ) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the sidecar ({exc.strerror})") from None
+        raise InputError(f"{path.name}: cannot read the sidecar ({exc.strerror})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; fix the JSON there "
+            f"{path.name}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; fix the JSON there "
             "(a missing comma or quote, or a trailing comma before } or ], is the usual cause)"
         ) from None
     return parse_sidecar(data, path, text)
@@ -109,7 +109,7 @@ def parse_sidecar(data: Any, path: Path, text: str = "") -> tuple[SessionMeta, l
     warnings: list[str] = []
     if not isinstance(data, dict):
         raise InputError(
-            f"{path}:1: the sidecar must be a JSON object {{...}}, not a {_json_type(data)}; "
+            f"{path.name}:1: the sidecar must be a JSON object {{...}}, not a {_json_type(data)}; "
             f'start from {{"format": "{FORMAT_NAME}", "version": 1, "sensors": {{...}}}}'
         )
     fmt = data.get("format", FORMAT_NAME)
@@ -144,6 +144,7 @@ def parse_sidecar(data: Any, path: Path, text: str = "") -> tuple[SessionMeta, l
         calibration_span_s=span,
         started_at=texts["started_at"],
         subject=texts["subject"],
+        date=texts["date"],
         notes=texts["notes"],
         markers=markers,
         extra=extra,
@@ -297,7 +298,7 @@ def sidecar_dict(meta: SessionMeta) -> dict:
     Fields that are ``None`` are left out; ``extra`` fields are written back unchanged.
     """
     out: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
-    for key in ("started_at", "activity", "subject"):
+    for key in ("started_at", "activity", "subject", "date"):
         if getattr(meta, key) is not None:
             out[key] = getattr(meta, key)
     if meta.sensors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from dataclasses import dataclass
@@ -42,6 +43,43 @@ def _choose_platform(options: LiveOptions) -> None:
         )
 
 
+XCB_DEBS = (
+    "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 "
+    "libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0"
+)
+"""The Debian packages of the X11 libraries Qt's xcb plugin loads that desktops often lack
+(the Makefile's ``qt-libs`` target installs them all)."""
+
+
+def _check_xcb_plugin() -> None:
+    """A clear error instead of Qt's abort (exit 134) when the X11 plugin cannot load.
+
+    Qt on Linux with a ``DISPLAY`` uses its xcb plugin; when a library it links is missing,
+    ``QApplication`` aborts the process. Loading the plugin first names the library.
+    """
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    uses_xcb = platform == "xcb" or (
+        not platform and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    )
+    if not sys.platform.startswith("linux") or not uses_xcb:
+        return
+    import PySide6
+
+    plugins = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms"
+    plugin = plugins / "libqxcb.so"
+    if not plugin.exists():
+        return  # a Qt laid out differently: let Qt say what it finds
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as error:
+        library = Path(str(error).split(": ")[0]).name  # the file name only, never a path
+        raise InputError(
+            f"Qt cannot open its X11 plugin ({library} is missing); install the X11 "
+            f"libraries Qt needs (Debian/Ubuntu: apt-get install {XCB_DEBS}, or run "
+            "'make qt-libs'), or run headless with --duration S --screenshot live.png"
+        ) from None
+
+
 GIL_SWITCH_INTERVAL_S = 0.001
 """The session thread's analysis holds the GIL in bursts; at Python's default 5 ms switch
 interval a frame could wait that long (or more) for it, at 1 ms the window keeps its
@@ -61,8 +99,13 @@ def _session(session_class, source, options: LiveOptions, lsl):
 
 
 def run_live(options: LiveOptions) -> int:
-    """Run the window until it is closed (or ``duration_s`` passed); writes the outputs."""
+    """Run the window until it is closed (or ``duration_s`` passed); writes the outputs.
+
+    With ``duration_s`` the run is not interactive: the window closes by itself and says
+    where the outputs are on the terminal only (no dialog waits for a click).
+    """
     _choose_platform(options)
+    _check_xcb_plugin()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     from PySide6 import QtCore, QtWidgets
 
@@ -84,6 +127,7 @@ def run_live(options: LiveOptions) -> int:
         LiveSettings(window_s=options.window_s, fps=options.fps),
         record_folder=options.record.parent if options.record else Path("recordings"),
         out_dir=options.out_dir,
+        interactive=options.duration_s is None,
     )
     window.show()
     if options.duration_s is not None:

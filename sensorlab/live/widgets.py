@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from sensorlab.live.tally import SymmetryBar
 from sensorlab.records import RepResult, SensorQuality
-from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT
+from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT, classify_si
 from sensorlab.summary.style import (
     BORDERLINE_ZONE_COLOR,
     LEFT_COLOR,
@@ -24,15 +24,21 @@ from sensorlab.summary.style import (
 )
 
 SI_AXIS_LIMIT_PCT = 60.0
-"""The symmetry bars' axis runs from -60 % to +60 %; larger values are clipped and
-labelled with their value."""
+"""The symmetry bars' axis runs from -60 % to +60 %."""
+SI_BAR_LIMIT_PCT = 50.0
+"""Bars stop here (as the report's gauges do); a larger value ends in an arrow to the
+axis' end, labelled with the value."""
+EMPTY_TEXT = "symmetry shows once both sides have a rep (or a step)"
 
 
 class SymmetryBars(pg.PlotWidget):
     """Horizontal bars of the Robinson SI per metric, on the zones of the report.
 
     |SI| < 10 % sits on a green band (balanced), 10-15 % on amber, above on red; each bar
-    takes its grade's ink. Negative: the left value is larger, positive: the right.
+    takes its grade's ink. Negative: the left value is larger, positive: the right. Bars
+    agree with their grade: a metric balanced only because the sides differ by less than
+    the measurement noise is a dot at zero ("within noise"), whatever its SI. Before any
+    metric has both sides the plot says so instead of showing an empty axis.
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -59,8 +65,23 @@ class SymmetryBars(pg.PlotWidget):
         plot.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#5f6b76", width=1)))
         self._bars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[])
         plot.addItem(self._bars)
-        self._labels: list[pg.TextItem] = []
+        self._labels: list[pg.GraphicsObject] = []
+        """Everything drawn per bar (labels, arrows, dots), removed on the next draw."""
         self._shown: list[SymmetryBar] | None = None
+        self.empty_text = pg.TextItem(
+            EMPTY_TEXT, color="#1d2733", anchor=(0.5, 0.5), fill=pg.mkBrush(255, 255, 255, 230)
+        )
+        plot.addItem(self.empty_text)
+        self.empty_text.setPos(0, 0.5)
+        self._show_empty(True)
+
+    def _show_empty(self, empty: bool) -> None:
+        """No bar yet: a sentence on a blank y axis (no meaningless 0-1 scale)."""
+        plot = self.getPlotItem()
+        self.empty_text.setVisible(empty)
+        if empty:
+            plot.setYRange(0, 1, padding=0)
+            plot.getAxis("left").setTicks([[]])
 
     def show_bars(self, bars: list[SymmetryBar]) -> None:
         """Draw ``bars`` (top to bottom in the given order)."""
@@ -72,21 +93,49 @@ class SymmetryBars(pg.PlotWidget):
             plot.removeItem(label)
         self._labels = []
         n = len(bars)
+        if not any(bar.si_pct is not None and math.isfinite(bar.si_pct) for bar in bars):
+            self._bars.setOpts(x0=[], y=[], width=[], height=0.35, brushes=[])
+            self._show_empty(True)
+            return
+        self._show_empty(False)
         ys = [n - 1 - i for i in range(n)]
         widths, brushes = [], []
         for bar, y in zip(bars, ys, strict=True):
             si = bar.si_pct if bar.si_pct is not None and math.isfinite(bar.si_pct) else 0.0
-            clipped = max(-SI_AXIS_LIMIT_PCT, min(SI_AXIS_LIMIT_PCT, si))
-            widths.append(clipped)
-            brushes.append(pg.mkBrush(LEVEL_COLORS[bar.level]))
+            ink = LEVEL_COLORS[bar.level]
+            within_noise = bar.level == "balanced" and classify_si(si) != "balanced"
             text = "n/a" if bar.si_pct is None else f"{bar.si_pct:+.0f}%"
+            if within_noise:
+                si, text = 0.0, f"{text} (within noise)"
+                self._add(pg.ScatterPlotItem([0.0], [y], size=11, brush=pg.mkBrush(ink)))
+            clipped = max(-SI_BAR_LIMIT_PCT, min(SI_BAR_LIMIT_PCT, si))
+            widths.append(clipped)
+            brushes.append(pg.mkBrush(ink))
+            if clipped != si:  # beyond the bar's end: an arrow head toward the axis' end
+                self._add(_arrow_head(clipped, y, ink))
             label = pg.TextItem(f"{bar.label}  {text}", color="#1d2733", anchor=(0, 0.5))
             label.setPos(-SI_AXIS_LIMIT_PCT + 1, y + 0.42)
-            plot.addItem(label)
-            self._labels.append(label)
+            self._add(label)
         self._bars.setOpts(x0=[0.0] * n, y=ys, width=widths, height=0.35, brushes=brushes)
         plot.setYRange(-0.6, max(n, 1) - 0.1, padding=0)
         plot.getAxis("left").setTicks([[(y, "") for y in ys]])
+
+    def _add(self, item: pg.GraphicsObject) -> None:
+        self.getPlotItem().addItem(item)
+        self._labels.append(item)
+
+
+def _arrow_head(x_pct: float, y: float, ink: str) -> QtWidgets.QGraphicsPolygonItem:
+    """A triangle in data coordinates from a clipped bar's end (``x_pct``) outward."""
+    tip = x_pct + math.copysign(0.8 * (SI_AXIS_LIMIT_PCT - SI_BAR_LIMIT_PCT), x_pct)
+    head = QtWidgets.QGraphicsPolygonItem(
+        QtGui.QPolygonF(
+            [QtCore.QPointF(x_pct, y - 0.3), QtCore.QPointF(tip, y), QtCore.QPointF(x_pct, y + 0.3)]
+        )
+    )
+    head.setBrush(pg.mkBrush(ink))
+    head.setPen(pg.mkPen(None))
+    return head
 
 
 PROVISIONAL_COLOR = "#8a939c"

@@ -29,9 +29,9 @@ from sensorlab.processing.pipeline import (
     RepStarted,
     StepDetected,
 )
-from sensorlab.records import RepResult
+from sensorlab.records import RepResult, SessionMeta
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
-from sensorlab.summary.style import LEFT_COLOR, NEUTRAL_COLOR, RIGHT_COLOR, SECONDARY_COLOR
+from sensorlab.summary.style import LEFT_COLOR, OBLIQUITY_COLOR, RIGHT_COLOR, TILT_COLOR
 from sensorlab.summary.summary import unavailable_note
 
 if TYPE_CHECKING:
@@ -71,6 +71,13 @@ class LiveSettings:
     status_hz: float = 4.0
 
 
+def window_title(source_name: str, meta: SessionMeta) -> str:
+    """``sensorlab live — SUBJECT — DATE — SOURCE``, with what the sidecar gives."""
+    date = meta.date or (meta.started_at or "")[:10]
+    parts = ["sensorlab live", meta.subject, date, source_name]
+    return " — ".join(part for part in parts if part)
+
+
 def _scrolling_group(plot: pg.PlotItem) -> pg.ItemGroup:
     """A parent for everything drawn in session time; shifted by ``-now`` each frame."""
     group = pg.ItemGroup()
@@ -94,6 +101,9 @@ class LiveWindow(QtWidgets.QMainWindow):
     write_on_close : bool
         Whether closing the window writes those outputs (tests that do not look at them
         turn it off); :meth:`finish` writes them either way.
+    interactive : bool
+        Someone is at the window: closing it shows where the outputs went in a dialog.
+        False for timed runs (``--duration``), which must end without a click.
     """
 
     message = QtCore.Signal(str)
@@ -106,6 +116,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         record_folder: Path = Path("recordings"),
         out_dir: Path = Path("out/live"),
         write_on_close: bool = True,
+        interactive: bool = True,
     ) -> None:
         super().__init__()
         assert runner.session is not None
@@ -115,6 +126,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.record_folder = record_folder
         self.out_dir = out_dir
         self.write_on_close = write_on_close
+        self.interactive = interactive
         self.outputs: SessionOutputs | None = None
         """The written outputs, once the session was finished."""
         self.tally = LiveTally()
@@ -128,7 +140,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._raw_drawn_at = 0
         self._open_spans: list[pg.LinearRegionItem] = []
         """A lift under way: a pale span with a dashed start until the rep is judged."""
-        self.setWindowTitle(f"sensorlab live — {self.session.source.name}")
+        self.setWindowTitle(window_title(self.session.source.name, self.session.source.meta))
         self.resize(1400, 860)
         self._build_traces()
         self._build_raw()
@@ -168,11 +180,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.trace_plots = (pelvis, thighs)
         self.curves = {
             "pelvis_obliquity_deg": pelvis.plot(
-                pen=pg.mkPen(NEUTRAL_COLOR, width=TRACE_WIDTH),
+                pen=pg.mkPen(OBLIQUITY_COLOR, width=TRACE_WIDTH),
                 name="obliquity (right side lower +)",
             ),
             "pelvis_tilt_deg": pelvis.plot(
-                pen=pg.mkPen(SECONDARY_COLOR, width=TRACE_WIDTH, style=QtCore.Qt.PenStyle.DashLine),
+                pen=pg.mkPen(TILT_COLOR, width=TRACE_WIDTH, style=QtCore.Qt.PenStyle.DashLine),
                 name="tilt (anterior +)",
             ),
             "left_thigh_sagittal_deg": thighs.plot(
@@ -194,9 +206,19 @@ class LiveWindow(QtWidgets.QMainWindow):
         for name, curve in self.curves.items():
             group = self.trace_groups[0 if name.startswith("pelvis") else 1]
             curve.setParentItem(group)
-        self.calibration_text = pg.TextItem("", color="#5f6b76", anchor=(0, 0))
-        pelvis.addItem(self.calibration_text, ignoreBounds=True)
-        self.calibration_text.setPos(-self.settings.window_s, 0)
+        # The calibration hint lives in the pelvis view's own pixels (not at a time on
+        # the scrolling axis, where its start fell left of the view), bottom left, wrapped
+        # to the view's width.
+        view = pelvis.getViewBox()
+        self.calibration_text = pg.TextItem("", color="#1d2733", anchor=(0, 1))
+        self.calibration_text.setParentItem(view)
+        view.sigResized.connect(self._place_calibration_text)
+        self._place_calibration_text(view)
+
+    def _place_calibration_text(self, view: pg.ViewBox) -> None:
+        margin = 8
+        self.calibration_text.setTextWidth(max(view.width() - 2 * margin, 50))
+        self.calibration_text.setPos(margin, view.height() - margin)
 
     def _build_raw(self) -> None:
         self.raw = pg.GraphicsLayoutWidget()
@@ -296,6 +318,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.message.emit(f"error: {error}")
         else:
             result = future.result()
+            if isinstance(result, Path):
+                result = result.name  # never a folder: it can carry a patient's name
             self.message.emit(message if result is None else f"{message}: {result}")
 
     def _toggle_recording(self, on: bool) -> None:
@@ -330,9 +354,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             return None
         from sensorlab.summary.outputs import write_outputs
 
-        self.outputs = write_outputs(
-            analysis, self.out_dir, started_at=self.session.source.meta.started_at
-        )
+        self.outputs = write_outputs(analysis, self.out_dir, meta=self.session.source.meta)
         return self.outputs
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt's name)
@@ -347,7 +369,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             outputs = self.finish()
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
-        if QtGui.QGuiApplication.platformName() != "offscreen":
+        if self.interactive and QtGui.QGuiApplication.platformName() != "offscreen":
             text = (
                 f"Summary: {outputs.summary_path}\nReport: {outputs.report_path}"
                 if outputs is not None
@@ -579,7 +601,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.calibration_text.setText(text)
         recording = status.recording
         self.record_label.setText(
-            f"  recording {recording}  " if recording else "  not recording  "
+            f"  recording {Path(recording).name}  " if recording else "  not recording  "
         )
         self.clock_label.setText(
             f"{status.t_s:7.1f} s · {self.session.source.name}"

@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from sensorlab.records import Kinematics, RepResult, StepResult
 from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
 from sensorlab.summary.metrics import SIDES, MetricInfo
-from sensorlab.summary.style import NEUTRAL_COLOR, SECONDARY_COLOR, SIDE_COLORS
+from sensorlab.summary.style import NEUTRAL_COLOR, OBLIQUITY_COLOR, SIDE_COLORS, TILT_COLOR
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -58,10 +58,8 @@ RC: dict[RcKeyType, Any] = {
 SPAN_ALPHA = 0.13
 GAP_HATCH = "////"
 """Hatching over the shading of reps with lost data (``data_gap_s`` above zero)."""
-ZERO_BASE_RATIO = 0.7
-"""A per-side chart of non-negative values starts at zero when its smallest value is at
-most this fraction of its largest (small magnitudes such as drops then keep their ratio;
-large ones such as thigh range keep their spread readable)."""
+VALUE_AXIS_HEADROOM = 0.12
+"""Room above (and below) the values of a per-side chart, as a fraction of its span."""
 LONG_VIEW_S = 600.0
 """Views longer than this are drawn against minutes instead of seconds."""
 N_SHAPE_POINTS = 101
@@ -250,7 +248,7 @@ def time_series_figure(
             t,
             kinematics.pelvis_tilt_deg[sl],
             max_points,
-            color=SECONDARY_COLOR,
+            color=TILT_COLOR,
             linestyle=(0, (4, 1.5)),
             label="tilt (+ = anterior)",
         )
@@ -259,7 +257,7 @@ def time_series_figure(
             t,
             kinematics.pelvis_obliquity_deg[sl],
             max_points,
-            color=NEUTRAL_COLOR,
+            color=OBLIQUITY_COLOR,
             label="obliquity (+ = right side lower)",
         )
         for side in SIDES:
@@ -317,6 +315,8 @@ def per_side_figure(
     events: Sequence[RepResult] | Sequence[StepResult], metrics: Sequence[MetricInfo]
 ) -> Figure:
     """One small panel per metric: every rep (or step) as a dot by side, and the side mean.
+
+    Every value axis includes zero, so the gap between the sides is seen at its true size.
 
     Parameters
     ----------
@@ -382,8 +382,14 @@ def per_side_figure(
                     fontweight="bold",
                 )
             values = np.concatenate(all_values)
-            if values.size and values.min() >= 0 and values.min() <= ZERO_BASE_RATIO * values.max():
-                ax.set_ylim(0.0, 1.1 * values.max() if values.max() > 0 else 1.0)
+            if values.size:
+                # Zero is always on the axis: a zoomed axis made 64 against 68 deg of
+                # thigh range look like a large asymmetry that the table calls balanced.
+                low, high = min(0.0, values.min()), max(0.0, values.max())
+                if high == low:
+                    high = 1.0
+                room = VALUE_AXIS_HEADROOM * (high - low)
+                ax.set_ylim(low - room if low < 0 else 0.0, high + room if high > 0 else 0.0)
             ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
             ax.set_xlim(-0.55, 1.85)
             ax.set_xticks([0, 1], ["left", "right"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sensorlab.io.writer import check_output_dir, write_error
-from sensorlab.records import SessionAnalysis
+from sensorlab.records import SessionAnalysis, SessionMeta
 from sensorlab.summary.report import write_report
 from sensorlab.summary.summary import build_summary, write_summary
 from sensorlab.summary.table import write_reps_csv
@@ -36,7 +36,11 @@ class SessionOutputs:
 
 
 def write_outputs(
-    analysis: SessionAnalysis, out_dir: str | Path, *, started_at: str | None = None
+    analysis: SessionAnalysis,
+    out_dir: str | Path,
+    *,
+    started_at: str | None = None,
+    meta: SessionMeta | None = None,
 ) -> SessionOutputs:
     """Build the summary and write summary.json, reps.csv and report.html into ``out_dir``.
 
@@ -51,6 +55,9 @@ def write_outputs(
     started_at : str, optional
         ISO 8601 session start from the sidecar (``SessionMeta.started_at``), shown in the
         report and written as ``started_at`` in the summary.
+    meta : SessionMeta, optional
+        The sidecar: its ``started_at`` (unless given above), ``subject`` and ``date`` go
+        into the summary and the report's header.
 
     Raises
     ------
@@ -60,7 +67,10 @@ def write_outputs(
     """
     out = Path(out_dir)
     check_output_dir(out)
-    summary = build_summary(analysis, started_at=started_at)
+    meta = meta or SessionMeta()
+    summary = build_summary(
+        analysis, started_at=started_at or meta.started_at, subject=meta.subject, date=meta.date
+    )
     path = out / SUMMARY_NAME
     try:
         summary_path = write_summary(summary, path)

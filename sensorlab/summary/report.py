@@ -100,7 +100,9 @@ def _pretty_date(started_at: str | None) -> str | None:
 
 def _header(summary: dict, gait_session: bool) -> str:
     meta = []
-    date = _pretty_date(summary.get("started_at"))
+    if summary.get("subject"):
+        meta.append(("Subject", summary["subject"]))
+    date = summary.get("date") or _pretty_date(summary.get("started_at"))
     if date:
         meta.append(("Date", date))
     meta.append(("Duration", format_duration(summary.get("duration_s"))))

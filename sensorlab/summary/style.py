@@ -18,8 +18,14 @@ SIDE_COLORS: dict[str, str] = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
 NEUTRAL_COLOR = "#5f6b76"
 """Neutral ink for things that belong to neither side (pelvis traces, means, axes)."""
 
-SECONDARY_COLOR = "#9aa5b1"
-"""A second neutral trace beside :data:`NEUTRAL_COLOR` (e.g. pelvic tilt beside obliquity)."""
+OBLIQUITY_COLOR = "#1d2733"
+"""Pelvic obliquity traces: near-black ink, solid."""
+
+TILT_COLOR = "#aa4499"
+"""Pelvic tilt traces (drawn dashed beside obliquity): purple from Paul Tol's
+colour-blind-safe "muted" scheme. It differs from the obliquity's near-black in hue and
+lightness (so also in greyscale) and from both side colours, and it is not a grade's ink
+(the two greys used before could not be told apart)."""
 
 NEUTRAL_ZONE_COLOR = "#d3eadb"
 """Background of the balanced zone (``|SI| < 10 %``)."""

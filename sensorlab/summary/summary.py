@@ -214,7 +214,13 @@ def _count_warnings(gait_session: bool, counts: dict[str, int]) -> list[str]:
     return []
 
 
-def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -> dict:
+def build_summary(
+    analysis: SessionAnalysis,
+    *,
+    started_at: str | None = None,
+    subject: str | None = None,
+    date: str | None = None,
+) -> dict:
     """The ``summary.json`` contents of one analysed session.
 
     Parameters
@@ -224,6 +230,9 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
     started_at : str, optional
         ISO 8601 start time from the recording's sidecar, if known (the analysis record
         does not carry it); written as the ``started_at`` extension.
+    subject, date : str, optional
+        The sidecar's ``subject`` (an anonymous id) and ``date`` (text), written as the
+        ``subject`` and ``date`` extensions.
 
     Returns
     -------
@@ -259,7 +268,7 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
           :func:`sensorlab.summary.findings.findings_withheld`);
         - ``warnings``: the analysis's warnings, then the summary's own (no reps or
           steps, a side without any, findings withheld);
-        - ``started_at`` when given.
+        - ``started_at``, ``subject`` and ``date`` when given.
     """
     gait_session = is_gait_session(analysis)
     summary: dict[str, Any] = {
@@ -270,8 +279,9 @@ def build_summary(analysis: SessionAnalysis, *, started_at: str | None = None) -
         "activity_basis": analysis.activity_basis,
         "duration_s": round_or_none(analysis.duration_s, TIME_DECIMALS),
     }
-    if started_at:
-        summary["started_at"] = started_at
+    for key, value in (("started_at", started_at), ("subject", subject), ("date", date)):
+        if value:
+            summary[key] = value
 
     rep_counts = {side: sum(r.side == side for r in analysis.reps) for side in SIDES}
     step_counts = {side: sum(s.side == side for s in analysis.steps) for side in SIDES}

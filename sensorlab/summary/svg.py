@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT
+from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT, classify_si
 from sensorlab.summary.style import (
     BORDERLINE_ZONE_COLOR,
     LEVEL_COLORS,
@@ -35,6 +35,11 @@ def si_bar_svg(
     grade (:data:`sensorlab.summary.style.LEVEL_COLORS`), ending in a dot, or an arrow
     when clipped. Left of zero the left side is larger, right of zero the right side.
 
+    The gauge shows what the grade says: a metric graded balanced although its SI alone
+    would not be (the sides differ by less than the measurement noise,
+    :data:`sensorlab.summary.findings.MIN_DIFFERENCE`) is a balanced dot at zero, never a
+    bar or an arrow across the zones (the SI itself is printed beside the gauge).
+
     Parameters
     ----------
     si_pct : float or None
@@ -51,6 +56,7 @@ def si_bar_svg(
     str
         An ``<svg>`` element.
     """
+    within_noise = level == "balanced" and classify_si(si_pct) in ("borderline", "notable")
     pad = 7.0
     inner = width_px - 2 * pad
     mid_y = height_px / 2
@@ -62,7 +68,7 @@ def si_bar_svg(
     parts = [
         f'<svg class="si-bar" width="{width_px}" height="{height_px}" '
         f'viewBox="0 0 {width_px} {height_px}" role="img" '
-        f'aria-label="{_aria(si_pct)}">',
+        f'aria-label="{_aria(si_pct, level, within_noise)}">',
         f'<rect x="{pad}" y="{y0}" width="{inner}" height="{h}" fill="{WARNING_ZONE_COLOR}" '
         'rx="2"/>',
         f'<rect x="{x_of(-NOTABLE_SI_PCT):.1f}" y="{y0}" '
@@ -74,7 +80,12 @@ def si_bar_svg(
         f'<line x1="{x_of(0):.1f}" y1="1" x2="{x_of(0):.1f}" y2="{height_px - 1}" '
         'stroke="#55606b" stroke-width="1"/>',
     ]
-    if si_pct is not None and math.isfinite(si_pct):
+    if within_noise:
+        parts.append(
+            f'<circle cx="{x_of(0):.1f}" cy="{mid_y:.1f}" r="4.5" '
+            f'fill="{LEVEL_COLORS["balanced"]}" stroke="#fff" stroke-width="1.2"/>'
+        )
+    elif si_pct is not None and math.isfinite(si_pct):
         ink = LEVEL_COLORS.get(level, "#55606b")
         x0, x1 = x_of(0), x_of(si_pct)
         parts.append(
@@ -97,7 +108,10 @@ def si_bar_svg(
     return "".join(parts)
 
 
-def _aria(si_pct: float | None) -> str:
+def _aria(si_pct: float | None, level: str, within_noise: bool) -> str:
     if si_pct is None or not math.isfinite(si_pct):
         return "symmetry index not available"
-    return f"symmetry index {si_pct:+.1f} percent"
+    grade = (
+        "balanced: the sides differ by less than the measurement noise" if within_noise else level
+    )
+    return f"symmetry index {si_pct:+.1f} percent, {grade}"

@@ -108,7 +108,10 @@ class VirtualBleSource:
         self._mounts = {p: info.mount for p, info in source_meta.sensors.items()}
         self._activity = source_meta.activity
         label = ",".join(dict.fromkeys(s.model for s in self.sensors.sensors.values()))
-        self.name = f"virtual {label} sensors playing {motion}"
+        kind, _, argument = motion.partition(":")
+        # The file's name only: a folder's name can be a patient's.
+        shown = f"{kind}:{Path(argument).name}" if kind == "replay" and argument else motion
+        self.name = f"virtual {label} sensors playing {shown}"
         self.meta = SessionMeta(
             activity=self._activity,
             sensors={

@@ -50,7 +50,7 @@ def unknown_format_error(path: Path) -> InputError:
     """The refusal of a file no reader recognises: what is read, and how to map columns."""
     formats = "\n".join(f"  - {reader.DESCRIPTION}" for reader in READERS)
     return InputError(
-        f"{path}: not a format sensorlab reads. It reads:\n  - {CONTRACT_DESCRIPTION}\n"
+        f"{path.name}: not a format sensorlab reads. It reads:\n  - {CONTRACT_DESCRIPTION}\n"
         f"{formats}\n"
         "For another layout, write the contract CSV: rename your columns to t (seconds), "
         "sensor (pelvis, left_thigh, right_thigh), acc_x, acc_y, acc_z (m/s^2) and gyr_x, "

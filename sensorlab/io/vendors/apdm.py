@@ -45,20 +45,20 @@ def read(path: Path) -> list[VendorStream]:
 
     In SI units, on the sensor's own axes and the device's own time.
     """
-    require_extra("vendors", f"{path}: reading an APDM .h5 file")
+    require_extra("vendors", f"{path.name}: reading an APDM .h5 file")
     import h5py
 
     streams = []
     with h5py.File(path, "r") as h5:
         if "Sensors" not in h5:
             raise InputError(
-                f"{path}: an HDF5 file without a /Sensors group: not an APDM Opal recording "
+                f"{path.name}: an HDF5 file without a /Sensors group: not an APDM Opal recording "
                 "(format version 5)"
             )
         for sensor_id, group in h5["Sensors"].items():
             missing = [k for k in ("Accelerometer", "Gyroscope", "Time") if k not in group]
             if missing:
-                raise InputError(f"{path}: /Sensors/{sensor_id} has no {', '.join(missing)}")
+                raise InputError(f"{path.name}: /Sensors/{sensor_id} has no {', '.join(missing)}")
             attrs = group["Configuration"].attrs if "Configuration" in group else {}
             label = _text(attrs["Label 0"]) if "Label 0" in attrs else None
             rate = float(attrs["Sample Rate"]) if "Sample Rate" in attrs else None
@@ -83,5 +83,5 @@ def read(path: Path) -> list[VendorStream]:
                 )
             )
     if not streams:
-        raise InputError(f"{path}: /Sensors holds no sensor")
+        raise InputError(f"{path.name}: /Sensors holds no sensor")
     return streams

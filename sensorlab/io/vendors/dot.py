@@ -72,7 +72,7 @@ def read(path: Path) -> list[VendorStream]:
     lines = read_lines(path)
     header_index = _header_index(lines[:200])
     if header_index is None:
-        raise InputError(f"{path}: no 'PacketCounter,SampleTimeFine,...' header line")
+        raise InputError(f"{path.name}: no 'PacketCounter,SampleTimeFine,...' header line")
     meta = _preamble(lines[:header_index])
     header = {f.strip() for f in lines[header_index].split(",")}
     optional = [
@@ -90,7 +90,7 @@ def read(path: Path) -> list[VendorStream]:
     if keep.size < len(fine_us):
         first = int(table.lines[np.setdiff1d(np.arange(len(fine_us)), keep)[0]])
         warnings.append(
-            f"{path}: {len(fine_us) - keep.size} row(s) repeat or go back in SampleTimeFine; "
+            f"{path.name}: {len(fine_us) - keep.size} row(s) repeat or go back in SampleTimeFine; "
             f"dropped (first at line {first})"
         )
     if all(f"Acc_{axis}" in table.columns for axis in _XYZ):
@@ -100,7 +100,7 @@ def read(path: Path) -> list[VendorStream]:
         if zero.any():
             listed = ", ".join(str(int(n)) for n in table.lines[keep][zero][:5])
             warnings.append(
-                f"{path}: {int(zero.sum())} row(s) with Acc_X..Z all zero (the DOT's "
+                f"{path.name}: {int(zero.sum())} row(s) with Acc_X..Z all zero (the DOT's "
                 f"placeholder sample, lines {listed}) dropped"
             )
             keep = keep[~zero]

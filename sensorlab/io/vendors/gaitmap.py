@@ -45,14 +45,14 @@ def read(path: Path, rate_hz: float | None = None) -> list[VendorStream]:
     """
     if rate_hz is None:
         raise InputError(
-            f"{path}: a gaitmap CSV has no time column and no rate; give the sampling rate "
+            f"{path.name}: a gaitmap CSV has no time column and no rate; give the sampling rate "
             "with --rate HZ (the gaitmap example data: --rate 204.8)"
         )
     lines = read_lines(path)
     sensors = [f.strip() for f in lines[0].split(",")]
     axes = [f.strip() for f in lines[1].split(",")]
     if len(sensors) != len(axes):
-        raise InputError(f"{path}:2: the two header rows have different lengths")
+        raise InputError(f"{path.name}:2: the two header rows have different lengths")
     names = ["index"] + [f"{s}/{a}" for s, a in zip(sensors[1:], axes[1:], strict=True)]
     flat = ["", ",".join(names), *lines[2:]]  # the header on line 2, so rows keep their lines
     wanted = [n for n in names[1:] if n.split("/")[1] in _AXES]
@@ -63,7 +63,7 @@ def read(path: Path, rate_hz: float | None = None) -> list[VendorStream]:
     for sensor in dict.fromkeys(n.split("/")[0] for n in wanted):
         missing = [a for a in _AXES if f"{sensor}/{a}" not in table.columns]
         if missing:
-            raise InputError(f"{path}:2: sensor {sensor!r} has no {', '.join(missing)} column")
+            raise InputError(f"{path.name}:2: sensor {sensor!r} has no {', '.join(missing)} column")
         block = table.stack([f"{sensor}/{a}" for a in _AXES])
         streams.append(
             VendorStream(

@@ -137,12 +137,14 @@ def read_mapping_file(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InputError(f"--mapping {path}: cannot read it ({exc.strerror})") from None
+        raise InputError(f"--mapping {path.name}: cannot read it ({exc.strerror})") from None
     if text.lstrip().startswith("<"):
         try:
             root = ElementTree.fromstring(text)
         except ElementTree.ParseError as exc:
-            raise InputError(f"--mapping {path}:{exc.position[0]}: not well-formed XML") from None
+            raise InputError(
+                f"--mapping {path.name}:{exc.position[0]}: not well-formed XML"
+            ) from None
         mapping = {}
         for sensor in root.iter("ExperimentalSensor"):
             name = (sensor.get("name") or "").lstrip("_")
@@ -152,7 +154,7 @@ def read_mapping_file(path: Path) -> dict[str, str]:
                 mapping[name] = placement
         if not mapping:
             raise InputError(
-                f"--mapping {path}: no <ExperimentalSensor name=...><name_in_model> entries "
+                f"--mapping {path.name}: no <ExperimentalSensor name=...><name_in_model> entries "
                 "naming a body segment (OpenSense's myIMUMappings.xml layout)"
             )
         return mapping
@@ -160,12 +162,12 @@ def read_mapping_file(path: Path) -> dict[str, str]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"--mapping {path}:{exc.lineno}: not JSON ({exc.msg}); give "
+            f"--mapping {path.name}:{exc.lineno}: not JSON ({exc.msg}); give "
             '{"file name or device id": "placement", ...} or an OpenSense XML mapping'
         ) from None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise InputError(
-            f"--mapping {path}: give a JSON object of strings, "
+            f"--mapping {path.name}: give a JSON object of strings, "
             '{"file name or device id": "placement", ...}'
         )
-    return {str(k): placement_value(v, f"--mapping {path}: {k!r}") for k, v in data.items()}
+    return {str(k): placement_value(v, f"--mapping {path.name}: {k!r}") for k, v in data.items()}

@@ -69,7 +69,7 @@ def _signal(path: Path, header: list[str]) -> str:
     if "gyro" in name or "angular" in name:
         return "gyr"
     raise InputError(
-        f"{path}:1: cannot tell whether this MetaBase file is the accelerometer or the "
+        f"{path.name}:1: cannot tell whether this MetaBase file is the accelerometer or the "
         "gyroscope (no unit in the header, no 'Accelerometer'/'Gyroscope' in the file name); "
         "rename it to say which"
     )
@@ -83,7 +83,7 @@ def read(path: Path) -> list[VendorStream]:
     lines = read_lines(path)
     layout = _layout(lines[0]) if lines else None
     if layout is None:
-        raise InputError(f"{path}:1: not a MetaBase header")
+        raise InputError(f"{path.name}:1: not a MetaBase header")
     header = [f.strip() for f in lines[0].split(",")]
     if layout == "v3":
         epoch, scale_s = "epoch (ms)", 1e-3

@@ -55,7 +55,7 @@ def read(path: Path) -> list[VendorStream]:
     match = _SIGNAL.search(path.stem)
     if match is None:
         raise InputError(
-            f"{path}: a Movesense file must say 'Acc' or 'Gyro' in its name (which signal "
+            f"{path.name}: a Movesense file must say 'Acc' or 'Gyro' in its name (which signal "
             "it holds); rename it"
         )
     signal = "acc" if match.group(1).lower() == "acc" else "gyr"

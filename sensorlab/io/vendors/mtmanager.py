@@ -66,7 +66,9 @@ def read(path: Path) -> list[VendorStream]:
     lines = read_lines(path)
     header_index = _header_index(lines)
     if header_index is None:
-        raise InputError(f"{path}: no tab-separated header with PacketCounter after the // lines")
+        raise InputError(
+            f"{path.name}: no tab-separated header with PacketCounter after the // lines"
+        )
     rate = None
     for line in lines[:header_index]:
         if match := _RATE.search(line):
@@ -92,12 +94,12 @@ def read(path: Path) -> list[VendorStream]:
         notes.append(f"time: PacketCounter / {rate:g} Hz (the SampleTimeFine column is empty)")
     else:
         raise InputError(
-            f"{path}: no time: SampleTimeFine is empty and no '// Update Rate: ...Hz' line; "
+            f"{path.name}: no time: SampleTimeFine is empty and no '// Update Rate: ...Hz' line; "
             "export the file again with SampleTimeFine"
         )
     keep = check_increasing(path, t_s, table.lines, "the packet counter")
     if keep.size < t_s.size:
-        warnings.append(f"{path}: {t_s.size - keep.size} repeated packet(s) dropped")
+        warnings.append(f"{path.name}: {t_s.size - keep.size} repeated packet(s) dropped")
 
     def block(names: list[str]) -> np.ndarray | None:
         if not all(name in table.columns for name in names):

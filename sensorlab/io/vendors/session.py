@@ -82,7 +82,7 @@ def import_session(
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
-            raise InputError(f"{path}: no such file; check the path and the file name")
+            raise InputError(f"{path.name}: no such file; check the path and the file name")
         reader = find_reader(path)
         if reader is None:
             raise unknown_format_error(path)

@@ -86,9 +86,9 @@ def read_lines(path: Path) -> list[str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
+        raise InputError(f"{path.name}: cannot read the file ({exc.strerror})") from None
     if b"\x00" in data[:65536]:
-        raise InputError(f"{path}: this is a binary file, not a text export")
+        raise InputError(f"{path.name}: this is a binary file, not a text export")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -156,7 +156,7 @@ def parse_numeric(
     missing = [name for name in required if name not in header]
     if missing:
         raise InputError(
-            f"{path}:{header_index + 1} (header): column(s) {', '.join(missing)} not found "
+            f"{path.name}:{header_index + 1} (header): column(s) {', '.join(missing)} not found "
             f"(the header has {', '.join(header)}); export the file again with them, or "
             "convert it to the contract CSV (see docs/vendors.md)"
         )
@@ -189,17 +189,17 @@ def parse_numeric(
             index = header.index(name)
             shown = fields[index].strip() if index < len(fields) else "(missing)"
             first_bad.append(
-                (int(line_numbers[row]), f"{path}:{line_numbers[row]}:{name} {shown!r}")
+                (int(line_numbers[row]), f"{path.name}:{line_numbers[row]}:{name} {shown!r}")
             )
     if bad.all():
         raise InputError(
-            f"{path}: no usable data row: every row has a missing or non-numeric value in "
+            f"{path.name}: no usable data row: every row has a missing or non-numeric value in "
             f"{', '.join(required)}; first: " + "; ".join(t for _, t in sorted(first_bad)[:3])
         )
     if bad.any() and warnings is not None:
         shown = "; ".join(text for _, text in sorted(first_bad)[:MAX_LISTED])
         warnings.append(
-            f"{path}: dropped {int(bad.sum())} row(s) with a missing or non-numeric value "
+            f"{path.name}: dropped {int(bad.sum())} row(s) with a missing or non-numeric value "
             f"({int((~bad).sum())} kept); first: {shown}"
         )
     keep = ~bad
@@ -283,7 +283,7 @@ def check_increasing(path: Path, t_s: np.ndarray, lines: np.ndarray, what: str) 
     keep[1:] = t_s[1:] > running[:-1]
     if keep.sum() < 0.5 * t_s.size:
         raise InputError(
-            f"{path}: {what} does not increase (first backwards at line "
+            f"{path.name}: {what} does not increase (first backwards at line "
             f"{int(lines[np.flatnonzero(~keep)[0]])}); this is not a single recording's time"
         )
     return np.flatnonzero(keep)

@@ -95,7 +95,7 @@ def read(path: Path) -> list[VendorStream]:
     lines = read_lines(path)
     kind = _layout(lines[0]) if lines else None
     if kind is None:
-        raise InputError(f"{path}:1: not a WitMotion header")
+        raise InputError(f"{path.name}:1: not a WitMotion header")
     layout = _LAYOUTS[kind]
     sep = layout["sep"]
     header = [f.strip() for f in lines[0].split(sep)]
@@ -119,13 +119,15 @@ def read(path: Path) -> list[VendorStream]:
     )
     bad = stamps.isna().to_numpy()
     if bad.any():
-        where = ", ".join(f"{path}:{n}" for n in table.lines[bad][:MAX_LISTED])
+        where = ", ".join(f"{path.name}:{n}" for n in table.lines[bad][:MAX_LISTED])
         if bad.all():
             raise InputError(
-                f"{path}: the {layout['time']!r} column holds no date and time "
+                f"{path.name}: the {layout['time']!r} column holds no date and time "
                 f"(first: {where}); export again with the time column"
             )
-        warnings.append(f"{path}: {int(bad.sum())} row(s) without a readable time dropped: {where}")
+        warnings.append(
+            f"{path.name}: {int(bad.sum())} row(s) without a readable time dropped: {where}"
+        )
     t_all = (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy()
     devices = np.array([row[device_at].strip() if len(row) > device_at else "" for row in rows])
     streams: list[VendorStream] = []

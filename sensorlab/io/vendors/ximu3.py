@@ -54,7 +54,7 @@ def read(path: Path) -> list[VendorStream]:
     """
     lines = read_lines(path)
     if not lines:
-        raise InputError(f"{path}: the file is empty")
+        raise InputError(f"{path.name}: the file is empty")
     warnings: list[str] = []
     table = parse_numeric(path, lines, 0, ",", [TIME, *GYR, *ACC], [], warnings)
     t_s = table[TIME] * 1e-6
