@@ -25,6 +25,7 @@ class LiveOptions:
     window_s: float = 10.0
     fps: float = 60.0
     lsl_prefix: str | None = None
+    catalogue: Path | None = None
 
 
 def _choose_platform(options: LiveOptions) -> None:
@@ -128,6 +129,7 @@ def run_live(options: LiveOptions) -> int:
         record_folder=options.record.parent if options.record else Path("recordings"),
         out_dir=options.out_dir,
         interactive=options.duration_s is None,
+        catalogue=options.catalogue,
     )
     window.show()
     if options.duration_s is not None:

@@ -104,6 +104,8 @@ class LiveWindow(QtWidgets.QMainWindow):
     interactive : bool
         Someone is at the window: closing it shows where the outputs went in a dialog.
         False for timed runs (``--duration``), which must end without a click.
+    catalogue : Path or None
+        The session catalogue the finished session is recorded in; None: not recorded.
     """
 
     message = QtCore.Signal(str)
@@ -117,6 +119,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         out_dir: Path = Path("out/live"),
         write_on_close: bool = True,
         interactive: bool = True,
+        catalogue: Path | None = None,
     ) -> None:
         super().__init__()
         assert runner.session is not None
@@ -127,6 +130,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.out_dir = out_dir
         self.write_on_close = write_on_close
         self.interactive = interactive
+        self.catalogue = catalogue
         self.outputs: SessionOutputs | None = None
         """The written outputs, once the session was finished."""
         self.tally = LiveTally()
@@ -352,9 +356,18 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.refresh()  # the last events and angles
         if analysis is None:
             return None
+        from sensorlab.catalogue.entry import session_origin
         from sensorlab.summary.outputs import write_outputs
 
         self.outputs = write_outputs(analysis, self.out_dir, meta=self.session.source.meta)
+        meta = self.session.source.meta
+        self.outputs = write_outputs(
+            analysis,
+            self.out_dir,
+            started_at=meta.started_at,
+            catalogue=self.catalogue,
+            origin=session_origin(meta),
+        )
         return self.outputs
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt's name)

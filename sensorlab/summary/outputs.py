@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sensorlab.catalogue.entry import SessionOrigin, session_entry
+from sensorlab.catalogue.store import record_session
 from sensorlab.io.writer import check_output_dir, write_error
 from sensorlab.records import SessionAnalysis, SessionMeta
 from sensorlab.summary.report import write_report
@@ -27,12 +29,15 @@ class SessionOutputs:
         :func:`~sensorlab.summary.summary.build_summary`).
     summary_path, table_path, report_path : Path
         ``summary.json``, ``reps.csv`` and ``report.html`` in the output folder.
+    catalogue : Path or None
+        The catalogue the session was recorded in; ``None`` when not recorded.
     """
 
     summary: dict
     summary_path: Path
     table_path: Path
     report_path: Path
+    catalogue: Path | None = None
 
 
 def write_outputs(
@@ -41,6 +46,8 @@ def write_outputs(
     *,
     started_at: str | None = None,
     meta: SessionMeta | None = None,
+    catalogue: Path | None = None,
+    origin: SessionOrigin | None = None,
 ) -> SessionOutputs:
     """Build the summary and write summary.json, reps.csv and report.html into ``out_dir``.
 
@@ -58,12 +65,18 @@ def write_outputs(
     meta : SessionMeta, optional
         The sidecar: its ``started_at`` (unless given above), ``subject`` and ``date`` go
         into the summary and the report's header.
+    catalogue : Path, optional
+        Once the files are written, record the session in this catalogue
+        (:func:`~sensorlab.catalogue.store.record_session`; created on first use).
+    origin : SessionOrigin, optional
+        Subject, date and recording file, for the catalogue.
 
     Raises
     ------
     InputError
         ``out_dir`` is a file or cannot be written, or a write failed (a full disk,
-        permissions): the message names the file and the fix.
+        permissions), or the catalogue cannot be written (the outputs are then in place):
+        the message names the file and the fix.
     """
     out = Path(out_dir)
     check_output_dir(out)
@@ -80,4 +93,7 @@ def write_outputs(
         report_path = write_report(analysis, summary, path)
     except OSError as error:
         raise write_error(path, error) from None
-    return SessionOutputs(summary, summary_path, table_path, report_path)
+    if catalogue is not None:
+        origin = origin or SessionOrigin()
+        record_session(catalogue, session_entry(summary, origin), out, origin.recording)
+    return SessionOutputs(summary, summary_path, table_path, report_path, catalogue)

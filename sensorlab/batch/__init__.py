@@ -1,0 +1,2 @@
+"""Many sessions at once: find every recording in a tree, analyse them in parallel
+(processes or a Dask cluster), and write a cohort table and report."""

@@ -1,0 +1,1 @@
+"""The session catalogue (SQLite): every analysed session, to follow subjects over time."""
