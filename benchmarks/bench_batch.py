@@ -1,0 +1,117 @@
+"""Batch speed: sessions per second over generated five-minute sessions, with 1 and 2
+worker processes and on a local Dask cluster (2 worker processes), with the ratio to 1
+worker measured in the same run.
+
+The sessions (half step-ups, half walks, 3 sensors at 100 Hz, each its own seed) are
+generated once into a cache folder (``--cache``, default the system temp folder) and reused.
+Each run analyses all of them into a fresh temporary output folder (summary.json,
+reps.csv, report.html per session, then cohort.csv and cohort.html), without a catalogue.
+
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--sessions 200] [--minutes 5]``
+(the Dask run needs ``pip install 'sensorlab[dask]'``; it is skipped without it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+SCENARIOS = ("step_up_asymmetric", "walk_asymmetric")
+
+
+def generate_one(path: Path, seed: int, minutes: float) -> None:
+    from sensorlab.io.recording import write_recording
+    from sensorlab.simulate.scenarios import make_scenario
+
+    scenario = SCENARIOS[seed % len(SCENARIOS)]
+    session = make_scenario(scenario, seed, duration_s=60.0 * minutes)
+    write_recording(session.recording, path)
+
+
+def generate(folder: Path, sessions: int, minutes: float) -> list[Path]:
+    """The ``sessions`` recordings in ``folder``, generating the missing ones (in parallel)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"s{seed:03d}" / "session.csv" for seed in range(sessions)]
+    missing = [(p, seed) for seed, p in enumerate(paths) if not p.with_suffix(".json").exists()]
+    if missing:
+        started = time.perf_counter()
+        for path, _ in missing:
+            path.parent.mkdir(exist_ok=True)
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(generate_one, *zip(*missing, strict=True), [minutes] * len(missing)))
+        print(
+            f"generated {len(missing)} sessions in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+    return paths
+
+
+def timed_batch(root: Path, **how) -> tuple[float, int]:
+    """Seconds for one batch of ``root`` (analysis, cohort table and report), and the
+    number of sessions analysed."""
+    from sensorlab.batch.cohort import write_cohort_tables
+    from sensorlab.batch.cohort_report import write_cohort_report
+    from sensorlab.batch.run import run_batch
+
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        run = run_batch(root, Path(out) / "cohort", progress=False, **how)
+        write_cohort_tables(run)
+        write_cohort_report(run)
+        elapsed = time.perf_counter() - started
+    if run.failed:
+        raise SystemExit(f"{len(run.failed)} sessions failed, e.g. {run.failed[0].error}")
+    return elapsed, len(run.analysed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200, help="how many sessions (200)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="session length (5)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "sensorlab-bench-batch"
+    )
+    args = parser.parse_args()
+    root = args.cache / f"{args.minutes:g}min"
+    generate(root, args.sessions, args.minutes)
+    # Only the first --sessions of the cache: a folder per run holding links to them.
+    with tempfile.TemporaryDirectory() as tree:
+        for seed in range(args.sessions):
+            for suffix in (".csv", ".json"):
+                source = root / f"s{seed:03d}" / f"session{suffix}"
+                target = Path(tree) / f"s{seed:03d}" / f"session{suffix}"
+                target.parent.mkdir(exist_ok=True)
+                os.symlink(source, target)
+        print(
+            f"{args.sessions} sessions of {args.minutes:g} min (3 sensors, 100 Hz), "
+            f"{os.cpu_count()} CPUs"
+        )
+        baseline_s, n = timed_batch(Path(tree), jobs=1)
+        print(f"1 worker       {baseline_s:7.1f} s  {n / baseline_s:6.2f} sessions/s  (baseline)")
+        two_s, n = timed_batch(Path(tree), jobs=2)
+        print(
+            f"2 workers      {two_s:7.1f} s  {n / two_s:6.2f} sessions/s  "
+            f"x{baseline_s / two_s:.2f} vs 1 worker"
+        )
+        try:
+            from distributed import LocalCluster
+        except ImportError:
+            print("Dask          skipped: pip install 'sensorlab[dask]'")
+            return
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            dask_s, n = timed_batch(Path(tree), dask_address=cluster.scheduler_address)
+        print(
+            f"Dask, 2 workers{dask_s:7.1f} s  {n / dask_s:6.2f} sessions/s  "
+            f"x{baseline_s / dask_s:.2f} vs 1 worker"
+        )
+
+
+if __name__ == "__main__":
+    main()
