@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Every extra (pyproject.toml): the demo prints how to watch it live, and the tests cover all.
-EXTRAS := live,ble,virtual,vendors,parquet,lsl,dev
+EXTRAS := live,ble,virtual,vendors,parquet,lsl,dask,dev
 DEMO_RECORDING := recordings/step_up_asymmetric.csv
 DEMO_OUT := out/demo
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -183,6 +184,10 @@ def test_headless_command_writes_screenshot_and_outputs(tmp_path):
     assert image.width() > 800 and image.height() > 500
     assert (out / "summary.json").exists() and (out / "report.html").exists()
     assert f"summary  {out / 'summary.json'}" in result.stdout
+    catalogue = tmp_path / "sensorlab-catalogue.sqlite"  # beside the outputs folder
+    assert f"catalogue {catalogue}" in result.stdout
+    with sqlite3.connect(catalogue) as connection:
+        assert connection.execute("SELECT outputs FROM sessions").fetchall() == [("out",)]
 
 
 def test_a_session_without_the_pelvis_says_what_it_cannot_show(own_window, tmp_path):

@@ -151,4 +151,6 @@ def run_live(options: LiveOptions) -> int:
     print(f"summary  {outputs.summary_path}")
     print(f"report   {outputs.report_path}")
     print(f"reps     {outputs.table_path}")
+    if outputs.catalogue is not None:
+        print(f"catalogue {outputs.catalogue}")
     return 0
