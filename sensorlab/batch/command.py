@@ -68,6 +68,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_output_dir(out)
     catalogue = chosen_catalogue(args, out)
+    if catalogue is not None:  # a catalogue it cannot use is found before, not after, the run
+        from sensorlab.catalogue.store import open_catalogue
+
+        open_catalogue(catalogue).close()
     where = f"Dask at {args.dask}" if args.dask else f"{args.jobs or default_jobs()} process(es)"
     print(f"analysing the sessions under {args.folder} with {where}", flush=True)
     run = run_batch(

@@ -4,6 +4,7 @@ analysed session in the catalogue (from this one process) and write the cohort o
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -123,7 +124,11 @@ def _on_processes(tasks: Sequence[SessionTask], jobs: int) -> Iterator[SessionRe
     if jobs == 1:
         yield from map(analyse_session, tasks)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+    # Not fork: forking a process that runs threads (a GUI, asyncio, Dask) can deadlock.
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=mp.get_context(method)
+    ) as pool:
         futures = {pool.submit(analyse_session, task): task for task in tasks}
         for future in as_completed(futures):
             yield _result_of(future.result, futures[future])

@@ -70,9 +70,8 @@ def session_origin(
     date = meta.extra.get("date")
     if not isinstance(date, str):
         date = meta.started_at
-    sidecar_subject = meta.subject if meta.subject else meta.extra.get("subject")
     return SessionOrigin(
-        subject=subject or (sidecar_subject if isinstance(sidecar_subject, str) else None),
+        subject=subject or meta.subject,
         date=date,
         recording=recording,
         input_sha256=file_sha256(recording) if recording is not None else None,

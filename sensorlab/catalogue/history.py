@@ -103,13 +103,22 @@ def safe_name(text: str) -> str:
 
 
 def write_history_figure(sessions: Sequence[CatalogueSession], subject: str, path: Path) -> Path:
-    """Draw :func:`history_figure` into ``path`` (PNG or SVG, by its suffix)."""
+    """Draw :func:`history_figure` into ``path`` (PNG or SVG, by its suffix).
+
+    Raises
+    ------
+    InputError
+        The file cannot be written (permissions, a full disk): names it and the fix.
+    """
     import matplotlib as mpl
 
+    from sensorlab.io.writer import write_error
+
     fig = history_figure(sessions, subject)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with mpl.rc_context(RC):
-        fig.savefig(
-            path, dpi=FIGURE_DPI, metadata={"Software": None} if path.suffix == ".png" else None
-        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with mpl.rc_context(RC):
+            fig.savefig(path, dpi=FIGURE_DPI)
+    except OSError as error:
+        raise write_error(path, error) from None
     return path
