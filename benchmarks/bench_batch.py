@@ -104,7 +104,7 @@ def main() -> None:
             print("Dask          skipped: pip install 'sensorlab[dask]'")
             return
         with LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster:
             dask_s, n = timed_batch(Path(tree), dask_address=cluster.scheduler_address)
         print(

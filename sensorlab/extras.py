@@ -22,6 +22,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "vendors": ("h5py",),
     "parquet": ("pyarrow",),
     "lsl": ("pylsl",),
+    "dask": ("distributed",),
 }
 """Extra -> the top-level modules it installs that sensorlab imports."""
 

@@ -15,11 +15,7 @@ from pathlib import Path
 from sensorlab.batch.discover import SessionFile, find_sessions
 from sensorlab.batch.worker import SessionResult, SessionTask, analyse_session
 from sensorlab.errors import InputError
-
-DASK_EXTRA_MESSAGE = (
-    "--dask needs the optional Dask packages: pip install 'sensorlab[dask]' "
-    "(or pip install distributed)"
-)
+from sensorlab.extras import require_extra
 
 
 @dataclass(frozen=True)
@@ -136,11 +132,10 @@ def _on_processes(tasks: Sequence[SessionTask], jobs: int) -> Iterator[SessionRe
 
 def _on_dask(tasks: Sequence[SessionTask], address: str) -> Iterator[SessionResult]:
     """Results as they finish, from the workers of the Dask scheduler at ``address``."""
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise InputError(DASK_EXTRA_MESSAGE) from None
+    require_extra("dask", "--dask")
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
     try:
         client = Client(address, timeout="10s")
     except (OSError, TimeoutError) as error:

@@ -8,6 +8,7 @@ so that a re-analysis of the same recording is known as such.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,31 +51,39 @@ class SessionOrigin:
     input_sha256: str | None = None
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex, read in 1 MiB blocks."""
+def file_sha256(*paths: Path) -> str:
+    """SHA-256 of the files' bytes one after the other, hex, read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK_BYTES):
-            digest.update(block)
+    for path in paths:
+        with open(path, "rb") as handle:
+            while block := handle.read(_HASH_BLOCK_BYTES):
+                digest.update(block)
     return digest.hexdigest()
 
 
 def session_origin(
-    meta: SessionMeta, recording: Path | None = None, subject: str | None = None
+    meta: SessionMeta,
+    recording: Path | Sequence[Path] | None = None,
+    subject: str | None = None,
 ) -> SessionOrigin:
     """The :class:`SessionOrigin` of a session read from ``recording`` with sidecar ``meta``.
 
+    ``recording`` may be several files (a vendor export, one file per sensor): the hash
+    covers all of them in the order given, and the first is the one named.
     ``subject`` (from the command line) wins over the sidecar's. The date is the sidecar's
     ``date`` when it has one (text), else its ``started_at``.
     """
+    files = (
+        [] if recording is None else [recording] if isinstance(recording, Path) else list(recording)
+    )
     date = meta.extra.get("date")
     if not isinstance(date, str):
         date = meta.started_at
     return SessionOrigin(
         subject=subject or meta.subject,
         date=date,
-        recording=recording,
-        input_sha256=file_sha256(recording) if recording is not None else None,
+        recording=files[0] if files else None,
+        input_sha256=file_sha256(*files) if files else None,
     )
 
 

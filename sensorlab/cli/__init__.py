@@ -11,6 +11,8 @@ clear message and exit status 2, without a traceback.
 - :mod:`~sensorlab.cli.bluetooth`: ``scan``, ``record`` (and the ``--virtual`` options);
   :mod:`~sensorlab.cli.calibrate`: ``calibrate-device``;
   :mod:`~sensorlab.cli.bluetooth_errors`: Bluetooth trouble as one message
+- :mod:`~sensorlab.cli.batch`: ``batch``; :mod:`~sensorlab.cli.catalogue`: ``history`` and
+  the catalogue options of the commands that write outputs
 - :mod:`~sensorlab.cli.common`: argument helpers and the streaming runner they share
 
 Each family module imports only the standard library and sensorlab's pure modules at the
@@ -23,7 +25,16 @@ import argparse
 import sys
 
 from sensorlab import __version__
-from sensorlab.cli import analysis, bluetooth, calibrate, export, streaming, vendor_import
+from sensorlab.cli import (
+    analysis,
+    batch,
+    bluetooth,
+    calibrate,
+    catalogue,
+    export,
+    streaming,
+    vendor_import,
+)
 from sensorlab.errors import InputError
 
 EXIT_USER_ERROR = 2
@@ -40,7 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sensorlab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for family in (analysis, vendor_import, streaming, export, bluetooth, calibrate):
+    for family in (
+        analysis,
+        vendor_import,
+        streaming,
+        export,
+        bluetooth,
+        calibrate,
+        batch,
+        catalogue,
+    ):
         family.add_parsers(commands)
     return parser
 

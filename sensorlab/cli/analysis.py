@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 
 from sensorlab.cli import vendor_import
+from sensorlab.cli.catalogue import chosen_catalogue
 from sensorlab.cli.common import (
     add_lsl_argument,
     add_recording_arguments,
     check_lsl,
     check_new_recording,
     parse_speed,
+    print_output_paths,
     run_session,
 )
 from sensorlab.errors import InputError
@@ -38,7 +40,9 @@ def _analyze(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     check_output_dir(Path(args.out))  # before the analysis, not after minutes of it
     recording = read_session_files(args.recording, vendor_import.import_settings(args))
+    catalogue = chosen_catalogue(args, Path(args.out))
     # The analysis and report stack (about 150 MB) only once the file is known to be good.
+    from sensorlab.catalogue.entry import session_origin
     from sensorlab.processing.pipeline import SessionAnalyzer
     from sensorlab.summary.outputs import write_outputs
     from sensorlab.summary.text import format_text_summary
@@ -49,12 +53,16 @@ def _analyze(args: argparse.Namespace) -> int:
     analysis = analyzer.finish()
     for warning in analysis.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    outputs = write_outputs(analysis, Path(args.out), meta=recording.meta)
+    outputs = write_outputs(
+        analysis,
+        Path(args.out),
+        meta=recording.meta,
+        catalogue=catalogue,
+        origin=session_origin(recording.meta, [Path(p) for p in args.recording], args.subject),
+    )
     print(format_text_summary(outputs.summary))
     print()
-    print(f"summary  {outputs.summary_path}")
-    print(f"report   {outputs.report_path}")
-    print(f"reps     {outputs.table_path}")
+    print_output_paths(outputs)
     print(f"({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -172,6 +180,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_recording_arguments(analyze, vendor=True)
     analyze.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     vendor_import.add_vendor_arguments(analyze)
+    analyze.add_argument(
+        "--subject", metavar="ID", help="subject id for the catalogue (default: the sidecar's)"
+    )
     analyze.set_defaults(handler=_analyze)
 
     from sensorlab.simulate.scenarios import SCENARIOS

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sensorlab.cli.catalogue import add_catalogue_arguments, chosen_catalogue
 from sensorlab.errors import InputError
 from sensorlab.extras import require_extra
 
@@ -50,6 +51,7 @@ def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = Fals
         choices=("step_up", "walk"),
         help="what the session is (default: the sidecar's 'activity', else detected)",
     )
+    add_catalogue_arguments(parser)
 
 
 def check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:
@@ -105,12 +107,19 @@ def run_session(
         print(f"warning: {warning}", file=sys.stderr)
     print()
     if report_dir is not None:
-        outputs = write_outputs(analysis, report_dir, meta=source.meta)
+        from sensorlab.catalogue.entry import session_origin
+
+        replayed = Path(args.recording) if getattr(args, "recording", None) else None
+        outputs = write_outputs(
+            analysis,
+            report_dir,
+            meta=source.meta,
+            catalogue=chosen_catalogue(args, report_dir),
+            origin=session_origin(source.meta, replayed),
+        )
         print(format_text_summary(outputs.summary))
         print()
-        print(f"summary  {outputs.summary_path}")
-        print(f"report   {outputs.report_path}")
-        print(f"reps     {outputs.table_path}")
+        print_output_paths(outputs)
     else:
         print(format_text_summary(build_summary(analysis, started_at=source.meta.started_at)))
     if record is not None:
@@ -153,6 +162,15 @@ def add_lsl_sink(session, args: argparse.Namespace, speed: float | None) -> None
     sink = LslSink(session.source.meta, session.analyzer.rate_hz, session.source.name, settings)
     session.sinks.append(sink)
     print(f"LSL streams: {', '.join(sink.stream_names)}", flush=True)
+
+
+def print_output_paths(outputs) -> None:
+    """The paths of a session's outputs (and of the catalogue it was recorded in)."""
+    print(f"summary  {outputs.summary_path}")
+    print(f"report   {outputs.report_path}")
+    print(f"reps     {outputs.table_path}")
+    if outputs.catalogue is not None:
+        print(f"catalogue {outputs.catalogue}")
 
 
 def add_virtual_speed(parser: argparse.ArgumentParser) -> None:

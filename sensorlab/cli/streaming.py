@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sensorlab.cli.catalogue import add_catalogue_arguments, chosen_catalogue
 from sensorlab.cli.common import (
     add_lsl_argument,
     add_recording_arguments,
@@ -82,6 +83,7 @@ def _live(args: argparse.Namespace) -> int:
             screenshot=Path(args.screenshot) if args.screenshot else None,
             window_s=args.window,
             lsl_prefix=args.lsl,
+            catalogue=chosen_catalogue(args, Path(args.out)),
         )
     )
 
@@ -147,4 +149,5 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="with --duration: save the window to PNG at the end (runs headless if no screen)",
     )
     add_lsl_argument(live)
+    add_catalogue_arguments(live)
     live.set_defaults(handler=_live)

@@ -42,8 +42,8 @@ def chosen_catalogue(args: argparse.Namespace, out_dir: Path | None) -> Path | N
     return catalogue_path(out_dir, args.catalogue, disabled=args.no_catalogue)
 
 
-def add_history_parser(commands) -> None:
-    """Add the ``history`` subcommand to ``commands`` (argparse subparsers)."""
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``history`` to the subcommands."""
     history = commands.add_parser(
         "history",
         help="a subject's sessions over time from the catalogue: table and asymmetry plot",

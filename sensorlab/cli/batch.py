@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from sensorlab.catalogue.command import add_catalogue_arguments, chosen_catalogue
+from sensorlab.cli.catalogue import add_catalogue_arguments, chosen_catalogue
 
 EXIT_SOME_SKIPPED = 1
 
@@ -28,8 +28,8 @@ analysed, 1 when some were skipped, 2 when nothing could be done.
 """
 
 
-def add_batch_parser(commands) -> None:
-    """Add the ``batch`` subcommand to ``commands`` (argparse subparsers)."""
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``batch`` to the subcommands."""
     batch = commands.add_parser(
         "batch",
         help="analyse every session in a folder tree, in parallel; cohort table and report",
