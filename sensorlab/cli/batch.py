@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -98,5 +97,5 @@ def run_batch_command(args: argparse.Namespace) -> int:
     print(f"cohort   {cohort}")
     print(f"report   {report}")
     if catalogue is not None and run.analysed:
-        print(f"catalogue {os.path.relpath(catalogue)}")
+        print(f"catalogue {catalogue}")
     return EXIT_SOME_SKIPPED if run.failed else 0
