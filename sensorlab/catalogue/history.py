@@ -89,9 +89,14 @@ def history_figure(sessions: Sequence[CatalogueSession], subject: str) -> Figure
             k: [s.entry.metrics[k].si_pct if k in s.entry.metrics else None for s in sessions]
             for k in KEY_METRICS
         },
-        x_label=f"session date (subject {subject})",
+        x_label=(
+            f"session date (subject {subject})"
+            if len(xs) <= 12
+            else f"days since the first session, {labels[0]} (subject {subject})"
+        ),
         x_ticks=xs if len(xs) <= 12 else None,
         x_ticklabels=labels if len(xs) <= 12 else None,
+        course=True,
     )
     return fig
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sensorlab.summary.figures import FIGURE_WIDTH_IN, RC, _grid
 from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT
@@ -26,6 +27,7 @@ def si_across_sessions_figure(
     x_label: str,
     x_ticks: Sequence[float] | None = None,
     x_ticklabels: Sequence[str] | None = None,
+    course: bool = False,
 ) -> Figure:
     """One panel per metric: its symmetry index (%) per session, over the grade bands.
 
@@ -40,11 +42,14 @@ def si_across_sessions_figure(
     x_label : str
         What ``x`` is.
     x_ticks, x_ticklabels : sequence, optional
-        Tick positions and their labels (dates); default: matplotlib's.
+        Tick positions and their labels (dates); default: whole numbers.
+    course : bool
+        The sessions are one subject's over time: join them by a thin line (when there
+        are at most 50, few enough for a line to read as a course). Not for a cohort,
+        where neighbours are unrelated.
 
     The bands are the report's grades: balanced below 10 %, borderline to 15 %, notable
-    beyond (:mod:`sensorlab.summary.findings`). Sessions are joined by a thin line when
-    there are few enough (50) for a line to read as a course over time.
+    beyond (:mod:`sensorlab.summary.findings`).
     """
     # A metric no session has (thigh range in a walking cohort) gets no empty panel.
     metrics = [k for k, v in si_by_metric.items() if any(x is not None for x in v)]
@@ -69,7 +74,7 @@ def si_across_sessions_figure(
                         sign * low, sign * high, color=LEVEL_ZONE_COLORS[level], lw=0, zorder=0
                     )
             ax.axhline(0.0, color=NEUTRAL_COLOR, lw=0.8, zorder=1)
-            if len(xs) <= 50:
+            if course and len(xs) <= 50:
                 keep = np.isfinite(si)
                 ax.plot(xs[keep], si[keep], color=NEUTRAL_COLOR, lw=0.8, alpha=0.6, zorder=2)
             ax.plot(xs, si, "o", color=NEUTRAL_COLOR, ms=4.5, zorder=3)
@@ -90,4 +95,6 @@ def si_across_sessions_figure(
         axes[-1].set_xlabel(x_label)
         if x_ticks is not None:
             axes[-1].set_xticks(list(x_ticks), labels=list(x_ticklabels or ()))
+        else:
+            axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
