@@ -51,6 +51,12 @@ def generate(folder: Path, sessions: int, minutes: float) -> list[Path]:
     return paths
 
 
+def load() -> str:
+    """The machine's 1-minute load average, to read the figures by: on a shared machine a
+    load above the CPU count leaves the workers less than a CPU each."""
+    return f"load {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+
+
 def timed_batch(root: Path, **how) -> tuple[float, int]:
     """Seconds for one batch of ``root`` (analysis, cohort table and report), and the
     number of sessions analysed."""
@@ -92,11 +98,14 @@ def main() -> None:
             f"{os.cpu_count()} CPUs"
         )
         baseline_s, n = timed_batch(Path(tree), jobs=1)
-        print(f"1 worker       {baseline_s:7.1f} s  {n / baseline_s:6.2f} sessions/s  (baseline)")
+        print(
+            f"1 worker       {baseline_s:7.1f} s  {n / baseline_s:6.2f} sessions/s  (baseline)"
+            f"  {load()}"
+        )
         two_s, n = timed_batch(Path(tree), jobs=2)
         print(
             f"2 workers      {two_s:7.1f} s  {n / two_s:6.2f} sessions/s  "
-            f"x{baseline_s / two_s:.2f} vs 1 worker"
+            f"x{baseline_s / two_s:.2f} vs 1 worker  {load()}"
         )
         try:
             from distributed import LocalCluster
@@ -109,7 +118,7 @@ def main() -> None:
             dask_s, n = timed_batch(Path(tree), dask_address=cluster.scheduler_address)
         print(
             f"Dask, 2 workers{dask_s:7.1f} s  {n / dask_s:6.2f} sessions/s  "
-            f"x{baseline_s / dask_s:.2f} vs 1 worker"
+            f"x{baseline_s / dask_s:.2f} vs 1 worker  {load()}"
         )
 
 
