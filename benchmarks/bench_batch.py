@@ -7,6 +7,11 @@ generated once into a cache folder (``--cache``, default the system temp folder)
 Each run analyses all of them into a fresh temporary output folder (summary.json,
 reps.csv, report.html per session, then cohort.csv and cohort.html), without a catalogue.
 
+Each line also gives the CPU time per session (this process and its worker processes) and
+the machine's load: on a shared machine whose load is above its CPU count, the workers get
+less than a CPU each and the wall-clock ratio understates what a free machine gives; an
+unchanged CPU time per session says the parallel run does not cost more work.
+
 Run: ``.venv/bin/python benchmarks/bench_batch.py [--sessions 200] [--minutes 5]``
 (the Dask run needs ``pip install 'sensorlab[dask]'``; it is skipped without it).
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -57,6 +63,22 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
 
 
+def cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def line(label: str, seconds: float, n: int, cpu: float, baseline_s: float | None) -> str:
+    """One figure: wall time, sessions/s, ratio to the baseline, CPU per session, load."""
+    ratio = "(baseline)" if baseline_s is None else f"x{baseline_s / seconds:.2f} vs 1 worker"
+    return (
+        f"{label:16s}{seconds:7.1f} s  {n / seconds:5.2f} sessions/s  {ratio:20s}"
+        f"  CPU {cpu / n:4.2f} s/session  {load()}"
+    )
+
+
 def timed_batch(root: Path, **how) -> tuple[float, int]:
     """Seconds for one batch of ``root`` (analysis, cohort table and report), and the
     number of sessions analysed."""
@@ -97,29 +119,24 @@ def main() -> None:
             f"{args.sessions} sessions of {args.minutes:g} min (3 sensors, 100 Hz), "
             f"{os.cpu_count()} CPUs"
         )
+        cpu = cpu_s()
         baseline_s, n = timed_batch(Path(tree), jobs=1)
-        print(
-            f"1 worker       {baseline_s:7.1f} s  {n / baseline_s:6.2f} sessions/s  (baseline)"
-            f"  {load()}"
-        )
+        print(line("1 worker", baseline_s, n, cpu_s() - cpu, None), flush=True)
+        cpu = cpu_s()
         two_s, n = timed_batch(Path(tree), jobs=2)
-        print(
-            f"2 workers      {two_s:7.1f} s  {n / two_s:6.2f} sessions/s  "
-            f"x{baseline_s / two_s:.2f} vs 1 worker  {load()}"
-        )
+        print(line("2 workers", two_s, n, cpu_s() - cpu, baseline_s), flush=True)
         try:
             from distributed import LocalCluster
         except ImportError:
             print("Dask          skipped: pip install 'sensorlab[dask]'")
             return
+        cpu = cpu_s()
         with LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster:
             dask_s, n = timed_batch(Path(tree), dask_address=cluster.scheduler_address)
-        print(
-            f"Dask, 2 workers{dask_s:7.1f} s  {n / dask_s:6.2f} sessions/s  "
-            f"x{baseline_s / dask_s:.2f} vs 1 worker  {load()}"
-        )
+        # CPU includes starting and stopping the cluster (counted once its workers exit).
+        print(line("Dask, 2 workers", dask_s, n, cpu_s() - cpu, baseline_s))
 
 
 if __name__ == "__main__":
