@@ -7,7 +7,8 @@ generated once into a cache folder (``--cache``, default the system temp folder)
 Each run analyses all of them into a fresh temporary output folder (summary.json,
 reps.csv, report.html per session, then cohort.csv and cohort.html), without a catalogue.
 
-Each line also gives the CPU time per session (this process and its worker processes) and
+Each line also gives the CPU time per session (this process and its worker processes,
+sampled with psutil, which comes with the [dask] extra) and
 the machine's load: on a shared machine whose load is above its CPU count, the workers get
 less than a CPU each and the wall-clock ratio understates what a free machine gives; an
 unchanged CPU time per session says the parallel run does not cost more work.
@@ -20,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -63,11 +64,43 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
 
 
-def cpu_s() -> float:
-    """CPU seconds (user + system) of this process and its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+class CpuMeter:
+    """CPU seconds (user + system) of this process and all its descendants over a block.
+
+    Worker processes may be grandchildren (the forkserver's, a Dask nanny's), which
+    ``RUSAGE_CHILDREN`` does not count, so the descendants are sampled with psutil every
+    0.2 s while they live, keeping each one's last reading.
+    """
+
+    def __enter__(self) -> CpuMeter:
+        import psutil
+
+        self._me = psutil.Process()
+        self._seen: dict[int, float] = {}
+        self._start = self._total(self._me.cpu_times())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    @staticmethod
+    def _total(times) -> float:
+        return times.user + times.system
+
+    def _poll(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.2):
+            for child in self._me.children(recursive=True):
+                try:
+                    self._seen[child.pid] = self._total(child.cpu_times())
+                except psutil.Error:  # it just ended
+                    continue
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.seconds = self._total(self._me.cpu_times()) - self._start + sum(self._seen.values())
 
 
 def line(label: str, seconds: float, n: int, cpu: float, baseline_s: float | None) -> str:
@@ -119,24 +152,26 @@ def main() -> None:
             f"{args.sessions} sessions of {args.minutes:g} min (3 sensors, 100 Hz), "
             f"{os.cpu_count()} CPUs"
         )
-        cpu = cpu_s()
-        baseline_s, n = timed_batch(Path(tree), jobs=1)
-        print(line("1 worker", baseline_s, n, cpu_s() - cpu, None), flush=True)
-        cpu = cpu_s()
-        two_s, n = timed_batch(Path(tree), jobs=2)
-        print(line("2 workers", two_s, n, cpu_s() - cpu, baseline_s), flush=True)
+        with CpuMeter() as cpu:
+            baseline_s, n = timed_batch(Path(tree), jobs=1)
+        print(line("1 worker", baseline_s, n, cpu.seconds, None), flush=True)
+        with CpuMeter() as cpu:
+            two_s, n = timed_batch(Path(tree), jobs=2)
+        print(line("2 workers", two_s, n, cpu.seconds, baseline_s), flush=True)
         try:
             from distributed import LocalCluster
         except ImportError:
             print("Dask          skipped: pip install 'sensorlab[dask]'")
             return
-        cpu = cpu_s()
-        with LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster:
+        with (
+            CpuMeter() as cpu,
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+        ):
             dask_s, n = timed_batch(Path(tree), dask_address=cluster.scheduler_address)
-        # CPU includes starting and stopping the cluster (counted once its workers exit).
-        print(line("Dask, 2 workers", dask_s, n, cpu_s() - cpu, baseline_s))
+        # The CPU time includes starting and stopping the cluster.
+        print(line("Dask, 2 workers", dask_s, n, cpu.seconds, baseline_s))
 
 
 if __name__ == "__main__":
