@@ -44,7 +44,8 @@ def generate(folder: Path, sessions: int, minutes: float) -> list[Path]:
     """The ``sessions`` recordings in ``folder``, generating the missing ones (in parallel)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"s{seed:03d}" / "session.csv" for seed in range(sessions)]
-    missing = [(p, seed) for seed, p in enumerate(paths) if not p.with_suffix(".json").exists()]
+    # The CSV is written last (atomically, after its sidecar): it says the session is whole.
+    missing = [(p, seed) for seed, p in enumerate(paths) if not p.exists()]
     if missing:
         started = time.perf_counter()
         for path, _ in missing:
