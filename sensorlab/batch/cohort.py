@@ -1,4 +1,6 @@
-"""``cohort.csv``: one row per analysed session of a batch, and ``batch_errors.csv``: one
+"""The cohort table ``cohort.csv`` and the list of skipped sessions ``batch_errors.csv``.
+
+``cohort.csv``: one row per analysed session of a batch, and ``batch_errors.csv``: one
 row per session skipped, with the reason.
 
 Columns are fixed (every metric of every activity), so tables of different batches line
@@ -11,11 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sensorlab.batch.run import BatchRun
 from sensorlab.batch.worker import SessionResult
-from sensorlab.catalogue.entry import ALL_METRICS, session_entry
+from sensorlab.catalogue.entry import ALL_METRICS
 from sensorlab.io.writer import write_atomically, write_error
 
 COHORT_NAME = "cohort.csv"
@@ -49,7 +52,7 @@ COHORT_COLUMNS: tuple[str, ...] = (
 
 def cohort_row(result: SessionResult, out_dir: Path) -> dict[str, object]:
     """One ``cohort.csv`` row (column -> value; ``None`` for an empty cell)."""
-    entry = session_entry(result.summary, result.origin)
+    entry = result.entry()
     row: dict[str, object] = {
         "session": result.task.session.relative.as_posix(),
         "subject": entry.subject,
@@ -75,14 +78,17 @@ def cohort_row(result: SessionResult, out_dir: Path) -> dict[str, object]:
 
 
 def relative_message(message: str, root: Path) -> str:
-    """An error message with the tree's absolute location taken out of the paths in it,
-    so the outputs hold no absolute path (``/data/study/p01/x.csv:3`` -> ``p01/x.csv:3``)."""
+    """An error message without the tree's absolute location.
+
+    The tree's location is taken out of the paths in it,
+    so the outputs hold no absolute path (``/data/study/p01/x.csv:3`` -> ``p01/x.csv:3``).
+    """
     for prefix in {str(root), os.path.abspath(root)}:
         message = message.replace(prefix.rstrip(os.sep) + os.sep, "")
     return message
 
 
-def _csv_text(columns: tuple[str, ...], rows: list[dict[str, object]]) -> str:
+def _csv_text(columns: tuple[str, ...], rows: Sequence[Mapping[str, object]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -92,8 +98,11 @@ def _csv_text(columns: tuple[str, ...], rows: list[dict[str, object]]) -> str:
 
 
 def write_cohort_tables(run: BatchRun) -> tuple[Path, Path]:
-    """Write ``cohort.csv`` and ``batch_errors.csv`` (columns ``session``, ``reason``;
-    header only when nothing failed) into the batch's output folder; return both paths."""
+    """Write ``cohort.csv`` and ``batch_errors.csv``; return both paths.
+
+    ``batch_errors.csv`` has the columns ``session`` and ``reason``;
+    header only when nothing failed) into the batch's output folder; return both paths.
+    """
     cohort = run.out_dir / COHORT_NAME
     errors = run.out_dir / ERRORS_NAME
     rows = [cohort_row(r, run.out_dir) for r in run.analysed]

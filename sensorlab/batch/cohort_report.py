@@ -1,4 +1,6 @@
-"""``cohort.html``: the batch at a glance: every session's counts, key symmetry indices
+"""The cohort report ``cohort.html``: the batch at a glance.
+
+Every session's counts, key symmetry indices
 and data quality in one table (each linked to its own report), the symmetry indices of
 the key metrics per session as a figure, and the sessions that were skipped, with why.
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from sensorlab import __version__
 from sensorlab.batch.cohort import relative_message
 from sensorlab.batch.run import BatchRun
-from sensorlab.catalogue.entry import KEY_METRICS, SessionEntry, session_entry
+from sensorlab.catalogue.entry import KEY_METRICS, SessionEntry
 from sensorlab.io.writer import write_atomically, write_error
 from sensorlab.summary.figures import figure_to_data_uri
 from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT
@@ -69,7 +71,7 @@ def _row(number: int, relative: str, entry: SessionEntry, report_href: str) -> s
 def render_cohort_report(run: BatchRun) -> str:
     """The cohort report of ``run`` as one HTML document (a string)."""
     analysed = run.analysed
-    entries = [session_entry(r.summary, r.origin) for r in analysed]
+    entries = [r.entry() for r in analysed]
     metric_heads = "".join(
         f'<th class="num">{_E(metric_info(k).short)}<br><small>SI</small></th>' for k in KEY_METRICS
     )

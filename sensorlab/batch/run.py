@@ -1,6 +1,9 @@
-"""Run a batch: every session of a tree through :func:`~sensorlab.batch.worker.analyse_session`,
+"""Run a batch in worker processes or on a Dask cluster.
+
+Every session of a tree goes through :func:`~sensorlab.batch.worker.analyse_session`,
 in local worker processes or on a Dask cluster, behind a progress bar; then record each
-analysed session in the catalogue (from this one process) and write the cohort outputs."""
+analysed session in the catalogue (from this one process) and write the cohort outputs.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +41,11 @@ class BatchRun:
 
 
 def session_out_dir(out_dir: Path, session: SessionFile) -> Path:
-    """Where a session's outputs go: its path under the tree, without the suffix, under
-    ``out_dir`` (``p01/day1/walk.csv`` -> ``OUT/p01/day1/walk/``)."""
+    """Where a session's outputs go.
+
+    Its path under the tree, without the suffix, under
+    ``out_dir`` (``p01/day1/walk.csv`` -> ``OUT/p01/day1/walk/``).
+    """
     return out_dir / session.relative.with_suffix("")
 
 
@@ -153,8 +159,11 @@ def _on_dask(tasks: Sequence[SessionTask], address: str) -> Iterator[SessionResu
 
 
 def _result_of(get: Callable[[], SessionResult], task: SessionTask) -> SessionResult:
-    """A finished task's result; a worker that died (killed, out of memory) is that
-    session's error, not the batch's end."""
+    """A finished task's result.
+
+    A worker that died (killed, out of memory) is that
+    session's error, not the batch's end.
+    """
     try:
         return get()
     except Exception as error:
@@ -165,15 +174,13 @@ def _result_of(get: Callable[[], SessionResult], task: SessionTask) -> SessionRe
 
 def record_batch(run: BatchRun, catalogue: Path) -> None:
     """Record every analysed session of ``run`` in ``catalogue``, one transaction each."""
-    from sensorlab.catalogue.entry import session_entry
-    from sensorlab.catalogue.store import open_catalogue, record_session
 
     connection = open_catalogue(catalogue)
     try:
         for result in run.analysed:
             record_session(
                 catalogue,
-                session_entry(result.summary, result.origin),
+                result.entry(),
                 result.task.out_dir,
                 result.task.session.path,
                 connection=connection,

@@ -1,6 +1,9 @@
-"""Analyse one session of a batch: read, analyse, write its outputs, return what the
+"""Analyse one session of a batch.
+
+Read, analyse, write its outputs, return what the
 cohort table and the catalogue need. Runs in a worker process (or a Dask worker), so it
-takes and returns only small picklable values, and never raises for a bad file."""
+takes and returns only small picklable values, and never raises for a bad file.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sensorlab.batch.discover import SessionFile
-from sensorlab.catalogue.entry import SessionOrigin
+from sensorlab.catalogue.entry import SessionEntry, SessionOrigin, session_entry
 from sensorlab.errors import InputError
 
 
@@ -35,9 +38,23 @@ class SessionResult:
     origin: SessionOrigin | None = None
     error: str | None = None
 
+    def entry(self) -> SessionEntry:
+        """The analysed session's :class:`~sensorlab.catalogue.entry.SessionEntry`.
+
+        Raises
+        ------
+        ValueError
+            The session was not analysed (it has an ``error``).
+        """
+        if self.summary is None or self.origin is None:
+            raise ValueError(f"{self.task.session.relative} was not analysed: {self.error}")
+        return session_entry(self.summary, self.origin)
+
 
 def analyse_session(task: SessionTask) -> SessionResult:
-    """Analyse ``task``'s recording into ``task.out_dir`` (outputs as ``analyze`` writes
+    """Analyse ``task``'s recording into ``task.out_dir``.
+
+    The outputs are those ``analyze`` writes
     them; not recorded in a catalogue: the caller records, from one process).
 
     A bad file (:class:`~sensorlab.errors.InputError`) gives its message; any other

@@ -1,4 +1,6 @@
-"""One analysed session as the catalogue and the cohort table see it: who, when, the
+"""One analysed session as the catalogue and the cohort table see it.
+
+Who, when, the
 per-side means and symmetry indices, quality and warnings, taken from ``summary.json``.
 
 No raw data: only the numbers a summary already shows, plus a hash of the recording file

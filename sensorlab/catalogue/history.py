@@ -1,5 +1,8 @@
-"""A subject's sessions over time, from the catalogue: a terminal table and a figure of
-the key symmetry indices (pelvic drop, thigh range, step time) per session date."""
+"""A subject's sessions over time, from the catalogue.
+
+A terminal table and a figure of
+the key symmetry indices (pelvic drop, thigh range, step time) per session date.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +23,11 @@ SECONDS_PER_DAY = 86400.0
 
 
 def session_time(session: CatalogueSession) -> datetime | None:
-    """When the session took place: its date, else when it was analysed; ``None`` when
-    neither reads as ISO 8601. Times with and without a zone are compared as given."""
+    """When the session took place.
+
+    Its date, else when it was analysed; ``None`` when
+    neither reads as ISO 8601. Times with and without a zone are compared as given.
+    """
     for text in (session.entry.date, session.analysed_at):
         if text:
             try:
@@ -38,8 +44,11 @@ def _date_text(session: CatalogueSession) -> str:
 
 
 def history_table(sessions: Sequence[CatalogueSession]) -> str:
-    """The sessions as a plain-text table, oldest first: date, activity, counts per side,
-    pelvic drop per side, the key symmetry indices, and whether findings were withheld."""
+    """The sessions as a plain-text table, oldest first.
+
+    Columns: date, activity, counts per side,
+    pelvic drop per side, the key symmetry indices, and whether findings were withheld.
+    """
     drop = metric_info("pelvic_drop_deg")
     heads = ["date", "activity", "L/R n", "drop L", "drop R"]
     heads += [f"{metric_info(k).short} SI" for k in KEY_METRICS] + ["note"]
@@ -71,8 +80,11 @@ def history_table(sessions: Sequence[CatalogueSession]) -> str:
 
 
 def history_figure(sessions: Sequence[CatalogueSession], subject: str) -> Figure:
-    """The key symmetry indices of ``sessions`` against their dates (days since the first
-    dated session; a session without a readable date is placed after the last one)."""
+    """The key symmetry indices of ``sessions`` against their dates.
+
+    The axis is in days since the first
+    dated session; a session without a readable date is placed after the last one).
+    """
     times = [session_time(s) for s in sessions]
     known = [t for t in times if t is not None]
     first = min(known) if known else None
@@ -102,8 +114,11 @@ def history_figure(sessions: Sequence[CatalogueSession], subject: str) -> Figure
 
 
 def safe_name(text: str) -> str:
-    """``text`` usable in a file name: anything but letters, digits, ``-``, ``_`` and
-    ``.`` becomes ``_``."""
+    """``text`` usable in a file name.
+
+    Anything but letters, digits, ``-``, ``_`` and
+    ``.`` becomes ``_``.
+    """
     return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "_"
 
 

@@ -110,10 +110,13 @@ def _schema_version(connection: sqlite3.Connection, path: Path) -> int:
 
 @contextmanager
 def transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``); any exception rolls it
+    """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``).
+
+    Any exception rolls it
     back and is raised again. The connection must be in autocommit mode
     (``isolation_level=None``, as :func:`open_catalogue` opens it), so that schema changes
-    are inside the transaction too."""
+    are inside the transaction too.
+    """
     connection.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -263,7 +266,8 @@ def _upsert_session(connection: sqlite3.Connection, row: dict) -> int:
             f"VALUES ({', '.join('?' for _ in columns)})",
             [row[c] for c in columns],
         )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None  # set by every INSERT
+        return cursor.lastrowid
     connection.execute(
         f"UPDATE sessions SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
         [*(row[c] for c in columns), existing[0]],
@@ -287,8 +291,11 @@ class CatalogueSession:
 
 
 def subject_sessions(connection: sqlite3.Connection, subject: str) -> list[CatalogueSession]:
-    """Every recorded session of ``subject``, oldest first (by session date, else by
-    when it was analysed)."""
+    """Every recorded session of ``subject``, oldest first.
+
+    Ordered by session date, else by
+    when it was analysed).
+    """
     rows = connection.execute(
         "SELECT id, source, subject, session_date, activity, activity_basis, duration_s, "
         "left_count, right_count, left_out, min_calibration_quality, max_missing_pct, "

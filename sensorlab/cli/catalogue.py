@@ -1,5 +1,8 @@
-"""``sensorlab history --subject ID``, and the catalogue options of the commands that
-analyse (``--catalogue PATH``, ``--no-catalogue``)."""
+"""``sensorlab history``, and the catalogue options of the commands that analyse.
+
+``sensorlab history --subject ID``, and the catalogue options of the commands that
+analyse (``--catalogue PATH``, ``--no-catalogue``).
+"""
 
 from __future__ import annotations
 

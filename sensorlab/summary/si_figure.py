@@ -1,5 +1,8 @@
-"""The symmetry index of a few key metrics across sessions, one panel per metric: the
-cohort report (sessions in table order) and ``sensorlab history`` (sessions over time)."""
+"""The symmetry index of a few key metrics across sessions.
+
+One panel per metric: the
+cohort report (sessions in table order) and ``sensorlab history`` (sessions over time).
+"""
 
 from __future__ import annotations
 
