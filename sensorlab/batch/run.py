@@ -174,6 +174,7 @@ def _result_of(get: Callable[[], SessionResult], task: SessionTask) -> SessionRe
 
 def record_batch(run: BatchRun, catalogue: Path) -> None:
     """Record every analysed session of ``run`` in ``catalogue``, one transaction each."""
+    from sensorlab.catalogue.store import open_catalogue, record_session
 
     connection = open_catalogue(catalogue)
     try:
