@@ -70,7 +70,7 @@ def analyse_session(task: SessionTask) -> SessionResult:
         recording = read_recording(task.session.path)
         origin = session_origin(recording.meta, task.session.path)
         analysis = analyze(recording, task.activity)
-        outputs = write_outputs(analysis, task.out_dir, started_at=recording.meta.started_at)
+        outputs = write_outputs(analysis, task.out_dir, meta=recording.meta)
     except InputError as error:
         return SessionResult(task, error=str(error))
     except Exception as error:  # one broken session must not stop hundreds of others

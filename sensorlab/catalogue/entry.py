@@ -78,12 +78,9 @@ def session_origin(
     files = (
         [] if recording is None else [recording] if isinstance(recording, Path) else list(recording)
     )
-    date = meta.extra.get("date")
-    if not isinstance(date, str):
-        date = meta.started_at
     return SessionOrigin(
         subject=subject or meta.subject,
-        date=date,
+        date=meta.date or meta.started_at,
         recording=files[0] if files else None,
         input_sha256=file_sha256(*files) if files else None,
     )

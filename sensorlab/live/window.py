@@ -359,12 +359,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         from sensorlab.catalogue.entry import session_origin
         from sensorlab.summary.outputs import write_outputs
 
-        self.outputs = write_outputs(analysis, self.out_dir, meta=self.session.source.meta)
         meta = self.session.source.meta
         self.outputs = write_outputs(
             analysis,
             self.out_dir,
-            started_at=meta.started_at,
+            meta=meta,
             catalogue=self.catalogue,
             origin=session_origin(meta),
         )
