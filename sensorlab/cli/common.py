@@ -166,9 +166,9 @@ def add_lsl_sink(session, args: argparse.Namespace, speed: float | None) -> None
 
 def print_output_paths(outputs) -> None:
     """The paths of a session's outputs (and of the catalogue it was recorded in)."""
-    print(f"summary  {outputs.summary_path}")
-    print(f"report   {outputs.report_path}")
-    print(f"reps     {outputs.table_path}")
+    print(f"summary   {outputs.summary_path}")
+    print(f"report    {outputs.report_path}")
+    print(f"reps      {outputs.table_path}")
     if outputs.catalogue is not None:
         print(f"catalogue {outputs.catalogue}")
 
