@@ -94,6 +94,9 @@ class SessionClock:
     At the start blocks can come in a burst (a backlog drained at once), each later
     block lowering the estimate by what it waited: :attr:`warm` turns true once blocks
     have been watched for :data:`WARM_UP_S`, and the sink holds everything until then.
+    From then on the offset stays: session time and LSL time both run on this host's
+    clock, so it has no drift to follow, and a stamp mapping that moved later would put
+    samples pushed before and after the move out of step with each other.
     """
 
     def __init__(self, local_clock, time_scale: float = 1.0) -> None:
@@ -107,7 +110,7 @@ class SessionClock:
         """A block whose newest sample has session time ``newest_t_s`` arrived now."""
         now = self._now()
         offset = now - newest_t_s / self.time_scale
-        if self.offset_s is None or offset < self.offset_s:
+        if self.offset_s is None or (not self.warm and offset < self.offset_s):
             self.offset_s = offset
         if self._first_arrival is None:
             self._first_arrival = now
