@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import warnings
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -70,9 +71,7 @@ def main() -> None:
         "--walk", type=int, default=10, help="steps walked before the first set (0: none)"
     )
     args = parser.parse_args()
-    sensors = DEFAULT_SENSOR_SETTINGS.__class__(
-        **{**DEFAULT_SENSOR_SETTINGS.__dict__, "rate_hz": args.rate}
-    )
+    sensors = replace(DEFAULT_SENSOR_SETTINGS, rate_hz=args.rate)
     print(
         f"{'true kinematics' if args.truth else 'through the sensors and analyze'}, "
         f"{args.rate:g} Hz, seeds 0-{args.seeds - 1}, {args.walk} steps of walking, then 8 "

@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from sensorlab.processing.movements import drill, drill_names
 from sensorlab.summary.metrics import REP_METRICS, STEP_METRICS, MetricInfo, metric_info
 
 NEUTRAL_SI_PCT = 10.0
@@ -147,8 +148,6 @@ def classify_si(
 
 def _min_difference(metric: str, activity: str | None) -> float:
     """:data:`MIN_DIFFERENCE` of ``metric``, or the standing drill's own."""
-    from sensorlab.processing.movements import drill, drill_names
-
     if metric not in MIN_DIFFERENCE and activity in drill_names():
         return drill(activity).MIN_DIFFERENCE.get(metric, 0.0)
     return MIN_DIFFERENCE.get(metric, 0.0)
@@ -291,8 +290,6 @@ def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
     A standing drill's own (the step-ups' for the tempo and steadiness every rep keeps), a walk's or
     the step-ups'.
     """
-    from sensorlab.processing.movements import drill, drill_names
-
     if activity in drill_names():
         return {**_REP_TEMPLATES, **drill(activity).FINDINGS}
     return _WALK_TEMPLATES if walk else _REP_TEMPLATES

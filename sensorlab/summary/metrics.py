@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sensorlab.processing.movements import drill, drill_names
+
 
 @dataclass(frozen=True)
 class MetricInfo:
@@ -166,8 +168,6 @@ def drill_metric_info(activity: str, key: str) -> MetricInfo:
 
     Its label and help in :mod:`sensorlab.processing.movements`, its unit from the key's suffix.
     """
-    from sensorlab.processing.movements import drill
-
     label, help_text = drill(activity).METRICS[key]
     unit, decimals = next(u for suffix, u in _UNITS.items() if key.endswith(suffix))
     return MetricInfo(key, label, unit, decimals, help_text, short=label.lower())
@@ -179,8 +179,6 @@ def metric_info(key: str, activity: str | None = None) -> MetricInfo:
     A standing drill's own (``activity``) where it has one, else the rep metrics', then the step
     metrics'.
     """
-    from sensorlab.processing.movements import drill_names
-
     if activity in drill_names():
         try:
             return drill_metric_info(activity, key)

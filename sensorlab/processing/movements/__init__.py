@@ -13,6 +13,7 @@ module name: adding one is adding its module (and its simulator profile in
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from types import ModuleType
@@ -22,6 +23,7 @@ from sensorlab.processing.calibration import DEFAULT_CUES, AlignmentCues
 _SHARED = {"base"}
 
 
+@functools.cache
 def drill_names() -> tuple[str, ...]:
     """Names of the standing drills with a module here."""
     return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _SHARED))

@@ -21,6 +21,7 @@ accelerations and rates are analytic. Angles in the keyframes are degrees, posit
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, replace
@@ -37,7 +38,7 @@ from sensorlab.simulate.body import (
 from sensorlab.simulate.imu import DEFAULT_SENSOR_SETTINGS, SensorSettings
 from sensorlab.simulate.profiles import KeyframeTrack, switched
 from sensorlab.simulate.session import SimulatedSession, record_session, split_rng
-from sensorlab.simulate.truth import DrillRepTruth
+from sensorlab.simulate.truth import SIDE_SIGN, DrillRepTruth
 from sensorlab.simulate.walk import WalkSettings, gait_motion
 
 TRACKS = (
@@ -53,10 +54,6 @@ TRACKS = (
     "right_adduction",
 )
 """The degrees of freedom a profile's keyframes may move (units in the module docstring)."""
-
-SIDE_SIGN = {"left": 1.0, "right": -1.0}
-"""Sign that turns a pelvic angle toward ``side``: obliquity ``SIDE_SIGN[s] * drop`` lowers
-the side opposite ``s``; rotation ``SIDE_SIGN[s] * angle`` moves side ``s`` back."""
 
 OTHER = {"left": "right", "right": "left"}
 
@@ -170,6 +167,7 @@ def excursion(value: float, shape: tuple[float, ...], base: float = 0.0) -> Fram
     return [(start, base), (reach, value), (leave, value), (back, base)]
 
 
+@functools.cache
 def drill_kinds() -> tuple[str, ...]:
     """Names of the drills with a profile module here."""
     return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.ispkg))
