@@ -25,8 +25,9 @@ from sensorlab.processing.pipeline import (
     StepDetected,
 )
 from sensorlab.processing.symmetry import robinson_si_pct
-from sensorlab.records import RepResult
+from sensorlab.records import AnyRep, DrillRepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
+from sensorlab.summary.metrics import drill_rep_brief
 
 PROVISIONAL = " (provisional)"
 
@@ -61,7 +62,9 @@ class EventPrinter:
         return "SI so far n/a" if si is None else f"SI so far {si:+.0f}%"
 
     @staticmethod
-    def _rep_values(rep: RepResult) -> str:
+    def _rep_values(rep: AnyRep) -> str:
+        if isinstance(rep, DrillRepResult):
+            return drill_rep_brief(rep.activity, rep.metrics)
         return f"thigh ROM {rep.thigh_rom_deg:.0f} deg, pelvic drop {rep.pelvic_drop_deg:.1f} deg"
 
     def line(self, event) -> str | None:

@@ -9,7 +9,7 @@ streaming share the same records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -341,6 +341,60 @@ class RepResult:
     data_gap_s: float = 0.0
     left_out: bool = False
 
+    activity: ClassVar[str] = "step_up"
+
+    def value(self, key: str) -> float:
+        """The per-rep metric ``key`` (a field name), as for :meth:`DrillRepResult.value`."""
+        return float(getattr(self, key))
+
+
+@dataclass(frozen=True)
+class DrillRepResult:
+    """One repetition of a standing drill and its metrics.
+
+    The drill's module (:mod:`sensorlab.processing.movements`) defines the rep, its
+    working side and its metrics; ``docs/drills.md`` lists them.
+
+    Attributes
+    ----------
+    index, set_index : int
+        0-based order in the session, and set (as for :class:`RepResult`).
+    activity : str
+        The drill (``split_squat``, ``squat``...).
+    side : str
+        Working side, ``"left"`` or ``"right"``; ``"both"`` for a bilateral drill.
+    t_start, t_end : float
+        Seconds since session start.
+    t_bottom : float
+        The middle of the rep's bottom (where down ends and up begins), seconds.
+    metrics : dict of str to float
+        The drill's per-rep metrics (units in the keys: ``_deg``, ``_s``, ``_dps``,
+        ``_pct``), with the tempo (``down_duration_s``, ``up_duration_s``) and
+        ``pelvic_rate_rms_dps`` every rep keeps; NaN where a sensor's data are missing.
+    data_gap_s, left_out : float, bool
+        As for :class:`RepResult`.
+    """
+
+    index: int
+    set_index: int
+    activity: str
+    side: str
+    t_start: float
+    t_end: float
+    t_bottom: float
+    metrics: dict[str, float]
+    data_gap_s: float = 0.0
+    left_out: bool = False
+
+    def value(self, key: str) -> float:
+        """The per-rep metric ``key`` (NaN when the rep has none of that name)."""
+        return float(self.metrics.get(key, float("nan")))
+
+
+AnyRep = RepResult | DrillRepResult
+"""A step-up rep or a drill's: both have ``index``, ``set_index``, ``activity``, ``side``,
+``t_start``, ``t_end``, ``data_gap_s``, ``left_out`` and ``value(key)``."""
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -415,8 +469,9 @@ class SessionAnalysis:
         Session duration, seconds.
     kinematics : Kinematics
         Angles on the common time base.
-    reps : list of RepResult
-        Repetitions in time order (empty for walks).
+    reps : list of RepResult or DrillRepResult
+        Repetitions in time order (empty for walks): :class:`RepResult` for step-ups,
+        :class:`DrillRepResult` for the standing drills.
     steps : list of StepResult
         Gait steps in time order (empty for step-ups).
     gait : GaitResult or None
@@ -448,7 +503,7 @@ class SessionAnalysis:
     activity: str
     duration_s: float
     kinematics: Kinematics
-    reps: list[RepResult]
+    reps: list[AnyRep]
     steps: list[StepResult]
     gait: GaitResult | None
     calibration: dict[str, SensorCalibration]

@@ -211,34 +211,54 @@ def test_a_walk_analysed_as_step_ups_is_not_step_ups(walk):
     _assert_no_finding(*_reported(analysis))
 
 
+@pytest.mark.parametrize("name, kind", [("lunges", "lunge"), ("squats", "squat")])
+def test_a_drill_without_an_activity_is_detected_from_its_reps(name, kind):
+    session = SCENARIOS[name](2)
+    analysis = analyze(_without_activity(session.recording))
+    assert analysis.movement.label == "other_exercise"
+    assert (analysis.activity, analysis.activity_basis) == (kind, "detected")
+    assert [r.side for r in analysis.reps] == [r.side for r in session.truth.drill_reps]
+    assert analysis.steps == []
+    assert any(f"analysed as {kind} because 12 of its repetitions" in w for w in analysis.warnings)
+
+
 @pytest.mark.parametrize("name", ["lunges", "squats"])
-@pytest.mark.parametrize("activity", [None, "step_up", "walk"])
-def test_a_drill_that_is_not_analysed_gives_no_reps_and_no_finding(name, activity):
+@pytest.mark.parametrize("activity", ["step_up", "walk"])
+def test_a_drill_analysed_as_step_ups_or_walk_gives_no_reps_and_no_finding(name, activity):
     session = SCENARIOS[name](2)
     analysis = analyze(_without_activity(session.recording), activity)
     assert analysis.movement.label == "other_exercise"
     assert analysis.reps == [] and analysis.steps == []
-    if activity is None:
-        assert (analysis.activity, analysis.activity_basis) == ("other_exercise", "not_analysed")
-    else:
-        assert (analysis.activity, analysis.activity_basis) == (activity, "contradicted")
+    assert (analysis.activity, analysis.activity_basis) == (activity, "contradicted")
     word = "lunges" if name == "lunges" else "squats"
     assert any(f"looks like {word}" in w for w in analysis.warnings)
     _assert_no_finding(*_reported(analysis))
 
 
-def test_a_drill_streamed_in_random_blocks_is_judged_as_in_batch():
-    session = SCENARIOS["lunges"](0)
+@pytest.mark.parametrize("name", ["lunges", "squats"])
+def test_a_drill_streamed_in_random_blocks_is_judged_as_in_batch(name):
+    """Streamed without an activity, a drill is found as in one block. A lunge's alignment
+    needs the activity given (its thighs do not show their flexion sign), so the stream
+    reports it without findings; batch analysis analyses it again as a lunge."""
+    session = SCENARIOS[name](0)
     recording = _without_activity(session.recording)
-    batch = analyze(recording)
     analyzer = SessionAnalyzer(recording.meta, source=recording.source)
     for block in time_ordered_blocks(recording, np.random.default_rng(5)):
         analyzer.update([block], now_t_s=float(block.t_s[-1]))
     streamed = analyzer.finish()
+    one_block = SessionAnalyzer(recording.meta, source=recording.source, provisional=False)
+    one_block.update(recording.chunks.values())
+    batch = one_block.finish()
     assert repr(streamed.movement) == repr(batch.movement)  # NaN step time included
     assert (streamed.activity, streamed.activity_basis) == (batch.activity, batch.activity_basis)
+    assert streamed.reps == batch.reps
     assert streamed.warnings == batch.warnings
     assert streamed.recorded_s == batch.recorded_s
+    expected = "guessed" if name == "lunges" else "detected"
+    assert streamed.activity_basis == expected
+    if expected == "guessed":
+        _assert_no_finding(*_reported(streamed))
+        assert analyze(recording).activity_basis == "detected"
 
 
 def test_a_sensor_missing_30_percent_withholds_the_findings(step_ups):
@@ -348,14 +368,26 @@ def test_findings_withheld_reads_the_summary_only():
     assert findings_withheld(summary) == []
 
 
-def test_a_sidecar_naming_a_drill_that_is_not_analysed_is_reported_not_refused(step_ups):
-    """The contract lets a sidecar say split_squat or squat: exit 0, no reps, and when
-    the movement is in fact an analysed one, the warning says how to analyse it."""
+def test_a_sidecar_naming_the_wrong_drill_is_contradicted(step_ups):
+    """Step-ups whose sidecar says split_squat: no split squat reps, and the warning says
+    what the movement looks like and how to analyse it."""
     meta = dataclasses.replace(step_ups.recording.meta, activity="split_squat")
     analysis = analyze(dataclasses.replace(step_ups.recording, meta=meta))
-    assert (analysis.activity, analysis.activity_basis) == ("split_squat", "not_analysed")
+    assert (analysis.activity, analysis.activity_basis) == ("split_squat", "contradicted")
     assert analysis.reps == [] and analysis.steps == []
     warning = next(w for w in analysis.warnings if "split_squat" in w)
+    assert "looks like step-ups" in warning and "--activity step_up" in warning
+    _assert_no_finding(*_reported(analysis))
+
+
+def test_a_sidecar_naming_an_activity_that_is_not_analysed_is_reported_not_refused(step_ups):
+    """The contract lets a sidecar say any word: exit 0, no reps, and when the movement is
+    in fact an analysed one, the warning says how to analyse it."""
+    meta = dataclasses.replace(step_ups.recording.meta, activity="pistol_squat")
+    analysis = analyze(dataclasses.replace(step_ups.recording, meta=meta))
+    assert (analysis.activity, analysis.activity_basis) == ("pistol_squat", "not_analysed")
+    assert analysis.reps == [] and analysis.steps == []
+    warning = next(w for w in analysis.warnings if "pistol_squat" in w)
     assert "looks like step-ups" in warning and "--activity step_up" in warning
     _assert_no_finding(*_reported(analysis))
 

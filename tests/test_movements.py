@@ -9,8 +9,8 @@ segment angles on a 100 Hz grid, the columns the pipeline's kinematics stage giv
 - another drill's data (and step-ups and walks) gives zero reps of this drill;
 - each settings class documents exactly its fields.
 
-Through the sensors and the orientation filter the drills are measured by
-``benchmarks/drills.py``; they are not analysed by ``sensorlab analyze`` yet.
+Through the sensors, the orientation filter and the whole analysis they are tested in
+``tests/test_drill_analysis.py`` and measured by ``benchmarks/drills.py``.
 """
 
 from __future__ import annotations

@@ -27,10 +27,8 @@ def events_table(
                 "duration": rep.t_end - rep.t_start,
                 "trial_type": f"rep_{rep.side}",
                 "side": rep.side,
-                "thigh_rom_deg": rep.thigh_rom_deg,
-                "pelvic_drop_deg": rep.pelvic_drop_deg,
-                "pelvic_tilt_range_deg": rep.pelvic_tilt_range_deg,
-                "peak_thigh_velocity_dps": rep.peak_thigh_velocity_dps,
+                # A drill's rep has those of these metrics its drill measures (NaN: none).
+                **{key: rep.value(key) for key in _REP_EXTRAS},
                 "left_out": rep.left_out,
             }
         )
@@ -63,6 +61,12 @@ def events_table(
 
 
 _EVENTS_ALWAYS = ("onset", "duration", "trial_type")
+_REP_EXTRAS = (
+    "thigh_rom_deg",
+    "pelvic_drop_deg",
+    "pelvic_tilt_range_deg",
+    "peak_thigh_velocity_dps",
+)
 _EVENT_EXTRAS = (
     "thigh_rom_deg",
     "pelvic_drop_deg",

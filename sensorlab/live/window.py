@@ -29,8 +29,9 @@ from sensorlab.processing.pipeline import (
     RepStarted,
     StepDetected,
 )
-from sensorlab.records import RepResult, SessionMeta
+from sensorlab.records import AnyRep, DrillRepResult, SessionMeta
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
+from sensorlab.summary.metrics import drill_rep_brief
 from sensorlab.summary.style import LEFT_COLOR, OBLIQUITY_COLOR, RIGHT_COLOR, TILT_COLOR
 from sensorlab.summary.summary import unavailable_note
 
@@ -69,6 +70,13 @@ class LiveSettings:
     window_s: float = 10.0
     fps: float = 60.0
     status_hz: float = 4.0
+
+
+def _rep_values(rep: AnyRep) -> str:
+    """A rep's key values for the log (a drill's first two metrics)."""
+    if isinstance(rep, DrillRepResult):
+        return drill_rep_brief(rep.activity, rep.metrics)
+    return f"drop {rep.pelvic_drop_deg:.1f}°, ROM {rep.thigh_rom_deg:.0f}°"
 
 
 def window_title(source_name: str, meta: SessionMeta) -> str:
@@ -455,17 +463,17 @@ class LiveWindow(QtWidgets.QMainWindow):
             mark = "  (provisional)" if event.provisional else ""
             self._log(f"{event.step.t:6.1f} s  {len(self.tally.steps)} steps{mark}")
 
-    def _take_rep(self, event: RepFinished, shown: RepResult | None) -> None:
+    def _take_rep(self, event: RepFinished, shown: AnyRep | None) -> None:
         """A new rep (shown, spanned and logged), or the refined values of one shown."""
         rep = event.rep
         number = rep.index + 1
-        values = f"drop {rep.pelvic_drop_deg:.1f}°, ROM {rep.thigh_rom_deg:.0f}°"
+        values = _rep_values(rep)
         if shown is None:
             self._close_lift()
             self._add_rep_span(rep.t_start, rep.t_end, rep.side)
             mark = "  (provisional)" if event.provisional else ""
             self._log(f"{rep.t_end:6.1f} s  rep {number} {rep.side}: {values}{mark}")
-        elif values != f"drop {shown.pelvic_drop_deg:.1f}°, ROM {shown.thigh_rom_deg:.0f}°":
+        elif values != _rep_values(shown):
             at = rep.t_end if self._calibrated_at_s is None else self._calibrated_at_s
             self._log(f"{at:6.1f} s  rep {number} refined: {values}")
         if rep.index == len(self.tally.reps) - 1:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -72,7 +73,8 @@ from sensorlab.processing.gait import (
     gait_result,
     step_result,
 )
-from sensorlab.processing.movements import alignment_cues
+from sensorlab.processing.movements import alignment_cues, drill, drill_names
+from sensorlab.processing.movements.base import ExcursionSegmenter, RepFound, RepView
 from sensorlab.processing.orientation import (
     DEFAULT_ORIENTATION,
     OrientationEstimator,
@@ -88,6 +90,7 @@ from sensorlab.processing.reps import (
     RepBounds,
     StepUpSegmenter,
     StepUpSettings,
+    lost_data,
     rep_metrics,
 )
 from sensorlab.processing.sensor_health import SensorHealthMonitor, check_health
@@ -105,6 +108,8 @@ from sensorlab.processing.timebase import (
     TimebaseSettings,
 )
 from sensorlab.records import (
+    AnyRep,
+    DrillRepResult,
     ImuChunk,
     Kinematics,
     Marker,
@@ -118,8 +123,11 @@ from sensorlab.records import (
 
 UNANALYSED_TAIL_S = 1.0
 """Warn when the other sensors recorded this much longer than the analysis reaches, s."""
-ACTIVITIES = ANALYSED
-"""Activities the analysis turns into reps or steps."""
+ACTIVITIES = (*ANALYSED, *drill_names())
+"""Activities the analysis turns into reps or steps: step-ups, walks and the standing
+drills of :mod:`.movements`."""
+MIN_DETECTED_DRILL_REPS = 2
+"""Without a given activity, a drill is detected from at least this many of its reps."""
 THIGHS = ("left_thigh", "right_thigh")
 #: What each placement is needed for, as listed in ``SessionAnalysis.unavailable``.
 NEEDS = {
@@ -272,15 +280,16 @@ class RepFinished:
 
     Attributes
     ----------
-    rep : RepResult
-        The rep; ``rep.index`` is its place in the session. A later event with the same
+    rep : RepResult or DrillRepResult
+        The rep (a drill's for the standing drills); ``rep.index`` is its place in the
+        session. A later event with the same
         index replaces it (the refined values of a provisional rep).
     provisional : bool
         Judged before the headings were refined (see :class:`SessionAnalyzer`): the
         values may still change a little, and the count and sides are not final.
     """
 
-    rep: RepResult
+    rep: AnyRep
     provisional: bool = False
 
 
@@ -333,12 +342,13 @@ class _EarlyAnalysis:
 
     step_up: StepUpSegmenter
     contacts: InitialContactDetector
+    drill: ExcursionSegmenter | None = None
     calibration: tuple[dict[str, SensorCalibration], float] | None = None
     tried_end: int = -1
     kinematics: Columns = field(default_factory=lambda: Columns(KINEMATICS_COLUMNS))
     last_contact: tuple[float, str] | None = None
     last_step_t: float | None = None
-    reps: list[RepResult] = field(default_factory=list)
+    reps: list[AnyRep] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
 
 
@@ -371,8 +381,9 @@ class SessionAnalyzer:
     meta : SessionMeta
         Sidecar (mounts, rates, calibration span, activity).
     activity : str, optional
-        ``step_up`` or ``walk``; defaults to the sidecar's, else decided at the end from
-        what the movement looks like (:mod:`.activity`), which also checks a given one.
+        ``step_up``, ``walk`` or a standing drill (:data:`ACTIVITIES`); defaults to the
+        sidecar's, else decided at the end from what the movement looks like
+        (:mod:`.activity`) and the drills' reps found, which also check a given one.
     settings : AnalysisSettings
         Pipeline settings.
     source : str
@@ -445,8 +456,12 @@ class SessionAnalyzer:
         # (start, end) times the checks found wrong, to flag in the kinematics.
         self._held: list[tuple] = []
         self._marks: list[tuple[float, float]] = []
-        self.reps: list[RepResult] = []
+        self.reps: list[AnyRep] = []
         self.steps: list[StepResult] = []
+        # Each drill's segmenter: the given drill's, or, without an activity, every
+        # drill's, whose reps are kept aside until the end decides the activity.
+        self._drills: dict[str, ExcursionSegmenter] = {}
+        self._drill_candidates: dict[str, list[DrillRepResult]] = {}
         self.final_events: list = []
         """Events that only the end of the stream decided (e.g. the last step)."""
         self.timings_s: dict[str, float] = defaultdict(float)
@@ -462,6 +477,7 @@ class SessionAnalyzer:
         )
         self._early_rows = 0
         """Grid rows the provisional analysis covered (its lift events are not repeated)."""
+        self._start_drills()
         for marker in meta.markers:
             self.add_marker(marker)
 
@@ -513,6 +529,35 @@ class SessionAnalyzer:
     def activity(self, value: str | None) -> None:
         self._activity = self._stated_activity = value
         self._activity_origin = "as chosen during the session"
+        self._start_drills()
+
+    def _start_drills(self) -> None:
+        """The drill segmenters the activity calls for (they catch up from row 0)."""
+        names = drill_names() if self._activity is None else ()
+        if self._activity in drill_names():
+            names = (self._activity,)
+        self._drills = {
+            name: ExcursionSegmenter(drill(name), self.rate_hz, drill(name).DEFAULT_SETTINGS)
+            for name in names
+            if self._drill_missing(name) is None
+        }
+        self._drill_candidates = {name: [] for name in self._drills}
+        if self._early is not None:
+            # Provisional reps of the given drill only: without one, nothing is shown
+            # until the end decides which drill it is.
+            given = self._drills.get(self._activity or "")
+            self._early.drill = (
+                None
+                if given is None
+                else ExcursionSegmenter(given.drill, self.rate_hz, given.settings)
+            )
+
+    def _drill_missing(self, name: str) -> str | None:
+        """Why drill ``name``'s reps cannot be found here (a sensor it needs), else None."""
+        missing = [p for p in drill(name).SENSORS if p not in self.placements]
+        if not missing:
+            return None
+        return f"needs the {' and '.join(p.replace('_', ' ') for p in missing)} sensor"
 
     def add_marker(self, marker: Marker) -> None:
         """Take a marked moment into account.
@@ -1261,6 +1306,10 @@ class SessionAnalyzer:
                 end = self._row_t(round(self._last_contact[0] + max_step_rows))
                 held.append(("step", end, self._last_contact, None))
                 self._last_contact = None
+        for name, segmenter in self._drills.items():
+            for found in segmenter.update(self.kinematics):
+                if isinstance(found, RepFound):
+                    held.append(("drill", self._row_t(found.window.decided), name, found))
         return self._release(final)
 
     def _row_t(self, row: int) -> float:
@@ -1294,6 +1343,15 @@ class SessionAnalyzer:
                 events.append(item[0])
             elif kind == "rep":
                 events.append(RepFinished(self._finish_rep(item[1])))
+            elif kind == "drill":
+                name, found = item[1:]
+                if name == self.activity:
+                    rep = self._drill_record(self.kinematics, name, found, self.reps)
+                    self.reps.append(rep)
+                    events.append(RepFinished(rep))
+                else:  # a candidate, until the end decides the activity
+                    candidates = self._drill_candidates[name]
+                    candidates.append(self._drill_record(self.kinematics, name, found, candidates))
             else:
                 events.append(self._finish_step(*item[1:]))
         return events
@@ -1318,7 +1376,7 @@ class SessionAnalyzer:
         self.reps.append(rep)
         return rep
 
-    def _rep_record(self, columns: Columns, bounds: RepBounds, reps: list[RepResult]) -> RepResult:
+    def _rep_record(self, columns: Columns, bounds: RepBounds, reps: list[AnyRep]) -> RepResult:
         """The rep ``bounds`` finds in ``columns`` (rows from grid row 0), after ``reps``."""
         previous = reps[-1] if reps else None
         set_index = 0
@@ -1328,6 +1386,43 @@ class SessionAnalyzer:
             set_index = previous.set_index + (0 if same_set else 1)
         return rep_metrics(
             columns, bounds, self.rate_hz, len(reps), set_index, self.settings.max_data_gap_s
+        )
+
+    def _drill_record(
+        self, columns: Columns, name: str, found: RepFound, reps: list
+    ) -> DrillRepResult:
+        """The rep of drill ``name`` that ``found`` marks in ``columns``, after ``reps``.
+
+        Its metrics from the drill's module; lost data and set as for step-ups.
+        """
+        window = found.window
+        t_s = columns["t_s"]
+        data_gap_s, left_out = lost_data(
+            columns, slice(window.start, window.end + 1), self.rate_hz, self.settings.max_data_gap_s
+        )
+        judged = slice(window.start, window.decided + 1)
+        left_out = left_out or bool(np.any(columns["orientation_uncertain"][judged] > 0.5))
+        previous = reps[-1] if reps else None
+        set_index = 0
+        if previous is not None:
+            gap_s = t_s[window.start] - previous.t_end
+            same_set = previous.side == found.side and gap_s <= self.settings.step_up.set_gap_s
+            set_index = previous.set_index + (0 if same_set else 1)
+        with warnings.catch_warnings():
+            # A segment without data over the whole rep has no value: NaN (null).
+            warnings.simplefilter("ignore", RuntimeWarning)
+            values = drill(name).metrics(RepView.of(columns, window), found.side)
+        return DrillRepResult(
+            index=len(reps),
+            set_index=set_index,
+            activity=name,
+            side=found.side,
+            t_start=float(t_s[window.start]),
+            t_end=float(t_s[window.end]),
+            t_bottom=float(t_s[window.bottom]),
+            metrics=values,
+            data_gap_s=data_gap_s,
+            left_out=left_out,
         )
 
     def _finish_step(self, contact: tuple[float, str], next_row: float | None) -> StepDetected:
@@ -1394,6 +1489,14 @@ class SessionAnalyzer:
                     early.steps.append(step)
                     events.append(StepDetected(step, len(early.steps) - 1, provisional=True))
                 early.last_contact = contact
+        if early.drill is not None:
+            for found in early.drill.update(early.kinematics):
+                if isinstance(found, RepFound):
+                    columns = self._early_columns(found.window.decided + 1)
+                    name = early.drill.drill.NAME
+                    drill_rep = self._drill_record(columns, name, found, early.reps)
+                    early.reps.append(drill_rep)
+                    events.append(RepFinished(drill_rep, provisional=True))
         return events
 
     def _early_calibration(
@@ -1445,7 +1548,10 @@ class SessionAnalyzer:
         """
         early, self._early = self._early, None
         assert early is not None
-        held = [kind for kind, *_ in self._held]
+        held = [
+            "rep" if kind == "drill" and item[1] == self.activity else kind
+            for kind, *item in self._held
+        ]
         events = []
         for kind, provisional, confirmed in (
             ("rep", early.reps, len(self.reps) + held.count("rep")),
@@ -1475,6 +1581,7 @@ class SessionAnalyzer:
                 )
             sensors = {p: s for p, s in self._sensors.items() if p not in missing}
             self._use_placements(tuple(sensors), sensors)
+            self._start_drills()
         health = {placement: sensor.health for placement, sensor in self._sensors.items()}
         self.warnings.extend(check_health(health, self.source or "session"))
         for placement, sensor in self._sensors.items():
@@ -1522,6 +1629,8 @@ class SessionAnalyzer:
                 f"{' and '.join(ACTIVITIES)}): no reps, steps or findings are reported{hint}"
             )
             return stated, "not_analysed"
+        if self.activity in drill_names():
+            return self._decide_drill(movement, looks)
         if self.activity is not None:
             if movement.label != self.activity and movement.label in (
                 *ACTIVITIES,
@@ -1540,6 +1649,9 @@ class SessionAnalyzer:
                     f"confirmed from the movement: {movement.description}"
                 )
             return self.activity, "given"
+        detected = self._detected_drill(movement)
+        if detected is not None:
+            return detected
         if movement.analysed:
             self.warnings.append(
                 f"activity not given: analysed as {movement.label} because {looks} "
@@ -1571,12 +1683,86 @@ class SessionAnalyzer:
         )
         return guessed, "guessed"
 
+    def _decide_drill(self, movement: Movement, looks: str) -> tuple[str, str]:
+        """The basis of a given standing drill.
+
+        Its reps found confirm it (no other drill's, step-up's or walk's data gives any:
+        ``tests/test_movements.py``); none found while the movement looks like walking or
+        step-ups contradicts it.
+        """
+        activity = self.activity
+        assert activity is not None
+        if not self.reps and movement.label in ANALYSED:
+            self.warnings.append(
+                f"activity {activity} ({self._activity_origin}), but {looks} and no "
+                f"{activity.replace('_', ' ')} repetition was found; no reps or findings are "
+                f"reported (check the activity; --activity {movement.label} analyses it as that)"
+            )
+            return activity, "contradicted"
+        return activity, "given"
+
+    def _detected_drill(self, movement: Movement) -> tuple[str, str] | None:
+        """The drill the reps found say this is, without a given activity; None if none.
+
+        The drill with the most reps (at least :data:`MIN_DETECTED_DRILL_REPS`) wins, unless
+        the movement looks like step-ups and more step-ups were found. A drill whose
+        alignment needs to be told (its ``ALIGNMENT`` cues) was measured with cues its
+        movement does not support: ``guessed``, without findings (:func:`analyze`
+        re-analyses a recording as that drill).
+        """
+        counts = {name: len(reps) for name, reps in self._drill_candidates.items()}
+        best = max(counts, key=counts.__getitem__, default=None)
+        if best is None or counts[best] < MIN_DETECTED_DRILL_REPS:
+            return None
+        if movement.label == "step_up" and len(self.reps) >= counts[best]:
+            return None
+        said = (
+            f"activity not given: analysed as {best} because {counts[best]} of its "
+            "repetitions were found"
+        )
+        if alignment_cues(best) != DEFAULT_CUES:
+            self.warnings.append(
+                f"{said}; its sensor alignment needs the activity to be given, so no findings "
+                f"are reported (set --activity {best})"
+            )
+            return best, "guessed"
+        self.warnings.append(f"{said} (set it with --activity)")
+        return best, "detected"
+
+    def _drill_warnings(self, activity: str, reps: list) -> None:
+        """What a reader should know about a drill's reps: none possible, none found, rejected."""
+        name = activity.replace("_", " ")
+        missing = self._drill_missing(activity)
+        if missing is not None:
+            self.unavailable[f"{activity}_reps"] = missing
+            self.warnings.append(f"no {name} repetitions counted: their detection {missing}")
+        elif not reps:
+            self.warnings.append(f"no {name} repetitions found")
+        # Excursions rejected among the sets (not the walk or the set-up before them).
+        segmenter = self._drills.get(activity)
+        if segmenter is not None and reps:
+            first = round(reps[0].t_start * self.rate_hz) - (self._k0 or 0)
+            rejected = sum(row > first for row in segmenter.rejected_start_rows_)
+            if rejected:
+                self.warnings.append(
+                    f"{rejected} movement(s) after the first repetition rose like "
+                    f"a {name} repetition but did not move as one (docs/drills.md: telling the "
+                    "drills apart) and were not counted"
+                )
+
     def _analysis(self, activity: str, movement: Movement, basis: str) -> SessionAnalysis:
         assert self._calibration is not None
         k = self.kinematics
         kinematics = Kinematics(**{name: k[name].copy() for name in KINEMATICS_COLUMNS[:8]})
         counted = basis in COUNTED_BASES
-        reps = self.reps if activity == "step_up" and counted else []
+        reps: list[AnyRep] = []
+        if counted and activity == "step_up":
+            reps = list(self.reps)
+        elif counted and activity in drill_names():
+            reps = list(
+                self.reps if activity == self.activity else self._drill_candidates[activity]
+            )
+            self._drill_warnings(activity, reps)
         steps = self.steps if activity == "walk" and counted else []
         gait = (
             gait_result(steps, k["t_s"], k["pelvis_vertical_acc_m_s2"], self.rate_hz)
@@ -1644,7 +1830,25 @@ class SessionAnalyzer:
 def analyze(
     recording, activity: str | None = None, settings: AnalysisSettings = DEFAULT_ANALYSIS
 ) -> SessionAnalysis:
-    """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor)."""
+    """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor).
+
+    A standing drill detected without a given activity whose alignment needs to be told
+    (``guessed``: see :meth:`SessionAnalyzer._detected_drill`) is analysed again as that
+    drill, and reported as ``detected``.
+    """
+    analysis = _analyze_once(recording, activity, settings)
+    if analysis.activity_basis == "guessed" and analysis.activity in drill_names():
+        again = _analyze_once(recording, analysis.activity, settings)
+        if again.activity_basis == "given" and again.reps:
+            said = (
+                f"activity not given: analysed as {again.activity} because "
+                f"{len(again.reps)} of its repetitions were found (set it with --activity)"
+            )
+            return replace(again, activity_basis="detected", warnings=[said, *again.warnings])
+    return analysis
+
+
+def _analyze_once(recording, activity: str | None, settings: AnalysisSettings) -> SessionAnalysis:
     analyzer = SessionAnalyzer(
         recording.meta, activity, settings, source=recording.source, provisional=False
     )

@@ -152,15 +152,12 @@ def walk_asymmetric(
 
 
 def lunges(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
-    """12 forward lunges to 80 deg, alternating front legs.
-
-    A drill sensorlab does not analyse (no reps or steps in the truth).
-    """
+    """12 forward lunges to 80 deg, alternating front legs, without a calibration walk."""
     return simulate_drill(DrillSettings(kind="lunge"), _sensors(rate_hz), seed)
 
 
 def squats(seed: int = 0, *, rate_hz: float = 100.0) -> SimulatedSession:
-    """12 bilateral squats to 80 deg: a drill sensorlab does not analyse."""
+    """12 bilateral squats to 80 deg, without a calibration walk."""
     return simulate_drill(DrillSettings(kind="squat"), _sensors(rate_hz), seed)
 
 

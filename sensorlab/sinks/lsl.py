@@ -44,7 +44,7 @@ from sensorlab.processing.pipeline import (
     RepFinished,
     StepDetected,
 )
-from sensorlab.records import ImuChunk, Marker, SessionMeta
+from sensorlab.records import DrillRepResult, ImuChunk, Marker, SessionMeta
 
 IMU_CHANNELS = (
     ("acc_x", "m/s^2", "Accel"),
@@ -173,10 +173,17 @@ def marker_payload(item, clock: SessionClock) -> tuple[str, float] | None:
             "t_end_s": rep.t_end,
             "lsl_t_start": start,
             "lsl_t_end": end,
-            "thigh_rom_deg": rep.thigh_rom_deg,
-            "pelvic_drop_deg": rep.pelvic_drop_deg,
-            "pelvic_tilt_range_deg": rep.pelvic_tilt_range_deg,
-            "peak_thigh_velocity_dps": rep.peak_thigh_velocity_dps,
+            "activity": rep.activity,
+            **(
+                rep.metrics
+                if isinstance(rep, DrillRepResult)
+                else {
+                    "thigh_rom_deg": rep.thigh_rom_deg,
+                    "pelvic_drop_deg": rep.pelvic_drop_deg,
+                    "pelvic_tilt_range_deg": rep.pelvic_tilt_range_deg,
+                    "peak_thigh_velocity_dps": rep.peak_thigh_velocity_dps,
+                }
+            ),
             "left_out": rep.left_out,
         }
         return json.dumps(body), rep.t_end

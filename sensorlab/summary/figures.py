@@ -19,7 +19,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sensorlab.records import Kinematics, RepResult, StepResult
+from sensorlab.processing.movements import side_value
+from sensorlab.records import AnyRep, DrillRepResult, Kinematics, StepResult
 from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
 from sensorlab.summary.metrics import SIDES, MetricInfo
 from sensorlab.summary.style import NEUTRAL_COLOR, OBLIQUITY_COLOR, SIDE_COLORS, TILT_COLOR
@@ -195,7 +196,7 @@ def _plot_trace(ax, t, y, max_points: int, band_alpha: float = 1.0, **kwargs) ->
 
 def time_series_figure(
     kinematics: Kinematics,
-    reps: Sequence[RepResult] = (),
+    reps: Sequence[AnyRep] = (),
     steps: Sequence[StepResult] = (),
     *,
     window_s: tuple[float, float] | None = None,
@@ -311,8 +312,18 @@ def _jitter(n: int, width: float = 0.13) -> np.ndarray:
     return width * (2.0 * np.mod(np.arange(n) * 0.6180339887, 1.0) - 1.0)
 
 
+def _value(event: AnyRep | StepResult, key: str, side: str) -> float:
+    """What ``event`` gives ``side``'s metric ``key`` (a bilateral rep gives each side its own)."""
+    if isinstance(event, StepResult):
+        value = getattr(event, key)  # a bout's first step has no step time
+        return np.nan if value is None else float(value)
+    if isinstance(event, DrillRepResult) and event.side == "both":
+        return side_value(event.activity, event.metrics, key, "both", side)
+    return event.value(key)
+
+
 def per_side_figure(
-    events: Sequence[RepResult] | Sequence[StepResult], metrics: Sequence[MetricInfo]
+    events: Sequence[AnyRep] | Sequence[StepResult], metrics: Sequence[MetricInfo]
 ) -> Figure:
     """One small panel per metric: every rep (or step) as a dot by side, and the side mean.
 
@@ -320,8 +331,8 @@ def per_side_figure(
 
     Parameters
     ----------
-    events : sequence of RepResult or StepResult
-        Anything with ``side`` and the metrics as attributes.
+    events : sequence of RepResult, DrillRepResult or StepResult
+        The reps or steps; a bilateral drill's rep counts for both sides.
     metrics : sequence of MetricInfo
         The metrics to show, one panel each.
     """
@@ -340,8 +351,8 @@ def per_side_figure(
         for ax, info in zip(axes, metrics, strict=False):
             all_values = []
             for x, side in enumerate(SIDES):
-                mine = [e for e in events if e.side == side]
-                v = np.array([getattr(e, info.key) for e in mine], dtype=float)
+                mine = [e for e in events if e.side in (side, "both")]
+                v = np.array([_value(e, info.key, side) for e in mine], dtype=float)
                 gap = np.array([_has_gap(e) for e in mine], dtype=bool)
                 ok = np.isfinite(v)
                 v, gap = v[ok], gap[ok]
@@ -472,7 +483,7 @@ def _typical(windows: np.ndarray, factor: float = 1.6) -> np.ndarray:
 
 def average_shape_figure(
     kinematics: Kinematics,
-    reps: Sequence[RepResult] = (),
+    reps: Sequence[AnyRep] = (),
     steps: Sequence[StepResult] = (),
 ) -> Figure:
     """Average time-normalised curves by side (mean line and +/-1 SD band).

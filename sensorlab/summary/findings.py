@@ -34,7 +34,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sensorlab.processing.movements import drill, drill_names
-from sensorlab.summary.metrics import REP_METRICS, STEP_METRICS, MetricInfo, metric_info
+from sensorlab.summary.metrics import (
+    STEP_METRICS,
+    MetricInfo,
+    metric_info,
+    per_side_metrics_for,
+)
 
 NEUTRAL_SI_PCT = 10.0
 """Below this ``|SI|`` (percent) a metric is balanced."""
@@ -380,7 +385,9 @@ def session_findings(summary: dict) -> list[Finding]:
         catalogue's order (pelvic drop first).
     """
     walk = summary.get("gait") is not None or summary.get("activity") == "walk"
-    order = [m.key for m in (STEP_METRICS if walk else REP_METRICS)]
+    order = [
+        m.key for m in (STEP_METRICS if walk else per_side_metrics_for(summary.get("activity")))
+    ]
     symmetry = summary.get("symmetry") or {}
     keys = [k for k in order if k in symmetry] + [k for k in symmetry if k not in order]
     found = [

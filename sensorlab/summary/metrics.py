@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sensorlab.processing.movements import drill, drill_names
+from sensorlab.processing.movements import drill, drill_names, rep_metric_keys
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,74 @@ def drill_metric_info(activity: str, key: str) -> MetricInfo:
     return MetricInfo(key, label, unit, decimals, help_text, short=label.lower())
 
 
+DRILL_TEMPO_METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo(
+        "down_duration_s",
+        "Time down",
+        "s",
+        TIME_DECIMALS,
+        "from the start of the rep to the middle of its bottom",
+        short="time down",
+        shown_decimals=2,
+    ),
+    MetricInfo(
+        "up_duration_s",
+        "Time up",
+        "s",
+        TIME_DECIMALS,
+        "from the middle of the bottom to the end of the rep",
+        short="time up",
+        shown_decimals=2,
+    ),
+    MetricInfo(
+        "pelvic_rate_rms_dps",
+        "Pelvic sway (RMS rate)",
+        "°/s",
+        RATE_DECIMALS,
+        "RMS pelvis angular rate over the rep (lower = steadier)",
+        short="sway",
+    ),
+)
+"""The tempo and steadiness every standing drill's rep keeps (``docs/drills.md``)."""
+
+
+def is_bilateral(activity: str | None) -> bool:
+    """True for a drill whose reps work both sides at once (``squat``)."""
+    return activity in drill_names() and hasattr(drill(activity), "BILATERAL")
+
+
+def rep_metrics_for(activity: str | None) -> tuple[MetricInfo, ...]:
+    """The per-rep metrics of ``activity``'s reps, in the order views show them.
+
+    A standing drill's own and then the tempo; the step-up's otherwise.
+    """
+    if activity not in drill_names():
+        return REP_METRICS
+    keys = rep_metric_keys(activity)
+    return (*(drill_metric_info(activity, k) for k in keys), *DRILL_TEMPO_METRICS)
+
+
+def per_side_metrics_for(activity: str | None) -> tuple[MetricInfo, ...]:
+    """The per-side metrics of ``activity`` (the summary's ``sides`` and ``symmetry``).
+
+    A unilateral drill's per-rep metrics with its tempo, by working side; a bilateral
+    drill's per-side ones (``depth_deg``); a walk's per-step metrics; the step-up's.
+    """
+    if activity == "walk":
+        return STEP_METRICS
+    if activity not in drill_names():
+        return REP_METRICS
+    keys = drill(activity).PER_SIDE_METRICS
+    infos = tuple(drill_metric_info(activity, k) for k in keys)
+    return infos if is_bilateral(activity) else (*infos, *DRILL_TEMPO_METRICS)
+
+
+def drill_rep_brief(activity: str, metrics: dict[str, float], count: int = 2) -> str:
+    """A drill rep's first ``count`` metrics in a few words (``depth, left 81.2°, ...``)."""
+    infos = rep_metrics_for(activity)[:count]
+    return ", ".join(f"{info.short} {info.fmt(metrics.get(info.key))}" for info in infos)
+
+
 def metric_info(key: str, activity: str | None = None) -> MetricInfo:
     """The :class:`MetricInfo` of ``key``.
 
@@ -183,7 +251,9 @@ def metric_info(key: str, activity: str | None = None) -> MetricInfo:
         try:
             return drill_metric_info(activity, key)
         except KeyError:
-            pass
+            for info in DRILL_TEMPO_METRICS:
+                if info.key == key:
+                    return info
     for info in (*REP_METRICS, *STEP_METRICS):
         if info.key == key:
             return info

@@ -38,13 +38,14 @@ from sensorlab.summary.findings import (
     session_findings,
 )
 from sensorlab.summary.metrics import (
-    REP_METRICS,
     SIDES,
     STEP_METRICS,
     activity_name,
     format_duration,
     format_si,
     metric_info,
+    per_side_metrics_for,
+    rep_metrics_for,
 )
 from sensorlab.summary.report_css import report_css
 from sensorlab.summary.summary import is_gait_session, unavailable_note
@@ -200,7 +201,7 @@ def _findings_list(summary: dict, graded: Sequence[Finding]) -> str:
 
 def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool) -> str:
     by_metric = {f.metric: f for f in graded}
-    catalogue = STEP_METRICS if gait_session else REP_METRICS
+    catalogue = STEP_METRICS if gait_session else per_side_metrics_for(summary.get("activity"))
     sides = summary.get("sides", {})
     withheld = bool(findings_withheld(summary))
     rows = []
@@ -349,6 +350,8 @@ def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     else:
         events = analysis.reps
         metrics = [metric_info(k) for k in STRIP_REP_METRICS]
+        if analysis.activity != "step_up" and analysis.reps:
+            metrics = list(per_side_metrics_for(analysis.activity)[: len(STRIP_REP_METRICS)])
         unit = "rep"
         shape_caption = (
             "Mean ± 1 SD over the reps of each working leg, time-normalised from start to end "
@@ -404,12 +407,13 @@ def _rep_table(summary: dict) -> str:
     if not reps:
         return '<p class="empty">No repetitions were detected.</p>'
     alternating = is_alternating(reps)
+    metrics = rep_metrics_for(summary.get("activity"))
     cols = [
         ("#", "", True),
         *([] if alternating else [("set", "", True)]),
         ("side", "", False),
         ("start", "s", True),
-        *((m.short or m.label, m.unit, True) for m in REP_METRICS),
+        *((m.short or m.label, m.unit, True) for m in metrics),
     ]
     head = "".join(
         f'<th class="{"num" if num else ""}">{_E(label)}'
@@ -438,7 +442,7 @@ def _rep_table(summary: dict) -> str:
             f'<td class="num">{_fmt(rep.get("t_start"), 1)}</td>',
             *(
                 f'<td class="num">{_fmt(rep.get(m.key), min(m.display_decimals, 2))}</td>'
-                for m in REP_METRICS
+                for m in metrics
             ),
         ]
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
@@ -652,7 +656,7 @@ def _quality_section(summary: dict) -> str:
 
 
 def _footer(gait_session: bool, activity: str | None) -> str:
-    catalogue = STEP_METRICS if gait_session else REP_METRICS
+    catalogue = STEP_METRICS if gait_session else per_side_metrics_for(activity)
     floors = ", ".join(
         f"{m.label[0].lower()}{m.label[1:]} {_floor_text(MIN_DIFFERENCE[m.key], m.unit)}"
         for m in catalogue

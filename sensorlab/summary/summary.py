@@ -20,17 +20,20 @@ from typing import Any
 
 from sensorlab.io.writer import write_atomically
 from sensorlab.processing.activity import COUNTED_BASES, LIFT_KINDS, Movement
+from sensorlab.processing.movements import side_value
 from sensorlab.processing.symmetry import robinson_si_pct, side_stats
-from sensorlab.records import RepResult, SensorQuality, SessionAnalysis, StepResult
+from sensorlab.records import AnyRep, DrillRepResult, SensorQuality, SessionAnalysis, StepResult
 from sensorlab.summary.findings import findings_withheld, withheld_sentence
 from sensorlab.summary.metrics import (
     ANGLE_DECIMALS,
     PCT_DECIMALS,
-    REP_METRICS,
     SIDES,
     STEP_METRICS,
     TIME_DECIMALS,
     MetricInfo,
+    is_bilateral,
+    per_side_metrics_for,
+    rep_metrics_for,
     round_or_none,
 )
 
@@ -45,16 +48,17 @@ def is_gait_session(analysis: SessionAnalysis) -> bool:
     return analysis.activity == "walk" or (not analysis.reps and bool(analysis.steps))
 
 
-def _rep_dict(rep: RepResult) -> dict[str, Any]:
+def _rep_dict(rep: AnyRep) -> dict[str, Any]:
     out: dict[str, Any] = {
         "index": int(rep.index),
         "set": int(rep.set_index),
+        "activity": rep.activity,
         "side": rep.side,
         "t_start": round_or_none(rep.t_start, TIME_DECIMALS),
         "t_end": round_or_none(rep.t_end, TIME_DECIMALS),
     }
-    for info in REP_METRICS:
-        out[info.key] = round_or_none(getattr(rep, info.key), info.decimals)
+    for info in rep_metrics_for(rep.activity):
+        out[info.key] = round_or_none(rep.value(info.key), info.decimals)
     out["data_gap_s"] = round_or_none(rep.data_gap_s, TIME_DECIMALS)
     out["left_out"] = bool(rep.left_out)
     return out
@@ -71,7 +75,7 @@ def _step_dict(step: StepResult) -> dict[str, Any]:
     }
 
 
-def left_out_warning(items: Sequence[RepResult | StepResult], unit: str) -> list[str]:
+def left_out_warning(items: Sequence[AnyRep | StepResult], unit: str) -> list[str]:
     """The warning naming the reps or steps left out for lost data (none when none are).
 
     ``unit`` is ``rep`` or ``step``; numbers are 1-based, as people count.
@@ -107,8 +111,33 @@ def _symmetry_entry(left: float | None, right: float | None) -> dict[str, Any]:
     }
 
 
+def side_values(
+    events: Sequence[AnyRep] | Sequence[StepResult], key: str, side: str
+) -> list[float]:
+    """The values of the per-side metric ``key`` that ``events`` give ``side``.
+
+    A step or a unilateral rep counts for its own side (its working leg); a bilateral
+    drill's rep counts for both, each with its own value. Reps or steps marked
+    ``left_out`` (lost data) do not count.
+    """
+    values = []
+    for event in events:
+        if event.left_out:
+            continue
+        if isinstance(event, StepResult):
+            if event.side == side:
+                values.append(getattr(event, key))
+        elif isinstance(event, DrillRepResult):
+            value = side_value(event.activity, event.metrics, key, event.side, side)
+            if event.side in (side, "both"):
+                values.append(value)
+        elif event.side == side:
+            values.append(event.value(key))
+    return values
+
+
 def _per_side(
-    events: Sequence[RepResult] | Sequence[StepResult], metrics: Sequence[MetricInfo]
+    events: Sequence[AnyRep] | Sequence[StepResult], metrics: Sequence[MetricInfo]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Per-side stats of each metric, and the symmetry entry built from their means.
 
@@ -118,8 +147,7 @@ def _per_side(
     symmetry: dict[str, dict[str, Any]] = {}
     for info in metrics:
         for side in SIDES:
-            values = [getattr(e, info.key) for e in events if e.side == side and not e.left_out]
-            sides[side][info.key] = _stats_dict(values, info)
+            sides[side][info.key] = _stats_dict(side_values(events, info.key, side), info)
         symmetry[info.key] = _symmetry_entry(
             sides["left"][info.key]["mean"], sides["right"][info.key]["mean"]
         )
@@ -148,6 +176,31 @@ def _gait_dict(analysis: SessionAnalysis, step_sides: dict[str, dict[str, Any]])
         "step_regularity": round_or_none(gait.step_regularity, REGULARITY_DECIMALS),
         "stride_regularity": round_or_none(gait.stride_regularity, REGULARITY_DECIMALS),
         "walking_s": round_or_none(gait.walking_s, TIME_DECIMALS),
+    }
+
+
+def _by_activity(
+    analysis: SessionAnalysis,
+    gait_session: bool,
+    sides: dict[str, dict[str, Any]],
+    symmetry: dict[str, dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Per activity in the session: its count, ``sides`` and ``symmetry``.
+
+    A session analyses one activity, so this repeats the top level under its name (a
+    bilateral drill's reps count for both sides); empty when nothing was counted.
+    """
+    items = analysis.steps if gait_session else analysis.reps
+    if not items:
+        return {}
+    unit = "steps" if gait_session else "reps"
+    return {
+        analysis.activity: {
+            unit: len(items),
+            "bilateral": is_bilateral(analysis.activity),
+            "sides": sides,
+            "symmetry": symmetry,
+        }
     }
 
 
@@ -283,12 +336,12 @@ def build_summary(
         if value:
             summary[key] = value
 
-    rep_counts = {side: sum(r.side == side for r in analysis.reps) for side in SIDES}
+    rep_counts = {side: sum(r.side in (side, "both") for r in analysis.reps) for side in SIDES}
     step_counts = {side: sum(s.side == side for s in analysis.steps) for side in SIDES}
     if gait_session:
         metric_sides, symmetry = _per_side(analysis.steps, STEP_METRICS)
     else:
-        metric_sides, symmetry = _per_side(analysis.reps, REP_METRICS)
+        metric_sides, symmetry = _per_side(analysis.reps, per_side_metrics_for(analysis.activity))
 
     items = analysis.steps if gait_session else analysis.reps
     sides: dict[str, dict[str, Any]] = {}
@@ -308,6 +361,7 @@ def build_summary(
         reps=[_rep_dict(r) for r in analysis.reps],
         sides=sides,
         symmetry=symmetry,
+        by_activity=_by_activity(analysis, gait_session, sides, symmetry),
         steps=[_step_dict(s) for s in analysis.steps],
         left_out=sum(bool(item.left_out) for item in items),
         gait=gait,

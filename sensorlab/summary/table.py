@@ -15,6 +15,7 @@ from sensorlab.summary.metrics import (
     ANGLE_DECIMALS,
     REP_METRICS,
     TIME_DECIMALS,
+    rep_metrics_for,
     round_or_none,
 )
 from sensorlab.summary.summary import is_gait_session
@@ -30,7 +31,9 @@ REP_COLUMNS: tuple[str, ...] = (
     "data_gap_s",
     "left_out",
 )
-"""Columns of a rep table: ``rep`` and ``set`` are 1-based, as people count them;
+"""Columns of a step-up rep table (a standing drill's has its own metrics instead of
+:data:`~sensorlab.summary.metrics.REP_METRICS`, and ``activity``): ``rep`` and ``set`` are
+1-based, as people count them;
 ``data_gap_s`` is the time within the rep whose data were lost, bridged or missing (above
 zero, that rep's metrics are partly estimates); ``left_out`` is 1 for a rep left out of
 the means, symmetry and findings for lost data, else 0."""
@@ -59,7 +62,8 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
     Returns
     -------
     columns : tuple of str
-        :data:`REP_COLUMNS` or :data:`STEP_COLUMNS`.
+        :data:`REP_COLUMNS` (a drill's metrics in place of the step-up's) or
+        :data:`STEP_COLUMNS`.
     rows : list of list
         One per rep or step; rounded floats, ``None`` for missing values.
     """
@@ -77,6 +81,16 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
             for i, s in enumerate(analysis.steps)
         ]
         return STEP_COLUMNS, rows
+    metrics = rep_metrics_for(analysis.activity if analysis.reps else None)
+    columns = REP_COLUMNS
+    if metrics != REP_METRICS:
+        keys = tuple(m.key for m in REP_METRICS)
+        at = REP_COLUMNS.index(keys[0])
+        columns = (
+            *REP_COLUMNS[:at],
+            *(m.key for m in metrics),
+            *REP_COLUMNS[at + len(keys) :],
+        )
     rows = [
         [
             r.index + 1,
@@ -85,13 +99,13 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
             round_or_none(r.t_start, TIME_DECIMALS),
             round_or_none(r.t_end, TIME_DECIMALS),
             round_or_none(r.t_end - r.t_start, TIME_DECIMALS),
-            *(round_or_none(getattr(r, m.key), m.decimals) for m in REP_METRICS),
+            *(round_or_none(r.value(m.key), m.decimals) for m in metrics),
             round_or_none(r.data_gap_s, TIME_DECIMALS),
             int(r.left_out),
         ]
         for r in analysis.reps
     ]
-    return REP_COLUMNS, rows
+    return columns, rows
 
 
 def write_reps_csv(analysis: SessionAnalysis, path: str | Path) -> Path:

@@ -19,11 +19,18 @@ from sensorlab.summary.findings import (
     main_finding,
     session_findings,
 )
-from sensorlab.summary.metrics import activity_name, format_duration, format_si, metric_info
+from sensorlab.summary.metrics import (
+    activity_name,
+    format_duration,
+    format_si,
+    metric_info,
+    per_side_metrics_for,
+)
 from sensorlab.summary.summary import unavailable_note
 
 KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
-"""Rep metrics always shown; the others appear when borderline or notable."""
+"""Step-up metrics always shown (a drill's first three); the others appear when borderline
+or notable."""
 
 KEY_STEP_METRICS = ("step_time_s", "pelvic_drop_deg")
 
@@ -68,7 +75,10 @@ def format_text_summary(summary: dict) -> str:
 
     withheld = bool(findings_withheld(summary))
     graded = {f.metric: f for f in session_findings(summary)}
-    key = KEY_STEP_METRICS if walk else KEY_REP_METRICS
+    activity = summary.get("activity")
+    key: tuple[str, ...] = KEY_STEP_METRICS if walk else KEY_REP_METRICS
+    if not walk and activity != "step_up" and per_side_metrics_for(activity)[0].key in graded:
+        key = tuple(m.key for m in per_side_metrics_for(activity)[:3])
     shown = [m for m in key if m in graded] + [
         m for m, f in graded.items() if m not in key and f.level in ("notable", "borderline")
     ]
@@ -76,7 +86,7 @@ def format_text_summary(summary: dict) -> str:
         lines.append(f"  {'':<28}{'left':>10}{'right':>10}{'SI':>9}")
         for metric in shown:
             f = graded[metric]
-            info = metric_info(metric)
+            info = metric_info(metric, activity)
             flag = "" if f.level in ("balanced", "unavailable") else f"  {f.level}"
             if f.within_noise:
                 flag = "  within noise"

@@ -2,12 +2,15 @@
 
 Each standing-drill module here holds ``NAME``, ``WORKING_SIDE`` (in words),
 ``PER_SIDE_METRICS`` with their ``METRICS`` (label, help), ``FINDINGS`` (plain-language
-templates) and ``MIN_DIFFERENCE``, ``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.
-AlignmentCues` its movement makes valid), a settings dataclass with an ``excursion``
+templates) and ``MIN_DIFFERENCE``, ``SENSORS`` (the placements its reps need),
+``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.AlignmentCues` its movement
+makes valid), a settings dataclass with an ``excursion``
 (:class:`~.base.ExcursionSettings`) and ``DEFAULT_SETTINGS``, ``drivers(columns, lo,
 hi)``, ``judge(view, settings)`` and ``metrics(view, side)``; :mod:`.base` holds what
-they share and the streaming :class:`~.base.ExcursionSegmenter`. Drills are found by
-module name: adding one is adding its module (and its simulator profile in
+they share and the streaming :class:`~.base.ExcursionSegmenter`. A bilateral drill also
+has ``REP_FIELDS`` (its per-rep metrics, when they are not the per-side ones) and
+``BILATERAL`` (which per-rep metric holds each side's value of a per-side one). Drills
+are found by module name: adding one is adding its module (and its simulator profile in
 :mod:`sensorlab.simulate.drills`, and its tests).
 """
 
@@ -50,3 +53,21 @@ def alignment_cues(activity: str | None) -> AlignmentCues:
     if activity in drill_names():
         return drill(activity).ALIGNMENT
     return DEFAULT_CUES
+
+
+def rep_metric_keys(name: str) -> tuple[str, ...]:
+    """The per-rep metrics of drill ``name`` (besides the tempo every rep keeps)."""
+    module = drill(name)
+    return tuple(getattr(module, "REP_FIELDS", module.PER_SIDE_METRICS))
+
+
+def side_value(name: str, metrics: dict[str, float], key: str, rep_side: str, side: str) -> float:
+    """The value a rep of drill ``name`` gives the per-side metric ``key`` of ``side``.
+
+    A unilateral rep (``rep_side`` ``left`` or ``right``) gives its own side its metric and
+    the other side nothing (NaN); a bilateral one (``both``) gives each side its own value
+    (``BILATERAL``).
+    """
+    if rep_side == "both":
+        return float(metrics.get(drill(name).BILATERAL[key][side], float("nan")))
+    return float(metrics.get(key, float("nan"))) if rep_side == side else float("nan")

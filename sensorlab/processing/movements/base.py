@@ -216,6 +216,8 @@ class ExcursionSegmenter:
     ----------
     rejected_ : int
         Excursions judged not to be this drill's reps.
+    rejected_start_rows_ : list of int
+        The first row of each of them.
     """
 
     def __init__(self, drill, rate_hz: float, settings) -> None:
@@ -223,6 +225,7 @@ class ExcursionSegmenter:
         self.rate_hz = float(rate_hz)
         self.settings = settings
         self.rejected_ = 0
+        self.rejected_start_rows_: list[int] = []
         self._cursor = 0
         self._last_end = 0
         self._active: str | None = None
@@ -297,19 +300,23 @@ class ExcursionSegmenter:
         window = RepWindow(start, bottom, end, name, decided)
         self._active, self._last_end = None, end
         if np.nanmax(rep) < s.min_peak_deg:
-            self.rejected_ += 1
+            self._reject(window)
             return WindowRejected(window, f"the driver peaked below {s.min_peak_deg:g} deg")
         # One rep is one excursion: a driver that fell well below the start and rose past
         # it again inside the window made several (a set held in a pose above the rest
         # level, as a split stance seen by the lunge).
         if _excursions(rep, s.start_deg, REARM_DEG) > 1:
-            self.rejected_ += 1
+            self._reject(window)
             return WindowRejected(window, "several excursions without a rest between them")
         side, reason = self.drill.judge(RepView.of(columns, window), self.settings)
         if side is None:
-            self.rejected_ += 1
+            self._reject(window)
             return WindowRejected(window, reason)
         return RepFound(window, side)
+
+    def _reject(self, window: RepWindow) -> None:
+        self.rejected_ += 1
+        self.rejected_start_rows_.append(window.start)
 
 
 def _excursions(values: np.ndarray, start_deg: float, rearm_deg: float) -> int:

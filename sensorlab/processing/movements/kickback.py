@@ -62,6 +62,9 @@ MIN_DIFFERENCE = {"hip_extension_deg": 2.0, "lumbar_compensation_deg": 1.0}
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, degrees."""
 
+SENSORS = ("left_thigh", "right_thigh")
+"""The placements its reps need: the drill tells its rep by how both thighs move."""
+
 # Alignment: a kickback's thighs mostly extend, and the pelvis stays on the spot.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=False)
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from sensorlab.processing.movements import split_squat
 from sensorlab.processing.movements.base import OTHER, ExcursionSettings, RepView
 
+SENSORS = ("left_thigh", "right_thigh")
+"""The placements its reps need: the drill tells its rep by how both thighs move."""
+
 NAME = "lunge"
 WORKING_SIDE = "front leg"
 PER_SIDE_METRICS = split_squat.PER_SIDE_METRICS

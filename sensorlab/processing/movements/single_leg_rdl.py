@@ -85,6 +85,9 @@ MIN_DIFFERENCE = {"hinge_deg": 3.0, "pelvic_opening_deg": 1.5, "free_thigh_exten
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, degrees."""
 
+SENSORS = ("pelvis", "left_thigh", "right_thigh")
+"""The placements its reps need: the pelvis's hinge drives a rep, the thighs tell the sides."""
+
 # Alignment: the free thigh mostly extends, and the pelvis hinges on the spot.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=False)
 

@@ -75,6 +75,9 @@ MIN_DIFFERENCE: dict[str, float] = {}
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, in the metric's unit."""
 
+SENSORS = ("left_thigh", "right_thigh")
+"""The placements its reps need: the drill tells its rep by how both thighs move."""
+
 # Alignment: the pelvis tilts and drops together on the spot.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=True, pelvis_heading_from_thighs=False)
 

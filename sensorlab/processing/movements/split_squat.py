@@ -101,6 +101,9 @@ MIN_DIFFERENCE = {"rear_thigh_extension_deg": 2.0, "pelvic_rotation_range_deg": 
 of :mod:`sensorlab.summary.findings` does not know, degrees: about the measurement's
 noise (``benchmarks/drills.py``) and twice it."""
 
+SENSORS = ("left_thigh", "right_thigh")
+"""The placements its reps need: the drill tells its rep by how both thighs move."""
+
 # Alignment: a set on one side has its rear thigh only extending.
 ALIGNMENT = AlignmentCues(thigh_flexion_dominates=False, pelvis_heading_from_thighs=True)
 

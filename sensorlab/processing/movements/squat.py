@@ -26,9 +26,26 @@ from sensorlab.processing.movements.base import ExcursionSettings, RepView
 NAME = "squat"
 WORKING_SIDE = "both legs"
 PER_SIDE_METRICS = ("depth_deg",)
+REP_FIELDS = (
+    "depth_left_deg",
+    "depth_right_deg",
+    "depth_si_pct",
+    "pelvic_obliquity_range_deg",
+    "pelvic_rotation_range_deg",
+)
+"""The per-rep metrics (a bilateral rep has no per-side metrics of its own)."""
+BILATERAL = {"depth_deg": {"left": "depth_left_deg", "right": "depth_right_deg"}}
+"""Per-side metric: the per-rep metric that holds each side's value."""
 
-METRICS = {"depth_deg": ("Depth", "largest flexion of the thigh")}
-"""Label and one-line help of the per-side metric, for every view."""
+METRICS = {
+    "depth_deg": ("Depth", "largest flexion of the thigh"),
+    "depth_left_deg": ("Depth, left", "largest flexion of the left thigh"),
+    "depth_right_deg": ("Depth, right", "largest flexion of the right thigh"),
+    "depth_si_pct": ("Depth symmetry", "right minus left depth over their mean (Robinson SI)"),
+    "pelvic_obliquity_range_deg": ("Pelvic obliquity range", "range of pelvic obliquity"),
+    "pelvic_rotation_range_deg": ("Pelvic rotation range", "range of pelvic rotation"),
+}
+"""Label and one-line help of the per-side and per-rep metrics, for every view."""
 
 FINDINGS = {
     "depth_deg": (
@@ -39,6 +56,9 @@ FINDINGS = {
 """Per metric: the observation and what the pattern is consistent with (observations,
 never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
 and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+SENSORS = ("left_thigh", "right_thigh")
+"""The placements its reps need: the drill tells its rep by how both thighs move."""
 
 MIN_DIFFERENCE = {"depth_deg": 3.0}
 """Smallest left-right difference that can count as a finding, degrees."""
