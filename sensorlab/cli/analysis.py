@@ -43,14 +43,24 @@ def _analyze(args: argparse.Namespace) -> int:
     catalogue = chosen_catalogue(args, Path(args.out))
     # The analysis and report stack (about 150 MB) only once the file is known to be good.
     from sensorlab.catalogue.entry import session_origin
-    from sensorlab.processing.pipeline import SessionAnalyzer
+    from sensorlab.processing.pipeline import SessionAnalyzer, as_detected, drill_to_reanalyse
     from sensorlab.summary.outputs import write_outputs
     from sensorlab.summary.text import format_text_summary
 
-    analyzer = SessionAnalyzer(recording.meta, args.activity, source=recording.source)
-    analyzer.warnings.extend(recording.warnings)
-    _feed_with_progress(analyzer, recording, show=not args.quiet)
-    analysis = analyzer.finish()
+    def analysed_as(activity: str | None):
+        analyzer = SessionAnalyzer(recording.meta, activity, source=recording.source)
+        analyzer.warnings.extend(recording.warnings)
+        _feed_with_progress(analyzer, recording, show=not args.quiet)
+        return analyzer.finish()
+
+    analysis = analysed_as(args.activity)
+    drill_name = drill_to_reanalyse(analysis)
+    if drill_name is not None:
+        if not args.quiet:
+            print(
+                f"found {drill_name} repetitions: analysing again as {drill_name}", file=sys.stderr
+            )
+        analysis = as_detected(analysis, analysed_as(drill_name))
     for warning in analysis.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     outputs = write_outputs(
@@ -200,8 +210,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--activity",
         choices=("step_up", "walk", *drill_kinds()),
         default="step_up",
-        help="default: step_up; the standing drills are simulated for testing, and analyse "
-        "to activity 'not analysed' until the exercise library lands",
+        help="default: step_up; the standing drills are in docs/drills.md",
     )
     simulate.add_argument(
         "--scenario",

@@ -46,12 +46,23 @@ def add_recording_arguments(parser: argparse.ArgumentParser, vendor: bool = Fals
             help="the session CSV (its sidecar NAME.json is read too) or its .parquet conversion",
         )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
-    parser.add_argument(
-        "--activity",
-        choices=("step_up", "walk"),
-        help="what the session is (default: the sidecar's 'activity', else detected)",
+    add_activity_argument(
+        parser, "what the session is (default: the sidecar's 'activity', else detected)"
     )
     add_catalogue_arguments(parser)
+
+
+def add_activity_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--activity``: step-ups, walks and the standing drills (docs/drills.md)."""
+    from sensorlab.processing.activity import ANALYSED
+    from sensorlab.processing.movements import drill_names
+
+    parser.add_argument(
+        "--activity",
+        choices=(*ANALYSED, *drill_names()),
+        metavar="ACTIVITY",
+        help=f"{', '.join((*ANALYSED, *drill_names()))} (the drills: docs/drills.md); {help_text}",
+    )
 
 
 def check_new_recording(out: Path, option: str = "--out", also: tuple[str, ...] = ()) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sensorlab.cli.catalogue import add_catalogue_arguments, chosen_catalogue
 from sensorlab.cli.common import (
+    add_activity_argument,
     add_lsl_argument,
     add_recording_arguments,
     check_lsl,
@@ -126,9 +127,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default=1.0,
         help="replays and sim: 1, 4, ... or max (default 1)",
     )
-    live.add_argument(
-        "--activity", choices=("step_up", "walk"), help="default: the sidecar's, else both"
-    )
+    add_activity_argument(live, "default: the sidecar's, else decided at the end")
     live.add_argument("--record", metavar="NEW.csv", help="record from the start to this file")
     live.add_argument(
         "--out", default="out/live", metavar="DIR", help="outputs at close (default out/live)"

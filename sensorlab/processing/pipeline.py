@@ -1837,15 +1837,35 @@ def analyze(
     drill, and reported as ``detected``.
     """
     analysis = _analyze_once(recording, activity, settings)
+    drill_name = drill_to_reanalyse(analysis)
+    if drill_name is None:
+        return analysis
+    return as_detected(analysis, _analyze_once(recording, drill_name, settings))
+
+
+def drill_to_reanalyse(analysis: SessionAnalysis) -> str | None:
+    """The drill to analyse a recording again as, or None.
+
+    A drill found without a given activity whose alignment needs the activity
+    (``guessed``, see :meth:`SessionAnalyzer._detected_drill`).
+    """
     if analysis.activity_basis == "guessed" and analysis.activity in drill_names():
-        again = _analyze_once(recording, analysis.activity, settings)
-        if again.activity_basis == "given" and again.reps:
-            said = (
-                f"activity not given: analysed as {again.activity} because "
-                f"{len(again.reps)} of its repetitions were found (set it with --activity)"
-            )
-            return replace(again, activity_basis="detected", warnings=[said, *again.warnings])
-    return analysis
+        return analysis.activity
+    return None
+
+
+def as_detected(first: SessionAnalysis, again: SessionAnalysis) -> SessionAnalysis:
+    """The analysis ``again`` (as the drill ``first`` found), reported as ``detected``.
+
+    ``first`` when the second analysis did not confirm the drill's reps.
+    """
+    if again.activity_basis != "given" or not again.reps:
+        return first
+    said = (
+        f"activity not given: analysed as {again.activity} because {len(again.reps)} of its "
+        "repetitions were found (set it with --activity)"
+    )
+    return replace(again, activity_basis="detected", warnings=[said, *again.warnings])
 
 
 def _analyze_once(recording, activity: str | None, settings: AnalysisSettings) -> SessionAnalysis:

@@ -1,0 +1,46 @@
+"""The standing drills from the command line: simulate, then analyse without the activity.
+
+A single-leg RDL's alignment needs the activity (its movement does not show the pelvis's
+heading): found without it, ``analyze`` analyses the recording again as that drill, says so,
+and reports it ``detected`` with its findings.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sensorlab.cli import main
+
+
+def test_an_undeclared_drill_is_found_and_analysed_as_that_drill(tmp_path, capsys):
+    recording = tmp_path / "rdl.csv"
+    assert (
+        main(["simulate", "--activity", "single_leg_rdl", "--seed", "3", "--out", str(recording)])
+        == 0
+    )
+    sidecar = recording.with_suffix(".json")
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    meta.pop("activity")
+    sidecar.write_text(json.dumps(meta), encoding="utf-8")
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["analyze", str(recording), "--out", str(out), "--no-catalogue"]) == 0
+    printed = capsys.readouterr()
+    assert "analysing again as single_leg_rdl" in printed.err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    truth = json.loads(recording.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    assert (summary["activity"], summary["activity_basis"]) == ("single_leg_rdl", "detected")
+    assert summary["findings_withheld"] == []
+    true_sides = [rep["side"] for rep in truth["drill_reps"]]
+    assert [rep["side"] for rep in summary["reps"]] == true_sides
+    assert "Single-leg RDL" in printed.out and "Hinge" in printed.out
+
+
+def test_the_activity_option_lists_the_drills(capsys):
+    try:
+        main(["analyze", "--help"])
+    except SystemExit:
+        pass
+    text = capsys.readouterr().out
+    for name in ("split_squat", "single_leg_rdl", "squat", "docs/drills.md"):
+        assert name in text
