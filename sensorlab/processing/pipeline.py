@@ -64,8 +64,16 @@ from sensorlab.processing.calibration import (
     movement_pose,
     static_pose,
 )
-from sensorlab.processing.cleaning import SampleCleaner
 from sensorlab.processing.columns import Columns
+from sensorlab.processing.events import (
+    CalibrationDone,
+    CalibrationProgress,
+    ProvisionalWithdrawn,
+    RepAborted,
+    RepFinished,
+    RepStarted,
+    StepDetected,
+)
 from sensorlab.processing.gait import (
     DEFAULT_GAIT,
     GaitSettings,
@@ -73,6 +81,7 @@ from sensorlab.processing.gait import (
     gait_result,
     step_result,
 )
+from sensorlab.processing.grid import MultiSensorGrid, SensorGrid
 from sensorlab.processing.movements import alignment_cues, drill, drill_names
 from sensorlab.processing.movements.base import ExcursionSegmenter, RepFound, RepView
 from sensorlab.processing.orientation import (
@@ -93,7 +102,7 @@ from sensorlab.processing.reps import (
     lost_data,
     rep_metrics,
 )
-from sensorlab.processing.sensor_health import SensorHealthMonitor, check_health
+from sensorlab.processing.sensor_health import check_health
 from sensorlab.processing.stillness import (
     DEFAULT_STILLNESS,
     StillnessSettings,
@@ -103,8 +112,6 @@ from sensorlab.processing.stillness import (
 )
 from sensorlab.processing.timebase import (
     DEFAULT_TIMEBASE,
-    GridBlock,
-    GridResampler,
     TimebaseSettings,
 )
 from sensorlab.records import (
@@ -158,10 +165,6 @@ KINEMATICS_COLUMNS = (
     "data_gap",
     "orientation_uncertain",
 )
-_RAW = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z", "bridged")
-_GYRO_COLUMNS = (3, 4, 5)
-"""The gyroscope's columns of the values resampled (acc, then gyr): a loss is filled from
-the earlier moment whose rotation matches (see ``GridResampler``)."""
 
 
 @dataclass(frozen=True)
@@ -233,99 +236,6 @@ class AnalysisSettings:
 DEFAULT_ANALYSIS = AnalysisSettings()
 
 
-@dataclass(frozen=True)
-class CalibrationProgress:
-    """How far calibration has come, for a live display.
-
-    Attributes
-    ----------
-    stage : str
-        ``stand`` (waiting for quiet standing), ``move`` (gathering the movement that
-        fixes each segment's heading) or ``done``.
-    fraction : float
-        Of the current stage, 0 to 1.
-    """
-
-    stage: str
-    fraction: float
-
-
-@dataclass(frozen=True)
-class CalibrationDone:
-    """Event: calibration finished; angles and events follow from here."""
-
-    t_s: float
-    calibration: dict[str, SensorCalibration]
-
-
-@dataclass(frozen=True)
-class RepStarted:
-    """Event: a thigh lifted past the start threshold; a rep may be under way."""
-
-    side: str
-    t_s: float
-
-
-@dataclass(frozen=True)
-class RepAborted:
-    """Event: the lift came back down without a rep."""
-
-    side: str
-    t_s: float
-
-
-@dataclass(frozen=True)
-class RepFinished:
-    """Event: a repetition was judged, with its metrics.
-
-    Attributes
-    ----------
-    rep : RepResult or DrillRepResult
-        The rep (a drill's for the standing drills); ``rep.index`` is its place in the
-        session. A later event with the same
-        index replaces it (the refined values of a provisional rep).
-    provisional : bool
-        Judged before the headings were refined (see :class:`SessionAnalyzer`): the
-        values may still change a little, and the count and sides are not final.
-    """
-
-    rep: AnyRep
-    provisional: bool = False
-
-
-@dataclass(frozen=True)
-class StepDetected:
-    """Event: a gait step (its stance is over, so its pelvic drop is known).
-
-    Attributes
-    ----------
-    step : StepResult
-        The step.
-    index : int
-        Its 0-based place in the session; a later event with the same index replaces it.
-    provisional : bool
-        As for :class:`RepFinished`.
-    """
-
-    step: StepResult
-    index: int
-    provisional: bool = False
-
-
-@dataclass(frozen=True)
-class ProvisionalWithdrawn:
-    """Event: the refined analysis did not confirm some provisional reps or steps.
-
-    Those of ``kind`` (``rep`` or ``step``) from ``first_index`` on; they are no longer counted.
-
-    ``t_s``: when the refinement landed, seconds.
-    """
-
-    kind: str
-    first_index: int
-    t_s: float
-
-
 @dataclass
 class _EarlyAnalysis:
     """The provisional analysis of a live session until the headings are refined.
@@ -358,19 +268,6 @@ class _Turn(TypedDict):
     row: int  # rows summed so far
     deg: float  # rotation in them, degrees
     hit: int | None  # row by which it reached ``refine_rotation_deg``, once it has
-
-
-@dataclass
-class _SensorGrid:
-    """One sensor's values on the grid, from grid index ``k0``."""
-
-    cleaner: SampleCleaner = field(default_factory=SampleCleaner)
-    health: SensorHealthMonitor = field(default_factory=SensorHealthMonitor)
-    resampler: GridResampler | None = None
-    # Cleaned chunks, each with the cleaner's lost-before flags, until the grid starts.
-    pending: list[tuple[ImuChunk, np.ndarray | None]] = field(default_factory=list)
-    values: Columns = field(default_factory=lambda: Columns(_RAW))
-    k0: int | None = None
 
 
 class SessionAnalyzer:
@@ -433,7 +330,6 @@ class SessionAnalyzer:
         self._use_placements(
             placements or tuple(p for p in PLACEMENTS if p in meta.sensors) or PLACEMENTS
         )
-        self._k0: int | None = None
         self._static: dict[str, StaticPose] | None = None
         # Grid rows of quiet standing ((0, 0) without any), and the rows whose mean
         # orientation is the reference pose (quiet standing, or the movement without it).
@@ -482,7 +378,7 @@ class SessionAnalyzer:
             self.add_marker(marker)
 
     def _use_placements(
-        self, placements: tuple[str, ...], grids: dict[str, _SensorGrid] | None = None
+        self, placements: tuple[str, ...], grids: dict[str, SensorGrid] | None = None
     ) -> None:
         """Analyse these placements, before any row was analysed.
 
@@ -494,7 +390,7 @@ class SessionAnalyzer:
                 f"cannot analyse {', '.join(unknown)}: the analysis uses {', '.join(PLACEMENTS)}"
             )
         self.placements = tuple(p for p in PLACEMENTS if p in placements)
-        self._sensors = {p: (grids or {}).get(p) or _SensorGrid() for p in self.placements}
+        self._grid = MultiSensorGrid(self.meta, self.placements, self.settings.timebase, grids)
         self.unavailable: dict[str, str] = {}
         """What the analysed placements cannot measure, and why (see :data:`NEEDS`)."""
         for placement, measures in NEEDS.items():
@@ -589,11 +485,7 @@ class SessionAnalyzer:
 
     def quality(self) -> dict[str, SensorQuality]:
         """Samples, losses and measured rate per sensor so far."""
-        quality = {}
-        for placement, sensor in self._sensors.items():
-            info = self.meta.sensors.get(placement)
-            quality[placement] = sensor.cleaner.quality(info.rate_hz if info else None)
-        return quality
+        return self._grid.quality()
 
     def last_ready_k(self, newest_t_s: dict[str, float]) -> int | None:
         """Grid index of the last row the sensors' newest samples decide.
@@ -603,24 +495,17 @@ class SessionAnalyzer:
         A live session wakes the analysis only when this grows: a block that decides no
         new row cannot change any result.
         """
-        last = None
-        for placement, sensor in self._sensors.items():
-            newest = newest_t_s.get(placement, -np.inf)
-            if sensor.resampler is None or not np.isfinite(newest):
-                return None
-            k = sensor.resampler.last_ready_k(newest)
-            last = k if last is None else min(last, k)
-        return last
+        return self._grid.last_ready_k(newest_t_s)
 
     def _relevel_rows(self, lo: int, hi: int) -> np.ndarray | None:
         """Rows ``lo:hi`` where a recalibration marker re-levels the sensors (or None)."""
-        assert self._k0 is not None
-        if not self._relevel_k or self._relevel_k[0] >= self._k0 + hi:
+        assert self._grid.k0 is not None
+        if not self._relevel_k or self._relevel_k[0] >= self._grid.k0 + hi:
             return None
         flags = np.zeros(hi - lo, dtype=bool)
-        while self._relevel_k and self._relevel_k[0] < self._k0 + hi:
+        while self._relevel_k and self._relevel_k[0] < self._grid.k0 + hi:
             # A marker whose row was already processed takes effect at the next row.
-            flags[max(self._relevel_k.pop(0) - self._k0 - lo, 0)] = True
+            flags[max(self._relevel_k.pop(0) - self._grid.k0 - lo, 0)] = True
         return flags
 
     @contextmanager
@@ -647,109 +532,20 @@ class SessionAnalyzer:
         """
         with self._timed("clean+timebase"):
             for chunk in chunks:
-                sensor = self._sensors.get(chunk.placement)
-                if sensor is None or len(chunk) == 0:
-                    continue
-                cleaned = sensor.cleaner.update(chunk)
-                sensor.health.update(cleaned)
-                if len(cleaned):
-                    blocks = [(cleaned, sensor.cleaner.lost_before_)]
-                    self._resample(chunk.placement, sensor, blocks)
+                self._grid.add(chunk)
             if now_t_s is not None:
-                for sensor in self._sensors.values():
-                    if sensor.resampler is not None:
-                        silent_until = now_t_s - self.settings.silent_sensor_s
-                        self._store(sensor, sensor.resampler.advance_to(silent_until))
+                self._grid.advance_silent(now_t_s - self.settings.silent_sensor_s)
         return self._advance(final=False)
 
-    def _resample(
-        self,
-        placement: str,
-        sensor: _SensorGrid,
-        blocks: list[tuple[ImuChunk, np.ndarray | None]],
-        final: bool = False,
-    ) -> None:
-        """Put cleaned chunks (with their lost-before flags) on the grid.
-
-        The grid starts once 20 samples tell the sensor's rate (or at the end of the stream).
-        """
-        if sensor.resampler is None:
-            sensor.pending.extend(blocks)
-            if sum(len(chunk) for chunk, _ in sensor.pending) < 20 and not final:
-                return
-            blocks, sensor.pending = sensor.pending, []
-            sensor.resampler = self._new_resampler(
-                placement, np.concatenate([chunk.t_s for chunk, _ in blocks])
-            )
-        for chunk, lost_before in blocks:
-            values = np.concatenate([chunk.acc_m_s2, chunk.gyr_rad_s], axis=1)
-            self._store(sensor, sensor.resampler.update(chunk.t_s, values, lost_before))
-
-    def _new_resampler(self, placement: str, t_s: np.ndarray) -> GridResampler:
-        """A sensor's resampler, for the sidecar's rate or else the rate of ``t_s``."""
-        info = self.meta.sensors.get(placement)
-        rate_hz = info.rate_hz if info is not None and info.rate_hz else None
-        if rate_hz is None:
-            rate_hz = 1.0 / float(np.median(np.diff(t_s))) if t_s.size > 1 else self.rate_hz
-        return GridResampler(
-            self.settings.timebase,
-            averaging=GridResampler.averaging_for(rate_hz, self.settings.timebase),
-            sample_rate_hz=rate_hz,
-            match_columns=_GYRO_COLUMNS,
-        )
-
-    @staticmethod
-    def _store(sensor: _SensorGrid, block: GridBlock | None) -> None:
-        if block is None or block.values.shape[0] == 0:
-            return
-        if sensor.k0 is None:
-            sensor.k0 = block.k0
-        sensor.values.append_block(block.values)  # its columns are _RAW, in order
-
     # ------------------------------------------------------------- the stages
-    def _rows_available(self) -> int:
-        starts = [s.k0 for s in self._sensors.values() if s.k0 is not None]
-        if len(starts) < len(self._sensors):
-            return 0
-        if self._k0 is None:
-            self._k0 = max(starts)
-        ends = [k0 + s.values.size for k0, s in zip(starts, self._sensors.values(), strict=True)]
-        return max(0, min(ends) - self._k0)
-
-    def _raw_block(self, placement: str, lo: int, hi: int) -> np.ndarray:
-        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 6)."""
-        sensor = self._sensors[placement]
-        offset = self._row_offset(sensor)
-        # acc_x..acc_z and gyr_x..gyr_z are the first six columns of _RAW.
-        return sensor.values.block(offset + lo, offset + hi, 0, 6)
-
-    def _raw(self, placement: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 3) each."""
-        raw = self._raw_block(placement, lo, hi)
-        return raw[:, :3], raw[:, 3:]
-
-    def _bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
-        sensor = self._sensors[placement]
-        offset = self._row_offset(sensor)
-        return sensor.values.rows("bridged", offset + lo, offset + hi) > 0.5
-
     def _forget_consumed(self) -> None:
         """After calibration, grid rows the orientation filter has used are not needed."""
-        for placement, sensor in self._sensors.items():
-            sensor.values.forget_before(self._ahrs_rows + self._row_offset(sensor))
-            self._uncertain[placement].forget_before(self._ahrs_rows)
-
-    def _row_offset(self, sensor: _SensorGrid) -> int:
-        """Index in a sensor's stored values of grid row 0 (the first common row)."""
-        assert self._k0 is not None and sensor.k0 is not None
-        return self._k0 - sensor.k0
-
-    def _grid_t(self, lo: int, hi: int) -> np.ndarray:
-        assert self._k0 is not None
-        return (self._k0 + np.arange(lo, hi)) / self.rate_hz
+        self._grid.forget_before(self._ahrs_rows)
+        for uncertain in self._uncertain.values():
+            uncertain.forget_before(self._ahrs_rows)
 
     def _advance(self, final: bool) -> list:
-        rows = self._rows_available()
+        rows = self._grid.rows()
         events: list = []
         if rows == 0 or (rows == self._rows_seen and not final):
             return events  # nothing new on the common time base
@@ -775,7 +571,7 @@ class SessionAnalyzer:
                 return events
             with self._timed("calibration"):
                 calibration = self._refine(refine_end)
-            calibrated_t = float(self._grid_t(refine_end - 1, refine_end)[0])
+            calibrated_t = float(self._grid.t_s(refine_end - 1, refine_end)[0])
             events.append(CalibrationDone(calibrated_t, calibration))
         with self._timed("segmentation+metrics"):
             events.extend(self._segment(final))
@@ -793,7 +589,7 @@ class SessionAnalyzer:
         still span in the first ``calibration_search_s`` (decided once it is over, or once
         that much data is in, so batch and streaming agree); without one, the movement.
         """
-        t = self._grid_t(0, rows)
+        t = self._grid.t_s(0, rows)
         search_rows = round(self.settings.calibration_search_s * self.rate_hz)
         decided = final or rows >= search_rows
         span = None if self._span_problem else self.meta.calibration_span_s
@@ -850,7 +646,7 @@ class SessionAnalyzer:
         """Which sensors move in grid rows ``lo:hi``, and how (None when all are still)."""
         problems = []
         for placement in self.placements:
-            acc, gyr = self._raw(placement, lo, hi)
+            acc, gyr = self._grid.raw(placement, lo, hi)
             valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
             problem = span_motion(acc[valid], gyr[valid], self.settings.stillness)
             if problem is not None:
@@ -858,10 +654,10 @@ class SessionAnalyzer:
         return "; ".join(problems) or None
 
     def _detect_still_span(self, rows: int):
-        t = self._grid_t(0, rows)
+        t = self._grid.t_s(0, rows)
         masks = []
         for placement in self.placements:
-            acc, gyr = self._raw(placement, 0, rows)
+            acc, gyr = self._grid.raw(placement, 0, rows)
             valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
             masks.append(
                 (t[valid], still_mask(t[valid], acc[valid], gyr[valid], self.settings.stillness))
@@ -869,11 +665,11 @@ class SessionAnalyzer:
         return first_still_span(masks, self.settings.stillness)
 
     def _start_from_standing(self, lo: int, hi: int, span: tuple[float, float]) -> bool:
-        t = self._grid_t(lo, hi)
+        t = self._grid.t_s(lo, hi)
         try:
             poses = {}
             for placement in self.placements:
-                acc, gyr = self._raw(placement, lo, hi)
+                acc, gyr = self._grid.raw(placement, lo, hi)
                 valid = np.isfinite(acc).all(axis=1)
                 poses[placement] = static_pose(t[valid], acc[valid], gyr[valid], span)
         except ValueError as error:
@@ -908,12 +704,15 @@ class SessionAnalyzer:
         (:func:`~sensorlab.processing.orientation.time_reversed`).
         """
         assert self._static is not None
-        t = self._grid_t(0, lo)
+        t = self._grid.t_s(0, lo)
         for placement, pose in self._static.items():
             backward = OrientationEstimator(
                 pose.up_sensor, -pose.gyro_bias_rad_s, self.rate_hz, self.settings.orientation
             )
-            raw, bridged = self._raw_block(placement, 0, lo), self._bridged(placement, 0, lo)
+            raw, bridged = (
+                self._grid.raw_block(placement, 0, lo),
+                self._grid.bridged(placement, 0, lo),
+            )
             t_back, raw_back, bridged_back = time_reversed(t, raw, bridged)
             quaternions, uncertain = _filter(backward, t_back, raw_back, None, bridged_back)
             # Its tilt corrections are spans of reversed time (-t): turned back.
@@ -926,10 +725,10 @@ class SessionAnalyzer:
 
         Over grid rows ``0:hi``.
         """
-        t = self._grid_t(0, hi)
+        t = self._grid.t_s(0, hi)
         brief = replace(self.settings.stillness, window_s=self.settings.pause_window_s)
         paused = np.ones(hi, dtype=bool)
-        raw = {p: self._raw(p, 0, hi) for p in self.placements}
+        raw = {p: self._grid.raw(p, 0, hi) for p in self.placements}
         finite = {p: np.isfinite(np.hstack(raw[p])).all(axis=1) for p in self.placements}
         for placement, (acc, gyr) in raw.items():
             valid = finite[placement]
@@ -982,13 +781,13 @@ class SessionAnalyzer:
         lo, hi = self._ahrs_rows, rows
         if hi <= lo:
             return lo, {p: np.empty((0, 4)) for p in self.placements}
-        t = self._grid_t(lo, hi)
+        t = self._grid.t_s(lo, hi)
         relevel = self._relevel_rows(lo, hi)
         blocks = {}
         for placement, estimator in self._estimators.items():
-            bridged = self._bridged(placement, lo, hi)
+            bridged = self._grid.bridged(placement, lo, hi)
             quaternions, uncertain = _filter(
-                estimator, t, self._raw_block(placement, lo, hi), relevel, bridged
+                estimator, t, self._grid.raw_block(placement, lo, hi), relevel, bridged
             )
             self._uncertain[placement].append(flag=uncertain.astype(float))
             self._marks.extend(estimator.corrections_)
@@ -1033,7 +832,7 @@ class SessionAnalyzer:
             lo = turn["row"]
             if turn["hit"] is not None or end <= lo:
                 continue
-            _, gyr = self._raw(placement, lo, end)
+            _, gyr = self._grid.raw(placement, lo, end)
             rate_dps = np.degrees(
                 np.linalg.norm(gyr - self._static[placement].gyro_bias_rad_s, axis=1)
             )
@@ -1077,7 +876,7 @@ class SessionAnalyzer:
         evidence_rows = np.ones(evidence_end, dtype=bool)
         evidence_rows[static_lo:static_end] = False
         for placement in self.placements:
-            acc, _ = self._raw(placement, 0, evidence_end)
+            acc, _ = self._grid.raw(placement, 0, evidence_end)
             evidence_rows &= np.isfinite(quaternions[placement][:evidence_end]).all(axis=1)
             evidence_rows &= np.isfinite(acc).all(axis=1)
         cues = alignment_cues(self._stated_activity)
@@ -1144,7 +943,7 @@ class SessionAnalyzer:
                 thighs[side] = angles.thigh_sagittal_deg(up)
         vertical = None
         if "pelvis" in self.placements:
-            acc, _ = self._raw("pelvis", 0, end)
+            acc, _ = self._grid.raw("pelvis", 0, end)
             world = rotate_to_world(quaternions["pelvis"][:end], acc)
             vertical = world[:, 2] - self._static["pelvis"].gravity_m_s2
         return walking_rows(thighs["left"], thighs["right"], vertical, self.rate_hz)
@@ -1157,7 +956,7 @@ class SessionAnalyzer:
         if np.count_nonzero(rows) <= 10:
             return None
         pose = self._static[placement]
-        acc, gyr = self._raw(placement, 0, rows.size)
+        acc, gyr = self._grid.raw(placement, 0, rows.size)
         linear_world = rotate_to_world(quaternions[: rows.size][rows], acc[rows])
         linear_world[:, 2] -= pose.gravity_m_s2
         return HeadingEvidence(
@@ -1206,7 +1005,7 @@ class SessionAnalyzer:
         heading.
         """
         assert self._static is not None
-        columns: dict[str, np.ndarray] = {"t_s": self._grid_t(lo, hi)}
+        columns: dict[str, np.ndarray] = {"t_s": self._grid.t_s(lo, hi)}
         present = self.placements
         up_sensor = up_in_sensor(np.array([quaternions[p] for p in present]))
         up_segment = np.full((len(PLACEMENTS), hi - lo, 3), np.nan)
@@ -1239,7 +1038,9 @@ class SessionAnalyzer:
         lost = np.zeros(hi - lo, dtype=bool)
         uncertain = np.zeros(hi - lo, dtype=bool)
         for placement in present:
-            lost |= self._bridged(placement, lo, hi) | ~np.isfinite(quaternions[placement][:, 0])
+            lost |= self._grid.bridged(placement, lo, hi) | ~np.isfinite(
+                quaternions[placement][:, 0]
+            )
             uncertain |= self._uncertain[placement].rows("flag", lo, hi) > 0.5
         columns["data_gap"] = lost.astype(float)
         columns["orientation_uncertain"] = uncertain.astype(float)
@@ -1264,7 +1065,7 @@ class SessionAnalyzer:
         forward = rotate_to_world(quaternions, forward_sensor, horizontal_only=True)
         heading = angles.heading_deg(forward) - heading0_deg
         columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
-        acc, gyr = self._raw("pelvis", lo, hi)
+        acc, gyr = self._grid.raw("pelvis", lo, hi)
         # Forward acceleration: the world-horizontal specific force along the pelvis's
         # horizontal heading (gravity has no horizontal part; the contact detector uses it).
         acc_horizontal = rotate_to_world(quaternions, acc, horizontal_only=True)
@@ -1294,27 +1095,23 @@ class SessionAnalyzer:
                 elif isinstance(notice, LiftAborted):
                     held.append(("event", RepAborted(notice.side, float(t_s[notice.row]))))
                 else:
-                    held.append(("rep", self._row_t(notice.decided), notice))
+                    held.append(("rep", self._grid.row_t(notice.decided), notice))
         if self.activity in (None, "walk") and "gait_steps" not in self.unavailable:
             max_step_rows = self.settings.gait.max_step_s * self.rate_hz / 2
             for contact in self._contacts.update(self.kinematics, final):
                 if self._last_contact is not None:
-                    end = self._row_t(round(contact[0]))
+                    end = self._grid.row_t(round(contact[0]))
                     held.append(("step", end, self._last_contact, contact[0]))
                 self._last_contact = contact
             if final and self._last_contact is not None:
-                end = self._row_t(round(self._last_contact[0] + max_step_rows))
+                end = self._grid.row_t(round(self._last_contact[0] + max_step_rows))
                 held.append(("step", end, self._last_contact, None))
                 self._last_contact = None
         for name, segmenter in self._drills.items():
             for found in segmenter.update(self.kinematics):
                 if isinstance(found, RepFound):
-                    held.append(("drill", self._row_t(found.window.decided), name, found))
+                    held.append(("drill", self._grid.row_t(found.window.decided), name, found))
         return self._release(final)
-
-    def _row_t(self, row: int) -> float:
-        assert self._k0 is not None
-        return (self._k0 + row) / self.rate_hz
 
     def _release(self, final: bool) -> list:
         """Events of the held segmentation output that no pending tilt check can change.
@@ -1325,7 +1122,7 @@ class SessionAnalyzer:
         rep and step sees the same rows in a live stream as in batch.
         """
         self._apply_marks()
-        now_t = self._row_t(self.kinematics.size - 1)
+        now_t = self._grid.row_t(self.kinematics.size - 1)
         hold_s = self.settings.orientation.check_hold_s
         pending = [
             since
@@ -1358,15 +1155,15 @@ class SessionAnalyzer:
 
     def _apply_marks(self) -> None:
         """Flag as orientation-uncertain the kinematics rows a tilt check found wrong."""
-        assert self._k0 is not None
+        assert self._grid.k0 is not None
         size = self.kinematics.size
         kept = []
         for start_t, end_t in self._marks:
-            hi = math.floor(end_t * self.rate_hz + 1e-9) - self._k0 + 1
+            hi = math.floor(end_t * self.rate_hz + 1e-9) - self._grid.k0 + 1
             if hi > size:
                 kept.append((start_t, end_t))  # its rows are not in the kinematics yet
                 continue
-            lo = max(math.ceil(start_t * self.rate_hz - 1e-9) - self._k0, 0)
+            lo = max(math.ceil(start_t * self.rate_hz - 1e-9) - self._grid.k0, 0)
             if hi > lo:
                 self.kinematics.rows("orientation_uncertain", lo, hi)[:] = 1.0
         self._marks = kept
@@ -1564,14 +1361,14 @@ class SessionAnalyzer:
     # ----------------------------------------------------------------- output
     def finish(self) -> SessionAnalysis:
         """End of stream: flush every stage and return the whole analysis."""
-        missing = [p for p, s in self._sensors.items() if s.cleaner.samples_ == 0 and not s.pending]
+        missing = [p for p, sensor in self._grid.sensors.items() if sensor.empty]
         if len(missing) == len(self.placements):
             raise InputError(
                 f"{self.source or 'session'}: no samples from {', '.join(missing)}; "
                 f"the analysis needs at least one of {', '.join(PLACEMENTS)} "
                 "(check the 'sensor' column names)"
             )
-        if missing and self._k0 is None:
+        if missing and self._grid.k0 is None:
             # Nothing was analysed yet (the grid waits for every sensor): go on without them.
             listed = [p for p in missing if p in self.meta.sensors]
             if listed:
@@ -1579,21 +1376,17 @@ class SessionAnalyzer:
                     f"no samples from {', '.join(listed)} (listed in the sidecar): analysed "
                     "without it; check the sensor"
                 )
-            sensors = {p: s for p, s in self._sensors.items() if p not in missing}
+            sensors = {p: s for p, s in self._grid.sensors.items() if p not in missing}
             self._use_placements(tuple(sensors), sensors)
             self._start_drills()
-        health = {placement: sensor.health for placement, sensor in self._sensors.items()}
+        health = {placement: sensor.health for placement, sensor in self._grid.sensors.items()}
         self.warnings.extend(check_health(health, self.source or "session"))
-        for placement, sensor in self._sensors.items():
-            if sensor.resampler is None and sensor.pending:
-                self._resample(placement, sensor, [], final=True)
-            if sensor.resampler is not None:
-                self._store(sensor, sensor.resampler.flush())
+        self._grid.flush()
         self.final_events = self._advance(final=True)
         if self._calibration is None:
             raise InputError(
                 f"{self.source or 'session'}: too little data to calibrate the sensors "
-                f"({self._rows_available() / self.rate_hz:.1f} s with every sensor); record "
+                f"({self._grid.rows() / self.rate_hz:.1f} s with every sensor); record "
                 "at least 3 s of standing still and a few repetitions or steps"
             )
         with self._timed("movement"):
@@ -1741,7 +1534,7 @@ class SessionAnalyzer:
         # Excursions rejected among the sets (not the walk or the set-up before them).
         segmenter = self._drills.get(activity)
         if segmenter is not None and reps:
-            first = round(reps[0].t_start * self.rate_hz) - (self._k0 or 0)
+            first = round(reps[0].t_start * self.rate_hz) - (self._grid.k0 or 0)
             rejected = sum(row > first for row in segmenter.rejected_start_rows_)
             if rejected:
                 self.warnings.append(
@@ -1797,11 +1590,11 @@ class SessionAnalyzer:
         t = k["t_s"]
         duration = float(t[-1] - t[0] + 1.0 / self.rate_hz) if k.size else 0.0
         # The analysis ends with the sensor that ends first; the recording may go on.
-        firsts = [s.k0 / self.rate_hz for s in self._sensors.values() if s.k0 is not None]
-        lasts = {p: s.cleaner.last_t_s_ for p, s in self._sensors.items() if s.cleaner.samples_}
+        span = self._grid.recorded_span_s()
         recorded = 0.0
-        if firsts and lasts:
-            recorded = max(lasts.values()) - min(firsts) + 1.0 / self.rate_hz
+        if span is not None:
+            first_s, lasts = span
+            recorded = max(lasts.values()) - first_s + 1.0 / self.rate_hz
             first_end = min(lasts, key=lasts.__getitem__)
             unanalysed_s = max(lasts.values()) - float(t[-1]) if k.size else 0.0
             if unanalysed_s > UNANALYSED_TAIL_S:
