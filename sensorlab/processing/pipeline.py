@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -77,13 +76,11 @@ from sensorlab.processing.events import (
 from sensorlab.processing.gait import (
     DEFAULT_GAIT,
     GaitSettings,
-    InitialContactDetector,
     gait_result,
     step_result,
 )
 from sensorlab.processing.grid import MultiSensorGrid, SensorGrid
-from sensorlab.processing.movements import alignment_cues, drill, drill_names
-from sensorlab.processing.movements.base import ExcursionSegmenter, RepFound, RepView
+from sensorlab.processing.movements import alignment_cues, drill_names
 from sensorlab.processing.orientation import (
     DEFAULT_ORIENTATION,
     OrientationEstimator,
@@ -97,10 +94,15 @@ from sensorlab.processing.reps import (
     LiftAborted,
     LiftStarted,
     RepBounds,
-    StepUpSegmenter,
     StepUpSettings,
-    lost_data,
-    rep_metrics,
+)
+from sensorlab.processing.segmentation import (
+    DrillRepFound,
+    Segmenters,
+    StepFound,
+    drill_missing,
+    drill_rep,
+    step_up_rep,
 )
 from sensorlab.processing.sensor_health import check_health
 from sensorlab.processing.stillness import (
@@ -248,15 +250,15 @@ class _EarlyAnalysis:
         that gives them) and the pelvis's reference heading, degrees.
     tried_end : int
         Grid row at which that calibration was last tried.
+    segmenters : Segmenters
+        Its segmentation: a given drill's reps, but no candidates of every drill (none is
+        shown until one is chosen).
     """
 
-    step_up: StepUpSegmenter
-    contacts: InitialContactDetector
-    drill: ExcursionSegmenter | None = None
+    segmenters: Segmenters
     calibration: tuple[dict[str, SensorCalibration], float] | None = None
     tried_end: int = -1
     kinematics: Columns = field(default_factory=lambda: Columns(KINEMATICS_COLUMNS))
-    last_contact: tuple[float, str] | None = None
     last_step_t: float | None = None
     reps: list[AnyRep] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
@@ -343,9 +345,6 @@ class SessionAnalyzer:
         self._calibration: dict[str, SensorCalibration] | None = None
         self._pelvis_heading0_deg = 0.0
         self.kinematics = Columns(KINEMATICS_COLUMNS)
-        self._step_up = StepUpSegmenter(self.rate_hz, settings.step_up)
-        self._contacts = InitialContactDetector(self.rate_hz, settings.gait)
-        self._last_contact: tuple[float, str] | None = None
         self._last_step_t: float | None = None
         # Segmentation output in order, reps and steps waiting while a tilt check on
         # their data is pending (see OrientationSettings.check_hold_s); and the
@@ -354,26 +353,19 @@ class SessionAnalyzer:
         self._marks: list[tuple[float, float]] = []
         self.reps: list[AnyRep] = []
         self.steps: list[StepResult] = []
-        # Each drill's segmenter: the given drill's, or, without an activity, every
-        # drill's, whose reps are kept aside until the end decides the activity.
-        self._drills: dict[str, ExcursionSegmenter] = {}
-        self._drill_candidates: dict[str, list[DrillRepResult]] = {}
+        # Without an activity, every drill's reps, kept aside until the end decides it.
+        self._drill_candidates: dict[str, list[DrillRepResult]] = defaultdict(list)
         self.final_events: list = []
         """Events that only the end of the stream decided (e.g. the last step)."""
         self.timings_s: dict[str, float] = defaultdict(float)
         """Seconds spent per stage so far (for benchmarks and profiling)."""
         self._relevel_k: list[int] = []
+        self._segmenters = self._new_segmenters()
         self._early = (
-            _EarlyAnalysis(
-                StepUpSegmenter(self.rate_hz, settings.step_up),
-                InitialContactDetector(self.rate_hz, settings.gait),
-            )
-            if provisional
-            else None
+            _EarlyAnalysis(self._new_segmenters(provisional=True)) if provisional else None
         )
         self._early_rows = 0
         """Grid rows the provisional analysis covered (its lift events are not repeated)."""
-        self._start_drills()
         for marker in meta.markers:
             self.add_marker(marker)
 
@@ -425,35 +417,21 @@ class SessionAnalyzer:
     def activity(self, value: str | None) -> None:
         self._activity = self._stated_activity = value
         self._activity_origin = "as chosen during the session"
-        self._start_drills()
-
-    def _start_drills(self) -> None:
-        """The drill segmenters the activity calls for (they catch up from row 0)."""
-        names = drill_names() if self._activity is None else ()
-        if self._activity in drill_names():
-            names = (self._activity,)
-        self._drills = {
-            name: ExcursionSegmenter(drill(name), self.rate_hz, drill(name).DEFAULT_SETTINGS)
-            for name in names
-            if self._drill_missing(name) is None
-        }
-        self._drill_candidates = {name: [] for name in self._drills}
+        self._segmenters.activity = value
         if self._early is not None:
-            # Provisional reps of the given drill only: without one, nothing is shown
-            # until the end decides which drill it is.
-            given = self._drills.get(self._activity or "")
-            self._early.drill = (
-                None
-                if given is None
-                else ExcursionSegmenter(given.drill, self.rate_hz, given.settings)
-            )
+            self._early.segmenters.activity = value
 
-    def _drill_missing(self, name: str) -> str | None:
-        """Why drill ``name``'s reps cannot be found here (a sensor it needs), else None."""
-        missing = [p for p in drill(name).SENSORS if p not in self.placements]
-        if not missing:
-            return None
-        return f"needs the {' and '.join(p.replace('_', ' ') for p in missing)} sensor"
+    def _new_segmenters(self, provisional: bool = False) -> Segmenters:
+        """The segmentation of the activity on the placements analysed."""
+        return Segmenters(
+            self.rate_hz,
+            self.settings.step_up,
+            self.settings.gait,
+            self.placements,
+            self.unavailable,
+            self._activity,
+            drill_candidates=not provisional,
+        )
 
     def add_marker(self, marker: Marker) -> None:
         """Take a marked moment into account.
@@ -1084,33 +1062,15 @@ class SessionAnalyzer:
         return columns
 
     def _segment(self, final: bool) -> list:
-        held = self._held
-        if self.activity in (None, "step_up") and "step_up_reps" not in self.unavailable:
-            t_s = self.kinematics["t_s"]
-            for notice in self._step_up.update(self.kinematics):
-                if isinstance(notice, LiftStarted | LiftAborted) and notice.row < self._early_rows:
+        t_s = self.kinematics["t_s"]
+        for found in self._segmenters.update(self.kinematics, final):
+            if isinstance(found, LiftStarted | LiftAborted):
+                if found.row < self._early_rows:
                     continue  # told by the provisional analysis already
-                if isinstance(notice, LiftStarted):
-                    held.append(("event", RepStarted(notice.side, float(t_s[notice.row]))))
-                elif isinstance(notice, LiftAborted):
-                    held.append(("event", RepAborted(notice.side, float(t_s[notice.row]))))
-                else:
-                    held.append(("rep", self._grid.row_t(notice.decided), notice))
-        if self.activity in (None, "walk") and "gait_steps" not in self.unavailable:
-            max_step_rows = self.settings.gait.max_step_s * self.rate_hz / 2
-            for contact in self._contacts.update(self.kinematics, final):
-                if self._last_contact is not None:
-                    end = self._grid.row_t(round(contact[0]))
-                    held.append(("step", end, self._last_contact, contact[0]))
-                self._last_contact = contact
-            if final and self._last_contact is not None:
-                end = self._grid.row_t(round(self._last_contact[0] + max_step_rows))
-                held.append(("step", end, self._last_contact, None))
-                self._last_contact = None
-        for name, segmenter in self._drills.items():
-            for found in segmenter.update(self.kinematics):
-                if isinstance(found, RepFound):
-                    held.append(("drill", self._grid.row_t(found.window.decided), name, found))
+                lift = RepStarted if isinstance(found, LiftStarted) else RepAborted
+                self._held.append((None, lift(found.side, float(t_s[found.row]))))
+            else:
+                self._held.append((self._grid.row_t(found.decided), found))
         return self._release(final)
 
     def _release(self, final: bool) -> list:
@@ -1132,25 +1092,25 @@ class SessionAnalyzer:
         blocked_from_t = min(pending) if pending and not final else np.inf
         events = []
         while self._held:
-            kind, *item = self._held[0]
-            if kind != "event" and item[0] >= blocked_from_t:
+            decided_t, item = self._held[0]
+            if decided_t is not None and decided_t >= blocked_from_t:
                 break
             self._held.pop(0)
-            if kind == "event":
-                events.append(item[0])
-            elif kind == "rep":
-                events.append(RepFinished(self._finish_rep(item[1])))
-            elif kind == "drill":
-                name, found = item[1:]
-                if name == self.activity:
-                    rep = self._drill_record(self.kinematics, name, found, self.reps)
-                    self.reps.append(rep)
-                    events.append(RepFinished(rep))
-                else:  # a candidate, until the end decides the activity
-                    candidates = self._drill_candidates[name]
-                    candidates.append(self._drill_record(self.kinematics, name, found, candidates))
-            else:
-                events.append(self._finish_step(*item[1:]))
+            if decided_t is None:  # a lift's start or end: nothing to hold it
+                events.append(item)
+            elif isinstance(item, RepBounds):
+                rep = self._step_up_rep(self.kinematics, item, self.reps)
+                self.reps.append(rep)
+                events.append(RepFinished(rep))
+            elif isinstance(item, StepFound):
+                events.append(self._finish_step(item))
+            elif item.drill == self.activity:
+                drill_rep = self._drill_rep(self.kinematics, item, self.reps)
+                self.reps.append(drill_rep)
+                events.append(RepFinished(drill_rep))
+            else:  # a candidate, until the end decides the activity
+                candidates = self._drill_candidates[item.drill]
+                candidates.append(self._drill_rep(self.kinematics, item, candidates))
         return events
 
     def _apply_marks(self) -> None:
@@ -1168,65 +1128,26 @@ class SessionAnalyzer:
                 self.kinematics.rows("orientation_uncertain", lo, hi)[:] = 1.0
         self._marks = kept
 
-    def _finish_rep(self, bounds: RepBounds) -> RepResult:
-        rep = self._rep_record(self.kinematics, bounds, self.reps)
-        self.reps.append(rep)
-        return rep
-
-    def _rep_record(self, columns: Columns, bounds: RepBounds, reps: list[AnyRep]) -> RepResult:
-        """The rep ``bounds`` finds in ``columns`` (rows from grid row 0), after ``reps``."""
-        previous = reps[-1] if reps else None
-        set_index = 0
-        if previous is not None:
-            gap_s = columns["t_s"][bounds.start] - previous.t_end
-            same_set = previous.side == bounds.side and gap_s <= self.settings.step_up.set_gap_s
-            set_index = previous.set_index + (0 if same_set else 1)
-        return rep_metrics(
-            columns, bounds, self.rate_hz, len(reps), set_index, self.settings.max_data_gap_s
+    def _step_up_rep(self, columns: Columns, bounds: RepBounds, reps: list) -> RepResult:
+        return step_up_rep(
+            columns, bounds, reps, self.rate_hz, self.settings.step_up, self.settings.max_data_gap_s
         )
 
-    def _drill_record(
-        self, columns: Columns, name: str, found: RepFound, reps: list
-    ) -> DrillRepResult:
-        """The rep of drill ``name`` that ``found`` marks in ``columns``, after ``reps``.
-
-        Its metrics from the drill's module; lost data and set as for step-ups.
-        """
-        window = found.window
-        t_s = columns["t_s"]
-        data_gap_s, left_out = lost_data(
-            columns, slice(window.start, window.end + 1), self.rate_hz, self.settings.max_data_gap_s
-        )
-        judged = slice(window.start, window.decided + 1)
-        left_out = left_out or bool(np.any(columns["orientation_uncertain"][judged] > 0.5))
-        previous = reps[-1] if reps else None
-        set_index = 0
-        if previous is not None:
-            gap_s = t_s[window.start] - previous.t_end
-            same_set = previous.side == found.side and gap_s <= self.settings.step_up.set_gap_s
-            set_index = previous.set_index + (0 if same_set else 1)
-        with warnings.catch_warnings():
-            # A segment without data over the whole rep has no value: NaN (null).
-            warnings.simplefilter("ignore", RuntimeWarning)
-            values = drill(name).metrics(RepView.of(columns, window), found.side)
-        return DrillRepResult(
-            index=len(reps),
-            set_index=set_index,
-            activity=name,
-            side=found.side,
-            t_start=float(t_s[window.start]),
-            t_end=float(t_s[window.end]),
-            t_bottom=float(t_s[window.bottom]),
-            metrics=values,
-            data_gap_s=data_gap_s,
-            left_out=left_out,
+    def _drill_rep(self, columns: Columns, found: DrillRepFound, reps: list) -> DrillRepResult:
+        return drill_rep(
+            columns,
+            found,
+            reps,
+            self.rate_hz,
+            self.settings.step_up.set_gap_s,
+            self.settings.max_data_gap_s,
         )
 
-    def _finish_step(self, contact: tuple[float, str], next_row: float | None) -> StepDetected:
+    def _finish_step(self, found: StepFound) -> StepDetected:
         step = step_result(
             self.kinematics,
-            contact,
-            next_row,
+            found.contact,
+            found.next_row,
             self._last_step_t,
             self.rate_hz,
             self.settings.gait,
@@ -1257,43 +1178,34 @@ class SessionAnalyzer:
             )
         self._early_rows = hi
         events: list = []
-        if self.activity in (None, "step_up") and "step_up_reps" not in self.unavailable:
-            t_s = early.kinematics["t_s"]
-            for notice in early.step_up.update(early.kinematics):
-                if isinstance(notice, LiftStarted):
-                    events.append(RepStarted(notice.side, float(t_s[notice.row])))
-                elif isinstance(notice, LiftAborted):
-                    events.append(RepAborted(notice.side, float(t_s[notice.row])))
-                else:
-                    columns = self._early_columns(notice.decided + 1)
-                    rep = self._rep_record(columns, notice, early.reps)
-                    early.reps.append(rep)
-                    events.append(RepFinished(rep, provisional=True))
-        if self.activity in (None, "walk") and "gait_steps" not in self.unavailable:
-            for contact in early.contacts.update(early.kinematics):
-                if early.last_contact is not None:
-                    columns = self._early_columns(round(contact[0]) + 1)
-                    step = step_result(
-                        columns,
-                        early.last_contact,
-                        contact[0],
-                        early.last_step_t,
-                        self.rate_hz,
-                        self.settings.gait,
-                        self.settings.max_data_gap_s,
-                    )
-                    early.last_step_t = step.t
-                    early.steps.append(step)
-                    events.append(StepDetected(step, len(early.steps) - 1, provisional=True))
-                early.last_contact = contact
-        if early.drill is not None:
-            for found in early.drill.update(early.kinematics):
-                if isinstance(found, RepFound):
-                    columns = self._early_columns(found.window.decided + 1)
-                    name = early.drill.drill.NAME
-                    drill_rep = self._drill_record(columns, name, found, early.reps)
-                    early.reps.append(drill_rep)
-                    events.append(RepFinished(drill_rep, provisional=True))
+        t_s = early.kinematics["t_s"]
+        for found in early.segmenters.update(early.kinematics):
+            if isinstance(found, LiftStarted | LiftAborted):
+                lift = RepStarted if isinstance(found, LiftStarted) else RepAborted
+                events.append(lift(found.side, float(t_s[found.row])))
+                continue
+            columns = self._early_columns(found.decided + 1)
+            if isinstance(found, StepFound):
+                step = step_result(
+                    columns,
+                    found.contact,
+                    found.next_row,
+                    early.last_step_t,
+                    self.rate_hz,
+                    self.settings.gait,
+                    self.settings.max_data_gap_s,
+                )
+                early.last_step_t = step.t
+                early.steps.append(step)
+                events.append(StepDetected(step, len(early.steps) - 1, provisional=True))
+                continue
+            rep: AnyRep
+            if isinstance(found, RepBounds):
+                rep = self._step_up_rep(columns, found, early.reps)
+            else:
+                rep = self._drill_rep(columns, found, early.reps)
+            early.reps.append(rep)
+            events.append(RepFinished(rep, provisional=True))
         return events
 
     def _early_calibration(
@@ -1345,14 +1257,17 @@ class SessionAnalyzer:
         """
         early, self._early = self._early, None
         assert early is not None
-        held = [
-            "rep" if kind == "drill" and item[1] == self.activity else kind
-            for kind, *item in self._held
-        ]
+        held = [item for decided_t, item in self._held if decided_t is not None]
+        held_reps = sum(
+            isinstance(item, RepBounds)
+            or (isinstance(item, DrillRepFound) and item.drill == self.activity)
+            for item in held
+        )
+        held_steps = sum(isinstance(item, StepFound) for item in held)
         events = []
         for kind, provisional, confirmed in (
-            ("rep", early.reps, len(self.reps) + held.count("rep")),
-            ("step", early.steps, len(self.steps) + held.count("step")),
+            ("rep", early.reps, len(self.reps) + held_reps),
+            ("step", early.steps, len(self.steps) + held_steps),
         ):
             if len(provisional) > confirmed:
                 events.append(ProvisionalWithdrawn(kind, confirmed, t_s))
@@ -1378,7 +1293,7 @@ class SessionAnalyzer:
                 )
             sensors = {p: s for p, s in self._grid.sensors.items() if p not in missing}
             self._use_placements(tuple(sensors), sensors)
-            self._start_drills()
+            self._segmenters = self._new_segmenters()
         health = {placement: sensor.health for placement, sensor in self._grid.sensors.items()}
         self.warnings.extend(check_health(health, self.source or "session"))
         self._grid.flush()
@@ -1525,14 +1440,14 @@ class SessionAnalyzer:
     def _drill_warnings(self, activity: str, reps: list) -> None:
         """What a reader should know about a drill's reps: none possible, none found, rejected."""
         name = activity.replace("_", " ")
-        missing = self._drill_missing(activity)
+        missing = drill_missing(activity, self.placements)
         if missing is not None:
             self.unavailable[f"{activity}_reps"] = missing
             self.warnings.append(f"no {name} repetitions counted: their detection {missing}")
         elif not reps:
             self.warnings.append(f"no {name} repetitions found")
         # Excursions rejected among the sets (not the walk or the set-up before them).
-        segmenter = self._drills.get(activity)
+        segmenter = self._segmenters.drills.get(activity)
         if segmenter is not None and reps:
             first = round(reps[0].t_start * self.rate_hz) - (self._grid.k0 or 0)
             rejected = sum(row > first for row in segmenter.rejected_start_rows_)
@@ -1579,9 +1494,9 @@ class SessionAnalyzer:
                 "the sides, and so the drops per side, could be swapped: add a thigh sensor "
                 "to be sure"
             )
-        if self._step_up.aborted_ and activity == "step_up" and counted:
+        if self._segmenters.step_up.aborted_ and activity == "step_up" and counted:
             self.warnings.append(
-                f"{self._step_up.aborted_} lift(s) came back down without a rep "
+                f"{self._segmenters.step_up.aborted_} lift(s) came back down without a rep "
                 "and were not counted"
             )
         quality = self.quality()
