@@ -44,13 +44,18 @@ from sensorlab.errors import InputError
 from sensorlab.frames import PLACEMENTS, mount_matrix
 from sensorlab.processing import angles
 from sensorlab.processing.activity import (
-    ANALYSED,
     COUNTED_BASES,
     DEFAULT_MOVEMENT,
     Movement,
     MovementSettings,
     classify_movement,
     walking_rows,
+)
+from sensorlab.processing.activity_choice import (
+    ACTIVITIES,
+    ActivityChoice,
+    ActivityEvidence,
+    choose_activity,
 )
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
@@ -132,11 +137,6 @@ from sensorlab.records import (
 
 UNANALYSED_TAIL_S = 1.0
 """Warn when the other sensors recorded this much longer than the analysis reaches, s."""
-ACTIVITIES = (*ANALYSED, *drill_names())
-"""Activities the analysis turns into reps or steps: step-ups, walks and the standing
-drills of :mod:`.movements`."""
-MIN_DETECTED_DRILL_REPS = 2
-"""Without a given activity, a drill is detected from at least this many of its reps."""
 THIGHS = ("left_thigh", "right_thigh")
 #: What each placement is needed for, as listed in ``SessionAnalysis.unavailable``.
 NEEDS = {
@@ -1313,129 +1313,22 @@ class SessionAnalyzer:
                 self.rate_hz,
                 self.settings.movement,
             )
-        activity, basis = self._decide_activity(movement)
-        return self._analysis(activity, movement, basis)
+        choice = self._choose_activity(movement)
+        self.warnings.extend(choice.warnings)
+        return self._analysis(choice.activity, movement, choice.basis)
 
-    def _decide_activity(self, movement: Movement) -> tuple[str, str]:
-        """The activity to report and its basis (:attr:`SessionAnalysis.activity_basis`).
-
-        A given activity that the movement clearly contradicts (another analysed activity,
-        or another drill) reports nothing: reps or steps counted under it are artefacts
-        (a step-up's foot contacts are not gait steps), so none is listed. A movement
-        that could not be recognised contradicts nothing.
-        """
-        looks = f"the movement looks like {movement.description}"
-        stated = self._stated_activity
-        if stated is not None and stated not in ACTIVITIES:
-            hint = (
-                f"; {looks} (set --activity {movement.label} to analyse it)"
-                if movement.analysed
-                else ""
-            )
-            self.warnings.append(
-                f"the sidecar's activity is {stated}, which sensorlab does not analyse (only "
-                f"{' and '.join(ACTIVITIES)}): no reps, steps or findings are reported{hint}"
-            )
-            return stated, "not_analysed"
-        if self.activity in drill_names():
-            return self._decide_drill(movement, looks)
-        if self.activity is not None:
-            if movement.label != self.activity and movement.label in (
-                *ACTIVITIES,
-                "other_exercise",
-            ):
-                self.warnings.append(
-                    f"activity {self.activity} ({self._activity_origin}), but {looks}; "
-                    "no reps, steps or findings are reported (check the activity)"
-                )
-                return self.activity, "contradicted"
-            if movement.label != self.activity:
-                # Too little to judge (a sensor missing, a short bout): say so, since the
-                # check that guards against a wrong activity could not be made.
-                self.warnings.append(
-                    f"activity {self.activity} ({self._activity_origin}) could not be "
-                    f"confirmed from the movement: {movement.description}"
-                )
-            return self.activity, "given"
-        detected = self._detected_drill(movement)
-        if detected is not None:
-            return detected
-        if movement.analysed:
-            self.warnings.append(
-                f"activity not given: analysed as {movement.label} because {looks} "
-                "(set it with --activity)"
-            )
-            return movement.label, "detected"
-        if movement.label != "unknown":
-            self.warnings.append(
-                f"{looks}: sensorlab analyses only {' and '.join(ACTIVITIES)}, so no reps, "
-                "steps or findings are reported"
-            )
-            return movement.label, "not_analysed"
-        # Unrecognised (e.g. a drill seen by the pelvis alone): what the segmenters found
-        # decides, without findings.
-        if len(self.reps) >= 2:
-            guessed, found = "step_up", f"{len(self.reps)} reps"
-        elif len(self.steps) >= 6:
-            guessed, found = "walk", f"{len(self.steps)} steps"
-        else:
-            self.warnings.append(
-                f"activity not given and the movement was not recognised ({movement.description}): "
-                "no reps, steps or findings are reported (set it with --activity)"
-            )
-            return "unknown", "not_analysed"
-        self.warnings.append(
-            f"activity not given and the movement was not recognised ({movement.description}): "
-            f"analysed as {guessed} from the {found} found, without findings "
-            "(set it with --activity)"
+    def _choose_activity(self, movement: Movement) -> ActivityChoice:
+        """The activity to report and its basis (:mod:`.activity_choice`)."""
+        drill_reps = {name: len(reps) for name, reps in self._drill_candidates.items()}
+        evidence = ActivityEvidence(
+            self._stated_activity,
+            self._activity_origin,
+            movement,
+            reps=len(self.reps),
+            steps=len(self.steps),
+            drill_reps=drill_reps if self._stated_activity is None else {},
         )
-        return guessed, "guessed"
-
-    def _decide_drill(self, movement: Movement, looks: str) -> tuple[str, str]:
-        """The basis of a given standing drill.
-
-        Its reps found confirm it (no other drill's, step-up's or walk's data gives any:
-        ``tests/test_movements.py``); none found while the movement looks like walking or
-        step-ups contradicts it.
-        """
-        activity = self.activity
-        assert activity is not None
-        if not self.reps and movement.label in ANALYSED:
-            self.warnings.append(
-                f"activity {activity} ({self._activity_origin}), but {looks} and no "
-                f"{activity.replace('_', ' ')} repetition was found; no reps or findings are "
-                f"reported (check the activity; --activity {movement.label} analyses it as that)"
-            )
-            return activity, "contradicted"
-        return activity, "given"
-
-    def _detected_drill(self, movement: Movement) -> tuple[str, str] | None:
-        """The drill the reps found say this is, without a given activity; None if none.
-
-        The drill with the most reps (at least :data:`MIN_DETECTED_DRILL_REPS`) wins, unless
-        the movement looks like step-ups and more step-ups were found. A drill whose
-        alignment needs to be told (its ``ALIGNMENT`` cues) was measured with cues its
-        movement does not support: ``guessed``, without findings (:func:`analyze`
-        re-analyses a recording as that drill).
-        """
-        counts = {name: len(reps) for name, reps in self._drill_candidates.items()}
-        best = max(counts, key=counts.__getitem__, default=None)
-        if best is None or counts[best] < MIN_DETECTED_DRILL_REPS:
-            return None
-        if movement.label == "step_up" and len(self.reps) >= counts[best]:
-            return None
-        said = (
-            f"activity not given: analysed as {best} because {counts[best]} of its "
-            "repetitions were found"
-        )
-        if alignment_cues(best) != DEFAULT_CUES:
-            self.warnings.append(
-                f"{said}; its sensor alignment needs the activity to be given, so no findings "
-                f"are reported (set --activity {best})"
-            )
-            return best, "guessed"
-        self.warnings.append(f"{said} (set it with --activity)")
-        return best, "detected"
+        return choose_activity(evidence)
 
     def _drill_warnings(self, activity: str, reps: list) -> None:
         """What a reader should know about a drill's reps: none possible, none found, rejected."""
