@@ -27,7 +27,7 @@ from sensorlab.processing.pipeline import (
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.records import AnyRep, DrillRepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
-from sensorlab.summary.metrics import drill_rep_brief
+from sensorlab.summary.metrics import drill_rep_brief, rep_side_words
 
 PROVISIONAL = " (provisional)"
 
@@ -50,11 +50,19 @@ class EventPrinter:
         """The latest time printed so far, s."""
 
     def _si_so_far(self) -> str:
+        if self.tally.drill is not None:
+            # A drill's first per-side metric, as the live window's first bar.
+            bar = self.tally.bars()[0]
+            if bar.left is None or bar.right is None:
+                return "SI needs both sides"
+            return f"{bar.label} SI so far " + (
+                "n/a" if bar.si_pct is None else f"{bar.si_pct:+.0f}%"
+            )
         # As in the summary: a rep left out for lost data is not in the SI so far.
         drops: dict[str, list[float]] = {"left": [], "right": []}
         for rep in self.tally.reps:
             if not rep.left_out:
-                drops[rep.side].append(rep.pelvic_drop_deg)
+                drops[rep.side].append(rep.value("pelvic_drop_deg"))
         means = {side: sum(v) / len(v) for side, v in drops.items() if v}
         if len(means) < 2:
             return "SI needs both sides"
@@ -133,7 +141,8 @@ class EventPrinter:
             at = rep.t_end if self._refined_at_s is None else self._refined_at_s
             return (
                 at,
-                f"rep {number} refined: {rep.side} lead, {self._rep_values(rep)}; "
+                f"rep {number} refined: {rep_side_words(rep.activity, rep.side)}, "
+                f"{self._rep_values(rep)}; "
                 f"{self._si_so_far()}",
             )
         gap = ""
@@ -143,7 +152,7 @@ class EventPrinter:
         mark = PROVISIONAL if event.provisional else ""
         return (
             rep.t_end,
-            f"rep {number}, {rep.side} lead: {self._rep_values(rep)}; "
+            f"rep {number}, {rep_side_words(rep.activity, rep.side)}: {self._rep_values(rep)}; "
             f"{self._si_so_far()}{gap}{mark}",
         )
 

@@ -23,7 +23,9 @@ from summary_fixtures import (
     real_walk_analysis,
 )
 
+from sensorlab.processing.pipeline import analyze
 from sensorlab.records import RepResult
+from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.summary.findings import (
     MIN_DIFFERENCE,
     classify_si,
@@ -662,17 +664,28 @@ def _keys(value, found: set[str]) -> set[str]:
     return found
 
 
-def test_docs_name_every_summary_field_and_csv_column(step_up, walk, tmp_path):
+@pytest.fixture(scope="module")
+def drills():
+    """Analysed sessions of a unilateral and a bilateral drill (simulated, as analyze does)."""
+    return [analyze(make_scenario(f"{name}_asymmetric", 1).recording) for name in DOC_DRILLS]
+
+
+DOC_DRILLS = ("split_squat", "squat")
+
+
+def test_docs_name_every_summary_field_and_csv_column(step_up, walk, drills, tmp_path):
     docs = DOCS_PATH.read_text(encoding="utf-8")
+    assert [d.activity for d in drills] == list(DOC_DRILLS) and all(d.reps for d in drills)
     summaries = [
         build_summary(step_up, started_at="2026-11-23T10:15:00+01:00"),
         build_summary(walk),
+        *(build_summary(d) for d in drills),
     ]
     keys = set().union(*(_keys(s, set()) for s in summaries))
     keys -= {"pelvis", "left_thigh", "right_thigh", "left", "right"}  # names, not fields
     undocumented = sorted(k for k in keys if f"`{k}`" not in docs and f".{k}`" not in docs)
     assert undocumented == []
-    for analysis in (step_up, walk):
+    for analysis in (step_up, walk, *drills):
         header = (
             write_reps_csv(analysis, tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()[0]
         )

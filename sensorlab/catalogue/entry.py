@@ -121,7 +121,8 @@ class SessionEntry:
     left_out : int
         Reps or steps left out of the means for lost data.
     metrics : dict of str to MetricSides
-        Per metric key (``pelvic_drop_deg``...), in :data:`ALL_METRICS` order.
+        Per metric key (``pelvic_drop_deg``...), in :data:`ALL_METRICS` order, then a
+        standing drill's own (``depth_deg``...) in the summary's order.
     min_calibration_quality : float or None
         Worst sensor's calibration quality, 0-1.
     max_missing_pct : float or None
@@ -161,7 +162,8 @@ def session_entry(summary: dict, origin: SessionOrigin) -> SessionEntry:
         counts[side] = int(side_stats.get("steps" if gait else "reps") or 0)
     metrics = {}
     symmetry = summary.get("symmetry") or {}
-    for key in ALL_METRICS:
+    own = [key for key in symmetry if key not in ALL_METRICS]  # a standing drill's
+    for key in (*ALL_METRICS, *own):
         pair = symmetry.get(key)
         if pair is None:
             continue

@@ -13,10 +13,16 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from sensorlab.catalogue.entry import KEY_METRICS
+from sensorlab.catalogue.entry import KEY_METRICS, SessionEntry
 from sensorlab.catalogue.store import CatalogueSession
+from sensorlab.processing.movements import drill_names
 from sensorlab.summary.figures import FIGURE_DPI, RC
-from sensorlab.summary.metrics import activity_name, format_si, metric_info
+from sensorlab.summary.metrics import (
+    activity_name,
+    format_si,
+    metric_info,
+    per_side_metrics_for,
+)
 from sensorlab.summary.si_figure import si_across_sessions_figure
 
 SECONDS_PER_DAY = 86400.0
@@ -47,11 +53,15 @@ def history_table(sessions: Sequence[CatalogueSession]) -> str:
     """The sessions as a plain-text table, oldest first.
 
     Columns: date, activity, counts per side,
-    pelvic drop per side, the key symmetry indices, and whether findings were withheld.
+    pelvic drop per side, the key symmetry indices, and whether findings were withheld;
+    with standing drills among them, also each drill's first per-side metric's SI.
     """
     drop = metric_info("pelvic_drop_deg")
+    drills = any(s.entry.activity in drill_names() for s in sessions)
     heads = ["date", "activity", "L/R n", "drop L", "drop R"]
-    heads += [f"{metric_info(k).short} SI" for k in KEY_METRICS] + ["note"]
+    heads += [f"{metric_info(k).short} SI" for k in KEY_METRICS]
+    heads += ["drill SI"] if drills else []
+    heads += ["note"]
     rows = []
     for session in sessions:
         entry = session.entry
@@ -66,6 +76,8 @@ def history_table(sessions: Sequence[CatalogueSession]) -> str:
         for key in KEY_METRICS:
             sides = entry.metrics.get(key)
             row.append(format_si(sides.si_pct if sides else None))
+        if drills:
+            row.append(_drill_si(entry))
         note = (
             "not judged: " + ", ".join(entry.findings_withheld) if entry.findings_withheld else ""
         )
@@ -77,6 +89,15 @@ def history_table(sessions: Sequence[CatalogueSession]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _drill_si(entry: SessionEntry) -> str:
+    """A drill session's first per-side metric and its SI (``depth -7.9%``); else ``""``."""
+    if entry.activity not in drill_names():
+        return ""
+    info = per_side_metrics_for(entry.activity)[0]
+    sides = entry.metrics.get(info.key)
+    return f"{info.short} {format_si(sides.si_pct if sides else None)}"
 
 
 def history_figure(sessions: Sequence[CatalogueSession], subject: str) -> Figure:

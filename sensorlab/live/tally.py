@@ -3,8 +3,10 @@
 The window shows what the summary will say, as it builds up: rep counts and means per
 side with the Robinson symmetry index (:mod:`sensorlab.processing.symmetry`) graded as
 the report grades it (:func:`sensorlab.summary.findings.grade`); for walks, steps per
-side, cadence, step time and pelvic drop. Reps and steps reported provisionally (before
-the headings are refined) count at once; their refined values replace them by index.
+side, cadence, step time and pelvic drop; for a standing drill, its own per-side metrics
+(:func:`~sensorlab.summary.metrics.per_side_metrics_for`; a squat's reps count for both
+sides, each thigh with its own depth). Reps and steps reported provisionally (before the
+headings are refined) count at once; their refined values replace them by index.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import numpy as np
 from sensorlab.processing.gait import cadence_spm
 from sensorlab.processing.pipeline import ProvisionalWithdrawn, RepFinished, StepDetected
 from sensorlab.processing.symmetry import robinson_si_pct
-from sensorlab.records import RepResult, StepResult
+from sensorlab.records import AnyRep, DrillRepResult, StepResult
 from sensorlab.summary.findings import grade
+from sensorlab.summary.metrics import per_side_metrics_for
+from sensorlab.summary.summary import side_values
 
 SIDES = ("left", "right")
 
@@ -31,6 +35,9 @@ REP_BARS = (
 
 STEP_BARS = (("step_time_s", "step time"), ("pelvic_drop_deg", "pelvic drop"))
 """Step metrics shown as symmetry bars: (StepResult field, short label)."""
+
+DRILL_BARS = 4
+"""A standing drill shows its first this many per-side metrics as symmetry bars."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class LiveTally:
         Indices of those still provisional.
     """
 
-    reps: list[RepResult] = field(default_factory=list)
+    reps: list[AnyRep] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
     provisional_reps: set[int] = field(default_factory=set)
     provisional_steps: set[int] = field(default_factory=set)
@@ -108,12 +115,18 @@ class LiveTally:
         return len(self.steps) > 2 * len(self.reps) and len(self.steps) >= 4
 
     def count(self, side: str) -> int:
-        """Reps (or, when walking, steps) of ``side`` so far."""
+        """Reps (or, when walking, steps) of ``side`` so far (a bilateral rep counts for both)."""
         items = self.steps if self.walking else self.reps
-        return sum(1 for item in items if item.side == side)
+        return sum(1 for item in items if item.side in (side, "both"))
 
     @property
-    def last_rep(self) -> RepResult | None:
+    def drill(self) -> str | None:
+        """The standing drill of the reps so far, or None (step-ups, walks, no reps)."""
+        last = self.reps[-1] if self.reps else None
+        return last.activity if isinstance(last, DrillRepResult) else None
+
+    @property
+    def last_rep(self) -> AnyRep | None:
         """The newest rep."""
         return self.reps[-1] if self.reps else None
 
@@ -125,7 +138,9 @@ class LiveTally:
 
     def bars(self) -> list[SymmetryBar]:
         """The symmetry bars for the current activity."""
-        everything: list[StepResult] | list[RepResult]
+        if not self.walking and self.drill is not None:
+            return self._drill_bars(self.drill)
+        everything: list[StepResult] | list[AnyRep]
         everything, metrics = (self.steps, STEP_BARS) if self.walking else (self.reps, REP_BARS)
         # As in the summary: reps and steps left out for lost data count but give no means.
         items = [i for i in everything if not i.left_out]
@@ -139,6 +154,21 @@ class LiveTally:
             left, right = means["left"], means["right"]
             si = None if left is None or right is None else robinson_si_pct(left, right)
             bars.append(SymmetryBar(metric, label, left, right, si, grade(metric, left, right, si)))
+        return bars
+
+    def _drill_bars(self, activity: str) -> list[SymmetryBar]:
+        """A drill's first per-side metrics, each side's mean as the summary takes it."""
+        reps = [r for r in self.reps if r.activity == activity]
+        bars = []
+        for info in per_side_metrics_for(activity)[:DRILL_BARS]:
+            means: dict[str, float | None] = {}
+            for side in SIDES:
+                values = [v for v in side_values(reps, info.key, side) if np.isfinite(v)]
+                means[side] = float(np.mean(values)) if values else None
+            left, right = means["left"], means["right"]
+            si = None if left is None or right is None else robinson_si_pct(left, right)
+            level = grade(info.key, left, right, si, activity)
+            bars.append(SymmetryBar(info.key, info.short, left, right, si, level))
         return bars
 
 

@@ -12,12 +12,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from sensorlab.live.tally import SymmetryBar
-from sensorlab.records import RepResult, SensorQuality
+from sensorlab.records import AnyRep, DrillRepResult, SensorQuality
 from sensorlab.summary.findings import NEUTRAL_SI_PCT, NOTABLE_SI_PCT, classify_si
+from sensorlab.summary.metrics import rep_metrics_for, working_side
 from sensorlab.summary.style import (
     BORDERLINE_ZONE_COLOR,
     LEFT_COLOR,
     LEVEL_COLORS,
+    NEUTRAL_COLOR,
     NEUTRAL_ZONE_COLOR,
     RIGHT_COLOR,
     WARNING_ZONE_COLOR,
@@ -140,6 +142,10 @@ def _arrow_head(x_pct: float, y: float, ink: str) -> QtWidgets.QGraphicsPolygonI
 
 PROVISIONAL_COLOR = "#8a939c"
 """Grey of values not yet refined (they are also in italics, with the word provisional)."""
+DRILL_REP_METRICS = 3
+"""A drill's last rep shows its first this many per-rep metrics."""
+SIDE_INK = {"left": LEFT_COLOR, "right": RIGHT_COLOR, "both": NEUTRAL_COLOR}
+"""A rep's side in text; a bilateral drill's reps (``both``) in the neutral ink."""
 
 
 class LastRepPanel(QtWidgets.QFrame):
@@ -178,8 +184,25 @@ class LastRepPanel(QtWidgets.QFrame):
             f'<span style="font-size:12pt;font-weight:normal">{unit}</span>{note}'
         )
 
-    def show_rep(self, number: int, rep: RepResult, provisional: bool = False) -> None:
+    def show_total(self, count: int, words: str, provisional: bool = False) -> None:
+        """``n reps (both legs)``: the count of a drill whose reps work both sides."""
+        note = (
+            f' <span style="font-size:12pt;font-weight:normal;font-style:italic;'
+            f'color:{PROVISIONAL_COLOR}">provisional</span>'
+            if provisional
+            else ""
+        )
+        self.counts.setText(
+            f'<span style="color:{NEUTRAL_COLOR}">{count}</span> '
+            f'<span style="font-size:12pt;font-weight:normal">reps ({words})</span>{note}'
+        )
+
+    def show_rep(self, number: int, rep: AnyRep, provisional: bool = False) -> None:
         """The newest rep (``provisional``: judged before the headings were refined)."""
+        if isinstance(rep, DrillRepResult):
+            self._show_drill_rep(number, rep, provisional)
+            return
+        self.metrics.setTextFormat(QtCore.Qt.TextFormat.AutoText)
         color = LEFT_COLOR if rep.side == "left" else RIGHT_COLOR
         gap = f" · lost data {rep.data_gap_s:.1f} s" if rep.data_gap_s > 0 else ""
         note = f' · <i style="color:{PROVISIONAL_COLOR}">provisional</i>' if provisional else ""
@@ -192,6 +215,28 @@ class LastRepPanel(QtWidgets.QFrame):
             f"tilt {rep.pelvic_tilt_range_deg:.1f}°  ·  "
             f"add {rep.thigh_adduction_excursion_deg:.1f}°"
         )
+        self.metrics.setStyleSheet(
+            f"color: {PROVISIONAL_COLOR}; font-style: italic;" if provisional else ""
+        )
+
+    def _show_drill_rep(self, number: int, rep: DrillRepResult, provisional: bool) -> None:
+        """A drill's rep: its side in the drill's words and its first metrics, one a line."""
+        side = working_side(rep.activity)
+        who = side if rep.side == "both" else f"{rep.side} {side}"
+        duration_s = rep.value("down_duration_s") + rep.value("up_duration_s")
+        gap = f" · lost data {rep.data_gap_s:.1f} s" if rep.data_gap_s > 0 else ""
+        note = f' · <i style="color:{PROVISIONAL_COLOR}">provisional</i>' if provisional else ""
+        self.headline.setText(
+            f'<span style="color:{SIDE_INK[rep.side]}">rep {number}, {who}</span>'
+            f" · {duration_s:.1f} s{gap}{note}"
+        )
+        lines = [
+            f'<span style="font-size:12pt;font-weight:normal">{info.short}</span> '
+            f"{info.fmt(rep.value(info.key))}"
+            for info in rep_metrics_for(rep.activity)[:DRILL_REP_METRICS]
+        ]
+        self.metrics.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.metrics.setText("<br>".join(lines))
         self.metrics.setStyleSheet(
             f"color: {PROVISIONAL_COLOR}; font-style: italic;" if provisional else ""
         )

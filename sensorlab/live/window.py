@@ -21,6 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from sensorlab.live.runner import SessionRunner
 from sensorlab.live.tally import SIDES, LiveTally
 from sensorlab.live.widgets import LastRepPanel, SensorTable, SymmetryBars
+from sensorlab.processing.movements import drill_names
 from sensorlab.processing.pipeline import (
     CalibrationDone,
     ProvisionalWithdrawn,
@@ -31,14 +32,26 @@ from sensorlab.processing.pipeline import (
 )
 from sensorlab.records import AnyRep, DrillRepResult, SessionMeta
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
-from sensorlab.summary.metrics import drill_rep_brief
-from sensorlab.summary.style import LEFT_COLOR, OBLIQUITY_COLOR, RIGHT_COLOR, TILT_COLOR
+from sensorlab.summary.metrics import (
+    drill_rep_brief,
+    is_bilateral,
+    rep_side_words,
+    working_side,
+)
+from sensorlab.summary.style import (
+    LEFT_COLOR,
+    NEUTRAL_COLOR,
+    OBLIQUITY_COLOR,
+    RIGHT_COLOR,
+    TILT_COLOR,
+)
 from sensorlab.summary.summary import unavailable_note
 
 if TYPE_CHECKING:
     from sensorlab.summary.outputs import SessionOutputs
 
-SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR}
+SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR, "both": NEUTRAL_COLOR}
+"""A rep's span by its side; a bilateral drill's reps (``both``) in the neutral ink."""
 TRACE_WIDTH = 1
 """Pixels; Qt's raster engine strokes wider lines several times slower (a 2-px pen took
 6 ms of a 16-ms frame for four 1000-point traces)."""
@@ -47,6 +60,8 @@ OPEN_LIFT_MAX_S = 60.0
 TRACE_RANGES_DEG = {"pelvis": (-8.0, 12.0), "thighs": (-25.0, 95.0)}
 """Fixed y ranges of the traces (drag or scroll to change): steady axes for the eye, and
 no autorange over every item in every frame."""
+DRILL_THIGH_RANGE_DEG = (-45.0, 95.0)
+"""The thighs' range in a standing drill: a rear thigh or a kickback goes well behind."""
 RAW_RANGES = {"acc": (-25.0, 25.0), "gyr": (-400.0, 400.0)}
 """Fixed y ranges of the raw tab: m/s^2 and deg/s."""
 AXIS_COLORS = ("#c62828", "#2e7d32", "#1565c0")
@@ -208,6 +223,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         }
         pelvis.setYRange(*TRACE_RANGES_DEG["pelvis"], padding=0)
         thighs.setYRange(*TRACE_RANGES_DEG["thighs"], padding=0)
+        if self.session.analyzer.activity in drill_names():
+            thighs.setYRange(*DRILL_THIGH_RANGE_DEG, padding=0)
         for plot in self.trace_plots:
             # A zero line instead of a grid: pyqtgraph redraws a grid with every scroll,
             # which took most of a frame (benchmarks/bench_live.py).
@@ -312,7 +329,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         bar.addSeparator()
         bar.addWidget(QtWidgets.QLabel(" activity "))
         self.activity_box = QtWidgets.QComboBox()
-        self.activity_box.addItems(["auto", "step_up", "walk"])
+        self.activity_box.addItems(["auto", "step_up", "walk", *drill_names()])
         current = self.session.analyzer.activity
         self.activity_box.setCurrentText(current or "auto")
         self.activity_box.currentTextChanged.connect(self._set_activity)
@@ -426,8 +443,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 left, right = (self.tally.count(side) for side in SIDES)
                 self.last_rep.show_counts("steps", left, right, provisional)
             else:
-                left, right = (self.tally.count(side) for side in SIDES)
-                self.last_rep.show_counts("reps", left, right, provisional)
+                self._show_rep_counts(provisional)
             self.bars.show_bars(self.tally.bars())
         if isinstance(event, RepStarted):
             self._open_lift(event.t_s, event.side)
@@ -463,6 +479,16 @@ class LiveWindow(QtWidgets.QMainWindow):
             mark = "  (provisional)" if event.provisional else ""
             self._log(f"{event.step.t:6.1f} s  {len(self.tally.steps)} steps{mark}")
 
+    def _show_rep_counts(self, provisional: bool) -> None:
+        """Reps per side, in the drill's words; one count for a drill that works both."""
+        drill = self.tally.drill
+        if is_bilateral(drill):
+            self.last_rep.show_total(len(self.tally.reps), working_side(drill), provisional)
+            return
+        unit = "reps" if drill is None else f"reps by {working_side(drill)}"
+        left, right = (self.tally.count(side) for side in SIDES)
+        self.last_rep.show_counts(unit, left, right, provisional)
+
     def _take_rep(self, event: RepFinished, shown: AnyRep | None) -> None:
         """A new rep (shown, spanned and logged), or the refined values of one shown."""
         rep = event.rep
@@ -472,7 +498,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._close_lift()
             self._add_rep_span(rep.t_start, rep.t_end, rep.side)
             mark = "  (provisional)" if event.provisional else ""
-            self._log(f"{rep.t_end:6.1f} s  rep {number} {rep.side}: {values}{mark}")
+            who = rep_side_words(rep.activity, rep.side) if self.tally.drill else rep.side
+            self._log(f"{rep.t_end:6.1f} s  rep {number} {who}: {values}{mark}")
         elif values != _rep_values(shown):
             at = rep.t_end if self._calibrated_at_s is None else self._calibrated_at_s
             self._log(f"{at:6.1f} s  rep {number} refined: {values}")

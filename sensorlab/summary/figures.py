@@ -19,7 +19,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sensorlab.processing.movements import side_value
+from sensorlab.processing.angles import pelvis_euler_deg
+from sensorlab.processing.movements import drill, drill_names, side_value
+from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, ShapeCurve
 from sensorlab.records import AnyRep, DrillRepResult, Kinematics, StepResult
 from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
 from sensorlab.summary.metrics import SIDES, MetricInfo
@@ -64,6 +66,8 @@ VALUE_AXIS_HEADROOM = 0.12
 LONG_VIEW_S = 600.0
 """Views longer than this are drawn against minutes instead of seconds."""
 N_SHAPE_POINTS = 101
+SPAN_COLORS: dict[str, str] = {**SIDE_COLORS, "both": NEUTRAL_COLOR}
+"""Shading of a rep by its side; a bilateral drill's reps (``both``) in the neutral ink."""
 
 
 def figure_to_data_uri(fig: Figure, dpi: float = FIGURE_DPI) -> str:
@@ -123,10 +127,11 @@ def _shade_spans(
 ) -> None:
     """Shade ``(t0, t1, side)`` spans over the full height of ``ax`` in the side colours.
 
-    Spans whose ``hatched`` flag is true are also hatched (reps with lost data).
+    ``side`` ``both`` (a bilateral rep) in the neutral colour. Spans whose ``hatched``
+    flag is true are also hatched (reps with lost data).
     """
     flags = list(hatched) + [False] * (len(spans) - len(hatched))
-    for side in SIDES:
+    for side, color in SPAN_COLORS.items():
         mine = [
             ([(t0, 0.0), (t0, 1.0), (t1, 1.0), (t1, 0.0)], flag)
             for (t0, t1, s), flag in zip(spans, flags, strict=True)
@@ -138,7 +143,7 @@ def _shade_spans(
                 PolyCollection(
                     verts,
                     transform=ax.get_xaxis_transform(),
-                    facecolors=SIDE_COLORS[side],
+                    facecolors=color,
                     edgecolors="none",
                     alpha=SPAN_ALPHA,
                     zorder=0,
@@ -154,7 +159,7 @@ def _shade_spans(
                     facecolors="none",
                     edgecolors="none",
                     hatch=GAP_HATCH,
-                    hatchcolors=SIDE_COLORS[side],
+                    hatchcolors=color,
                     alpha=0.45,
                     zorder=0,
                 ),
@@ -457,20 +462,21 @@ def event_curves(
     return out.reshape(tq.shape)
 
 
-def _shape_panel(ax, pct, curves_by_side, title, ylabel) -> None:
-    for side in SIDES:
+def _shape_panel(ax, pct, curves_by_side, title, ylabel, legend_at: str = "upper right") -> None:
+    """Mean and +/-1 SD of each group's curves: ``left``, ``right`` or ``both`` (the colour)."""
+    for side, color in SPAN_COLORS.items():
         curves = curves_by_side.get(side)
         if curves is None or curves.shape[0] == 0:
             continue
         mean, sd = _nanmean_sd(curves)
-        color = SIDE_COLORS[side]
+        name = "all reps" if side == "both" else side
         ax.fill_between(pct, mean - sd, mean + sd, color=color, alpha=0.18, linewidth=0)
-        ax.plot(pct, mean, color=color, linewidth=1.8, label=f"{side} (n={curves.shape[0]})")
+        ax.plot(pct, mean, color=color, linewidth=1.8, label=f"{name} (n={curves.shape[0]})")
     ax.axhline(0.0, color="#7b8794", linewidth=0.7, zorder=1)
     ax.set_xlim(0, 100)
     ax.set_title(title, fontsize=8.5)
     ax.set_ylabel(ylabel)
-    _legend(ax, loc="upper right")
+    _legend(ax, loc=legend_at)
 
 
 def _typical(windows: np.ndarray, factor: float = 1.6) -> np.ndarray:
@@ -481,18 +487,85 @@ def _typical(windows: np.ndarray, factor: float = 1.6) -> np.ndarray:
     return windows[length <= factor * np.median(length)]
 
 
+def _drill_curves(
+    kinematics: Kinematics, reps: Sequence[AnyRep], shape: ShapeCurve
+) -> dict[str, np.ndarray]:
+    """One :class:`ShapeCurve` over ``reps``, time-normalised, by working side.
+
+    ``each`` gives each thigh over every rep (by thigh); a curve of no side over
+    bilateral reps is one group, ``both``.
+    """
+    t = np.asarray(kinematics.t_s, dtype=float)
+    out: dict[str, np.ndarray] = {}
+    groups = SIDES if any(r.side in SIDES for r in reps) or shape.side == "each" else ("both",)
+    for group in groups:
+        mine = (
+            reps
+            if shape.side == "each" or group == "both"
+            else [r for r in reps if r.side == group]
+        )
+        if not mine:
+            continue
+        side = {"working": group, "other": OTHER.get(group, group), "each": group}.get(
+            shape.side, ""
+        )
+        values = _drill_column(kinematics, shape.column.format(side=side))
+        sign = shape.sign * (SIDE_SIGN[side] if shape.side_signed else 1.0)
+        windows = np.array([(r.t_start, r.t_end) for r in mine])
+        out[group] = sign * event_curves(t, values, windows)
+    return out
+
+
+def _drill_column(kinematics: Kinematics, name: str) -> np.ndarray:
+    """A kinematics column as the drills' metrics read it (:class:`~.base.RepView`).
+
+    The obliquity in the rotation-obliquity-tilt order: in a deep hinge the projected
+    one is several times the drop.
+    """
+    if name == "pelvis_obliquity_deg":
+        obliquity, _ = pelvis_euler_deg(
+            kinematics.pelvis_tilt_deg,
+            kinematics.pelvis_obliquity_deg,
+            kinematics.pelvis_rotation_deg,
+        )
+        return np.asarray(obliquity, dtype=float)
+    return np.asarray(getattr(kinematics, name), dtype=float)
+
+
+def _drill_shape_figure(kinematics: Kinematics, reps: Sequence[AnyRep], activity: str) -> Figure:
+    """The drill's own average-rep curves (its ``SHAPES``), one panel each."""
+    shapes = drill(activity).SHAPES
+    pct = np.linspace(0.0, 100.0, N_SHAPE_POINTS)
+    with mpl.rc_context(RC):
+        fig = _new_figure(2.8)
+        axes = np.atleast_1d(
+            fig.subplots(1, len(shapes), gridspec_kw=_grid(fig, 1, len(shapes), top_in=0.3))
+        )
+        for ax, shape in zip(axes, shapes, strict=True):
+            # A rep's curves rise from rest and come back: the bottom middle is free.
+            curves = _drill_curves(kinematics, reps, shape)
+            _shape_panel(ax, pct, curves, shape.title, shape.ylabel, "lower center")
+            ax.set_xlabel("% of rep")
+    return fig
+
+
 def average_shape_figure(
     kinematics: Kinematics,
     reps: Sequence[AnyRep] = (),
     steps: Sequence[StepResult] = (),
+    activity: str | None = None,
 ) -> Figure:
     """Average time-normalised curves by side (mean line and +/-1 SD band).
 
     For reps (0-100 % of the rep): the working thigh's angle, and the pelvic drop toward
     the side opposite the working leg (obliquity signed so that positive is that drop).
     For steps (0-100 % from one initial contact to the next): the same pelvic drop by
-    stance side, and the stance thigh over its own stride.
+    stance side, and the stance thigh over its own stride. A standing drill's reps
+    (``activity``) show the drill's own curves (its module's ``SHAPES``: its driver and
+    the drop on its own side).
     """
+    if reps and activity in drill_names():
+        return _drill_shape_figure(kinematics, reps, activity)
     t = np.asarray(kinematics.t_s, dtype=float)
     obliquity = np.asarray(kinematics.pelvis_obliquity_deg, dtype=float)
     pct = np.linspace(0.0, 100.0, N_SHAPE_POINTS)

@@ -151,8 +151,12 @@ def classify_si(
     return "notable"
 
 
-def _min_difference(metric: str, activity: str | None) -> float:
-    """:data:`MIN_DIFFERENCE` of ``metric``, or the standing drill's own."""
+def min_difference(metric: str, activity: str | None = None) -> float:
+    """The smallest left-right difference of ``metric`` that can count, in its unit.
+
+    :data:`MIN_DIFFERENCE`, or the standing drill's (``activity``) own; 0 when neither
+    has one.
+    """
     if metric not in MIN_DIFFERENCE and activity in drill_names():
         return drill(activity).MIN_DIFFERENCE.get(metric, 0.0)
     return MIN_DIFFERENCE.get(metric, 0.0)
@@ -181,7 +185,7 @@ def grade(
     if left is None or right is None:
         return "unavailable"
     diff = abs(right - left)
-    floor = _min_difference(metric, activity)
+    floor = min_difference(metric, activity)
     if diff < floor or diff == 0:
         return "balanced"
     if si_pct is None:

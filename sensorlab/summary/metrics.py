@@ -300,6 +300,34 @@ ACTIVITY_NAMES: dict[str, str] = {
 }
 
 
+STEP_UP_SIDE_PHRASE = "led by the {side} leg"
+"""A step-up rep of ``side`` in words (the drills' own are their ``SIDE_PHRASE``)."""
+
+
+def working_side(activity: str | None) -> str:
+    """What names a rep's side, in words: a drill's ``WORKING_SIDE``, else the lead leg."""
+    return drill(activity).WORKING_SIDE if activity in drill_names() else "lead leg"
+
+
+def side_phrase(activity: str | None, side: str) -> str | None:
+    """A rep of ``side`` in the activity's words ("with the left leg in front").
+
+    ``None`` for a bilateral drill, whose reps have no side.
+    """
+    if is_bilateral(activity):
+        return None
+    phrase = drill(activity).SIDE_PHRASE if activity in drill_names() else STEP_UP_SIDE_PHRASE
+    return phrase.format(side=side)
+
+
+def rep_side_words(activity: str | None, side: str) -> str:
+    """A rep's side in a few words: ``left lead`` (step-ups), ``left front leg``, ``both legs``."""
+    if activity not in drill_names():
+        return f"{side} lead"
+    leg = working_side(activity)
+    return leg if side == "both" else f"{side} {leg}"
+
+
 def activity_name(activity: str | None) -> str:
     """Human name of an activity code (``step_up`` -> ``Step-up``)."""
     if not activity:

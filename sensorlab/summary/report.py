@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sensorlab import __version__
 from sensorlab.io.writer import write_atomically
+from sensorlab.processing.movements import drill, drill_names
 from sensorlab.records import SessionAnalysis
 from sensorlab.summary.figures import (
     average_shape_figure,
@@ -27,7 +28,6 @@ from sensorlab.summary.figures import (
 from sensorlab.summary.findings import (
     MAX_MISSING_PCT,
     MIN_CALIBRATION_QUALITY,
-    MIN_DIFFERENCE,
     NEUTRAL_SI_PCT,
     NOTABLE_SI_PCT,
     Finding,
@@ -35,6 +35,7 @@ from sensorlab.summary.findings import (
     data_gap_reps,
     finding_sentences,
     findings_withheld,
+    min_difference,
     session_findings,
 )
 from sensorlab.summary.metrics import (
@@ -43,9 +44,12 @@ from sensorlab.summary.metrics import (
     activity_name,
     format_duration,
     format_si,
+    is_bilateral,
     metric_info,
     per_side_metrics_for,
     rep_metrics_for,
+    side_phrase,
+    working_side,
 )
 from sensorlab.summary.report_css import report_css
 from sensorlab.summary.summary import is_gait_session, unavailable_note
@@ -157,14 +161,24 @@ def _cards(summary: dict, gait_session: bool) -> str:
         ]
     else:
         reps = summary.get("reps", [])
+        activity = summary.get("activity")
         n_sets = len({r.get("set") for r in reps})
-        cards = [
-            _card(str(sides.get("left", {}).get("reps", 0)), "reps led by the left leg", "left"),
-            _card(str(sides.get("right", {}).get("reps", 0)), "reps led by the right leg", "right"),
-            _card("alternating", "lead leg, changing every rep")
+        if is_bilateral(activity):
+            cards = [_card(str(len(reps)), f"reps ({working_side(activity)})")]
+        else:
+            cards = [
+                _card(
+                    str(sides.get(side, {}).get("reps", 0)),
+                    f"reps {side_phrase(activity, side)}",
+                    side,
+                )
+                for side in SIDES
+            ]
+        cards.append(
+            _card("alternating", f"{working_side(activity)}, changing every rep")
             if is_alternating(reps)
-            else _card(str(n_sets), "set" if n_sets == 1 else "sets"),
-        ]
+            else _card(str(n_sets), "set" if n_sets == 1 else "sets")
+        )
         n_gaps = len(data_gap_reps(summary))
         if n_gaps:
             cards.append(
@@ -221,7 +235,7 @@ def _compare_table(summary: dict, graded: Sequence[Finding], gait_session: bool)
         if withheld:
             badge = _badge("withheld")
         elif f.within_noise:
-            floor = MIN_DIFFERENCE[info.key]
+            floor = min_difference(info.key, summary.get("activity"))
             badge += (
                 f'<span class="noise">within noise (gap under '
                 f"{_E(_floor_text(floor, info.unit))})</span>"
@@ -250,10 +264,18 @@ def _floor_text(value: float, unit: str) -> str:
 
 def _glance(summary: dict, gait_session: bool) -> str:
     graded = session_findings(summary)
-    side_word = "stance leg" if gait_session else "working (lead) leg"
+    activity = summary.get("activity")
+    if gait_session:
+        sides_named = "Sides are named by the stance leg. "
+    elif is_bilateral(activity):
+        sides_named = f"Each rep works {working_side(activity)}; each side is its own thigh. "
+    elif activity not in drill_names():
+        sides_named = "Sides are named by the working (lead) leg. "
+    else:
+        sides_named = f"Sides are named by the working leg, the {working_side(activity)}. "
     return (
         '<section id="glance"><h2>At a glance</h2>'
-        f'<p class="lede">Sides are named by the {side_word}. '
+        f'<p class="lede">{sides_named}'
         f"SI: Robinson symmetry index, positive when the right side is larger; "
         f"|SI| under {NEUTRAL_SI_PCT:.0f}% is balanced (green band), "
         f"{NEUTRAL_SI_PCT:.0f}–{NOTABLE_SI_PCT:.0f}% borderline, "
@@ -312,7 +334,11 @@ def _time_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     if gait_session:
         caption += "The bottom strip marks each initial contact by foot."
     else:
-        caption += "Shading marks each rep in the colour of its working leg."
+        caption += (
+            f"Grey shading marks each rep ({working_side(analysis.activity)})."
+            if is_bilateral(analysis.activity)
+            else f"Shading marks each rep in the colour of its {_working_leg(analysis.activity)}."
+        )
         if any(r.data_gap_s > 0 for r in analysis.reps):
             caption += " Hatched reps contain lost data."
     parts = [
@@ -337,6 +363,34 @@ def _time_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     return "".join(parts)
 
 
+def _working_leg(activity: str | None) -> str:
+    """The words "working leg" for ``activity`` ("working leg (front leg)": a split squat)."""
+    if activity in drill_names():
+        return f"working leg ({working_side(activity)})"
+    return "working leg"
+
+
+def _shape_caption(activity: str | None) -> str:
+    """What the average-rep figure of ``activity``'s reps shows."""
+    if activity not in drill_names():
+        return (
+            "Mean ± 1 SD over the reps of each working leg, time-normalised from start to end "
+            "of the rep. Right: pelvic obliquity signed so that + is a drop on the side "
+            "opposite the working leg (the Trendelenburg direction)."
+        )
+    if is_bilateral(activity):
+        return (
+            "Mean ± 1 SD over every rep, time-normalised from start to end of the rep: each "
+            "thigh in its side's colour, and the pelvis in grey."
+        )
+    titles = "; ".join(shape.title.split(",")[0].lower() for shape in drill(activity).SHAPES)
+    return (
+        f"Mean ± 1 SD over the reps of each {working_side(activity)}, time-normalised from "
+        f"start to end of the rep: {titles}. A pelvic drop is + when that side is lower "
+        "than in the standing pose."
+    )
+
+
 def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     if gait_session:
         events: Sequence = analysis.steps
@@ -353,11 +407,7 @@ def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
         if analysis.activity != "step_up" and analysis.reps:
             metrics = list(per_side_metrics_for(analysis.activity)[: len(STRIP_REP_METRICS)])
         unit = "rep"
-        shape_caption = (
-            "Mean ± 1 SD over the reps of each working leg, time-normalised from start to end "
-            "of the rep. Right: pelvic obliquity signed so that + is a drop on the side "
-            "opposite the working leg (the Trendelenburg direction)."
-        )
+        shape_caption = _shape_caption(analysis.activity)
     if not events:
         return (
             '<section id="sides"><h2>By side</h2>'
@@ -370,7 +420,9 @@ def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     )
     if not gait_session and any(r.data_gap_s > 0 for r in analysis.reps):
         strip_caption += " Open circles: reps with lost data (their values are estimates)."
-    shape = average_shape_figure(analysis.kinematics, analysis.reps, analysis.steps)
+    shape = average_shape_figure(
+        analysis.kinematics, analysis.reps, analysis.steps, analysis.activity
+    )
     return (
         '<section id="sides"><h2>By side</h2>'
         + _figure(
@@ -517,7 +569,8 @@ def _table_section(summary: dict, gait_session: bool) -> str:
     if gait_session:
         return f'<section id="table"><h2>Steps</h2>{_step_tables(summary)}</section>'
     if is_alternating(summary.get("reps", [])):
-        lede = "One row per rep; the lead leg changed with every rep."
+        leg = working_side(summary.get("activity"))
+        lede = f"One row per rep; the {leg} changed with every rep."
     else:
         lede = "One row per rep; a thicker line starts a new set."
     return (
@@ -655,29 +708,62 @@ def _quality_section(summary: dict) -> str:
 # ------------------------------------------------------------------------ footer
 
 
+def _drill_side_definition(activity: str) -> str:
+    """What a rep's side is in a standing drill, in its words."""
+    leg = working_side(activity)
+    if is_bilateral(activity):
+        return f"{leg} work in every rep; each thigh's values count for its own side"
+    return (
+        f"the working leg, the {leg}: a rep {side_phrase(activity, 'left')} counts for the "
+        "left side, and all its metrics (the pelvis's and the other leg's too) are the "
+        "left side's"
+    )
+
+
+def _drill_legend(activity: str) -> list[tuple[str, str]]:
+    """The drill's metrics with their help, then what its angles are relative to."""
+    metrics = {m.key: m for m in (*per_side_metrics_for(activity), *rep_metrics_for(activity))}
+    return [
+        *((m.label, f"{m.help} ({m.unit}).") for m in metrics.values()),
+        (
+            "Angles",
+            "relative to the standing calibration pose"
+            + (
+                "; a pelvic drop is positive when the side named is lower than when standing."
+                if "pelvic_drop_deg" in metrics
+                else "."
+            ),
+        ),
+    ]
+
+
 def _footer(gait_session: bool, activity: str | None) -> str:
     catalogue = STEP_METRICS if gait_session else per_side_metrics_for(activity)
     floors = ", ".join(
-        f"{m.label[0].lower()}{m.label[1:]} {_floor_text(MIN_DIFFERENCE[m.key], m.unit)}"
+        f"{m.label[0].lower()}{m.label[1:]} {_floor_text(min_difference(m.key, activity), m.unit)}"
         for m in catalogue
-        if m.key in MIN_DIFFERENCE
+        if min_difference(m.key, activity) > 0
     )
+    drill_session = not gait_session and activity in drill_names()
     side_def = (
         "the stance leg: each step is named by the foot that makes initial contact, and its "
         "pelvic drop is measured over that foot's stance"
         if gait_session
         else "the working leg: the lead leg that steps onto the box and drives the body up"
         if activity == "step_up"
+        else _drill_side_definition(activity)
+        if drill_session and activity is not None
         else "the working leg: the standing leg that carries the load"
+    )
+    drop_item = (
+        "Pelvic drop",
+        "largest drop of the pelvis on the side opposite the working (stance) leg, "
+        "relative to the standing calibration pose; positive = that side is lower "
+        "(the Trendelenburg direction).",
     )
     items = [
         ("Side", side_def + "."),
-        (
-            "Pelvic drop",
-            "largest drop of the pelvis on the side opposite the working (stance) leg, "
-            "relative to the standing calibration pose; positive = that side is lower "
-            "(the Trendelenburg direction).",
-        ),
+        *(_drill_legend(activity) if drill_session and activity is not None else [drop_item]),
         ("Pelvic obliquity", "positive when the right side of the pelvis is lower."),
         (
             "Pelvic tilt",
@@ -700,7 +786,7 @@ def _footer(gait_session: bool, activity: str | None) -> str:
         ),
         ("Units", "angles in degrees (°), times in seconds (s), angular rates in °/s."),
     ]
-    if not gait_session:
+    if not gait_session and not drill_session:
         items.insert(
             5,
             (

@@ -88,6 +88,7 @@ th.l { color: var(--left); } th.r { color: var(--right); }
 .side { display: inline-flex; align-items: center; gap: 6px; font-weight: 600; }
 .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
 .dot.left { background: var(--left); } .dot.right { background: var(--right); }
+.dot.both { background: var(--muted); }
 .table-wrap { overflow-x: auto; }
 .data th, .data td { padding: 6px 8px; }
 .data th, .data th.num { white-space: normal; font-size: 11.5px; }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import textwrap
 
 from sensorlab.processing.activity import COUNTED_BASES
+from sensorlab.processing.movements import drill_names
 from sensorlab.summary.findings import (
     data_gap_note,
     findings_withheld,
@@ -23,8 +24,10 @@ from sensorlab.summary.metrics import (
     activity_name,
     format_duration,
     format_si,
+    is_bilateral,
     metric_info,
     per_side_metrics_for,
+    working_side,
 )
 from sensorlab.summary.summary import unavailable_note
 
@@ -35,6 +38,19 @@ or notable."""
 KEY_STEP_METRICS = ("step_time_s", "pelvic_drop_deg")
 
 WIDTH = 78
+
+
+def _reps_line(summary: dict) -> str:
+    """``Reps: left N, right N``; a drill's says by which leg, a bilateral one has one count."""
+    activity = summary.get("activity")
+    if is_bilateral(activity):
+        return f"Reps: {len(summary.get('reps', []))} ({working_side(activity)})"
+    sides = summary.get("sides", {})
+    by = f" (by the {working_side(activity)})" if activity in drill_names() else ""
+    return (
+        f"Reps: left {sides.get('left', {}).get('reps', 0)}, "
+        f"right {sides.get('right', {}).get('reps', 0)}{by}"
+    )
 
 
 def format_text_summary(summary: dict) -> str:
@@ -52,7 +68,6 @@ def format_text_summary(summary: dict) -> str:
         newline.
     """
     walk = summary.get("gait") is not None
-    sides = summary.get("sides", {})
     lines = [
         f"{activity_name(summary.get('activity'))} · {summary.get('source', '?')} · "
         f"{format_duration(summary.get('duration_s'))}"
@@ -68,10 +83,7 @@ def format_text_summary(summary: dict) -> str:
             f"  ·  cadence {cadence_text}"
         )
     else:
-        lines.append(
-            f"Reps: left {sides.get('left', {}).get('reps', 0)}, "
-            f"right {sides.get('right', {}).get('reps', 0)}"
-        )
+        lines.append(_reps_line(summary))
 
     withheld = bool(findings_withheld(summary))
     graded = {f.metric: f for f in session_findings(summary)}

@@ -41,6 +41,43 @@ back (rotation is positive turning left, the left side back)."""
 
 
 @dataclass(frozen=True)
+class ShapeCurve:
+    """A signal the views average over a drill's reps (the report's average rep).
+
+    The value at a row is ``sign * column``, with ``{side}`` in ``column`` naming a
+    thigh (``side``), times ``SIDE_SIGN`` of that side when ``side_signed`` (the pelvic
+    drop of the side opposite it, from the obliquity).
+
+    Attributes
+    ----------
+    title, ylabel : str
+        The panel's title and value axis.
+    column : str
+        A :class:`~sensorlab.records.Kinematics` field, degrees; ``pelvis_obliquity_deg``
+        in the rotation-obliquity-tilt order, as :class:`RepView` gives it to the metrics.
+    side : str
+        Relative to each rep's working side: ``working``, ``other``, or ``each`` (each
+        thigh over every rep, by thigh: a bilateral drill's); ``""``: none.
+    sign : float
+        +1, or -1 for an extension or a lift shown positive.
+    side_signed : bool
+        Multiply by ``SIDE_SIGN[side]``.
+    """
+
+    title: str
+    ylabel: str
+    column: str
+    side: str = "working"
+    sign: float = 1.0
+    side_signed: bool = False
+
+
+def drop_curve(title: str, side: str) -> ShapeCurve:
+    """The pelvic drop of the side opposite ``side`` (``working`` or ``other``), degrees."""
+    return ShapeCurve(title, "drop (°)", "pelvis_obliquity_deg", side=side, side_signed=True)
+
+
+@dataclass(frozen=True)
 class ExcursionSettings:
     """Thresholds of a drill's driver (its module documents what they are for it).
 

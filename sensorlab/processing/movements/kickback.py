@@ -22,10 +22,20 @@ import numpy as np
 
 from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, SIDES, ExcursionSettings, RepView
+from sensorlab.processing.movements.base import (
+    OTHER,
+    SIDE_SIGN,
+    SIDES,
+    ExcursionSettings,
+    RepView,
+    ShapeCurve,
+    drop_curve,
+)
 
 NAME = "kickback"
 WORKING_SIDE = "moving leg"
+SIDE_PHRASE = "with the {side} leg moving"
+"""A rep of ``side`` in words ("reps with the left leg moving")."""
 PER_SIDE_METRICS = ("hip_extension_deg", "lumbar_compensation_deg", "pelvic_drop_deg")
 
 METRICS = {
@@ -53,6 +63,21 @@ FINDINGS = {
         "{small_drop} ({si}).",
         "less hip-abductor (gluteus medius) control of the {small} leg, which stands then",
     ),
+    # The tempo and sway every rep keeps, in a kickback's words (the step-up's speak of
+    # rising, lowering and bearing the load).
+    "down_duration_s": (
+        "Kicking back takes {bv} with the {big} leg, against {sv} with the {small} ({si}).",
+        "a slower, more careful movement of the {big} leg",
+    ),
+    "up_duration_s": (
+        "Bringing the {big} leg back takes {bv}, against {sv} for the {small} ({si}).",
+        "a slower, more controlled return of the {big} leg",
+    ),
+    "pelvic_rate_rms_dps": (
+        "The pelvis moves more while the {big} leg kicks back: sway {bv} against {sv} "
+        "with the {small} ({si}).",
+        "less single-leg stability standing on the {small} leg",
+    ),
 }
 """Per metric: the observation and what the pattern is consistent with (observations,
 never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
@@ -61,6 +86,18 @@ and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry
 MIN_DIFFERENCE = {"hip_extension_deg": 2.0, "lumbar_compensation_deg": 1.0}
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, degrees."""
+
+SHAPES = (
+    ShapeCurve(
+        "Moving thigh extension, by moving leg",
+        "extension (°)",
+        "{side}_thigh_sagittal_deg",
+        sign=-1.0,
+    ),
+    drop_curve("Pelvic drop on the moving-leg side, by moving leg", "other"),
+)
+"""The curves of the report's average rep: the driver and the drop (:func:`metrics`: the
+moving leg's side drops, opposite the stance leg)."""
 
 SENSORS = ("left_thigh", "right_thigh")
 """The placements its reps need: the drill tells its rep by how both thighs move."""

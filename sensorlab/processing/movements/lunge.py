@@ -24,6 +24,8 @@ SENSORS = ("left_thigh", "right_thigh")
 
 NAME = "lunge"
 WORKING_SIDE = "front leg"
+SIDE_PHRASE = split_squat.SIDE_PHRASE
+SHAPES = split_squat.SHAPES
 PER_SIDE_METRICS = split_squat.PER_SIDE_METRICS
 METRICS = split_squat.METRICS
 FINDINGS = split_squat.FINDINGS

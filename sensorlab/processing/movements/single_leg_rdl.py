@@ -24,10 +24,19 @@ import numpy as np
 
 from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, ExcursionSettings, RepView
+from sensorlab.processing.movements.base import (
+    OTHER,
+    SIDE_SIGN,
+    ExcursionSettings,
+    RepView,
+    ShapeCurve,
+    drop_curve,
+)
 
 NAME = "single_leg_rdl"
 WORKING_SIDE = "stance leg"
+SIDE_PHRASE = "standing on the {side} leg"
+"""A rep of ``side`` in words ("reps standing on the left leg")."""
 PER_SIDE_METRICS = (
     "hinge_deg",
     "pelvic_opening_deg",
@@ -76,6 +85,12 @@ FINDINGS = {
         "The {big} stance thigh moves through {bv}, against {sv} on the {small} ({si}).",
         "the {big} knee and hip bending more to balance",
     ),
+    # The pelvis's rate over the rep is mostly the hinge itself, not sway.
+    "pelvic_rate_rms_dps": (
+        "The pelvis moves faster standing on the {big} leg: {bv} (RMS rate) against {sv} "
+        "on the {small} ({si}).",
+        "a deeper or quicker hinge, or less steadiness, on the {big} leg (compare the hinge)",
+    ),
 }
 """Per metric: the observation and what the pattern is consistent with (observations,
 never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
@@ -84,6 +99,20 @@ and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry
 MIN_DIFFERENCE = {"hinge_deg": 3.0, "pelvic_opening_deg": 1.5, "free_thigh_extension_deg": 3.0}
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, degrees."""
+
+SHAPES = (
+    ShapeCurve("Pelvic hinge (anterior tilt), by stance leg", "tilt (°)", "pelvis_tilt_deg", ""),
+    ShapeCurve(
+        "Free thigh extension, by stance leg",
+        "extension (°)",
+        "{side}_thigh_sagittal_deg",
+        side="other",
+        sign=-1.0,
+    ),
+    drop_curve("Pelvic drop, free-leg side, by stance leg", "working"),
+)
+"""The curves of the report's average rep: the driver, the free leg and the drop
+(:func:`metrics`)."""
 
 SENSORS = ("pelvis", "left_thigh", "right_thigh")
 """The placements its reps need: the pelvis's hinge drives a rep, the thighs tell the sides."""

@@ -23,10 +23,20 @@ import numpy as np
 
 from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, SIDES, ExcursionSettings, RepView
+from sensorlab.processing.movements.base import (
+    OTHER,
+    SIDE_SIGN,
+    SIDES,
+    ExcursionSettings,
+    RepView,
+    ShapeCurve,
+    drop_curve,
+)
 
 NAME = "single_leg_squat"
 WORKING_SIDE = "stance leg"
+SIDE_PHRASE = "standing on the {side} leg"
+"""A rep of ``side`` in words ("reps standing on the left leg")."""
 PER_SIDE_METRICS = (
     "thigh_rom_deg",
     "pelvic_drop_deg",
@@ -74,6 +84,14 @@ and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry
 MIN_DIFFERENCE: dict[str, float] = {}
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, in the metric's unit."""
+
+SHAPES = (
+    ShapeCurve(
+        "Stance thigh flexion, by stance leg", "thigh angle (°)", "{side}_thigh_sagittal_deg"
+    ),
+    drop_curve("Pelvic drop on the free-leg side, by stance leg", "working"),
+)
+"""The curves of the report's average rep: the driver and the drop (:func:`metrics`)."""
 
 SENSORS = ("left_thigh", "right_thigh")
 """The placements its reps need: the drill tells its rep by how both thighs move."""

@@ -31,10 +31,14 @@ from sensorlab.processing.movements.base import (
     SIDES,
     ExcursionSettings,
     RepView,
+    ShapeCurve,
+    drop_curve,
 )
 
 NAME = "split_squat"
 WORKING_SIDE = "front leg"
+SIDE_PHRASE = "with the {side} leg in front"
+"""A rep of ``side`` in words ("reps with the left leg in front")."""
 PER_SIDE_METRICS = (
     "thigh_rom_deg",
     "rear_thigh_extension_deg",
@@ -100,6 +104,12 @@ MIN_DIFFERENCE = {"rear_thigh_extension_deg": 2.0, "pelvic_rotation_range_deg": 
 """Smallest left-right difference that can count as a finding, for metrics the catalogue
 of :mod:`sensorlab.summary.findings` does not know, degrees: about the measurement's
 noise (``benchmarks/drills.py``) and twice it."""
+
+SHAPES = (
+    ShapeCurve("Front thigh flexion, by front leg", "thigh angle (°)", "{side}_thigh_sagittal_deg"),
+    drop_curve("Pelvic drop on the rear-leg side, by front leg", "working"),
+)
+"""The curves of the report's average rep: the driver and the drop (:func:`metrics`)."""
 
 SENSORS = ("left_thigh", "right_thigh")
 """The placements its reps need: the drill tells its rep by how both thighs move."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.movements.base import ExcursionSettings, RepView
+from sensorlab.processing.movements.base import ExcursionSettings, RepView, ShapeCurve
 
 NAME = "squat"
 WORKING_SIDE = "both legs"
@@ -56,6 +56,14 @@ FINDINGS = {
 """Per metric: the observation and what the pattern is consistent with (observations,
 never diagnoses), as ``str.format`` templates: ``big`` is the side with the larger mean
 and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
+
+SHAPES = (
+    ShapeCurve("Each thigh's flexion", "thigh angle (°)", "{side}_thigh_sagittal_deg", "each"),
+    ShapeCurve(
+        "Pelvic obliquity (+ = right side lower)", "obliquity (°)", "pelvis_obliquity_deg", ""
+    ),
+)
+"""The curves of the report's average rep: each thigh (the depth) and the obliquity."""
 
 SENSORS = ("left_thigh", "right_thigh")
 """The placements its reps need: the drill tells its rep by how both thighs move."""
