@@ -191,6 +191,8 @@ def test_every_drill_module_has_the_interface(name):
     assert isinstance(module.WORKING_SIDE, str) and module.PER_SIDE_METRICS
     for attribute in ("drivers", "judge", "metrics"):
         assert callable(getattr(module, attribute))
+    assert module.SHAPES and all(isinstance(shape, base.ShapeCurve) for shape in module.SHAPES)
+    assert hasattr(module, "BILATERAL") or "{side}" in module.SIDE_PHRASE
 
 
 def test_an_unknown_drill_names_the_known_ones():

@@ -9,7 +9,9 @@ makes valid), a settings dataclass with an ``excursion``
 hi)``, ``judge(view, settings)`` and ``metrics(view, side)``; :mod:`.base` holds what
 they share and the streaming :class:`~.base.ExcursionSegmenter`. A bilateral drill also
 has ``REP_FIELDS`` (its per-rep metrics, when they are not the per-side ones) and
-``BILATERAL`` (which per-rep metric holds each side's value of a per-side one). Drills
+``BILATERAL`` (which per-rep metric holds each side's value of a per-side one); a
+unilateral one ``SIDE_PHRASE`` (a rep of a side in words, for the views). ``SHAPES``
+(:class:`~.base.ShapeCurve`) are the curves the report averages over its reps. Drills
 are found by module name: adding one is adding its module (and its simulator profile in
 :mod:`sensorlab.simulate.drills`, and its tests).
 """
