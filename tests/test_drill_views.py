@@ -40,6 +40,7 @@ from sensorlab.session import Session
 from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.sources.replay import ReplaySource
 from sensorlab.summary.figures import _drill_curves, time_series_figure
+from sensorlab.summary.findings import session_findings
 from sensorlab.summary.metrics import (
     is_bilateral,
     per_side_metrics_for,
@@ -227,3 +228,23 @@ def test_the_event_lines_say_which_leg_and_the_drills_si():
     reps = [line for line in lines if re.search(r"\] rep \d+, ", line)]
     assert reps and all(re.search(r"rep \d+, (left|right) front leg: thigh range", r) for r in reps)
     assert "thigh range (depth) SI so far" in reps[-1]
+
+
+@pytest.mark.parametrize("name", [n for n in drill_names() if not is_bilateral(n)])
+def test_every_finding_names_the_sides_in_the_drills_words(name):
+    """Each per-side metric's finding, the tempo's too, names a side as the drill does
+    (the drill's own sentence, or "with the right leg in front"), never as a step-up."""
+    own = drill(name).FINDINGS
+    for info in per_side_metrics_for(name):
+        summary = {
+            "activity": name,
+            "gait": None,
+            "symmetry": {info.key: {"left": 10.0, "right": 20.0, "si_pct": 66.7}},
+        }
+        (finding,) = session_findings(summary)
+        assert finding.level == "notable" and "{" not in finding.text
+        assert "right" in finding.observation
+        assert "left" in finding.observation or "the other way" in finding.observation
+        assert "leg works" not in finding.text and "diagnos" not in finding.text
+        if info.key not in own:
+            assert side_phrase(name, "right") in finding.observation, finding.text

@@ -527,7 +527,9 @@ def test_tempo_wording_follows_the_activity():
     step_up = {"activity": "step_up", "gait": None, "symmetry": entry}
     squat = {"activity": "split_squat", "gait": None, "symmetry": entry}
     assert main_finding(step_up).startswith("Stepping up takes 1.60 s when the right leg works")
-    assert main_finding(squat).startswith("The rising phase takes 1.60 s when the right leg")
+    assert main_finding(squat).startswith(
+        "The rising phase takes 1.60 s with the right leg in front, against 1.20 s with the left"
+    )
 
 
 # ------------------------------------------------------------------------- data gaps

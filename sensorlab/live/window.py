@@ -21,7 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from sensorlab.live.runner import SessionRunner
 from sensorlab.live.tally import SIDES, LiveTally
 from sensorlab.live.widgets import LastRepPanel, SensorTable, SymmetryBars
-from sensorlab.processing.movements import drill_names
+from sensorlab.processing.movements import drill, drill_names
 from sensorlab.processing.pipeline import (
     CalibrationDone,
     ProvisionalWithdrawn,
@@ -60,8 +60,11 @@ OPEN_LIFT_MAX_S = 60.0
 TRACE_RANGES_DEG = {"pelvis": (-8.0, 12.0), "thighs": (-25.0, 95.0)}
 """Fixed y ranges of the traces (drag or scroll to change): steady axes for the eye, and
 no autorange over every item in every frame."""
-DRILL_THIGH_RANGE_DEG = (-45.0, 95.0)
-"""The thighs' range in a standing drill: a rear thigh or a kickback goes well behind."""
+DRILL_THIGH_RANGE_DEG = (-65.0, 95.0)
+"""The thighs' range in a standing drill: a rear thigh, a kickback or an RDL's free leg
+go well behind."""
+HINGE_PELVIS_RANGE_DEG = (-10.0, 90.0)
+"""The pelvis's range in a drill whose rep is a hinge (its curves draw the pelvic tilt)."""
 RAW_RANGES = {"acc": (-25.0, 25.0), "gyr": (-400.0, 400.0)}
 """Fixed y ranges of the raw tab: m/s^2 and deg/s."""
 AXIS_COLORS = ("#c62828", "#2e7d32", "#1565c0")
@@ -223,8 +226,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         }
         pelvis.setYRange(*TRACE_RANGES_DEG["pelvis"], padding=0)
         thighs.setYRange(*TRACE_RANGES_DEG["thighs"], padding=0)
-        if self.session.analyzer.activity in drill_names():
+        activity = self.session.analyzer.activity
+        if activity in drill_names():
             thighs.setYRange(*DRILL_THIGH_RANGE_DEG, padding=0)
+            if any(shape.column == "pelvis_tilt_deg" for shape in drill(activity).SHAPES):
+                pelvis.setYRange(*HINGE_PELVIS_RANGE_DEG, padding=0)
         for plot in self.trace_plots:
             # A zero line instead of a grid: pyqtgraph redraws a grid with every scroll,
             # which took most of a frame (benchmarks/bench_live.py).

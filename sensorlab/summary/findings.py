@@ -39,6 +39,7 @@ from sensorlab.summary.metrics import (
     MetricInfo,
     metric_info,
     per_side_metrics_for,
+    side_phrase,
 )
 
 NEUTRAL_SI_PCT = 10.0
@@ -247,6 +248,24 @@ _REP_TEMPLATES: dict[str, tuple[str, str]] = {
 ``str.format`` templates over the fields of :func:`_fields` (``big`` is the side with the
 larger mean, ``bv`` its value; ``small`` and ``sv`` the other side)."""
 
+_DRILL_TEMPO_TEMPLATES: dict[str, tuple[str, str]] = {
+    "down_duration_s": (
+        "Lowering is quicker {small_phrase}: {sv} against {bv} {big_phrase} ({si}).",
+        "less eccentric (lowering) control on the {small}",
+    ),
+    "up_duration_s": (
+        "The rising phase takes {bv} {big_phrase}, against {sv} {small_phrase} ({si}).",
+        "the rise being harder for the {big} leg (less strength or confidence on that side)",
+    ),
+    "pelvic_rate_rms_dps": (
+        "The pelvis is less steady {big_phrase}: sway {bv} against {sv} {small_phrase} ({si}).",
+        "less single-leg stability on the {big}",
+    ),
+}
+"""The tempo and steadiness every standing drill's rep keeps, as :data:`_REP_TEMPLATES`
+with each side named in the drill's words (``big_phrase``: "with the right leg in
+front"); a drill's ``FINDINGS`` may replace them."""
+
 _WALK_TEMPLATES: dict[str, tuple[str, str]] = {
     "pelvic_drop_deg": (
         "During stance on the {big} leg, the pelvis drops {bv} on the {small}, "
@@ -290,6 +309,9 @@ def _fields(
         # Pelvic drop: a smaller side at or below zero did not drop at all.
         "small_drop": f"no drop {where} ({sv})" if small_value <= 0 else f"{sv} {where}",
         "rise": "Stepping up" if activity == "step_up" else "The rising phase",
+        # A rep of each side in the drill's words ("with the right leg in front").
+        "big_phrase": side_phrase(activity, big) or "",
+        "small_phrase": side_phrase(activity, small) or "",
     }
 
 
@@ -300,7 +322,7 @@ def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
     the step-ups'.
     """
     if activity in drill_names():
-        return {**_REP_TEMPLATES, **drill(activity).FINDINGS}
+        return {**_REP_TEMPLATES, **_DRILL_TEMPO_TEMPLATES, **drill(activity).FINDINGS}
     return _WALK_TEMPLATES if walk else _REP_TEMPLATES
 
 
