@@ -191,7 +191,7 @@ def test_the_live_window_shows_the_drills_bars_and_counts(qapp, tmp_path, name):
         assert summary["activity"] == name and summary["reps"]
         assert not window.tally.provisional_reps
         bars = window.tally.bars()
-        assert [b.metric for b in bars] == [m.key for m in per_side_metrics_for(name)[:4]]
+        assert [b.metric for b in bars] == list(drill(name).PER_SIDE_METRICS[:4])
         for bar in bars:
             entry = summary["symmetry"][bar.metric]
             assert bar.left == pytest.approx(entry["left"], abs=0.051)

@@ -20,7 +20,7 @@ from sensorlab.processing.pipeline import ProvisionalWithdrawn, RepFinished, Ste
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.records import AnyRep, DrillRepResult, StepResult
 from sensorlab.summary.findings import grade
-from sensorlab.summary.metrics import per_side_metrics_for
+from sensorlab.summary.metrics import key_metrics_for
 from sensorlab.summary.summary import side_values
 
 SIDES = ("left", "right")
@@ -37,7 +37,7 @@ STEP_BARS = (("step_time_s", "step time"), ("pelvic_drop_deg", "pelvic drop"))
 """Step metrics shown as symmetry bars: (StepResult field, short label)."""
 
 DRILL_BARS = 4
-"""A standing drill shows its first this many per-side metrics as symmetry bars."""
+"""A standing drill shows its first this many own per-side metrics as symmetry bars."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ class LiveTally:
         """A drill's first per-side metrics, each side's mean as the summary takes it."""
         reps = [r for r in self.reps if r.activity == activity]
         bars = []
-        for info in per_side_metrics_for(activity)[:DRILL_BARS]:
+        for info in key_metrics_for(activity, DRILL_BARS):
             means: dict[str, float | None] = {}
             for side in SIDES:
                 values = [v for v in side_values(reps, info.key, side) if np.isfinite(v)]

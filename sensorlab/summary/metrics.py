@@ -235,6 +235,15 @@ def per_side_metrics_for(activity: str | None) -> tuple[MetricInfo, ...]:
     return infos if is_bilateral(activity) else (*infos, *DRILL_TEMPO_METRICS)
 
 
+def key_metrics_for(activity: str, count: int = 4) -> tuple[MetricInfo, ...]:
+    """A drill's first ``count`` own per-side metrics (not the tempo every rep keeps).
+
+    What the per-side charts and the live symmetry bars show.
+    """
+    own = drill(activity).PER_SIDE_METRICS
+    return tuple(m for m in per_side_metrics_for(activity) if m.key in own)[:count]
+
+
 def drill_rep_brief(activity: str, metrics: dict[str, float], count: int = 2) -> str:
     """A drill rep's first ``count`` metrics in a few words (``depth, left 81.2°, ...``)."""
     infos = rep_metrics_for(activity)[:count]

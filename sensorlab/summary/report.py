@@ -45,6 +45,7 @@ from sensorlab.summary.metrics import (
     format_duration,
     format_si,
     is_bilateral,
+    key_metrics_for,
     metric_info,
     per_side_metrics_for,
     rep_metrics_for,
@@ -404,8 +405,8 @@ def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
     else:
         events = analysis.reps
         metrics = [metric_info(k) for k in STRIP_REP_METRICS]
-        if analysis.activity != "step_up" and analysis.reps:
-            metrics = list(per_side_metrics_for(analysis.activity)[: len(STRIP_REP_METRICS)])
+        if analysis.activity in drill_names():
+            metrics = list(key_metrics_for(analysis.activity, len(STRIP_REP_METRICS)))
         unit = "rep"
         shape_caption = _shape_caption(analysis.activity)
     if not events:
