@@ -187,7 +187,7 @@ def test_settings_document_exactly_their_fields(name):
 @pytest.mark.parametrize("name", drill_names())
 def test_every_drill_module_has_the_interface(name):
     module = drill(name)
-    assert name == module.NAME
+    assert name == module.NAME and isinstance(module.TITLE, str)
     assert isinstance(module.WORKING_SIDE, str) and module.PER_SIDE_METRICS
     for attribute in ("drivers", "judge", "metrics"):
         assert callable(getattr(module, attribute))

@@ -297,16 +297,9 @@ def format_duration(duration_s: float | None) -> str:
     return f"{total_s // 3600} h {total_s % 3600 // 60:02d} min"
 
 
-ACTIVITY_NAMES: dict[str, str] = {
-    "step_up": "Step-up",
-    "walk": "Walk",
-    "split_squat": "Split squat",
-    "single_leg_rdl": "Single-leg RDL",
-    "single_leg_squat": "Single-leg squat",
-    "lunge": "Lunge",
-    "kickback": "Kickback",
-    "squat": "Squat",
-}
+ACTIVITY_NAMES: dict[str, str] = {"step_up": "Step-up", "walk": "Walk"}
+"""Names for people of the activities that are not standing drills (a drill's is its
+module's ``TITLE``)."""
 
 
 STEP_UP_SIDE_PHRASE = "led by the {side} leg"
@@ -341,4 +334,6 @@ def activity_name(activity: str | None) -> str:
     """Human name of an activity code (``step_up`` -> ``Step-up``)."""
     if not activity:
         return "Unknown activity"
+    if activity in drill_names():
+        return str(drill(activity).TITLE)
     return ACTIVITY_NAMES.get(activity, activity.replace("_", " ").capitalize())

@@ -1,6 +1,6 @@
 """One module per drill: what one rep is, which side works, the per-rep metrics.
 
-Each standing-drill module here holds ``NAME``, ``WORKING_SIDE`` (in words),
+Each standing-drill module here holds ``NAME``, ``TITLE``, ``WORKING_SIDE`` (in words),
 ``PER_SIDE_METRICS`` with their ``METRICS`` (label, help), ``FINDINGS`` (plain-language
 templates) and ``MIN_DIFFERENCE``, ``SENSORS`` (the placements its reps need),
 ``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.AlignmentCues` its movement

@@ -33,6 +33,8 @@ from sensorlab.processing.movements.base import (
 )
 
 NAME = "kickback"
+TITLE = "Kickback"
+"""Its name for people (titles, the report)."""
 WORKING_SIDE = "moving leg"
 SIDE_PHRASE = "with the {side} leg moving"
 """A rep of ``side`` in words ("reps with the left leg moving")."""

@@ -23,6 +23,8 @@ SENSORS = ("left_thigh", "right_thigh")
 """The placements its reps need: the drill tells its rep by how both thighs move."""
 
 NAME = "lunge"
+TITLE = "Lunge"
+"""Its name for people (titles, the report)."""
 WORKING_SIDE = "front leg"
 SIDE_PHRASE = split_squat.SIDE_PHRASE
 SHAPES = split_squat.SHAPES

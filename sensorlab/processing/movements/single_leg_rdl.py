@@ -34,6 +34,8 @@ from sensorlab.processing.movements.base import (
 )
 
 NAME = "single_leg_rdl"
+TITLE = "Single-leg RDL"
+"""Its name for people (titles, the report)."""
 WORKING_SIDE = "stance leg"
 SIDE_PHRASE = "standing on the {side} leg"
 """A rep of ``side`` in words ("reps standing on the left leg")."""

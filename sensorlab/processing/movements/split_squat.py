@@ -36,6 +36,8 @@ from sensorlab.processing.movements.base import (
 )
 
 NAME = "split_squat"
+TITLE = "Split squat"
+"""Its name for people (titles, the report)."""
 WORKING_SIDE = "front leg"
 SIDE_PHRASE = "with the {side} leg in front"
 """A rep of ``side`` in words ("reps with the left leg in front")."""

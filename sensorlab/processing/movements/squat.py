@@ -24,6 +24,8 @@ from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import ExcursionSettings, RepView, ShapeCurve
 
 NAME = "squat"
+TITLE = "Squat"
+"""Its name for people (titles, the report)."""
 WORKING_SIDE = "both legs"
 PER_SIDE_METRICS = ("depth_deg",)
 REP_FIELDS = (
