@@ -19,7 +19,9 @@ amplitudes) with 3 sensors at 200 Hz is written as a recording CSV (cached, like
   reads the CSV (as ``read_recording`` parses it), every sensor is resampled onto the
   100 Hz grid (``GridResampler``, as the pipeline), and Fusion (``imufusion.Ahrs`` with
   its ``Bias`` tracker and the pipeline's settings) runs over every grid row of every
-  sensor.
+  sensor;
+- ``as sensorlab analyze``: ``bench_analyze.run``, the CLI's way (60 s blocks, the
+  analyzer's default ``provisional``, summary and report written), for comparison.
 
 Each is repeated ``--repeats`` times, interleaved; the fastest of each is kept. Printed:
 wall and CPU time of each, the ratio analyze / floor (target <= 1.5x; the ratio is the
@@ -48,7 +50,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from bench_analyze import peak_rss_mb
+from bench_analyze import peak_rss_mb, run
 from drills import preset_settings
 
 from sensorlab.processing.movements import drill_names
@@ -167,6 +169,20 @@ def run_analyze(path: Path, name: str) -> dict:
     }
 
 
+def run_cli(path: Path, name: str) -> dict:
+    """As ``sensorlab analyze`` does it (``bench_analyze.run``), with its CPU time."""
+    cpu0 = time.process_time()
+    with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        figures = run(path, Path(out))
+    return {
+        "wall_s": figures["total_s"],
+        "cpu_s": time.process_time() - cpu0,
+        "read_s": figures["stages_s"]["read"],
+        "peak_rss_mb": figures["peak_rss_mb"],
+    }
+
+
 def run_floor(path: Path) -> dict:
     """pandas read + the 100 Hz grid per sensor + Fusion over every grid row."""
     import imufusion
@@ -270,7 +286,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, path, name = args.child
-        figures = run_floor(Path(path)) if kind == "floor" else run_analyze(Path(path), name)
+        figures = run_floor(Path(path)) if kind == "floor" else RUNS[kind](Path(path), name)
         print(json.dumps(figures))
         return
 
@@ -296,41 +312,70 @@ def main() -> None:
                 )
 
     if not args.no_offline:
-        args.cache.mkdir(parents=True, exist_ok=True)
+        offline(args)
+
+
+RUNS = {"analyze": run_analyze, "cli": run_cli}
+
+KINDS = {
+    "floor": "floor",
+    "analyze": "read + analyze()",
+    "cli": "as sensorlab analyze",
+}
+"""The offline runs: the floor, the batch analysis, and the CLI's way (``bench_analyze``)."""
+
+
+def offline(args: argparse.Namespace) -> None:
+    args.cache.mkdir(parents=True, exist_ok=True)
+    print(
+        f"\noffline: {args.minutes:g} min sessions, 3 sensors x {args.rate:g} Hz, fastest of "
+        f"{args.repeats} runs, each in a fresh process; ratio to the floor (target <= "
+        f"{OFFLINE_RATIO_TARGET:g}x)\n  floor: pandas read + 100 Hz grid + Fusion per grid row; "
+        "as sensorlab analyze: read, 60 s blocks, provisional (the CLI's default), summary "
+        "and report written (bench_analyze.run)"
+    )
+    table = []
+    for name in args.drills:
+        path = cached_recording(args.cache, name, args.minutes, args.rate)
+        runs: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+        for _ in range(args.repeats):
+            for kind in KINDS:
+                runs[kind].append(child(kind, path, name))
+        best = {
+            kind: {m: min(r[m] for r in rs) for m in ("wall_s", "cpu_s", "read_s")}
+            for kind, rs in runs.items()
+        }
+        peak = {kind: max(r["peak_rss_mb"] for r in rs) for kind, rs in runs.items()}
+        floor = best["floor"]
         print(
-            f"\noffline: {args.minutes:g} min sessions, 3 sensors x {args.rate:g} Hz; read + "
-            f"analyze vs floor (pandas read + 100 Hz grid + Fusion per grid row), fastest of "
-            f"{args.repeats}, each in a fresh process (target ratio <= {OFFLINE_RATIO_TARGET:g})"
+            f"  {name}: {runs['floor'][0]['grid_rows']:,} grid rows, "
+            f"{runs['analyze'][0]['reps']} reps"
         )
-        print(
-            f"  {'drill':17s} {'rows':>9s} {'reps':>5s} {'analyze wall/CPU':>17s} "
-            f"{'floor wall/CPU':>15s} {'ratio wall':>10s} {'ratio CPU':>9s} "
-            f"{'peak MB analyze/floor':>22s}"
-        )
-        for name in args.drills:
-            path = cached_recording(args.cache, name, args.minutes, args.rate)
-            runs = {"analyze": [], "floor": []}
-            for _ in range(args.repeats):
-                for kind in runs:
-                    runs[kind].append(child(kind, path, name))
-            best = {
-                k: {m: min(r[m] for r in v) for m in ("wall_s", "cpu_s")} for k, v in runs.items()
-            }
-            a, f = best["analyze"], best["floor"]
-            peak = {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items()}
+        for kind, label in KINDS.items():
+            b = best[kind]
+            ratio = (
+                ""
+                if kind == "floor"
+                else f"  ratio wall {b['wall_s'] / floor['wall_s']:4.2f}x "
+                f"CPU {b['cpu_s'] / floor['cpu_s']:4.2f}x"
+            )
             print(
-                f"  {name:17s} {runs['floor'][0]['grid_rows']:9,d} "
-                f"{runs['analyze'][0]['reps']:5d} {a['wall_s']:7.2f}/{a['cpu_s']:5.2f} s "
-                f"{f['wall_s']:7.2f}/{f['cpu_s']:5.2f} s {a['wall_s'] / f['wall_s']:9.2f}x "
-                f"{a['cpu_s'] / f['cpu_s']:8.2f}x {peak['analyze']:10.0f} / {peak['floor']:.0f}",
+                f"    {label:21s} wall {b['wall_s']:6.2f} s  CPU {b['cpu_s']:6.2f} s  "
+                f"(read {b['read_s']:5.2f} s)  peak {peak[kind]:5.0f} MB{ratio}",
                 flush=True,
             )
-            print(
-                f"  {'':17s} of which read: analyze {min(r['read_s'] for r in runs['analyze']):.2f}"
-                f" s, floor {min(r['read_s'] for r in runs['floor']):.2f} s"
-            )
-            if args.profile:
-                profile_analyze(path, name, 25)
+        table.append((name, best, peak))
+        if args.profile:
+            profile_analyze(path, name, 30)
+    print("\n| drill | analyze / floor, wall | CPU | as sensorlab analyze, CPU | peak MB |")
+    print("|---|---|---|---|---|")
+    for name, best, peak in table:
+        floor, batch, cli = best["floor"], best["analyze"], best["cli"]
+        print(
+            f"| {name} | {batch['wall_s'] / floor['wall_s']:.2f}x "
+            f"| {batch['cpu_s'] / floor['cpu_s']:.2f}x | {cli['cpu_s'] / floor['cpu_s']:.2f}x "
+            f"| {peak['analyze']:.0f} |"
+        )
 
 
 if __name__ == "__main__":
