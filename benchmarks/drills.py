@@ -1,13 +1,13 @@
 """Accuracy of the standing drills as ``analyze`` reports them (issue 14, item 6).
 
 Each drill's asymmetric preset (10 steps of walking, then 12 reps, the right side weaker:
-``sensorlab.simulate.scenarios``) is simulated over a grid of sensor conditions: sample
-rates 60, 100 and 200 Hz; strap errors of exactly 5, 10 and 20 degrees about a random
-axis per sensor (``SensorSettings.mount_error_deg``, not drawn up to it as the presets
-do); 0, 1 and 2 % of the samples lost in bursts of 1-10 samples
-(``SensorSettings.burst_loss_fraction``); several seeds. Each recording goes through
-``analyze(recording, drill)`` and its summary (``build_summary``); what they report is
-compared with the simulator's truth:
+``sensorlab.simulate.scenarios``; ``--walk 0`` leaves the walk out) is simulated over a
+grid of sensor conditions: sample rates 60, 100 and 200 Hz; strap errors of exactly 5, 10
+and 20 degrees about a random axis per sensor (``SensorSettings.mount_error_deg``, not
+drawn up to it as the presets do); 0, 1 and 2 % of the samples lost in bursts of 1-10
+samples (``SensorSettings.burst_loss_fraction``); several seeds. Each recording goes
+through ``analyze(recording, drill)`` and its summary (``build_summary``); what they
+report is compared with the simulator's truth:
 
 - rep counts and sides: exact when the reps' sides in order equal the true ones;
 - each angle metric (the ``*_deg`` ones of ``rep_metrics_for(drill)``): |error| of every
@@ -26,7 +26,7 @@ segmenters and metrics alone, no sensors).
 
 Run: ``.venv/bin/python benchmarks/drills.py [--seeds 3] [--rates 60 100 200]
 [--straps 5 10 20] [--losses 0 0.01 0.02] [--drills lunge squat] [--quick]
-[--processes 2] [--truth]``
+[--walk 10] [--processes 2] [--truth]``
 """
 
 from __future__ import annotations
@@ -78,15 +78,17 @@ class Cell:
     strap_deg: float
     loss: float
     seed: int
+    walk_steps: int
 
 
 @dataclass
 class Outcome:
     """What ``analyze`` reported for one session, against the truth.
 
-    ``errors`` (|error|, deg, per angle metric) only when counts and sides are exact;
-    ``si`` holds ``(metric, true SI %, measured SI % or None)`` for each per-side metric
-    with |true SI| >= ``SI_SIGN_MIN_PCT``.
+    ``errors`` (|error|, deg, per angle metric of the reps kept) only when counts and
+    sides are exact, and then ``left_out_errors`` too (each left-out rep's largest |error|
+    over its angle metrics, deg); ``si`` holds ``(metric, true SI %, measured SI % or
+    None)`` for each per-side metric with |true SI| >= ``SI_SIGN_MIN_PCT``.
     """
 
     cell: Cell
@@ -94,6 +96,7 @@ class Outcome:
     true_sides: list[str]
     left_out: int
     errors: dict[str, list[float]] = field(default_factory=dict)
+    left_out_errors: list[float] = field(default_factory=list)
     si: list[tuple[str, float, float | None]] = field(default_factory=list)
 
     @property
@@ -121,7 +124,8 @@ def simulate(cell: Cell):
         mount_error_uniform=False,
         burst_loss_fraction=cell.loss,
     )
-    return simulate_drill(preset_settings(cell.drill), sensors, cell.seed)
+    settings = replace(preset_settings(cell.drill), calibration_walk_steps=cell.walk_steps)
+    return simulate_drill(settings, sensors, cell.seed)
 
 
 def true_si_pct(truth_reps, name: str, key: str) -> float | None:
@@ -148,13 +152,18 @@ def evaluate(cell: Cell) -> Outcome:
         left_out=sum(r.left_out for r in analysis.reps),
     )
     if outcome.exact:
-        for info in rep_metrics_for(cell.drill):
-            if info.key.endswith("_deg"):
-                outcome.errors[info.key] = [
-                    abs(rep.value(info.key) - true.metrics[info.key])
-                    for rep, true in zip(analysis.reps, truth, strict=True)
-                    if not rep.left_out
-                ]
+        keys = [info.key for info in rep_metrics_for(cell.drill) if info.key.endswith("_deg")]
+        for key in keys:
+            outcome.errors[key] = [
+                abs(rep.value(key) - true.metrics[key])
+                for rep, true in zip(analysis.reps, truth, strict=True)
+                if not rep.left_out
+            ]
+        outcome.left_out_errors = [
+            max(abs(rep.value(key) - true.metrics[key]) for key in keys)
+            for rep, true in zip(analysis.reps, truth, strict=True)
+            if rep.left_out
+        ]
     for info in per_side_metrics_for(cell.drill):
         true_si = true_si_pct(truth, cell.drill, info.key)
         if true_si is not None and abs(true_si) >= SI_SIGN_MIN_PCT:
@@ -228,6 +237,12 @@ def drill_report(name: str, outcomes: list[Outcome]) -> dict:
     reps = sum(len(o.sides) for o in outcomes)
     left_out = sum(o.left_out for o in outcomes)
     print(f"  counts and sides exact {exact}/{len(outcomes)} sessions; left out {left_out}/{reps}")
+    out_errors = [e for o in outcomes for e in o.left_out_errors]
+    if out_errors:
+        print(
+            f"  reps left out: largest |error| of each, median {np.median(out_errors):.2f}, "
+            f"max {max(out_errors):.2f} deg (not in the figures below)"
+        )
     errors = pooled_errors(outcomes)
     for key, values in errors.items():
         median, p95 = median_p95(values)
@@ -265,6 +280,7 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> None:
         f"\n{', '.join(f'{r:g}' for r in args.rates)} Hz; strap errors "
         f"{', '.join(f'{s:g}' for s in args.straps)} deg; burst loss "
         f"{', '.join(f'{100 * loss:g}' for loss in args.losses)} %; seeds 0-{args.seeds - 1}; "
+        f"{args.walk} steps of walking first; "
         f"|error| median / p95, deg (limits {MEDIAN_LIMIT_DEG:g} / {P95_LIMIT_DEG:g})\n"
     )
     print(
@@ -321,6 +337,9 @@ def main() -> None:
         "--losses", type=float, nargs="+", default=LOSS_FRACTIONS, help="fractions (0.02 = 2 %%)"
     )
     parser.add_argument("--drills", nargs="+", default=drill_names(), choices=drill_names())
+    parser.add_argument(
+        "--walk", type=int, default=10, help="steps walked before the first set (10; 0: none)"
+    )
     parser.add_argument("--quick", action="store_true", help="the hardest corner, 2 seeds")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (2)")
     parser.add_argument("--truth", action="store_true", help="segmenters on the true kinematics")
@@ -332,7 +351,7 @@ def main() -> None:
         for key, value in QUICK.items():
             setattr(args, key, value)
     cells = [
-        Cell(name, rate, strap, loss, seed)
+        Cell(name, rate, strap, loss, seed, args.walk)
         for name, rate, strap, loss, seed in product(
             args.drills, args.rates, args.straps, args.losses, range(args.seeds)
         )
