@@ -8,7 +8,8 @@ the sensor that lags behind delivers (as ``sensorlab.session.Session`` wakes it;
 of the others just wait). Reported: the process CPU time (``time.process_time``) of all
 updates as % of one core over the session's duration (target < 10 %), and each update's
 wall time p50/p99/max, ms. Run once with the drill given (``--activity DRILL``) and once
-without (every drill's segmenter runs, and the activity is decided at the end).
+without (neither given nor in the sidecar: every drill's segmenter runs, and the
+activity is decided at the end).
 
 **Offline.** Per drill, a ``--minutes`` session of its reps (the preset's sides and
 amplitudes) with 3 sensors at 200 Hz is written as a recording CSV (cached, like
@@ -81,7 +82,10 @@ def live(name: str, activity: str | None, block_s: float) -> dict:
 
     recording = make_scenario(f"{name}_asymmetric", 0, rate_hz=LIVE_RATE_HZ).recording
     blocks = live_blocks(recording, block_s)
-    analyzer = SessionAnalyzer(recording.meta, activity, source=recording.source, provisional=True)
+    # Without an activity the sidecar's would be taken: it is cleared, as in a live
+    # session of a source that does not name one.
+    meta = replace(recording.meta, activity=activity)
+    analyzer = SessionAnalyzer(meta, activity, source=recording.source, provisional=True)
     newest = dict.fromkeys(recording.chunks, -math.inf)
     pending = []
     update_s = []
