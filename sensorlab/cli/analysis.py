@@ -48,7 +48,9 @@ def _analyze(args: argparse.Namespace) -> int:
     from sensorlab.summary.text import format_text_summary
 
     def analysed_as(activity: str | None):
-        analyzer = SessionAnalyzer(recording.meta, activity, source=recording.source)
+        analyzer = SessionAnalyzer(
+            recording.meta, activity, source=recording.source, provisional=False
+        )
         analyzer.warnings.extend(recording.warnings)
         _feed_with_progress(analyzer, recording, show=not args.quiet)
         return analyzer.finish()
