@@ -44,6 +44,9 @@ from sensorlab.processing.pipeline import (
     AnalysisSettings,
     CalibrationProgress,
     SessionAnalyzer,
+    analyze,
+    as_detected,
+    drill_to_reanalyse,
 )
 from sensorlab.records import ImuChunk, Marker, SensorQuality, SessionAnalysis
 from sensorlab.sources.base import Source
@@ -188,7 +191,8 @@ class Session:
     source : Source
         Where the samples come from.
     activity : str, optional
-        ``step_up`` or ``walk``; defaults to the source's sidecar, else detected.
+        ``step_up``, ``walk`` or a standing drill; defaults to the source's sidecar, else
+        detected.
     record_path : Path, optional
         Record the stream to this contract CSV (and its sidecar) while it runs.
     analysis_settings : AnalysisSettings
@@ -332,7 +336,7 @@ class Session:
                 if self._source_done and not self._arrived.is_set():
                     break
             self.stats.overruns = reader.lost_
-            self.analysis = self.analyzer.finish()
+            self.analysis = self._confirmed(self.analyzer.finish())
             self._publish(force=True)
             self._to_sinks("events", list(self.analyzer.final_events))
             for event in self.analyzer.final_events:
@@ -343,6 +347,20 @@ class Session:
             self.stop_recording()
             self._to_sinks("close")
             self.sinks.clear()  # the streams are withdrawn: nothing more goes to them
+
+    def _confirmed(self, analysis: SessionAnalysis) -> SessionAnalysis:
+        """The session's analysis, confirmed where a recording allows.
+
+        A drill found without an activity whose alignment needs it
+        (:func:`~sensorlab.processing.pipeline.drill_to_reanalyse`): a replayed recording
+        is analysed again as that drill. A live stream cannot be: its analysis stays
+        ``guessed``, without findings, and says to set the activity.
+        """
+        drill = drill_to_reanalyse(analysis)
+        recording = getattr(self.source, "recording", None)
+        if drill is None or recording is None:
+            return analysis
+        return as_detected(analysis, analyze(recording, drill, self.analyzer.settings))
 
     def _to_sinks(self, method: str, *args) -> None:
         """Call every sink; one that fails is dropped with a warning, the session goes on."""

@@ -43,3 +43,27 @@ def test_the_activity_option_lists_the_drills(capsys):
     text = capsys.readouterr().out
     for name in ("split_squat", "single_leg_rdl", "squat", "docs/drills.md"):
         assert name in text
+
+
+def test_a_replayed_drill_without_an_activity_is_analysed_as_that_drill(tmp_path, capsys):
+    """Streamed without an activity, a single-leg RDL's free thigh (which mostly extends)
+    looks turned round and the stream finds only some reps; the replay analyses the
+    recording again as the drill it found."""
+    recording = tmp_path / "rdl.csv"
+    assert (
+        main(["simulate", "--activity", "single_leg_rdl", "--seed", "5", "--out", str(recording)])
+        == 0
+    )
+    sidecar = recording.with_suffix(".json")
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    meta.pop("activity")
+    sidecar.write_text(json.dumps(meta), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["replay", str(recording), "--speed", "max", "--out", str(out), "--no-catalogue"]
+    assert main(args) == 0
+    capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    truth = json.loads(recording.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    assert (summary["activity"], summary["activity_basis"]) == ("single_leg_rdl", "detected")
+    assert [rep["side"] for rep in summary["reps"]] == [r["side"] for r in truth["drill_reps"]]
+    assert not [w for w in summary["warnings"] if "turned" in w]
