@@ -7,9 +7,12 @@ gyroscope then. ``benchmarks/compare_orientation.py`` measures it against a hand
 complementary filter on simulated ground truth; see the README for the figures.
 
 Without a magnetometer the heading is only relative: each sensor's world frame has its
-own arbitrary heading, fixed at the start. Everything clinical here (segment angles to
-gravity) needs only the vertical; pelvic rotation is the pelvis heading relative to its
-own heading in quiet standing.
+own arbitrary heading, fixed at the start. The segment angles to gravity need only the
+vertical; pelvic rotation is the pelvis heading relative to its own heading in quiet
+standing; thigh adduction is taken in the pelvis's heading, carried into each thigh
+sensor's world by the two headings in quiet standing (both segments face forward then),
+so it holds while the two sensors' headings drift together
+(``benchmarks/adduction_frame.py``).
 
 Quaternions are ``(w, x, y, z)`` and rotate sensor-frame vectors into the world frame
 (X, Y horizontal, Z up).

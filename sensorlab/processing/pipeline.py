@@ -903,8 +903,11 @@ class SessionAnalyzer:
             forward = rotate_to_world(
                 quaternions[placement][ref_lo:ref_hi], calibration[placement].sensor_to_segment[0]
             )
-            headings0_deg[placement] = float(
-                np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
+            # NaN for a sensor with no orientation there (a dead one is reported as such).
+            headings0_deg[placement] = (
+                float(np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0]))))
+                if np.isfinite(forward[:, 0]).any()
+                else math.nan
             )
         return {p: calibration[p] for p in self.placements}, headings0_deg
 
