@@ -42,13 +42,16 @@ def analysed_quaternions(recording) -> tuple[np.ndarray, dict[str, np.ndarray], 
     """Grid times (s), each sensor's refined orientation quaternions, and the calibration.
 
     The pipeline keeps no quaternions once its kinematics are computed, so this records
-    those it computes the kinematics from.
+    those it computes the kinematics from (grid rows from 0, the kinematics' rows; a
+    re-analysis starts again from row 0).
     """
-    rows: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+    blocks: list[dict[str, np.ndarray]] = []
     original = pipeline.SessionAnalyzer._append_kinematics
 
     def record(self, lo, hi, quaternions):
-        rows.append((self._grid_t(lo, hi), {p: q[: hi - lo] for p, q in quaternions.items()}))
+        if lo == 0:
+            blocks.clear()
+        blocks.append({p: q[: hi - lo] for p, q in quaternions.items()})
         original(self, lo, hi, quaternions)
 
     pipeline.SessionAnalyzer._append_kinematics = record
@@ -58,9 +61,8 @@ def analysed_quaternions(recording) -> tuple[np.ndarray, dict[str, np.ndarray], 
             analysis = pipeline.analyze(recording)
     finally:
         pipeline.SessionAnalyzer._append_kinematics = original
-    t = np.concatenate([t for t, _ in rows])
-    quaternions = {p: np.concatenate([q[p] for _, q in rows]) for p in rows[0][1]}
-    return t, quaternions, analysis.calibration
+    quaternions = {p: np.concatenate([block[p] for block in blocks]) for p in blocks[0]}
+    return analysis.kinematics.t_s, quaternions, analysis.calibration
 
 
 def filter_heading_error_deg(session, placement, t, quaternions) -> np.ndarray:
