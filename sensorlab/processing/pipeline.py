@@ -90,6 +90,7 @@ from sensorlab.processing.orientation import (
     DEFAULT_ORIENTATION,
     OrientationEstimator,
     OrientationSettings,
+    horizontal_in_world,
     rotate_to_world,
     time_reversed,
     up_in_sensor,
@@ -1084,34 +1085,23 @@ class SessionAnalyzer:
         the sine of the flexion of adduction). NaN for a thigh not analysed.
         """
         columns = {}
-        pelvis_left = None
-        if "pelvis" in self.placements:
-            pelvis_left = rotate_to_world(
-                quaternions["pelvis"],
-                calibration["pelvis"].sensor_to_segment[1],
-                horizontal_only=True,
-            )
         for side in ("left", "right"):
             placement = f"{side}_thigh"
             if placement not in self.placements:
                 columns[f"{side}_thigh_adduction_deg"] = np.full(rows, np.nan)
                 continue
-            heading0 = math.radians(headings0_deg[placement])
-            if pelvis_left is None:
-                left = np.array([-math.sin(heading0), math.cos(heading0)])
-            else:
-                turn = heading0 - math.radians(headings0_deg["pelvis"])
-                cos, sin = math.cos(turn), math.sin(turn)
-                left = np.column_stack(
-                    (
-                        cos * pelvis_left[:, 0] - sin * pelvis_left[:, 1],
-                        sin * pelvis_left[:, 0] + cos * pelvis_left[:, 1],
-                    )
+            heading0_deg = headings0_deg[placement]
+            if "pelvis" in self.placements:
+                left = horizontal_in_world(
+                    quaternions["pelvis"],
+                    tuple(calibration["pelvis"].sensor_to_segment[1]),
+                    heading0_deg - headings0_deg["pelvis"],
                 )
-            long_axis = rotate_to_world(
-                quaternions[placement],
-                calibration[placement].sensor_to_segment[2],
-                horizontal_only=True,
+            else:
+                heading0 = math.radians(heading0_deg)
+                left = np.array([-math.sin(heading0), math.cos(heading0)])
+            long_axis = horizontal_in_world(
+                quaternions[placement], tuple(calibration[placement].sensor_to_segment[2])
             )
             columns[f"{side}_thigh_adduction_deg"] = angles.thigh_adduction_deg(
                 long_axis, left, side
