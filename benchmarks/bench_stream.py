@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sensorlab.processing.pipeline import CalibrationDone, RepFinished
+from sensorlab.processing.events import CalibrationDone, RepFinished
 from sensorlab.session import Session
 from sensorlab.sources.replay import ReplaySource
 from sensorlab.sources.simulated import SimulatedSource

@@ -32,12 +32,8 @@ import numpy as np
 
 from sensorlab.io.blocks import slice_chunk
 from sensorlab.io.recording import read_recording
-from sensorlab.processing.pipeline import (
-    ProvisionalWithdrawn,
-    RepFinished,
-    SessionAnalyzer,
-    StepDetected,
-)
+from sensorlab.processing.events import ProvisionalWithdrawn, RepFinished, StepDetected
+from sensorlab.processing.pipeline import SessionAnalyzer
 from sensorlab.simulate import SCENARIOS
 
 REP_METRICS = (

@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 
 from sensorlab.live.tally import SIDES, LiveTally
-from sensorlab.processing.gait import cadence_spm
-from sensorlab.processing.pipeline import (
+from sensorlab.processing.events import (
     CalibrationDone,
     ProvisionalWithdrawn,
     RepAborted,
@@ -24,6 +23,7 @@ from sensorlab.processing.pipeline import (
     RepStarted,
     StepDetected,
 )
+from sensorlab.processing.gait import cadence_spm
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.records import AnyRep, DrillRepResult
 from sensorlab.session import SensorLost, SensorResumed, SensorStale

@@ -36,13 +36,13 @@ import numpy as np
 
 from sensorlab.buffer import RingSet, RingSetReader, TableRing
 from sensorlab.errors import InputError
+from sensorlab.processing.events import CalibrationProgress
 from sensorlab.processing.pipeline import (
     ACTIVITIES,
     DEFAULT_ANALYSIS,
     KINEMATICS_COLUMNS,
     RECALIBRATE,
     AnalysisSettings,
-    CalibrationProgress,
     SessionAnalyzer,
     analyze,
     as_detected,

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sensorlab.processing.events import RepFinished
 from sensorlab.processing.movements import drill_names, side_value
-from sensorlab.processing.pipeline import RepFinished, SessionAnalyzer, analyze
+from sensorlab.processing.pipeline import SessionAnalyzer, analyze
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.summary.findings import session_findings

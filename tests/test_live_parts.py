@@ -16,14 +16,8 @@ from sensorlab.errors import InputError
 from sensorlab.io.recording import read_recording
 from sensorlab.io.writer import write_recording
 from sensorlab.live.tally import LiveTally
-from sensorlab.processing.pipeline import (
-    RECALIBRATE,
-    CalibrationDone,
-    RepFinished,
-    SessionAnalyzer,
-    StepDetected,
-    analyze,
-)
+from sensorlab.processing.events import CalibrationDone, RepFinished, StepDetected
+from sensorlab.processing.pipeline import RECALIBRATE, SessionAnalyzer, analyze
 from sensorlab.records import Marker
 from sensorlab.session import Session
 from sensorlab.sources.replay import ReplaySource

@@ -9,7 +9,7 @@ from pathlib import Path
 from sensorlab.io.recording import read_recording
 from sensorlab.live.runner import SessionRunner
 from sensorlab.live.window import LiveWindow
-from sensorlab.processing.pipeline import CalibrationDone, RepFinished
+from sensorlab.processing.events import CalibrationDone, RepFinished
 from sensorlab.session import Session
 from sensorlab.sources.replay import ReplaySource
 

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from sensorlab.io.blocks import slice_chunk
-from sensorlab.processing.pipeline import (
-    CalibrationDone,
-    RepFinished,
-    SessionAnalyzer,
-    StepDetected,
-    analyze,
-)
+from sensorlab.processing.events import CalibrationDone, RepFinished, StepDetected
+from sensorlab.processing.pipeline import SessionAnalyzer, analyze
 from sensorlab.simulate import SCENARIOS
 
 

@@ -16,13 +16,13 @@ import pytest
 
 from sensorlab.cli import main
 from sensorlab.io.blocks import slice_chunk
-from sensorlab.processing.pipeline import (
+from sensorlab.processing.events import (
     CalibrationDone,
     ProvisionalWithdrawn,
     RepFinished,
-    SessionAnalyzer,
     StepDetected,
 )
+from sensorlab.processing.pipeline import SessionAnalyzer
 from sensorlab.simulate import SCENARIOS
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"

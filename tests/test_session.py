@@ -13,7 +13,8 @@ from sensorlab.cli import main
 from sensorlab.io.blocks import slice_chunk
 from sensorlab.io.recording import read_recording
 from sensorlab.live.tally import LiveTally
-from sensorlab.processing.pipeline import CalibrationDone, RepFinished, StepDetected, analyze
+from sensorlab.processing.events import CalibrationDone, RepFinished, StepDetected
+from sensorlab.processing.pipeline import analyze
 from sensorlab.session import SensorLost, SensorResumed, SensorStale, Session
 from sensorlab.sources.base import Source, make_source
 from sensorlab.sources.replay import ReplaySource

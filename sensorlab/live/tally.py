@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensorlab.processing.events import ProvisionalWithdrawn, RepFinished, StepDetected
 from sensorlab.processing.gait import cadence_spm
-from sensorlab.processing.pipeline import ProvisionalWithdrawn, RepFinished, StepDetected
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.records import AnyRep, DrillRepResult, StepResult
 from sensorlab.summary.findings import grade

@@ -21,8 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from sensorlab.live.runner import SessionRunner
 from sensorlab.live.tally import SIDES, LiveTally
 from sensorlab.live.widgets import LastRepPanel, SensorTable, SymmetryBars
-from sensorlab.processing.movements import drill, drill_names
-from sensorlab.processing.pipeline import (
+from sensorlab.processing.events import (
     CalibrationDone,
     ProvisionalWithdrawn,
     RepAborted,
@@ -30,6 +29,7 @@ from sensorlab.processing.pipeline import (
     RepStarted,
     StepDetected,
 )
+from sensorlab.processing.movements import drill, drill_names
 from sensorlab.records import AnyRep, DrillRepResult, SessionMeta
 from sensorlab.session import SensorLost, SensorResumed, SensorStale
 from sensorlab.summary.metrics import (

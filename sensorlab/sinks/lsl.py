@@ -38,12 +38,8 @@ import numpy as np
 
 from sensorlab.errors import InputError
 from sensorlab.extras import require_extra
-from sensorlab.processing.pipeline import (
-    KINEMATICS_COLUMNS,
-    ProvisionalWithdrawn,
-    RepFinished,
-    StepDetected,
-)
+from sensorlab.processing.events import ProvisionalWithdrawn, RepFinished, StepDetected
+from sensorlab.processing.pipeline import KINEMATICS_COLUMNS
 from sensorlab.records import DrillRepResult, ImuChunk, Marker, SessionMeta
 
 IMU_CHANNELS = (
