@@ -260,12 +260,14 @@ def gyro_evidence(
     if starts.size > settings.max_stretches:
         keep = np.linspace(0, starts.size - 1, settings.max_stretches).round().astype(int)
         starts, ends, turn = starts[keep], ends[keep], turn[keep]
-    errors = {}
-    for name, scale in (("deg", np.pi / 180), ("-deg", -np.pi / 180), ("rad", 1.0), ("-rad", -1.0)):
-        carried = up[starts]
-        for k in range(lag):
-            carried = _rotate(carried, gyr[starts + k] * scale, dt)
-        errors[name] = float(np.median(_angle(carried, up[ends])))
+    # The four readings (deg/s or rad/s, either sign) carried together, stacked.
+    names = ("deg", "-deg", "rad", "-rad")
+    scales = np.array([np.pi / 180, -np.pi / 180, 1.0, -1.0])
+    carried = np.tile(up[starts], (scales.size, 1))
+    for k in range(lag):
+        carried = _rotate(carried, (gyr[starts + k] * scales[:, None, None]).reshape(-1, 3), dt)
+    angles = _angle(carried, np.tile(up[ends], (scales.size, 1))).reshape(scales.size, -1)
+    errors = {name: float(np.median(a)) for name, a in zip(names, angles, strict=True)}
     return GyroEvidence(
         error_deg_s_rad=min(errors["deg"], errors["-deg"]),
         error_rad_s_rad=min(errors["rad"], errors["-rad"]),
