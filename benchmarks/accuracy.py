@@ -25,7 +25,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     seeds = range(parser.parse_args().seeds)
 
-    rep_errors = {"pelvic_drop_deg": [], "thigh_rom_deg": [], "pelvic_tilt_range_deg": []}
+    rep_errors: dict[str, list[float]] = {
+        "pelvic_drop_deg": [],
+        "thigh_rom_deg": [],
+        "pelvic_tilt_range_deg": [],
+        "thigh_adduction_excursion_deg": [],
+    }
     counts_ok = sides_ok = sessions = flagged = reps = 0
     for name in STEP_UPS:
         for seed in seeds:
@@ -52,7 +57,7 @@ def main() -> None:
     for metric, errors in rep_errors.items():
         e = np.abs(errors)
         spread = f"median {np.median(e):.2f}  p95 {np.percentile(e, 95):.2f}  max {e.max():.2f}"
-        print(f"  {metric:24s} |error| {spread} deg")
+        print(f"  {metric:29s} |error| {spread} deg")
 
     contact_errors, cadence_errors, count_errors, drop_errors = [], [], [], []
     for name in WALKS:

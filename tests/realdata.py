@@ -21,7 +21,7 @@ Run ``python tests/realdata.py`` to print the walk window and reference cadence.
 #   body, as OpenSense's own setup says: base_heading_axis = z); left thigh x up, y back,
 #   z right; right thigh x up, y forward, z left (both thigh z axes point medially).
 #   Standing angles with them: pelvis tilt +16.3, obliquity -4.0; thigh sagittal -9.0 (L),
-#   +3.6 (R); adduction +2.5 (L), +3.4 (R) deg: strap offsets, not posture.
+#   +3.6 (R); frontal tilt +2.5 (L), +3.4 (R) deg: strap offsets, not posture.
 # - Reference cadence (reference_cadence_spm): 24 alternating steps, 6.06-23.51 s ->
 #   79.1 steps/min overall; 84.0 from 9 s on (the first three step intervals, 1.08, 0.85
 #   and 1.24 s, are slow: gait initiation and the first turn); spectral 83.5 (stride ~1.43 s).

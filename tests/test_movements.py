@@ -33,7 +33,7 @@ from sensorlab.processing.movements.base import (
     kinematics_columns,
 )
 from sensorlab.records import Kinematics
-from sensorlab.simulate.body import BodyMotion, pelvis_pose
+from sensorlab.simulate.body import BodyMotion, pelvis_pose, thigh_pose
 from sensorlab.simulate.drills import DrillSettings, DrillSide, simulate_drill
 from sensorlab.simulate.profiles import constant
 from sensorlab.simulate.scenarios import make_scenario
@@ -226,6 +226,33 @@ def test_pelvic_angles_in_the_rotation_obliquity_tilt_order(tilt, obliquity, rot
     assert euler_rotation == pytest.approx(rotation, abs=1e-9)
     if tilt >= 60:
         assert abs(projected_obliquity - obliquity) > 4.0
+
+
+def test_thigh_adduction_in_the_pelvis_heading_is_the_body_models():
+    """The thigh's long axis toward the midline in the pelvis's heading is the adduction
+    the body model prescribes, at any flexion (past horizontal too), pelvic rotation,
+    tilt and obliquity (the sign's physical meaning: tests/test_simulate.py)."""
+    rng = np.random.default_rng(14)
+    rad = np.radians
+    flexions = np.concatenate([rng.uniform(-30.0, 100.0, 200), [88.0, 90.0, 92.0, 100.0]])
+    for flexion in flexions:
+        adduction, rotation = rng.uniform(-15.0, 15.0), rng.uniform(-40.0, 40.0)
+        tilt, obliquity = rng.uniform(-10.0, 60.0), rng.uniform(-8.0, 8.0)
+        motion = BodyMotion(
+            *[constant(0.0)] * 2,
+            constant(1.0),
+            constant(rad(tilt)),
+            constant(rad(obliquity)),
+            constant(rad(rotation)),
+            *[constant(rad(flexion)), constant(rad(adduction))] * 2,
+        )
+        pelvis = pelvis_pose(motion, np.zeros(1))
+        for side in ("left", "right"):
+            thigh = thigh_pose(motion, side, np.zeros(1), pelvis).rot[0]
+            measured = angles.thigh_adduction_deg(thigh[:, 2], pelvis.rot[0][:, 1], side)
+            assert measured == pytest.approx(adduction, abs=1e-9), (side, flexion)
+    with pytest.raises(ValueError, match="side"):
+        angles.thigh_adduction_deg(np.zeros(3), np.ones(3), "middle")
 
 
 def test_a_dip_counts_as_a_new_excursion_only_well_below_the_start():

@@ -242,7 +242,13 @@ def _angle_from_sensor(session, which: str) -> float:
     side, kind = which.split("_")
     if kind == "sagittal":
         return float(angles.thigh_sagittal_deg(up_segment))
-    return float(angles.thigh_adduction_deg(up_segment, side))
+    # The thigh's long axis against the pelvis's left axis, both from the true poses.
+    _, R_s = session.sensor_pose(placement, chunk.t_s[:1])
+    _, R_pelvis = session.sensor_pose("pelvis", chunk.t_s[:1])
+    pelvis_mount = session.truth.sensors["pelvis"].sensor_to_segment
+    long_axis = R_s[0] @ mount.T @ [0.0, 0.0, 1.0]
+    pelvis_left = R_pelvis[0] @ pelvis_mount.T @ [0.0, 1.0, 0.0]
+    return float(angles.thigh_adduction_deg(long_axis, pelvis_left, side))
 
 
 @pytest.mark.parametrize(("name", "angle_deg", "which"), POSES)

@@ -8,7 +8,11 @@ from scipy.spatial.transform import Rotation
 
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import PeakPicker, regularity
-from sensorlab.processing.orientation import OrientationEstimator, up_in_sensor
+from sensorlab.processing.orientation import (
+    OrientationEstimator,
+    horizontal_in_world,
+    up_in_sensor,
+)
 from sensorlab.processing.stillness import first_still_span, still_mask
 from sensorlab.processing.timebase import GridResampler, TimebaseSettings
 
@@ -92,6 +96,23 @@ def test_orientation_follows_a_known_rotation():
     error_deg = np.degrees(np.arccos(np.clip(np.sum(up * exact, axis=1), -1, 1)))
     assert error_deg.max() < 0.5
     assert not uncertain.any()
+
+
+def test_horizontal_in_world_is_the_rotation_turned_about_the_vertical():
+    """Against scipy's rotation of the vector, then a turn about the world's Z."""
+    rng = np.random.default_rng(5)
+    rotations = Rotation.random(50, random_state=rng)
+    quaternions = rotations.as_quat()[:, [3, 0, 1, 2]]  # scipy is scalar-last
+    quaternions[7] = np.nan  # a lost row stays lost
+    for _ in range(5):
+        vector = tuple(rng.normal(size=3))
+        turn_deg = float(rng.uniform(-180.0, 180.0))
+        expected = (Rotation.from_euler("z", turn_deg, degrees=True) * rotations).apply(vector)
+        got = horizontal_in_world(quaternions, vector, turn_deg)
+        assert got.shape == (50, 2)
+        assert np.isnan(got[7]).all()
+        keep = np.arange(50) != 7
+        np.testing.assert_allclose(got[keep], expected[keep, :2], atol=1e-12)
 
 
 def test_orientation_recovers_after_a_gap_at_the_next_still_moment():

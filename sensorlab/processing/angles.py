@@ -1,17 +1,23 @@
-"""Clinical segment angles from the direction of gravity in a segment frame.
+"""Clinical segment angles: against gravity in a segment frame, and thigh adduction.
 
-All angles here are *segment angles relative to gravity*, defined from ``up_seg``, the unit
-vector pointing up (against gravity) expressed in the segment frame (x forward, y left,
-z up in the standing pose; :mod:`sensorlab.frames`). In the standing calibration pose
-``up_seg = (0, 0, 1)`` and every angle is zero. Because they need only the direction of
-gravity, they do not depend on heading, which a 6-axis IMU cannot observe.
+Most angles here are *segment angles relative to gravity*, defined from ``up_seg``, the
+unit vector pointing up (against gravity) expressed in the segment frame (x forward, y
+left, z up in the standing pose; :mod:`sensorlab.frames`). In the standing calibration
+pose ``up_seg = (0, 0, 1)`` and every angle is zero. Because they need only the direction
+of gravity, they do not depend on heading, which a 6-axis IMU cannot observe.
 
-Each angle is the angle of the segment's long (z) axis from vertical, projected on one of
-the segment's own anatomical planes:
+Each such angle is the angle of the segment's long (z) axis from vertical, projected on
+one of the segment's own anatomical planes:
 
 - sagittal (x-z plane): ``atan2(u_x, u_z)`` is positive when the segment's top moves back,
   i.e. a thigh whose knee moves forward (flexion);
 - frontal (y-z plane): ``atan2(u_y, u_z)`` is positive when the segment's top moves right.
+
+Thigh adduction is not one of them: it is the thigh's long axis moving toward the midline
+*in the pelvis's heading* (:func:`thigh_adduction_deg`). Against gravity in the thigh's own
+frontal plane it would be ``atan2`` of two components that both vanish as the thigh nears
+horizontal (a split squat's front thigh at 80-90 deg of flexion), so that a tenth of a
+degree of tilt error became degrees of adduction.
 
 Sign conventions (all in degrees):
 
@@ -42,8 +48,6 @@ SEGMENT_ANGLES = {
     "pelvis_obliquity_deg": ("pelvis", 1, 1.0),
     "left_thigh_sagittal_deg": ("left_thigh", 0, 1.0),
     "right_thigh_sagittal_deg": ("right_thigh", 0, 1.0),
-    "left_thigh_adduction_deg": ("left_thigh", 1, -1.0),
-    "right_thigh_adduction_deg": ("right_thigh", 1, 1.0),
 }
 _SEGMENT = np.array([PLACEMENTS.index(segment) for segment, _, _ in SEGMENT_ANGLES.values()])
 _COMPONENT = np.array([component for _, component, _ in SEGMENT_ANGLES.values()])
@@ -59,7 +63,7 @@ def segment_angles_deg(up_segments: np.ndarray) -> dict[str, np.ndarray]:
     """Every angle of :data:`SEGMENT_ANGLES` at once, degrees.
 
     The same values as the functions below, in a handful of array operations for all
-    six (a live update computes them for a row or two).
+    four (a live update computes them for a row or two).
 
     Parameters
     ----------
@@ -107,22 +111,42 @@ def thigh_sagittal_deg(up_seg: np.ndarray) -> np.ndarray:
     return _angle_deg(up_seg, *SEGMENT_ANGLES["left_thigh_sagittal_deg"][1:])
 
 
-def thigh_adduction_deg(up_seg: np.ndarray, side: str) -> np.ndarray:
-    """Thigh frontal-plane angle in degrees, positive toward the midline (adduction).
+def thigh_adduction_deg(long_axis: np.ndarray, left: np.ndarray, side: str) -> np.ndarray:
+    """Thigh adduction in degrees in the pelvis's heading, positive toward the midline.
+
+    The angle between the thigh's long axis and the vertical plane through the pelvis's
+    heading: ``asin`` of the long axis's component along the horizontal direction
+    ``left`` (the pelvis's medial-lateral axis), positive when the axis's top leans
+    toward the thigh's own side, i.e. the knee moves toward the midline. For a thigh
+    oriented ``Rz(rotation) @ Ry(-flexion) @ Rx(-adduction)`` (left; ``Rx(+adduction)``
+    right) with the pelvis turned by ``rotation``, this is ``adduction`` exactly, at any
+    flexion, past horizontal too (:mod:`sensorlab.simulate.body`). The heading is the
+    pelvis's rotation in the contract's rotation-obliquity-tilt order: the heading of the
+    pelvis's medial-lateral axis is that rotation plus 90 deg at any tilt and obliquity,
+    while its forward axis's heading turns with tilt and obliquity combined
+    (:func:`pelvis_euler_deg`).
 
     Without a shank sensor this is not a knee angle; sensorlab reports its excursion
     under load as a *dynamic valgus tendency* proxy.
 
     Parameters
     ----------
-    up_seg : ndarray, shape (..., 3)
-        Unit up vector in the thigh segment frame.
+    long_axis : ndarray, shape (..., 2) or (..., 3)
+        Unit vector along the thigh's long (segment z) axis, pointing up in standing, in
+        a world frame with Z up; only its horizontal (X, Y) components are used.
+    left : ndarray, shape (..., 2) or (..., 3)
+        A vector pointing to the left of the pelvis's heading in the same world frame (the
+        pelvis's segment y axis); its X and Y components give the direction, any length.
     side : {"left", "right"}
         Which thigh: medial is to the right for the left thigh and vice versa.
     """
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
-    return _angle_deg(up_seg, *SEGMENT_ANGLES[f"{side}_thigh_adduction_deg"][1:])
+    axis, toward = np.asarray(long_axis, dtype=float), np.asarray(left, dtype=float)
+    along = axis[..., 0] * toward[..., 0] + axis[..., 1] * toward[..., 1]
+    along = along / np.hypot(toward[..., 0], toward[..., 1])
+    sign = 1.0 if side == "left" else -1.0
+    return np.degrees(np.arcsin(np.clip(sign * along, -1.0, 1.0)))
 
 
 def heading_deg(forward_world: np.ndarray) -> np.ndarray:

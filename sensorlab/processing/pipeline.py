@@ -90,6 +90,7 @@ from sensorlab.processing.orientation import (
     DEFAULT_ORIENTATION,
     OrientationEstimator,
     OrientationSettings,
+    horizontal_in_world,
     rotate_to_world,
     time_reversed,
     up_in_sensor,
@@ -247,7 +248,7 @@ class _EarlyAnalysis:
     calibration : tuple or None
         The calibration whose angles segment reps and steps (the standing pose with the
         nominal mounts; without mounts, the headings of the first second of movement
-        that gives them) and the pelvis's reference heading, degrees.
+        that gives them) and each segment's reference heading, degrees.
     tried_end : int
         Grid row at which that calibration was last tried.
     segmenters : Segmenters
@@ -256,7 +257,7 @@ class _EarlyAnalysis:
     """
 
     segmenters: Segmenters
-    calibration: tuple[dict[str, SensorCalibration], float] | None = None
+    calibration: tuple[dict[str, SensorCalibration], dict[str, float]] | None = None
     tried_end: int = -1
     kinematics: Columns = field(default_factory=lambda: Columns(KINEMATICS_COLUMNS))
     last_step_t: float | None = None
@@ -343,7 +344,7 @@ class SessionAnalyzer:
         self._ahrs_rows = 0
         self._rows_seen = 0
         self._calibration: dict[str, SensorCalibration] | None = None
-        self._pelvis_heading0_deg = 0.0
+        self._headings0_deg: dict[str, float] = {}
         self.kinematics = Columns(KINEMATICS_COLUMNS)
         self._last_step_t: float | None = None
         # Segmentation output in order, reps and steps waiting while a tilt check on
@@ -830,7 +831,7 @@ class SessionAnalyzer:
     def _refine(self, evidence_end: int) -> dict[str, SensorCalibration]:
         """Calibrate every sensor on the evidence before ``evidence_end``; returns it."""
         quaternions = self._quaternions()
-        calibration, self._pelvis_heading0_deg = self._calibrate(evidence_end, quaternions)
+        calibration, self._headings0_deg = self._calibrate(evidence_end, quaternions)
         self._calibration = calibration
         self._append_kinematics(0, self._ahrs_rows, quaternions)
         self._pending_quaternions = {p: [] for p in self.placements}
@@ -838,11 +839,12 @@ class SessionAnalyzer:
 
     def _calibrate(
         self, evidence_end: int, quaternions: dict[str, np.ndarray]
-    ) -> tuple[dict[str, SensorCalibration], float]:
-        """Every sensor's calibration, and the pelvis's reference heading, from the evidence.
+    ) -> tuple[dict[str, SensorCalibration], dict[str, float]]:
+        """Every sensor's calibration, and each segment's reference heading, from the evidence.
 
-        The heading evidence on grid rows before ``evidence_end``; the pelvis's heading in the
-        reference pose in degrees (0 without a pelvis sensor).
+        The heading evidence on grid rows before ``evidence_end``. A segment's reference
+        heading: that of its forward axis in the reference pose, in its sensor's world frame
+        (each 6-axis sensor's heading is its own), degrees.
         """
         assert self._static is not None and self._reference_rows is not None
         assert self._static_rows is not None
@@ -896,15 +898,19 @@ class SessionAnalyzer:
                 references.append(
                     ThighReference(evidence, calibration[placement].sensor_to_segment[1])
                 )
-        heading0_deg = 0.0
-        if "pelvis" in self.placements:
-            ref_lo, ref_hi = self._reference_rows
-            pelvis_q = quaternions["pelvis"][ref_lo:ref_hi]
-            forward = rotate_to_world(pelvis_q, calibration["pelvis"].sensor_to_segment[0])
-            heading0_deg = float(
-                np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0])))
+        headings0_deg = {}
+        ref_lo, ref_hi = self._reference_rows
+        for placement in self.placements:
+            forward = rotate_to_world(
+                quaternions[placement][ref_lo:ref_hi], calibration[placement].sensor_to_segment[0]
             )
-        return {p: calibration[p] for p in self.placements}, heading0_deg
+            # NaN for a sensor with no orientation there (a dead one is reported as such).
+            headings0_deg[placement] = (
+                float(np.degrees(np.arctan2(np.nanmean(forward[:, 1]), np.nanmean(forward[:, 0]))))
+                if np.isfinite(forward[:, 0]).any()
+                else math.nan
+            )
+        return {p: calibration[p] for p in self.placements}, headings0_deg
 
     def _walking_rows(self, quaternions: dict[str, np.ndarray], end: int) -> np.ndarray:
         """Rows ``0:end`` inside walking, judged before the heading is known.
@@ -964,9 +970,7 @@ class SessionAnalyzer:
     def _append_kinematics(self, lo: int, hi: int, quaternions: dict[str, np.ndarray]) -> None:
         assert self._calibration is not None
         self.kinematics.append(
-            **self._kinematics_columns(
-                lo, hi, quaternions, self._calibration, self._pelvis_heading0_deg
-            )
+            **self._kinematics_columns(lo, hi, quaternions, self._calibration, self._headings0_deg)
         )
 
     def _kinematics_columns(
@@ -975,12 +979,12 @@ class SessionAnalyzer:
         hi: int,
         quaternions: dict[str, np.ndarray],
         calibration: dict[str, SensorCalibration],
-        pelvis_heading0_deg: float,
+        headings0_deg: dict[str, float],
     ) -> dict[str, np.ndarray]:
         """The :data:`KINEMATICS_COLUMNS` of grid rows ``lo:hi``.
 
-        From the sensors' quaternions on them, with ``calibration`` and the pelvis's reference
-        heading.
+        From the sensors' quaternions on them, with ``calibration`` and each segment's
+        reference heading (:meth:`_calibrate`).
         """
         assert self._static is not None
         columns: dict[str, np.ndarray] = {"t_s": self._grid.t_s(lo, hi)}
@@ -992,6 +996,7 @@ class SessionAnalyzer:
                 up @ calibration[placement].sensor_to_segment.T
             )
         columns.update(angles.segment_angles_deg(up_segment))
+        columns.update(self._adduction_columns(quaternions, calibration, headings0_deg, hi - lo))
         if "pelvis" in present:
             columns.update(
                 self._pelvis_columns(
@@ -1000,7 +1005,7 @@ class SessionAnalyzer:
                     quaternions["pelvis"],
                     up_sensor[0],
                     calibration["pelvis"].sensor_to_segment[0],
-                    pelvis_heading0_deg,
+                    headings0_deg["pelvis"],
                 )
             )
         else:
@@ -1059,6 +1064,48 @@ class SessionAnalyzer:
         columns["pelvis_vertical_acc_m_s2"] = (
             pelvis_up[:, 0] * acc[:, 0] + pelvis_up[:, 1] * acc[:, 1] + pelvis_up[:, 2] * acc[:, 2]
         ) - self._static["pelvis"].gravity_m_s2
+        return columns
+
+    def _adduction_columns(
+        self,
+        quaternions: dict[str, np.ndarray],
+        calibration: dict[str, SensorCalibration],
+        headings0_deg: dict[str, float],
+        rows: int,
+    ) -> dict[str, np.ndarray]:
+        """Each thigh's adduction in the pelvis's heading (:func:`angles.thigh_adduction_deg`).
+
+        On ``rows`` rows of the sensors' ``quaternions``. The thigh's long axis is taken in
+        its own sensor's world frame and the pelvis's medial-lateral axis in the pelvis
+        sensor's: their headings are independent (no magnetometer), but in the reference
+        pose both segments face forward, so the pelvis's axis turns into the thigh's world
+        by the difference of the two reference headings (``headings0_deg``). Without a
+        pelvis sensor, the thigh's own heading in the reference pose stands in for the
+        pelvis's (a pelvis that turns by some degrees then reads as about as many times
+        the sine of the flexion of adduction). NaN for a thigh not analysed.
+        """
+        columns = {}
+        for side in ("left", "right"):
+            placement = f"{side}_thigh"
+            if placement not in self.placements:
+                columns[f"{side}_thigh_adduction_deg"] = np.full(rows, np.nan)
+                continue
+            heading0_deg = headings0_deg[placement]
+            if "pelvis" in self.placements:
+                left = horizontal_in_world(
+                    quaternions["pelvis"],
+                    tuple(calibration["pelvis"].sensor_to_segment[1]),
+                    heading0_deg - headings0_deg["pelvis"],
+                )
+            else:
+                heading0 = math.radians(heading0_deg)
+                left = np.array([-math.sin(heading0), math.cos(heading0)])
+            long_axis = horizontal_in_world(
+                quaternions[placement], tuple(calibration[placement].sensor_to_segment[2])
+            )
+            columns[f"{side}_thigh_adduction_deg"] = angles.thigh_adduction_deg(
+                long_axis, left, side
+            )
         return columns
 
     def _segment(self, final: bool) -> list:
@@ -1210,7 +1257,7 @@ class SessionAnalyzer:
 
     def _early_calibration(
         self, early: _EarlyAnalysis
-    ) -> tuple[dict[str, SensorCalibration], float] | None:
+    ) -> tuple[dict[str, SensorCalibration], dict[str, float]] | None:
         """The calibration that segments the provisional reps and steps.
 
         None while the data so far cannot give one.

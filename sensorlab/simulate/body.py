@@ -194,14 +194,21 @@ def true_kinematics(motion: BodyMotion, t_s: np.ndarray) -> Kinematics:
     """Segment angles (deg) at ``t_s`` from the true orientations, via :mod:`angles`."""
     t = np.asarray(t_s, dtype=float)
     pelvis = pelvis_pose(motion, t)
+    thighs = {side: thigh_pose(motion, side, t, pelvis).rot for side in ("left", "right")}
     # R^T e_z, the world up axis in each segment frame, in PLACEMENTS order.
-    ups = [pelvis.rot[:, 2, :]] + [
-        thigh_pose(motion, side, t, pelvis).rot[:, 2, :] for side in ("left", "right")
-    ]
+    ups = [pelvis.rot[:, 2, :]] + [thighs[side][:, 2, :] for side in ("left", "right")]
+    # R e_z, each thigh's long axis in the world, against the pelvis's y axis R e_y.
+    adduction = {
+        f"{side}_thigh_adduction_deg": angles.thigh_adduction_deg(
+            thighs[side][:, :, 2], pelvis.rot[:, :, 1], side
+        )
+        for side in ("left", "right")
+    }
     return Kinematics(
         t_s=t,
         pelvis_rotation_deg=angles.heading_deg(pelvis.rot[:, :, 0]),
         **angles.segment_angles_deg(np.array(ups)),
+        **adduction,
     )
 
 

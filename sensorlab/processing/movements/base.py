@@ -183,12 +183,7 @@ class RepView:
             bottom=window.bottom - window.start,
             driver=window.driver,
             sagittal_deg={s: column(f"{s}_thigh_sagittal_deg") for s in SIDES},
-            # The projected adduction wraps by 180 deg once a thigh flexes past horizontal
-            # (its up vector's vertical component turns negative); the angle itself
-            # stays within +-90 deg, where tan is one to one.
-            adduction_deg={
-                s: (column(f"{s}_thigh_adduction_deg") + 90.0) % 180.0 - 90.0 for s in SIDES
-            },
+            adduction_deg={s: column(f"{s}_thigh_adduction_deg") for s in SIDES},
             tilt_deg=tilt,
             obliquity_deg=obliquity,
             rotation_deg=rotation - rotation[0],
