@@ -188,16 +188,26 @@ def acc_unit(quiet: QuietAcc | None) -> str | None:
     return None
 
 
-def _rotate(vectors: np.ndarray, rate_rad_s: np.ndarray, dt_s: float) -> np.ndarray:
-    """Carry ``vectors`` fixed in the world through one step of body rotation at ``rate``.
+def _rotation_steps(
+    rate_rad_s: np.ndarray, dt_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit axes, cosines and sines of steps of body rotation at ``rate`` for ``dt_s``.
+
+    For :func:`_rotate`; ``rate_rad_s`` of any shape ``(..., 3)`` (all steps at once).
+    """
+    speed = np.linalg.norm(rate_rad_s, axis=-1)
+    axis = rate_rad_s / np.where(speed > 0, speed, 1.0)[..., None]
+    angle = -(speed * dt_s)[..., None]
+    return axis, np.cos(angle), np.sin(angle)
+
+
+def _rotate(vectors: np.ndarray, axis: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+    """Carry ``vectors`` fixed in the world through one step of body rotation.
 
     Solves ``d(u)/dt = u x omega`` exactly for a constant ``omega`` (Rodrigues' formula
-    for a turn of ``-|omega| dt`` about ``omega``).
+    for a turn of ``-|omega| dt`` about ``omega``), the step given by
+    :func:`_rotation_steps`.
     """
-    speed = np.linalg.norm(rate_rad_s, axis=1)
-    axis = rate_rad_s / np.where(speed > 0, speed, 1.0)[:, None]
-    angle = -(speed * dt_s)[:, None]
-    cos, sin = np.cos(angle), np.sin(angle)
     along = np.sum(axis * vectors, axis=1, keepdims=True)
     return vectors * cos + np.cross(axis, vectors) * sin + axis * along * (1.0 - cos)
 
@@ -260,12 +270,16 @@ def gyro_evidence(
     if starts.size > settings.max_stretches:
         keep = np.linspace(0, starts.size - 1, settings.max_stretches).round().astype(int)
         starts, ends, turn = starts[keep], ends[keep], turn[keep]
-    errors = {}
-    for name, scale in (("deg", np.pi / 180), ("-deg", -np.pi / 180), ("rad", 1.0), ("-rad", -1.0)):
-        carried = up[starts]
-        for k in range(lag):
-            carried = _rotate(carried, gyr[starts + k] * scale, dt)
-        errors[name] = float(np.median(_angle(carried, up[ends])))
+    # The four readings (deg/s or rad/s, either sign) carried together, stacked.
+    names = ("deg", "-deg", "rad", "-rad")
+    scales = np.array([np.pi / 180, -np.pi / 180, 1.0, -1.0])
+    carried = np.tile(up[starts], (scales.size, 1))
+    rates = gyr[starts + np.arange(lag)[:, None]][:, None] * scales[:, None, None]
+    axes, cosines, sines = _rotation_steps(rates.reshape(lag, -1, 3), dt)
+    for axis, cos, sin in zip(axes, cosines, sines, strict=True):
+        carried = _rotate(carried, axis, cos, sin)
+    angles = _angle(carried, np.tile(up[ends], (scales.size, 1))).reshape(scales.size, -1)
+    errors = {name: float(np.median(a)) for name, a in zip(names, angles, strict=True)}
     return GyroEvidence(
         error_deg_s_rad=min(errors["deg"], errors["-deg"]),
         error_rad_s_rad=min(errors["rad"], errors["-rad"]),

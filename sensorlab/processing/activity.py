@@ -243,17 +243,25 @@ def _autocorrelations(windows: np.ndarray, max_lag: int) -> np.ndarray:
     centred = np.where(valid, windows - mean, 0.0)
     size = next_fast_len(windows.shape[1] + max_lag + 1, real=True)
     ac = np.full((windows.shape[0], max_lag + 1), np.nan)
+    # Without a missing sample the pair counts are known (the rounded FFT gives the same).
+    complete = np.maximum(windows.shape[1] - np.arange(max_lag + 1), 0).astype(float)
     for lo in range(0, windows.shape[0], _FFT_BLOCK):
         rows = slice(lo, lo + _FFT_BLOCK)
-        lagged = []
-        for values in (centred[rows], valid[rows].astype(float)):
-            spectrum = np.fft.rfft(values, size, axis=1)
-            power = (spectrum * np.conj(spectrum)).real
-            lagged.append(np.fft.irfft(power, size, axis=1)[:, : max_lag + 1])
-        sums, pairs = lagged[0], np.round(lagged[1])
+        sums = _lagged_products(centred[rows], size, max_lag)
+        if valid[rows].all():
+            pairs = np.broadcast_to(complete, sums.shape)
+        else:
+            pairs = np.round(_lagged_products(valid[rows].astype(float), size, max_lag))
         np.divide(sums, pairs, out=ac[rows], where=pairs > 0)
     zero = ac[:, :1]
     return np.divide(ac, zero, out=np.full_like(ac, np.nan), where=zero > 0)
+
+
+def _lagged_products(values: np.ndarray, size: int, max_lag: int) -> np.ndarray:
+    """Per row, the sums of products of samples ``lag`` apart, lags 0..max_lag (FFT of ``size``)."""
+    spectrum = np.fft.rfft(values, size, axis=1)
+    power = (spectrum * np.conj(spectrum)).real
+    return np.fft.irfft(power, size, axis=1)[:, : max_lag + 1]
 
 
 def _rhythm_peaks(ac: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -279,16 +279,16 @@ class OrientationEstimator:
         times = t_s.tolist()
         nominal_period_s = 1.0 / self.rate_hz
         previous = times[0] - nominal_period_s if self._last_t_s is None else self._last_t_s
-        # Plain floats: a live update holds a row or two, where numpy's per-call cost
-        # is most of the work (the values are the same as np.diff and np.clip give).
-        periods = [t - p for t, p in zip(times, [previous, *times[:-1]], strict=True)]
-        max_gap_s = self.settings.max_gap_s
-        gaps = {i for i, period in enumerate(periods) if period > max_gap_s}
+        steps_s = t_s - np.concatenate(([previous], t_s[:-1]))
+        gaps = set(np.flatnonzero(steps_s > self.settings.max_gap_s).tolist())
         long_gaps = set(gaps)
         if relevel is not None and relevel.any():
             gaps.update(np.flatnonzero(relevel).tolist())
         checks = set() if bridged is None else set(np.flatnonzero(bridged).tolist())
-        periods = [min(max(period, 1e-6), nominal_period_s) for period in periods]
+        # Plain floats for the row loop: Fusion takes them, and they compare fast. (Not
+        # np.clip: the same values, but its per-call cost is most of a live update's.)
+        np.maximum(steps_s, 1e-6, out=steps_s)
+        periods = np.minimum(steps_s, nominal_period_s, out=steps_s).tolist()
         still_needed = max(1, round(self.settings.still_s * self.rate_hz))
         gyr_dps = np.degrees(gyr_rad_s)
         acc_g = acc_m_s2 / GRAVITY_M_S2
@@ -303,7 +303,29 @@ class OrientationEstimator:
         append = quaternions.append
         flags = np.zeros(n, dtype=bool)
         current_period = -1.0
-        for i, (period, gyr, acc) in enumerate(zip(periods, gyr_dps, acc_g, strict=True)):
+        # Rows where the state may change (a gap, a re-levelling request, a bridged loss),
+        # and a sentinel: between them, while nothing is pending, a row is Fusion alone.
+        events = [*sorted(gaps | checks), n]
+        next_event = 0
+        i = 0
+        while i < n:
+            if not (self._uncertain or self._check_tilt or self._cycle is not None):
+                while events[next_event] < i:
+                    next_event += 1
+                stop = events[next_event]
+                # The common case, kept lean: most rows of a session run here.
+                for period, gyr, acc in zip(
+                    periods[i:stop], gyr_dps[i:stop], acc_g[i:stop], strict=True
+                ):
+                    if period != current_period:
+                        set_period(period)
+                        current_period = period
+                    update(unbias(gyr), acc)
+                    append(get_quaternion())
+                i = stop
+                if i == n:
+                    break
+            period, gyr, acc = periods[i], gyr_dps[i], acc_g[i]
             if i in gaps:
                 # A second gap before the cycles after the first are in: the history
                 # then holds the doubtful stretch, so only stillness re-levels.
@@ -343,6 +365,7 @@ class OrientationEstimator:
                 elif self._cycle.add(q, acc, gyr):
                     q = self._finish_cycle(q)
             append(q)
+            i += 1
         self._last_t_s = float(t_s[-1])
         # Fusion computes in float32; the stages after it work in float64.
         out = np.asarray(quaternions, dtype=np.float64)

@@ -274,13 +274,34 @@ class SensorHealthMonitor:
             [np.ones(t.size), acc, acc * acc, np.sqrt(np.einsum("ij,ij->i", acc, acc))]
         )
         sums = np.add.reduceat(columns, starts, axis=0)
-        for k, start in enumerate(starts.tolist()):
-            index = int(bins[start])
-            if self._bin is not None and index != self._bin:
-                self._rest = self._quieter(self._rest, self._bin, self._bin_sums)
-                self._bin_sums = np.zeros(8)
-            self._bin = index
-            self._bin_sums = self._bin_sums + sums[k]
+        indices = bins[starts]
+        if self._bin == indices[0]:
+            sums[0] += self._bin_sums  # the open bin goes on
+        elif self._bin is not None:
+            sums = np.concatenate([self._bin_sums[None], sums])
+            indices = np.concatenate([[self._bin], indices])
+        # Every bin but the last is closed: the quietest of them, all at once.
+        self._rest = self._quietest(self._rest, indices[:-1], sums[:-1])
+        self._bin, self._bin_sums = int(indices[-1]), sums[-1]
+
+    def _quietest(self, best: tuple, indices: np.ndarray, sums: np.ndarray) -> tuple:
+        """``best`` or the first quietest of the full bins ``indices`` with ``sums`` (rows).
+
+        As :meth:`_quieter` over them in order: a bin must be strictly quieter to win.
+        """
+        n = sums[:, 0]
+        mean = sums[:, 1:4] / n[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            variance = np.sum(sums[:, 4:7] / n[:, None] - mean * mean, axis=1)
+        variance[~(n >= 10) | np.isnan(variance)] = np.inf
+        if variance.size == 0 or not variance.min() < best[0]:
+            return best
+        k = int(np.argmin(variance))
+        return (
+            float(variance[k]),
+            float(sums[k, 7] / n[k]),
+            int(indices[k]) * self.settings.rest_window_s,
+        )
 
     def _quieter(self, best: tuple, index: int, sums: np.ndarray) -> tuple:
         """``best`` or the bin ``index`` with ``sums``, whichever is quieter (full bins)."""

@@ -29,6 +29,9 @@ from sensorlab.records import Kinematics
 MAX_RISE_S = 10.0
 """A rep's start is the last still row at most this long before its driver rose, s."""
 
+FOLLOW_SPAN_S = 2.0
+"""The segmenter follows an active driver this long at a time at first, s (only speed)."""
+
 REARM_DEG = 10.0
 """A driver counts as rising again once it fell this far below ``start_deg``, degrees."""
 
@@ -284,15 +287,22 @@ class ExcursionSegmenter:
         lo = self.needed_from
         drivers = self.drill.drivers(columns, lo, n)
         rest_rows = max(1, round(s.rest_s * self.rate_hz))
+        # Each driver's rows above start_deg, found once per call: the search for the next
+        # crossing after each rep is then a bisection, not a scan of the rest of the block.
+        above = {
+            name: np.flatnonzero(values[self._cursor - lo :] > s.start_deg) + self._cursor
+            for name, values in drivers.items()
+        }
         events: list[RepFound | WindowRejected] = []
+        first_span = span = round(FOLLOW_SPAN_S * self.rate_hz)
         i = self._cursor
         while i < n:
             if self._active is None:
                 crossing = None
-                for name, values in drivers.items():
-                    above = np.flatnonzero(values[i - lo :] > s.start_deg)
-                    if above.size and (crossing is None or above[0] + i < crossing[1]):
-                        crossing = (name, int(above[0]) + i)
+                for name, rows in above.items():
+                    k = int(np.searchsorted(rows, i))
+                    if k < rows.size and (crossing is None or rows[k] < crossing[1]):
+                        crossing = (name, int(rows[k]))
                 if crossing is None:
                     i = n
                     break
@@ -301,18 +311,42 @@ class ExcursionSegmenter:
                 self._search_lo = max(self._last_end, i - self._max_rise_rows)
                 i += 1
                 continue
-            values = drivers[self._active]
-            value = values[i - lo]
-            if value > values[self._peak - lo]:
-                self._peak = i
-            speed = abs(value - values[i - 1 - lo]) * self.rate_hz
-            resting = value < s.rest_deg and speed < s.still_dps
-            self._rest_run = self._rest_run + 1 if resting else 0
+            # A span at a time, doubling: a rep's end is looked for near its start
+            # first, so a long block is not scanned again for each of its reps.
+            i = self._follow(drivers[self._active], lo, i, min(n, i + span), rest_rows)
+            span *= 2
             if self._rest_run >= rest_rows:
                 events.append(self._finish(columns, drivers, lo, i - rest_rows + 1, i))
-            i += 1
+                i += 1
+                span = first_span
         self._cursor = i
         return events
+
+    def _follow(self, values: np.ndarray, lo: int, i: int, n: int, rest_rows: int) -> int:
+        """Follow the active driver ``values`` (from row ``lo``) over rows ``i`` to ``n - 1``.
+
+        Updates the peak row and the run of resting rows (back below ``rest_deg`` and
+        still) as a row-by-row walk would, and stops at the row where that run reaches
+        ``rest_rows`` (the rep ends there); returns that row, or ``n`` if none did (the
+        state then carries on to the next call from row ``n``).
+        """
+        s: ExcursionSettings = self.settings.excursion
+        value = values[i - lo : n - lo]
+        speed = np.abs(value - values[i - 1 - lo : n - 1 - lo]) * self.rate_hz
+        resting = (value < s.rest_deg) & (speed < s.still_dps)
+        # The run of resting rows at each row: rows since the last row not resting,
+        # continuing the run carried from the last call until the first such row.
+        rows = np.arange(value.size)
+        last_moving = np.maximum.accumulate(np.where(resting, -1, rows))
+        run = np.where(last_moving < 0, rows + 1 + self._rest_run, rows - last_moving)
+        ended = np.flatnonzero(run >= rest_rows)
+        stop = int(ended[0]) if ended.size else value.size - 1
+        seen = value[: stop + 1]
+        if (seen > values[self._peak - lo]).any():
+            # The peak moves to the first of the highest rows (NaN rows never count).
+            self._peak = i + int(np.nanargmax(seen))
+        self._rest_run = int(run[stop])
+        return i + stop if ended.size else n
 
     def _finish(
         self, columns: Columns, drivers: dict[str, np.ndarray], lo: int, end: int, decided: int
