@@ -61,7 +61,7 @@ def run(path: Path, out_dir: Path) -> dict:
     started = time.perf_counter()
     recording = read_recording(path)
     stages["read"] = time.perf_counter() - started
-    analyzer = SessionAnalyzer(recording.meta, source=recording.source)
+    analyzer = SessionAnalyzer(recording.meta, source=recording.source, provisional=False)
     for _, chunks in iter_time_blocks(recording, block_s=60.0):
         analyzer.update(chunks)
     analysis = analyzer.finish()

@@ -22,7 +22,7 @@ amplitudes) with 3 sensors at 200 Hz is written as a recording CSV (cached, like
   its ``Bias`` tracker and the pipeline's settings) runs over every grid row of every
   sensor;
 - ``as sensorlab analyze``: ``bench_analyze.run``, the CLI's way (60 s blocks, the
-  analyzer's default ``provisional``, summary and report written), for comparison.
+  provisional analysis off, summary and report written), for comparison.
 
 Each is repeated ``--repeats`` times, interleaved; the fastest of each is kept. Printed:
 wall and CPU time of each, the ratio analyze / floor (target <= 1.5x; the ratio is the
