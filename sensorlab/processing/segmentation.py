@@ -209,6 +209,10 @@ def drill_rep(
     uncertain before the rest that ended it was judged.
     """
     window, side = found.found.window, found.found.side
+    # The kinematics rows are only appended to, so the view the drill judged on the same
+    # columns still holds; the provisional analysis measures on columns of its own.
+    same = found.found.columns is columns
+    view = found.found.view if same else RepView.of(columns, window)
     t_s = columns["t_s"]
     data_gap_s, left_out = lost_data(
         columns, slice(window.start, window.end + 1), rate_hz, max_data_gap_s
@@ -218,7 +222,7 @@ def drill_rep(
     with warnings.catch_warnings():
         # A segment without data over the whole rep has no value: NaN (null).
         warnings.simplefilter("ignore", RuntimeWarning)
-        values = drill(found.drill).metrics(RepView.of(columns, window), side)
+        values = drill(found.drill).metrics(view, side)
     return DrillRepResult(
         index=len(reps),
         set_index=next_set_index(reps, side, float(t_s[window.start]), set_gap_s),

@@ -206,10 +206,17 @@ class RepView:
 
 @dataclass(frozen=True)
 class RepFound:
-    """A rep the drill accepted: its window and working side (``both`` if bilateral)."""
+    """A rep the drill accepted: its window and working side (``both`` if bilateral).
+
+    ``view`` is the window's :class:`RepView` on ``columns``, the kinematics the drill
+    judged it on: the metrics reuse it when they read the same columns (building a view
+    copies and converts every column of the window).
+    """
 
     window: RepWindow
     side: str
+    view: RepView = field(repr=False, compare=False)
+    columns: Columns = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -374,11 +381,12 @@ class ExcursionSegmenter:
         if _excursions(rep, s.start_deg, REARM_DEG) > 1:
             self._reject(window)
             return WindowRejected(window, "several excursions without a rest between them")
-        side, reason = self.drill.judge(RepView.of(columns, window), self.settings)
+        view = RepView.of(columns, window)
+        side, reason = self.drill.judge(view, self.settings)
         if side is None:
             self._reject(window)
             return WindowRejected(window, reason)
-        return RepFound(window, side)
+        return RepFound(window, side, view, columns)
 
     def _reject(self, window: RepWindow) -> None:
         self.rejected_ += 1
