@@ -399,14 +399,21 @@ def _lifts(
     edges = np.flatnonzero(np.diff(np.concatenate([[0], above.astype(np.int8), [0]])))
     rates = [np.abs(np.gradient(angle)) * rate_hz for angle in thighs.values()]
     still = np.all([~(rate > s.still_rate_dps) for rate in rates], axis=0)
+    # Each row's last row at or before it below the rest angle (-1: none), per thigh: one
+    # pass instead of a search back from every lift's peak over all the rows before it.
+    rows = np.arange(most.size)
+    last_rest = {
+        side: np.maximum.accumulate(np.where(~(angle >= s.rest_deg), rows, -1))
+        for side, angle in thighs.items()
+    }
     lifts = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         peak = start + int(np.argmax(most[start:end]))
         which = int(np.argmax(flexed[:, peak]))
         side = sides[which]
         angle = thighs[side]
-        below = np.flatnonzero(~(angle[:peak] >= s.rest_deg))
-        lift_start = int(below[-1]) if below.size else max(peak - round(2 * rate_hz), 0)
+        below = int(last_rest[side][peak - 1]) if peak else -1
+        lift_start = below if below >= 0 else max(peak - round(2 * rate_hz), 0)
         other_side = "right" if side == "left" else "left"
         other = thighs.get(other_side)
         other_at_peak = float(other[peak]) if other is not None else float("nan")

@@ -213,10 +213,15 @@ class SensorHealthMonitor:
         if starts.size == 0:
             self._run_n[channel] += v.size
             return
-        first_t = t[starts[:-1]]
-        last_t = t[starts[1:] - 1]
+        # Only runs of ``min_flat_samples`` or more can be listed or be the longest; noise
+        # makes most runs a single sample, so those are dropped before their times are read.
         counts = np.diff(starts)
-        values = v[starts[:-1]]
+        long = np.flatnonzero(counts >= self.settings.min_flat_samples)
+        counts = counts[long]
+        run_starts = starts[long]
+        first_t = t[run_starts]
+        last_t = t[run_starts + counts - 1]
+        values = v[run_starts]
         if self._run_n[channel]:  # the run open before this chunk ends at starts[0]
             end_t = t[starts[0] - 1] if starts[0] else previous_t
             first_t = np.concatenate([[self._run_t0[channel]], first_t])
