@@ -189,10 +189,9 @@ def run_cli(path: Path, name: str) -> dict:
 
 def run_floor(path: Path) -> dict:
     """pandas read + the 100 Hz grid per sensor + Fusion over every grid row."""
-    import imufusion
     import pandas as pd
 
-    from sensorlab.processing.orientation import DEFAULT_ORIENTATION
+    from sensorlab.processing.orientation import DEFAULT_ORIENTATION, fusion_filters
     from sensorlab.processing.timebase import DEFAULT_TIMEBASE, GridResampler
     from sensorlab.units import GRAVITY_M_S2
 
@@ -205,7 +204,6 @@ def run_floor(path: Path) -> dict:
     )
     read_s = time.perf_counter() - wall0
     grid_hz = DEFAULT_TIMEBASE.rate_hz
-    o = DEFAULT_ORIENTATION
     rows = 0
     for _, sensor in frame.groupby("sensor", observed=True):
         t = sensor["t"].to_numpy()
@@ -218,26 +216,7 @@ def run_floor(path: Path) -> dict:
             match_columns=(3, 4, 5),
         )
         grid = np.vstack([resampler.update(t, values).values, resampler.flush().values])
-        ahrs = imufusion.Ahrs()
-        ahrs.set_settings(
-            imufusion.AhrsSettings(
-                sample_rate=grid_hz,
-                convention=imufusion.CONVENTION_NWU,
-                gain=o.gain,
-                gyroscope_range=o.gyroscope_range_dps,
-                acceleration_rejection=o.acceleration_rejection_deg,
-                magnetic_rejection=0.0,
-                rejection_timeout=o.rejection_timeout_s,
-            )
-        )
-        bias = imufusion.Bias()
-        bias.set_settings(
-            imufusion.BiasSettings(
-                sample_rate=grid_hz,
-                stationary_threshold=o.bias_stationary_dps,
-                stationary_period=o.bias_stationary_s,
-            )
-        )
+        ahrs, bias = fusion_filters(grid_hz, DEFAULT_ORIENTATION)
         ahrs.set_sample_period(1.0 / grid_hz)
         update, quaternion, unbias = ahrs.update_no_magnetometer, ahrs.get_quaternion, bias.update
         quaternions = []

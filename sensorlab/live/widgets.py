@@ -33,6 +33,16 @@ axis' end, labelled with the value."""
 EMPTY_TEXT = "symmetry shows once both sides have a rep (or a step)"
 
 
+def _provisional_note(provisional: bool) -> str:
+    """The grey italic "provisional" after a count that is not final yet (or nothing)."""
+    if not provisional:
+        return ""
+    return (
+        ' <span style="font-size:12pt;font-weight:normal;font-style:italic;'
+        f'color:{PROVISIONAL_COLOR}">provisional</span>'
+    )
+
+
 class SymmetryBars(pg.PlotWidget):
     """Horizontal bars of the Robinson SI per metric, on the zones of the report.
 
@@ -172,29 +182,19 @@ class LastRepPanel(QtWidgets.QFrame):
 
     def show_counts(self, unit: str, left: int, right: int, provisional: bool = False) -> None:
         """``L n · R m`` in the side colours (``provisional``: some not yet refined)."""
-        note = (
-            f' <span style="font-size:12pt;font-weight:normal;font-style:italic;'
-            f'color:{PROVISIONAL_COLOR}">provisional</span>'
-            if provisional
-            else ""
-        )
         self.counts.setText(
             f'<span style="color:{LEFT_COLOR}">L {left}</span> &nbsp;·&nbsp; '
             f'<span style="color:{RIGHT_COLOR}">R {right}</span> '
-            f'<span style="font-size:12pt;font-weight:normal">{unit}</span>{note}'
+            f'<span style="font-size:12pt;font-weight:normal">{unit}</span>'
+            f"{_provisional_note(provisional)}"
         )
 
     def show_total(self, count: int, words: str, provisional: bool = False) -> None:
         """``n reps (both legs)``: the count of a drill whose reps work both sides."""
-        note = (
-            f' <span style="font-size:12pt;font-weight:normal;font-style:italic;'
-            f'color:{PROVISIONAL_COLOR}">provisional</span>'
-            if provisional
-            else ""
-        )
         self.counts.setText(
             f'<span style="color:{NEUTRAL_COLOR}">{count}</span> '
-            f'<span style="font-size:12pt;font-weight:normal">reps ({words})</span>{note}'
+            f'<span style="font-size:12pt;font-weight:normal">reps ({words})</span>'
+            f"{_provisional_note(provisional)}"
         )
 
     def show_rep(self, number: int, rep: AnyRep, provisional: bool = False) -> None:

@@ -166,6 +166,36 @@ def quaternion_multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     )
 
 
+def fusion_filters(
+    rate_hz: float, settings: OrientationSettings = DEFAULT_ORIENTATION
+) -> tuple[imufusion.Ahrs, imufusion.Bias]:
+    """Fusion's AHRS (NWU, no magnetometer) and gyroscope-bias tracker with ``settings``.
+
+    For samples at ``rate_hz``, Hz; fed gyroscope rates in deg/s and specific force in g.
+    """
+    ahrs = imufusion.Ahrs()
+    ahrs.set_settings(
+        imufusion.AhrsSettings(
+            sample_rate=rate_hz,
+            convention=imufusion.CONVENTION_NWU,
+            gain=settings.gain,
+            gyroscope_range=settings.gyroscope_range_dps,
+            acceleration_rejection=settings.acceleration_rejection_deg,
+            magnetic_rejection=0.0,
+            rejection_timeout=settings.rejection_timeout_s,
+        )
+    )
+    bias = imufusion.Bias()
+    bias.set_settings(
+        imufusion.BiasSettings(
+            sample_rate=rate_hz,
+            stationary_threshold=settings.bias_stationary_dps,
+            stationary_period=settings.bias_stationary_s,
+        )
+    )
+    return ahrs, bias
+
+
 class OrientationEstimator:
     """Fusion AHRS over blocks of samples of one sensor, state carried between blocks.
 
@@ -197,26 +227,7 @@ class OrientationEstimator:
         self.settings = settings
         self.gyro_bias_rad_s = np.asarray(gyro_bias_rad_s, dtype=float)
         self.rate_hz = float(rate_hz)
-        self._ahrs = imufusion.Ahrs()
-        self._ahrs.set_settings(
-            imufusion.AhrsSettings(
-                sample_rate=self.rate_hz,
-                convention=imufusion.CONVENTION_NWU,
-                gain=settings.gain,
-                gyroscope_range=settings.gyroscope_range_dps,
-                acceleration_rejection=settings.acceleration_rejection_deg,
-                magnetic_rejection=0.0,
-                rejection_timeout=settings.rejection_timeout_s,
-            )
-        )
-        self._bias = imufusion.Bias()
-        self._bias.set_settings(
-            imufusion.BiasSettings(
-                sample_rate=self.rate_hz,
-                stationary_threshold=settings.bias_stationary_dps,
-                stationary_period=settings.bias_stationary_s,
-            )
-        )
+        self._ahrs, self._bias = fusion_filters(self.rate_hz, settings)
         self._bias.set_offset(np.degrees(self.gyro_bias_rad_s))
         self._ahrs.set_quaternion(quaternion_between(up_sensor))
         if settled:

@@ -504,8 +504,7 @@ class SessionAnalyzer:
             if isinstance(found, LiftStarted | LiftAborted):
                 if found.row < self._early_rows:
                     continue  # told by the provisional analysis already
-                lift = RepStarted if isinstance(found, LiftStarted) else RepAborted
-                self._held.append((None, lift(found.side, float(t_s[found.row]))))
+                self._held.append((None, _lift_event(found, t_s)))
             else:
                 self._held.append((self._grid.row_t(found.decided), found))
         return self._release(final)
@@ -580,16 +579,19 @@ class SessionAnalyzer:
             self.settings.max_data_gap_s,
         )
 
-    def _finish_step(self, found: StepFound) -> StepDetected:
-        step = step_result(
-            self.kinematics,
+    def _step(self, columns: Columns, found: StepFound, last_step_t: float | None) -> StepResult:
+        return step_result(
+            columns,
             found.contact,
             found.next_row,
-            self._last_step_t,
+            last_step_t,
             self.rate_hz,
             self.settings.gait,
             self.settings.max_data_gap_s,
         )
+
+    def _finish_step(self, found: StepFound) -> StepDetected:
+        step = self._step(self.kinematics, found, self._last_step_t)
         self._last_step_t = step.t
         self.steps.append(step)
         return StepDetected(step, len(self.steps) - 1)
@@ -618,20 +620,11 @@ class SessionAnalyzer:
         t_s = early.kinematics["t_s"]
         for found in early.segmenters.update(early.kinematics):
             if isinstance(found, LiftStarted | LiftAborted):
-                lift = RepStarted if isinstance(found, LiftStarted) else RepAborted
-                events.append(lift(found.side, float(t_s[found.row])))
+                events.append(_lift_event(found, t_s))
                 continue
             columns = self._early_columns(found.decided + 1)
             if isinstance(found, StepFound):
-                step = step_result(
-                    columns,
-                    found.contact,
-                    found.next_row,
-                    early.last_step_t,
-                    self.rate_hz,
-                    self.settings.gait,
-                    self.settings.max_data_gap_s,
-                )
+                step = self._step(columns, found, early.last_step_t)
                 early.last_step_t = step.t
                 early.steps.append(step)
                 events.append(StepDetected(step, len(early.steps) - 1, provisional=True))
@@ -863,6 +856,12 @@ class SessionAnalyzer:
             activity_basis=basis,
             recorded_s=max(recorded, duration),
         )
+
+
+def _lift_event(lift: LiftStarted | LiftAborted, t_s: np.ndarray) -> RepStarted | RepAborted:
+    """The event of a lift's start or end, at its row of the kinematics' times ``t_s``."""
+    event = RepStarted if isinstance(lift, LiftStarted) else RepAborted
+    return event(lift.side, float(t_s[lift.row]))
 
 
 def analyze(

@@ -51,15 +51,7 @@ IMU_CHANNELS = (
     ("gyr_z", "deg/s", "Gyro"),
 )
 """Label, unit and type of each IMU channel, in stream order."""
-ANGLE_CHANNELS = (
-    "pelvis_tilt_deg",
-    "pelvis_obliquity_deg",
-    "pelvis_rotation_deg",
-    "left_thigh_sagittal_deg",
-    "right_thigh_sagittal_deg",
-    "left_thigh_adduction_deg",
-    "right_thigh_adduction_deg",
-)
+ANGLE_CHANNELS = tuple(name for name in KINEMATICS_COLUMNS if name.endswith("_deg"))
 """The angle stream's channels (columns of the analysis's kinematics), degrees."""
 _ANGLE_INDEX = [KINEMATICS_COLUMNS.index(name) for name in ANGLE_CHANNELS]
 _T_INDEX = KINEMATICS_COLUMNS.index("t_s")

@@ -20,12 +20,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sensorlab.processing.angles import pelvis_euler_deg
-from sensorlab.processing.movements import drill, drill_names, side_value
+from sensorlab.processing.movements import drill, drill_names
 from sensorlab.processing.movements.base import OTHER, SIDE_SIGN, ShapeCurve
-from sensorlab.records import AnyRep, DrillRepResult, Kinematics, StepResult
+from sensorlab.records import AnyRep, Kinematics, StepResult
 from sensorlab.summary.downsample import DEFAULT_MAX_POINTS, minmax_bins
 from sensorlab.summary.metrics import SIDES, MetricInfo
 from sensorlab.summary.style import NEUTRAL_COLOR, OBLIQUITY_COLOR, SIDE_COLORS, TILT_COLOR
+from sensorlab.summary.summary import event_value
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -317,16 +318,6 @@ def _jitter(n: int, width: float = 0.13) -> np.ndarray:
     return width * (2.0 * np.mod(np.arange(n) * 0.6180339887, 1.0) - 1.0)
 
 
-def _value(event: AnyRep | StepResult, key: str, side: str) -> float:
-    """What ``event`` gives ``side``'s metric ``key`` (a bilateral rep gives each side its own)."""
-    if isinstance(event, StepResult):
-        value = getattr(event, key)  # a bout's first step has no step time
-        return np.nan if value is None else float(value)
-    if isinstance(event, DrillRepResult) and event.side == "both":
-        return side_value(event.activity, event.metrics, key, "both", side)
-    return event.value(key)
-
-
 def per_side_figure(
     events: Sequence[AnyRep] | Sequence[StepResult], metrics: Sequence[MetricInfo]
 ) -> Figure:
@@ -357,7 +348,7 @@ def per_side_figure(
             all_values = []
             for x, side in enumerate(SIDES):
                 mine = [e for e in events if e.side in (side, "both")]
-                v = np.array([_value(e, info.key, side) for e in mine], dtype=float)
+                v = np.array([event_value(e, info.key, side) for e in mine], dtype=float)
                 gap = np.array([_has_gap(e) for e in mine], dtype=bool)
                 ok = np.isfinite(v)
                 v, gap = v[ok], gap[ok]

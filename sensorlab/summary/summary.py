@@ -111,29 +111,34 @@ def _symmetry_entry(left: float | None, right: float | None) -> dict[str, Any]:
     }
 
 
+def event_value(event: AnyRep | StepResult, key: str, side: str) -> float:
+    """What a rep or step of ``side`` (or a bilateral rep) gives ``side``'s metric ``key``.
+
+    A bilateral drill's rep gives each side its own value; NaN where there is none (a
+    bout's first step has no step time).
+    """
+    if isinstance(event, StepResult):
+        value = getattr(event, key)
+        return math.nan if value is None else float(value)
+    if isinstance(event, DrillRepResult):
+        return side_value(event.activity, event.metrics, key, event.side, side)
+    return event.value(key)
+
+
 def side_values(
     events: Sequence[AnyRep] | Sequence[StepResult], key: str, side: str
 ) -> list[float]:
     """The values of the per-side metric ``key`` that ``events`` give ``side``.
 
     A step or a unilateral rep counts for its own side (its working leg); a bilateral
-    drill's rep counts for both, each with its own value. Reps or steps marked
-    ``left_out`` (lost data) do not count.
+    drill's rep counts for both, each with its own value (:func:`event_value`). Reps or
+    steps marked ``left_out`` (lost data) do not count.
     """
-    values = []
-    for event in events:
-        if event.left_out:
-            continue
-        if isinstance(event, StepResult):
-            if event.side == side:
-                values.append(getattr(event, key))
-        elif isinstance(event, DrillRepResult):
-            value = side_value(event.activity, event.metrics, key, event.side, side)
-            if event.side in (side, "both"):
-                values.append(value)
-        elif event.side == side:
-            values.append(event.value(key))
-    return values
+    return [
+        event_value(event, key, side)
+        for event in events
+        if not event.left_out and event.side in (side, "both")
+    ]
 
 
 def _per_side(
