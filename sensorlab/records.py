@@ -365,8 +365,6 @@ class DrillRepResult:
         Working side, ``"left"`` or ``"right"``; ``"both"`` for a bilateral drill.
     t_start, t_end : float
         Seconds since session start.
-    t_bottom : float
-        The middle of the rep's bottom (where down ends and up begins), seconds.
     metrics : dict of str to float
         The drill's per-rep metrics (units in the keys: ``_deg``, ``_s``, ``_dps``,
         ``_pct``), with the tempo (``down_duration_s``, ``up_duration_s``) and
@@ -381,7 +379,6 @@ class DrillRepResult:
     side: str
     t_start: float
     t_end: float
-    t_bottom: float
     metrics: dict[str, float]
     data_gap_s: float = 0.0
     left_out: bool = False

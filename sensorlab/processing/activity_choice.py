@@ -3,8 +3,8 @@
 A clinician acts on the reps and steps reported, so the activity is checked, never just
 taken: what the movement looks like (:func:`.activity.classify_movement`) and the reps
 the segmenters found (:mod:`.segmentation`) either confirm the given activity or
-contradict it (then nothing is counted), or, without one, pick it. The basis is one of
-:data:`BASES` (``SessionAnalysis.activity_basis``); the warnings say why, in words.
+contradict it (then nothing is counted), or, without one, pick it. The basis is
+``SessionAnalysis.activity_basis``'s; the warnings say why, in words.
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from sensorlab.processing.movements import alignment_cues, drill_names
 ACTIVITIES = (*ANALYSED, *drill_names())
 """Activities the analysis turns into reps or steps: step-ups, walks and the standing
 drills of :mod:`.movements`."""
-BASES = ("given", "detected", "guessed", "contradicted", "not_analysed")
-"""Why an activity: see ``SessionAnalysis.activity_basis``."""
 MIN_DETECTED_DRILL_REPS = 2
 """Without a given activity, a drill is detected from at least this many of its reps."""
 MIN_GUESSED_REPS = 2
+"""Without a given activity and an unrecognised movement, step-up reps that make a guess."""
 MIN_GUESSED_STEPS = 6
-"""Without a given activity and an unrecognised movement, the step-up reps or gait steps
-that make a guess."""
+"""Without a given activity and an unrecognised movement, gait steps that make a guess."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class ActivityEvidence:
 
 @dataclass(frozen=True)
 class ActivityChoice:
-    """The activity reported, its basis (one of :data:`BASES`) and the warnings why."""
+    """The activity reported, its basis (as ``SessionAnalysis.activity_basis``) and why."""
 
     activity: str
     basis: str

@@ -230,7 +230,6 @@ def drill_rep(
         side=side,
         t_start=float(t_s[window.start]),
         t_end=float(t_s[window.end]),
-        t_bottom=float(t_s[window.bottom]),
         metrics=values,
         data_gap_s=data_gap_s,
         left_out=left_out,

@@ -266,7 +266,6 @@ class ExcursionSegmenter:
         self.drill = drill
         self.rate_hz = float(rate_hz)
         self.settings = settings
-        self.rejected_ = 0
         self.rejected_start_rows_: list[int] = []
         self._cursor = 0
         self._last_end = 0
@@ -277,6 +276,11 @@ class ExcursionSegmenter:
         # How far before its rise a rep's start is searched: bounded, so a live stream
         # computes the drivers over a few seconds, not since the last rep.
         self._max_rise_rows = round(MAX_RISE_S * self.rate_hz)
+
+    @property
+    def rejected_(self) -> int:
+        """Excursions judged not to be this drill's reps so far."""
+        return len(self.rejected_start_rows_)
 
     @property
     def needed_from(self) -> int:
@@ -389,7 +393,6 @@ class ExcursionSegmenter:
         return RepFound(window, side, view, columns)
 
     def _reject(self, window: RepWindow) -> None:
-        self.rejected_ += 1
         self.rejected_start_rows_.append(window.start)
 
 
