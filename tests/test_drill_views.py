@@ -20,8 +20,6 @@ import base64
 import html
 import json
 import re
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,8 +30,6 @@ from sensorlab.catalogue.entry import SessionOrigin, session_entry
 from sensorlab.catalogue.history import history_table
 from sensorlab.catalogue.store import open_catalogue, record_session, subject_sessions
 from sensorlab.events_text import EventPrinter
-from sensorlab.live.runner import SessionRunner
-from sensorlab.live.window import LiveSettings, LiveWindow
 from sensorlab.processing.movements import drill, drill_names
 from sensorlab.processing.pipeline import analyze
 from sensorlab.session import Session
@@ -51,6 +47,7 @@ from sensorlab.summary.report import render_report
 from sensorlab.summary.style import NEUTRAL_COLOR
 from sensorlab.summary.summary import build_summary
 from sensorlab.summary.text import format_text_summary
+from tests.test_live import replayed_window
 
 SEED = 2
 
@@ -165,24 +162,10 @@ def test_the_catalogue_keeps_the_drills_metrics_and_the_history_its_si(analysed,
 # ------------------------------------------------------------------------ live
 
 
-def _replayed_window(qapp, recording, out_dir: Path) -> LiveWindow:
-    """A window on a replay of ``recording`` played as fast as possible, once it ended."""
-    runner = SessionRunner(lambda: Session(ReplaySource(recording, speed=None))).start()
-    window = LiveWindow(runner, LiveSettings(window_s=10.0), out_dir=out_dir, write_on_close=False)
-    window.show()
-    deadline_s = time.monotonic() + 120.0  # a guard only: the replay takes a few seconds
-    while not runner.done and time.monotonic() < deadline_s:
-        qapp.processEvents()
-        time.sleep(0.01)
-    assert runner.done, "the replay did not end"
-    window.refresh()
-    return window
-
-
 @pytest.mark.parametrize("name", ["split_squat", "squat"])
 def test_the_live_window_shows_the_drills_bars_and_counts(qapp, tmp_path, name):
     recording = make_scenario(f"{name}_asymmetric", SEED).recording
-    window = _replayed_window(qapp, recording, tmp_path / "out")
+    window = replayed_window(qapp, ReplaySource(recording, speed=None), tmp_path / "out")
     try:
         assert window.activity_box.findText(name) >= 0
         outputs = window.finish()

@@ -26,13 +26,12 @@ STEP_UP = ROOT / "recordings" / "step_up_asymmetric.csv"
 WALK = ROOT / "recordings" / "walk_asymmetric.csv"
 
 
-def _replayed_window(qapp, path: Path, out_dir: Path) -> LiveWindow:
-    """A window on a replay of ``path`` played as fast as possible, once the replay ended.
+def replayed_window(qapp, source: ReplaySource, out_dir: Path) -> LiveWindow:
+    """A window on a replay (``source``, at ``speed=None``: as fast as possible), once it ended.
 
     Closing it does not write the outputs (``write_on_close=False``): the tests that look
     at them call :meth:`LiveWindow.finish`.
     """
-    source = ReplaySource.from_path(path, speed=None)
     runner = SessionRunner(lambda: Session(source)).start()
     window = LiveWindow(runner, LiveSettings(window_s=10.0), out_dir=out_dir, write_on_close=False)
     window.show()
@@ -48,7 +47,8 @@ def _replayed_window(qapp, path: Path, out_dir: Path) -> LiveWindow:
 @pytest.fixture(scope="module")
 def step_up_window(qapp, tmp_path_factory):
     """One window on the bundled step-up replay, shared by the tests that only look."""
-    window = _replayed_window(qapp, STEP_UP, tmp_path_factory.mktemp("live") / "out")
+    source = ReplaySource.from_path(STEP_UP, speed=None)
+    window = replayed_window(qapp, source, tmp_path_factory.mktemp("live") / "out")
     yield window
     window.close()
     window.deleteLater()
@@ -60,7 +60,8 @@ def own_window(qapp, tmp_path):
     windows = []
 
     def make(path: Path) -> LiveWindow:
-        windows.append(_replayed_window(qapp, path, tmp_path / "out"))
+        source = ReplaySource.from_path(path, speed=None)
+        windows.append(replayed_window(qapp, source, tmp_path / "out"))
         return windows[-1]
 
     yield make
