@@ -22,8 +22,9 @@ import numpy as np
 import pytest
 
 from sensorlab.processing import angles
+from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.movements import base, drill, drill_names
+from sensorlab.processing.movements import base, drill, drill_names, movement, movement_names
 from sensorlab.processing.movements.base import (
     ExcursionSegmenter,
     ExcursionSettings,
@@ -174,9 +175,9 @@ def _documented_attributes(cls) -> list[str]:
     return [n for group in names for n in group.split(", ")]
 
 
-@pytest.mark.parametrize("name", drill_names())
+@pytest.mark.parametrize("name", movement_names())
 def test_settings_document_exactly_their_fields(name):
-    settings = type(drill(name).DEFAULT_SETTINGS)
+    settings = type(movement(name).DEFAULT_SETTINGS)
     fields = [f.name for f in dataclasses.fields(settings)]
     assert _documented_attributes(settings) == fields
     assert _documented_attributes(ExcursionSettings) == [
@@ -184,15 +185,33 @@ def test_settings_document_exactly_their_fields(name):
     ]
 
 
+@pytest.mark.parametrize("name", movement_names())
+def test_every_movement_module_has_the_catalogue(name):
+    """What the views and the analysis read of every movement, the step-up and walk too."""
+    module = movement(name)
+    assert name == module.NAME and isinstance(module.TITLE, str)
+    assert isinstance(module.WORKING_SIDE, str) and module.PER_SIDE_METRICS
+    assert set(module.PER_SIDE_METRICS) <= set(module.METRICS)
+    assert isinstance(module.ALIGNMENT, AlignmentCues)
+    assert module.SENSORS and set(module.SENSORS) <= {"pelvis", "left_thigh", "right_thigh"}
+    assert all(value > 0 for value in module.MIN_DIFFERENCE.values())
+    assert hasattr(module, "BILATERAL") or "{side}" in module.SIDE_PHRASE
+
+
+@pytest.mark.parametrize("name", ["step_up", "walk"])
+def test_step_up_and_walk_name_their_own_segmenter(name):
+    module = movement(name)
+    assert name not in drill_names()
+    segmenter = module.Segmenter(100.0, module.DEFAULT_SETTINGS)
+    assert callable(segmenter.update)
+
+
 @pytest.mark.parametrize("name", drill_names())
 def test_every_drill_module_has_the_interface(name):
     module = drill(name)
-    assert name == module.NAME and isinstance(module.TITLE, str)
-    assert isinstance(module.WORKING_SIDE, str) and module.PER_SIDE_METRICS
     for attribute in ("drivers", "judge", "metrics"):
         assert callable(getattr(module, attribute))
     assert module.SHAPES and all(isinstance(shape, base.ShapeCurve) for shape in module.SHAPES)
-    assert hasattr(module, "BILATERAL") or "{side}" in module.SIDE_PHRASE
 
 
 def test_an_unknown_drill_names_the_known_ones():
@@ -261,14 +280,15 @@ def test_a_dip_counts_as_a_new_excursion_only_well_below_the_start():
     assert base._excursions(np.array([50.0, 30, 50]), 45.0, 10.0) == 2
 
 
-@pytest.mark.parametrize("name", drill_names())
+@pytest.mark.parametrize("name", movement_names())
 def test_every_per_side_metric_is_named_and_has_a_finding(name):
-    """Each per-side metric has a label and a plain-language finding in the drill's
-    module, and the findings of a session of that drill use them."""
-    module = drill(name)
+    """Each per-side metric has a label and a plain-language finding in the movement's
+    module, and the findings of a session of that movement use them."""
+    module = movement(name)
     for metric in module.PER_SIDE_METRICS:
         info = metric_info(metric, name)
-        assert info.label and info.unit in ("°", "s", "%")
+        assert (info.label, info.help) == tuple(module.METRICS[metric])[:2]
+        assert info.unit in ("°", "s", "%", "°/s")
         assert metric in module.FINDINGS
         summary = {
             "activity": name,

@@ -27,12 +27,12 @@ from sensorlab.processing.pipeline import analyze
 from sensorlab.records import RepResult
 from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.summary.findings import (
-    MIN_DIFFERENCE,
     classify_si,
     data_gap_note,
     finding_sentences,
     grade,
     main_finding,
+    min_difference,
     session_findings,
 )
 from sensorlab.summary.summary import build_summary, summary_to_json, write_summary
@@ -638,7 +638,7 @@ def test_small_gap_with_a_large_si_is_marked_within_noise():
     assert tilt.si_pct == pytest.approx(robinson(6.1, 6.9), abs=0.05)
     assert classify_si(tilt.si_pct) == "borderline"
     tilt_gap = 6.9 - 6.1
-    assert tilt_gap < MIN_DIFFERENCE["pelvic_tilt_range_deg"]
+    assert tilt_gap < min_difference("pelvic_tilt_range_deg", "step_up")
     assert tilt.level == "balanced" and tilt.within_noise
     assert graded["thigh_adduction_excursion_deg"].within_noise
     assert graded["pelvic_drop_deg"].level == "notable"

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sensorlab.records import SessionMeta
-from sensorlab.summary.metrics import REP_METRICS, SIDES, STEP_METRICS
+from sensorlab.summary.metrics import SIDES, STEP_METRICS, STEP_UP_METRICS
 
 ALL_METRICS: tuple[str, ...] = tuple(
-    dict.fromkeys(info.key for info in (*REP_METRICS, *STEP_METRICS))
+    dict.fromkeys(info.key for info in (*STEP_UP_METRICS, *STEP_METRICS))
 )
 """Every per-side metric a summary can hold, rep metrics first (pelvic drop first)."""
 

@@ -4,7 +4,7 @@ Each per-side metric of ``summary["symmetry"]`` is graded by its Robinson symmet
 (positive = right larger):
 
 - ``balanced``: ``|SI| < 10 %``, or the two sides differ by less than the metric's
-  smallest meaningful difference (:data:`MIN_DIFFERENCE`, about the measurement noise:
+  smallest meaningful difference (:func:`min_difference`, about the measurement noise:
   a 0.6 deg gap between 0.8 deg and 1.4 deg of drop is not a finding, whatever its SI);
 - ``borderline``: ``10 % <= |SI| <= 15 %``;
 - ``notable``: ``|SI| > 15 %``;
@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
-from sensorlab.processing.movements import drill, drill_names
+from sensorlab.processing.movements import drill_names, movement, movement_names
+from sensorlab.processing.movements.base import SHARED_MIN_DIFFERENCE, TEMPO_FINDINGS
 from sensorlab.summary.metrics import (
     STEP_METRICS,
     MetricInfo,
@@ -47,19 +49,6 @@ NEUTRAL_SI_PCT = 10.0
 
 NOTABLE_SI_PCT = 15.0
 """Above this ``|SI|`` (percent) a metric is notable; in between it is borderline."""
-
-MIN_DIFFERENCE: dict[str, float] = {
-    "pelvic_drop_deg": 1.0,
-    "thigh_rom_deg": 3.0,
-    "pelvic_tilt_range_deg": 1.0,
-    "thigh_adduction_excursion_deg": 1.0,
-    "up_duration_s": 0.1,
-    "down_duration_s": 0.1,
-    "peak_thigh_velocity_dps": 10.0,
-    "pelvic_rate_rms_dps": 1.0,
-    "step_time_s": 0.02,
-}
-"""Smallest left-right difference (in the metric's unit) that can count as a finding."""
 
 LEVELS = ("notable", "borderline", "balanced", "unavailable")
 
@@ -120,7 +109,7 @@ class Finding:
 
     @property
     def within_noise(self) -> bool:
-        """Balanced only because the difference is below :data:`MIN_DIFFERENCE`.
+        """Balanced only because the difference is below :func:`min_difference`.
 
         The symmetry index alone would count as borderline or notable.
         """
@@ -155,12 +144,28 @@ def classify_si(
 def min_difference(metric: str, activity: str | None = None) -> float:
     """The smallest left-right difference of ``metric`` that can count, in its unit.
 
-    :data:`MIN_DIFFERENCE`, or the standing drill's (``activity``) own; 0 when neither
-    has one.
+    The movement's (``activity``) ``MIN_DIFFERENCE``; a standing drill's shared metrics'
+    from :data:`~sensorlab.processing.movements.base.SHARED_MIN_DIFFERENCE`; for an
+    unknown activity, the step-up's or the walk's. 0 when none has one.
     """
-    if metric not in MIN_DIFFERENCE and activity in drill_names():
-        return drill(activity).MIN_DIFFERENCE.get(metric, 0.0)
-    return MIN_DIFFERENCE.get(metric, 0.0)
+    if activity in drill_names():
+        tables = [movement(str(activity)).MIN_DIFFERENCE, SHARED_MIN_DIFFERENCE]
+    elif activity in movement_names():
+        tables = [movement(str(activity)).MIN_DIFFERENCE]
+    else:
+        tables = [movement("step_up").MIN_DIFFERENCE, movement("walk").MIN_DIFFERENCE]
+    return float(next((t[metric] for t in tables if metric in t), 0.0))
+
+
+def _movement(activity: str | None, walk: bool) -> ModuleType:
+    """The movement whose words state ``activity``'s findings.
+
+    A standing drill's own; else a walk's for a session of steps (``walk``); else the
+    step-up's.
+    """
+    if activity in drill_names():
+        return movement(str(activity))
+    return movement("walk" if walk else "step_up")
 
 
 def grade(
@@ -175,13 +180,13 @@ def grade(
     Parameters
     ----------
     metric : str
-        Metric key, for :data:`MIN_DIFFERENCE`.
+        Metric key, for :func:`min_difference`.
     left, right : float or None
         Per-side means.
     si_pct : float or None
         Their Robinson symmetry index, percent.
     activity : str, optional
-        The session's activity: a standing drill's own smallest differences apply.
+        The session's activity: its movement's smallest differences apply.
     """
     if left is None or right is None:
         return "unavailable"
@@ -204,80 +209,6 @@ def _v(info: MetricInfo, value: float) -> str:
 def _si(si_pct: float | None) -> str:
     return "SI not defined: values of opposite sign" if si_pct is None else f"SI {si_pct:+.0f}%"
 
-
-_REP_TEMPLATES: dict[str, tuple[str, str]] = {
-    "pelvic_drop_deg": (
-        "When the {big} leg works, the pelvis drops {bv} on the {small}, "
-        "against {small_drop} ({si}).",
-        "less hip-abductor (gluteus medius) control on the {big}",
-    ),
-    "thigh_rom_deg": (
-        "The {small} thigh works through less range: {sv} against {bv} on the {big} ({si}).",
-        "the {small} leg working less deep (avoiding deep loading on that side)",
-    ),
-    "pelvic_tilt_range_deg": (
-        "The pelvis tilts through {bv} when the {big} leg works, "
-        "against {sv} with the {small} ({si}).",
-        "the low back taking over some of the work when the {big} leg works",
-    ),
-    "thigh_adduction_excursion_deg": (
-        "Under load the {big} thigh moves {bv} toward the midline, "
-        "against {sv} on the {small} ({si}).",
-        "a dynamic valgus tendency (knee drifting inward) on the {big}; "
-        "this is a thigh-angle proxy, not a knee angle",
-    ),
-    "up_duration_s": (
-        "{rise} takes {bv} when the {big} leg works, against {sv} with the {small} ({si}).",
-        "the rise being harder for the {big} leg (less strength or confidence on that side)",
-    ),
-    "down_duration_s": (
-        "Lowering is quicker when the {small} leg works: {sv} against {bv} on the {big} ({si}).",
-        "less eccentric (lowering) control on the {small}",
-    ),
-    "peak_thigh_velocity_dps": (
-        "The {small} thigh moves more slowly at its peak: {sv} against {bv} on the {big} ({si}).",
-        "a more guarded or less powerful {small} side",
-    ),
-    "pelvic_rate_rms_dps": (
-        "The pelvis is less steady when the {big} leg bears the load: sway {bv} "
-        "against {sv} on the {small} ({si}).",
-        "less single-leg stability on the {big}",
-    ),
-}
-"""Per rep metric: the observation and what the pattern is consistent with, as
-``str.format`` templates over the fields of :func:`_fields` (``big`` is the side with the
-larger mean, ``bv`` its value; ``small`` and ``sv`` the other side)."""
-
-_DRILL_TEMPO_TEMPLATES: dict[str, tuple[str, str]] = {
-    "down_duration_s": (
-        "Lowering is quicker {small_phrase}: {sv} against {bv} {big_phrase} ({si}).",
-        "less eccentric (lowering) control on the {small}",
-    ),
-    "up_duration_s": (
-        "The rising phase takes {bv} {big_phrase}, against {sv} {small_phrase} ({si}).",
-        "the rise being harder for the {big} leg (less strength or confidence on that side)",
-    ),
-    "pelvic_rate_rms_dps": (
-        "The pelvis is less steady {big_phrase}: sway {bv} against {sv} {small_phrase} ({si}).",
-        "less single-leg stability on the {big}",
-    ),
-}
-"""The tempo and steadiness every standing drill's rep keeps, as :data:`_REP_TEMPLATES`
-with each side named in the drill's words (``big_phrase``: "with the right leg in
-front"); a drill's ``FINDINGS`` may replace them."""
-
-_WALK_TEMPLATES: dict[str, tuple[str, str]] = {
-    "pelvic_drop_deg": (
-        "During stance on the {big} leg, the pelvis drops {bv} on the {small}, "
-        "against {small_drop} ({si}).",
-        "less hip-abductor (gluteus medius) control on the {big}",
-    ),
-    "step_time_s": (
-        "Steps ending on the {big} foot take {bv}, against {sv} for the {small} ({si}).",
-        "an uneven rhythm with less time spent standing on the {big} leg (as when sparing it)",
-    ),
-}
-"""As :data:`_REP_TEMPLATES`, for the step metrics of a walk."""
 
 _GENERIC_TEMPLATES = (
     "{label} is larger on the {big}: {bv} against {sv} on the {small} ({si}).",
@@ -308,7 +239,6 @@ def _fields(
         "label": info.label,
         # Pelvic drop: a smaller side at or below zero did not drop at all.
         "small_drop": f"no drop {where} ({sv})" if small_value <= 0 else f"{sv} {where}",
-        "rise": "Stepping up" if activity == "step_up" else "The rising phase",
         # A rep of each side in the drill's words ("with the right leg in front").
         "big_phrase": side_phrase(activity, big) or "",
         "small_phrase": side_phrase(activity, small) or "",
@@ -316,14 +246,14 @@ def _fields(
 
 
 def _templates(activity: str | None, walk: bool) -> dict[str, tuple[str, str]]:
-    """The finding templates of the session's kind.
+    """The finding templates of the session's movement.
 
-    A standing drill's own (the step-ups' for the tempo and steadiness every rep keeps), a walk's or
-    the step-ups'.
+    A standing drill's own, after the tempo's
+    (:data:`~sensorlab.processing.movements.base.TEMPO_FINDINGS`); the step-up's or the
+    walk's.
     """
-    if activity in drill_names():
-        return {**_REP_TEMPLATES, **_DRILL_TEMPO_TEMPLATES, **drill(activity).FINDINGS}
-    return _WALK_TEMPLATES if walk else _REP_TEMPLATES
+    own = _movement(activity, walk).FINDINGS
+    return {**TEMPO_FINDINGS, **own} if activity in drill_names() else dict(own)
 
 
 def _finding(metric: str, entry: dict[str, Any], activity: str | None, walk: bool) -> Finding:

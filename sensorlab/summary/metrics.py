@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 
-from sensorlab.processing.movements import drill, drill_names, rep_metric_keys
+from sensorlab.processing.movements import (
+    drill,
+    drill_names,
+    movement,
+    movement_names,
+    rep_metric_keys,
+)
+from sensorlab.processing.movements.base import TEMPO_METRICS, MetricText
 
 
 @dataclass(frozen=True)
@@ -66,141 +74,67 @@ TIME_DECIMALS = 3
 RATE_DECIMALS = 1
 PCT_DECIMALS = 1
 
-REP_METRICS: tuple[MetricInfo, ...] = (
-    MetricInfo(
-        "pelvic_drop_deg",
-        "Pelvic drop",
-        "°",
-        ANGLE_DECIMALS,
-        "largest drop of the pelvis on the side opposite the working leg, vs standing",
-        short="pelvic drop",
-    ),
-    MetricInfo(
-        "thigh_rom_deg",
-        "Thigh range (depth)",
-        "°",
-        ANGLE_DECIMALS,
-        "range of the working thigh's sagittal angle during the rep",
-        short="thigh range",
-    ),
-    MetricInfo(
-        "pelvic_tilt_range_deg",
-        "Pelvic tilt excursion",
-        "°",
-        ANGLE_DECIMALS,
-        "range of pelvic tilt during the rep (low-back compensation proxy)",
-        short="tilt excursion",
-    ),
-    MetricInfo(
-        "thigh_adduction_excursion_deg",
-        "Thigh adduction under load",
-        "°",
-        ANGLE_DECIMALS,
-        "largest move of the working thigh toward the midline under load "
-        "(dynamic valgus proxy, not a knee angle)",
-        short="adduction",
-    ),
-    MetricInfo(
-        "up_duration_s",
-        "Time up",
-        "s",
-        TIME_DECIMALS,
-        "from the start of the rep to standing tall on the box",
-        short="time up",
-        shown_decimals=2,
-    ),
-    MetricInfo(
-        "down_duration_s",
-        "Time down",
-        "s",
-        TIME_DECIMALS,
-        "from standing tall on the box to the end of the rep",
-        short="time down",
-        shown_decimals=2,
-    ),
-    MetricInfo(
-        "peak_thigh_velocity_dps",
-        "Peak thigh speed",
-        "°/s",
-        RATE_DECIMALS,
-        "peak sagittal angular velocity of the working thigh",
-        short="peak speed",
-    ),
-    MetricInfo(
-        "pelvic_rate_rms_dps",
-        "Pelvic sway (RMS rate)",
-        "°/s",
-        RATE_DECIMALS,
-        "RMS pelvis angular rate while the working leg bears the load (lower = steadier)",
-        short="sway",
-    ),
-)
-"""Per-rep metrics, in the order the report shows them (pelvic drop first)."""
-
-STEP_METRICS: tuple[MetricInfo, ...] = (
-    MetricInfo(
-        "pelvic_drop_deg",
-        "Pelvic drop",
-        "°",
-        ANGLE_DECIMALS,
-        "largest drop of the pelvis on the swing side during this leg's stance",
-        short="pelvic drop",
-    ),
-    MetricInfo(
-        "step_time_s",
-        "Step time",
-        "s",
-        TIME_DECIMALS,
-        "from the other foot's initial contact to this foot's initial contact",
-        short="step time",
-    ),
-)
-"""Per-step metrics of a walk, by the side of the foot that makes contact (stance side)."""
+_UNITS = {
+    "_deg": ("°", ANGLE_DECIMALS),
+    "_dps": ("°/s", RATE_DECIMALS),
+    "_s": ("s", TIME_DECIMALS),
+    "_pct": ("%", PCT_DECIMALS),
+}
+"""Unit symbol and decimals kept, by the key's suffix."""
 
 SIDES: tuple[str, str] = ("left", "right")
 
 
-_UNITS = {"_deg": ("°", ANGLE_DECIMALS), "_s": ("s", TIME_DECIMALS), "_pct": ("%", PCT_DECIMALS)}
+def _catalogue(activity: str | None) -> ModuleType:
+    """The movement whose words name ``activity``'s metrics: its own, else the step-up's."""
+    return movement(activity if activity in movement_names() else "step_up")
 
 
-def drill_metric_info(activity: str, key: str) -> MetricInfo:
-    """The :class:`MetricInfo` of a standing drill's metric, from the drill's module.
-
-    Its label and help in :mod:`sensorlab.processing.movements`, its unit from the key's suffix.
-    """
-    label, help_text = drill(activity).METRICS[key]
+def _info(key: str, text: MetricText | tuple[str, str]) -> MetricInfo:
+    """The :class:`MetricInfo` of ``key`` from its :class:`MetricText` (a movement's words)."""
+    words = MetricText(*text)
     unit, decimals = next(u for suffix, u in _UNITS.items() if key.endswith(suffix))
-    return MetricInfo(key, label, unit, decimals, help_text, short=label.lower())
+    return MetricInfo(
+        key,
+        words.label,
+        unit,
+        decimals,
+        words.help,
+        short=words.short or words.label.lower(),
+        shown_decimals=words.shown_decimals,
+    )
 
 
-DRILL_TEMPO_METRICS: tuple[MetricInfo, ...] = (
-    MetricInfo(
-        "down_duration_s",
-        "Time down",
-        "s",
-        TIME_DECIMALS,
-        "from the start of the rep to the middle of its bottom",
-        short="time down",
-        shown_decimals=2,
-    ),
-    MetricInfo(
-        "up_duration_s",
-        "Time up",
-        "s",
-        TIME_DECIMALS,
-        "from the middle of the bottom to the end of the rep",
-        short="time up",
-        shown_decimals=2,
-    ),
-    MetricInfo(
-        "pelvic_rate_rms_dps",
-        "Pelvic sway (RMS rate)",
-        "°/s",
-        RATE_DECIMALS,
-        "RMS pelvis angular rate over the rep (lower = steadier)",
-        short="sway",
-    ),
+def movement_metric_info(activity: str, key: str) -> MetricInfo:
+    """The :class:`MetricInfo` of a movement's metric (a drill's tempo included).
+
+    Its words in :mod:`sensorlab.processing.movements`, its unit from the key's suffix.
+
+    Raises
+    ------
+    KeyError
+        When the movement has no such metric.
+    """
+    own = movement(activity).METRICS
+    if key in own:
+        return _info(key, own[key])
+    if activity in drill_names() and key in TEMPO_METRICS:
+        return _info(key, TEMPO_METRICS[key])
+    raise KeyError(f"{activity} has no metric {key!r}")
+
+
+STEP_UP_METRICS: tuple[MetricInfo, ...] = tuple(
+    movement_metric_info("step_up", k) for k in movement("step_up").PER_SIDE_METRICS
 )
+"""The step-up's per-rep metrics, in the order views show them (pelvic drop first): the
+columns of the v1 reps table, and the catalogue of an unknown activity's reps."""
+
+STEP_METRICS: tuple[MetricInfo, ...] = tuple(
+    movement_metric_info("walk", k) for k in movement("walk").PER_SIDE_METRICS
+)
+"""Per-step metrics of a walk, by the side of the foot that makes contact (stance side)."""
+
+DRILL_TEMPO_METRICS: tuple[MetricInfo, ...] = tuple(_info(k, t) for k, t in TEMPO_METRICS.items())
 """The tempo and steadiness every standing drill's rep keeps (``docs/drills.md``)."""
 
 
@@ -215,24 +149,23 @@ def rep_metrics_for(activity: str | None) -> tuple[MetricInfo, ...]:
     A standing drill's own and then the tempo; the step-up's otherwise.
     """
     if activity not in drill_names():
-        return REP_METRICS
+        return STEP_UP_METRICS
     keys = rep_metric_keys(activity)
-    return (*(drill_metric_info(activity, k) for k in keys), *DRILL_TEMPO_METRICS)
+    return (*(movement_metric_info(activity, k) for k in keys), *DRILL_TEMPO_METRICS)
 
 
 def per_side_metrics_for(activity: str | None) -> tuple[MetricInfo, ...]:
     """The per-side metrics of ``activity`` (the summary's ``sides`` and ``symmetry``).
 
     A unilateral drill's per-rep metrics with its tempo, by working side; a bilateral
-    drill's per-side ones (``depth_deg``); a walk's per-step metrics; the step-up's.
+    drill's per-side ones (``depth_deg``); the step-up's or the walk's own; the step-up's
+    for an unknown activity.
     """
-    if activity == "walk":
-        return STEP_METRICS
-    if activity not in drill_names():
-        return REP_METRICS
-    keys = drill(activity).PER_SIDE_METRICS
-    infos = tuple(drill_metric_info(activity, k) for k in keys)
-    return infos if is_bilateral(activity) else (*infos, *DRILL_TEMPO_METRICS)
+    module = _catalogue(activity)
+    infos = tuple(movement_metric_info(module.NAME, k) for k in module.PER_SIDE_METRICS)
+    if activity in drill_names() and not is_bilateral(activity):
+        return (*infos, *DRILL_TEMPO_METRICS)
+    return infos
 
 
 def key_metrics_for(activity: str, count: int = 4) -> tuple[MetricInfo, ...]:
@@ -253,19 +186,20 @@ def drill_rep_brief(activity: str, metrics: dict[str, float], count: int = 2) ->
 def metric_info(key: str, activity: str | None = None) -> MetricInfo:
     """The :class:`MetricInfo` of ``key``.
 
-    A standing drill's own (``activity``) where it has one, else the rep metrics', then the step
-    metrics'.
+    The movement's own (``activity``) where it has one, else the step-up's, then the
+    walk's.
+
+    Raises
+    ------
+    KeyError
+        When none has a metric ``key``.
     """
-    if activity in drill_names():
+    names = (activity, "step_up", "walk") if activity in movement_names() else ("step_up", "walk")
+    for name in names:
         try:
-            return drill_metric_info(activity, key)
+            return movement_metric_info(str(name), key)
         except KeyError:
-            for info in DRILL_TEMPO_METRICS:
-                if info.key == key:
-                    return info
-    for info in (*REP_METRICS, *STEP_METRICS):
-        if info.key == key:
-            return info
+            continue
     raise KeyError(f"unknown metric {key!r}")
 
 
@@ -297,18 +231,9 @@ def format_duration(duration_s: float | None) -> str:
     return f"{total_s // 3600} h {total_s % 3600 // 60:02d} min"
 
 
-ACTIVITY_NAMES: dict[str, str] = {"step_up": "Step-up", "walk": "Walk"}
-"""Names for people of the activities that are not standing drills (a drill's is its
-module's ``TITLE``)."""
-
-
-STEP_UP_SIDE_PHRASE = "led by the {side} leg"
-"""A step-up rep of ``side`` in words (the drills' own are their ``SIDE_PHRASE``)."""
-
-
 def working_side(activity: str | None) -> str:
-    """What names a rep's side, in words: a drill's ``WORKING_SIDE``, else the lead leg."""
-    return drill(activity).WORKING_SIDE if activity in drill_names() else "lead leg"
+    """What names a rep's side, in words: the movement's ``WORKING_SIDE`` (the lead leg)."""
+    return str(_catalogue(activity).WORKING_SIDE)
 
 
 def side_phrase(activity: str | None, side: str) -> str | None:
@@ -318,8 +243,7 @@ def side_phrase(activity: str | None, side: str) -> str | None:
     """
     if is_bilateral(activity):
         return None
-    phrase = drill(activity).SIDE_PHRASE if activity in drill_names() else STEP_UP_SIDE_PHRASE
-    return phrase.format(side=side)
+    return str(_catalogue(activity).SIDE_PHRASE).format(side=side)
 
 
 def rep_side_words(activity: str | None, side: str) -> str:
@@ -331,9 +255,9 @@ def rep_side_words(activity: str | None, side: str) -> str:
 
 
 def activity_name(activity: str | None) -> str:
-    """Human name of an activity code (``step_up`` -> ``Step-up``)."""
+    """Human name of an activity code (``step_up`` -> ``Step-up``): a movement's ``TITLE``."""
     if not activity:
         return "Unknown activity"
-    if activity in drill_names():
-        return str(drill(activity).TITLE)
-    return ACTIVITY_NAMES.get(activity, activity.replace("_", " ").capitalize())
+    if activity in movement_names():
+        return str(movement(activity).TITLE)
+    return activity.replace("_", " ").capitalize()

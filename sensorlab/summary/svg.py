@@ -37,7 +37,7 @@ def si_bar_svg(
 
     The gauge shows what the grade says: a metric graded balanced although its SI alone
     would not be (the sides differ by less than the measurement noise,
-    :data:`sensorlab.summary.findings.MIN_DIFFERENCE`) is a balanced dot at zero, never a
+    :func:`sensorlab.summary.findings.min_difference`) is a balanced dot at zero, never a
     bar or an arrow across the zones (the SI itself is printed beside the gauge).
 
     Parameters

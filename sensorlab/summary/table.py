@@ -13,7 +13,7 @@ from sensorlab.io.writer import write_atomically
 from sensorlab.records import SessionAnalysis
 from sensorlab.summary.metrics import (
     ANGLE_DECIMALS,
-    REP_METRICS,
+    STEP_UP_METRICS,
     TIME_DECIMALS,
     rep_metrics_for,
     round_or_none,
@@ -27,12 +27,12 @@ REP_COLUMNS: tuple[str, ...] = (
     "t_start_s",
     "t_end_s",
     "duration_s",
-    *(m.key for m in REP_METRICS),
+    *(m.key for m in STEP_UP_METRICS),
     "data_gap_s",
     "left_out",
 )
 """Columns of a step-up rep table (a standing drill's has its own metrics instead of
-:data:`~sensorlab.summary.metrics.REP_METRICS`, and ``activity``): ``rep`` and ``set`` are
+:data:`~sensorlab.summary.metrics.STEP_UP_METRICS`, and ``activity``): ``rep`` and ``set`` are
 1-based, as people count them;
 ``data_gap_s`` is the time within the rep whose data were lost, bridged or missing (above
 zero, that rep's metrics are partly estimates); ``left_out`` is 1 for a rep left out of
@@ -83,8 +83,8 @@ def table_rows(analysis: SessionAnalysis) -> tuple[tuple[str, ...], list[list[ob
         return STEP_COLUMNS, rows
     metrics = rep_metrics_for(analysis.activity if analysis.reps else None)
     columns = REP_COLUMNS
-    if metrics != REP_METRICS:
-        keys = tuple(m.key for m in REP_METRICS)
+    if metrics != STEP_UP_METRICS:
+        keys = tuple(m.key for m in STEP_UP_METRICS)
         at = REP_COLUMNS.index(keys[0])
         columns = (
             *REP_COLUMNS[:at],

@@ -1,19 +1,29 @@
-"""One module per drill: what one rep is, which side works, the per-rep metrics.
+"""One module per movement: what one rep (or step) is, which side works, its metrics.
 
-Each standing-drill module here holds ``NAME``, ``TITLE``, ``WORKING_SIDE`` (in words),
-``PER_SIDE_METRICS`` with their ``METRICS`` (label, help), ``FINDINGS`` (plain-language
-templates) and ``MIN_DIFFERENCE``, ``SENSORS`` (the placements its reps need),
-``ALIGNMENT`` (the :class:`~sensorlab.processing.calibration.AlignmentCues` its movement
-makes valid), a settings dataclass with an ``excursion``
-(:class:`~.base.ExcursionSettings`) and ``DEFAULT_SETTINGS``, ``drivers(columns, lo,
-hi)``, ``judge(view, settings)`` and ``metrics(view, side)``; :mod:`.base` holds what
-they share and the streaming :class:`~.base.ExcursionSegmenter`. A bilateral drill also
-has ``REP_FIELDS`` (its per-rep metrics, when they are not the per-side ones) and
-``BILATERAL`` (which per-rep metric holds each side's value of a per-side one); a
-unilateral one ``SIDE_PHRASE`` (a rep of a side in words, for the views). ``SHAPES``
-(:class:`~.base.ShapeCurve`) are the curves the report averages over its reps. Drills
-are found by module name: adding one is adding its module (and its simulator profile in
-:mod:`sensorlab.simulate.drills`, and its tests).
+Every movement module here holds ``NAME``, ``TITLE``, ``WORKING_SIDE`` (in words),
+``PER_SIDE_METRICS`` with their ``METRICS`` (:class:`~.base.MetricText`: label, help),
+``FINDINGS`` (plain-language templates) and ``MIN_DIFFERENCE``, ``SENSORS`` (the
+placements its reps need), ``ALIGNMENT`` (the
+:class:`~sensorlab.processing.calibration.AlignmentCues` its movement makes valid) and
+its settings (``DEFAULT_SETTINGS``). A unilateral one has ``SIDE_PHRASE`` (a rep of a
+side in words, for the views).
+
+**The step-up and the walk** (:mod:`.step_up`, :mod:`.walk`) have segmenters of their own
+(``Segmenter``: :mod:`sensorlab.processing.reps`, :mod:`sensorlab.processing.gait`) and
+their own records (:class:`~sensorlab.records.RepResult`,
+:class:`~sensorlab.records.StepResult`).
+
+**The standing drills** share the streaming :class:`~.base.ExcursionSegmenter` and
+:class:`~sensorlab.records.DrillRepResult`; each has a settings dataclass with an
+``excursion`` (:class:`~.base.ExcursionSettings`), ``drivers(columns, lo, hi)``,
+``judge(view, settings)`` and ``metrics(view, side)``, and keeps the tempo of
+:data:`~.base.TEMPO_METRICS`. A bilateral drill also has ``REP_FIELDS`` (its per-rep
+metrics, when they are not the per-side ones) and ``BILATERAL`` (which per-rep metric
+holds each side's value of a per-side one). ``SHAPES`` (:class:`~.base.ShapeCurve`) are
+the curves the report averages over its reps.
+
+Movements are found by module name: adding a drill is adding its module (and its
+simulator profile in :mod:`sensorlab.simulate.drills`, and its tests).
 """
 
 from __future__ import annotations
@@ -29,31 +39,50 @@ _SHARED = {"base"}
 
 
 @functools.cache
-def drill_names() -> tuple[str, ...]:
-    """Names of the standing drills with a module here."""
+def movement_names() -> tuple[str, ...]:
+    """Names of the movements with a module here: the step-up, the walk and the drills."""
     return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _SHARED))
 
 
-def drill(name: str) -> ModuleType:
-    """The module of drill ``name``.
+def movement(name: str) -> ModuleType:
+    """The module of movement ``name``.
 
     Raises
     ------
     ValueError
         When no module is named so.
     """
+    if name not in movement_names():
+        raise ValueError(f"no movement {name!r}; movements: {', '.join(movement_names())}")
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+@functools.cache
+def drill_names() -> tuple[str, ...]:
+    """Names of the standing drills: the movements the excursion segmenter finds (``judge``)."""
+    return tuple(name for name in movement_names() if hasattr(movement(name), "judge"))
+
+
+def drill(name: str) -> ModuleType:
+    """The module of standing drill ``name``.
+
+    Raises
+    ------
+    ValueError
+        When no drill is named so.
+    """
     if name not in drill_names():
         raise ValueError(f"no drill {name!r}; drills: {', '.join(drill_names())}")
-    return importlib.import_module(f"{__name__}.{name}")
+    return movement(name)
 
 
 def alignment_cues(activity: str | None) -> AlignmentCues:
     """The movement cues the alignment may use for ``activity``.
 
-    A drill's ``ALIGNMENT``; step-ups, walks and an unknown activity use every cue.
+    A movement's ``ALIGNMENT``; an unknown activity uses every cue.
     """
-    if activity in drill_names():
-        return drill(activity).ALIGNMENT
+    if activity in movement_names():
+        return movement(activity).ALIGNMENT
     return DEFAULT_CUES
 
 

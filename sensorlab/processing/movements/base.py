@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,6 +42,76 @@ SIDE_SIGN = {"left": 1.0, "right": -1.0}
 """``SIDE_SIGN[s] * obliquity`` is the drop of the side opposite ``s`` (obliquity is
 positive when the right side is lower); ``SIDE_SIGN[s] * rotation`` is side ``s`` moving
 back (rotation is positive turning left, the left side back)."""
+
+
+class MetricText(NamedTuple):
+    """How people read one metric of a movement: its ``METRICS`` entry.
+
+    A plain ``(label, help)`` pair reads the same. The unit and the decimals kept come
+    from the key's suffix (:mod:`sensorlab.summary.metrics`).
+
+    Attributes
+    ----------
+    label : str
+        Short human name ("Pelvic drop").
+    help : str
+        One line on what it measures, for tables and the report's legend.
+    short : str or None
+        Column heading for narrow tables; None: the label in lower case.
+    shown_decimals : int or None
+        Decimal places shown to people when fewer than the summary keeps make sense
+        (durations of whole 10 ms grid steps); None: all of them.
+    """
+
+    label: str
+    help: str
+    short: str | None = None
+    shown_decimals: int | None = None
+
+
+TEMPO_METRICS = {
+    "down_duration_s": MetricText(
+        "Time down", "from the start of the rep to the middle of its bottom", "time down", 2
+    ),
+    "up_duration_s": MetricText(
+        "Time up", "from the middle of the bottom to the end of the rep", "time up", 2
+    ),
+    "pelvic_rate_rms_dps": MetricText(
+        "Pelvic sway (RMS rate)", "RMS pelvis angular rate over the rep (lower = steadier)", "sway"
+    ),
+}
+"""The tempo and steadiness every standing drill's rep keeps (:meth:`RepView.tempo`,
+``docs/drills.md``), after its own metrics."""
+
+TEMPO_FINDINGS = {
+    "down_duration_s": (
+        "Lowering is quicker {small_phrase}: {sv} against {bv} {big_phrase} ({si}).",
+        "less eccentric (lowering) control on the {small}",
+    ),
+    "up_duration_s": (
+        "The rising phase takes {bv} {big_phrase}, against {sv} {small_phrase} ({si}).",
+        "the rise being harder for the {big} leg (less strength or confidence on that side)",
+    ),
+    "pelvic_rate_rms_dps": (
+        "The pelvis is less steady {big_phrase}: sway {bv} against {sv} {small_phrase} ({si}).",
+        "less single-leg stability on the {big}",
+    ),
+}
+"""The findings of the tempo metrics, each side named in the drill's words (``big_phrase``:
+"with the right leg in front"); a drill's own ``FINDINGS`` replace them."""
+
+SHARED_MIN_DIFFERENCE = {
+    "pelvic_drop_deg": 1.0,
+    "thigh_rom_deg": 3.0,
+    "pelvic_tilt_range_deg": 1.0,
+    "thigh_adduction_excursion_deg": 1.0,
+    "up_duration_s": 0.1,
+    "down_duration_s": 0.1,
+    "pelvic_rate_rms_dps": 1.0,
+}
+"""Smallest left-right difference that can count as a finding, in the metric's unit, of
+the metrics the step-up and the drills share: about their measurement noise. A movement's
+``MIN_DIFFERENCE`` holds its own metrics'."""
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,8 @@ never diagnoses), as ``str.format`` templates: ``big`` is the side with the larg
 and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
 
 MIN_DIFFERENCE = {"hip_extension_deg": 2.0, "lumbar_compensation_deg": 1.0}
-"""Smallest left-right difference that can count as a finding, for metrics the catalogue
-of :mod:`sensorlab.summary.findings` does not know, degrees."""
+"""Smallest left-right difference that can count as a finding, for the drill's metrics
+that are not in :data:`.base.SHARED_MIN_DIFFERENCE`, degrees."""
 
 SHAPES = (
     ShapeCurve(

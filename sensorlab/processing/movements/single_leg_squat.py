@@ -84,8 +84,8 @@ never diagnoses), as ``str.format`` templates: ``big`` is the side with the larg
 and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
 
 MIN_DIFFERENCE: dict[str, float] = {}
-"""Smallest left-right difference that can count as a finding, for metrics the catalogue
-of :mod:`sensorlab.summary.findings` does not know, in the metric's unit."""
+"""Smallest left-right difference that can count as a finding, for the drill's metrics
+that are not in :data:`.base.SHARED_MIN_DIFFERENCE`, in the metric's unit."""
 
 SHAPES = (
     ShapeCurve(

@@ -103,8 +103,8 @@ never diagnoses), as ``str.format`` templates: ``big`` is the side with the larg
 and ``bv`` its value, ``small`` and ``sv`` the other side's, ``si`` the symmetry index."""
 
 MIN_DIFFERENCE = {"rear_thigh_extension_deg": 2.0, "pelvic_rotation_range_deg": 1.0}
-"""Smallest left-right difference that can count as a finding, for metrics the catalogue
-of :mod:`sensorlab.summary.findings` does not know, degrees: about the measurement's
+"""Smallest left-right difference that can count as a finding, for the drill's metrics
+that are not in :data:`.base.SHARED_MIN_DIFFERENCE`, degrees: about the measurement's
 noise (``benchmarks/drills.py``) and twice it."""
 
 SHAPES = (
