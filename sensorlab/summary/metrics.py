@@ -168,12 +168,13 @@ def per_side_metrics_for(activity: str | None) -> tuple[MetricInfo, ...]:
     return infos
 
 
-def key_metrics_for(activity: str, count: int = 4) -> tuple[MetricInfo, ...]:
-    """A drill's first ``count`` own per-side metrics (not the tempo every rep keeps).
+def key_metrics_for(activity: str | None, count: int = 4) -> tuple[MetricInfo, ...]:
+    """The movement's first ``count`` own per-side metrics (not a drill's tempo).
 
-    What the per-side charts and the live symmetry bars show.
+    What the per-side charts, the terminal text and the live symmetry bars show first; the
+    step-up's for an unknown activity.
     """
-    own = drill(activity).PER_SIDE_METRICS
+    own = _catalogue(activity).PER_SIDE_METRICS
     return tuple(m for m in per_side_metrics_for(activity) if m.key in own)[:count]
 
 

@@ -69,13 +69,8 @@ LOST_PCT_WARN = 2.0
 GAP_MARK = "†"
 """Marks a rep with lost data in the rep table (explained under the table)."""
 
-STRIP_REP_METRICS = (
-    "pelvic_drop_deg",
-    "thigh_rom_deg",
-    "pelvic_tilt_range_deg",
-    "thigh_adduction_excursion_deg",
-)
-"""Rep metrics drawn as per-side dot charts."""
+STRIP_METRICS = 4
+"""Rep metrics drawn as per-side dot charts: the movement's first this many."""
 
 _E = html.escape
 
@@ -404,9 +399,7 @@ def _per_side_section(analysis: SessionAnalysis, gait_session: bool) -> str:
         )
     else:
         events = analysis.reps
-        metrics = [metric_info(k) for k in STRIP_REP_METRICS]
-        if analysis.activity in drill_names():
-            metrics = list(key_metrics_for(analysis.activity, len(STRIP_REP_METRICS)))
+        metrics = list(key_metrics_for(analysis.activity, STRIP_METRICS))
         unit = "rep"
         shape_caption = _shape_caption(analysis.activity)
     if not events:

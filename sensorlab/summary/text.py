@@ -25,17 +25,18 @@ from sensorlab.summary.metrics import (
     format_duration,
     format_si,
     is_bilateral,
+    key_metrics_for,
     metric_info,
-    per_side_metrics_for,
     working_side,
 )
 from sensorlab.summary.summary import unavailable_note
 
-KEY_REP_METRICS = ("pelvic_drop_deg", "thigh_rom_deg", "pelvic_tilt_range_deg")
-"""Step-up metrics always shown (a drill's first three); the others appear when borderline
-or notable."""
+KEY_METRICS = 3
+"""A movement's first this many per-side metrics are always shown; the others appear when
+borderline or notable."""
 
 KEY_STEP_METRICS = ("step_time_s", "pelvic_drop_deg")
+"""A walk's metrics shown, step time first."""
 
 WIDTH = 78
 
@@ -88,9 +89,7 @@ def format_text_summary(summary: dict) -> str:
     withheld = bool(findings_withheld(summary))
     graded = {f.metric: f for f in session_findings(summary)}
     activity = summary.get("activity")
-    key: tuple[str, ...] = KEY_STEP_METRICS if walk else KEY_REP_METRICS
-    if not walk and activity != "step_up" and per_side_metrics_for(activity)[0].key in graded:
-        key = tuple(m.key for m in per_side_metrics_for(activity)[:3])
+    key = KEY_STEP_METRICS if walk else tuple(m.key for m in key_metrics_for(activity, KEY_METRICS))
     shown = [m for m in key if m in graded] + [
         m for m, f in graded.items() if m not in key and f.level in ("notable", "borderline")
     ]
