@@ -33,6 +33,8 @@ from sensorlab.processing.movements.base import (
     WindowRejected,
     kinematics_columns,
 )
+from sensorlab.processing.pipeline import analyze
+from sensorlab.processing.reps import RepBounds
 from sensorlab.records import Kinematics
 from sensorlab.simulate.body import BodyMotion, pelvis_pose, thigh_pose
 from sensorlab.simulate.drills import DrillSettings, DrillSide, simulate_drill
@@ -41,6 +43,7 @@ from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.simulate.truth import KINEMATICS_RATE_HZ
 from sensorlab.summary.findings import session_findings
 from sensorlab.summary.metrics import metric_info
+from sensorlab.summary.summary import build_summary
 
 RATE_HZ = KINEMATICS_RATE_HZ
 ANGLE_TOLERANCE_DEG = 0.5
@@ -127,6 +130,31 @@ def test_another_drills_data_gives_no_reps(name, sessions):
     for other, sim in sessions.items():
         if other != name:
             assert reps_of(segment(name, true_columns(sim))[0]) == [], other
+
+
+def test_the_step_up_segmenter_finds_no_rep_in_a_drill(sessions):
+    """The step-up's own segmenter on every drill's true kinematics (a squat's two thighs
+    flex together: its trail leg never 'leaves the floor' after the lead's peak)."""
+    step_up = movement("step_up")
+    for name in drill_names():
+        segmenter = step_up.Segmenter(RATE_HZ, step_up.DEFAULT_SETTINGS)
+        events = segmenter.update(true_columns(sessions[name]))
+        assert not [e for e in events if isinstance(e, RepBounds)], name
+    segmenter = step_up.Segmenter(RATE_HZ, step_up.DEFAULT_SETTINGS)
+    reps = [
+        e for e in segmenter.update(true_columns(sessions["step_up"])) if isinstance(e, RepBounds)
+    ]
+    assert len(reps) == len(sessions["step_up"].truth.reps)
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_step_ups_or_walking_given_on_a_drill_count_nothing(name, sessions):
+    """Through the whole analysis: the step-up or the walk named on a drill's recording
+    counts no rep and no step, and states no finding."""
+    for activity in ("step_up", "walk"):
+        summary = build_summary(analyze(sessions[name].recording, activity))
+        assert summary["reps"] == [] and summary["steps"] == [], activity
+        assert not [f for f in session_findings(summary) if f.level in ("notable", "borderline")]
 
 
 @pytest.mark.parametrize("name", drill_names())

@@ -42,7 +42,9 @@ class StepUpSettings:
     tall_deg : float
         The lead thigh extending below this means the body is up on the box.
     trail_lift_deg : float
-        The trail thigh must flex past this (its foot left the floor) for a real rep.
+        The trail thigh must flex past this (its foot left the floor) for a real rep,
+        having been below it at the lead thigh's peak (both thighs flexing together, as
+        in a squat, is not a step-up).
     lower_deg : float
         The lead thigh flexing past this again, after the top, starts the way down.
     min_lead_peak_deg : float
@@ -179,6 +181,9 @@ class StepUpSegmenter:
                 trail_now > s.trail_lift_deg
                 and c.top is None
                 and lead_angle[c.peak] >= s.min_lead_peak_deg
+                # The foot goes onto the box with the trail leg still standing: a trail
+                # thigh flexed with the lead (a squat) is not a step-up's lift.
+                and trail_angle[c.peak] < s.trail_lift_deg
             ):
                 c.trail_lifted = True
             if self._state == _LIFT:
