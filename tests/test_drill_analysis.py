@@ -22,6 +22,7 @@ from sensorlab.processing.events import RepFinished
 from sensorlab.processing.movements import drill_names, side_value
 from sensorlab.processing.pipeline import SessionAnalyzer, analyze
 from sensorlab.processing.symmetry import robinson_si_pct
+from sensorlab.simulate.drills import DrillSettings, simulate_drill
 from sensorlab.simulate.scenarios import make_scenario
 from sensorlab.summary.findings import session_findings
 from sensorlab.summary.metrics import per_side_metrics_for, rep_metrics_for
@@ -155,3 +156,20 @@ def test_a_missing_thigh_says_the_drill_cannot_be_counted():
     assert analysis.reps == []
     assert analysis.unavailable["single_leg_squat_reps"] == "needs the left thigh sensor"
     assert any("no single leg squat repetitions counted" in w for w in analysis.warnings)
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_reps_back_to_back_through_the_whole_analysis(name):
+    """Reps done without a rest between them, from the sensors' data (strap errors, noise,
+    drift) to the summary's reps: each counted on its side, angles within tolerance."""
+    settings = DrillSettings(
+        kind=name, reps=8, pause_range_s=(0.0, 0.05), calibration_walk_steps=10
+    )
+    session = simulate_drill(settings, seed=7)
+    analysis = analyze(session.recording, name)
+    truth = session.truth.drill_reps
+    assert [r.side for r in analysis.reps] == [r.side for r in truth]
+    for rep, true in zip(analysis.reps, truth, strict=True):
+        for key, value in true.metrics.items():
+            if key.endswith("_deg") and not rep.left_out:
+                assert abs(rep.metrics[key] - value) <= ANGLE_TOLERANCE_DEG, key

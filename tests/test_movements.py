@@ -95,10 +95,9 @@ def sessions():
     return out
 
 
-def test_reps_sides_and_metrics_match_the_truth(session):
-    name, sim = session
+def assert_reps_match_the_truth(name: str, sim, found: list[RepFound]) -> None:
+    """Sides in order, and every metric of each rep within tolerance of its truth."""
     columns = true_columns(sim)
-    found = reps_of(segment(name, columns)[0])
     truth = sim.truth.drill_reps
     assert [r.side for r in found] == [r.side for r in truth]
     module = drill(name)
@@ -112,6 +111,23 @@ def test_reps_sides_and_metrics_match_the_truth(session):
                 assert measured[metric] == pytest.approx(value, rel=0.05, abs=0.5), metric
             else:
                 assert measured[metric] == pytest.approx(value, abs=ANGLE_TOLERANCE_DEG), metric
+
+
+def test_reps_sides_and_metrics_match_the_truth(session):
+    name, sim = session
+    assert_reps_match_the_truth(name, sim, reps_of(segment(name, true_columns(sim))[0]))
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_reps_back_to_back_without_a_rest(name):
+    """People often start the next rep as the last one ends: the driver turns at its
+    lowest, never still. Each rep ends there, counted as the truth has it, in any blocks."""
+    sim = simulate_drill(DrillSettings(kind=name, reps=8, pause_range_s=(0.0, 0.05)), seed=2)
+    columns = true_columns(sim)
+    whole, _ = segment(name, columns)
+    assert_reps_match_the_truth(name, sim, reps_of(whole))
+    sizes = list(np.random.default_rng(5).integers(1, 250, size=columns.size))
+    assert segment(name, columns, sizes)[0] == whole
 
 
 @pytest.mark.parametrize("name", drill_names())

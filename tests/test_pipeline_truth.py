@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_pipeline_streaming import assert_same_records, stream
 
 from sensorlab.processing.pipeline import analyze
 from sensorlab.processing.symmetry import robinson_si_pct
 from sensorlab.simulate import SCENARIOS
+from sensorlab.simulate.step_up import StepUpSettings, simulate_step_ups
 
 STEP_UP_CASES = [
     ("step_up_asymmetric", 0),
@@ -198,3 +200,18 @@ def test_walk_regularity_is_high_for_steady_simulated_gait(walk):
     _, analysis = walk
     assert 0.5 < analysis.gait.step_regularity <= 1.05
     assert 0.8 < analysis.gait.stride_regularity <= 1.05
+
+
+@pytest.mark.parametrize("pattern", ["sets", "alternating"])
+def test_step_ups_back_to_back_are_each_counted(pattern):
+    """The next step-up often starts as the last one lands: both thighs pass vertical
+    without resting there. Each rep ends there, as the truth has it, streamed or not."""
+    settings = StepUpSettings(pattern=pattern, reps_per_side=5, pause_range_s=(0.0, 0.05))
+    session = simulate_step_ups(settings, seed=3)
+    analysis = analyze(session.recording)
+    assert [r.side for r in analysis.reps] == [r.side for r in session.truth.reps]
+    for rep, true in zip(analysis.reps, session.truth.reps, strict=True):
+        assert abs(rep.t_start - true.t_start) < 0.3 and abs(rep.t_end - true.t_end) < 0.3
+        assert abs(rep.pelvic_drop_deg - true.pelvic_drop_deg) < 1.5
+    streamed, _ = stream(session.recording, seed=2)
+    assert_same_records(streamed.reps, analysis.reps)

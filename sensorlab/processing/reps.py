@@ -7,7 +7,8 @@ A step-up leaves a clear signature in the thigh sagittal angles (flexion positiv
    (it flexes to bring the foot up): this is what separates a rep from an aborted one;
 3. on the box both thighs are near vertical (any pause there is not the end of a rep);
 4. stepping down, the lead thigh flexes again (lowering, then stepping off the box);
-5. both thighs settle near vertical: the rep ends.
+5. both thighs settle near vertical: the rep ends (if the next rep starts without a
+   rest there, at the row where both were nearest vertical).
 
 :class:`StepUpSegmenter` follows that sequence sample by sample on the common grid, so
 it gives the same reps whether it sees the session whole or in blocks, and reports each
@@ -81,6 +82,7 @@ class _Candidate:
     top: int | None = None
     rest_run: int = 0
     down_start: int | None = None
+    returned: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class StepUpSegmenter:
             lead_now, trail_now = lead_angle[i], trail_angle[i]
             both_rest = abs(lead_now) < s.rest_deg and abs(trail_now) < s.rest_deg
             c.rest_run = c.rest_run + 1 if both_rest else 0
+            if both_rest and self._state == _DOWN and c.returned is None:
+                c.returned = i
             if (
                 trail_now > s.trail_lift_deg
                 and c.top is None
@@ -206,6 +210,21 @@ class StepUpSegmenter:
                     # Lifted again without having risen: treat as a new lift.
                     c.peak = i
                     self._state = _LIFT
+            elif (
+                self._state == _DOWN
+                and c.returned is not None
+                and max(lead_now, trail_now) > s.start_deg
+            ):
+                # The next rep began without a rest on the floor: this one ended where
+                # both thighs were nearest vertical since they came back.
+                between = np.maximum(
+                    np.abs(lead_angle[c.returned : i]), np.abs(trail_angle[c.returned : i])
+                )
+                end = c.returned + int(np.nanargmin(between))
+                assert c.top is not None
+                finished.append(RepBounds(c.start, c.peak, c.top, end, c.lead, i))
+                self._reset(end)
+                continue  # row i starts the next lift
             elif self._state == _DOWN and c.rest_run >= rest_samples:
                 rest_start = i - rest_samples + 1
                 speed = np.abs(np.diff(lead_angle[rest_start - 1 : i + 1])) * self.rate_hz

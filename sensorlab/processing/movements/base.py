@@ -7,7 +7,9 @@ thigh's flexion, its extension, the pelvis's hinge), with the thresholds it cros
 starts where its driver was last still below ``rest_deg`` before it rose past
 ``start_deg``; its bottom is
 the middle of the time the driver spends within ``bottom_band_deg`` of its peak; it ends
-where the driver is back below ``rest_deg`` and has stayed still for ``rest_s``. The drill
+where the driver is back below ``rest_deg`` and has stayed still for ``rest_s`` or, when
+the next rep begins without that rest (reps back to back: it rises past ``start_deg``
+again first), at its lowest row in between. The drill
 then judges the window (:class:`RepView`): whether the other segments moved as this drill
 moves them (a lunge's rear thigh extends; a squat's thighs move together), and which side
 worked. Windows it rejects are counted, never reported. Row by row, with the cursor kept
@@ -344,6 +346,8 @@ class ExcursionSegmenter:
         self._search_lo = 0
         self._peak = 0
         self._rest_run = 0
+        self._returned: int | None = None
+        self._valley: tuple[int, int] | None = None
         # How far before its rise a rep's start is searched: bounded, so a live stream
         # computes the drivers over a few seconds, not since the last rep.
         self._max_rise_rows = round(MAX_RISE_S * self.rate_hz)
@@ -389,7 +393,7 @@ class ExcursionSegmenter:
                     i = n
                     break
                 self._active, i = crossing
-                self._peak, self._rest_run = i, 0
+                self._peak, self._rest_run, self._returned = i, 0, None
                 self._search_lo = max(self._last_end, i - self._max_rise_rows)
                 i += 1
                 continue
@@ -397,7 +401,13 @@ class ExcursionSegmenter:
             # first, so a long block is not scanned again for each of its reps.
             i = self._follow(drivers[self._active], lo, i, min(n, i + span), rest_rows)
             span *= 2
-            if self._rest_run >= rest_rows:
+            if self._valley is not None:
+                # The next rep began without a rest: this one ended at the valley, and
+                # the row that rose past the start is the next one's crossing.
+                (end, i), self._valley = self._valley, None
+                events.append(self._finish(columns, drivers, lo, end, i))
+                span = first_span
+            elif self._rest_run >= rest_rows:
                 events.append(self._finish(columns, drivers, lo, i - rest_rows + 1, i))
                 i += 1
                 span = first_span
@@ -411,6 +421,11 @@ class ExcursionSegmenter:
         still) as a row-by-row walk would, and stops at the row where that run reaches
         ``rest_rows`` (the rep ends there); returns that row, or ``n`` if none did (the
         state then carries on to the next call from row ``n``).
+
+        Reps done back to back never rest: a driver back below ``rest_deg`` that rises
+        past ``start_deg`` again before it rested began the next rep. The rep then ends
+        at the lowest row between the two (``_valley``: that row and the rising one,
+        which is returned).
         """
         s: ExcursionSettings = self.settings.excursion
         value = values[i - lo : n - lo]
@@ -423,12 +438,38 @@ class ExcursionSegmenter:
         run = np.where(last_moving < 0, rows + 1 + self._rest_run, rows - last_moving)
         ended = np.flatnonzero(run >= rest_rows)
         stop = int(ended[0]) if ended.size else value.size - 1
+        rose = self._rise_after_return(value, i, stop)
+        if rose is not None:
+            stop = rose - i
         seen = value[: stop + 1]
         if (seen > values[self._peak - lo]).any():
             # The peak moves to the first of the highest rows (NaN rows never count).
             self._peak = i + int(np.nanargmax(seen))
+        if rose is not None:
+            returned = self._returned
+            assert returned is not None
+            between = values[returned - lo : rose - lo]
+            self._valley = (returned + int(np.nanargmin(between)), rose)
+            return rose
         self._rest_run = int(run[stop])
         return i + stop if ended.size else n
+
+    def _rise_after_return(self, value: np.ndarray, i: int, stop: int) -> int | None:
+        """Where the driver rose past ``start_deg`` again after coming back below ``rest_deg``.
+
+        The row, of those of ``value`` (row ``i`` on) up to ``stop``; None if it did not.
+        Records the first row back below ``rest_deg`` (``_returned``) as it is seen.
+        """
+        s: ExcursionSettings = self.settings.excursion
+        seen = value[: stop + 1]
+        if self._returned is None:
+            below = np.flatnonzero(seen < s.rest_deg)
+            if below.size == 0:
+                return None
+            self._returned = i + int(below[0])
+        after = self._returned - i
+        rising = np.flatnonzero(seen[max(after, 0) :] > s.start_deg)
+        return i + max(after, 0) + int(rising[0]) if rising.size else None
 
     def _finish(
         self, columns: Columns, drivers: dict[str, np.ndarray], lo: int, end: int, decided: int
