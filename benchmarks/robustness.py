@@ -12,9 +12,10 @@ a real session would: each drill's asymmetric preset and the step-up, with
 - sides alternating rep by rep, or one set per side;
 - no calibration walk before the drill (the README's protocol asks for one).
 
-Per case and seed, ``analyze`` with the activity given: are the reps counted, on their
-sides, as the truth has them? Printed: per movement, the cases with any miscount and the
-number of exact sessions.
+Per case and seed, ``analyze`` with the activity given, and again without it (neither
+given nor in the sidecar: the analysis must find which movement it is): are the reps
+counted, on their sides, as the truth has them, and is the movement found? Printed: per
+movement, the number of exact sessions each way and the cases that were not.
 
 Run: ``.venv/bin/python benchmarks/robustness.py [--seeds 2] [--movements squat step_up]``
 """
@@ -83,16 +84,31 @@ def step_up_cases() -> dict[str, StepUpSettings]:
     }
 
 
-def exact(name: str, settings, seed: int) -> tuple[bool, str]:
-    """Whether ``analyze`` counts the simulated reps exactly, and the counts."""
+def outcomes(name: str, settings, seed: int) -> tuple[str, str]:
+    """What ``analyze`` made of the simulated session, given its activity and without it.
+
+    Each is ``""`` when the reps are counted on their sides as the truth has them (and,
+    without the activity, the movement was found), else what it found instead.
+    """
     if name == "step_up":
         session = simulate_step_ups(settings, seed=seed)
         truth = [r.side for r in session.truth.reps]
     else:
         session = simulate_drill(settings, seed=seed)
         truth = [r.side for r in session.truth.drill_reps]
-    found = [r.side for r in analyze(session.recording, name).reps]
-    return found == truth, f"{len(found)} of {len(truth)}"
+    recording = session.recording
+    given = analyze(recording, name)
+    undeclared = analyze(replace(recording, meta=replace(recording.meta, activity=None)))
+    said = []
+    for analysis in (given, undeclared):
+        found = [r.side for r in analysis.reps]
+        right = found == truth and analysis.activity == name
+        said.append(
+            ""
+            if right
+            else f"{len(found)} of {len(truth)} as {analysis.activity} ({analysis.activity_basis})"
+        )
+    return said[0], said[1]
 
 
 def main() -> None:
@@ -103,17 +119,19 @@ def main() -> None:
     warnings.simplefilter("ignore")  # the analysis's notes on each session
     for name in args.movements:
         cases = step_up_cases() if name == "step_up" else drill_cases(name)
-        sessions = good = 0
-        misses = []
+        misses: dict[str, list[str]] = {"given": [], "not given": []}
+        sessions = 0
         for label, settings in cases.items():
             for seed in range(args.seeds):
-                ok, counts = exact(name, settings, seed)
-                sessions, good = sessions + 1, good + ok
-                if not ok:
-                    misses.append(f"{label} (seed {seed}: {counts})")
-        print(f"{name:17s} counts and sides exact in {good}/{sessions} sessions", flush=True)
-        for miss in misses:
-            print(f"  wrong: {miss}")
+                sessions += 1
+                for way, wrong in zip(misses, outcomes(name, settings, seed), strict=True):
+                    if wrong:
+                        misses[way].append(f"{label}, seed {seed}: {wrong}")
+        exact = ", ".join(f"{sessions - len(m)}/{sessions} {way}" for way, m in misses.items())
+        print(f"{name:17s} counts and sides exact, activity {exact}", flush=True)
+        for way, wrong in misses.items():
+            for miss in wrong:
+                print(f"  wrong ({way}): {miss}")
 
 
 if __name__ == "__main__":

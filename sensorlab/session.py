@@ -46,7 +46,7 @@ from sensorlab.processing.pipeline import (
     SessionAnalyzer,
     analyze,
     as_detected,
-    drill_to_reanalyse,
+    drills_to_reanalyse,
 )
 from sensorlab.records import ImuChunk, Marker, SensorQuality, SessionAnalysis
 from sensorlab.sources.base import Source
@@ -351,16 +351,18 @@ class Session:
     def _confirmed(self, analysis: SessionAnalysis) -> SessionAnalysis:
         """The session's analysis, confirmed where a recording allows.
 
-        A drill found without an activity whose alignment needs it
-        (:func:`~sensorlab.processing.pipeline.drill_to_reanalyse`): a replayed recording
-        is analysed again as that drill. A live stream cannot be: its analysis stays
-        ``guessed``, without findings, and says to set the activity.
+        Without an activity, a session not told for sure
+        (:func:`~sensorlab.processing.pipeline.drills_to_reanalyse`): a replayed recording
+        is analysed again as each drill whose alignment needs the activity. A live stream
+        cannot be: its analysis stays ``guessed``, without findings, and says to set the
+        activity.
         """
-        drill = drill_to_reanalyse(analysis)
+        drills = drills_to_reanalyse(analysis)
         recording = getattr(self.source, "recording", None)
-        if drill is None or recording is None:
+        if not drills or recording is None:
             return analysis
-        return as_detected(analysis, analyze(recording, drill, self.analyzer.settings))
+        settings = self.analyzer.settings
+        return as_detected(analysis, {name: analyze(recording, name, settings) for name in drills})
 
     def _to_sinks(self, method: str, *args) -> None:
         """Call every sink; one that fails is dropped with a warning, the session goes on."""

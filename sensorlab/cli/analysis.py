@@ -43,7 +43,7 @@ def _analyze(args: argparse.Namespace) -> int:
     catalogue = chosen_catalogue(args, Path(args.out))
     # The analysis and report stack (about 150 MB) only once the file is known to be good.
     from sensorlab.catalogue.entry import session_origin
-    from sensorlab.processing.pipeline import SessionAnalyzer, as_detected, drill_to_reanalyse
+    from sensorlab.processing.pipeline import SessionAnalyzer, as_detected, drills_to_reanalyse
     from sensorlab.summary.outputs import write_outputs
     from sensorlab.summary.text import format_text_summary
 
@@ -56,13 +56,14 @@ def _analyze(args: argparse.Namespace) -> int:
         return analyzer.finish()
 
     analysis = analysed_as(args.activity)
-    drill_name = drill_to_reanalyse(analysis)
-    if drill_name is not None:
-        if not args.quiet:
-            print(
-                f"found {drill_name} repetitions: analysing again as {drill_name}", file=sys.stderr
-            )
-        analysis = as_detected(analysis, analysed_as(drill_name))
+    drills = drills_to_reanalyse(analysis)
+    if drills and not args.quiet:
+        print(
+            f"activity not given and not told for sure ({analysis.activity}): analysing again "
+            f"as {', '.join(drills)} (--activity saves this)",
+            file=sys.stderr,
+        )
+    analysis = as_detected(analysis, {name: analysed_as(name) for name in drills})
     for warning in analysis.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     outputs = write_outputs(

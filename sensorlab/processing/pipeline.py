@@ -48,12 +48,14 @@ from sensorlab.processing.activity import (
 )
 from sensorlab.processing.activity_choice import (
     ACTIVITIES,
+    MIN_DETECTED_DRILL_REPS,
     ActivityChoice,
     ActivityEvidence,
     choose_activity,
 )
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
+    DEFAULT_CUES,
     AlignmentCues,
     AlignmentSettings,
 )
@@ -869,40 +871,62 @@ def analyze(
 ) -> SessionAnalysis:
     """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor).
 
-    A standing drill detected without a given activity whose alignment needs to be told
-    (``guessed``: see :meth:`SessionAnalyzer._detected_drill`) is analysed again as that
-    drill, and reported as ``detected``.
+    Without a given activity, a session the first analysis could not tell for sure (a drill
+    ``guessed``, or a movement not recognised) is analysed again as each drill whose
+    alignment needs to be told (:func:`drills_to_reanalyse`); the one whose reps it finds
+    is reported as ``detected`` (:func:`as_detected`).
     """
     analysis = _analyze_once(recording, activity, settings)
-    drill_name = drill_to_reanalyse(analysis)
-    if drill_name is None:
-        return analysis
-    return as_detected(analysis, _analyze_once(recording, drill_name, settings))
+    again = {
+        name: _analyze_once(recording, name, settings) for name in drills_to_reanalyse(analysis)
+    }
+    return as_detected(analysis, again)
 
 
-def drill_to_reanalyse(analysis: SessionAnalysis) -> str | None:
-    """The drill to analyse a recording again as, or None.
+REANALYSED_MOVEMENTS = ("unknown", "other_exercise")
+"""Undeclared movements not recognised as an analysed activity (``not_analysed``): the
+drills whose alignment needs the activity are tried on them."""
 
-    A drill found without a given activity whose alignment needs the activity
-    (``guessed``, see :meth:`SessionAnalyzer._detected_drill`).
+
+def drills_to_reanalyse(analysis: SessionAnalysis) -> tuple[str, ...]:
+    """The drills to analyse a recording again as, the first analysis's guess first.
+
+    Those whose alignment needs the activity (``ALIGNMENT`` other than every cue), when
+    the activity was not given and the first analysis could not tell it for sure: a drill
+    or another activity ``guessed`` from the reps or steps found, or a movement not
+    recognised (:data:`REANALYSED_MOVEMENTS`). Measured with cues the movement does not
+    support, the angles may hide a drill's reps or show another's (a single-leg RDL
+    without the walk first was found as 5 lunges; as the RDL, its 12 reps).
     """
-    if analysis.activity_basis == "guessed" and analysis.activity in drill_names():
-        return analysis.activity
-    return None
+    unsure = analysis.activity_basis == "guessed" or (
+        analysis.activity_basis == "not_analysed" and analysis.activity in REANALYSED_MOVEMENTS
+    )
+    if not unsure:
+        return ()
+    told = [name for name in drill_names() if alignment_cues(name) != DEFAULT_CUES]
+    return tuple(sorted(told, key=lambda name: name != analysis.activity))
 
 
-def as_detected(first: SessionAnalysis, again: SessionAnalysis) -> SessionAnalysis:
-    """The analysis ``again`` (as the drill ``first`` found), reported as ``detected``.
+def as_detected(first: SessionAnalysis, again: dict[str, SessionAnalysis]) -> SessionAnalysis:
+    """The analysis, of ``first`` and those ``again`` as each drill, to report.
 
-    ``first`` when the second analysis did not confirm the drill's reps.
+    The drill whose analysis counts the most reps (at least
+    :data:`~sensorlab.processing.activity_choice.MIN_DETECTED_DRILL_REPS`, the activity not
+    contradicted), reported as ``detected``; ``first`` when none does.
     """
-    if again.activity_basis != "given" or not again.reps:
+    confirmed = {
+        name: analysis
+        for name, analysis in again.items()
+        if analysis.activity_basis == "given" and len(analysis.reps) >= MIN_DETECTED_DRILL_REPS
+    }
+    if not confirmed:
         return first
+    best = max(confirmed.values(), key=lambda analysis: len(analysis.reps))
     said = (
-        f"activity not given: analysed as {again.activity} because {len(again.reps)} of its "
+        f"activity not given: analysed as {best.activity} because {len(best.reps)} of its "
         "repetitions were found (set it with --activity)"
     )
-    return replace(again, activity_basis="detected", warnings=[said, *again.warnings])
+    return replace(best, activity_basis="detected", warnings=[said, *best.warnings])
 
 
 def _analyze_once(recording, activity: str | None, settings: AnalysisSettings) -> SessionAnalysis:
