@@ -891,8 +891,8 @@ drills whose alignment needs the activity are tried on them."""
 def drills_to_reanalyse(analysis: SessionAnalysis) -> tuple[str, ...]:
     """The drills to analyse a recording again as, the first analysis's guess first.
 
-    Those whose alignment needs the activity (``ALIGNMENT`` other than every cue), when
-    the activity was not given and the first analysis could not tell it for sure: a drill
+    Those whose alignment needs the activity (``ALIGNMENT`` other than every cue) and whose
+    sensors were analysed, when the activity was not given and the first analysis could not tell it for sure: a drill
     or another activity ``guessed`` from the reps or steps found, or a movement not
     recognised (:data:`REANALYSED_MOVEMENTS`). Measured with cues the movement does not
     support, the angles may hide a drill's reps or show another's (a single-leg RDL
@@ -903,7 +903,12 @@ def drills_to_reanalyse(analysis: SessionAnalysis) -> tuple[str, ...]:
     )
     if not unsure:
         return ()
-    told = [name for name in drill_names() if alignment_cues(name) != DEFAULT_CUES]
+    told = [
+        name
+        for name in drill_names()
+        if alignment_cues(name) != DEFAULT_CUES
+        and drill_missing(name, tuple(analysis.calibration)) is None
+    ]
     return tuple(sorted(told, key=lambda name: name != analysis.activity))
 
 
