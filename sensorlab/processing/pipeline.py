@@ -892,11 +892,12 @@ def drills_to_reanalyse(analysis: SessionAnalysis) -> tuple[str, ...]:
     """The drills to analyse a recording again as, the first analysis's guess first.
 
     Those whose alignment needs the activity (``ALIGNMENT`` other than every cue) and whose
-    sensors were analysed, when the activity was not given and the first analysis could not tell it for sure: a drill
-    or another activity ``guessed`` from the reps or steps found, or a movement not
-    recognised (:data:`REANALYSED_MOVEMENTS`). Measured with cues the movement does not
-    support, the angles may hide a drill's reps or show another's (a single-leg RDL
-    without the walk first was found as 5 lunges; as the RDL, its 12 reps).
+    sensors were analysed, when the activity was not given and the first analysis could
+    not tell it for sure: a drill or another activity ``guessed`` from the reps or steps
+    found, or a movement not recognised (:data:`REANALYSED_MOVEMENTS`). Measured with
+    cues the movement does not support, the angles may hide a drill's reps or show
+    another's (a single-leg RDL without the walk first was found as 5 lunges; as the
+    RDL, its 12 reps).
     """
     unsure = analysis.activity_basis == "guessed" or (
         analysis.activity_basis == "not_analysed" and analysis.activity in REANALYSED_MOVEMENTS
