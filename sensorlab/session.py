@@ -44,6 +44,7 @@ from sensorlab.processing.pipeline import (
     RECALIBRATE,
     AnalysisSettings,
     SessionAnalyzer,
+    analyses_as,
     analyze,
     as_detected,
     drills_to_reanalyse,
@@ -353,7 +354,7 @@ class Session:
 
         Without an activity, a session not told for sure
         (:func:`~sensorlab.processing.pipeline.drills_to_reanalyse`): a replayed recording
-        is analysed again as each drill whose alignment needs the activity. A live stream
+        is analysed again as each drill. A live stream
         cannot be: its analysis stays ``guessed``, without findings, and says to set the
         activity.
         """
@@ -362,7 +363,8 @@ class Session:
         if not drills or recording is None:
             return analysis
         settings = self.analyzer.settings
-        return as_detected(analysis, {name: analyze(recording, name, settings) for name in drills})
+        again = analyses_as(drills, lambda name: analyze(recording, name, settings))
+        return as_detected(analysis, again)
 
     def _to_sinks(self, method: str, *args) -> None:
         """Call every sink; one that fails is dropped with a warning, the session goes on."""

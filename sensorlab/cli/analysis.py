@@ -43,7 +43,12 @@ def _analyze(args: argparse.Namespace) -> int:
     catalogue = chosen_catalogue(args, Path(args.out))
     # The analysis and report stack (about 150 MB) only once the file is known to be good.
     from sensorlab.catalogue.entry import session_origin
-    from sensorlab.processing.pipeline import SessionAnalyzer, as_detected, drills_to_reanalyse
+    from sensorlab.processing.pipeline import (
+        SessionAnalyzer,
+        analyses_as,
+        as_detected,
+        drills_to_reanalyse,
+    )
     from sensorlab.summary.outputs import write_outputs
     from sensorlab.summary.text import format_text_summary
 
@@ -63,7 +68,7 @@ def _analyze(args: argparse.Namespace) -> int:
             f"as {', '.join(drills)} (--activity saves this)",
             file=sys.stderr,
         )
-    analysis = as_detected(analysis, {name: analysed_as(name) for name in drills})
+    analysis = as_detected(analysis, analyses_as(drills, analysed_as))
     for warning in analysis.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     outputs = write_outputs(

@@ -20,6 +20,12 @@ ACTIVITIES = (*ANALYSED, *drill_names())
 drills of :mod:`.movements`."""
 MIN_DETECTED_DRILL_REPS = 2
 """Without a given activity, a drill is detected from at least this many of its reps."""
+AMBIGUOUS_RATIO = 0.5
+"""Without a given activity, a second drill with at least this fraction of the first's
+reps (and at least :data:`MIN_DETECTED_DRILL_REPS`) makes the movement ambiguous: each
+drill's reps are its own on the others' data (``tests/test_movements.py``), so two
+drills finding many are a movement that fits both (a split squat whose rear thigh hardly
+moves, a single-leg squat with the free thigh held behind)."""
 MIN_GUESSED_REPS = 2
 """Without a given activity and an unrecognised movement, step-up reps that make a guess."""
 MIN_GUESSED_STEPS = 6
@@ -162,11 +168,36 @@ def _given_drill(evidence: ActivityEvidence, drill: str, looks: str) -> Activity
     return ActivityChoice(drill, "given")
 
 
+def rival_drill(counts: dict[str, int]) -> str | None:
+    """The drill that makes ``counts`` (reps found by drill) ambiguous, or None.
+
+    The runner-up, when it found at least :data:`MIN_DETECTED_DRILL_REPS` reps and
+    :data:`AMBIGUOUS_RATIO` of the most.
+    """
+    ranked = sorted(counts, key=counts.__getitem__, reverse=True)
+    if len(ranked) < 2:
+        return None
+    best, second = counts[ranked[0]], counts[ranked[1]]
+    if second >= MIN_DETECTED_DRILL_REPS and second >= AMBIGUOUS_RATIO * best:
+        return ranked[1]
+    return None
+
+
+def ambiguity_warning(best: str, rival: str, counts: dict[str, int]) -> str:
+    """What to say when the movement fits two drills."""
+    return (
+        f"activity not given and the movement fits two drills: {counts[best]} "
+        f"{best} and {counts[rival]} {rival} repetitions; analysed as {best}, without "
+        f"findings (set --activity {best} or --activity {rival})"
+    )
+
+
 def _detected_drill(evidence: ActivityEvidence) -> ActivityChoice | None:
     """The drill the reps found say this is; None if none.
 
     The drill with the most reps (at least :data:`MIN_DETECTED_DRILL_REPS`) wins, unless
-    the movement looks like step-ups and more step-ups were found. A drill whose alignment
+    the movement looks like step-ups and more step-ups were found; with a rival
+    (:func:`rival_drill`) it is ``guessed``, without findings. A drill whose alignment
     needs to be told (its ``ALIGNMENT`` cues) was measured with cues its movement does not
     support: ``guessed``, without findings (:func:`~.pipeline.analyze` re-analyses a
     recording as that drill).
@@ -177,6 +208,9 @@ def _detected_drill(evidence: ActivityEvidence) -> ActivityChoice | None:
         return None
     if evidence.movement.label == "step_up" and evidence.reps >= counts[best]:
         return None
+    rival = rival_drill(counts)
+    if rival is not None:
+        return ActivityChoice(best, "guessed", (ambiguity_warning(best, rival, counts),))
     said = (
         f"activity not given: analysed as {best} because {counts[best]} of its repetitions "
         "were found"

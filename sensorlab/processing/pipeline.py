@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -51,11 +51,12 @@ from sensorlab.processing.activity_choice import (
     MIN_DETECTED_DRILL_REPS,
     ActivityChoice,
     ActivityEvidence,
+    ambiguity_warning,
     choose_activity,
+    rival_drill,
 )
 from sensorlab.processing.calibration import (
     DEFAULT_ALIGNMENT,
-    DEFAULT_CUES,
     AlignmentCues,
     AlignmentSettings,
 )
@@ -775,7 +776,7 @@ class SessionAnalyzer:
         segmenter = self._segmenters.drills.get(activity)
         if segmenter is not None and reps:
             first = round(reps[0].t_start * self.rate_hz) - (self._grid.k0 or 0)
-            rejected = sum(row > first for row in segmenter.rejected_start_rows_)
+            rejected = segmenter.unexplained_rejections(first)
             if rejected:
                 self.warnings.append(
                     f"{rejected} movement(s) after the first repetition rose like "
@@ -877,10 +878,27 @@ def analyze(
     is reported as ``detected`` (:func:`as_detected`).
     """
     analysis = _analyze_once(recording, activity, settings)
-    again = {
-        name: _analyze_once(recording, name, settings) for name in drills_to_reanalyse(analysis)
-    }
+    drills = drills_to_reanalyse(analysis)
+    again = analyses_as(drills, lambda name: _analyze_once(recording, name, settings))
     return as_detected(analysis, again)
+
+
+def analyses_as(
+    drills: Iterable[str], analyse: Callable[[str], SessionAnalysis]
+) -> dict[str, SessionAnalysis]:
+    """``analyse(name)`` of each drill it can analyse.
+
+    A drill whose alignment needs a sensor's mount that the sidecar does not give cannot
+    be (:class:`~sensorlab.errors.InputError`): the first analysis, which did not need
+    it, stands for that drill.
+    """
+    out = {}
+    for name in drills:
+        try:
+            out[name] = analyse(name)
+        except InputError:
+            continue
+    return out
 
 
 REANALYSED_MOVEMENTS = ("unknown", "other_exercise")
@@ -891,26 +909,23 @@ drills whose alignment needs the activity are tried on them."""
 def drills_to_reanalyse(analysis: SessionAnalysis) -> tuple[str, ...]:
     """The drills to analyse a recording again as, the first analysis's guess first.
 
-    Those whose alignment needs the activity (``ALIGNMENT`` other than every cue) and whose
-    sensors were analysed, when the activity was not given and the first analysis could
-    not tell it for sure: a drill or another activity ``guessed`` from the reps or steps
-    found, or a movement not recognised (:data:`REANALYSED_MOVEMENTS`). Measured with
-    cues the movement does not support, the angles may hide a drill's reps or show
-    another's (a single-leg RDL without the walk first was found as 5 lunges; as the
-    RDL, its 12 reps).
+    Every drill whose sensors were analysed, when the activity was not given and the
+    first analysis could not tell it for sure: a drill or another activity ``guessed``
+    (from the reps or steps found, or two drills' reps), or a movement not recognised
+    (:data:`REANALYSED_MOVEMENTS`). The first analysis aligned the sensors with every
+    movement cue; measured with cues a drill's movement does not support, the angles may
+    hide its reps or show another's (a single-leg RDL without the walk first was found
+    as 5 lunges; as the RDL, its 12 reps).
     """
     unsure = analysis.activity_basis == "guessed" or (
         analysis.activity_basis == "not_analysed" and analysis.activity in REANALYSED_MOVEMENTS
     )
     if not unsure:
         return ()
-    told = [
-        name
-        for name in drill_names()
-        if alignment_cues(name) != DEFAULT_CUES
-        and drill_missing(name, tuple(analysis.calibration)) is None
+    possible = [
+        name for name in drill_names() if drill_missing(name, tuple(analysis.calibration)) is None
     ]
-    return tuple(sorted(told, key=lambda name: name != analysis.activity))
+    return tuple(sorted(possible, key=lambda name: name != analysis.activity))
 
 
 def as_detected(first: SessionAnalysis, again: dict[str, SessionAnalysis]) -> SessionAnalysis:
@@ -918,16 +933,22 @@ def as_detected(first: SessionAnalysis, again: dict[str, SessionAnalysis]) -> Se
 
     The drill whose analysis counts the most reps (at least
     :data:`~sensorlab.processing.activity_choice.MIN_DETECTED_DRILL_REPS`, the activity not
-    contradicted), reported as ``detected``; ``first`` when none does.
+    contradicted), reported as ``detected``, or ``guessed`` (without findings) when a
+    rival drill counts nearly as many (:func:`~.activity_choice.rival_drill`); ``first``
+    when none does.
     """
-    confirmed = {
-        name: analysis
+    counts = {
+        name: len(analysis.reps)
         for name, analysis in again.items()
         if analysis.activity_basis == "given" and len(analysis.reps) >= MIN_DETECTED_DRILL_REPS
     }
-    if not confirmed:
+    if not counts:
         return first
-    best = max(confirmed.values(), key=lambda analysis: len(analysis.reps))
+    best = again[max(counts, key=counts.__getitem__)]
+    rival = rival_drill(counts)
+    if rival is not None:
+        said = ambiguity_warning(best.activity, rival, counts)
+        return replace(best, activity_basis="guessed", warnings=[said, *best.warnings])
     said = (
         f"activity not given: analysed as {best.activity} because {len(best.reps)} of its "
         "repetitions were found (set it with --activity)"

@@ -314,8 +314,32 @@ def kinematics_columns(kinematics: Kinematics, pelvis_rate_dps: np.ndarray) -> C
     return columns
 
 
+@dataclass
+class _Track:
+    """Where the segmenter is on one driver (all rows of the grid, from row 0).
+
+    ``active``: following an excursion that rose past ``start_deg`` (its start is
+    searched back to ``search_lo``), its ``peak`` so far, the run of resting rows
+    (``rest_run``), the first row back below ``rest_deg`` (``returned``) and, once the
+    next excursion rose without a rest, the rep's end and that rising row (``valley``).
+    ``last_end``: the end of this driver's last excursion.
+    """
+
+    active: bool = False
+    search_lo: int = 0
+    peak: int = 0
+    rest_run: int = 0
+    returned: int | None = None
+    valley: tuple[int, int] | None = None
+    last_end: int = 0
+
+
 class ExcursionSegmenter:
     """Streaming rep segmentation for one drill (module docstring).
+
+    Each driver is followed on its own: an excursion of one (a free thigh held up through
+    a set of single-leg squats) does not hide the other's reps; the drill's judge rejects
+    the windows that are not its reps.
 
     Parameters
     ----------
@@ -329,25 +353,20 @@ class ExcursionSegmenter:
 
     Attributes
     ----------
-    rejected_ : int
+    rejected_windows_ : list of RepWindow
         Excursions judged not to be this drill's reps.
-    rejected_start_rows_ : list of int
-        The first row of each of them.
+    found_windows_ : list of RepWindow
+        Those judged to be.
     """
 
     def __init__(self, drill, rate_hz: float, settings) -> None:
         self.drill = drill
         self.rate_hz = float(rate_hz)
         self.settings = settings
-        self.rejected_start_rows_: list[int] = []
+        self.rejected_windows_: list[RepWindow] = []
+        self.found_windows_: list[RepWindow] = []
         self._cursor = 0
-        self._last_end = 0
-        self._active: str | None = None
-        self._search_lo = 0
-        self._peak = 0
-        self._rest_run = 0
-        self._returned: int | None = None
-        self._valley: tuple[int, int] | None = None
+        self._tracks: dict[str, _Track] = {}
         # How far before its rise a rep's start is searched: bounded, so a live stream
         # computes the drivers over a few seconds, not since the last rep.
         self._max_rise_rows = round(MAX_RISE_S * self.rate_hz)
@@ -355,67 +374,91 @@ class ExcursionSegmenter:
     @property
     def rejected_(self) -> int:
         """Excursions judged not to be this drill's reps so far."""
-        return len(self.rejected_start_rows_)
+        return len(self.rejected_windows_)
+
+    def unexplained_rejections(self, after_row: int) -> int:
+        """Rejected excursions starting after ``after_row`` that overlap none of the reps.
+
+        An excursion during a rep is the other thigh's part in it (a free thigh swinging
+        a little higher as the stance leg squats), not a movement of its own.
+        """
+        return sum(
+            not any(w.start <= f.end and f.start <= w.end for f in self.found_windows_)
+            for w in self.rejected_windows_
+            if w.start > after_row
+        )
 
     @property
     def needed_from(self) -> int:
         """The oldest row a later call may still read (rows before it may be forgotten)."""
-        if self._active is not None:
-            return self._search_lo
-        return max(self._last_end, self._cursor - 1 - self._max_rise_rows, 0)
+        idle = max(self._cursor - 1 - self._max_rise_rows, 0)
+        return min(
+            [t.search_lo if t.active else max(t.last_end, idle) for t in self._tracks.values()],
+            default=idle,
+        )
 
     def update(self, columns: Columns) -> list[RepFound | WindowRejected]:
-        """Advance over the rows appended since the last call; what ended, in order."""
-        s: ExcursionSettings = self.settings.excursion
+        """Advance over the rows appended since the last call; what ended, in order.
+
+        In the order the rows decided them (then the drivers' order): the same whether
+        the rows come whole or in blocks.
+        """
         n = columns.size
         if self._cursor >= n:
             return []
         lo = self.needed_from
         drivers = self.drill.drivers(columns, lo, n)
+        events: list[tuple[int, int, RepFound | WindowRejected]] = []
+        for order, (name, values) in enumerate(drivers.items()):
+            track = self._tracks.setdefault(name, _Track())
+            for event in self._follow_driver(columns, name, values, track, lo, n):
+                events.append((event.window.decided, order, event))
+        self._cursor = n
+        return [event for _, _, event in sorted(events, key=lambda e: e[:2])]
+
+    def _follow_driver(
+        self, columns: Columns, name: str, values: np.ndarray, track: _Track, lo: int, n: int
+    ) -> list[RepFound | WindowRejected]:
+        """The excursions of driver ``name`` (``values`` from row ``lo``) ended by row ``n``."""
+        s: ExcursionSettings = self.settings.excursion
         rest_rows = max(1, round(s.rest_s * self.rate_hz))
-        # Each driver's rows above start_deg, found once per call: the search for the next
-        # crossing after each rep is then a bisection, not a scan of the rest of the block.
-        above = {
-            name: np.flatnonzero(values[self._cursor - lo :] > s.start_deg) + self._cursor
-            for name, values in drivers.items()
-        }
+        # The rows above start_deg, found once per call: the search for the next crossing
+        # after each rep is then a bisection, not a scan of the rest of the block.
+        above = np.flatnonzero(values[self._cursor - lo :] > s.start_deg) + self._cursor
         events: list[RepFound | WindowRejected] = []
         first_span = span = round(FOLLOW_SPAN_S * self.rate_hz)
         i = self._cursor
         while i < n:
-            if self._active is None:
-                crossing = None
-                for name, rows in above.items():
-                    k = int(np.searchsorted(rows, i))
-                    if k < rows.size and (crossing is None or rows[k] < crossing[1]):
-                        crossing = (name, int(rows[k]))
-                if crossing is None:
-                    i = n
+            if not track.active:
+                k = int(np.searchsorted(above, i))
+                if k == above.size:
                     break
-                self._active, i = crossing
-                self._peak, self._rest_run, self._returned = i, 0, None
-                self._search_lo = max(self._last_end, i - self._max_rise_rows)
+                i = int(above[k])
+                track.active, track.peak, track.rest_run, track.returned = True, i, 0, None
+                track.search_lo = max(track.last_end, i - self._max_rise_rows)
                 i += 1
                 continue
             # A span at a time, doubling: a rep's end is looked for near its start
             # first, so a long block is not scanned again for each of its reps.
-            i = self._follow(drivers[self._active], lo, i, min(n, i + span), rest_rows)
+            i = self._follow(values, track, lo, i, min(n, i + span), rest_rows)
             span *= 2
-            if self._valley is not None:
+            if track.valley is not None:
                 # The next rep began without a rest: this one ended at the valley, and
                 # the row that rose past the start is the next one's crossing.
-                (end, i), self._valley = self._valley, None
-                events.append(self._finish(columns, drivers, lo, end, i))
+                (end, i), track.valley = track.valley, None
+                events.append(self._finish(columns, name, values, track, lo, end, i))
                 span = first_span
-            elif self._rest_run >= rest_rows:
-                events.append(self._finish(columns, drivers, lo, i - rest_rows + 1, i))
+            elif track.rest_run >= rest_rows:
+                end = i - rest_rows + 1
+                events.append(self._finish(columns, name, values, track, lo, end, i))
                 i += 1
                 span = first_span
-        self._cursor = i
         return events
 
-    def _follow(self, values: np.ndarray, lo: int, i: int, n: int, rest_rows: int) -> int:
-        """Follow the active driver ``values`` (from row ``lo``) over rows ``i`` to ``n - 1``.
+    def _follow(
+        self, values: np.ndarray, track: _Track, lo: int, i: int, n: int, rest_rows: int
+    ) -> int:
+        """Follow an active driver ``values`` (from row ``lo``) over rows ``i`` to ``n - 1``.
 
         Updates the peak row and the run of resting rows (back below ``rest_deg`` and
         still) as a row-by-row walk would, and stops at the row where that run reaches
@@ -424,7 +467,7 @@ class ExcursionSegmenter:
 
         Reps done back to back never rest: a driver back below ``rest_deg`` that rises
         past ``start_deg`` again before it rested began the next rep. The rep then ends
-        at the lowest row between the two (``_valley``: that row and the rising one,
+        at the lowest row between the two (``valley``: that row and the rising one,
         which is returned).
         """
         s: ExcursionSettings = self.settings.excursion
@@ -435,59 +478,62 @@ class ExcursionSegmenter:
         # continuing the run carried from the last call until the first such row.
         rows = np.arange(value.size)
         last_moving = np.maximum.accumulate(np.where(resting, -1, rows))
-        run = np.where(last_moving < 0, rows + 1 + self._rest_run, rows - last_moving)
+        run = np.where(last_moving < 0, rows + 1 + track.rest_run, rows - last_moving)
         ended = np.flatnonzero(run >= rest_rows)
         stop = int(ended[0]) if ended.size else value.size - 1
-        rose = self._rise_after_return(value, i, stop)
+        rose = self._rise_after_return(value, track, i, stop)
         if rose is not None:
             stop = rose - i
         seen = value[: stop + 1]
-        if (seen > values[self._peak - lo]).any():
+        if (seen > values[track.peak - lo]).any():
             # The peak moves to the first of the highest rows (NaN rows never count).
-            self._peak = i + int(np.nanargmax(seen))
+            track.peak = i + int(np.nanargmax(seen))
         if rose is not None:
-            returned = self._returned
-            assert returned is not None
-            between = values[returned - lo : rose - lo]
-            self._valley = (returned + int(np.nanargmin(between)), rose)
+            assert track.returned is not None
+            between = values[track.returned - lo : rose - lo]
+            track.valley = (track.returned + int(np.nanargmin(between)), rose)
             return rose
-        self._rest_run = int(run[stop])
+        track.rest_run = int(run[stop])
         return i + stop if ended.size else n
 
-    def _rise_after_return(self, value: np.ndarray, i: int, stop: int) -> int | None:
+    def _rise_after_return(self, value: np.ndarray, track: _Track, i: int, stop: int) -> int | None:
         """Where the driver rose past ``start_deg`` again after coming back below ``rest_deg``.
 
         The row, of those of ``value`` (row ``i`` on) up to ``stop``; None if it did not.
-        Records the first row back below ``rest_deg`` (``_returned``) as it is seen.
+        Records the first row back below ``rest_deg`` (``returned``) as it is seen.
         """
         s: ExcursionSettings = self.settings.excursion
         seen = value[: stop + 1]
-        if self._returned is None:
+        if track.returned is None:
             below = np.flatnonzero(seen < s.rest_deg)
             if below.size == 0:
                 return None
-            self._returned = i + int(below[0])
-        after = self._returned - i
-        rising = np.flatnonzero(seen[max(after, 0) :] > s.start_deg)
-        return i + max(after, 0) + int(rising[0]) if rising.size else None
+            track.returned = i + int(below[0])
+        after = max(track.returned - i, 0)
+        rising = np.flatnonzero(seen[after:] > s.start_deg)
+        return i + after + int(rising[0]) if rising.size else None
 
     def _finish(
-        self, columns: Columns, drivers: dict[str, np.ndarray], lo: int, end: int, decided: int
+        self,
+        columns: Columns,
+        name: str,
+        values: np.ndarray,
+        track: _Track,
+        lo: int,
+        end: int,
+        decided: int,
     ) -> RepFound | WindowRejected:
         s: ExcursionSettings = self.settings.excursion
-        name = self._active
-        assert name is not None
-        values = drivers[name]
-        # The start: the last still row at rest before the driver rose (since the last rep).
-        rising = values[self._search_lo - lo : self._peak - lo + 1]
+        # The start: the last still row at rest before the driver rose (since its last rep).
+        rising = values[track.search_lo - lo : track.peak - lo + 1]
         speed = np.abs(np.diff(rising)) * self.rate_hz
         still = np.flatnonzero((speed < s.still_dps) & (rising[:-1] < s.rest_deg))
-        start = self._search_lo + (int(still[-1]) if still.size else 0)
+        start = track.search_lo + (int(still[-1]) if still.size else 0)
         rep = values[start - lo : end - lo + 1]
         near_peak = np.flatnonzero(rep >= np.nanmax(rep) - s.bottom_band_deg)
         bottom = start + int(round(0.5 * (near_peak[0] + near_peak[-1])))
         window = RepWindow(start, bottom, end, name, decided)
-        self._active, self._last_end = None, end
+        track.active, track.last_end = False, end
         if np.nanmax(rep) < s.min_peak_deg:
             self._reject(window)
             return WindowRejected(window, f"the driver peaked below {s.min_peak_deg:g} deg")
@@ -502,10 +548,11 @@ class ExcursionSegmenter:
         if side is None:
             self._reject(window)
             return WindowRejected(window, reason)
+        self.found_windows_.append(window)
         return RepFound(window, side, view, columns)
 
     def _reject(self, window: RepWindow) -> None:
-        self.rejected_start_rows_.append(window.start)
+        self.rejected_windows_.append(window)
 
 
 def _excursions(values: np.ndarray, start_deg: float, rearm_deg: float) -> int:

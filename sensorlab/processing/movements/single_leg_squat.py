@@ -6,8 +6,10 @@ Driver: each thigh's flexion. A rep rises past 25 deg, peaks at 35 deg or more, 
 still below 12 deg. The stance leg is the thigh that drove it. The window is a single-leg
 squat's when the other (free) thigh moved less than ``other_excursion_max_deg`` (a squat
 moves both, a step-up's trail leg lifts, a lunge's rear thigh swings back), never went
-behind ``-other_behind_max_deg`` (a lunge's or split squat's rear thigh does), and the
-pelvis hinged less than ``hinge_max_deg`` (a single-leg RDL hinges).
+back more than ``other_behind_max_deg`` from where it was held at the rep's start (held
+forward, hanging or a little behind, the knee bent; a split squat's rear thigh extends,
+and stepping down from the box at the end of a step-up the trail leg reaches back for the
+floor), and the pelvis hinged less than ``hinge_max_deg`` (a single-leg RDL hinges).
 
 Per-rep metrics (max - min over the rep unless said): ``thigh_rom_deg`` of the stance
 thigh; ``pelvic_drop_deg``, the peak drop of the free-leg side; ``pelvic_tilt_range_deg``;
@@ -113,7 +115,8 @@ class SingleLegSquatSettings:
     other_excursion_max_deg : float
         The free thigh's range over the rep stays below this, degrees.
     other_behind_max_deg : float
-        The free thigh never goes further behind vertical than this, degrees.
+        The free thigh never goes further back than this from its angle at the rep's
+        start, degrees.
     hinge_max_deg : float
         The pelvis's anterior tilt stays below this, degrees.
     """
@@ -139,8 +142,9 @@ def judge(view: RepView, settings: SingleLegSquatSettings) -> tuple[str | None, 
     free = view.sagittal_deg[OTHER[view.driver]]
     if np.nanmax(free) - np.nanmin(free) > settings.other_excursion_max_deg:
         return None, "the other thigh moved too"
-    if np.nanmin(free) < -settings.other_behind_max_deg:
-        return None, "the other thigh went behind the body"
+    held = free[np.isfinite(free)]
+    if held.size and np.nanmin(free) - held[0] < -settings.other_behind_max_deg:
+        return None, "the other thigh went back"
     if np.nanmax(view.tilt_deg) > settings.hinge_max_deg:
         return None, "the pelvis hinged forward"
     return view.driver, ""

@@ -2,13 +2,15 @@
 
 The working side is the front leg.
 
-Driver: each thigh's flexion. A rep rises past 45 deg (the split stance holds the front
-thigh near 25 deg), peaks at 55 deg or more, and ends still below 40 deg, back in the
-stance. The front leg is the thigh that drove it. The window is a split squat's when the
-other (rear) thigh stayed behind vertical all through it (its mean below
-``-rear_behind_deg``; a lunge or squat brings it forward), the front thigh started in the
-split stance (above ``stance_min_deg``, not standing), and the rear thigh never flexed
-past ``other_thigh_max_deg`` (a step-up's trail leg does).
+Driver: each thigh's flexion. A rep rises past 50 deg (the split stance holds the front
+thigh somewhere from 5 to 40 deg, as the stance is short or long), peaks at 55 deg or
+more, and ends still below 45 deg, back in the stance. The front leg is the thigh that
+drove it. The window is a split squat's when it started and ended in the split stance (the
+front thigh at least ``split_min_deg`` ahead of the rear one, and not both within
+``standing_deg`` of vertical, as a lunge starts and ends), the other (rear) thigh stayed behind
+vertical through the rep (its mean below ``-rear_behind_deg``; a lunge or squat brings it
+forward), and the rear thigh never flexed past ``other_thigh_max_deg`` (a step-up's trail
+leg does).
 
 Per-rep metrics (max - min over the rep unless said): ``thigh_rom_deg`` of the front
 thigh; ``rear_thigh_extension_deg``, the rear thigh's peak angle behind vertical;
@@ -128,20 +130,23 @@ class SplitSquatSettings:
     ----------
     excursion : ExcursionSettings
         The front thigh's flexion as the driver, degrees.
-    stance_min_deg : float
-        The front thigh at the rep's start is flexed at least this (the split stance),
-        degrees.
+    split_min_deg : float
+        At the rep's start and end the front thigh is at least this far ahead of the rear
+        one (the split stance), degrees.
+    standing_deg : float
+        ... and the two are not both within this of vertical (standing, as a lunge
+        starts and ends), degrees.
     rear_behind_deg : float
-        The rear thigh at the rep's start, and its mean over the rep, is at least this
-        far behind vertical, degrees.
+        The rear thigh's mean over the rep is at least this far behind vertical, degrees.
     other_thigh_max_deg : float
         The rear thigh never flexes past this during the rep, degrees.
     """
 
     excursion: ExcursionSettings = field(
-        default_factory=lambda: ExcursionSettings(start_deg=45.0, rest_deg=40.0, min_peak_deg=55.0)
+        default_factory=lambda: ExcursionSettings(start_deg=50.0, rest_deg=45.0, min_peak_deg=55.0)
     )
-    stance_min_deg: float = 12.0
+    split_min_deg: float = 15.0
+    standing_deg: float = 12.0
     rear_behind_deg: float = 8.0
     other_thigh_max_deg: float = 15.0
 
@@ -157,11 +162,11 @@ def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
 def judge(view: RepView, settings: SplitSquatSettings) -> tuple[str | None, str]:
     """The front leg if the window is a split squat's rep, else None and why."""
     front, rear = view.driver, OTHER[view.driver]
-    if (
-        view.sagittal_deg[front][0] < settings.stance_min_deg
-        or view.sagittal_deg[rear][0] > -settings.rear_behind_deg
-    ):
-        return None, "did not start from a split stance"
+    for at in (0, -1):
+        front_at, rear_at = view.sagittal_deg[front][at], view.sagittal_deg[rear][at]
+        standing = max(abs(front_at), abs(rear_at)) <= settings.standing_deg
+        if front_at - rear_at < settings.split_min_deg or standing:
+            return None, "did not start and end in a split stance"
     return _rear_thigh_behind(view, front, rear, settings)
 
 

@@ -86,12 +86,17 @@ class SquatSettings:
         The lesser thigh flexion as the driver, degrees.
     min_correlation : float
         The two thighs' angles over the rep correlate at least this much.
+    min_range_ratio : float
+        The thigh that moved less moved at least this fraction of the other's range (a
+        single-leg squat's free thigh, held up, follows the stance thigh by a few
+        degrees).
     """
 
     excursion: ExcursionSettings = field(
         default_factory=lambda: ExcursionSettings(start_deg=30.0, rest_deg=15.0, min_peak_deg=45.0)
     )
     min_correlation: float = 0.9
+    min_range_ratio: float = 0.5
 
 
 DEFAULT_SETTINGS = SquatSettings()
@@ -113,6 +118,9 @@ def judge(view: RepView, settings: SquatSettings) -> tuple[str | None, str]:
     valid = np.isfinite(left) & np.isfinite(right)
     if valid.sum() < 3 or np.corrcoef(left[valid], right[valid])[0, 1] < settings.min_correlation:
         return None, "the thighs did not move together"
+    ranges = sorted(float(np.ptp(angle[valid])) for angle in (left, right))
+    if ranges[0] < settings.min_range_ratio * ranges[1]:
+        return None, "one thigh hardly moved"
     return "both", ""
 
 
