@@ -10,6 +10,8 @@ a real session would: each drill's asymmetric preset and the step-up, with
 - amplitude: every angle of the reps 0.8x (shallower) and 1.25x (deeper) the preset's;
 - variation of durations and amplitudes from rep to rep: 25 % (the presets: 10 %);
 - sides alternating rep by rep, or one set per side;
+- the pose held between reps: a split squat's stance short or long, its rear thigh near
+  vertical; a single-leg squat's free thigh forward, hanging or behind;
 - no calibration walk before the drill (the README's protocol asks for one).
 
 Per case and seed, ``analyze`` with the activity given, and again without it (neither
@@ -34,7 +36,9 @@ from sensorlab.simulate.drills import DrillSide, profile, simulate_drill
 from sensorlab.simulate.step_up import SideSettings, StepUpSettings, simulate_step_ups
 
 ANGLES = {
-    DrillSide: [f.name for f in fields(DrillSide) if f.name.endswith("_deg")],
+    DrillSide: [
+        f.name for f in fields(DrillSide) if f.name.endswith("_deg") and f.name != "held_deg"
+    ],
     SideSettings: [f.name for f in fields(SideSettings) if f.name.endswith("_deg")],
 }
 
@@ -65,7 +69,27 @@ def drill_cases(name: str) -> dict[str, object]:
     if profile(name).WORKING != "both":
         cases["alternating"] = replace(base, order="alternating")
         cases["blocked"] = replace(base, order="blocked")
+    for label, held in HELD_POSES.get(name, {}).items():
+        cases[label] = replace(base, **{s: replace(v, held_deg=held) for s, v in sides.items()})
     return cases
+
+
+HELD_POSES = {
+    "split_squat": {
+        "short stance (front 8, rear -15 deg)": (8.0, -15.0),
+        "long stance (front 40, rear -25 deg)": (40.0, -25.0),
+        "rear thigh near vertical (30, -5 deg)": (30.0, -5.0),
+    },
+    "single_leg_squat": {
+        "free thigh forward (45 deg)": (0.0, 45.0),
+        "free thigh hanging (0 deg)": (0.0, 0.0),
+        "free thigh behind (-15 deg)": (0.0, -15.0),
+    },
+}
+"""How people hold the set's pose between reps, (working, other) thigh flexion, degrees:
+a split squat's stance, short or long; a single-leg squat's free leg, held forward (as in
+the clinical single-leg squat test), hanging (stepping down from a box) or behind, the
+knee bent."""
 
 
 def step_up_cases() -> dict[str, StepUpSettings]:

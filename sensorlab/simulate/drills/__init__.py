@@ -83,6 +83,10 @@ class DrillSide:
         Anterior pelvic tilt gained (the hinge of a single-leg RDL), degrees.
     rotation_deg : float
         Pelvic rotation (the opening of a single-leg RDL), degrees.
+    held_deg : tuple of float or None
+        The set's held pose between reps, (working thigh, other thigh) flexion, degrees:
+        a split squat's stance (front, rear), a single-leg squat's (stance, free); None
+        takes the profile's.
     """
 
     depth_deg: float = 80.0
@@ -91,6 +95,7 @@ class DrillSide:
     adduction_deg: float = 3.0
     tilt_deg: float = 8.0
     rotation_deg: float = 3.0
+    held_deg: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,12 +197,16 @@ def _sides(settings: DrillSettings, module: ModuleType) -> list[str]:
 
 
 def _scaled(side: DrillSide, rng: np.random.Generator, variation: float) -> DrillSide:
-    """``side`` with each amplitude varied by up to ``variation`` (fraction)."""
+    """``side`` with each amplitude varied by up to ``variation`` (fraction).
+
+    The held pose stays as it is.
+    """
     values = {
         name: getattr(side, name) * (1.0 + rng.uniform(-1, 1) * variation)
         for name in DrillSide.__dataclass_fields__
+        if name != "held_deg"
     }
-    return DrillSide(**values)
+    return DrillSide(**values, held_deg=side.held_deg)
 
 
 def _amplitudes(settings: DrillSettings, module: ModuleType) -> dict[str, DrillSide]:

@@ -2,7 +2,8 @@
 
 The working side is the stance leg.
 
-Each set starts by lifting the free foot (free thigh 20 deg forward, knee bent) and ends
+Each set starts by lifting the free foot (free thigh 20 deg forward, knee bent, unless
+``held_deg`` says otherwise) and ends
 putting it down. A rep of duration ``T`` (fractions of ``T``): 0-0.45 down: the stance
 thigh flexes to ``depth_deg``, the free thigh comes 6 deg further forward as a
 counterweight, the pelvis lowers 0.2 m and moves 0.08 m back, drops on the free side by
@@ -30,21 +31,23 @@ DEFAULT_SIDE = DrillSide(
     tilt_deg=12.0,
     rotation_deg=2.0,
 )
-FREE_THIGH_DEG = 20.0
+HELD_DEG = (0.0, 20.0)
+"""The (stance, free) thigh flexion standing on one leg, unless a side's ``held_deg`` says."""
 SHAPE = (0.0, 0.45, 0.55, 1.0)
 
 
 def set_pose(stance: str, sides: dict[str, DrillSide]) -> dict[str, float]:
     """Standing on ``stance``: the free foot lifted, its thigh a little forward."""
-    return {f"{OTHER[stance]}_flexion": FREE_THIGH_DEG}
+    return {f"{OTHER[stance]}_flexion": (sides[stance].held_deg or HELD_DEG)[1]}
 
 
 def rep_frames(stance: str, sides: dict[str, DrillSide]) -> dict[str, Frames]:
     """Keyframes of one single-leg squat on ``stance``."""
     a, free = sides[stance], OTHER[stance]
+    free_deg = (a.held_deg or HELD_DEG)[1]
     return {
         f"{stance}_flexion": excursion(a.depth_deg, SHAPE),
-        f"{free}_flexion": excursion(FREE_THIGH_DEG + 6.0, SHAPE, FREE_THIGH_DEG),
+        f"{free}_flexion": excursion(free_deg + 6.0, SHAPE, free_deg),
         "x": excursion(-0.08, SHAPE),
         "z": excursion(-0.2, SHAPE),
         "tilt": excursion(a.tilt_deg, SHAPE),

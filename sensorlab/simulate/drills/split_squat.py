@@ -28,16 +28,17 @@ DEFAULT_SIDE = DrillSide(
     tilt_deg=10.0,
     rotation_deg=4.0,
 )
-FRONT_STANCE_DEG = 25.0
-REAR_STANCE_DEG = -15.0
+STANCE_DEG = (25.0, -15.0)
+"""The split stance's (front, rear) thigh flexion, unless a side's ``held_deg`` says."""
 SHAPE = (0.0, 0.4, 0.55, 1.0)
 
 
 def set_pose(front: str, sides: dict[str, DrillSide]) -> dict[str, float]:
     """The split stance held between reps: front thigh forward, rear thigh back."""
+    front_deg, rear_deg = sides[front].held_deg or STANCE_DEG
     return {
-        f"{front}_flexion": FRONT_STANCE_DEG,
-        f"{OTHER[front]}_flexion": REAR_STANCE_DEG,
+        f"{front}_flexion": front_deg,
+        f"{OTHER[front]}_flexion": rear_deg,
         "x": 0.1,
         "z": -0.05,
     }
@@ -46,9 +47,10 @@ def set_pose(front: str, sides: dict[str, DrillSide]) -> dict[str, float]:
 def rep_frames(front: str, sides: dict[str, DrillSide]) -> dict[str, Frames]:
     """Keyframes of one rep from the split stance with ``front`` forward."""
     a, rear = sides[front], OTHER[front]
+    front_deg, rear_deg = a.held_deg or STANCE_DEG
     return {
-        f"{front}_flexion": excursion(a.depth_deg, SHAPE, FRONT_STANCE_DEG),
-        f"{rear}_flexion": excursion(-a.other_thigh_deg, SHAPE, REAR_STANCE_DEG),
+        f"{front}_flexion": excursion(a.depth_deg, SHAPE, front_deg),
+        f"{rear}_flexion": excursion(-a.other_thigh_deg, SHAPE, rear_deg),
         "z": excursion(-0.35, SHAPE, -0.05),
         "tilt": excursion(a.tilt_deg, SHAPE),
         "obliquity": excursion(SIDE_SIGN[front] * a.pelvic_drop_deg, SHAPE),
