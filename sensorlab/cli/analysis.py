@@ -64,8 +64,9 @@ def _analyze(args: argparse.Namespace) -> int:
     drills = drills_to_reanalyse(analysis)
     if drills and not args.quiet:
         print(
-            f"activity not given and not told for sure ({analysis.activity}): analysing again "
-            f"as {', '.join(drills)} (--activity saves this)",
+            f"activity not given and {analysis.activity} is not certain "
+            f"({analysis.activity_basis}): analysing again as {', '.join(drills)} "
+            "(--activity saves this)",
             file=sys.stderr,
         )
     analysis = as_detected(analysis, analyses_as(drills, analysed_as))
