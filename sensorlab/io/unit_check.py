@@ -193,11 +193,13 @@ def _rotation_steps(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit axes, cosines and sines of steps of body rotation at ``rate`` for ``dt_s``.
 
-    For :func:`_rotate`; ``rate_rad_s`` of any shape ``(..., 3)`` (all steps at once).
+    For :func:`_rotate`; ``rate_rad_s`` of shape ``(steps, 3, n)``, components on the
+    middle axis (all steps at once); the axes come in the same shape.
     """
-    speed = np.linalg.norm(rate_rad_s, axis=-1)
-    axis = rate_rad_s / np.where(speed > 0, speed, 1.0)[..., None]
-    angle = -(speed * dt_s)[..., None]
+    x, y, z = rate_rad_s[:, 0], rate_rad_s[:, 1], rate_rad_s[:, 2]
+    speed = np.sqrt((x * x + y * y) + z * z)
+    axis = rate_rad_s / np.where(speed > 0, speed, 1.0)[:, None]
+    angle = -(speed * dt_s)
     return axis, np.cos(angle), np.sin(angle)
 
 
@@ -206,14 +208,18 @@ def _rotate(vectors: np.ndarray, axis: np.ndarray, cos: np.ndarray, sin: np.ndar
 
     Solves ``d(u)/dt = u x omega`` exactly for a constant ``omega`` (Rodrigues' formula
     for a turn of ``-|omega| dt`` about ``omega``), the step given by
-    :func:`_rotation_steps`.
+    :func:`_rotation_steps`. Vectors and axes of shape ``(3, n)``: component-major, so
+    that each operation runs over long contiguous rows.
     """
-    along = np.sum(axis * vectors, axis=1, keepdims=True)
-    return vectors * cos + np.cross(axis, vectors) * sin + axis * along * (1.0 - cos)
+    (ax, ay, az), (vx, vy, vz) = axis, vectors
+    along = (ax * vx + ay * vy) + az * vz
+    cross = np.stack([ay * vz - az * vy, az * vx - ax * vz, ax * vy - ay * vx])
+    return vectors * cos + cross * sin + axis * along * (1.0 - cos)
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.arccos(np.clip(np.sum(a * b, axis=1), -1.0, 1.0))
+    """Angles between the unit vectors of shape ``(3, n)`` ``a`` and ``b``, radians."""
+    return np.arccos(np.clip((a[0] * b[0] + a[1] * b[1]) + a[2] * b[2], -1.0, 1.0))
 
 
 def gyro_evidence(
@@ -252,11 +258,12 @@ def gyro_evidence(
     rest = float(np.median(norm))
     if not (np.isfinite(dt) and dt > 0 and rest > 0):
         return nothing
-    up = acc / np.where(norm > 0, norm, np.nan)[:, None]
+    # Directions component-major, (3, n), as _rotate and _angle take them.
+    up = (acc / np.where(norm > 0, norm, np.nan)[:, None]).T
     lag = max(1, round(settings.lag_s / dt))
     starts = np.arange(0, t_s.size - lag, max(1, round(settings.stride_s / dt)))
     ends = starts + lag
-    turn = _angle(up[starts], up[ends])
+    turn = _angle(up[:, starts], up[:, ends])
     calm = np.abs(norm / rest - 1.0) < settings.max_linear_acc_fraction
     usable = (
         (turn > np.radians(settings.min_turn_deg))
@@ -273,12 +280,14 @@ def gyro_evidence(
     # The four readings (deg/s or rad/s, either sign) carried together, stacked.
     names = ("deg", "-deg", "rad", "-rad")
     scales = np.array([np.pi / 180, -np.pi / 180, 1.0, -1.0])
-    carried = np.tile(up[starts], (scales.size, 1))
-    rates = gyr[starts + np.arange(lag)[:, None]][:, None] * scales[:, None, None]
-    axes, cosines, sines = _rotation_steps(rates.reshape(lag, -1, 3), dt)
+    carried = np.tile(up[:, starts], scales.size)
+    # rates[step, component, reading * stretches + stretch]
+    steps = gyr[starts + np.arange(lag)[:, None]].transpose(0, 2, 1)
+    rates = steps[:, :, None] * scales[:, None]
+    axes, cosines, sines = _rotation_steps(rates.reshape(lag, 3, -1), dt)
     for axis, cos, sin in zip(axes, cosines, sines, strict=True):
         carried = _rotate(carried, axis, cos, sin)
-    angles = _angle(carried, np.tile(up[ends], (scales.size, 1))).reshape(scales.size, -1)
+    angles = _angle(carried, np.tile(up[:, ends], scales.size)).reshape(scales.size, -1)
     errors = {name: float(np.median(a)) for name, a in zip(names, angles, strict=True)}
     return GyroEvidence(
         error_deg_s_rad=min(errors["deg"], errors["-deg"]),
