@@ -302,8 +302,10 @@ class OrientationEstimator:
         checks = set() if bridged is None else set(np.flatnonzero(bridged).tolist())
         # Plain floats for the row loop: Fusion takes them, and they compare fast. (Not
         # np.clip: the same values, but its per-call cost is most of a live update's.)
+        # Rounded to float32 as Fusion takes them: the grid's steps, which differ in their
+        # last bits, then compare equal, and Fusion is told only when one really changes.
         np.maximum(steps_s, 1e-6, out=steps_s)
-        periods = np.minimum(steps_s, nominal_period_s, out=steps_s).tolist()
+        periods = np.minimum(steps_s, nominal_period_s, out=steps_s).astype(np.float32).tolist()
         still_needed = max(1, round(self.settings.still_s * self.rate_hz))
         gyr_dps = np.degrees(gyr_rad_s)
         acc_g = acc_m_s2 / GRAVITY_M_S2
