@@ -12,7 +12,10 @@ class Columns:
     ones in a long stream. Forgetting only moves a start index: the held rows are moved
     to the front of the buffer when an append finds it full (doubling it only when they
     fill more than half), so both appends and forgetting cost amortised constant time
-    per row, however often a live stream calls them.
+    per row, however often a live stream calls them. An append larger than the buffer
+    (a batch analysis appends a whole session at once) gets the rows it needs and the
+    initial capacity's worth to spare, not twice that: half of a doubled buffer would
+    never be used, and filling it costs more than the rows' own copy.
 
     Parameters
     ----------
@@ -25,6 +28,7 @@ class Columns:
     def __init__(self, names, capacity: int = 4096) -> None:
         self.names = tuple(names)
         self._data = np.full((capacity, len(self.names)), np.nan)
+        self._spare = capacity
         self._index = {name: i for i, name in enumerate(self.names)}
         self._start = 0  # where row ``first`` sits in ``_data``
         self.size = 0
@@ -40,7 +44,7 @@ class Columns:
             return end
         capacity = self._data.shape[0]
         if held + n > capacity // 2:
-            capacity = max(2 * capacity, 2 * (held + n))
+            capacity = max(2 * capacity, held + n + self._spare)
         compacted = np.full((capacity, len(self.names)), np.nan)
         compacted[:held] = self._data[self._start : end]
         self._data, self._start = compacted, 0
