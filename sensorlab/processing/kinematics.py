@@ -18,6 +18,7 @@ from sensorlab.frames import PLACEMENTS
 from sensorlab.processing import angles
 from sensorlab.processing.calibration_stage import CalibrationStage
 from sensorlab.processing.grid import MultiSensorGrid
+from sensorlab.processing.matmul import matmul_rows
 from sensorlab.processing.orientation import horizontal_in_world, rotate_to_world, up_in_sensor
 from sensorlab.records import SensorCalibration
 
@@ -76,8 +77,8 @@ class KinematicsStage:
         up_sensor = up_in_sensor(np.array([quaternions[p] for p in present]))
         up_segment = np.full((len(PLACEMENTS), hi - lo, 3), np.nan)
         for placement, up in zip(present, up_sensor, strict=True):
-            up_segment[PLACEMENTS.index(placement)] = (
-                up @ calibration[placement].sensor_to_segment.T
+            up_segment[PLACEMENTS.index(placement)] = matmul_rows(
+                up, calibration[placement].sensor_to_segment.T
             )
         columns.update(angles.segment_angles_deg(up_segment))
         columns.update(self._adduction_columns(quaternions, calibration, headings0_deg, hi - lo))

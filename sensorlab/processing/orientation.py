@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import imufusion
 import numpy as np
 
+from sensorlab.processing.matmul import matmul_rows
 from sensorlab.units import GRAVITY_M_S2
 
 
@@ -130,10 +131,6 @@ class OrientationSettings:
 
 
 DEFAULT_ORIENTATION = OrientationSettings()
-
-PRODUCT_ROWS = 4096
-"""Rows per matrix product in :func:`horizontal_in_world`: 4096 x 4 x 8 multiplications
-stay under OpenBLAS's threshold for threading a product (65536 x 4)."""
 
 
 def quaternion_from_to(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -621,14 +618,8 @@ def horizontal_in_world(
         Turn about the world's vertical, degrees.
     """
     q = np.asarray(quaternions, dtype=float)
-    forms = _horizontal_forms(tuple(vector), turn_deg)
-    products = np.empty((q.shape[0], forms.shape[1]))
-    # In blocks of rows that the BLAS computes on one thread: a larger product is spread
-    # over threads that then spin idle for a tenth of a second (OpenBLAS), most of a batch
-    # analysis's kinematics CPU time. Row blocks do not change any row's result.
-    for lo in range(0, q.shape[0], PRODUCT_ROWS):
-        np.matmul(q[lo : lo + PRODUCT_ROWS], forms, out=products[lo : lo + PRODUCT_ROWS])
-    return np.einsum("ni,nki->nk", q, products.reshape(-1, 2, 4))
+    halves = matmul_rows(q, _horizontal_forms(tuple(vector), turn_deg)).reshape(-1, 2, 4)
+    return np.einsum("ni,nki->nk", q, halves)
 
 
 @functools.lru_cache(maxsize=64)
