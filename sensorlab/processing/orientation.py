@@ -23,12 +23,16 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import imufusion
 import numpy as np
 
 from sensorlab.processing.matmul import matmul_rows
 from sensorlab.units import GRAVITY_M_S2
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 @dataclass(frozen=True)
@@ -385,8 +389,7 @@ class OrientationEstimator:
             append(q)
             i += 1
         self._last_t_s = float(t_s[-1])
-        # Fusion computes in float32; the stages after it work in float64.
-        out = np.asarray(quaternions, dtype=np.float64)
+        out = _float64_rows(quaternions)
         keep = max(1, round(self.settings.cycle_history_s * self.rate_hz))
         recent_gyr = gyr_dps[-keep:]
         recent = np.column_stack(
@@ -554,6 +557,20 @@ def time_reversed(
     reversed_raw = raw[::-1].copy()
     reversed_raw[:, 3:] *= -1.0
     return -t_s[::-1], reversed_raw, bridged[::-1]
+
+
+def _float64_rows(quaternions: list[np.ndarray]) -> np.ndarray:
+    """Fusion's quaternions, float32 arrays of 4, as one float64 array (n, 4).
+
+    Fusion computes in float32; the stages after it work in float64. The arrays' bytes
+    joined are read at once, a third of the time of ``np.asarray`` over the list; should
+    any not be 16 bytes (a float32 quaternion), the list is converted as it is.
+    """
+    # ndarrays are buffers (numpy's stubs say so only from Python 3.12 on).
+    joined = b"".join(cast("list[Buffer]", quaternions))
+    if len(joined) != 16 * len(quaternions):
+        return np.asarray(quaternions, dtype=np.float64)
+    return np.frombuffer(joined, dtype=np.float32).reshape(-1, 4).astype(np.float64)
 
 
 def up_in_sensor(quaternions: np.ndarray) -> np.ndarray:
