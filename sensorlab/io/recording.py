@@ -115,8 +115,8 @@ def read_recording(
         meta, warnings, table = read_parquet_table(path, sidecar_path)
         keep = np.ones(len(table.frame), dtype=bool)  # the converter kept only good rows
         return _recording_from_table(path, meta, table, keep, warnings)
-    meta, warnings, table, keep = read_csv_table(path, sidecar_path)
-    return _recording_from_table(path, meta, table, keep, warnings)
+    meta, warnings, table, keep, cols = _read_csv(path, sidecar_path)
+    return _recording_from_table(path, meta, table, keep, warnings, cols)
 
 
 def read_csv_table(
@@ -130,6 +130,14 @@ def read_csv_table(
     (:mod:`sensorlab.io.parquet`) stores exactly these rows, so that reading either file
     gives the same samples.
     """
+    meta, warnings, table, keep, _ = _read_csv(csv_path, sidecar_path)
+    return meta, warnings, table, keep
+
+
+def _read_csv(
+    csv_path: str | os.PathLike, sidecar_path: str | os.PathLike | None
+) -> tuple[SessionMeta, list[str], CsvTable, np.ndarray, _Columns]:
+    """:func:`read_csv_table`, and the required columns it checked the rows with."""
     path = Path(csv_path)
     if not path.is_file():
         raise InputError(f"{path.name}: no such file; check the path and the file name")
@@ -143,18 +151,26 @@ def read_csv_table(
             f"{path.name}: the header is there but there are no data rows; the recording is empty "
             "(was the export or the recording interrupted?); record or export it again"
         )
-    keep = _select_rows(path, table, _Columns(table), warnings)
-    return meta, warnings, table, keep
+    cols = _Columns(table)
+    keep = _select_rows(path, table, cols, warnings)
+    return meta, warnings, table, keep, cols
 
 
 def _recording_from_table(
-    path: Path, meta: SessionMeta, table: CsvTable, keep: np.ndarray, warnings: list[str]
+    path: Path,
+    meta: SessionMeta,
+    table: CsvTable,
+    keep: np.ndarray,
+    warnings: list[str],
+    cols: _Columns | None = None,
 ) -> Recording:
     """Build the recording from the table's ``keep`` rows.
 
-    Samples per sensor, units converted, names and rates checked.
+    Samples per sensor, units converted, names and rates checked. ``cols``: the table's
+    required columns, when already taken out.
     """
-    chunks, first_lines = _build_chunks(path, table, _Columns(table), keep, warnings)
+    cols = _Columns(table) if cols is None else cols
+    chunks, first_lines = _build_chunks(path, table, cols, keep, warnings)
     _check_names(path, chunks, first_lines, meta, warnings)
     meta = _check_rates(path, chunks, first_lines, meta, warnings)
     return Recording(source=path.name, meta=meta, chunks=chunks, warnings=warnings)
@@ -384,11 +400,12 @@ def _build_chunks(
     path: Path, table: CsvTable, cols: _Columns, keep: np.ndarray, warnings: list[str]
 ) -> tuple[dict[str, ImuChunk], dict[str, int]]:
     """One chunk per sensor (file order within each), and each sensor's first line."""
-    rows = np.flatnonzero(keep)
-    codes = cols.codes[rows]
     groups = []
+    # Usually every row is kept: each sensor's rows then come straight from the codes.
+    rows = None if keep.all() else np.flatnonzero(keep)
+    codes = cols.codes if rows is None else cols.codes[rows]
     for code, name in enumerate(cols.names):
-        index = rows[codes == code]
+        index = np.flatnonzero(codes == code) if rows is None else rows[codes == code]
         if index.size:
             groups.append((int(index[0]), name, index))
     optional = _OptionalColumns(path, table, warnings)
