@@ -190,31 +190,45 @@ def acc_unit(quiet: QuietAcc | None) -> str | None:
 
 def _rotation_steps(
     rate_rad_s: np.ndarray, dt_s: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit axes, cosines and sines of steps of body rotation at ``rate`` for ``dt_s``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unit axes, cosines, sines and versines (1 - cos) of steps of body rotation.
 
-    For :func:`_rotate`; ``rate_rad_s`` of shape ``(steps, 3, n)``, components on the
-    middle axis (all steps at once); the axes come in the same shape.
+    At ``rate`` for ``dt_s``, for :func:`_rotate`; ``rate_rad_s`` of shape
+    ``(steps, 3, n)``, components on the middle axis (all steps at once); the axes come
+    in the same shape.
     """
     x, y, z = rate_rad_s[:, 0], rate_rad_s[:, 1], rate_rad_s[:, 2]
     speed = np.sqrt((x * x + y * y) + z * z)
     axis = rate_rad_s / np.where(speed > 0, speed, 1.0)[:, None]
     angle = -(speed * dt_s)
-    return axis, np.cos(angle), np.sin(angle)
+    cos = np.cos(angle)
+    return axis, cos, np.sin(angle), 1.0 - cos
 
 
-def _rotate(vectors: np.ndarray, axis: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+def _rotate(
+    vectors: np.ndarray, axis: np.ndarray, cos: np.ndarray, sin: np.ndarray, versine: np.ndarray
+) -> np.ndarray:
     """Carry ``vectors`` fixed in the world through one step of body rotation.
 
     Solves ``d(u)/dt = u x omega`` exactly for a constant ``omega`` (Rodrigues' formula
     for a turn of ``-|omega| dt`` about ``omega``), the step given by
-    :func:`_rotation_steps`. Vectors and axes of shape ``(3, n)``: component-major, so
-    that each operation runs over long contiguous rows.
+    :func:`_rotation_steps`: ``v cos + (axis x v) sin + axis (axis . v) (1 - cos)``.
+    Vectors and axes of shape ``(3, n)``: component-major, so that each operation runs
+    over long contiguous rows; the terms are summed in place, in that order.
     """
     (ax, ay, az), (vx, vy, vz) = axis, vectors
     along = (ax * vx + ay * vy) + az * vz
-    cross = np.stack([ay * vz - az * vy, az * vx - ax * vz, ax * vy - ay * vx])
-    return vectors * cos + cross * sin + axis * along * (1.0 - cos)
+    term = np.empty_like(vectors)
+    np.subtract(ay * vz, az * vy, out=term[0])
+    np.subtract(az * vx, ax * vz, out=term[1])
+    np.subtract(ax * vy, ay * vx, out=term[2])
+    term *= sin
+    rotated = vectors * cos
+    rotated += term
+    np.multiply(axis, along, out=term)
+    term *= versine
+    rotated += term
+    return rotated
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -277,17 +291,24 @@ def gyro_evidence(
     if starts.size > settings.max_stretches:
         keep = np.linspace(0, starts.size - 1, settings.max_stretches).round().astype(int)
         starts, ends, turn = starts[keep], ends[keep], turn[keep]
-    # The four readings (deg/s or rad/s, either sign) carried together, stacked.
+    # The four readings (deg/s or rad/s, either sign) carried together, stacked:
+    # [step, component, reading * stretches + stretch].
     names = ("deg", "-deg", "rad", "-rad")
-    scales = np.array([np.pi / 180, -np.pi / 180, 1.0, -1.0])
-    carried = np.tile(up[:, starts], scales.size)
-    # rates[step, component, reading * stretches + stretch]
+    carried = np.tile(up[:, starts], len(names))
     steps = gyr[starts + np.arange(lag)[:, None]].transpose(0, 2, 1)
-    rates = steps[:, :, None] * scales[:, None]
-    axes, cosines, sines = _rotation_steps(rates.reshape(lag, 3, -1), dt)
-    for axis, cos, sin in zip(axes, cosines, sines, strict=True):
-        carried = _rotate(carried, axis, cos, sin)
-    angles = _angle(carried, np.tile(up[:, ends], scales.size)).reshape(scales.size, -1)
+    rates = steps[:, :, None] * np.array([np.pi / 180, 1.0])[:, None]
+    axis, cos, sin, versine = _rotation_steps(rates.reshape(lag, 3, -1), dt)
+    # A reading of the other sign turns by the same angle about the opposite axis
+    # (negation is exact, so these are the steps it would give itself).
+    axes = np.empty((lag, 3, len(names), starts.size))
+    axes[:, :, 0::2] = axis.reshape(lag, 3, 2, -1)
+    np.negative(axes[:, :, 0::2], out=axes[:, :, 1::2])
+    turns = (
+        np.repeat(x.reshape(lag, 2, -1), 2, axis=1).reshape(lag, -1) for x in (cos, sin, versine)
+    )
+    for step in zip(axes.reshape(lag, 3, -1), *turns, strict=True):
+        carried = _rotate(carried, *step)
+    angles = _angle(carried, np.tile(up[:, ends], len(names))).reshape(len(names), -1)
     errors = {name: float(np.median(a)) for name, a in zip(names, angles, strict=True)}
     return GyroEvidence(
         error_deg_s_rad=min(errors["deg"], errors["-deg"]),
