@@ -292,21 +292,26 @@ class OrientationEstimator:
         n = t_s.size
         if n == 0:
             return np.empty((0, 4)), np.empty(0, dtype=bool)
-        times = t_s.tolist()
         nominal_period_s = 1.0 / self.rate_hz
-        previous = times[0] - nominal_period_s if self._last_t_s is None else self._last_t_s
+        previous = float(t_s[0]) - nominal_period_s if self._last_t_s is None else self._last_t_s
         steps_s = t_s - np.concatenate(([previous], t_s[:-1]))
         gaps = set(np.flatnonzero(steps_s > self.settings.max_gap_s).tolist())
         long_gaps = set(gaps)
         if relevel is not None and relevel.any():
             gaps.update(np.flatnonzero(relevel).tolist())
         checks = set() if bridged is None else set(np.flatnonzero(bridged).tolist())
-        # Plain floats for the row loop: Fusion takes them, and they compare fast. (Not
-        # np.clip: the same values, but its per-call cost is most of a live update's.)
+        # (Not np.clip: the same values, but its per-call cost is most of a live update's.)
         # Rounded to float32 as Fusion takes them: the grid's steps, which differ in their
         # last bits, then compare equal, and Fusion is told only when one really changes.
         np.maximum(steps_s, 1e-6, out=steps_s)
-        periods = np.minimum(steps_s, nominal_period_s, out=steps_s).astype(np.float32).tolist()
+        periods32 = np.minimum(steps_s, nominal_period_s, out=steps_s).astype(np.float32)
+        # Rows where the period changes, and a sentinel: the lean loop runs between them.
+        changes = [*(np.flatnonzero(periods32[1:] != periods32[:-1]) + 1).tolist(), n]
+        next_change = 0
+        # Plain floats for the rows that need more than Fusion (they compare fast), made
+        # when the first such row comes.
+        times: list[float] = []
+        periods: list[float] = []
         still_needed = max(1, round(self.settings.still_s * self.rate_hz))
         gyr_dps = np.degrees(gyr_rad_s)
         acc_g = acc_m_s2 / GRAVITY_M_S2
@@ -335,18 +340,24 @@ class OrientationEstimator:
                 while events[next_event] < i:
                     next_event += 1
                 stop = events[next_event]
-                # The common case, kept lean: most rows of a session run here.
-                for period, gyr, acc in zip(
-                    periods[i:stop], gyr_dps32[i:stop], acc_g32[i:stop], strict=True
-                ):
+                # The common case, kept lean: most rows of a session run here, in runs
+                # of one sample period.
+                while i < stop:
+                    while changes[next_change] <= i:
+                        next_change += 1
+                    end = min(stop, changes[next_change])
+                    period = float(periods32[i])
                     if period != current_period:
                         set_period(period)
                         current_period = period
-                    update(unbias(gyr), acc)
-                    append(get_quaternion())
-                i = stop
+                    for gyr, acc in zip(gyr_dps32[i:end], acc_g32[i:end], strict=True):
+                        update(unbias(gyr), acc)
+                        append(get_quaternion())
+                    i = end
                 if i == n:
                     break
+            if not times:
+                times, periods = t_s.tolist(), periods32.tolist()
             period, gyr, acc = periods[i], gyr_dps[i], acc_g[i]
             if i in gaps:
                 # A second gap before the cycles after the first are in: the history
