@@ -305,8 +305,7 @@ class OrientationEstimator:
         # last bits, then compare equal, and Fusion is told only when one really changes.
         np.maximum(steps_s, 1e-6, out=steps_s)
         periods32 = np.minimum(steps_s, nominal_period_s, out=steps_s).astype(np.float32)
-        # Rows where the period changes, and a sentinel: the lean loop runs between them.
-        changes = [*(np.flatnonzero(periods32[1:] != periods32[:-1]) + 1).tolist(), n]
+        changes = _period_changes(periods32)
         next_change = 0
         # Plain floats for the rows that need more than Fusion (they compare fast), made
         # when the first such row comes.
@@ -316,9 +315,11 @@ class OrientationEstimator:
         gyr_dps = np.degrees(gyr_rad_s)
         acc_g = acc_m_s2 / GRAVITY_M_S2
         # Fusion computes in float32 and casts every float64 row it is given; rows cast
-        # once here give it the same numbers and save a third of the loop's time.
-        gyr_dps32 = gyr_dps.astype(np.float32)
-        acc_g32 = acc_g.astype(np.float32)
+        # once here give it the same numbers and save a third of the loop's time (not
+        # worth a cast's own cost for a live update's few rows).
+        few = n <= FEW_ROWS
+        gyr_dps32 = gyr_dps if few else gyr_dps.astype(np.float32)
+        acc_g32 = acc_g if few else acc_g.astype(np.float32)
         ahrs = self._ahrs
         set_period, update, get_quaternion = (
             ahrs.set_sample_period,
@@ -570,14 +571,34 @@ def time_reversed(
     return -t_s[::-1], reversed_raw, bridged[::-1]
 
 
+FEW_ROWS = 64
+"""Blocks of at most this many rows (a live update's) are prepared with plain Python,
+which beats numpy's cost per call there."""
+
+
+def _period_changes(periods: np.ndarray) -> list[int]:
+    """Rows whose sample period differs from the row before's, then the row count.
+
+    The lean loop of :meth:`OrientationEstimator.update` runs between them.
+    """
+    n = periods.size
+    if n <= FEW_ROWS:
+        p = periods.tolist()
+        return [k for k in range(1, n) if p[k] != p[k - 1]] + [n]
+    return [*(np.flatnonzero(periods[1:] != periods[:-1]) + 1).tolist(), n]
+
+
 def _float64_rows(quaternions: list[np.ndarray]) -> np.ndarray:
     """Fusion's quaternions, float32 arrays of 4, as one float64 array (n, 4).
 
     Fusion computes in float32; the stages after it work in float64. The arrays' bytes
-    joined are read at once, a third of the time of ``np.asarray`` over the list; should
-    any not be 16 bytes (a float32 quaternion), the list is converted as it is.
+    joined are read at once, a third of the time of ``np.asarray`` over a long list;
+    a short list, or one whose arrays are not all 16 bytes (a float32 quaternion), is
+    converted as it is.
     """
     # ndarrays are buffers (numpy's stubs say so only from Python 3.12 on).
+    if len(quaternions) <= FEW_ROWS:
+        return np.asarray(quaternions, dtype=np.float64)
     joined = b"".join(cast("list[Buffer]", quaternions))
     if len(joined) != 16 * len(quaternions):
         return np.asarray(quaternions, dtype=np.float64)
