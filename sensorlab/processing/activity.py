@@ -51,7 +51,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.fft import next_fast_len
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import sosfiltfilt
+
+from sensorlab.processing.filters import butter_sos
 
 LABELS = ("walk", "step_up", "other_exercise", "standing", "unknown")
 """Possible :attr:`Movement.label` values."""
@@ -545,7 +547,7 @@ def _smoothed(acc: np.ndarray | None, rate_hz: float, s: MovementSettings) -> np
         return None
     # Heel-strike impacts carry no rhythm and blur it; the gait's own frequencies are
     # below 4 Hz (Moe-Nilssen & Helbostad 2004 low-pass at about that).
-    sos = butter(4, s.vertical_cutoff_hz, fs=rate_hz, output="sos")
+    sos = butter_sos(4, s.vertical_cutoff_hz, rate_hz)
     missing = ~np.isfinite(acc)
     smooth = sosfiltfilt(sos, np.where(missing, 0.0, acc)) if acc.size > 30 else acc
     return np.where(missing, np.nan, smooth)

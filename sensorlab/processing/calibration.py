@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from sensorlab.processing.filters import butter_sos
 from sensorlab.records import SensorCalibration
 
 
@@ -371,9 +372,7 @@ def _pelvis_forward(
 
 def _bandpassed_horizontal(acc_world: np.ndarray, rate_hz: float) -> np.ndarray:
     """World-horizontal acceleration in the band of human movement (0.2-3 Hz), (n, 2)."""
-    sos = signal.butter(
-        2, [0.2, min(3.0, 0.45 * rate_hz)], btype="bandpass", fs=rate_hz, output="sos"
-    )
+    sos = butter_sos(2, (0.2, min(3.0, 0.45 * rate_hz)), rate_hz, "bandpass")
     return signal.sosfiltfilt(sos, acc_world[:, :2], axis=0)
 
 
