@@ -167,6 +167,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._calibration_quality: dict[str, float] = {}
         self._calibrated_at_s: float | None = None
         self._traces_drawn_at = 0
+        self._view_end_s = float("nan")
+        """The newest angle's time, where the trace view ends, seconds."""
         self._raw_drawn_at = 0
         self._open_spans: list[pg.LinearRegionItem] = []
         """A lift under way: a pale span with a dashed start until the rep is judged."""
@@ -564,7 +566,10 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _draw_traces(self) -> None:
         written = self.session.kinematics.written_
         if written == self._traces_drawn_at and self._traces_drawn_at:
-            return  # no new angle row: the picture would not change
+            # No new angle row: the traces stay, but a rep told since may have ended
+            # before the view (the reps confirmed at once when the calibration lands).
+            self._forget_old_spans(self._view_end_s - self.settings.window_s)
+            return
         self._traces_drawn_at = written
         rows = round(self.settings.window_s * self.session.analyzer.rate_hz)
         table = self.session.kinematics.last(rows)
@@ -573,6 +578,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             curve.setData(t, table[name], connect="finite")
         # The view ends at the newest angle (the status snapshot is renewed less often).
         newest = float(t[-1]) if t.size else self.session.status.t_s
+        self._view_end_s = newest
         if np.isfinite(newest):
             # The axes stay put (seconds before now); the traces, spans and marks move
             # with one transform, so no axis is laid out again in any frame.
