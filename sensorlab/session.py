@@ -354,9 +354,8 @@ class Session:
 
         Without an activity, a session not told for sure
         (:func:`~sensorlab.processing.pipeline.drills_to_reanalyse`): a replayed recording
-        is analysed again as each drill. A live stream
-        cannot be: its analysis stays ``guessed``, without findings, and says to set the
-        activity.
+        is analysed again as each drill. A live stream cannot be: its analysis stays
+        ``guessed``, without findings, and says to set the activity.
         """
         drills = drills_to_reanalyse(analysis)
         recording = getattr(self.source, "recording", None)

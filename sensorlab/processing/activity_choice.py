@@ -183,6 +183,11 @@ def rival_drill(counts: dict[str, int]) -> str | None:
     return None
 
 
+def detected_warning(drill: str, reps: int) -> str:
+    """What to say of a drill found without a given activity from its ``reps``."""
+    return f"activity not given: analysed as {drill} because {reps} of its repetitions were found"
+
+
 def ambiguity_warning(best: str, rival: str, counts: dict[str, int]) -> str:
     """What to say when the movement fits two drills."""
     return (
@@ -211,10 +216,7 @@ def _detected_drill(evidence: ActivityEvidence) -> ActivityChoice | None:
     rival = rival_drill(counts)
     if rival is not None:
         return ActivityChoice(best, "guessed", (ambiguity_warning(best, rival, counts),))
-    said = (
-        f"activity not given: analysed as {best} because {counts[best]} of its repetitions "
-        "were found"
-    )
+    said = detected_warning(best, counts[best])
     if alignment_cues(best) != DEFAULT_CUES:
         return ActivityChoice(
             best,

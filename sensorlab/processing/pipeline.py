@@ -53,6 +53,7 @@ from sensorlab.processing.activity_choice import (
     ActivityEvidence,
     ambiguity_warning,
     choose_activity,
+    detected_warning,
     rival_drill,
 )
 from sensorlab.processing.calibration import (
@@ -873,9 +874,9 @@ def analyze(
     """Batch analysis of a whole :class:`~sensorlab.records.Recording` (one block per sensor).
 
     Without a given activity, a session the first analysis could not tell for sure (a drill
-    ``guessed``, or a movement not recognised) is analysed again as each drill whose
-    alignment needs to be told (:func:`drills_to_reanalyse`); the one whose reps it finds
-    is reported as ``detected`` (:func:`as_detected`).
+    ``guessed``, or a movement not recognised) is analysed again as each drill its sensors
+    allow (:func:`drills_to_reanalyse`); the one whose reps it finds is reported as
+    ``detected`` (:func:`as_detected`).
     """
     analysis = _analyze_once(recording, activity, settings)
     drills = drills_to_reanalyse(analysis)
@@ -902,8 +903,8 @@ def analyses_as(
 
 
 REANALYSED_MOVEMENTS = ("unknown", "other_exercise")
-"""Undeclared movements not recognised as an analysed activity (``not_analysed``): the
-drills whose alignment needs the activity are tried on them."""
+"""Undeclared movements not recognised as an analysed activity (``not_analysed``): every
+drill is tried on them (:func:`drills_to_reanalyse`)."""
 
 
 def drills_to_reanalyse(analysis: SessionAnalysis) -> tuple[str, ...]:
@@ -949,10 +950,7 @@ def as_detected(first: SessionAnalysis, again: dict[str, SessionAnalysis]) -> Se
     if rival is not None:
         said = ambiguity_warning(best.activity, rival, counts)
         return replace(best, activity_basis="guessed", warnings=[said, *best.warnings])
-    said = (
-        f"activity not given: analysed as {best.activity} because {len(best.reps)} of its "
-        "repetitions were found (set it with --activity)"
-    )
+    said = f"{detected_warning(best.activity, len(best.reps))} (set it with --activity)"
     return replace(best, activity_basis="detected", warnings=[said, *best.warnings])
 
 

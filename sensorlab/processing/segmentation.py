@@ -18,14 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.gait import GaitSettings, InitialContactDetector
-from sensorlab.processing.movements import drill, drill_names
+from sensorlab.processing.gait import GaitSettings
+from sensorlab.processing.movements import drill, drill_names, step_up, walk
 from sensorlab.processing.movements.base import ExcursionSegmenter, RepFound, RepView
 from sensorlab.processing.reps import (
     LiftAborted,
     LiftStarted,
     RepBounds,
-    StepUpSegmenter,
     StepUpSettings,
     lost_data,
     rep_metrics,
@@ -76,8 +75,9 @@ class Segmenters:
     ----------
     rate_hz : float
         Kinematics grid rate, Hz.
-    step_up, gait : StepUpSettings, GaitSettings
-        Their settings.
+    step_up_settings, gait : StepUpSettings, GaitSettings
+        The step-up's and the walk's settings (the segmenters are their modules'
+        ``Segmenter``).
     placements : tuple of str
         The sensors analysed (a drill whose sensors are missing is not run).
     unavailable : dict of str to str
@@ -92,7 +92,7 @@ class Segmenters:
     def __init__(
         self,
         rate_hz: float,
-        step_up: StepUpSettings,
+        step_up_settings: StepUpSettings,
         gait: GaitSettings,
         placements: tuple[str, ...],
         unavailable: dict[str, str],
@@ -103,8 +103,8 @@ class Segmenters:
         self.gait = gait
         self.placements = placements
         self.unavailable = unavailable
-        self.step_up = StepUpSegmenter(rate_hz, step_up)
-        self.contacts = InitialContactDetector(rate_hz, gait)
+        self.step_up = step_up.Segmenter(rate_hz, step_up_settings)
+        self.contacts = walk.Segmenter(rate_hz, gait)
         self._drill_candidates = drill_candidates
         self._last_contact: tuple[float, str] | None = None
         self.drills: dict[str, ExcursionSegmenter] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sensorlab.processing.calibration import DEFAULT_CUES
 from sensorlab.processing.movements.base import SHARED_MIN_DIFFERENCE, MetricText
-from sensorlab.processing.reps import DEFAULT_STEP_UP, StepUpSegmenter, StepUpSettings
+from sensorlab.processing.reps import DEFAULT_STEP_UP, StepUpSegmenter
 
 NAME = "step_up"
 TITLE = "Step-up"
@@ -25,7 +25,6 @@ SENSORS = ("left_thigh", "right_thigh")
 ALIGNMENT = DEFAULT_CUES
 """Every movement cue is valid: stepping up flexes each thigh about its own axis."""
 
-Settings = StepUpSettings
 DEFAULT_SETTINGS = DEFAULT_STEP_UP
 Segmenter = StepUpSegmenter
 

@@ -11,7 +11,7 @@ sacrum's accelerations, sides from the thighs or the pelvis's roll); a step's re
 from __future__ import annotations
 
 from sensorlab.processing.calibration import DEFAULT_CUES
-from sensorlab.processing.gait import DEFAULT_GAIT, GaitSettings, InitialContactDetector
+from sensorlab.processing.gait import DEFAULT_GAIT, InitialContactDetector
 from sensorlab.processing.movements.base import MetricText
 
 NAME = "walk"
@@ -25,7 +25,6 @@ SENSORS = ("pelvis",)
 ALIGNMENT = DEFAULT_CUES
 """Every movement cue is valid: walking swings each thigh about its own axis."""
 
-Settings = GaitSettings
 DEFAULT_SETTINGS = DEFAULT_GAIT
 Segmenter = InitialContactDetector
 
