@@ -17,6 +17,9 @@ class Columns:
     initial capacity's worth to spare, not twice that: half of a doubled buffer would
     never be used, and filling it costs more than the rows' own copy.
 
+    Stored column by column: a column's rows are contiguous, so the whole-column
+    computations downstream (filters, windows, reductions) read them at full speed.
+
     Parameters
     ----------
     names : sequence of str
@@ -27,7 +30,7 @@ class Columns:
 
     def __init__(self, names, capacity: int = 4096) -> None:
         self.names = tuple(names)
-        self._data = np.full((capacity, len(self.names)), np.nan)
+        self._data = np.full((len(self.names), capacity), np.nan)
         self._spare = capacity
         self._index = {name: i for i, name in enumerate(self.names)}
         self._start = 0  # where row ``first`` sits in ``_data``
@@ -40,13 +43,13 @@ class Columns:
         """Room for ``n`` more rows; returns where the next row goes in ``_data``."""
         held = self.size - self.first
         end = self._start + held
-        if end + n <= self._data.shape[0]:
+        if end + n <= self._data.shape[1]:
             return end
-        capacity = self._data.shape[0]
+        capacity = self._data.shape[1]
         if held + n > capacity // 2:
             capacity = max(2 * capacity, held + n + self._spare)
-        compacted = np.full((capacity, len(self.names)), np.nan)
-        compacted[:held] = self._data[self._start : end]
+        compacted = np.full((len(self.names), capacity), np.nan)
+        compacted[:, :held] = self._data[:, self._start : end]
         self._data, self._start = compacted, 0
         return held
 
@@ -55,7 +58,7 @@ class Columns:
         n = len(next(iter(columns.values())))
         at = self._make_room(n)
         for name, values in columns.items():
-            self._data[at : at + n, self._index[name]] = values
+            self._data[self._index[name], at : at + n] = values
         self.size += n
 
     def append_block(self, values: np.ndarray) -> None:
@@ -66,7 +69,7 @@ class Columns:
         """
         n = values.shape[0]
         at = self._make_room(n)
-        self._data[at : at + n] = values
+        self._data[:, at : at + n] = values.T
         self.size += n
 
     def forget_before(self, row: int) -> None:
@@ -84,7 +87,7 @@ class Columns:
     def rows(self, name: str, lo: int, hi: int) -> np.ndarray:
         """Rows ``lo:hi`` of a column, by row number (a view)."""
         offset = self._offset(lo)
-        return self._data[lo + offset : hi + offset, self._index[name]]
+        return self._data[self._index[name], lo + offset : hi + offset]
 
     def block(self, lo: int, hi: int, first: int, stop: int) -> np.ndarray:
         """Rows ``lo:hi`` of the columns ``first:stop`` (by position), as a C-ordered copy.
@@ -92,8 +95,8 @@ class Columns:
         What ``np.column_stack`` of those columns' :meth:`rows` gives, in one call.
         """
         offset = self._offset(lo)
-        return self._data[lo + offset : hi + offset, first:stop].copy()
+        return self._data[first:stop, lo + offset : hi + offset].T.copy()
 
     def __getitem__(self, name: str) -> np.ndarray:
         """Every held row of a column (a view); row ``first`` comes first."""
-        return self._data[self._start : self._start + self.size - self.first, self._index[name]]
+        return self._data[self._index[name], self._start : self._start + self.size - self.first]

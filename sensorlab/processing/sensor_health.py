@@ -163,22 +163,26 @@ class SensorHealthMonitor:
             return
         self.placement_ = self.placement_ or chunk.placement
         t = np.asarray(chunk.t_s, dtype=np.float64)
-        values = np.concatenate([chunk.acc_m_s2, chunk.gyr_rad_s], axis=1)
+        acc, gyr = chunk.acc_m_s2, chunk.gyr_rad_s
         if self.samples_ == 0:
             self._t_first = float(t[0])
         previous_t = self._t_last
-        change = np.empty(values.shape, dtype=bool)
-        np.not_equal(values[0], self._value, out=change[0])
-        np.not_equal(values[1:], values[:-1], out=change[1:])
+        # Channel-major (6, n): each channel's changes are then one contiguous row, and
+        # the samples are compared where they are, not copied into an (n, 6) stack first.
         n, shortest = t.size, self.settings.min_flat_samples
+        change = np.empty((6, n), dtype=bool)
+        last_values = np.concatenate([acc[-1], gyr[-1]])
+        np.not_equal(np.concatenate([acc[0], gyr[0]]), self._value, out=change[:, 0])
+        np.not_equal(acc[1:].T, acc[:-1].T, out=change[:3, 1:])
+        np.not_equal(gyr[1:].T, gyr[:-1].T, out=change[3:, 1:])
         if n < shortest and (self._run_n + n < shortest).all():
             # The live case, a few samples: no run can reach ``min_flat_samples`` in this
             # chunk, so none can be listed or be the longest; only the open runs move.
-            changed = change.any(axis=0)
-            last = n - 1 - np.argmax(change[::-1], axis=0)
+            changed = change.any(axis=1)
+            last = n - 1 - np.argmax(change[:, ::-1], axis=1)
             self._run_n = np.where(changed, n - last, self._run_n + n)
             self._run_t0 = np.where(changed, t[last], self._run_t0)
-            self._value = values[-1].copy()
+            self._value = last_values
         elif change.all():
             # The usual case (noise moves every channel at every sample): each open run
             # ends before this chunk, every sample but the last is a run of one.
@@ -192,12 +196,12 @@ class SensorHealthMonitor:
                 )
             long_runs = np.where(self._run_n >= shortest, self._run_n, 0)
             self._longest = np.maximum(self._longest, long_runs)
-            self._value = values[-1].copy()
+            self._value = last_values
             self._run_t0[:] = t[-1]
             self._run_n[:] = 1
         else:
-            for channel in range(6):
-                self._runs(channel, t, values[:, channel], change[:, channel], previous_t)
+            for channel, values in enumerate((*acc.T, *gyr.T)):
+                self._runs(channel, t, values, change[channel], previous_t)
         self._rest_bins(t, chunk.acc_m_s2)
         self.samples_ += t.size
         self._t_last = float(t[-1])
