@@ -306,6 +306,41 @@ def _finite_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return valid.mean(axis=1), sd, np.sqrt(mean_square)
 
 
+def _sacrum_rhythm(
+    windows: np.ndarray, step_lo: int, step_hi: int, s: MovementSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per window of the sacrum's vertical acceleration: a regular step rhythm, and its lag.
+
+    The lag (grid rows, NaN without a rhythm) of the highest autocorrelation peak within
+    ``step_lo..step_hi`` rows; regular when that peak, or the stride's (about twice the
+    lag), reaches ``min_rhythm_correlation``.
+    """
+    m = windows.shape[0]
+    ac = _autocorrelations(windows, round(2.25 * step_hi) + 1)
+    step, lag = _rhythm_peaks(ac, np.full(m, step_lo), np.full(m, step_hi))
+    has = np.isfinite(lag)
+    stride_lo = np.where(has, np.round(1.75 * np.nan_to_num(lag)), 1)
+    stride_hi = np.where(has, np.round(2.25 * np.nan_to_num(lag)), 0)
+    stride, _ = _rhythm_peaks(ac, stride_lo, stride_hi)
+    # An uneven gait repeats at the stride more than at the step (Moe-Nilssen &
+    # Helbostad 2004), so either regularity will do once a step rhythm exists.
+    return has & (np.fmax(step, stride) >= s.min_rhythm_correlation), lag
+
+
+def _thigh_rhythm(
+    windows: np.ndarray, step_lo: int, step_hi: int, s: MovementSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per window of the thighs' swing: a stride rhythm, and the step lag (half the stride).
+
+    The stride is the highest autocorrelation peak within ``2 step_lo..2 step_hi`` rows;
+    rhythmic when it reaches ``min_rhythm_correlation``. Lags in grid rows, NaN without one.
+    """
+    m = windows.shape[0]
+    ac = _autocorrelations(windows, 2 * step_hi + 1)
+    corr, lag = _rhythm_peaks(ac, np.full(m, 2 * step_lo), np.full(m, 2 * step_hi))
+    return np.nan_to_num(corr, nan=-1.0) >= s.min_rhythm_correlation, lag / 2
+
+
 def _walking_windows(
     thighs: dict[str, np.ndarray],
     vertical_acc_m_s2: np.ndarray | None,
@@ -332,42 +367,37 @@ def _walking_windows(
     elif thighs:
         swing = next(iter(thighs.values()))
     # Each signal votes where it has most of the window; a window walks when some signal
-    # votes and every vote is yes.
+    # votes and every vote is yes. The cheap vetoes come first: the rhythm (the
+    # autocorrelations, most of the cost) is then found only for the windows that may
+    # still walk, which in a session of drills is few of them.
     votes = np.ones(m, dtype=bool)
     voted = np.zeros(m, dtype=bool)
-    step_time = np.full(m, np.nan)
-    if vertical_acc_m_s2 is not None:
-        x = _windows(vertical_acc_m_s2, starts, width)
-        present, _, rms = _finite_stats(x)
-        ac = _autocorrelations(x, round(2.25 * step_hi) + 1)
-        step, lag = _rhythm_peaks(ac, np.full(m, step_lo), np.full(m, step_hi))
-        has = np.isfinite(lag)
-        stride_lo = np.where(has, np.round(1.75 * np.nan_to_num(lag)), 1)
-        stride_hi = np.where(has, np.round(2.25 * np.nan_to_num(lag)), 0)
-        stride, _ = _rhythm_peaks(ac, stride_lo, stride_hi)
-        # An uneven gait repeats at the stride more than at the step (Moe-Nilssen &
-        # Helbostad 2004), so either regularity will do once a step rhythm exists.
-        regular = has & (np.fmax(step, stride) >= s.min_rhythm_correlation)
-        yes = regular & (rms >= s.min_vertical_rms_m_s2)
-        there = present >= 0.5
-        votes &= ~there | yes
-        voted |= there
-        step_time = np.where(there, lag / rate_hz, step_time)
-    if swing is not None:
-        x = _windows(swing, starts, width)
-        present, sd, _ = _finite_stats(x)
-        ac = _autocorrelations(x, 2 * step_hi + 1)
-        corr, lag = _rhythm_peaks(ac, np.full(m, 2 * step_lo), np.full(m, 2 * step_hi))
-        yes = (np.nan_to_num(corr, nan=-1.0) >= s.min_rhythm_correlation) & (sd >= s.min_swing_deg)
-        there = present >= 0.5
-        votes &= ~there | yes
-        voted |= there
-        # The thighs' stride is the surer rhythm: the sacrum may peak at two steps.
-        step_time = np.where(there, lag / 2 / rate_hz, step_time)
     # Walking swings the thighs to about 25 deg; a lift past lift_deg is a drill.
     for angle in thighs.values():
         peak = _windows(np.nan_to_num(angle, nan=-np.inf), starts, width).max(axis=1)
         votes &= ~(peak > s.lift_deg)
+    signals = []
+    if vertical_acc_m_s2 is not None:
+        x = _windows(vertical_acc_m_s2, starts, width)
+        present, _, rms = _finite_stats(x)
+        there = present >= 0.5
+        votes &= ~there | (rms >= s.min_vertical_rms_m_s2)
+        voted |= there
+        signals.append((_sacrum_rhythm, x, there))
+    if swing is not None:
+        x = _windows(swing, starts, width)
+        present, sd, _ = _finite_stats(x)
+        there = present >= 0.5
+        votes &= ~there | (sd >= s.min_swing_deg)
+        voted |= there
+        signals.append((_thigh_rhythm, x, there))
+    rows = np.flatnonzero(votes & voted)
+    step_time = np.full(m, np.nan)
+    for rhythm, x, there in signals if rows.size else ():
+        rhythmic, step_rows = rhythm(x[rows], step_lo, step_hi, s)
+        votes[rows] &= ~there[rows] | rhythmic
+        # The thighs' stride, last, is the surer rhythm: the sacrum may peak at two steps.
+        step_time[rows] = np.where(there[rows], step_rows / rate_hz, step_time[rows])
     chosen = votes & voted
     for start in starts[chosen]:
         walking[start : start + width] = True
