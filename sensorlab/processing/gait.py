@@ -23,6 +23,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from sensorlab.processing.columns import Columns
+from sensorlab.processing.nanstats import highest, lowest
 from sensorlab.processing.reps import lost_data
 from sensorlab.records import GaitResult, StepResult
 
@@ -333,8 +334,8 @@ class InitialContactDetector:
         recent = slice(max(i - round(self.settings.reach_s * self.rate_hz), lo), i + 1)
         thigh_side = None
         if np.isfinite(left[recent]).all() and np.isfinite(right[recent]).all():
-            left_range = np.nanmax(left[lo:hi]) - np.nanmin(left[lo:hi])
-            right_range = np.nanmax(right[lo:hi]) - np.nanmin(right[lo:hi])
+            left_range = highest(left[lo:hi]) - lowest(left[lo:hi])
+            right_range = highest(right[lo:hi]) - lowest(right[lo:hi])
             if min(left_range, right_range) <= self.settings.swing_range_deg:
                 return []
             thigh_side = "left" if left[recent].max() >= right[recent].max() else "right"
@@ -420,7 +421,7 @@ def step_result(
     return StepResult(
         side=side,
         t=round(t, 4),
-        pelvic_drop_deg=float(np.nanmax(drop)) if np.any(np.isfinite(drop)) else float("nan"),
+        pelvic_drop_deg=highest(drop) if np.any(np.isfinite(drop)) else float("nan"),
         step_time_s=step_time,
         data_gap_s=data_gap_s,
         left_out=left_out,

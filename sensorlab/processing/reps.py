@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sensorlab.processing.columns import Columns
+from sensorlab.processing.nanstats import highest, lowest
 from sensorlab.records import RepResult
 
 
@@ -315,17 +316,15 @@ def _rep_result(
         side=side,
         t_start=float(t[start]),
         t_end=float(t[end]),
-        thigh_rom_deg=float(np.nanmax(thigh[rep]) - np.nanmin(thigh[rep])),
-        pelvic_drop_deg=float(np.nanmax(drop)),
-        pelvic_tilt_range_deg=float(
-            np.nanmax(columns["pelvis_tilt_deg"][rep]) - np.nanmin(columns["pelvis_tilt_deg"][rep])
+        thigh_rom_deg=highest(thigh[rep]) - lowest(thigh[rep]),
+        pelvic_drop_deg=highest(drop),
+        pelvic_tilt_range_deg=(
+            highest(columns["pelvis_tilt_deg"][rep]) - lowest(columns["pelvis_tilt_deg"][rep])
         ),
-        peak_thigh_velocity_dps=float(np.nanmax(np.abs(thigh_velocity_dps))),
+        peak_thigh_velocity_dps=highest(np.abs(thigh_velocity_dps)),
         up_duration_s=float(t[top] - t[start]),
         down_duration_s=float(t[end] - t[top]),
-        thigh_adduction_excursion_deg=float(
-            np.nanmax(columns[f"{side}_thigh_adduction_deg"][load])
-        ),
+        thigh_adduction_excursion_deg=float(highest(columns[f"{side}_thigh_adduction_deg"][load])),
         pelvic_rate_rms_dps=float(np.sqrt(np.nanmean(columns["pelvis_rate_dps"][load] ** 2))),
         data_gap_s=data_gap_s,
         left_out=left_out,

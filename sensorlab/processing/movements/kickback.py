@@ -31,6 +31,7 @@ from sensorlab.processing.movements.base import (
     ShapeCurve,
     drop_curve,
 )
+from sensorlab.processing.nanstats import highest, lowest
 
 NAME = "kickback"
 TITLE = "Kickback"
@@ -140,9 +141,9 @@ def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
 def judge(view: RepView, settings: KickbackSettings) -> tuple[str | None, str]:
     """The moving leg if the window is a kickback's rep, else None and why."""
     stance = view.sagittal_deg[OTHER[view.driver]]
-    if np.nanmax(stance) - np.nanmin(stance) > settings.other_excursion_max_deg:
+    if highest(stance) - lowest(stance) > settings.other_excursion_max_deg:
         return None, "the other thigh moved too"
-    if np.nanmax(view.tilt_deg) > settings.hinge_max_deg:
+    if highest(view.tilt_deg) > settings.hinge_max_deg:
         return None, "the pelvis hinged forward"
     return view.driver, ""
 
@@ -150,8 +151,8 @@ def judge(view: RepView, settings: KickbackSettings) -> tuple[str | None, str]:
 def metrics(view: RepView, moving: str) -> dict[str, float]:
     """Per-rep metrics (module docstring), degrees and seconds."""
     return {
-        "hip_extension_deg": float(np.nanmax(-view.sagittal_deg[moving])),
-        "lumbar_compensation_deg": float(np.nanmax(view.tilt_deg) - view.tilt_deg[0]),
-        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[OTHER[moving]] * view.obliquity_deg)),
+        "hip_extension_deg": highest(-view.sagittal_deg[moving]),
+        "lumbar_compensation_deg": float(highest(view.tilt_deg) - view.tilt_deg[0]),
+        "pelvic_drop_deg": highest(SIDE_SIGN[OTHER[moving]] * view.obliquity_deg),
         **view.tempo(),
     }

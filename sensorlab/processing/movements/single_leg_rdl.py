@@ -32,6 +32,7 @@ from sensorlab.processing.movements.base import (
     ShapeCurve,
     drop_curve,
 )
+from sensorlab.processing.nanstats import highest, lowest
 
 NAME = "single_leg_rdl"
 TITLE = "Single-leg RDL"
@@ -151,12 +152,12 @@ def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
 
 def judge(view: RepView, settings: SingleLegRdlSettings) -> tuple[str | None, str]:
     """The stance leg if the window is a single-leg RDL's rep, else None and why."""
-    behind = {side: -np.nanmin(angle) for side, angle in view.sagittal_deg.items()}
+    behind = {side: -lowest(angle) for side, angle in view.sagittal_deg.items()}
     free = max(behind, key=behind.__getitem__)
     if behind[free] < settings.free_behind_min_deg:
         return None, "no thigh extended behind the body"
     stance = OTHER[free]
-    ranges = {side: np.nanmax(a) - np.nanmin(a) for side, a in view.sagittal_deg.items()}
+    ranges = {side: highest(a) - lowest(a) for side, a in view.sagittal_deg.items()}
     if ranges[stance] >= ranges[free]:
         return None, "both legs moved alike"
     return stance, ""
@@ -167,10 +168,10 @@ def metrics(view: RepView, stance: str) -> dict[str, float]:
     free = OTHER[stance]
     thigh = view.sagittal_deg[stance]
     return {
-        "hinge_deg": float(np.nanmax(view.tilt_deg)),
-        "pelvic_opening_deg": float(np.nanmax(SIDE_SIGN[free] * view.rotation_deg)),
-        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[stance] * view.obliquity_deg)),
-        "free_thigh_extension_deg": float(np.nanmax(-view.sagittal_deg[free])),
-        "thigh_rom_deg": float(np.nanmax(thigh) - np.nanmin(thigh)),
+        "hinge_deg": highest(view.tilt_deg),
+        "pelvic_opening_deg": highest(SIDE_SIGN[free] * view.rotation_deg),
+        "pelvic_drop_deg": highest(SIDE_SIGN[stance] * view.obliquity_deg),
+        "free_thigh_extension_deg": highest(-view.sagittal_deg[free]),
+        "thigh_rom_deg": highest(thigh) - lowest(thigh),
         **view.tempo(),
     }

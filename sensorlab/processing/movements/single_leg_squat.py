@@ -34,6 +34,7 @@ from sensorlab.processing.movements.base import (
     ShapeCurve,
     drop_curve,
 )
+from sensorlab.processing.nanstats import highest, lowest
 
 NAME = "single_leg_squat"
 TITLE = "Single-leg squat"
@@ -140,12 +141,12 @@ def drivers(columns: Columns, lo: int, hi: int) -> dict[str, np.ndarray]:
 def judge(view: RepView, settings: SingleLegSquatSettings) -> tuple[str | None, str]:
     """The stance leg if the window is a single-leg squat's rep, else None and why."""
     free = view.sagittal_deg[OTHER[view.driver]]
-    if np.nanmax(free) - np.nanmin(free) > settings.other_excursion_max_deg:
+    if highest(free) - lowest(free) > settings.other_excursion_max_deg:
         return None, "the other thigh moved too"
     held = free[np.isfinite(free)]
-    if held.size and np.nanmin(free) - held[0] < -settings.other_behind_max_deg:
+    if held.size and lowest(free) - held[0] < -settings.other_behind_max_deg:
         return None, "the other thigh went back"
-    if np.nanmax(view.tilt_deg) > settings.hinge_max_deg:
+    if highest(view.tilt_deg) > settings.hinge_max_deg:
         return None, "the pelvis hinged forward"
     return view.driver, ""
 
@@ -154,9 +155,9 @@ def metrics(view: RepView, stance: str) -> dict[str, float]:
     """Per-rep metrics (module docstring), degrees and seconds."""
     thigh, adduction = view.sagittal_deg[stance], view.adduction_deg[stance]
     return {
-        "thigh_rom_deg": float(np.nanmax(thigh) - np.nanmin(thigh)),
-        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[stance] * view.obliquity_deg)),
-        "pelvic_tilt_range_deg": float(np.nanmax(view.tilt_deg) - np.nanmin(view.tilt_deg)),
-        "thigh_adduction_excursion_deg": float(np.nanmax(adduction) - np.nanmin(adduction)),
+        "thigh_rom_deg": highest(thigh) - lowest(thigh),
+        "pelvic_drop_deg": highest(SIDE_SIGN[stance] * view.obliquity_deg),
+        "pelvic_tilt_range_deg": highest(view.tilt_deg) - lowest(view.tilt_deg),
+        "thigh_adduction_excursion_deg": highest(adduction) - lowest(adduction),
         **view.tempo(),
     }

@@ -36,6 +36,7 @@ from sensorlab.processing.movements.base import (
     ShapeCurve,
     drop_curve,
 )
+from sensorlab.processing.nanstats import highest, lowest
 
 NAME = "split_squat"
 TITLE = "Split squat"
@@ -173,7 +174,7 @@ def judge(view: RepView, settings: SplitSquatSettings) -> tuple[str | None, str]
 def _rear_thigh_behind(view: RepView, front: str, rear: str, settings) -> tuple[str | None, str]:
     """Shared with the lunge: the rear thigh stays back and never comes forward."""
     rear_angle = view.sagittal_deg[rear]
-    if np.nanmax(rear_angle) > settings.other_thigh_max_deg:
+    if highest(rear_angle) > settings.other_thigh_max_deg:
         return None, f"the other thigh flexed past {settings.other_thigh_max_deg:g} deg"
     if np.nanmean(rear_angle) > -settings.rear_behind_deg:
         return None, "the other thigh did not stay behind the body"
@@ -184,17 +185,13 @@ def metrics(view: RepView, front: str) -> dict[str, float]:
     """Per-rep metrics (module docstring), degrees and seconds."""
     rear = OTHER[front]
     return {
-        "thigh_rom_deg": float(
-            np.nanmax(view.sagittal_deg[front]) - np.nanmin(view.sagittal_deg[front])
-        ),
-        "rear_thigh_extension_deg": float(np.nanmax(-view.sagittal_deg[rear])),
-        "pelvic_drop_deg": float(np.nanmax(SIDE_SIGN[front] * view.obliquity_deg)),
-        "pelvic_rotation_range_deg": float(
-            np.nanmax(view.rotation_deg) - np.nanmin(view.rotation_deg)
-        ),
-        "pelvic_tilt_range_deg": float(np.nanmax(view.tilt_deg) - np.nanmin(view.tilt_deg)),
-        "thigh_adduction_excursion_deg": float(
-            np.nanmax(view.adduction_deg[front]) - np.nanmin(view.adduction_deg[front])
+        "thigh_rom_deg": highest(view.sagittal_deg[front]) - lowest(view.sagittal_deg[front]),
+        "rear_thigh_extension_deg": highest(-view.sagittal_deg[rear]),
+        "pelvic_drop_deg": highest(SIDE_SIGN[front] * view.obliquity_deg),
+        "pelvic_rotation_range_deg": highest(view.rotation_deg) - lowest(view.rotation_deg),
+        "pelvic_tilt_range_deg": highest(view.tilt_deg) - lowest(view.tilt_deg),
+        "thigh_adduction_excursion_deg": (
+            highest(view.adduction_deg[front]) - lowest(view.adduction_deg[front])
         ),
         **view.tempo(),
     }

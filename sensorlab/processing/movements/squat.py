@@ -22,6 +22,7 @@ import numpy as np
 from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.movements.base import ExcursionSettings, RepView, ShapeCurve
+from sensorlab.processing.nanstats import highest, lowest
 
 NAME = "squat"
 TITLE = "Squat"
@@ -126,17 +127,13 @@ def judge(view: RepView, settings: SquatSettings) -> tuple[str | None, str]:
 
 def metrics(view: RepView, side: str) -> dict[str, float]:
     """Per-rep metrics (module docstring), degrees, % and seconds."""
-    left = float(np.nanmax(view.sagittal_deg["left"]))
-    right = float(np.nanmax(view.sagittal_deg["right"]))
+    left = highest(view.sagittal_deg["left"])
+    right = highest(view.sagittal_deg["right"])
     return {
         "depth_left_deg": left,
         "depth_right_deg": right,
         "depth_si_pct": 100.0 * (right - left) / (0.5 * (right + left)),
-        "pelvic_obliquity_range_deg": float(
-            np.nanmax(view.obliquity_deg) - np.nanmin(view.obliquity_deg)
-        ),
-        "pelvic_rotation_range_deg": float(
-            np.nanmax(view.rotation_deg) - np.nanmin(view.rotation_deg)
-        ),
+        "pelvic_obliquity_range_deg": highest(view.obliquity_deg) - lowest(view.obliquity_deg),
+        "pelvic_rotation_range_deg": highest(view.rotation_deg) - lowest(view.rotation_deg),
         **view.tempo(),
     }
