@@ -74,9 +74,9 @@ class KinematicsStage:
         assert self.stage.static is not None
         columns: dict[str, np.ndarray] = {"t_s": self.grid.t_s(lo, hi)}
         present = self.placements
-        up_sensor = up_in_sensor(np.array([quaternions[p] for p in present]))
+        up_sensor = {p: up_in_sensor(quaternions[p]) for p in present}
         up_segment = np.full((len(PLACEMENTS), hi - lo, 3), np.nan)
-        for placement, up in zip(present, up_sensor, strict=True):
+        for placement, up in up_sensor.items():
             up_segment[PLACEMENTS.index(placement)] = matmul_rows(
                 up, calibration[placement].sensor_to_segment.T
             )
@@ -88,7 +88,7 @@ class KinematicsStage:
                     lo,
                     hi,
                     quaternions["pelvis"],
-                    up_sensor[0],
+                    up_sensor["pelvis"],
                     calibration["pelvis"].sensor_to_segment[0],
                     headings0_deg["pelvis"],
                 )
