@@ -19,13 +19,14 @@ the trail leg leaving the floor is counted as aborted, not as a rep.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from sensorlab.processing.columns import Columns
-from sensorlab.processing.nanstats import highest, lowest
+from sensorlab.processing.nanstats import highest, lowest, mean
 from sensorlab.records import RepResult
 
 
@@ -325,7 +326,7 @@ def _rep_result(
         up_duration_s=float(t[top] - t[start]),
         down_duration_s=float(t[end] - t[top]),
         thigh_adduction_excursion_deg=float(highest(columns[f"{side}_thigh_adduction_deg"][load])),
-        pelvic_rate_rms_dps=float(np.sqrt(np.nanmean(columns["pelvis_rate_dps"][load] ** 2))),
+        pelvic_rate_rms_dps=math.sqrt(mean(columns["pelvis_rate_dps"][load] ** 2)),
         data_gap_s=data_gap_s,
         left_out=left_out,
     )

@@ -36,7 +36,7 @@ from sensorlab.processing.movements.base import (
     ShapeCurve,
     drop_curve,
 )
-from sensorlab.processing.nanstats import highest, lowest
+from sensorlab.processing.nanstats import highest, lowest, mean
 
 NAME = "split_squat"
 TITLE = "Split squat"
@@ -176,7 +176,7 @@ def _rear_thigh_behind(view: RepView, front: str, rear: str, settings) -> tuple[
     rear_angle = view.sagittal_deg[rear]
     if highest(rear_angle) > settings.other_thigh_max_deg:
         return None, f"the other thigh flexed past {settings.other_thigh_max_deg:g} deg"
-    if np.nanmean(rear_angle) > -settings.rear_behind_deg:
+    if mean(rear_angle) > -settings.rear_behind_deg:
         return None, "the other thigh did not stay behind the body"
     return front, ""
 
