@@ -170,9 +170,9 @@ def _recording_from_table(
     required columns, when already taken out.
     """
     cols = _Columns(table) if cols is None else cols
-    chunks, first_lines = _build_chunks(path, table, cols, keep, warnings)
+    chunks, first_lines, periods = _build_chunks(path, table, cols, keep, warnings)
     _check_names(path, chunks, first_lines, meta, warnings)
-    meta = _check_rates(path, chunks, first_lines, meta, warnings)
+    meta = _check_rates(path, chunks, first_lines, periods, meta, warnings)
     return Recording(source=path.name, meta=meta, chunks=chunks, warnings=warnings)
 
 
@@ -253,8 +253,10 @@ class _Columns:
         raw_names = [str(c) for c in sensor.cat.categories]
         stripped = [n.strip() for n in raw_names]
         self.names = list(dict.fromkeys(n for n in stripped if n))
-        lookup = np.array([self.names.index(n) if n else -1 for n in stripped] + [-1])
-        self.codes = lookup[sensor.cat.codes.to_numpy()]
+        raw_codes = sensor.cat.codes.to_numpy()
+        # The codes' own small integer type: comparing them per sensor is then cheap.
+        lookup = [self.names.index(n) if n else -1 for n in stripped] + [-1]
+        self.codes = np.array(lookup, dtype=raw_codes.dtype)[raw_codes]
 
 
 def _select_rows(path: Path, table: CsvTable, cols: _Columns, warnings: list[str]) -> np.ndarray:
@@ -398,8 +400,12 @@ def _decimals(text: str) -> int | None:
 
 def _build_chunks(
     path: Path, table: CsvTable, cols: _Columns, keep: np.ndarray, warnings: list[str]
-) -> tuple[dict[str, ImuChunk], dict[str, int]]:
-    """One chunk per sensor (file order within each), and each sensor's first line."""
+) -> tuple[dict[str, ImuChunk], dict[str, int], dict[str, float]]:
+    """One chunk per sensor (file order within each), and each sensor's first line.
+
+    Also the median interval of ``t``, seconds, of each sensor whose times all increase
+    (the unit checks and the rate check need it).
+    """
     groups = []
     # Usually every row is kept: each sensor's rows then come straight from the codes.
     rows = None if keep.all() else np.flatnonzero(keep)
@@ -407,39 +413,65 @@ def _build_chunks(
     for code, name in enumerate(cols.names):
         index = np.flatnonzero(codes == code) if rows is None else rows[codes == code]
         if index.size:
-            groups.append((int(index[0]), name, index))
+            groups.append((int(index[0]), name, _as_slice(index)))
     optional = _OptionalColumns(path, table, warnings)
-    chunks, first_lines = {}, {}
+    chunks, first_lines, periods, vectors = {}, {}, {}, {}
     restarts = []
     for first, name, index in sorted(groups, key=lambda group: group[0]):
         lines = table.row_lines[index]
         first_lines[name] = int(table.row_lines[first])
-        t_s = cols.t[index]
-        restart = _clock_restart(t_s)
+        t_s = _take(cols.t, index)
+        steps = np.diff(t_s)
+        restart = _clock_restart(t_s, steps)
         if restart is not None:
             restarts.append(
                 (int(lines[restart]), name, float(t_s[restart - 1]), float(t_s[restart]))
             )
             continue
-        _check_time_order(path, name, t_s, lines, warnings)
+        if _check_time_order(path, name, steps, lines, warnings) and steps.size:
+            periods[name] = float(np.median(steps))
+        acc, gyr = _gather(cols.acc, index, t_s.size), _gather(cols.gyr, index, t_s.size)
+        vectors[name] = acc, gyr
         chunks[name] = ImuChunk(
             placement=name,
             t_s=t_s,
-            acc_m_s2=_gather(cols.acc, index),
-            gyr_rad_s=_gather(cols.gyr, index),
+            acc_m_s2=np.ascontiguousarray(acc.T),  # copies: arrays of their own
+            gyr_rad_s=np.ascontiguousarray(gyr.T),
             seq=optional.seq(name, index, lines),
             device_t_s=optional.device_t(index),
             extra=optional.extra(index),
         )
     if restarts:
         raise _restart_error(path, sorted(restarts))
-    _convert_units(path, chunks, warnings)
-    return chunks, first_lines
+    _convert_units(path, chunks, vectors, periods, warnings)
+    return chunks, first_lines, periods
 
 
-def _clock_restart(t_s: np.ndarray) -> int | None:
-    """Index of the first sample after a clock restart, or None (see :data:`RESTART_BACK_S`)."""
-    for k in np.flatnonzero(np.diff(t_s) < -RESTART_BACK_S).tolist():
+def _as_slice(index: np.ndarray) -> np.ndarray | slice:
+    """Increasing row numbers as a slice when evenly spaced, else as they are.
+
+    Sensors written in turn (the usual file) have evenly spaced rows, and copying a
+    strided slice costs about half as much as gathering by index.
+    """
+    if index.size < 2:
+        return index
+    step = int(index[1] - index[0])
+    if index[-1] - index[0] != step * (index.size - 1) or not np.all(np.diff(index) == step):
+        return index
+    return slice(int(index[0]), int(index[-1]) + 1, step)
+
+
+def _take(column: np.ndarray, index: np.ndarray | slice) -> np.ndarray:
+    """Rows ``index`` of a column as an array of its own (a slice would be a view)."""
+    return column[index].copy() if isinstance(index, slice) else column[index]
+
+
+def _clock_restart(t_s: np.ndarray, steps: np.ndarray) -> int | None:
+    """Index of the first sample after a clock restart, or None (see :data:`RESTART_BACK_S`).
+
+    ``steps``: ``np.diff(t_s)``.
+    """
+    for k in np.flatnonzero(steps < -RESTART_BACK_S).tolist():
         after = t_s[k + 1 : k + 1 + RESTART_RUN]
         if after.size >= 2 and bool(np.all(after < t_s[k] - RESTART_BACK_S)):
             return k + 1
@@ -471,20 +503,27 @@ def _check_rates(
     path: Path,
     chunks: dict[str, ImuChunk],
     first_lines: dict[str, int],
+    periods: dict[str, float],
     meta: SessionMeta,
     warnings: list[str],
 ) -> SessionMeta:
-    """Warn about a sidecar rate the data contradicts; the meta with measured rates there."""
+    """Warn about a sidecar rate the data contradicts; the meta with measured rates there.
+
+    ``periods``: the median interval of ``t`` of the sensors whose times all increase.
+    """
     sensors = dict(meta.sensors)
     for name, chunk in chunks.items():
         info = sensors.get(name)
         if info is None or info.rate_hz is None or len(chunk) < 3:
             continue
-        steps = np.diff(chunk.t_s)
-        steps = steps[steps > 0]
-        if steps.size < 2:
-            continue
-        measured = 1.0 / float(np.median(steps))
+        period = periods.get(name)
+        if period is None:
+            steps = np.diff(chunk.t_s)
+            steps = steps[steps > 0]
+            if steps.size < 2:
+                continue
+            period = float(np.median(steps))
+        measured = 1.0 / period
         if abs(measured / info.rate_hz - 1.0) <= RATE_TOLERANCE:
             continue
         warnings.append(
@@ -497,11 +536,17 @@ def _check_rates(
     return replace(meta, sensors=sensors) if sensors != meta.sensors else meta
 
 
-def _gather(columns: list[np.ndarray], index: np.ndarray) -> np.ndarray:
-    """Rows ``index`` of three 1-D columns as one (n, 3) array."""
-    out = np.empty((index.size, len(columns)))
+def _gather(columns: list[np.ndarray], index: np.ndarray | slice, size: int) -> np.ndarray:
+    """Rows ``index`` (``size`` of them) of three 1-D columns, component-major: (3, size).
+
+    The layout in which the unit checks run fastest; chunks take the transpose.
+    """
+    out = np.empty((len(columns), size))
     for j, column in enumerate(columns):
-        out[:, j] = column[index]
+        if isinstance(index, slice):
+            out[j] = column[index]
+        else:  # the indices are valid: "clip" spares the bounds check and a buffer
+            np.take(column, index, out=out[j], mode="clip")
     return out
 
 
@@ -533,6 +578,13 @@ class _OptionalColumns:
         for name, mask in self.text_bad.items():
             if name != "seq" and mask.any():
                 self._warn_text(name, mask, "read as missing (NaN)")
+        seq = self.columns.get("seq")
+        # Whole numbers that float64 holds exactly pass seq's checks as they are.
+        self.seq_whole = (
+            seq is not None
+            and seq.dtype.kind in "iu"
+            and (seq.size == 0 or max(abs(int(seq.min())), abs(int(seq.max()))) <= 2**53)
+        )
 
     def _warn_text(self, name: str, mask: np.ndarray, consequence: str) -> None:
         rows = np.flatnonzero(mask)
@@ -549,10 +601,12 @@ class _OptionalColumns:
             f"first: {', '.join(shown)}; write numbers there (or leave the cell empty)"
         )
 
-    def seq(self, sensor: str, index: np.ndarray, lines: np.ndarray) -> np.ndarray | None:
+    def seq(self, sensor: str, index: np.ndarray | slice, lines: np.ndarray) -> np.ndarray | None:
         values = self.columns.get("seq")
         if values is None:
             return None
+        if self.seq_whole:
+            return _take(values, index).astype(np.int64, copy=False)
         values = np.asarray(values[index], dtype=np.float64)
         missing = ~np.isfinite(values)
         if missing.all():
@@ -570,16 +624,16 @@ class _OptionalColumns:
             return None
         return values.astype(np.int64)
 
-    def device_t(self, index: np.ndarray) -> np.ndarray | None:
+    def device_t(self, index: np.ndarray | slice) -> np.ndarray | None:
         values = self.columns.get("device_t")
         if values is None:
             return None
-        values = np.asarray(values[index], dtype=np.float64)
+        values = _take(values, index).astype(np.float64, copy=False)
         return None if np.isnan(values).all() else values
 
-    def extra(self, index: np.ndarray) -> dict[str, np.ndarray]:
+    def extra(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
         return {
-            name: values[index]
+            name: _take(values, index)
             for name, values in self.columns.items()
             if name not in OPTIONAL_COLUMNS
         }
@@ -590,12 +644,12 @@ def _lines_text(lines: Iterable[int]) -> str:
 
 
 def _check_time_order(
-    path: Path, sensor: str, t_s: np.ndarray, lines: np.ndarray, warnings: list[str]
-) -> None:
-    steps = np.diff(t_s)
+    path: Path, sensor: str, steps: np.ndarray, lines: np.ndarray, warnings: list[str]
+) -> bool:
+    """Whether a sensor's times all increase (``steps``: ``np.diff(t_s)``); if not, warn."""
     not_later = np.flatnonzero(steps <= 0) + 1
     if not not_later.size:
-        return
+        return True
     backward = int(np.sum(steps < 0))
     repeated = int(np.sum(steps == 0))
     warnings.append(
@@ -605,9 +659,16 @@ def _check_time_order(
         "(sensorlab.processing.cleaning) sorts each sensor by time and drops repeats. If there "
         "are many, check the recorder's clock alignment"
     )
+    return False
 
 
-def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str]) -> None:
+def _convert_units(
+    path: Path,
+    chunks: dict[str, ImuChunk],
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]],
+    periods: dict[str, float],
+    warnings: list[str],
+) -> None:
     """Convert the file's acc to m/s^2 and gyro to rad/s, in place, one unit per file.
 
     The units are decided from the evidence of all sensors together
@@ -616,8 +677,15 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
     read like the others (otherwise a pelvis in rad/s would be read as deg/s, 57 times
     too small, next to thighs found to be in rad/s). A sensor whose own clear evidence
     contradicts the decision is named in a warning.
+
+    ``vectors``: each chunk's acc and gyro as in the file, component-major ``(3, n)``
+    (the checks take these transposed, which they need not copy; the acc is converted
+    with the chunk's); ``periods``: as :func:`_check_rates` takes them.
     """
-    quiet = {name: quiet_acc(c.t_s, c.acc_m_s2) for name, c in chunks.items()}
+    quiet = {
+        name: quiet_acc(c.t_s, vectors[name][0].T, period_s=periods.get(name))
+        for name, c in chunks.items()
+    }
     acc = decide_acc_unit(quiet)
     voted = {name: window for name, window in quiet.items() if window is not None}  # deciders
     if acc.unit == "g":
@@ -632,8 +700,9 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
             f"unit, so every sensor's accelerometer was converted to m/s^2 (x "
             f"{STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to silence this"
         )
-        for chunk in chunks.values():
+        for name, chunk in chunks.items():
             np.multiply(chunk.acc_m_s2, STANDARD_GRAVITY_M_S2, out=chunk.acc_m_s2)  # own arrays
+            np.multiply(vectors[name][0], STANDARD_GRAVITY_M_S2, out=vectors[name][0])
     file_unit = acc.unit or "m/s^2"
     for name in acc.dissenters:
         warnings.append(
@@ -653,7 +722,10 @@ def _convert_units(path: Path, chunks: dict[str, ImuChunk], warnings: list[str])
                 f"{'1' if file_unit == 'g' else GRAVITY_M_S2} {file_unit}; kept as it is; "
                 "check that acc_x..acc_z are the accelerometer and the sensor works"
             )
-    evidence = {name: gyro_evidence(c.t_s, c.acc_m_s2, c.gyr_rad_s) for name, c in chunks.items()}
+    evidence = {
+        name: gyro_evidence(c.t_s, acc.T, gyr.T, period_s=periods.get(name))
+        for (name, c), (acc, gyr) in zip(chunks.items(), vectors.values(), strict=True)
+    }
     gyro = decide_gyro_unit(evidence)
     if gyro.unit == "rad/s":
         shown = "; ".join(

@@ -114,33 +114,100 @@ class GyroEvidence:
     stretches: int
 
 
-def _in_time_order(t_s: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Sort by time and drop repeated or non-finite times (for derivatives)."""
+@dataclass(frozen=True)
+class _Samples:
+    """One sensor's samples in time order, as the checks take them.
+
+    Vectors are component-major, shape ``(3, n)``: numpy then runs each operation over
+    long contiguous rows (on ``(n, 3)`` rows of three values it runs about five times
+    slower). ``period_s`` is the median interval of ``t_s``.
+    """
+
+    t_s: np.ndarray
+    acc: np.ndarray
+    gyr: np.ndarray | None
+    period_s: float
+
+
+def _in_time_order(
+    t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None, period_s: float | None = None
+) -> _Samples:
+    """Sort by time and drop repeated or non-finite times (for derivatives).
+
+    ``period_s``, the median of ``np.diff(t_s)`` if the caller has it, is used when the
+    samples are already in time order (the usual case).
+    """
     steps = np.diff(t_s)
     if np.all(steps > 0) and np.isfinite(t_s[:1]).all() and np.isfinite(t_s[-1:]).all():
-        return (t_s, *arrays)
-    order = np.argsort(t_s, kind="stable")
-    t_sorted = t_s[order]
-    keep = np.isfinite(t_sorted)
-    keep[1:] &= np.diff(t_sorted) > 0
-    index = order[keep]
-    return (t_s[index], *(a[index] for a in arrays))
+        if period_s is None:
+            period_s = float(np.median(steps)) if steps.size else float("nan")
+    else:
+        order = np.argsort(t_s, kind="stable")
+        t_sorted = t_s[order]
+        keep = np.isfinite(t_sorted)
+        keep[1:] &= np.diff(t_sorted) > 0
+        index = order[keep]
+        t_s, acc = t_s[index], acc[index]
+        gyr = None if gyr is None else gyr[index]
+        period_s = _median_period_s(t_s)
+    return _Samples(
+        t_s,
+        np.ascontiguousarray(acc.T),
+        None if gyr is None else np.ascontiguousarray(gyr.T),
+        period_s,
+    )
 
 
 def _median_period_s(t_s: np.ndarray) -> float:
     return float(np.median(np.diff(t_s))) if t_s.size > 1 else float("nan")
 
 
+SHORT_BLOCK = 8
+"""Longest block whose samples after the first numpy's reduceat adds left to right."""
+
+
 def _block_means(block: int, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Means over consecutive blocks of ``block`` samples (a remainder is dropped)."""
-    block = max(1, min(block, arrays[0].shape[0]))
-    n = (arrays[0].shape[0] // block) * block
-    starts = np.arange(0, n, block)
-    return tuple(np.add.reduceat(a[:n], starts, axis=0) / block for a in arrays)
+    """Means over consecutive blocks of ``block`` samples along the last axis.
+
+    A remainder is dropped. ``numpy.add.reduceat`` sums each block as its first value
+    plus the sum of the others, which it adds left to right when they are fewer than
+    :data:`SHORT_BLOCK` (else pairwise). Short blocks are summed here in that order with
+    one operation per position in the block over all blocks at once, instead of one per
+    block: the same means, to the last bit, several times faster.
+    """
+    size = arrays[0].shape[-1]
+    block = max(1, min(block, size))
+    n = (size // block) * block
+    if block > SHORT_BLOCK:
+        starts = np.arange(0, n, block)
+        return tuple(np.add.reduceat(a[..., :n], starts, axis=-1) / block for a in arrays)
+    means = []
+    for a in arrays:
+        if block == 1:
+            total = a[..., :n].copy()
+        elif block == 2:
+            total = a[..., 0:n:2] + a[..., 1:n:2]
+        else:
+            rest = a[..., 1:n:block] + a[..., 2:n:block]
+            for k in range(3, block):
+                rest += a[..., k:n:block]
+            total = a[..., 0:n:block] + rest
+        total /= block
+        means.append(total)
+    return tuple(means)
+
+
+def _norm(vectors: np.ndarray) -> np.ndarray:
+    """Lengths of component-major vectors, summed in ``numpy.linalg.norm``'s order."""
+    x, y, z = vectors
+    return np.sqrt((x * x + y * y) + z * z)
 
 
 def quiet_acc(
-    t_s: np.ndarray, acc: np.ndarray, settings: UnitCheckSettings = DEFAULT_UNIT_CHECK
+    t_s: np.ndarray,
+    acc: np.ndarray,
+    settings: UnitCheckSettings = DEFAULT_UNIT_CHECK,
+    period_s: float | None = None,
 ) -> QuietAcc | None:
     """The median ``|acc|`` over the quietest window (least variance of the acc vector).
 
@@ -152,28 +219,35 @@ def quiet_acc(
         Accelerometer samples in the file's unit.
     settings : UnitCheckSettings
         ``quiet_window_s`` is used.
+    period_s : float, optional
+        The median of ``np.diff(t_s)``, seconds, if the caller has it (used when ``t_s``
+        is in time order, and computed otherwise).
 
     Returns
     -------
     QuietAcc or None
         ``None`` when there are fewer than 10 samples.
     """
-    t_s, acc = _in_time_order(t_s, acc)
+    return _quiet_acc(_in_time_order(t_s, acc, None, period_s), settings)
+
+
+def _quiet_acc(samples: _Samples, settings: UnitCheckSettings) -> QuietAcc | None:
+    t_s, acc = samples.t_s, samples.acc
     if t_s.size < 10:
         return None
-    period = _median_period_s(t_s)
-    window = int(np.clip(round(settings.quiet_window_s / period), 5, t_s.size))
+    window = int(np.clip(round(settings.quiet_window_s / samples.period_s), 5, t_s.size))
     # Variance per window from block sums: blocks of ~1/20 window keep this cheap.
     block = max(1, window // 20)
     means, squares = _block_means(block, acc, acc * acc)
-    blocks = max(1, min(window // block, means.shape[0]))
-    csum = np.cumsum(np.vstack([np.zeros((1, 3)), means]), axis=0)
-    csum2 = np.cumsum(np.vstack([np.zeros((1, 3)), squares]), axis=0)
-    mean = (csum[blocks:] - csum[:-blocks]) / blocks
-    variance = ((csum2[blocks:] - csum2[:-blocks]) / blocks - mean**2).sum(axis=1)
+    blocks = max(1, min(window // block, means.shape[1]))
+    csum = np.cumsum(np.hstack([np.zeros((3, 1)), means]), axis=1)
+    csum2 = np.cumsum(np.hstack([np.zeros((3, 1)), squares]), axis=1)
+    mean = (csum[:, blocks:] - csum[:, :-blocks]) / blocks
+    spread = (csum2[:, blocks:] - csum2[:, :-blocks]) / blocks - mean**2
+    variance = (spread[0] + spread[1]) + spread[2]
     start = int(np.argmin(variance)) * block
     stop = min(start + blocks * block, t_s.size)
-    magnitude = float(np.median(np.linalg.norm(acc[start:stop], axis=1)))
+    magnitude = float(np.median(_norm(acc[:, start:stop])))
     return QuietAcc(magnitude, float(t_s[start]), float(t_s[stop - 1]))
 
 
@@ -194,8 +268,8 @@ def _rotation_steps(
     """Unit axes, cosines, sines and versines (1 - cos) of steps of body rotation.
 
     At ``rate`` for ``dt_s``, for :func:`_rotate`; ``rate_rad_s`` of shape
-    ``(steps, 3, n)``, components on the middle axis (all steps at once); the axes come
-    in the same shape.
+    ``(steps, 5, n)``, components x, y, z, x, y on the middle axis (all steps at once);
+    the axes come in the same shape.
     """
     x, y, z = rate_rad_s[:, 0], rate_rad_s[:, 1], rate_rad_s[:, 2]
     speed = np.sqrt((x * x + y * y) + z * z)
@@ -206,34 +280,48 @@ def _rotation_steps(
 
 
 def _rotate(
-    vectors: np.ndarray, axis: np.ndarray, cos: np.ndarray, sin: np.ndarray, versine: np.ndarray
-) -> np.ndarray:
-    """Carry ``vectors`` fixed in the world through one step of body rotation.
+    vectors: np.ndarray,
+    out: np.ndarray,
+    axis: np.ndarray,
+    cos: np.ndarray,
+    sin: np.ndarray,
+    versine: np.ndarray,
+) -> None:
+    """Carry ``vectors`` fixed in the world through one step of body rotation, into ``out``.
 
     Solves ``d(u)/dt = u x omega`` exactly for a constant ``omega`` (Rodrigues' formula
     for a turn of ``-|omega| dt`` about ``omega``), the step given by
-    :func:`_rotation_steps`: ``v cos + (axis x v) sin + axis (axis . v) (1 - cos)``.
-    Vectors and axes of shape ``(3, n)``: component-major, so that each operation runs
-    over long contiguous rows; the terms are summed in place, in that order.
+    :func:`_rotation_steps`: ``v cos + (axis x v) sin + axis (axis . v) (1 - cos)``,
+    the terms summed in that order. ``vectors``, ``out`` and ``axis`` hold the components
+    x, y, z, x, y on their first axis, so that rows 1:4 and 2:5 are the components taken
+    one and two places on (y, z, x and z, x, y), as the cross product pairs them: it then
+    takes three operations on whole arrays. Every operation runs over long rows.
     """
-    (ax, ay, az), (vx, vy, vz) = axis, vectors
-    along = (ax * vx + ay * vy) + az * vz
-    term = np.empty_like(vectors)
-    np.subtract(ay * vz, az * vy, out=term[0])
-    np.subtract(az * vx, ax * vz, out=term[1])
-    np.subtract(ax * vy, ay * vx, out=term[2])
+    v = vectors[:3]
+    term = axis[1:4] * vectors[2:5]
+    term -= axis[2:5] * vectors[1:4]
     term *= sin
-    rotated = vectors * cos
+    rotated = out[:3]
+    np.multiply(v, cos, out=rotated)
     rotated += term
-    np.multiply(axis, along, out=term)
+    products = axis[:3] * v
+    along = products[0] + products[1]
+    along += products[2]
+    np.multiply(axis[:3], along, out=term)
     term *= versine
     rotated += term
-    return rotated
+    out[3:] = rotated[:2]
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angles between the unit vectors of shape ``(3, n)`` ``a`` and ``b``, radians."""
+    """Angles between the unit vectors of shape ``(3, ...)`` ``a`` and ``b``, radians."""
     return np.arccos(np.clip((a[0] * b[0] + a[1] * b[1]) + a[2] * b[2], -1.0, 1.0))
+
+
+def _directions(acc: np.ndarray, norm: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Unit vectors of the component-major ``acc`` at ``index`` (NaN where ``|acc|`` is 0)."""
+    length = norm[index]
+    return acc[:, index] / np.where(length > 0, length, np.nan)
 
 
 def gyro_evidence(
@@ -241,6 +329,7 @@ def gyro_evidence(
     acc: np.ndarray,
     gyr: np.ndarray,
     settings: UnitCheckSettings = DEFAULT_UNIT_CHECK,
+    period_s: float | None = None,
 ) -> GyroEvidence:
     """Integrate the gyro under each unit and compare with the turning of gravity.
 
@@ -254,67 +343,77 @@ def gyro_evidence(
         Gyroscope samples in the file's (unknown) unit.
     settings : UnitCheckSettings
         Block length, stretch length and the thresholds for a stretch to count.
+    period_s : float, optional
+        As in :func:`quiet_acc`.
 
     Returns
     -------
     GyroEvidence
     """
+    return _gyro_evidence(_in_time_order(t_s, acc, gyr, period_s), settings)
+
+
+def _gyro_evidence(samples: _Samples, settings: UnitCheckSettings) -> GyroEvidence:
     nothing = GyroEvidence(float("nan"), float("nan"), float("nan"), 0)
-    t_s, acc, gyr = _in_time_order(t_s, acc, gyr)
-    if t_s.size < 10:
+    if samples.t_s.size < 10 or samples.gyr is None:
         return nothing
-    block = max(1, round(settings.block_s / _median_period_s(t_s)))
-    t_s, acc, gyr = _block_means(block, t_s, acc, gyr)
+    block = max(1, round(settings.block_s / samples.period_s))
+    t_s, acc, gyr = _block_means(block, samples.t_s, samples.acc, samples.gyr)
     if t_s.size < 3:
         return nothing
     dt = _median_period_s(t_s)
-    norm = np.linalg.norm(acc, axis=1)
+    norm = _norm(acc)
     rest = float(np.median(norm))
     if not (np.isfinite(dt) and dt > 0 and rest > 0):
         return nothing
-    # Directions component-major, (3, n), as _rotate and _angle take them.
-    up = (acc / np.where(norm > 0, norm, np.nan)[:, None]).T
     lag = max(1, round(settings.lag_s / dt))
     starts = np.arange(0, t_s.size - lag, max(1, round(settings.stride_s / dt)))
     ends = starts + lag
-    turn = _angle(up[:, starts], up[:, ends])
-    calm = np.abs(norm / rest - 1.0) < settings.max_linear_acc_fraction
+    up_start, up_end = _directions(acc, norm, starts), _directions(acc, norm, ends)
+    turn = _angle(up_start, up_end)
     usable = (
         (turn > np.radians(settings.min_turn_deg))
-        & calm[starts]
-        & calm[ends]
+        & (np.abs(norm[starts] / rest - 1.0) < settings.max_linear_acc_fraction)
+        & (np.abs(norm[ends] / rest - 1.0) < settings.max_linear_acc_fraction)
         & (np.abs(t_s[ends] - t_s[starts] - lag * dt) < 0.5 * lag * dt)  # no gap inside
     )
-    starts, ends, turn = starts[usable], ends[usable], turn[usable]
+    starts = starts[usable]
     if starts.size < settings.min_stretches:
         return GyroEvidence(float("nan"), float("nan"), float("nan"), int(starts.size))
+    chosen = np.flatnonzero(usable)
     if starts.size > settings.max_stretches:
         keep = np.linspace(0, starts.size - 1, settings.max_stretches).round().astype(int)
-        starts, ends, turn = starts[keep], ends[keep], turn[keep]
-    # The four readings (deg/s or rad/s, either sign) carried together, stacked:
-    # [step, component, reading * stretches + stretch].
+        starts, chosen = starts[keep], chosen[keep]
+    turn, up_start, up_end = turn[chosen], up_start[:, chosen], up_end[:, chosen]
+    count = starts.size
+    # The four readings (deg/s or rad/s, either sign) carried together, component-major:
+    # [component, unit, sign, stretch].
     names = ("deg", "-deg", "rad", "-rad")
-    carried = np.tile(up[:, starts], len(names))
-    steps = gyr[starts + np.arange(lag)[:, None]].transpose(0, 2, 1)
-    rates = steps[:, :, None] * np.array([np.pi / 180, 1.0])[:, None]
-    axis, cos, sin, versine = _rotation_steps(rates.reshape(lag, 3, -1), dt)
-    # A reading of the other sign turns by the same angle about the opposite axis
-    # (negation is exact, so these are the steps it would give itself).
-    axes = np.empty((lag, 3, len(names), starts.size))
-    axes[:, :, 0::2] = axis.reshape(lag, 3, 2, -1)
-    np.negative(axes[:, :, 0::2], out=axes[:, :, 1::2])
-    turns = (
-        np.repeat(x.reshape(lag, 2, -1), 2, axis=1).reshape(lag, -1) for x in (cos, sin, versine)
-    )
-    for step in zip(axes.reshape(lag, 3, -1), *turns, strict=True):
-        carried = _rotate(carried, *step)
-    angles = _angle(carried, np.tile(up[:, ends], len(names))).reshape(len(names), -1)
+    steps = gyr[:, starts + np.arange(lag)[:, None]].transpose(1, 0, 2)
+    rates = np.empty((lag, 5, 2, count))  # components x, y, z, x, y: see _rotate
+    np.multiply(steps[:, :, None], np.array([np.pi / 180, 1.0])[:, None], out=rates[:, :3])
+    rates[:, 3:] = rates[:, :2]
+    axis, cos, sin, versine = _rotation_steps(rates.reshape(lag, 5, -1), dt)
+    axis = axis.reshape(lag, 5, 2, 1, count)
+    cos, versine = cos.reshape(lag, 2, 1, count), versine.reshape(lag, 2, 1, count)
+    # A reading of the other sign turns by the same angle about the opposite axis, which
+    # is the same step with the sine negated (negation is exact, so the same numbers).
+    sin = sin.reshape(lag, 2, 1, count)
+    sin = np.concatenate([sin, -sin], axis=2)
+    carried = np.empty((5, 2, 2, count))
+    carried[:3] = up_start[:, None, None]
+    carried[3:] = carried[:2]
+    spare = np.empty_like(carried)
+    for k in range(lag):
+        _rotate(carried, spare, axis[k], cos[k], sin[k], versine[k])
+        carried, spare = spare, carried
+    angles = _angle(carried[:3], up_end[:, None, None]).reshape(len(names), -1)
     errors = {name: float(np.median(a)) for name, a in zip(names, angles, strict=True)}
     return GyroEvidence(
         error_deg_s_rad=min(errors["deg"], errors["-deg"]),
         error_rad_s_rad=min(errors["rad"], errors["-rad"]),
         turn_rad=float(np.median(turn)),
-        stretches=int(starts.size),
+        stretches=int(count),
     )
 
 
