@@ -66,7 +66,9 @@ def check_text(path: Path) -> None:
     One pass over the file in blocks of :data:`SCAN_BLOCK_BYTES` (memory stays bounded
     whatever the size, and a binary file is usually refused on its first block): a NUL
     byte, a line longer than :data:`MAX_LINE_BYTES` or bytes that are not UTF-8 stop it
-    with an :class:`InputError` naming the line and byte and saying what to do.
+    with an :class:`InputError` naming the line and byte and saying what to do. The lines
+    of blocks that pass the quick check are counted only when a message needs their number
+    (a second read of those blocks, block by block): counting costs as much as checking.
 
     Raises
     ------
@@ -75,6 +77,7 @@ def check_text(path: Path) -> None:
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     line, line_start, offset = 1, 0, 0
+    counted = 0  # the line ends before this offset are counted in `line`
     # One buffer read into again and again: a new block's allocation costs more than the
     # checks of the usual block.
     buffer = bytearray(SCAN_BLOCK_BYTES)
@@ -84,12 +87,14 @@ def check_text(path: Path) -> None:
                 block = buffer if size == len(buffer) else buffer[:size]
                 data = np.frombuffer(block, dtype=np.uint8)
                 if _plain_block(block, decoder, offset - line_start):
-                    line += int(np.count_nonzero(data == ord("\n")))
                     line_start = offset + block.rfind(b"\n") + 1
                     offset += len(block)
                     if offset - line_start > MAX_LINE_BYTES:
+                        line += _line_ends(path, counted, offset)
                         raise _long_line_error(path, line, None)
                     continue
+                line += _line_ends(path, counted, offset)
+                counted = offset + len(block)
                 newlines = np.flatnonzero(data == ord("\n"))
                 _check_bytes(path, block, data, decoder, line, newlines, offset)
                 ends = offset + newlines
@@ -107,9 +112,26 @@ def check_text(path: Path) -> None:
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError as exc:
+                line += _line_ends(path, counted, offset)
                 raise _not_utf8(path, line, exc.reason) from None
     except OSError as exc:
         raise InputError(f"{path.name}: cannot read the file ({exc.strerror})") from None
+
+
+def _line_ends(path: Path, start: int, stop: int) -> int:
+    """The number of line ends in bytes ``start`` to ``stop`` of a file, read block by block."""
+    count = 0
+    if start >= stop:
+        return count
+    buffer = bytearray(SCAN_BLOCK_BYTES)
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while start < stop and (size := handle.readinto(buffer)):
+            size = min(size, stop - start)
+            data = np.frombuffer(buffer, dtype=np.uint8, count=size)
+            count += int(np.count_nonzero(data == ord("\n")))
+            start += size
+    return count
 
 
 def _plain_block(block: bytearray, decoder: codecs.IncrementalDecoder, carried: int) -> bool:

@@ -271,15 +271,16 @@ def _select_rows(path: Path, table: CsvTable, cols: _Columns, warnings: list[str
     if suspects.size:
         blank[suspects] = table.frame.iloc[suspects].isna().all(axis=1).to_numpy()
     keep = ~bad
-    content = np.flatnonzero(~blank)
-    if content.size:
-        last = int(content[-1])
+    last = n_rows - 1  # the last row with content (blank rows are among the suspects)
+    while last >= 0 and blank[last]:
+        last -= 1
+    if last >= 0:
         note = _truncation(path, table, int(table.row_lines[last]))
         if note is not None:
             keep[last] = False
             bad[last] = False
             warnings.append(note)
-    dropped = np.flatnonzero(bad & ~blank)
+    dropped = suspects[bad[suspects] & ~blank[suspects]]
     n_long = len(table.long_lines)
     if dropped.size or n_long:
         examples = _describe_rows(path, table, dropped[:MAX_LISTED])
