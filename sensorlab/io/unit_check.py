@@ -63,7 +63,7 @@ class UnitCheckSettings:
     min_turn_deg: float = 10.0
     max_linear_acc_fraction: float = 0.15
     min_stretches: int = 20
-    max_stretches: int = 400
+    max_stretches: int = 200
     decisive_ratio: float = 0.6
 
 
