@@ -119,7 +119,7 @@ class _Samples:
     """One sensor's samples in time order, as the checks take them.
 
     Vectors are component-major, shape ``(3, n)``: numpy then runs each operation over
-    long contiguous rows (on ``(n, 3)`` rows of three values it runs about five times
+    long contiguous rows (over ``(n, 3)`` rows of three values it runs up to six times
     slower). ``period_s`` is the median interval of ``t_s``.
     """
 
@@ -163,7 +163,8 @@ def _median_period_s(t_s: np.ndarray) -> float:
 
 
 SHORT_BLOCK = 8
-"""Longest block whose samples after the first numpy's reduceat adds left to right."""
+"""Longest block whose values after the first ``numpy.add.reduceat`` adds left to right
+(longer runs it sums pairwise)."""
 
 
 def _block_means(block: int, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -173,7 +174,7 @@ def _block_means(block: int, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     plus the sum of the others, which it adds left to right when they are fewer than
     :data:`SHORT_BLOCK` (else pairwise). Short blocks are summed here in that order with
     one operation per position in the block over all blocks at once, instead of one per
-    block: the same means, to the last bit, several times faster.
+    block: the same means, to the last bit, in about half the time.
     """
     size = arrays[0].shape[-1]
     block = max(1, min(block, size))
@@ -232,6 +233,7 @@ def quiet_acc(
 
 
 def _quiet_acc(samples: _Samples, settings: UnitCheckSettings) -> QuietAcc | None:
+    """:func:`quiet_acc` of samples in time order."""
     t_s, acc = samples.t_s, samples.acc
     if t_s.size < 10:
         return None
@@ -354,6 +356,7 @@ def gyro_evidence(
 
 
 def _gyro_evidence(samples: _Samples, settings: UnitCheckSettings) -> GyroEvidence:
+    """:func:`gyro_evidence` of samples in time order."""
     nothing = GyroEvidence(float("nan"), float("nan"), float("nan"), 0)
     if samples.t_s.size < 10 or samples.gyr is None:
         return nothing
