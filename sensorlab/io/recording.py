@@ -419,7 +419,7 @@ def _build_chunks(
     chunks, first_lines, periods, vectors = {}, {}, {}, {}
     restarts = []
     for first, name, index in sorted(groups, key=lambda group: group[0]):
-        lines = table.row_lines[index]
+        lines = _Lines(table.row_lines, index)
         first_lines[name] = int(table.row_lines[first])
         t_s = _take(cols.t, index)
         steps = np.diff(t_s)
@@ -460,6 +460,20 @@ def _as_slice(index: np.ndarray) -> np.ndarray | slice:
     if index[-1] - index[0] != step * (index.size - 1) or not np.all(np.diff(index) == step):
         return index
     return slice(int(index[0]), int(index[-1]) + 1, step)
+
+
+class _Lines:
+    """The file lines of one sensor's rows, looked up only where a message needs them."""
+
+    def __init__(self, row_lines: np.ndarray, index: np.ndarray | slice) -> None:
+        self.row_lines = row_lines
+        self.index = index
+
+    def __getitem__(self, positions: int | np.ndarray) -> np.ndarray:
+        """The lines of the sensor's rows at ``positions`` (counted within the sensor)."""
+        if isinstance(self.index, slice):
+            return self.row_lines[self.index][positions]
+        return self.row_lines[self.index[positions]]
 
 
 def _take(column: np.ndarray, index: np.ndarray | slice) -> np.ndarray:
@@ -602,7 +616,7 @@ class _OptionalColumns:
             f"first: {', '.join(shown)}; write numbers there (or leave the cell empty)"
         )
 
-    def seq(self, sensor: str, index: np.ndarray | slice, lines: np.ndarray) -> np.ndarray | None:
+    def seq(self, sensor: str, index: np.ndarray | slice, lines: _Lines) -> np.ndarray | None:
         values = self.columns.get("seq")
         if values is None:
             return None
@@ -645,7 +659,7 @@ def _lines_text(lines: Iterable[int]) -> str:
 
 
 def _check_time_order(
-    path: Path, sensor: str, steps: np.ndarray, lines: np.ndarray, warnings: list[str]
+    path: Path, sensor: str, steps: np.ndarray, lines: _Lines, warnings: list[str]
 ) -> bool:
     """Whether a sensor's times all increase (``steps``: ``np.diff(t_s)``); if not, warn."""
     not_later = np.flatnonzero(steps <= 0) + 1
