@@ -436,8 +436,11 @@ def _build_chunks(
         chunks[name] = ImuChunk(
             placement=name,
             t_s=t_s,
-            acc_m_s2=np.ascontiguousarray(acc.T),  # copies: arrays of their own
-            gyr_rad_s=np.ascontiguousarray(gyr.T),
+            # (n, 3) views of the (3, n) arrays, each axis contiguous: the reader's own
+            # memory, in the layout the per-axis work after it (sensor health, the grid)
+            # reads fastest.
+            acc_m_s2=acc.T,
+            gyr_rad_s=gyr.T,
             seq=optional.seq(name, index, lines),
             device_t_s=optional.device_t(index),
             extra=optional.extra(index),
@@ -693,9 +696,9 @@ def _convert_units(
     too small, next to thighs found to be in rad/s). A sensor whose own clear evidence
     contradicts the decision is named in a warning.
 
-    ``vectors``: each chunk's acc and gyro as in the file, component-major ``(3, n)``
-    (the checks take these transposed, which they need not copy; the acc is converted
-    with the chunk's); ``periods``: as :func:`_check_rates` takes them.
+    ``vectors``: each chunk's acc and gyro, component-major ``(3, n)``: the chunk's arrays
+    are their transposes, so converting these converts the chunk's (contiguous rows, the
+    fastest way); ``periods``: as :func:`_check_rates` takes them.
     """
     quiet = {
         name: quiet_acc(c.t_s, vectors[name][0].T, period_s=periods.get(name))
@@ -715,9 +718,8 @@ def _convert_units(
             f"unit, so every sensor's accelerometer was converted to m/s^2 (x "
             f"{STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to silence this"
         )
-        for name, chunk in chunks.items():
-            np.multiply(chunk.acc_m_s2, STANDARD_GRAVITY_M_S2, out=chunk.acc_m_s2)  # own arrays
-            np.multiply(vectors[name][0], STANDARD_GRAVITY_M_S2, out=vectors[name][0])
+        for acc_values, _ in vectors.values():
+            np.multiply(acc_values, STANDARD_GRAVITY_M_S2, out=acc_values)  # the chunk's too
     file_unit = acc.unit or "m/s^2"
     for name in acc.dissenters:
         warnings.append(
@@ -758,8 +760,8 @@ def _convert_units(
             "in deg/s to silence this"
         )
     else:
-        for chunk in chunks.values():
-            np.deg2rad(chunk.gyr_rad_s, out=chunk.gyr_rad_s)  # the reader's own arrays
+        for _, gyr_values in vectors.values():
+            np.deg2rad(gyr_values, out=gyr_values)  # the chunk's too
     file_gyro = gyro.unit or "deg/s"
     for name in gyro.dissenters:
         own = evidence[name]
