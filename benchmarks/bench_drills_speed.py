@@ -27,8 +27,11 @@ amplitudes) with 3 sensors at 200 Hz is written as a recording CSV (cached, like
 
 Each is repeated ``--repeats`` times, interleaved; the fastest of each is kept. Printed:
 wall and CPU time of each, the ratio analyze / floor (target <= 1.5x; the ratio is the
-figure, since this machine's speed varies 2x between days) and peak memory. ``--profile``
-prints where ``analyze`` spends its time (cProfile, cumulative) for each drill.
+figure, since this machine's speed varies 2x between days) and peak memory. Two ratios:
+of the fastest runs, and the median over the repeats of each repeat's own ratio (its
+analysis over the floor run just before it): on a machine whose speed drifts within
+seconds, the paired one compares runs made in the same conditions. ``--profile`` prints
+where ``analyze`` spends its time (cProfile, cumulative) for each drill.
 
 Run: ``.venv/bin/python benchmarks/bench_drills_speed.py [--minutes 5] [--repeats 3]
 [--drills lunge squat] [--no-live] [--no-offline] [--profile]``
@@ -337,6 +340,13 @@ def offline(args: argparse.Namespace) -> None:
         }
         peak = {kind: max(r["peak_rss_mb"] for r in rs) for kind, rs in runs.items()}
         floor = best["floor"]
+        paired = {
+            kind: {
+                m: float(np.median([r[m] / f[m] for r, f in zip(rs, runs["floor"], strict=True)]))
+                for m in ("wall_s", "cpu_s")
+            }
+            for kind, rs in runs.items()
+        }
         print(
             f"  {name}: {runs['floor'][0]['grid_rows']:,} grid rows, "
             f"{runs['analyze'][0]['reps']} reps"
@@ -347,23 +357,28 @@ def offline(args: argparse.Namespace) -> None:
                 ""
                 if kind == "floor"
                 else f"  ratio wall {b['wall_s'] / floor['wall_s']:4.2f}x "
-                f"CPU {b['cpu_s'] / floor['cpu_s']:4.2f}x"
+                f"CPU {b['cpu_s'] / floor['cpu_s']:4.2f}x (paired: wall "
+                f"{paired[kind]['wall_s']:4.2f}x CPU {paired[kind]['cpu_s']:4.2f}x)"
             )
             print(
                 f"    {label:21s} wall {b['wall_s']:6.2f} s  CPU {b['cpu_s']:6.2f} s  "
                 f"(read {b['read_s']:5.2f} s)  peak {peak[kind]:5.0f} MB{ratio}",
                 flush=True,
             )
-        table.append((name, best, peak))
+        table.append((name, best, paired, peak))
         if args.profile:
             profile_analyze(path, name, 30)
-    print("\n| drill | analyze / floor, wall | CPU | as sensorlab analyze, CPU | peak MB |")
-    print("|---|---|---|---|---|")
-    for name, best, peak in table:
+    print(
+        "\n| drill | analyze / floor, fastest runs: wall | CPU | paired median: wall | CPU "
+        "| as sensorlab analyze, CPU | peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, best, paired, peak in table:
         floor, batch, cli = best["floor"], best["analyze"], best["cli"]
         print(
             f"| {name} | {batch['wall_s'] / floor['wall_s']:.2f}x "
-            f"| {batch['cpu_s'] / floor['cpu_s']:.2f}x | {cli['cpu_s'] / floor['cpu_s']:.2f}x "
+            f"| {batch['cpu_s'] / floor['cpu_s']:.2f}x | {paired['analyze']['wall_s']:.2f}x "
+            f"| {paired['analyze']['cpu_s']:.2f}x | {cli['cpu_s'] / floor['cpu_s']:.2f}x "
             f"| {peak['analyze']:.0f} |"
         )
 
