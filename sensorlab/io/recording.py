@@ -414,14 +414,14 @@ def _build_chunks(
     for code, name in enumerate(cols.names):
         index = np.flatnonzero(codes == code) if rows is None else rows[codes == code]
         if index.size:
-            groups.append((int(index[0]), name, _as_slice(index)))
+            groups.append((int(index[0]), name, index))
     optional = _OptionalColumns(path, table, warnings)
-    chunks, first_lines, periods, vectors = {}, {}, {}, {}
+    chunks, first_lines, periods = {}, {}, {}
     restarts = []
     for first, name, index in sorted(groups, key=lambda group: group[0]):
         lines = _Lines(table.row_lines, index)
         first_lines[name] = int(table.row_lines[first])
-        t_s = _take(cols.t, index)
+        t_s = cols.t[index]
         steps = np.diff(t_s)
         restart = _clock_restart(t_s, steps)
         if restart is not None:
@@ -431,57 +431,31 @@ def _build_chunks(
             continue
         if _check_time_order(path, name, steps, lines, warnings) and steps.size:
             periods[name] = float(np.median(steps))
-        acc, gyr = _gather(cols.acc, index, t_s.size), _gather(cols.gyr, index, t_s.size)
-        vectors[name] = acc, gyr
         chunks[name] = ImuChunk(
             placement=name,
             t_s=t_s,
-            # (n, 3) views of the (3, n) arrays, each axis contiguous: the reader's own
-            # memory, in the layout the per-axis work after it (sensor health, the grid)
-            # reads fastest.
-            acc_m_s2=acc.T,
-            gyr_rad_s=gyr.T,
+            acc_m_s2=_gather(cols.acc, index),
+            gyr_rad_s=_gather(cols.gyr, index),
             seq=optional.seq(name, index, lines),
             device_t_s=optional.device_t(index),
             extra=optional.extra(index),
         )
     if restarts:
         raise _restart_error(path, sorted(restarts))
-    _convert_units(path, chunks, vectors, periods, warnings)
+    _convert_units(path, chunks, periods, warnings)
     return chunks, first_lines, periods
-
-
-def _as_slice(index: np.ndarray) -> np.ndarray | slice:
-    """Increasing row numbers as a slice when evenly spaced, else as they are.
-
-    Sensors written in turn (the usual file) have evenly spaced rows, and copying a
-    strided slice costs about a third less than gathering by index.
-    """
-    if index.size < 2:
-        return index
-    step = int(index[1] - index[0])
-    if index[-1] - index[0] != step * (index.size - 1) or not np.all(np.diff(index) == step):
-        return index
-    return slice(int(index[0]), int(index[-1]) + 1, step)
 
 
 class _Lines:
     """The file lines of one sensor's rows, looked up only where a message needs them."""
 
-    def __init__(self, row_lines: np.ndarray, index: np.ndarray | slice) -> None:
+    def __init__(self, row_lines: np.ndarray, index: np.ndarray) -> None:
         self.row_lines = row_lines
         self.index = index
 
     def __getitem__(self, positions: int | np.ndarray) -> np.ndarray:
         """The lines of the sensor's rows at ``positions`` (counted within the sensor)."""
-        if isinstance(self.index, slice):
-            return self.row_lines[self.index][positions]
         return self.row_lines[self.index[positions]]
-
-
-def _take(column: np.ndarray, index: np.ndarray | slice) -> np.ndarray:
-    """Rows ``index`` of a column as an array of its own (a slice would be a view)."""
-    return column[index].copy() if isinstance(index, slice) else column[index]
 
 
 def _clock_restart(t_s: np.ndarray, steps: np.ndarray) -> int | None:
@@ -554,18 +528,17 @@ def _check_rates(
     return replace(meta, sensors=sensors) if sensors != meta.sensors else meta
 
 
-def _gather(columns: list[np.ndarray], index: np.ndarray | slice, size: int) -> np.ndarray:
-    """Rows ``index`` (``size`` of them) of three 1-D columns, component-major: (3, size).
+def _gather(columns: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of three 1-D columns, as an (n, 3) array whose axes are contiguous.
 
-    The layout in which the unit checks run fastest; chunks take the transpose.
+    The transpose of a (3, n) array of the reader's own: the per-axis work after it (the
+    unit checks, sensor health, the grid) reads each axis in one contiguous row.
     """
-    out = np.empty((len(columns), size))
+    out = np.empty((len(columns), index.size))
     for j, column in enumerate(columns):
-        if isinstance(index, slice):
-            out[j] = column[index]
-        else:  # the indices are valid: "clip" spares the bounds check and a buffer
-            np.take(column, index, out=out[j], mode="clip")
-    return out
+        # The indices are valid: "clip" spares the bounds check and a buffer.
+        np.take(column, index, out=out[j], mode="clip")
+    return out.T
 
 
 class _OptionalColumns:
@@ -619,12 +592,12 @@ class _OptionalColumns:
             f"first: {', '.join(shown)}; write numbers there (or leave the cell empty)"
         )
 
-    def seq(self, sensor: str, index: np.ndarray | slice, lines: _Lines) -> np.ndarray | None:
+    def seq(self, sensor: str, index: np.ndarray, lines: _Lines) -> np.ndarray | None:
         values = self.columns.get("seq")
         if values is None:
             return None
         if self.seq_whole:
-            return _take(values, index).astype(np.int64, copy=False)
+            return values[index].astype(np.int64, copy=False)
         values = np.asarray(values[index], dtype=np.float64)
         missing = ~np.isfinite(values)
         if missing.all():
@@ -642,16 +615,16 @@ class _OptionalColumns:
             return None
         return values.astype(np.int64)
 
-    def device_t(self, index: np.ndarray | slice) -> np.ndarray | None:
+    def device_t(self, index: np.ndarray) -> np.ndarray | None:
         values = self.columns.get("device_t")
         if values is None:
             return None
-        values = _take(values, index).astype(np.float64, copy=False)
+        values = values[index].astype(np.float64, copy=False)
         return None if np.isnan(values).all() else values
 
-    def extra(self, index: np.ndarray | slice) -> dict[str, np.ndarray]:
+    def extra(self, index: np.ndarray) -> dict[str, np.ndarray]:
         return {
-            name: _take(values, index)
+            name: values[index]
             for name, values in self.columns.items()
             if name not in OPTIONAL_COLUMNS
         }
@@ -683,7 +656,6 @@ def _check_time_order(
 def _convert_units(
     path: Path,
     chunks: dict[str, ImuChunk],
-    vectors: dict[str, tuple[np.ndarray, np.ndarray]],
     periods: dict[str, float],
     warnings: list[str],
 ) -> None:
@@ -696,13 +668,11 @@ def _convert_units(
     too small, next to thighs found to be in rad/s). A sensor whose own clear evidence
     contradicts the decision is named in a warning.
 
-    ``vectors``: each chunk's acc and gyro, component-major ``(3, n)``: the chunk's arrays
-    are their transposes, so converting these converts the chunk's (contiguous rows, the
-    fastest way); ``periods``: as :func:`_check_rates` takes them.
+    ``periods``: as :func:`_check_rates` takes them. The chunks' arrays are the reader's
+    own (:func:`_gather`), converted where they are.
     """
     quiet = {
-        name: quiet_acc(c.t_s, vectors[name][0].T, period_s=periods.get(name))
-        for name, c in chunks.items()
+        name: quiet_acc(c.t_s, c.acc_m_s2, period_s=periods.get(name)) for name, c in chunks.items()
     }
     acc = decide_acc_unit(quiet)
     voted = {name: window for name, window in quiet.items() if window is not None}  # deciders
@@ -718,8 +688,8 @@ def _convert_units(
             f"unit, so every sensor's accelerometer was converted to m/s^2 (x "
             f"{STANDARD_GRAVITY_M_S2}). Write the accelerometer in m/s^2 to silence this"
         )
-        for acc_values, _ in vectors.values():
-            np.multiply(acc_values, STANDARD_GRAVITY_M_S2, out=acc_values)  # the chunk's too
+        for chunk in chunks.values():
+            np.multiply(chunk.acc_m_s2, STANDARD_GRAVITY_M_S2, out=chunk.acc_m_s2)
     file_unit = acc.unit or "m/s^2"
     for name in acc.dissenters:
         warnings.append(
@@ -740,8 +710,8 @@ def _convert_units(
                 "check that acc_x..acc_z are the accelerometer and the sensor works"
             )
     evidence = {
-        name: gyro_evidence(c.t_s, acc.T, gyr.T, period_s=periods.get(name))
-        for (name, c), (acc, gyr) in zip(chunks.items(), vectors.values(), strict=True)
+        name: gyro_evidence(c.t_s, c.acc_m_s2, c.gyr_rad_s, period_s=periods.get(name))
+        for name, c in chunks.items()
     }
     gyro = decide_gyro_unit(evidence)
     if gyro.unit == "rad/s":
@@ -760,8 +730,8 @@ def _convert_units(
             "in deg/s to silence this"
         )
     else:
-        for _, gyr_values in vectors.values():
-            np.deg2rad(gyr_values, out=gyr_values)  # the chunk's too
+        for chunk in chunks.values():
+            np.deg2rad(chunk.gyr_rad_s, out=chunk.gyr_rad_s)
     file_gyro = gyro.unit or "deg/s"
     for name in gyro.dissenters:
         own = evidence[name]
