@@ -532,11 +532,12 @@ class ExcursionSegmenter:
         still = np.flatnonzero((speed < s.still_dps) & (rising[:-1] < s.rest_deg))
         start = track.search_lo + (int(still[-1]) if still.size else 0)
         rep = values[start - lo : end - lo + 1]
-        near_peak = np.flatnonzero(rep >= highest(rep) - s.bottom_band_deg)
+        peak_deg = highest(rep)
+        near_peak = np.flatnonzero(rep >= peak_deg - s.bottom_band_deg)
         bottom = start + int(round(0.5 * (near_peak[0] + near_peak[-1])))
         window = RepWindow(start, bottom, end, name, decided)
         track.active, track.last_end = False, end
-        if highest(rep) < s.min_peak_deg:
+        if peak_deg < s.min_peak_deg:
             self._reject(window)
             return WindowRejected(window, f"the driver peaked below {s.min_peak_deg:g} deg")
         # One rep is one excursion: a driver that fell well below the start and rose past
