@@ -36,6 +36,7 @@ import numpy as np
 
 from sensorlab.buffer import RingSet, RingSetReader, TableRing
 from sensorlab.errors import InputError
+from sensorlab.io.recording import read_recording
 from sensorlab.processing.events import CalibrationProgress
 from sensorlab.processing.pipeline import (
     ACTIVITIES,
@@ -49,7 +50,7 @@ from sensorlab.processing.pipeline import (
     as_detected,
     drills_to_reanalyse,
 )
-from sensorlab.records import ImuChunk, Marker, SensorQuality, SessionAnalysis
+from sensorlab.records import ImuChunk, Marker, Recording, SensorQuality, SessionAnalysis
 from sensorlab.sources.base import Source
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ class Session:
         # The recorder and the ring reader that feeds it, while recording.
         self._recording: tuple[Recorder, RingSetReader] | None = None
         self._recordings = 0
+        self._recording_error: InputError | None = None  # raised when the session ends
         self.status = self._snapshot()
         """The latest :class:`SessionStatus` (safe to read from any thread)."""
 
@@ -348,22 +350,54 @@ class Session:
             self.stop_recording()
             self._to_sinks("close")
             self.sinks.clear()  # the streams are withdrawn: nothing more goes to them
+        if self._recording_error is not None:
+            raise self._recording_error
 
     def _confirmed(self, analysis: SessionAnalysis) -> SessionAnalysis:
         """The session's analysis, confirmed where a recording allows.
 
         Without an activity, a session not told for sure
-        (:func:`~sensorlab.processing.pipeline.drills_to_reanalyse`): a replayed recording
-        is analysed again as each drill. A live stream cannot be: its analysis stays
-        ``guessed``, without findings, and says to set the activity.
+        (:func:`~sensorlab.processing.pipeline.drills_to_reanalyse`) is analysed again as
+        each drill, from the recording it replays or, for a live stream, from its own
+        recording of the whole session (:meth:`_recorded_whole`), as ``sensorlab
+        analyze`` of that file would. A live stream without such a recording cannot be:
+        its analysis stays ``guessed``, without findings, and says to set the activity.
         """
         drills = drills_to_reanalyse(analysis)
+        if not drills:
+            return analysis
         recording = getattr(self.source, "recording", None)
-        if not drills or recording is None:
+        if recording is None:
+            recording = self._recorded_whole()
+        if recording is None:
             return analysis
         settings = self.analyzer.settings
         again = analyses_as(drills, lambda name: analyze(recording, name, settings))
         return as_detected(analysis, again)
+
+    def _recorded_whole(self) -> Recording | None:
+        """The session's recording, stopped and read back, if it holds the whole stream.
+
+        That is the recording of ``record_path``, started with the session and still
+        running, with every sample written: no write error, none missed by its ring
+        reader. None otherwise, or when it cannot be read back (a write error at the
+        last flush is kept and raised when the session ends, as it would have been).
+        """
+        if self.record_path is None or self._recording is None or self._recordings != 1:
+            return None
+        recorder, reader = self._recording
+        if recorder.error_ is not None or reader.lost_:
+            return None
+        try:
+            path = self.stop_recording()
+        except InputError as error:
+            self._recording_error = error
+            return None
+        assert path is not None
+        try:
+            return read_recording(path)
+        except InputError:
+            return None
 
     def _to_sinks(self, method: str, *args) -> None:
         """Call every sink; one that fails is dropped with a warning, the session goes on."""
