@@ -243,6 +243,9 @@ class Session:
         self._recording: tuple[Recorder, RingSetReader] | None = None
         self._recordings = 0
         self._recording_error: InputError | None = None  # raised when the session ends
+        self.ending = False
+        """The source has ended and the whole session is being analysed: work that ends by
+        itself (the analysis of a recording again as each drill can take seconds)."""
         self.status = self._snapshot()
         """The latest :class:`SessionStatus` (safe to read from any thread)."""
 
@@ -339,6 +342,7 @@ class Session:
                 if self._source_done and not self._arrived.is_set():
                     break
             self.stats.overruns = reader.lost_
+            self.ending = True
             self.analysis = self._confirmed(self.analyzer.finish())
             self._publish(force=True)
             self._to_sinks("events", list(self.analyzer.final_events))

@@ -6,6 +6,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -216,3 +217,23 @@ def test_a_session_without_the_pelvis_says_what_it_cannot_show(own_window, tmp_p
     batch = analyze(read_recording(path))
     assert window.tally.count("left") == sum(r.side == "left" for r in batch.reps) > 0
     assert window.sensor_table.rowCount() == 2
+
+
+def test_stopping_waits_for_the_final_analysis_however_long_it_takes(monkeypatch):
+    # The timeout bounds only the wait for the source to end: once the whole session is
+    # being analysed (here held until released, as a long one would take), the runner waits
+    # for it, so that closing the window never loses a session's summary.
+    entered, release = threading.Event(), threading.Event()
+    confirmed = Session._confirmed
+
+    def held(self, analysis):
+        entered.set()
+        release.wait(60.0)
+        return confirmed(self, analysis)
+
+    monkeypatch.setattr(Session, "_confirmed", held)
+    runner = SessionRunner(lambda: Session(ReplaySource.from_path(STEP_UP, speed=None))).start()
+    assert entered.wait(120.0), "the replay did not end"
+    threading.Timer(0.2, release.set).start()
+    analysis = runner.stop(timeout_s=0.0)
+    assert analysis is not None and len(analysis.reps) == len(analyze(read_recording(STEP_UP)).reps)

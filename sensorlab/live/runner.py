@@ -93,10 +93,18 @@ class SessionRunner:
         return future
 
     def stop(self, timeout_s: float = 30.0) -> SessionAnalysis | None:
-        """Ask the source to end, wait for the analysis to finish; returns it."""
+        """Ask the source to end, wait for the analysis to finish; returns it.
+
+        ``timeout_s`` bounds the wait for the source to end (a sensor link that hangs);
+        once it has, the whole session's analysis is waited for however long it takes,
+        so that a long session's summary is never lost. None if the session failed or
+        its source did not end in time.
+        """
         if self.session is not None and not self._done.is_set() and self._loop is not None:
             self._loop.call_soon_threadsafe(self.session.source.stop)
         self._done.wait(timeout_s)
+        if self.session is not None and self.session.ending:
+            self._done.wait()
         return self.analysis
 
     def _run(self) -> None:

@@ -385,6 +385,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.outputs is not None:
             return self.outputs
         self.timer.stop()
+        # The final analysis can take seconds (a long session, or its recording analysed
+        # again as each drill): say so before the window waits for it.
+        # (Painted at once, without running the event loop: finish may be in closeEvent.)
+        self.statusBar().showMessage("Analysing the whole session...")
+        self.statusBar().repaint()
         analysis = self.runner.stop()
         self.refresh()  # the last events and angles
         if analysis is None:
