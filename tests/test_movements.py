@@ -352,9 +352,30 @@ def test_thigh_adduction_in_the_pelvis_heading_is_the_body_models():
 
 
 def test_a_dip_counts_as_a_new_excursion_only_well_below_the_start():
-    assert base._excursions(np.array([0.0, 50, 40, 50, 0]), 45.0, 10.0) == 1
-    assert base._excursions(np.array([0.0, 50, 30, 50, 0]), 45.0, 10.0) == 2
-    assert base._excursions(np.array([50.0, 30, 50]), 45.0, 10.0) == 2
+    assert not base._several_excursions(np.array([0.0, 50, 40, 50, 0]), 45.0, 10.0)
+    assert base._several_excursions(np.array([0.0, 50, 30, 50, 0]), 45.0, 10.0)
+    assert base._several_excursions(np.array([50.0, 30, 50]), 45.0, 10.0)
+    assert not base._several_excursions(np.array([50.0, 30, np.nan]), 45.0, 10.0)
+
+
+def _excursion_count(values: np.ndarray, start_deg: float, rearm_deg: float) -> int:
+    """Rises past ``start_deg``, each after being below ``start_deg - rearm_deg`` (or first)."""
+    count, armed = 0, True
+    for value in values:
+        if value > start_deg and armed:
+            count, armed = count + 1, False
+        elif value < start_deg - rearm_deg:
+            armed = True
+    return count
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_several_excursions_as_counted_row_by_row(seed):
+    rng = np.random.default_rng(seed)
+    values = np.cumsum(rng.normal(scale=rng.uniform(1.0, 15.0), size=rng.integers(1, 400)))
+    values[rng.random(values.size) < rng.random() * 0.2] = np.nan
+    several = base._several_excursions(values, 30.0, 10.0)
+    assert several == (_excursion_count(values, 30.0, 10.0) > 1)
 
 
 @pytest.mark.parametrize("name", movement_names())
@@ -387,3 +408,4 @@ def test_a_drill_difference_below_its_noise_is_no_finding():
     }
     (finding,) = session_findings(summary)
     assert finding.level == "balanced" and finding.within_noise
+

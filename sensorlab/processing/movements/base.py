@@ -34,8 +34,10 @@ from sensorlab.records import Kinematics
 MAX_RISE_S = 10.0
 """A rep's start is the last still row at most this long before its driver rose, s."""
 
-FOLLOW_SPAN_S = 2.0
-"""The segmenter follows an active driver this long at a time at first, s (only speed)."""
+FOLLOW_SPAN_S = 4.0
+"""The segmenter follows an active driver this long at a time at first, s (only speed:
+the reps are the same with any span). A rep at a usual tempo rests 2.5-3.5 s after its
+driver rose, so most are followed in one span."""
 
 REARM_DEG = 10.0
 """A driver counts as rising again once it fell this far below ``start_deg``, degrees."""
@@ -475,45 +477,60 @@ class ExcursionSegmenter:
         s: ExcursionSettings = self.settings.excursion
         value = values[i - lo : n - lo]
         speed = np.abs(value - values[i - 1 - lo : n - 1 - lo]) * self.rate_hz
-        resting = (value < s.rest_deg) & (speed < s.still_dps)
+        low = value < s.rest_deg
+        resting = low & (speed < s.still_dps)
         # The run of resting rows at each row: rows since the last row not resting,
         # continuing the run carried from the last call until the first such row.
         rows = np.arange(value.size)
         last_moving = np.maximum.accumulate(np.where(resting, -1, rows))
         run = np.where(last_moving < 0, rows + 1 + track.rest_run, rows - last_moving)
-        ended = np.flatnonzero(run >= rest_rows)
-        stop = int(ended[0]) if ended.size else value.size - 1
-        rose = self._rise_after_return(value, track, i, stop)
+        # The first row (argmax: the first True) where the run reaches rest_rows, if any.
+        rested = run >= rest_rows
+        stop = int(np.argmax(rested))
+        ended = bool(rested[stop])
+        if not ended:
+            stop = value.size - 1
+        rose = self._rise_after_return(value, low, track, i, stop)
         if rose is not None:
             stop = rose - i
         seen = value[: stop + 1]
-        if (seen > values[track.peak - lo]).any():
-            # The peak moves to the first of the highest rows (NaN rows never count).
-            track.peak = i + int(np.nanargmax(seen))
+        # The peak moves to the first of the highest rows (NaN rows never count): argmax
+        # gives that row unless a row is NaN (then it gives the first NaN row).
+        highest_row = int(np.argmax(seen))
+        if np.isnan(seen[highest_row]):
+            if (seen > values[track.peak - lo]).any():
+                track.peak = i + int(np.nanargmax(seen))
+        elif seen[highest_row] > values[track.peak - lo]:
+            track.peak = i + highest_row
         if rose is not None:
             assert track.returned is not None
             between = values[track.returned - lo : rose - lo]
             track.valley = (track.returned + int(np.nanargmin(between)), rose)
             return rose
         track.rest_run = int(run[stop])
-        return i + stop if ended.size else n
+        return i + stop if ended else n
 
-    def _rise_after_return(self, value: np.ndarray, track: _Track, i: int, stop: int) -> int | None:
+    def _rise_after_return(
+        self, value: np.ndarray, low: np.ndarray, track: _Track, i: int, stop: int
+    ) -> int | None:
         """Where the driver rose past ``start_deg`` again after coming back below ``rest_deg``.
 
-        The row, of those of ``value`` (row ``i`` on) up to ``stop``; None if it did not.
-        Records the first row back below ``rest_deg`` (``returned``) as it is seen.
+        The row, of those of ``value`` (row ``i`` on; ``low``: below ``rest_deg``) up to
+        ``stop``; None if it did not. Records the first row back below ``rest_deg``
+        (``returned``) as it is seen. (``argmax`` of a boolean array: its first True.)
         """
         s: ExcursionSettings = self.settings.excursion
-        seen = value[: stop + 1]
         if track.returned is None:
-            below = np.flatnonzero(seen < s.rest_deg)
-            if below.size == 0:
+            below = int(np.argmax(low[: stop + 1]))
+            if not low[below]:
                 return None
-            track.returned = i + int(below[0])
+            track.returned = i + below
         after = max(track.returned - i, 0)
-        rising = np.flatnonzero(seen[after:] > s.start_deg)
-        return i + after + int(rising[0]) if rising.size else None
+        if after > stop:
+            return None
+        rising = value[after : stop + 1] > s.start_deg
+        first = int(np.argmax(rising))
+        return i + after + first if rising[first] else None
 
     def _finish(
         self,
@@ -543,7 +560,7 @@ class ExcursionSegmenter:
         # One rep is one excursion: a driver that fell well below the start and rose past
         # it again inside the window made several (a set held in a pose above the rest
         # level, as a split stance seen by the lunge).
-        if _excursions(rep, s.start_deg, REARM_DEG) > 1:
+        if _several_excursions(rep, s.start_deg, REARM_DEG):
             self._reject(window)
             return WindowRejected(window, "several excursions without a rest between them")
         view = RepView.of(columns, window)
@@ -569,12 +586,15 @@ def _unwrapped(angle_rad: np.ndarray) -> np.ndarray:
     return np.unwrap(angle_rad)
 
 
-def _excursions(values: np.ndarray, start_deg: float, rearm_deg: float) -> int:
-    """How many times ``values`` rise past ``start_deg``.
+def _several_excursions(values: np.ndarray, start_deg: float, rearm_deg: float) -> bool:
+    """Whether ``values`` rise past ``start_deg`` more than once.
 
-    Each time after being below ``start_deg - rearm_deg`` (or from the first value).
+    A rise counts again only after the values were below ``start_deg - rearm_deg``
+    (NaN is neither). That is the case exactly when a value below that lies between the
+    first and the last value above ``start_deg``: one comparison over the window, not a
+    sequence of levels and their changes.
     """
-    level = np.where(values > start_deg, 1, np.where(values < start_deg - rearm_deg, -1, 0))
-    level = level[level != 0]
-    changes = np.flatnonzero(np.diff(level)) + 1
-    return int(level[0] == 1) + int(np.sum(level[changes] == 1)) if level.size else 0
+    above = np.flatnonzero(values > start_deg)
+    if above.size < 2:
+        return False
+    return bool((values[above[0] : above[-1]] < start_deg - rearm_deg).any())
