@@ -426,6 +426,30 @@ def test_autocorrelations_match_a_direct_sum_with_missing_samples():
         np.testing.assert_allclose(row, direct / direct[0], atol=1e-10)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_window_stats_are_those_of_each_gathered_window_bit_for_bit(seed):
+    """The per-window counts and stats, from one pass over the samples, against each
+    window's row reduced on its own."""
+    from sensorlab.processing.activity import _finite_stats, _window_counts
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(loc=rng.normal(), scale=10.0 ** rng.uniform(-2, 2), size=3000)
+    x[rng.random(x.size) < rng.random() * 0.6] = np.nan
+    x[1000:1400] = np.nan
+    width = int(rng.integers(50, 700))
+    starts = np.sort(rng.choice(x.size - width + 1, size=40, replace=False))
+    windows = np.stack([x[start : start + width] for start in starts])
+    valid = np.isfinite(windows)
+    values = np.where(valid, windows, 0.0)
+    n = np.maximum(valid.sum(axis=1), 1)
+    mean, mean_square = values.sum(axis=1) / n, (values**2).sum(axis=1) / n
+    present, sd, rms = _finite_stats(x, starts, width)
+    np.testing.assert_array_equal(_window_counts(np.isfinite(x), starts, width), valid.sum(axis=1))
+    np.testing.assert_array_equal(present, valid.mean(axis=1))
+    np.testing.assert_array_equal(sd, np.sqrt(np.maximum(mean_square - mean**2, 0.0)))
+    np.testing.assert_array_equal(rms, np.sqrt(mean_square))
+
+
 def test_a_trail_thigh_behind_at_the_peak_is_still_a_step_up_when_the_pelvis_rises(kinematics):
     """People push off early: the trail thigh 12 deg behind while the lead one is up. The
     pelvis rising decides; the thighs alone would take that split stance for a lunge."""

@@ -54,6 +54,7 @@ from scipy.fft import next_fast_len
 from scipy.signal import sosfiltfilt
 
 from sensorlab.processing.filters import butter_sos
+from sensorlab.processing.nanstats import highest
 
 LABELS = ("walk", "step_up", "other_exercise", "standing", "unknown")
 """Possible :attr:`Movement.label` values."""
@@ -295,15 +296,33 @@ def _windows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(x, width)[starts]
 
 
-def _finite_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: fraction of finite samples, and the SD and RMS of those samples."""
-    valid = np.isfinite(windows)
-    n = np.maximum(valid.sum(axis=1), 1)
-    values = np.where(valid, windows, 0.0)
-    mean = values.sum(axis=1) / n
-    mean_square = (values**2).sum(axis=1) / n
+def _window_counts(mask: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Per start, the number of True values in ``mask[start : start + width]``.
+
+    Differences of one cumulative sum: whole numbers, exact, without gathering the
+    overlapping windows (each row would be read ``width / hop`` times).
+    """
+    total = np.concatenate(([0], np.cumsum(mask)))
+    return total[starts + width] - total[starts]
+
+
+def _finite_stats(
+    x: np.ndarray, starts: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window ``x[start : start + width]``: fraction of finite samples, their SD and RMS.
+
+    Each window's sums of the values and of their squares (NaN as zero) are numpy's sums
+    over the window's row, as summing each row of the gathered windows gives; the zeroing
+    and squaring are done once per sample, not once per window covering it.
+    """
+    valid = np.isfinite(x)
+    count = _window_counts(valid, starts, width)
+    n = np.maximum(count, 1)
+    values = np.where(valid, x, 0.0)
+    mean = _windows(values, starts, width).sum(axis=1) / n
+    mean_square = _windows(values**2, starts, width).sum(axis=1) / n
     sd = np.sqrt(np.maximum(mean_square - mean**2, 0.0))
-    return valid.mean(axis=1), sd, np.sqrt(mean_square)
+    return count / width, sd, np.sqrt(mean_square)
 
 
 def _sacrum_rhythm(
@@ -351,7 +370,7 @@ def _walking_windows(
     """Which grid rows a window with a walking rhythm covers, and its step times.
 
     Per grid row (``n`` of them), whether a walking window covers it; and the step times (s) of
-    those windows.
+    those windows. ``vertical_acc_m_s2`` as recorded (it is low-passed here).
     """
     walking = np.zeros(n, dtype=bool)
     width, hop = round(s.window_s * rate_hz), max(1, round(s.hop_s * rate_hz))
@@ -360,6 +379,14 @@ def _walking_windows(
     if width < 2.5 * 2 * step_hi:  # the longest lag, a stride, 2.5 times over
         return walking, []
     starts = np.arange(0, n - width + 1, hop)
+    # Walking swings the thighs to about 25 deg; a window with a lift past lift_deg is a
+    # drill's, whatever its rhythm. This veto comes first, and the rest is judged only
+    # for the windows it leaves (a window's verdict depends on its own rows alone): in a
+    # session of drills, few of them.
+    for angle in thighs.values():
+        starts = starts[_window_counts(angle > s.lift_deg, starts, width) == 0]
+    if starts.size == 0:
+        return walking, []
     m = starts.size
     swing = None
     if len(thighs) == 2:
@@ -369,32 +396,29 @@ def _walking_windows(
     # Each signal votes where it has most of the window; a window walks when some signal
     # votes and every vote is yes. The cheap vetoes come first: the rhythm (the
     # autocorrelations, most of the cost) is then found only for the windows that may
-    # still walk, which in a session of drills is few of them.
+    # still walk. The thighs' swing is judged before the sacrum's acceleration, which is
+    # low-passed over the whole session first: only when a window may still walk.
     votes = np.ones(m, dtype=bool)
     voted = np.zeros(m, dtype=bool)
-    # Walking swings the thighs to about 25 deg; a lift past lift_deg is a drill.
-    for angle in thighs.values():
-        peak = _windows(np.nan_to_num(angle, nan=-np.inf), starts, width).max(axis=1)
-        votes &= ~(peak > s.lift_deg)
     signals = []
-    if vertical_acc_m_s2 is not None:
-        x = _windows(vertical_acc_m_s2, starts, width)
-        present, _, rms = _finite_stats(x)
-        there = present >= 0.5
-        votes &= ~there | (rms >= s.min_vertical_rms_m_s2)
-        voted |= there
-        signals.append((_sacrum_rhythm, x, there))
     if swing is not None:
-        x = _windows(swing, starts, width)
-        present, sd, _ = _finite_stats(x)
+        present, sd, _ = _finite_stats(swing, starts, width)
         there = present >= 0.5
         votes &= ~there | (sd >= s.min_swing_deg)
         voted |= there
-        signals.append((_thigh_rhythm, x, there))
+        signals.append((_thigh_rhythm, swing, there))
+    acc = _smoothed(vertical_acc_m_s2, rate_hz, s) if votes.any() else None
+    if acc is not None:
+        present, _, rms = _finite_stats(acc, starts, width)
+        there = present >= 0.5
+        votes &= ~there | (rms >= s.min_vertical_rms_m_s2)
+        voted |= there
+        # Its rhythm first: the thighs' stride, judged last, prevails (below).
+        signals.insert(0, (_sacrum_rhythm, acc, there))
     rows = np.flatnonzero(votes & voted)
     step_time = np.full(m, np.nan)
     for rhythm, x, there in signals if rows.size else ():
-        rhythmic, step_rows = rhythm(x[rows], step_lo, step_hi, s)
+        rhythmic, step_rows = rhythm(_windows(x, starts[rows], width), step_lo, step_hi, s)
         votes[rows] &= ~there[rows] | rhythmic
         # The thighs' stride, last, is the surer rhythm: the sacrum may peak at two steps.
         step_time[rows] = np.where(there[rows], step_rows / rate_hz, step_time[rows])
@@ -407,10 +431,10 @@ def _walking_windows(
 def _height_m(acc: np.ndarray, rate_hz: float) -> np.ndarray:
     """Height change from the first sample, metres.
 
-    ``acc`` (m/s^2) integrated twice from rest, missing samples counted as zero acceleration.
+    ``acc`` (m/s^2, no missing samples: the caller counts them as zero acceleration)
+    integrated twice from rest.
     """
-    a = np.where(np.isfinite(acc), acc, 0.0)
-    velocity = np.cumsum(a) / rate_hz
+    velocity = np.cumsum(acc) / rate_hz
     return np.cumsum(velocity) / rate_hz
 
 
@@ -431,13 +455,19 @@ def _lifts(
     edges = np.flatnonzero(np.diff(np.concatenate([[0], above.astype(np.int8), [0]])))
     rates = [np.abs(np.gradient(angle)) * rate_hz for angle in thighs.values()]
     still = np.all([~(rate > s.still_rate_dps) for rate in rates], axis=0)
-    # Each row's last row at or before it below the rest angle (-1: none), per thigh: one
-    # pass instead of a search back from every lift's peak over all the rows before it.
+    # Each row's last row at or before it with the thigh below the rest angle (per
+    # thigh), and with the thighs still (-1: none): one pass each instead of a search
+    # back from every lift over the rows before it.
     rows = np.arange(most.size)
     last_rest = {
         side: np.maximum.accumulate(np.where(~(angle >= s.rest_deg), rows, -1))
         for side, angle in thighs.items()
     }
+    last_still = np.maximum.accumulate(np.where(still, rows, -1))
+    # Missing samples count as zero acceleration in the pelvis's height.
+    acc = None
+    if vertical_acc_m_s2 is not None:
+        acc = np.where(np.isfinite(vertical_acc_m_s2), vertical_acc_m_s2, 0.0)
     lifts = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         peak = start + int(np.argmax(most[start:end]))
@@ -450,20 +480,17 @@ def _lifts(
         other = thighs.get(other_side)
         other_at_peak = float(other[peak]) if other is not None else float("nan")
         follow_end = min(peak + round(s.follow_s * rate_hz), angle.size)
-        other_follow = (
-            float(np.nanmax(other[peak:follow_end]))
-            if other is not None and np.isfinite(other[peak:follow_end]).any()
-            else float("nan")
-        )
+        # NaN when the other thigh is missing there (angles are finite or NaN).
+        other_follow = highest(other[peak:follow_end]) if other is not None else float("nan")
         sink = rise = float("nan")
-        if vertical_acc_m_s2 is not None:
+        if acc is not None:
             # Integrate from the last moment the thighs were still before the lift: the
             # body is at rest there, so its vertical velocity is zero.
             earliest = max(lift_start - round(s.height_window_s * rate_hz), 0)
-            resting = np.flatnonzero(still[earliest : lift_start + 1])
-            rest = earliest + int(resting[-1]) if resting.size else lift_start
+            resting = int(last_still[lift_start])
+            rest = resting if resting >= earliest else lift_start
             rise_end = min(peak + round(s.height_window_s * rate_hz), angle.size)
-            height = _height_m(vertical_acc_m_s2[rest:rise_end], rate_hz)
+            height = _height_m(acc[rest:rise_end], rate_hz)
             sink = float(-height[: peak - rest + 1].min())
             rise = float(height.max())
         kind = _lift_kind(other_at_peak, other_follow, sink, rise, s)
@@ -596,7 +623,7 @@ def walking_rows(
     """
     thighs, acc = _signals(left_thigh_deg, right_thigh_deg, pelvis_vertical_acc_m_s2)
     n = next((x.size for x in (*thighs.values(), acc) if x is not None), 0)
-    walking, _ = _walking_windows(thighs, _smoothed(acc, rate_hz, settings), n, rate_hz, settings)
+    walking, _ = _walking_windows(thighs, acc, n, rate_hz, settings)
     return walking
 
 
@@ -638,7 +665,7 @@ def classify_movement(
     )
     if not signals or t.size < 2:
         return Movement("unknown", "no thigh or pelvis signal to judge the movement from")
-    walking, step_times = _walking_windows(thighs, _smoothed(acc, rate_hz, s), t.size, rate_hz, s)
+    walking, step_times = _walking_windows(thighs, acc, t.size, rate_hz, s)
     walking_s = float(np.count_nonzero(walking)) / rate_hz
     step_time = _median(step_times)
     lifts = _lifts(t, thighs, acc, rate_hz, s)  # none inside a walking window
