@@ -483,7 +483,7 @@ class ExcursionSegmenter:
         # continuing the run carried from the last call until the first such row.
         rows = np.arange(value.size)
         last_moving = np.maximum.accumulate(np.where(resting, -1, rows))
-        run = np.where(last_moving < 0, rows + 1 + track.rest_run, rows - last_moving)
+        run = np.where(last_moving < 0, rows + (1 + track.rest_run), rows - last_moving)
         # The first row (argmax: the first True) where the run reaches rest_rows, if any.
         rested = run >= rest_rows
         stop = int(np.argmax(rested))
@@ -544,13 +544,15 @@ class ExcursionSegmenter:
     ) -> RepFound | WindowRejected:
         s: ExcursionSettings = self.settings.excursion
         # The start: the last still row at rest before the driver rose (since its last rep).
+        # (Differences and row numbers by the array methods np.diff and np.flatnonzero
+        # call: their values, without the wrappers' cost on a rep's few hundred rows.)
         rising = values[track.search_lo - lo : track.peak - lo + 1]
-        speed = np.abs(np.diff(rising)) * self.rate_hz
-        still = np.flatnonzero((speed < s.still_dps) & (rising[:-1] < s.rest_deg))
+        speed = np.abs(rising[1:] - rising[:-1]) * self.rate_hz
+        (still,) = ((speed < s.still_dps) & (rising[:-1] < s.rest_deg)).nonzero()
         start = track.search_lo + (int(still[-1]) if still.size else 0)
         rep = values[start - lo : end - lo + 1]
         peak_deg = highest(rep)
-        near_peak = np.flatnonzero(rep >= peak_deg - s.bottom_band_deg)
+        (near_peak,) = (rep >= peak_deg - s.bottom_band_deg).nonzero()
         bottom = start + int(round(0.5 * (near_peak[0] + near_peak[-1])))
         window = RepWindow(start, bottom, end, name, decided)
         track.active, track.last_end = False, end
@@ -580,7 +582,7 @@ def _unwrapped(angle_rad: np.ndarray) -> np.ndarray:
 
     A rep's pelvis rotation rarely wraps, and the check costs a fraction of the unwrap.
     """
-    steps = np.abs(np.diff(angle_rad))
+    steps = np.abs(angle_rad[1:] - angle_rad[:-1])  # np.diff's value
     if (steps < np.pi).all():  # NaN steps fail this: np.unwrap then handles them
         return angle_rad
     return np.unwrap(angle_rad)
@@ -594,7 +596,7 @@ def _several_excursions(values: np.ndarray, start_deg: float, rearm_deg: float) 
     first and the last value above ``start_deg``: one comparison over the window, not a
     sequence of levels and their changes.
     """
-    above = np.flatnonzero(values > start_deg)
+    (above,) = (values > start_deg).nonzero()
     if above.size < 2:
         return False
     return bool((values[above[0] : above[-1]] < start_deg - rearm_deg).any())

@@ -119,7 +119,7 @@ def judge(view: RepView, settings: SquatSettings) -> tuple[str | None, str]:
     valid = np.isfinite(left) & np.isfinite(right)
     if np.count_nonzero(valid) < 3:
         return None, "the thighs did not move together"
-    thighs = np.vstack((left[valid], right[valid]))
+    thighs = np.array((left[valid], right[valid]))
     if _correlation(thighs) < settings.min_correlation:
         return None, "the thighs did not move together"
     ranges = sorted((thighs.max(axis=1) - thighs.min(axis=1)).tolist())
@@ -137,10 +137,11 @@ def _correlation(rows: np.ndarray) -> float:
     without ``np.cov``'s argument handling, which costs more than the arithmetic on a
     rep's few hundred rows.
     """
-    centred = rows - rows.mean(axis=1)[:, None]
+    n = rows.shape[1]
+    centred = rows - (np.add.reduce(rows, axis=1) / n)[:, None]  # np.mean: the sum over n
     products = np.dot(centred, centred.T)
-    products *= np.true_divide(1, rows.shape[1] - 1)
-    sd = np.sqrt(np.diagonal(products))
+    products *= 1 / (n - 1)  # np.true_divide(1, n - 1), correctly rounded alike
+    sd = np.sqrt(products.diagonal())
     r = float(products[0, 1] / sd[0] / sd[1])
     return 1.0 if r > 1.0 else -1.0 if r < -1.0 else r
 
