@@ -249,9 +249,17 @@ class StepUpSegmenter:
 
 
 def lost_data(
-    columns: Columns, rows: slice, rate_hz: float, max_data_gap_s: float
+    columns: Columns,
+    rows: slice,
+    rate_hz: float,
+    max_data_gap_s: float,
+    judged_until: int | None = None,
 ) -> tuple[float, bool]:
     """Time lost over ``rows`` of the kinematics columns, and whether that leaves them out.
+
+    ``judged_until``: the row a rep's end was judged at; the rows from the start of
+    ``rows`` to it (inclusive) are those whose ``orientation_uncertain`` flag counts too
+    (a tilt corrected there had been wrong during the rep).
 
     Returns
     -------
@@ -262,8 +270,11 @@ def lost_data(
         More than ``max_data_gap_s`` lost, or some row flagged ``orientation_uncertain``
         (a sensor not yet re-levelled after a loss too long to bridge).
     """
-    data_gap_s = float(np.sum(columns["data_gap"][rows]) / rate_hz)
-    uncertain = bool(np.any(columns["orientation_uncertain"][rows] > 0.5))
+    data_gap_s = float(columns["data_gap"][rows].sum() / rate_hz)
+    flagged = rows
+    if judged_until is not None:
+        flagged = slice(rows.start, max(rows.stop, judged_until + 1))
+    uncertain = bool((columns["orientation_uncertain"][flagged] > 0.5).any())
     return data_gap_s, data_gap_s > max_data_gap_s or uncertain
 
 
@@ -284,9 +295,9 @@ def rep_metrics(
     ended it was judged (a tilt corrected there had been wrong during the rep).
     """
     start, end = bounds.start, bounds.end
-    data_gap_s, left_out = lost_data(columns, slice(start, end + 1), rate_hz, max_data_gap_s)
-    judged = slice(start, bounds.decided + 1)
-    left_out = left_out or bool(np.any(columns["orientation_uncertain"][judged] > 0.5))
+    data_gap_s, left_out = lost_data(
+        columns, slice(start, end + 1), rate_hz, max_data_gap_s, judged_until=bounds.decided
+    )
     with warnings.catch_warnings():
         # A segment with no data over the whole rep (a long loss) has no value: NaN,
         # which the summary writes as null; numpy's warning about it says nothing more.

@@ -15,8 +15,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
-
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import GaitSettings
 from sensorlab.processing.movements import drill, drill_names, step_up, walk
@@ -215,10 +213,12 @@ def drill_rep(
     view = found.found.view if same else RepView.of(columns, window)
     t_s = columns["t_s"]
     data_gap_s, left_out = lost_data(
-        columns, slice(window.start, window.end + 1), rate_hz, max_data_gap_s
+        columns,
+        slice(window.start, window.end + 1),
+        rate_hz,
+        max_data_gap_s,
+        judged_until=window.decided,
     )
-    judged = slice(window.start, window.decided + 1)
-    left_out = left_out or bool(np.any(columns["orientation_uncertain"][judged] > 0.5))
     with warnings.catch_warnings():
         # A segment without data over the whole rep has no value: NaN (null).
         warnings.simplefilter("ignore", RuntimeWarning)
