@@ -422,3 +422,30 @@ def test_the_squats_correlation_is_numpys_corrcoef_bit_for_bit(seed):
                 expected = np.corrcoef(left, other)[0, 1]
                 got = squat._correlation(np.vstack((left, other)))
             assert got == expected or (np.isnan(got) and np.isnan(expected))
+
+
+@pytest.mark.parametrize("blocks", [None, [1] * 400, [7] * 60])
+def test_a_spike_rising_into_the_next_rep_is_not_the_last_reps_peak(blocks):
+    """A driver that rose past the start, came back below the rest level and, before
+    resting, jumped past the start again in one row (a single-thigh sample through a loss
+    of the other) ends the first excursion at the valley between them: the jump is the
+    next one's. Taking it for the first one's peak put that window's start after its end."""
+    thigh = np.concatenate(
+        [
+            np.zeros(100),
+            np.linspace(0.0, 35.0, 40),  # rises past the squat's 30 deg start
+            np.linspace(35.0, 10.0, 20),  # back below its 15 deg rest level
+            np.full(10, 10.0),
+            [80.0],  # the next excursion's first row
+            np.zeros(200),
+        ]
+    )
+    zeros = np.zeros(thigh.size)
+    kinematics = Kinematics(
+        np.arange(thigh.size) / RATE_HZ, zeros, zeros, zeros, thigh, thigh, zeros, zeros
+    )
+    events, _ = segment("squat", kinematics_columns(kinematics, zeros), blocks)
+    first = events[0]
+    assert isinstance(first, WindowRejected) and "peaked below" in first.reason
+    assert first.window.start <= first.window.bottom <= first.window.end < 170
+    assert events[1].window.start >= first.window.end

@@ -493,15 +493,18 @@ class ExcursionSegmenter:
         rose = self._rise_after_return(value, low, track, i, stop)
         if rose is not None:
             stop = rose - i
-        seen = value[: stop + 1]
-        # The peak moves to the first of the highest rows (NaN rows never count): argmax
-        # gives that row unless a row is NaN (then it gives the first NaN row).
-        highest_row = int(np.argmax(seen))
-        if np.isnan(seen[highest_row]):
-            if (seen > values[track.peak - lo]).any():
-                track.peak = i + int(np.nanargmax(seen))
-        elif seen[highest_row] > values[track.peak - lo]:
-            track.peak = i + highest_row
+        # This rep's rows here: the row that rose again is the next rep's (a jump there,
+        # taken for this rep's peak, would put its start after its end).
+        seen = value[: stop + 1] if rose is None else value[:stop]
+        if seen.size:
+            # The peak moves to the first of the highest rows (NaN rows never count):
+            # argmax gives that row unless a row is NaN (then it gives the first NaN row).
+            highest_row = int(np.argmax(seen))
+            if np.isnan(seen[highest_row]):
+                if (seen > values[track.peak - lo]).any():
+                    track.peak = i + int(np.nanargmax(seen))
+            elif seen[highest_row] > values[track.peak - lo]:
+                track.peak = i + highest_row
         if rose is not None:
             assert track.returned is not None
             between = values[track.returned - lo : rose - lo]
