@@ -36,8 +36,8 @@ MAX_RISE_S = 10.0
 
 FOLLOW_SPAN_S = 4.0
 """The segmenter follows an active driver this long at a time at first, s (only speed:
-the reps are the same with any span). A rep at a usual tempo rests 2.5-3.5 s after its
-driver rose, so most are followed in one span."""
+the reps are the same with any span). The speed benchmark's drills rest 2-3.5 s after
+their driver rose past the start, so most reps are followed in one span."""
 
 REARM_DEG = 10.0
 """A driver counts as rising again once it fell this far below ``start_deg``, degrees."""
