@@ -191,6 +191,7 @@ def pelvis_euler_deg(
         positive), degrees.
     """
     tilt = np.radians(tilt_deg)
-    obliquity = np.arctan(np.tan(np.radians(obliquity_deg)) * np.cos(tilt))
-    turn = np.arctan2(np.sin(obliquity) * np.sin(tilt), np.cos(tilt))
+    cos_tilt = np.cos(tilt)
+    obliquity = np.arctan(np.tan(np.radians(obliquity_deg)) * cos_tilt)
+    turn = np.arctan2(np.sin(obliquity) * np.sin(tilt), cos_tilt)
     return np.degrees(obliquity), np.asarray(forward_heading_deg) - np.degrees(turn)
