@@ -36,7 +36,6 @@ import numpy as np
 
 from sensorlab.buffer import RingSet, RingSetReader, TableRing
 from sensorlab.errors import InputError
-from sensorlab.io.recording import read_recording
 from sensorlab.processing.events import CalibrationProgress
 from sensorlab.processing.pipeline import (
     ACTIVITIES,
@@ -398,6 +397,8 @@ class Session:
             self._recording_error = error
             return None
         assert path is not None
+        from sensorlab.io.recording import read_recording  # pandas: only when needed
+
         try:
             return read_recording(path)
         except InputError:
