@@ -25,7 +25,7 @@ from sensorlab.processing import angles
 from sensorlab.processing.calibration import AlignmentCues
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import DEFAULT_GAIT
-from sensorlab.processing.movements import base, drill, drill_names, movement, movement_names, squat
+from sensorlab.processing.movements import base, drill, drill_names, movement, movement_names
 from sensorlab.processing.movements.base import (
     ExcursionSegmenter,
     ExcursionSettings,
@@ -408,20 +408,6 @@ def test_a_drill_difference_below_its_noise_is_no_finding():
     }
     (finding,) = session_findings(summary)
     assert finding.level == "balanced" and finding.within_noise
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_the_squats_correlation_is_numpys_corrcoef_bit_for_bit(seed):
-    rng = np.random.default_rng(seed)
-    for _ in range(50):
-        n = int(rng.integers(3, 700))
-        left = rng.normal(loc=rng.normal(scale=50.0), scale=10.0 ** rng.uniform(-2, 2), size=n)
-        right = rng.uniform(-1, 1) * left + rng.normal(scale=rng.uniform(0.0, 20.0), size=n)
-        for other in (right, left, -left, np.full(n, 7.0)):
-            with np.errstate(invalid="ignore", divide="ignore"):  # a constant row: NaN
-                expected = np.corrcoef(left, other)[0, 1]
-                got = squat._correlation(np.vstack((left, other)))
-            assert got == expected or (np.isnan(got) and np.isnan(expected))
 
 
 @pytest.mark.parametrize("blocks", [None, [1] * 400, [7] * 60])

@@ -120,30 +120,12 @@ def judge(view: RepView, settings: SquatSettings) -> tuple[str | None, str]:
     if np.count_nonzero(valid) < 3:
         return None, "the thighs did not move together"
     thighs = np.array((left[valid], right[valid]))
-    if _correlation(thighs) < settings.min_correlation:
+    if np.corrcoef(thighs)[0, 1] < settings.min_correlation:
         return None, "the thighs did not move together"
     ranges = sorted((thighs.max(axis=1) - thighs.min(axis=1)).tolist())
     if ranges[0] < settings.min_range_ratio * ranges[1]:
         return None, "one thigh hardly moved"
     return "both", ""
-
-
-def _correlation(rows: np.ndarray) -> float:
-    """``np.corrcoef(rows)[0, 1]``: the Pearson correlation of the two rows of ``rows``.
-
-    The same operations in the same order (row means; the centred rows' products by one
-    ``np.dot``, the call numpy makes; scaled by ``1 / (n - 1)``; divided by each standard
-    deviation in turn; clipped to [-1, 1], NaN kept), so the same value to the last bit,
-    without ``np.cov``'s argument handling, which costs more than the arithmetic on a
-    rep's few hundred rows.
-    """
-    n = rows.shape[1]
-    centred = rows - (np.add.reduce(rows, axis=1) / n)[:, None]  # np.mean: the sum over n
-    products = np.dot(centred, centred.T)
-    products *= 1 / (n - 1)  # np.true_divide(1, n - 1), correctly rounded alike
-    sd = np.sqrt(products.diagonal())
-    r = float(products[0, 1] / sd[0] / sd[1])
-    return 1.0 if r > 1.0 else -1.0 if r < -1.0 else r
 
 
 def metrics(view: RepView, side: str) -> dict[str, float]:
