@@ -224,28 +224,25 @@ def test_simulated_link_is_aligned_by_the_collectors_clock_alignment():
     assert [r.side for r in session.analysis.reps] == [r.side for r in source.truth.reps]
 
 
-def _unnamed_stream(name: str, seed: int) -> tuple[SimulatedSource, int]:
-    """A simulated stream whose sidecar names no activity, and its true rep count."""
-    simulated = make_scenario(name, seed, rate_hz=200.0)
-    meta = replace(simulated.recording.meta, activity=None)
-    unnamed = replace(simulated, recording=replace(simulated.recording, meta=meta))
-    source = SimulatedSource.from_session(unnamed, "sim:unnamed", speed=None, link=None)
-    return source, len(simulated.truth.drill_reps)
-
-
 def test_a_live_stream_without_activity_is_confirmed_from_its_own_recording(tmp_path):
+    simulated = make_scenario("single_leg_rdl_asymmetric", 0, rate_hz=200.0)
+    meta = replace(simulated.recording.meta, activity=None)  # the stream names no activity
+    unnamed = replace(simulated, recording=replace(simulated.recording, meta=meta))
+
+    def stream() -> SimulatedSource:
+        return SimulatedSource.from_session(unnamed, "sim:unnamed", speed=None, link=None)
+
     # The stream alone measures with every movement cue and cannot tell this drill for
     # sure (precondition, as in the live benchmark): it stays guessed, without findings.
-    alone = Session(_unnamed_stream("single_leg_rdl_asymmetric", 0)[0])
+    alone = Session(stream())
     collect(alone)
     assert alone.analysis.activity_basis == "guessed"
-    source, reps = _unnamed_stream("single_leg_rdl_asymmetric", 0)
     out = tmp_path / "live.csv"
-    session = Session(source, record_path=out)
+    session = Session(stream(), record_path=out)
     collect(session)
     confirmed = session.analysis
     assert (confirmed.activity, confirmed.activity_basis) == ("single_leg_rdl", "detected")
-    assert len(confirmed.reps) == reps
+    assert len(confirmed.reps) == len(simulated.truth.drill_reps)
     # What `sensorlab analyze` of the session's recording reports.
     offline = analyze(read_recording(out))
     assert repr(confirmed.reps) == repr(offline.reps)

@@ -336,7 +336,7 @@ def _rep_result(
         peak_thigh_velocity_dps=highest(np.abs(thigh_velocity_dps)),
         up_duration_s=float(t[top] - t[start]),
         down_duration_s=float(t[end] - t[top]),
-        thigh_adduction_excursion_deg=float(highest(columns[f"{side}_thigh_adduction_deg"][load])),
+        thigh_adduction_excursion_deg=highest(columns[f"{side}_thigh_adduction_deg"][load]),
         pelvic_rate_rms_dps=math.sqrt(mean(columns["pelvis_rate_dps"][load] ** 2)),
         data_gap_s=data_gap_s,
         left_out=left_out,
