@@ -463,3 +463,29 @@ def test_a_trail_thigh_behind_at_the_peak_is_still_a_step_up_when_the_pelvis_ris
     assert movement.label == "step_up", movement.description
     assert all(lift.other_at_peak_deg < -8.0 for lift in movement.lifts)
     assert _classify(early, "thighs").label == "other_exercise"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_lifts_sharing_a_rest_row_get_their_own_spans_heights_bit_for_bit(seed):
+    """The pelvis's sink and rise of lifts integrated from a shared rest row, against each
+    lift's own span integrated twice on its own."""
+    from sensorlab.processing.activity import _sinks_and_rises
+
+    rng = np.random.default_rng(seed)
+    rate_hz = 100.0
+    acc = rng.normal(scale=10.0 ** rng.uniform(-1, 1), size=5000)
+    # A few rest rows, each shared by several lifts ending at different rows, in any order.
+    rests, peaks, ends = [], [], []
+    for rest in rng.choice(4000, size=4, replace=False):
+        for _ in range(int(rng.integers(1, 6))):
+            end = int(rng.integers(rest + 2, min(rest + 1000, acc.size) + 1))
+            rests.append(int(rest))
+            peaks.append(int(rng.integers(rest, end)))
+            ends.append(end)
+    order = rng.permutation(len(rests))
+    rests, peaks, ends = ([column[i] for i in order] for column in (rests, peaks, ends))
+    sinks, rises = _sinks_and_rises(acc, rests, peaks, ends, rate_hz)
+    for rest, peak, end, sink, rise in zip(rests, peaks, ends, sinks, rises, strict=True):
+        height = np.cumsum(np.cumsum(acc[rest:end]) / rate_hz) / rate_hz
+        assert sink == -height[: peak - rest + 1].min()
+        assert rise == height.max()

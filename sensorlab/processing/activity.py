@@ -438,6 +438,35 @@ def _height_m(acc: np.ndarray, rate_hz: float) -> np.ndarray:
     return np.cumsum(velocity) / rate_hz
 
 
+def _sinks_and_rises(
+    acc: np.ndarray,
+    rests: list[int],
+    peaks: list[int],
+    ends: list[int],
+    rate_hz: float,
+) -> tuple[list[float], list[float]]:
+    """Per lift, how far the pelvis sank by its peak and rose by its end, metres.
+
+    Lift ``i``'s height is :func:`_height_m` of ``acc[rests[i] : ends[i]]``: its sink the
+    lowest height up to ``peaks[i]`` (positive down), its rise the highest. Lifts that
+    start from the same rest row (a drill holding a thigh flexed between reps: a whole
+    set) share one double integral, up to the furthest of their ends: a cumulative sum's
+    leading values do not depend on where it stops, so each lift gets its own span's
+    heights, bit for bit, while each row is integrated once per rest row instead of
+    once per lift.
+    """
+    furthest: dict[int, int] = {}
+    for rest, end in zip(rests, ends, strict=True):
+        furthest[rest] = max(end, furthest.get(rest, end))
+    heights = {rest: _height_m(acc[rest:end], rate_hz) for rest, end in furthest.items()}
+    sinks, rises = [], []
+    for rest, peak, end in zip(rests, peaks, ends, strict=True):
+        height = heights[rest][: end - rest]
+        sinks.append(float(-height[: peak - rest + 1].min()))
+        rises.append(float(height.max()))
+    return sinks, rises
+
+
 def _lifts(
     t_s: np.ndarray,
     thighs: dict[str, np.ndarray],
@@ -468,31 +497,34 @@ def _lifts(
     acc = None
     if vertical_acc_m_s2 is not None:
         acc = np.where(np.isfinite(vertical_acc_m_s2), vertical_acc_m_s2, 0.0)
-    lifts = []
+    # Each lift's peak, its thigh, and the rows its pelvis height is integrated over.
+    found = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         peak = start + int(np.argmax(most[start:end]))
-        which = int(np.argmax(flexed[:, peak]))
-        side = sides[which]
-        angle = thighs[side]
+        side = sides[int(np.argmax(flexed[:, peak]))]
         below = int(last_rest[side][peak - 1]) if peak else -1
         lift_start = below if below >= 0 else max(peak - round(2 * rate_hz), 0)
+        # Integrate from the last moment the thighs were still before the lift: the
+        # body is at rest there, so its vertical velocity is zero.
+        earliest = max(lift_start - round(s.height_window_s * rate_hz), 0)
+        resting = int(last_still[lift_start])
+        rest = resting if resting >= earliest else lift_start
+        rise_end = min(peak + round(s.height_window_s * rate_hz), most.size)
+        found.append((side, peak, rest, rise_end))
+    if acc is not None and found:
+        _, peaks, rests, ends = (list(column) for column in zip(*found, strict=True))
+        sinks, rises = _sinks_and_rises(acc, rests, peaks, ends, rate_hz)
+    else:
+        sinks = rises = [float("nan")] * len(found)
+    lifts = []
+    for (side, peak, _, _), sink, rise in zip(found, sinks, rises, strict=True):
+        angle = thighs[side]
         other_side = "right" if side == "left" else "left"
         other = thighs.get(other_side)
         other_at_peak = float(other[peak]) if other is not None else float("nan")
         follow_end = min(peak + round(s.follow_s * rate_hz), angle.size)
         # NaN when the other thigh is missing there (angles are finite or NaN).
         other_follow = highest(other[peak:follow_end]) if other is not None else float("nan")
-        sink = rise = float("nan")
-        if acc is not None:
-            # Integrate from the last moment the thighs were still before the lift: the
-            # body is at rest there, so its vertical velocity is zero.
-            earliest = max(lift_start - round(s.height_window_s * rate_hz), 0)
-            resting = int(last_still[lift_start])
-            rest = resting if resting >= earliest else lift_start
-            rise_end = min(peak + round(s.height_window_s * rate_hz), angle.size)
-            height = _height_m(acc[rest:rise_end], rate_hz)
-            sink = float(-height[: peak - rest + 1].min())
-            rise = float(height.max())
         kind = _lift_kind(other_at_peak, other_follow, sink, rise, s)
         lifts.append(
             Lift(
