@@ -210,3 +210,23 @@ def test_a_heading_far_from_the_mount_is_not_trusted_and_is_a_warning():
         and "check how the sensor was strapped" in calibration.warnings[0]
     )
     assert calibration.warnings[0] in calibration.notes
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sensors_bandpassed_together_are_each_as_if_filtered_alone(seed):
+    """The pelvis's and thighs' horizontal accelerations, filtered in one call, against
+    each sensor's horizontal columns filtered on their own, bit for bit."""
+    from scipy import signal
+
+    from sensorlab.processing.calibration import _bandpassed_horizontals
+    from sensorlab.processing.filters import butter_sos
+
+    rng = np.random.default_rng(seed)
+    rate_hz = float(rng.choice([50.0, 100.0, 200.0]))
+    n = int(rng.integers(500, 5000))
+    accs = [rng.normal(scale=10.0 ** rng.uniform(-1, 1), size=(n, 3)) for _ in range(3)]
+    sos = butter_sos(2, (0.2, min(3.0, 0.45 * rate_hz)), rate_hz, "bandpass")
+    got = _bandpassed_horizontals(accs, rate_hz)
+    assert len(got) == len(accs)
+    for acc, filtered in zip(accs, got, strict=True):
+        np.testing.assert_array_equal(filtered, signal.sosfiltfilt(sos, acc[:, :2], axis=0))

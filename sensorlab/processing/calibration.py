@@ -339,8 +339,8 @@ def _decisive_flexion_sign(
     if flexion.size < 10:
         return 0
     flexion = np.degrees(signal.detrend(flexion))
-    above = float(flexion.max() - np.median(flexion))
-    below = float(np.median(flexion) - flexion.min())
+    middle = np.median(flexion)
+    above, below = float(flexion.max() - middle), float(middle - flexion.min())
     if max(above, below) < 20.0 or max(above, below) < ratio * min(above, below):
         return 0
     return 1 if above > below else -1
@@ -370,10 +370,16 @@ def _pelvis_forward(
     return evidence.static_world_from_sensor.T @ axis_world, quality, None
 
 
-def _bandpassed_horizontal(acc_world: np.ndarray, rate_hz: float) -> np.ndarray:
-    """World-horizontal acceleration in the band of human movement (0.2-3 Hz), (n, 2)."""
+def _bandpassed_horizontals(accs_world: list[np.ndarray], rate_hz: float) -> list[np.ndarray]:
+    """World-horizontal accelerations in the band of human movement (0.2-3 Hz), (n, 2) each.
+
+    ``accs_world``: sensors' world-frame accelerations over the same samples, (n, 3) each.
+    Filtered in one call: the filter treats each column on its own, so each result is
+    the one its sensor's columns would give alone, bit for bit.
+    """
     sos = butter_sos(2, (0.2, min(3.0, 0.45 * rate_hz)), rate_hz, "bandpass")
-    return signal.sosfiltfilt(sos, acc_world[:, :2], axis=0)
+    filtered = signal.sosfiltfilt(sos, np.hstack([acc[:, :2] for acc in accs_world]), axis=0)
+    return [filtered[:, 2 * i : 2 * i + 2] for i in range(len(accs_world))]
 
 
 @dataclass(frozen=True)
@@ -398,10 +404,12 @@ def _pelvis_forward_from_thighs(
     """Pelvis forward axis (sensor frame, signed) from the thighs' flexion axes."""
     if pelvis.linear_acc_world_m_s2.shape[0] < int(4 * pelvis.rate_hz) or not thighs:
         return None, 0.0, "too little movement to relate the thighs to the pelvis"
-    pelvis_h = _bandpassed_horizontal(pelvis.linear_acc_world_m_s2, pelvis.rate_hz)
+    pelvis_h, *thighs_h = _bandpassed_horizontals(
+        [pelvis.linear_acc_world_m_s2, *(t.evidence.linear_acc_world_m_s2 for t in thighs)],
+        pelvis.rate_hz,
+    )
     forwards = []
-    for thigh in thighs:
-        thigh_h = _bandpassed_horizontal(thigh.evidence.linear_acc_world_m_s2, pelvis.rate_hz)
+    for thigh, thigh_h in zip(thighs, thighs_h, strict=True):
         u, _, vt = np.linalg.svd(pelvis_h.T @ thigh_h)
         if np.linalg.det(u @ vt) < 0:
             u[:, -1] *= -1

@@ -474,15 +474,15 @@ class CalibrationStage:
         static_lo, static_end = self.static_rows
         evidence_rows = np.ones(evidence_end, dtype=bool)
         evidence_rows[static_lo:static_end] = False
-        for placement in self.placements:
-            acc, _ = self.grid.raw(placement, 0, evidence_end)
+        raw = {p: self.grid.raw(p, 0, evidence_end) for p in self.placements}
+        for placement, (acc, _) in raw.items():
             evidence_rows &= np.isfinite(quaternions[placement][:evidence_end]).all(axis=1)
             evidence_rows &= np.isfinite(acc).all(axis=1)
         walked = None
         if cues != DEFAULT_CUES:
             # A drill that hides a heading: walking, if the session has some (the
             # README's protocol asks for a few steps first), shows every one.
-            walked = evidence_rows & self._walking_rows(quaternions, evidence_end)
+            walked = evidence_rows & self._walking_rows(quaternions, raw, evidence_end)
             if np.count_nonzero(walked) >= self.settings.min_calibration_walk_s * self.rate_hz:
                 evidence_rows, cues = walked, DEFAULT_CUES
             else:
@@ -492,7 +492,9 @@ class CalibrationStage:
             if placement not in self.placements:
                 continue
             pose = self.static[placement]
-            evidence = self._heading_evidence(placement, quaternions[placement], evidence_rows)
+            evidence = self._heading_evidence(
+                placement, quaternions[placement], raw[placement], evidence_rows
+            )
             info = self.meta.sensors.get(placement)
             nominal = mount_matrix(info.mount) if info is not None and info.mount else None
             try:
@@ -530,8 +532,15 @@ class CalibrationStage:
             )
         return {p: calibration[p] for p in self.placements}, headings0_deg
 
-    def _walking_rows(self, quaternions: dict[str, np.ndarray], end: int) -> np.ndarray:
+    def _walking_rows(
+        self,
+        quaternions: dict[str, np.ndarray],
+        raw: dict[str, tuple[np.ndarray, np.ndarray]],
+        end: int,
+    ) -> np.ndarray:
         """Rows ``0:end`` inside walking, judged before the heading is known.
+
+        ``raw``: each sensor's specific force and rate on grid rows ``0:end``.
 
         See :func:`activity.walking_rows`. Thigh angles through the nominal mounts (a strap error of
         some degrees does not hide a rhythm), the sacrum's world-vertical acceleration.
@@ -545,28 +554,35 @@ class CalibrationStage:
                 thighs[side] = angles.thigh_sagittal_deg(up)
         vertical = None
         if "pelvis" in self.placements:
-            acc, _ = self.grid.raw("pelvis", 0, end)
-            world = rotate_to_world(quaternions["pelvis"][:end], acc)
+            world = rotate_to_world(quaternions["pelvis"][:end], raw["pelvis"][0])
             vertical = world[:, 2] - self.static["pelvis"].gravity_m_s2
         return walking_rows(thighs["left"], thighs["right"], vertical, self.rate_hz)
 
     def _heading_evidence(
-        self, placement: str, quaternions: np.ndarray, rows: np.ndarray
+        self,
+        placement: str,
+        quaternions: np.ndarray,
+        raw: tuple[np.ndarray, np.ndarray],
+        rows: np.ndarray,
     ) -> HeadingEvidence | None:
-        """A sensor's movement data on the evidence ``rows`` (a mask from grid row 0)."""
+        """A sensor's movement data on the evidence ``rows`` (a mask from grid row 0).
+
+        ``raw``: its specific force and rate on those rows (from grid row 0).
+        """
         assert self.static is not None
         if np.count_nonzero(rows) <= 10:
             return None
         pose = self.static[placement]
-        acc, gyr = self.grid.raw(placement, 0, rows.size)
-        linear_world = rotate_to_world(quaternions[: rows.size][rows], acc[rows])
+        acc, gyr = raw
+        moving = quaternions[: rows.size][rows]
+        linear_world = rotate_to_world(moving, acc[rows])
         linear_world[:, 2] -= pose.gravity_m_s2
         return HeadingEvidence(
             gyr[rows] - pose.gyro_bias_rad_s,
             linear_world,
             self._static_orientation(quaternions),
             self.rate_hz,
-            up_in_sensor(quaternions[: rows.size][rows]),
+            up_in_sensor(moving),
         )
 
     def _static_orientation(self, quaternions: np.ndarray) -> np.ndarray:
