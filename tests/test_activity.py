@@ -489,3 +489,84 @@ def test_lifts_sharing_a_rest_row_get_their_own_spans_heights_bit_for_bit(seed):
         height = np.cumsum(np.cumsum(acc[rest:end]) / rate_hz) / rate_hz
         assert sink == -height[: peak - rest + 1].min()
         assert rise == height.max()
+
+
+def _lifts_one_by_one(t_s, thighs, acc, rate_hz, s):
+    """The lifts as their definition reads, one lift and one row at a time (no pass shared)."""
+    from sensorlab.processing.activity import _lift_kind
+
+    sides = list(thighs)
+    n = t_s.size
+    flexed = {side: np.where(np.isnan(angle), -np.inf, angle) for side, angle in thighs.items()}
+    most = np.max([flexed[side] for side in sides], axis=0)
+    still = np.ones(n, dtype=bool)
+    for angle in thighs.values():
+        still &= ~(np.abs(np.gradient(angle)) * rate_hz > s.still_rate_dps)
+    lifts = []
+    row = 0
+    while row < n:
+        if not most[row] > s.lift_deg:
+            row += 1
+            continue
+        end = row
+        while end < n and most[end] > s.lift_deg:
+            end += 1
+        peak = row + int(np.argmax(most[row:end]))
+        side = max(sides, key=lambda x: (flexed[x][peak], -sides.index(x)))
+        angle = thighs[side]
+        below = next((r for r in range(peak - 1, -1, -1) if not angle[r] >= s.rest_deg), -1)
+        lift_start = below if below >= 0 else max(peak - round(2 * rate_hz), 0)
+        other = thighs.get("right" if side == "left" else "left")
+        at_peak = float(other[peak]) if other is not None else np.nan
+        follow = other[peak : peak + round(s.follow_s * rate_hz)] if other is not None else None
+        follow_deg = (
+            float(np.nanmax(follow)) if follow is not None and np.isfinite(follow).any() else np.nan
+        )
+        sink = rise = np.nan
+        if acc is not None:
+            window = round(s.height_window_s * rate_hz)
+            resting = next((r for r in range(lift_start, -1, -1) if still[r]), -1)
+            rest = resting if resting >= max(lift_start - window, 0) else lift_start
+            span = np.where(np.isfinite(acc), acc, 0.0)[rest : min(peak + window, n)]
+            height = np.cumsum(np.cumsum(span) / rate_hz) / rate_hz
+            sink, rise = float(-height[: peak - rest + 1].min()), float(height.max())
+        kind = _lift_kind(at_peak, follow_deg, sink, rise, s)
+        lifts.append(
+            (side, float(t_s[peak]), float(angle[peak]), at_peak, follow_deg, sink, rise, kind)
+        )
+        row = end
+    return lifts
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_lifts_found_together_are_those_found_one_by_one(seed):
+    """Every lift's peak, start, rest row and measures, found for all lifts at once, against
+    the definition applied one lift and one row at a time, on random thighs (with ties at
+    the peak, missing spans, one thigh) and a random pelvis (or none)."""
+    from sensorlab.processing.activity import DEFAULT_MOVEMENT, _lifts
+
+    rng = np.random.default_rng(seed)
+    rate_hz, n = 100.0, 6000
+    t_s = np.arange(n) / rate_hz
+    thighs = {}
+    for side in ("left", "right"):
+        # Slow swings past lift_deg with rests in between, rounded to whole degrees so
+        # that peaks and rests tie; some of it missing.
+        phase = np.cumsum(rng.uniform(0.2, 1.5, size=n)) / rate_hz
+        angle = np.round(40 * np.sin(phase) + 20 * np.sin(2.3 * phase) + rng.normal(0, 2, n))
+        angle[rng.integers(0, n - 300) :][:300] = np.nan
+        thighs[side] = angle
+    # A first lift with the thigh never below the rest angle before it (its start: 2 s
+    # before the peak), and one at the very end with the other thigh behind (its follow
+    # span stops at the last row).
+    thighs["left"][:400], thighs["left"][300:350], thighs["right"][:400] = 30.0, 50.0, 0.0
+    thighs["left"][-150:], thighs["right"][-150:] = 60.0, -20.0
+    if seed % 3 == 1:
+        del thighs["right"]
+    acc = None if seed % 4 == 2 else rng.normal(0, 1, n)
+    if acc is not None:
+        acc[rng.random(n) < 0.05] = np.nan
+    got = _lifts(t_s, thighs, acc, rate_hz, DEFAULT_MOVEMENT)
+    expected = _lifts_one_by_one(t_s, thighs, acc, rate_hz, DEFAULT_MOVEMENT)
+    assert len(expected) > 5
+    np.testing.assert_equal([dataclasses.astuple(lift) for lift in got], expected)

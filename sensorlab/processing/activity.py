@@ -54,7 +54,6 @@ from scipy.fft import next_fast_len
 from scipy.signal import sosfiltfilt
 
 from sensorlab.processing.filters import butter_sos
-from sensorlab.processing.nanstats import highest
 
 LABELS = ("walk", "step_up", "other_exercise", "standing", "unknown")
 """Possible :attr:`Movement.label` values."""
@@ -299,11 +298,12 @@ def _windows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
 def _window_counts(mask: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Per start, the number of True values in ``mask[start : start + width]``.
 
-    Differences of one cumulative sum: whole numbers, exact, without gathering the
-    overlapping windows (each row would be read ``width / hop`` times).
+    The True rows before each window's end less those before its start, by bisection
+    among them: whole numbers, exact, without gathering the overlapping windows (each
+    row would be read ``width / hop`` times) or summing every row.
     """
-    total = np.concatenate(([0], np.cumsum(mask)))
-    return total[starts + width] - total[starts]
+    marked = np.flatnonzero(mask)
+    return np.searchsorted(marked, starts + width) - np.searchsorted(marked, starts)
 
 
 def _finite_stats(
@@ -453,18 +453,30 @@ def _sinks_and_rises(
     set) share one double integral, up to the furthest of their ends: a cumulative sum's
     leading values do not depend on where it stops, so each lift gets its own span's
     heights, bit for bit, while each row is integrated once per rest row instead of
-    once per lift.
+    once per lift. The lowest and highest heights up to each row (running extremes)
+    then serve every lift of the rest row without a pass over its span.
     """
     furthest: dict[int, int] = {}
     for rest, end in zip(rests, ends, strict=True):
         furthest[rest] = max(end, furthest.get(rest, end))
-    heights = {rest: _height_m(acc[rest:end], rate_hz) for rest, end in furthest.items()}
-    sinks, rises = [], []
-    for rest, peak, end in zip(rests, peaks, ends, strict=True):
-        height = heights[rest][: end - rest]
-        sinks.append(float(-height[: peak - rest + 1].min()))
-        rises.append(float(height.max()))
+    lowest, highest = {}, {}
+    for rest, end in furthest.items():
+        height = _height_m(acc[rest:end], rate_hz)
+        lowest[rest] = np.minimum.accumulate(height)
+        highest[rest] = np.maximum.accumulate(height)
+    sinks = [float(-lowest[rest][peak - rest]) for rest, peak in zip(rests, peaks, strict=True)]
+    rises = [float(highest[rest][end - 1 - rest]) for rest, end in zip(rests, ends, strict=True)]
     return sinks, rises
+
+
+def _last_marked(mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows`` (-1 or more), the last row at or before it where ``mask`` is True.
+
+    -1 where there is none. A bisection among the marked rows: no pass over the rows
+    that no lift asks about.
+    """
+    marked = np.concatenate(([-1], np.flatnonzero(mask)))
+    return marked[np.searchsorted(marked, rows, side="right") - 1]
 
 
 def _lifts(
@@ -478,63 +490,61 @@ def _lifts(
     if not thighs:
         return []
     sides = list(thighs)
-    flexed = np.vstack([np.nan_to_num(thighs[side], nan=-np.inf) for side in sides])
+    angles = np.vstack([thighs[side] for side in sides])
+    # A missing angle (NaN) is never the highest.
+    flexed = np.where(np.isnan(angles), -np.inf, angles)
     most = np.max(flexed, axis=0)
-    above = most > s.lift_deg
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], above.astype(np.int8), [0]])))
-    rates = [np.abs(np.gradient(angle)) * rate_hz for angle in thighs.values()]
-    still = np.all([~(rate > s.still_rate_dps) for rate in rates], axis=0)
-    # Each row's last row at or before it with the thigh below the rest angle (per
-    # thigh), and with the thighs still (-1: none): one pass each instead of a search
-    # back from every lift over the rows before it.
-    rows = np.arange(most.size)
-    last_rest = {
-        side: np.maximum.accumulate(np.where(~(angle >= s.rest_deg), rows, -1))
-        for side, angle in thighs.items()
-    }
-    last_still = np.maximum.accumulate(np.where(still, rows, -1))
-    # Missing samples count as zero acceleration in the pelvis's height.
-    acc = None
+    edges = np.flatnonzero(np.diff(most > s.lift_deg, prepend=False, append=False))
+    if edges.size == 0:
+        return []
+    # Each lift's peak (its first highest row), and the thigh that flexed most there.
+    peaks = np.array(
+        [start + int(np.argmax(most[start:end])) for start, end in edges.reshape(-1, 2)]
+    )
+    which = np.argmax(flexed[:, peaks], axis=0)
+    lifted = np.arange(peaks.size)
+    # A lift starts where its thigh was last below the rest angle before the peak, else
+    # 2 s before it.
+    below = np.vstack([_last_marked(~(angle >= s.rest_deg), peaks - 1) for angle in angles])
+    below = below[which, lifted]
+    lift_start = np.where(below >= 0, below, np.maximum(peaks - round(2 * rate_hz), 0))
+    # The pelvis height is integrated from the last moment the thighs were still before
+    # the lift (the body at rest there: its vertical velocity is zero), if it is within
+    # height_window_s of the lift's start, to height_window_s after the peak.
+    rates = np.abs(np.gradient(angles, axis=1)) * rate_hz
+    resting = _last_marked(np.all(~(rates > s.still_rate_dps), axis=0), lift_start)
+    window = round(s.height_window_s * rate_hz)
+    rests = np.where(resting >= np.maximum(lift_start - window, 0), resting, lift_start)
+    ends = np.minimum(peaks + window, most.size)
+    missing = [float("nan")] * peaks.size
+    sinks, rises = missing, missing
     if vertical_acc_m_s2 is not None:
+        # Missing samples count as zero acceleration in the pelvis's height.
         acc = np.where(np.isfinite(vertical_acc_m_s2), vertical_acc_m_s2, 0.0)
-    # Each lift's peak, its thigh, and the rows its pelvis height is integrated over.
-    found = []
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
-        peak = start + int(np.argmax(most[start:end]))
-        side = sides[int(np.argmax(flexed[:, peak]))]
-        below = int(last_rest[side][peak - 1]) if peak else -1
-        lift_start = below if below >= 0 else max(peak - round(2 * rate_hz), 0)
-        # Integrate from the last moment the thighs were still before the lift: the
-        # body is at rest there, so its vertical velocity is zero.
-        earliest = max(lift_start - round(s.height_window_s * rate_hz), 0)
-        resting = int(last_still[lift_start])
-        rest = resting if resting >= earliest else lift_start
-        rise_end = min(peak + round(s.height_window_s * rate_hz), most.size)
-        found.append((side, peak, rest, rise_end))
-    if acc is not None and found:
-        _, peaks, rests, ends = (list(column) for column in zip(*found, strict=True))
-        sinks, rises = _sinks_and_rises(acc, rests, peaks, ends, rate_hz)
-    else:
-        sinks = rises = [float("nan")] * len(found)
+        sinks, rises = _sinks_and_rises(acc, rests.tolist(), peaks.tolist(), ends.tolist(), rate_hz)
+    # The other thigh at the peak, and its highest within follow_s after it (NaN where it
+    # is missing: angles are finite or NaN).
+    others_at_peak, others_follow = missing, missing
+    if len(sides) == 2:
+        other = 1 - which
+        follow = round(s.follow_s * rate_hz)
+        # NaN after the last row: a late peak's rows end there.
+        padded = np.concatenate([angles, np.full((2, follow), np.nan)], axis=1)
+        following = np.lib.stride_tricks.sliding_window_view(padded, follow, axis=1)
+        others_at_peak = angles[other, peaks].tolist()
+        others_follow = np.fmax.reduce(following[other, peaks], axis=1).tolist()
     lifts = []
-    for (side, peak, _, _), sink, rise in zip(found, sinks, rises, strict=True):
-        angle = thighs[side]
-        other_side = "right" if side == "left" else "left"
-        other = thighs.get(other_side)
-        other_at_peak = float(other[peak]) if other is not None else float("nan")
-        follow_end = min(peak + round(s.follow_s * rate_hz), angle.size)
-        # NaN when the other thigh is missing there (angles are finite or NaN).
-        other_follow = highest(other[peak:follow_end]) if other is not None else float("nan")
-        kind = _lift_kind(other_at_peak, other_follow, sink, rise, s)
+    for k, (peak, row) in enumerate(zip(peaks.tolist(), which.tolist(), strict=True)):
+        kind = _lift_kind(others_at_peak[k], others_follow[k], sinks[k], rises[k], s)
         lifts.append(
             Lift(
-                side,
+                sides[row],
                 float(t_s[peak]),
-                float(angle[peak]),
-                other_at_peak,
-                other_follow,
-                sink,
-                rise,
+                float(angles[row, peak]),
+                others_at_peak[k],
+                others_follow[k],
+                sinks[k],
+                rises[k],
                 kind,
             )
         )
