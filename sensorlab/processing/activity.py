@@ -459,13 +459,15 @@ def _sinks_and_rises(
     furthest: dict[int, int] = {}
     for rest, end in zip(rests, ends, strict=True):
         furthest[rest] = max(end, furthest.get(rest, end))
-    lowest, highest = {}, {}
+    lowest_yet, highest_yet = {}, {}
     for rest, end in furthest.items():
         height = _height_m(acc[rest:end], rate_hz)
-        lowest[rest] = np.minimum.accumulate(height)
-        highest[rest] = np.maximum.accumulate(height)
-    sinks = [float(-lowest[rest][peak - rest]) for rest, peak in zip(rests, peaks, strict=True)]
-    rises = [float(highest[rest][end - 1 - rest]) for rest, end in zip(rests, ends, strict=True)]
+        lowest_yet[rest] = np.minimum.accumulate(height)
+        highest_yet[rest] = np.maximum.accumulate(height)
+    sinks = [float(-lowest_yet[rest][peak - rest]) for rest, peak in zip(rests, peaks, strict=True)]
+    rises = [
+        float(highest_yet[rest][end - 1 - rest]) for rest, end in zip(rests, ends, strict=True)
+    ]
     return sinks, rises
 
 
@@ -502,11 +504,10 @@ def _lifts(
         [start + int(np.argmax(most[start:end])) for start, end in edges.reshape(-1, 2)]
     )
     which = np.argmax(flexed[:, peaks], axis=0)
-    lifted = np.arange(peaks.size)
     # A lift starts where its thigh was last below the rest angle before the peak, else
     # 2 s before it.
     below = np.vstack([_last_marked(~(angle >= s.rest_deg), peaks - 1) for angle in angles])
-    below = below[which, lifted]
+    below = below[which, np.arange(peaks.size)]
     lift_start = np.where(below >= 0, below, np.maximum(peaks - round(2 * rate_hz), 0))
     # The pelvis height is integrated from the last moment the thighs were still before
     # the lift (the body at rest there: its vertical velocity is zero), if it is within
