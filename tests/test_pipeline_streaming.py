@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sensorlab.io.blocks import slice_chunk
+from sensorlab.processing import kinematics
 from sensorlab.processing.events import CalibrationDone, RepFinished, StepDetected
 from sensorlab.processing.pipeline import SessionAnalyzer, analyze
 from sensorlab.simulate import SCENARIOS
@@ -111,6 +112,21 @@ def test_random_blocks_give_the_batch_result(scenario, options):
             atol=1e-12,
         )
     assert len(batch.reps) + len(batch.steps) > 0
+
+
+def test_kinematics_in_passes_of_any_size_are_the_whole_sessions(monkeypatch):
+    """The kinematics computed a few hundred rows at a time (:data:`PASS_ROWS`) are the
+    ones computed at once, row for row."""
+    session = SCENARIOS["walk_asymmetric"](0, duration_s=20.0)
+    monkeypatch.setattr(kinematics, "PASS_ROWS", 1_000_000)
+    whole = analyze(session.recording).kinematics
+    monkeypatch.setattr(kinematics, "PASS_ROWS", 333)
+    in_passes = analyze(session.recording).kinematics
+    assert whole.t_s.size > 3 * 333
+    for field in dataclasses.fields(whole):
+        np.testing.assert_allclose(
+            getattr(in_passes, field.name), getattr(whole, field.name), rtol=0, atol=1e-12
+        )
 
 
 def with_non_finite(recording, seed, per_sensor=40):

@@ -8,9 +8,13 @@ from scipy.spatial.transform import Rotation
 
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import PeakPicker, regularity
+from sensorlab.processing.matmul import SINGLE_THREAD_PRODUCT, matmul_columns
 from sensorlab.processing.orientation import (
+    ROTATION_MATRIX,
+    ROTATION_MATRIX_HOMOGENEOUS,
     OrientationEstimator,
-    horizontal_in_world,
+    rotate_to_world,
+    rotation_terms,
     up_in_sensor,
 )
 from sensorlab.processing.stillness import first_still_span, still_mask
@@ -98,21 +102,42 @@ def test_orientation_follows_a_known_rotation():
     assert not uncertain.any()
 
 
-def test_horizontal_in_world_is_the_rotation_turned_about_the_vertical():
-    """Against scipy's rotation of the vector, then a turn about the world's Z."""
+def test_rotation_matrix_from_its_terms_is_the_quaternions_rotation():
+    """Both forms against scipy's matrices at random unit quaternions; off unit length,
+    ROTATION_MATRIX is what rotate_to_world and up_in_sensor compute, and the homogeneous
+    form the rotation scaled by the squared norm."""
     rng = np.random.default_rng(5)
     rotations = Rotation.random(50, random_state=rng)
     quaternions = rotations.as_quat()[:, [3, 0, 1, 2]]  # scipy is scalar-last
     quaternions[7] = np.nan  # a lost row stays lost
+    keep = np.arange(50) != 7
+    terms = rotation_terms(quaternions)
+    assert terms.shape == (11, 50)
+    for coefficients in (ROTATION_MATRIX, ROTATION_MATRIX_HOMOGENEOUS):
+        matrices = np.einsum("ijt,tn->nij", coefficients, terms)
+        assert np.isnan(matrices[7]).all()
+        np.testing.assert_allclose(matrices[keep], rotations.as_matrix()[keep], atol=1e-12)
+    scaled = quaternions * 1.01
+    terms = rotation_terms(scaled)
     for _ in range(5):
-        vector = tuple(rng.normal(size=3))
-        turn_deg = float(rng.uniform(-180.0, 180.0))
-        expected = (Rotation.from_euler("z", turn_deg, degrees=True) * rotations).apply(vector)
-        got = horizontal_in_world(quaternions, vector, turn_deg)
-        assert got.shape == (50, 2)
-        assert np.isnan(got[7]).all()
-        keep = np.arange(50) != 7
-        np.testing.assert_allclose(got[keep], expected[keep, :2], atol=1e-12)
+        vector = rng.normal(size=3)
+        got = np.einsum("ijt,j,tn->ni", ROTATION_MATRIX, vector, terms)
+        np.testing.assert_allclose(got[keep], rotate_to_world(scaled, vector)[keep], atol=1e-12)
+        got = np.einsum("ijt,j,tn->ni", ROTATION_MATRIX_HOMOGENEOUS, vector, terms)
+        expected = 1.01**2 * rotations.apply(vector)
+        np.testing.assert_allclose(got[keep], expected[keep], atol=1e-12)
+    up = np.einsum("jt,tn->nj", ROTATION_MATRIX[2], terms)
+    np.testing.assert_allclose(up[keep], up_in_sensor(scaled)[keep], atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(18, 11, 40_000), (5, 11, 3), (3, 3, 100_000)])
+def test_matmul_in_column_blocks_is_the_whole_product(shape):
+    """Bit for bit, split into blocks or not (a few columns are one product)."""
+    k, m, n = shape
+    rng = np.random.default_rng(k)
+    a, b = rng.normal(size=(k, m)), rng.normal(size=(m, n))
+    assert (k * m * n > SINGLE_THREAD_PRODUCT) == (n > 3)
+    np.testing.assert_array_equal(matmul_columns(a, b), a @ b)
 
 
 def test_orientation_recovers_after_a_gap_at_the_next_still_moment():
@@ -205,6 +230,9 @@ def test_columns_in_a_long_stream_hold_the_right_rows_in_flat_memory():
         np.testing.assert_array_equal(columns.rows("b", lo, appended), -columns["a"])
         np.testing.assert_array_equal(
             columns.block(lo, appended, 0, 2), np.column_stack([columns["a"], -columns["a"]])
+        )
+        np.testing.assert_array_equal(
+            columns.view(lo, appended, 0, 2), np.vstack([columns["a"], -columns["a"]])
         )
         capacities.append(columns._data.shape[0])
     assert capacities[-1] == capacities[len(capacities) // 10] <= 128

@@ -97,6 +97,14 @@ class Columns:
         offset = self._offset(lo)
         return self._data[first:stop, lo + offset : hi + offset].T.copy()
 
+    def view(self, lo: int, hi: int, first: int, stop: int) -> np.ndarray:
+        """Rows ``lo:hi`` of the columns ``first:stop`` (by position), one column per row.
+
+        Shape ``(stop - first, hi - lo)``: a view, each column's rows contiguous.
+        """
+        offset = self._offset(lo)
+        return self._data[first:stop, lo + offset : hi + offset]
+
     def __getitem__(self, name: str) -> np.ndarray:
         """Every held row of a column (a view); row ``first`` comes first."""
         return self._data[self._index[name], self._start : self._start + self.size - self.first]

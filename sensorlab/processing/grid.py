@@ -125,6 +125,16 @@ class MultiSensorGrid:
         raw = self.raw_block(placement, lo, hi)
         return raw[:, :3], raw[:, 3:]
 
+    def raw_columns(self, placement: str, lo: int, hi: int) -> np.ndarray:
+        """A sensor's specific force (m/s^2) and rate (rad/s) on rows ``lo:hi``, (6, n).
+
+        Rows ``acc_x, acc_y, acc_z, gyr_x, gyr_y, gyr_z``: a view of the stored columns
+        (no copy; each contiguous).
+        """
+        sensor = self.sensors[placement]
+        offset = self._row_offset(sensor)
+        return sensor.values.view(offset + lo, offset + hi, 0, 6)
+
     def bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:
         """Rows ``lo:hi`` of a sensor filled across a short loss."""
         sensor = self.sensors[placement]

@@ -20,7 +20,6 @@ Quaternions are ``(w, x, y, z)`` and rotate sensor-frame vectors into the world 
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -28,7 +27,6 @@ from typing import TYPE_CHECKING, cast
 import imufusion
 import numpy as np
 
-from sensorlab.processing.matmul import matmul_rows
 from sensorlab.units import GRAVITY_M_S2
 
 if TYPE_CHECKING:
@@ -645,49 +643,60 @@ def rotate_to_world(
     return world
 
 
-def horizontal_in_world(
-    quaternions: np.ndarray, vector: tuple[float, float, float], turn_deg: float = 0.0
-) -> np.ndarray:
-    """The world X and Y components of one sensor-frame vector, turned about the vertical.
+ROTATION_TERMS = ("ww", "wx", "wy", "wz", "xx", "xy", "xz", "yy", "yz", "zz", "1")
+"""The terms every entry of a quaternion's rotation matrix is a fixed linear combination
+of: the ten products of its components ``(w, x, y, z)``, and 1."""
 
-    :func:`rotate_to_world` with ``horizontal_only``, then a turn by ``turn_deg`` degrees
-    (counter-clockwise seen from above), shape (n, 2); for unit quaternions the same to
-    rounding (the filter's, unit to float32 precision: within 1e-6 of the vector's
-    length). Each component of ``R(q) v`` is a quadratic form ``q^T A q`` in the
-    quaternion, and so is the turned one: one matrix product for both, a fifth of the
-    time of the rotation for the few rows of a live update.
 
-    Parameters
-    ----------
-    quaternions : ndarray, shape (n, 4)
-        Unit sensor-to-world quaternions ``(w, x, y, z)``.
-    vector : tuple of 3 floats
-        The vector in the sensor frame (a tuple, so its forms are computed once).
-    turn_deg : float
-        Turn about the world's vertical, degrees.
+def rotation_terms(quaternions: np.ndarray) -> np.ndarray:
+    """The :data:`ROTATION_TERMS` of quaternions (n, 4), one row per term: shape (11, n).
+
+    Any vector linear in the rotation matrix (a fixed sensor-frame vector in the world
+    frame, world up in a segment frame) is then one matrix product of fixed coefficients
+    (from :data:`ROTATION_MATRIX`) with them, for all rows at once.
     """
-    q = np.asarray(quaternions, dtype=float)
-    halves = matmul_rows(q, _horizontal_forms(tuple(vector), turn_deg)).reshape(-1, 2, 4)
-    return np.einsum("ni,nki->nk", q, halves)
+    q = np.asarray(quaternions, dtype=float).T
+    terms = np.empty((len(ROTATION_TERMS), q.shape[1]))
+    row = 0
+    for i in range(4):  # w (w, x, y, z), then x (x, y, z), y (y, z), z z
+        np.multiply(q[i], q[i:], out=terms[row : row + 4 - i])
+        row += 4 - i
+    terms[row] = 1.0
+    return terms
 
 
-@functools.lru_cache(maxsize=64)
-def _horizontal_forms(vector: tuple[float, float, float], turn_deg: float) -> np.ndarray:
-    """The matrices ``A`` of :func:`horizontal_in_world`'s two components, side by side (4, 8).
+def _rotation_matrix_coefficients(homogeneous: bool) -> np.ndarray:
+    """The rotation matrix's entries as coefficients of :data:`ROTATION_TERMS`, (3, 3, 11).
 
-    From ``R(q) v`` with ``1 = w^2 + x^2 + y^2 + z^2``: its X component is
-    ``vx (w^2 + x^2 - y^2 - z^2) + 2 vy (xy - wz) + 2 vz (xz + wy)``, its Y component
-    ``2 vx (xy + wz) + vy (w^2 - x^2 + y^2 - z^2) + 2 vz (yz - wx)``.
+    Its diagonal as ``1 - 2 (y^2 + z^2)`` (as :func:`rotate_to_world`), or, ``homogeneous``,
+    as ``w^2 + x^2 - y^2 - z^2``: the same for a unit quaternion.
     """
-    vx, vy, vz = vector
-    form_x = np.array(
-        [[vx, 0.0, vz, -vy], [0.0, vx, vy, vz], [vz, vy, -vx, 0.0], [-vy, vz, 0.0, -vx]]
+    one = {"ww": 1.0, "xx": 1.0, "yy": 1.0, "zz": 1.0} if homogeneous else {"1": 1.0}
+    entries = (
+        ({"yy": -2.0, "zz": -2.0}, {"xy": 2.0, "wz": -2.0}, {"xz": 2.0, "wy": 2.0}),
+        ({"xy": 2.0, "wz": 2.0}, {"xx": -2.0, "zz": -2.0}, {"yz": 2.0, "wx": -2.0}),
+        ({"xz": 2.0, "wy": -2.0}, {"yz": 2.0, "wx": 2.0}, {"xx": -2.0, "yy": -2.0}),
     )
-    form_y = np.array(
-        [[vy, -vz, 0.0, vx], [-vz, -vy, vx, 0.0], [0.0, vx, vy, vz], [vx, 0.0, vz, -vy]]
-    )
-    turn = math.radians(turn_deg)
-    cos, sin = math.cos(turn), math.sin(turn)
-    forms = np.concatenate([cos * form_x - sin * form_y, sin * form_x + cos * form_y], axis=1)
-    forms.setflags(write=False)  # shared by every call with the same vector and turn
-    return forms
+    coefficients = np.zeros((3, 3, len(ROTATION_TERMS)))
+    for i, row in enumerate(entries):
+        for j, entry in enumerate(row):
+            for term, value in [*entry.items(), *(one.items() if i == j else ())]:
+                coefficients[i, j, ROTATION_TERMS.index(term)] += value
+    coefficients.setflags(write=False)
+    return coefficients
+
+
+ROTATION_MATRIX = _rotation_matrix_coefficients(homogeneous=False)
+"""The sensor-to-world rotation matrix as coefficients of :data:`ROTATION_TERMS`, (3, 3, 11).
+
+``ROTATION_MATRIX[i, j] @ rotation_terms(q)`` is entry ``(i, j)`` of each quaternion's
+matrix as :func:`rotate_to_world` and :func:`up_in_sensor` compute it (diagonal
+``1 - 2 (y^2 + z^2)``, ``1 - 2 (x^2 + z^2)``, ``1 - 2 (x^2 + y^2)``); the coefficients of
+``R v`` for a fixed sensor-frame vector ``v`` are ``np.einsum("ijt,j->it", ROTATION_MATRIX,
+v)``."""
+
+ROTATION_MATRIX_HOMOGENEOUS = _rotation_matrix_coefficients(homogeneous=True)
+""":data:`ROTATION_MATRIX` with the diagonal ``w^2 + x^2 - y^2 - z^2``, ``w^2 - x^2 + y^2 -
+z^2``, ``w^2 - x^2 - y^2 + z^2``: the rotation scaled by ``|q|^2``. The same for a unit
+quaternion; for Fusion's, unit to float32 precision, ``R v`` differs between the two by
+``(1 - |q|^2) v``, a few 1e-7 times ``|v|``."""
