@@ -61,7 +61,8 @@ process."""
 _UP = slice(0, 3)  # world up in the segment frame
 _ROTATION = slice(3, 12)  # pelvis: the rotation matrix, row by row
 _FORWARD = slice(12, 14)  # pelvis: the forward axis's world X and Y
-_LEFT = 14  # pelvis: from here, each thigh's turned left axis, X and Y
+_FORWARD_FROM_REFERENCE = slice(14, 16)  # pelvis: the same, turned by -(reference heading)
+_LEFT = 16  # pelvis: from here, each thigh's turned left axis, X and Y
 _LONG_AXIS = slice(3, 5)  # thigh: the long axis's world X and Y
 
 
@@ -132,7 +133,7 @@ class KinematicsStage:
         columns.update(angles.segment_angles_deg(up_segment.transpose(0, 2, 1)))
         columns.update(self._adduction_columns(vectors, headings0_deg, rows))
         if "pelvis" in present:
-            columns.update(self._pelvis_columns(lo, hi, vectors["pelvis"], headings0_deg["pelvis"]))
+            columns.update(self._pelvis_columns(lo, hi, vectors["pelvis"]))
         else:
             for name in (
                 "pelvis_rotation_deg",
@@ -170,25 +171,22 @@ class KinematicsStage:
             sensor_to_segment = tuple(calibration[placement].sensor_to_segment.ravel().tolist())
             if placement == "pelvis":
                 turns_deg = tuple(headings0_deg[p] - headings0_deg["pelvis"] for p in self.thighs)
-                forms = _pelvis_forms(sensor_to_segment, turns_deg)
+                forms = _pelvis_forms(sensor_to_segment, headings0_deg["pelvis"], turns_deg)
             else:
                 forms = _thigh_forms(sensor_to_segment)
             vectors[placement] = matmul_columns(forms, rotation_terms(quaternions[placement]))
         return vectors
 
-    def _pelvis_columns(
-        self, lo: int, hi: int, vectors: np.ndarray, heading0_deg: float
-    ) -> dict[str, np.ndarray]:
+    def _pelvis_columns(self, lo: int, hi: int, vectors: np.ndarray) -> dict[str, np.ndarray]:
         """Pelvis rotation, angular-rate norm, world-vertical and forward acceleration.
 
-        On grid rows ``lo:hi``. ``vectors``: the pelvis's rows of :func:`_pelvis_forms`;
-        ``heading0_deg``: its heading in the reference pose.
+        On grid rows ``lo:hi``. ``vectors``: the pelvis's rows of :func:`_pelvis_forms`.
         """
         assert self.stage.static is not None
         columns = {}
+        # Rotation: the forward axis's heading from its heading in the reference pose.
+        columns["pelvis_rotation_deg"] = angles.heading_deg(vectors[_FORWARD_FROM_REFERENCE].T)
         forward = vectors[_FORWARD]
-        heading = angles.heading_deg(forward.T) - heading0_deg
-        columns["pelvis_rotation_deg"] = (heading + 180.0) % 360.0 - 180.0
         raw = self.grid.raw_columns("pelvis", lo, hi)
         acc, gyr = raw[:3], raw[3:]
         rotation = vectors[_ROTATION].reshape(3, 3, -1)
@@ -269,24 +267,30 @@ def _horizontal_in_world(axis_sensor: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _pelvis_forms(sensor_to_segment: tuple[float, ...], turns_deg: tuple[float, ...]) -> np.ndarray:
+def _pelvis_forms(
+    sensor_to_segment: tuple[float, ...], heading0_deg: float, turns_deg: tuple[float, ...]
+) -> np.ndarray:
     """The pelvis's vectors as coefficients of :data:`.orientation.ROTATION_TERMS`, (k, 11).
 
     Rows (``_UP``, ``_ROTATION``, ...): world up in the segment frame (pelvis tilt and
     obliquity); the sensor-to-world rotation matrix, row by row (the specific force in the
-    world frame); the segment's forward axis's world X and Y (pelvis rotation); then, for
-    each turn in ``turns_deg`` (degrees), the medial-lateral (left) axis's world X and Y
-    turned by it about the vertical (a thigh's adduction in the pelvis's heading).
+    world frame); the segment's forward axis's world X and Y (forward acceleration), and
+    the same turned about the vertical by ``-heading0_deg``, the pelvis's heading in the
+    reference pose (pelvis rotation: its heading from there); then, for each turn in
+    ``turns_deg`` (degrees), the medial-lateral (left) axis's world X and Y turned by it
+    (a thigh's adduction in the pelvis's heading).
     ``sensor_to_segment``: the pelvis's (3, 3) matrix, row by row (its rows are the
     segment's axes in the sensor frame).
     """
     axes = np.reshape(sensor_to_segment, (3, 3))
+    forward = np.einsum("ijt,j->it", ROTATION_MATRIX[:2], axes[0])
     left = _horizontal_in_world(axes[1])
     forms = np.concatenate(
         [
             _up_in_segment(axes),
             ROTATION_MATRIX.reshape(9, -1),
-            np.einsum("ijt,j->it", ROTATION_MATRIX[:2], axes[0]),
+            forward,
+            _turn(-heading0_deg) @ forward,
             *(_turn(turn_deg) @ left for turn_deg in turns_deg),
         ]
     )
