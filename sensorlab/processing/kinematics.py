@@ -54,8 +54,8 @@ rate (deg/s) and accelerations (m/s^2), and the lost-data and uncertain flags (0
 PASS_ROWS = 8192
 """Grid rows computed at a time. A pass's temporaries (a few dozen arrays of its rows)
 stay in the CPU's cache and reuse the same memory; a whole session's would each be fresh
-memory (page faults), about a third of the time of a 5-minute session's columns in a new
-process."""
+memory (page faults): in a new process, a 5-minute session's columns (32319 rows) took
+14 ms in one pass, 10 ms in passes of 8192 rows (12 ms in passes of 4096 or 16384)."""
 
 # The rows of a sensor's vectors (_pelvis_forms, _thigh_forms).
 _UP = slice(0, 3)  # world up in the segment frame
@@ -190,6 +190,7 @@ class KinematicsStage:
         raw = self.grid.raw_columns("pelvis", lo, hi)
         acc, gyr = raw[:3], raw[3:]
         rotation = vectors[_ROTATION].reshape(3, 3, -1)
+        # The specific force in the world frame (m/s^2): R acc, row by row.
         acc_world = rotation[:, 0] * acc[0] + rotation[:, 1] * acc[1]
         acc_world += rotation[:, 2] * acc[2]
         # Forward acceleration: the world-horizontal specific force along the pelvis's
