@@ -18,7 +18,10 @@ from sensorlab.io.blocks import slice_chunk
 from sensorlab.io.recording import write_recording
 from sensorlab.processing.pipeline import analyze
 from sensorlab.processing.sensor_health import (
+    CHANNELS,
     DEFAULT_HEALTH,
+    FlatSpan,
+    HealthSettings,
     SensorHealthMonitor,
     health_findings,
 )
@@ -121,6 +124,67 @@ def test_any_split_of_the_stream_gives_the_batch_account(session, seed):
         want, rest_acc_m_s2=0.0
     )
     assert len(want.flat_spans) >= 1
+
+
+def _runs_listed_one_by_one(t_s, channels, settings):
+    """Longest run and listed spans per channel, from every run of the whole stream."""
+    longest, spans = [], []
+    for name, values in zip(CHANNELS, channels, strict=True):
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+        counts = np.diff(starts, append=values.size)
+        ends = starts + counts - 1
+        long = counts >= settings.min_flat_samples
+        longest.append(int(counts[long].max()) if long.any() else 0)
+        listed = np.flatnonzero(long & (t_s[ends] - t_s[starts] >= settings.flat_s))
+        spans += [
+            FlatSpan(name, t_s[starts[k]], t_s[ends[k]], int(counts[k]), values[starts[k]])
+            for k in listed[: settings.max_listed]
+        ]
+    return tuple(longest), tuple(spans)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_runs_near_the_shortest_length_are_found_in_any_split(seed):
+    # Runs of min_flat_samples - 1, min_flat_samples and + 1 at every offset from the
+    # blocks the monitor checks for changes, on quantised (often repeating) channels.
+    rng = np.random.default_rng(seed)
+    settings = HealthSettings(min_flat_samples=int(rng.integers(2, 60)), flat_s=0.02)
+    n = 20_000
+    t_s = np.arange(n) / 200.0
+    channels = np.round(rng.normal(0.0, 2.0, (6, n)))
+    for channel in range(6):
+        for lo in rng.choice(n - 100, 12, replace=False):
+            length = settings.min_flat_samples + int(rng.integers(-1, 2))
+            channels[channel, lo : lo + length] = rng.normal()
+    acc, gyr = channels[:3].T, channels[3:].T
+    want = _runs_listed_one_by_one(t_s, channels, settings)
+    for block in (n, *rng.integers(1, 3 * settings.min_flat_samples, 3)):
+        monitor = SensorHealthMonitor(settings)
+        for lo in range(0, n, int(block)):
+            hi = min(n, lo + int(block))
+            monitor.update(ImuChunk("pelvis", t_s[lo:hi], acc[lo:hi], gyr[lo:hi]))
+        report = monitor.report()
+        assert (report.longest_flat, report.flat_spans) == want
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_quietest_second_is_the_bin_of_least_acc_variance(seed):
+    rng = np.random.default_rng(seed)
+    t_s = np.sort(rng.uniform(0.0, 60.0, 9000))
+    acc = rng.normal(0.0, rng.uniform(0.5, 3.0, (t_s.size, 1)), (t_s.size, 3))
+    acc[:, 2] += 9.81
+    gyr = rng.normal(0.0, 0.1, (t_s.size, 3))
+    bins = np.floor(t_s).astype(int)
+    variance = {
+        b: acc[bins == b].var(axis=0).sum() for b in np.unique(bins) if (bins == b).sum() >= 10
+    }
+    quietest = min(variance, key=variance.get)
+    monitor = SensorHealthMonitor()
+    monitor.update(ImuChunk("pelvis", t_s, np.asfortranarray(acc), gyr))
+    report = monitor.report()
+    assert report.rest_t_s == quietest
+    norm = np.linalg.norm(acc[bins == quietest], axis=1)
+    assert report.rest_acc_m_s2 == pytest.approx(norm.mean(), rel=1e-12)
 
 
 def _real_sensor_findings(t_s, acc_m_s2, gyr_rad_s):
