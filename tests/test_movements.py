@@ -324,6 +324,38 @@ def test_pelvic_angles_in_the_rotation_obliquity_tilt_order(tilt, obliquity, rot
         assert abs(projected_obliquity - obliquity) > 4.0
 
 
+@pytest.mark.parametrize("rotation_first", [False, True])
+def test_a_views_pelvic_angles_are_the_euler_angles_of_its_rows(rotation_first):
+    """A view's obliquity and rotation, computed on first use in either order, are
+    :func:`angles.pelvis_euler_deg` of its rows to the last bit, the rotation unwrapped
+    (a heading through 180 deg) and from the window's first row."""
+    rng = np.random.default_rng(7)
+    n = 400
+    names = [f.name for f in dataclasses.fields(Kinematics)]
+    kinematics = Kinematics(**{name: rng.normal(0.0, 20.0, n) for name in names})
+    kinematics.pelvis_tilt_deg[:] = rng.uniform(-10.0, 70.0, n)
+    heading = np.linspace(150.0, 215.0, n)
+    kinematics.pelvis_rotation_deg[:] = (heading + 180.0) % 360.0 - 180.0
+    kinematics.pelvis_obliquity_deg[:] = rng.normal(0.0, 3.0, n)
+    columns = kinematics_columns(kinematics, np.abs(rng.normal(0.0, 30.0, n)))
+    window = base.RepWindow(20, 200, 380, "left", 390)
+    view = RepView.of(columns, window)
+    if rotation_first:
+        rotation = view.rotation_deg
+    obliquity = view.obliquity_deg
+    rotation = view.rotation_deg
+    rows = slice(window.start, window.end + 1)
+    euler_obliquity, euler_rotation = angles.pelvis_euler_deg(
+        kinematics.pelvis_tilt_deg[rows],
+        kinematics.pelvis_obliquity_deg[rows],
+        kinematics.pelvis_rotation_deg[rows],
+    )
+    unwrapped = np.degrees(np.unwrap(np.radians(euler_rotation)))
+    assert obliquity.tobytes() == euler_obliquity.tobytes()
+    assert rotation.tobytes() == (unwrapped - unwrapped[0]).tobytes()
+    assert rotation.max() > 40.0  # through 180 deg without a jump
+
+
 def test_thigh_adduction_in_the_pelvis_heading_is_the_body_models():
     """The thigh's long axis toward the midline in the pelvis's heading is the adduction
     the body model prescribes, at any flexion (past horizontal too), pelvic rotation,

@@ -36,6 +36,8 @@ simulator's ground truth uses these same definitions.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sensorlab.frames import PLACEMENTS
@@ -163,6 +165,48 @@ def heading_deg(forward_world: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(f[..., 1], f[..., 0]))
 
 
+class PelvisEulerObliquity(NamedTuple):
+    """The pelvis's Euler obliquity, with the terms its Euler rotation reuses.
+
+    Attributes
+    ----------
+    tilt_rad : ndarray
+        Pelvic tilt, radians.
+    cos_tilt : ndarray
+        Its cosine.
+    obliquity_rad : ndarray
+        Euler obliquity (right side lower positive), radians.
+    """
+
+    tilt_rad: np.ndarray
+    cos_tilt: np.ndarray
+    obliquity_rad: np.ndarray
+
+
+def pelvis_euler_obliquity(tilt_deg: np.ndarray, obliquity_deg: np.ndarray) -> PelvisEulerObliquity:
+    """The Euler obliquity of :func:`pelvis_euler_deg` alone: ``atan(tan(projected) cos t)``.
+
+    ``tilt_deg`` and ``obliquity_deg``: pelvic tilt and projected obliquity, degrees. Its
+    terms give the rotation (:func:`pelvis_euler_rotation_deg`) when it is needed too.
+    """
+    tilt = np.radians(tilt_deg)
+    cos_tilt = np.cos(tilt)
+    obliquity = np.arctan(np.tan(np.radians(obliquity_deg)) * cos_tilt)
+    return PelvisEulerObliquity(tilt, cos_tilt, obliquity)
+
+
+def pelvis_euler_rotation_deg(
+    euler: PelvisEulerObliquity, forward_heading_deg: np.ndarray
+) -> np.ndarray:
+    """The Euler rotation of :func:`pelvis_euler_deg`, from its obliquity's terms, degrees.
+
+    ``rotation = heading - atan2(sin o sin t, cos t)``; ``forward_heading_deg``: the
+    kinematics' ``pelvis_rotation_deg``, degrees.
+    """
+    turn = np.arctan2(np.sin(euler.obliquity_rad) * np.sin(euler.tilt_rad), euler.cos_tilt)
+    return np.asarray(forward_heading_deg) - np.degrees(turn)
+
+
 def pelvis_euler_deg(
     tilt_deg: np.ndarray, obliquity_deg: np.ndarray, forward_heading_deg: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +219,8 @@ def pelvis_euler_deg(
     the pelvis frame is ``(-cos o sin t, sin o, cos o cos t)``, so the Euler obliquity is
     ``atan(tan(projected) cos t)``, and the forward axis's heading is
     ``rotation + atan2(sin o sin t, cos t)``. The tilt is the same in both.
+    (:func:`pelvis_euler_obliquity` and :func:`pelvis_euler_rotation_deg`: each part, for
+    a caller that may need only the obliquity.)
 
     Parameters
     ----------
@@ -190,8 +236,5 @@ def pelvis_euler_deg(
         Euler obliquity (right side lower positive) and rotation (left side back
         positive), degrees.
     """
-    tilt = np.radians(tilt_deg)
-    cos_tilt = np.cos(tilt)
-    obliquity = np.arctan(np.tan(np.radians(obliquity_deg)) * cos_tilt)
-    turn = np.arctan2(np.sin(obliquity) * np.sin(tilt), cos_tilt)
-    return np.degrees(obliquity), np.asarray(forward_heading_deg) - np.degrees(turn)
+    euler = pelvis_euler_obliquity(tilt_deg, obliquity_deg)
+    return np.degrees(euler.obliquity_rad), pelvis_euler_rotation_deg(euler, forward_heading_deg)

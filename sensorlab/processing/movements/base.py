@@ -20,6 +20,7 @@ blocks.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -224,10 +225,10 @@ class RepView:
         midline positive), degrees.
     tilt_deg : ndarray
         Pelvic tilt, anterior positive, degrees.
-    obliquity_deg, rotation_deg : ndarray
-        The pelvis's Euler obliquity (right side lower positive) and rotation (left
-        side back positive, relative to the rep's first row) in the contract's
-        rotation-obliquity-tilt order (:func:`angles.pelvis_euler_deg`), degrees.
+    projected_obliquity_deg, forward_heading_deg : ndarray
+        The kinematics' pelvis obliquity (a projection angle) and rotation (the heading
+        of the pelvis's forward axis), degrees: what :attr:`obliquity_deg` and
+        :attr:`rotation_deg` are computed from.
     pelvis_rate_dps : ndarray
         Magnitude of the pelvis's angular velocity, deg/s.
     """
@@ -238,8 +239,8 @@ class RepView:
     sagittal_deg: dict[str, np.ndarray]
     adduction_deg: dict[str, np.ndarray]
     tilt_deg: np.ndarray
-    obliquity_deg: np.ndarray
-    rotation_deg: np.ndarray
+    projected_obliquity_deg: np.ndarray = field(repr=False)
+    forward_heading_deg: np.ndarray = field(repr=False)
     pelvis_rate_dps: np.ndarray = field(repr=False)
 
     @classmethod
@@ -250,22 +251,42 @@ class RepView:
         def column(name: str) -> np.ndarray:
             return np.array(columns.rows(name, *rows))
 
-        tilt = column("pelvis_tilt_deg")
-        obliquity, rotation = angles.pelvis_euler_deg(
-            tilt, column("pelvis_obliquity_deg"), column("pelvis_rotation_deg")
-        )
-        rotation = np.degrees(_unwrapped(np.radians(rotation)))
         return cls(
             t_s=column("t_s"),
             bottom=window.bottom - window.start,
             driver=window.driver,
             sagittal_deg={s: column(f"{s}_thigh_sagittal_deg") for s in SIDES},
             adduction_deg={s: column(f"{s}_thigh_adduction_deg") for s in SIDES},
-            tilt_deg=tilt,
-            obliquity_deg=obliquity,
-            rotation_deg=rotation - rotation[0],
+            tilt_deg=column("pelvis_tilt_deg"),
+            projected_obliquity_deg=column("pelvis_obliquity_deg"),
+            forward_heading_deg=column("pelvis_rotation_deg"),
             pelvis_rate_dps=column("pelvis_rate_dps"),
         )
+
+    # The pelvis's Euler angles are computed on first use: the judges read the thighs and
+    # the tilt, so a rejected window never needs them, and some drills' metrics never
+    # read the rotation (a third of a view's cost).
+    @functools.cached_property
+    def _euler(self) -> angles.PelvisEulerObliquity:
+        return angles.pelvis_euler_obliquity(self.tilt_deg, self.projected_obliquity_deg)
+
+    @functools.cached_property
+    def obliquity_deg(self) -> np.ndarray:
+        """The pelvis's Euler obliquity, right side lower positive, degrees.
+
+        In the contract's rotation-obliquity-tilt order (:func:`angles.pelvis_euler_deg`).
+        """
+        return np.degrees(self._euler.obliquity_rad)
+
+    @functools.cached_property
+    def rotation_deg(self) -> np.ndarray:
+        """The pelvis's Euler rotation, left side back positive, from the rep's first row, degrees.
+
+        In the rotation-obliquity-tilt order (:func:`angles.pelvis_euler_deg`), unwrapped.
+        """
+        rotation = angles.pelvis_euler_rotation_deg(self._euler, self.forward_heading_deg)
+        rotation = np.degrees(_unwrapped(np.radians(rotation)))
+        return rotation - rotation[0]
 
     def tempo(self) -> dict[str, float]:
         """The timing and stability metrics every drill reports.
