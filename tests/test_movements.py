@@ -36,7 +36,7 @@ from sensorlab.processing.movements.base import (
 )
 from sensorlab.processing.pipeline import THIGHS, analyze
 from sensorlab.processing.reps import DEFAULT_STEP_UP, RepBounds
-from sensorlab.processing.segmentation import Segmenters
+from sensorlab.processing.segmentation import DrillRepFound, Segmenters, drill_rep
 from sensorlab.records import Kinematics
 from sensorlab.simulate.body import BodyMotion, pelvis_pose, thigh_pose
 from sensorlab.simulate.drills import DrillSettings, DrillSide, simulate_drill
@@ -141,6 +141,33 @@ def test_any_block_size_equals_one_block(name, sessions):
     for sizes in ([1] * columns.size, list(rng.integers(1, 250, size=columns.size))):
         pieces, _ = segment(name, columns, sizes)
         assert pieces == whole
+
+
+@pytest.mark.parametrize("name", drill_names())
+def test_a_reps_metrics_are_its_windows_on_the_columns_measured(name, sessions):
+    """The metrics a found rep carries (measured as the drill accepted it, the rows fed
+    whole or in blocks) are the drill's metrics of a fresh view of its window;
+    ``drill_rep`` on other columns (a provisional analysis's) measures on those."""
+    columns = true_columns(sessions[name])
+    module = drill(name)
+    whole = reps_of(segment(name, columns)[0])
+    sizes = list(np.random.default_rng(8).integers(1, 60, size=columns.size))
+    streamed = reps_of(segment(name, columns, sizes)[0])
+    assert whole
+    for rep, piece in zip(whole, streamed, strict=True):
+        fresh = module.metrics(RepView.of(columns, rep.window), rep.side)
+        assert repr(rep.metrics) == repr(fresh) == repr(piece.metrics)
+    angles_scaled = {n: columns[n] * (1.1 if n.endswith("_deg") else 1.0) for n in columns.names}
+    other = Columns((*columns.names, "data_gap", "orientation_uncertain"))
+    other.append(
+        **angles_scaled,
+        data_gap=np.zeros(columns.size),
+        orientation_uncertain=np.zeros(columns.size),
+    )
+    for rep in whole:
+        result = drill_rep(other, DrillRepFound(name, rep), [], RATE_HZ, 1.0, 1.0)
+        expected = module.metrics(RepView.of(other, rep.window), rep.side)
+        assert repr(result.metrics) == repr(expected) != repr(rep.metrics)
 
 
 @pytest.mark.parametrize("name", drill_names())

@@ -12,13 +12,17 @@ is turned into a record with its metrics by :func:`step_up_rep`, :func:`drill_re
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 from sensorlab.processing.columns import Columns
 from sensorlab.processing.gait import GaitSettings
 from sensorlab.processing.movements import drill, drill_names, step_up, walk
-from sensorlab.processing.movements.base import ExcursionSegmenter, RepFound, RepView
+from sensorlab.processing.movements.base import (
+    ExcursionSegmenter,
+    RepFound,
+    RepView,
+    drill_rep_metrics,
+)
 from sensorlab.processing.reps import (
     LiftAborted,
     LiftStarted,
@@ -207,10 +211,13 @@ def drill_rep(
     uncertain before the rest that ended it was judged.
     """
     window, side = found.found.window, found.found.side
-    # The kinematics rows are only appended to, so the view the drill judged on the same
-    # columns still holds; the provisional analysis measures on columns of its own.
-    same = found.found.columns is columns
-    view = found.found.view if same else RepView.of(columns, window)
+    # The kinematics rows are only appended to, so the metrics measured as the drill
+    # accepted the rep on the same columns still hold; the provisional analysis
+    # measures on columns of its own.
+    if found.found.columns is columns:
+        values = dict(found.found.metrics)
+    else:
+        values = drill_rep_metrics(drill(found.drill), RepView.of(columns, window), side)
     t_s = columns["t_s"]
     data_gap_s, left_out = lost_data(
         columns,
@@ -219,10 +226,6 @@ def drill_rep(
         max_data_gap_s,
         judged_until=window.decided,
     )
-    with warnings.catch_warnings():
-        # A segment without data over the whole rep has no value: NaN (null).
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = drill(found.drill).metrics(view, side)
     return DrillRepResult(
         index=len(reps),
         set_index=next_set_index(reps, side, float(t_s[window.start]), set_gap_s),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -306,14 +307,15 @@ class RepView:
 class RepFound:
     """A rep the drill accepted: its window and working side (``both`` if bilateral).
 
-    ``view`` is the window's :class:`RepView` on ``columns``, the kinematics the drill
-    judged it on: the metrics reuse it when they read the same columns (building a view
-    copies and converts every column of the window).
+    ``metrics`` are the drill's metrics of the window (:func:`drill_rep_metrics`) on
+    ``columns``, the kinematics the drill judged it on, measured as it was accepted:
+    its view's arrays are then fresh in the processor's cache (a session's reps are
+    measured after all of them were found, when they no longer are).
     """
 
     window: RepWindow
     side: str
-    view: RepView = field(repr=False, compare=False)
+    metrics: dict[str, float] = field(repr=False, compare=False)
     columns: Columns = field(repr=False, compare=False)
 
 
@@ -323,6 +325,16 @@ class WindowRejected:
 
     window: RepWindow
     reason: str
+
+
+def drill_rep_metrics(drill, view: RepView, side: str) -> dict[str, float]:
+    """The metrics of a rep of ``drill`` (its module) with working side ``side`` on ``view``.
+
+    A segment without data over the whole rep has no value: NaN (null), silently.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return drill.metrics(view, side)
 
 
 def kinematics_columns(kinematics: Kinematics, pelvis_rate_dps: np.ndarray) -> Columns:
@@ -595,7 +607,7 @@ class ExcursionSegmenter:
             self._reject(window)
             return WindowRejected(window, reason)
         self.found_windows_.append(window)
-        return RepFound(window, side, view, columns)
+        return RepFound(window, side, drill_rep_metrics(self.drill, view, side), columns)
 
     def _reject(self, window: RepWindow) -> None:
         self.rejected_windows_.append(window)
