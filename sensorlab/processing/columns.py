@@ -94,8 +94,7 @@ class Columns:
 
         What ``np.column_stack`` of those columns' :meth:`rows` gives, in one call.
         """
-        offset = self._offset(lo)
-        return self._data[first:stop, lo + offset : hi + offset].T.copy()
+        return self.view(lo, hi, first, stop).T.copy()
 
     def view(self, lo: int, hi: int, first: int, stop: int) -> np.ndarray:
         """Rows ``lo:hi`` of the columns ``first:stop`` (by position), one column per row.

@@ -114,11 +114,8 @@ class MultiSensorGrid:
         return max(0, min(ends) - self.k0)
 
     def raw_block(self, placement: str, lo: int, hi: int) -> np.ndarray:
-        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 6)."""
-        sensor = self.sensors[placement]
-        offset = self._row_offset(sensor)
-        # acc_x..acc_z and gyr_x..gyr_z are the first six of RAW_COLUMNS.
-        return sensor.values.block(offset + lo, offset + hi, 0, 6)
+        """A sensor's specific force and rate on grid rows ``lo:hi``, shape (n, 6), a copy."""
+        return self.raw_columns(placement, lo, hi).T.copy()
 
     def raw(self, placement: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """A sensor's specific force (m/s^2) and rate (rad/s) on rows ``lo:hi``, (n, 3) each."""
@@ -133,6 +130,7 @@ class MultiSensorGrid:
         """
         sensor = self.sensors[placement]
         offset = self._row_offset(sensor)
+        # acc_x..acc_z and gyr_x..gyr_z are the first six of RAW_COLUMNS.
         return sensor.values.view(offset + lo, offset + hi, 0, 6)
 
     def bridged(self, placement: str, lo: int, hi: int) -> np.ndarray:

@@ -24,6 +24,7 @@ import functools
 import math
 import warnings
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
@@ -327,7 +328,7 @@ class WindowRejected:
     reason: str
 
 
-def drill_rep_metrics(drill, view: RepView, side: str) -> dict[str, float]:
+def drill_rep_metrics(drill: ModuleType, view: RepView, side: str) -> dict[str, float]:
     """The metrics of a rep of ``drill`` (its module) with working side ``side`` on ``view``.
 
     A segment without data over the whole rep has no value: NaN (null), silently.
@@ -396,7 +397,7 @@ class ExcursionSegmenter:
         Those judged to be.
     """
 
-    def __init__(self, drill, rate_hz: float, settings) -> None:
+    def __init__(self, drill: ModuleType, rate_hz: float, settings) -> None:
         self.drill = drill
         self.rate_hz = float(rate_hz)
         self.settings = settings
